@@ -1,0 +1,27 @@
+"""Where an image goes in cloud storage.
+
+The content hash is part of the path: uploading to an existing path overwrites it while the
+file_id and URL stay the same, so browsers and CDNs would keep the old bytes. With the hash in
+the path, changed content always gets a new URL, and two different files never share a path.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from urllib.parse import quote
+
+MAX_ENCODED_BYTES = 850
+_UNSAFE = re.compile(r'[\x00-\x1f\x7f`^"\\{}\[\]~%#<>]')
+
+
+def cloud_path(prefix: str, docs_path: str, sha256: str) -> str:
+    """``prefix/dir/name.<hash12>.ext``, readable in the console, valid for the storage rules."""
+    folder, name = posixpath.split(docs_path)
+    stem, ext = posixpath.splitext(name)
+    parts = [p for p in prefix.split("/") + folder.split("/") if p and p not in (".", "..")]
+    path = "/".join(_UNSAFE.sub("_", p) for p in [*parts, f"{stem}.{sha256[:12]}{ext.lower()}"])
+    if len(quote(path, safe="/").encode("ascii")) > MAX_ENCODED_BYTES:
+        short = [p for p in prefix.split("/") if p]
+        path = "/".join(_UNSAFE.sub("_", p) for p in [*short, f"{sha256}{ext.lower()}"])
+    return path

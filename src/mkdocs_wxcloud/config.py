@@ -1,0 +1,31 @@
+"""The plugin's options as a typed MkDocs config (unknown options become config warnings)."""
+
+from __future__ import annotations
+
+from mkdocs.config import base
+from mkdocs.config import config_options as c
+
+from .settings import DEFAULTS
+
+
+class WxCloudConfig(base.Config):
+    enabled = c.Type(bool, default=DEFAULTS["enabled"])
+    appid = c.Optional(c.Type(str))
+    secret = c.Optional(c.Type(str))
+    env = c.Optional(c.Type(str))
+    api_base = c.Optional(c.Type(str))
+    auth = c.Choice(("token", "openapi", "cloudbase"), default=DEFAULTS["auth"])
+    prefix = c.Type(str, default=DEFAULTS["prefix"])
+    manifest = c.Type(str, default=DEFAULTS["manifest"])
+    cache_dir = c.Type(str, default=DEFAULTS["cache_dir"])
+    concurrency = c.Type(int, default=DEFAULTS["concurrency"])
+    on_error = c.Choice(("warn", "fail"), default=DEFAULTS["on_error"])
+    offline = c.Type(bool, default=DEFAULTS["offline"])
+    serve_upload = c.Type(bool, default=DEFAULTS["serve_upload"])
+    base_url = c.Optional(c.Type(str))
+    link_max_age = c.Type(int, default=DEFAULTS["link_max_age"])
+    emulator = c.Choice((False, True, "auto"), default=DEFAULTS["emulator"])
+    emulator_address = c.Type(str, default=DEFAULTS["emulator_address"])
+    emulator_data = c.Type(str, default=DEFAULTS["emulator_data"])
+    timeout = c.Type((int, float), default=DEFAULTS["timeout"])
+    retries = c.Type(int, default=DEFAULTS["retries"])

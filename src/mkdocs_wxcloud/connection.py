@@ -1,0 +1,81 @@
+"""Open a client for the configured target: the real WeChat API or the bundled emulator.
+
+Nothing here runs until an image actually needs the network, so a build whose images are all in
+the manifest needs no credentials, starts no emulator and sends no request.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import requests
+
+from .client import WxCloudClient
+from .emulator import DEFAULT_APPID, DEFAULT_ENV, DEFAULT_SECRET, HEALTH_PATH, Emulator
+from .errors import ConfigError
+from .settings import Settings
+from .tokens import TokenCache, default_cache_dir
+
+log = logging.getLogger("mkdocs.plugins.wxcloud")
+_emulators: dict[str, Emulator] = {}
+_emulators_lock = threading.Lock()
+
+
+def target_env(settings: Settings) -> str | None:
+    """The cloud environment the manifest belongs to."""
+    return DEFAULT_ENV if settings.use_emulator else settings.env
+
+
+def connect(settings: Settings) -> WxCloudClient:
+    """A client for the settings' target; the client raises :class:`ConfigError` for missing credentials."""
+    common = {"concurrency": settings.concurrency, "timeout": settings.timeout, "max_retries": settings.retries}
+    if settings.use_emulator:  # demo credentials; tokens die with the emulator, so no disk cache
+        return WxCloudClient(
+            api_base=ensure_emulator(settings), env=DEFAULT_ENV, appid=DEFAULT_APPID, secret=DEFAULT_SECRET, **common
+        )
+    return WxCloudClient(
+        api_base=settings.api_base, env=settings.env or "", appid=settings.appid, secret=settings.secret,
+        auth=settings.auth, token_cache=TokenCache(default_cache_dir()), **common,
+    )  # fmt: skip
+
+
+def ensure_emulator(settings: Settings) -> str:
+    """Use the emulator already listening at ``emulator_address``, or start one in this process."""
+    host, _, port = settings.emulator_address.rpartition(":")
+    host = host or "127.0.0.1"
+    try:
+        port_number = int(port)
+    except ValueError:
+        raise ConfigError(
+            f"option `emulator_address` must be HOST:PORT, not {settings.emulator_address!r}"
+        ) from None
+    base = f"http://{host}:{port_number}"
+    with _emulators_lock:
+        if settings.emulator_address in _emulators:
+            return base
+        if _is_emulator(base):
+            log.info("wxcloud: using the emulator already running at %s", base)
+            return base
+        try:
+            emulator = Emulator(host, port_number, settings.emulator_data).start()
+        except OSError as error:
+            raise ConfigError(
+                f"cannot start the bundled emulator on {settings.emulator_address} ({error.strerror}): "
+                "stop what uses that port or set `emulator_address`"
+            ) from None
+        _emulators[settings.emulator_address] = emulator
+    log.info(
+        "wxcloud: no credentials set, so images go to the bundled emulator at %s (files in %s); "
+        "run `mkdocs-wxcloud emulator --data %s` to view the built site with its images",
+        base, settings.emulator_data, settings.emulator_data,
+    )  # fmt: skip
+    return base
+
+
+def _is_emulator(base: str) -> bool:
+    try:
+        answer = requests.get(base + HEALTH_PATH, timeout=2)
+        return answer.ok and answer.json().get("emulator") == "mkdocs-wxcloud"
+    except (requests.RequestException, ValueError):
+        return False

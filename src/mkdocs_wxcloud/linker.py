@@ -1,0 +1,65 @@
+"""From a URL a page references to the image it names and the cloud URL it has now.
+
+Every front end (the MkDocs plugin, the Markdown extension, ``rewrite``, ``sync``, ``check``)
+classifies references here, so they agree on what counts as a local image and word their
+warnings the same way: ``page:line: image 'url' what is wrong and what to do``.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Callable
+
+from .publisher import ImageProblem, Publisher
+from .urls import Target, is_image, line_of, resolve
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something wrong with one reference of one page, and what to do about it."""
+
+    page: str
+    line: int | None
+    url: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.page}{f':{self.line}' if self.line else ''}: image '{self.url}' {self.message}"
+
+
+class Linker:
+    """Classifies references and reports each problem once per page and URL."""
+
+    def __init__(self, publisher: Publisher, warn: Callable[[Problem], None]) -> None:
+        self.publisher = publisher
+        self._warn = warn
+        self._warned: set[tuple[str, str]] = set()
+        self._lock = threading.Lock()
+        self.problems = 0
+
+    def target(self, url: str, tag: str, page: str) -> Target | None:
+        """The docs path ``url`` names, if it is a local image (links count only to image files)."""
+        target = resolve(url, page)
+        if target is None or (tag == "a" and not is_image(target.path)):
+            return None
+        return target
+
+    def lookup(self, url: str, tag: str, page: str, source: str) -> tuple[Target, str | None] | None:
+        """``(target, current cloud URL or None)``; None when it is no publishable local image."""
+        target = self.target(url, tag, page)
+        if target is None:
+            return None
+        try:
+            return target, self.publisher.current_url(target.path)
+        except ImageProblem as problem:
+            self.warn(page, source, url, str(problem))
+            return None
+
+    def warn(self, page: str, source: str, url: str, what: str) -> None:
+        with self._lock:
+            if (page, url) in self._warned:
+                return
+            self._warned.add((page, url))
+            self.problems += 1
+        self._warn(Problem(page, line_of(source, url), url, what))

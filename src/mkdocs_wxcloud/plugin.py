@@ -1,0 +1,171 @@
+"""The MkDocs plugin: a thin adapter from MkDocs events to the publishing core.
+
+``on_config`` adds the image treeprocessor to the site's Markdown extensions (as mkdocstrings
+injects its own), so references are found by Python-Markdown itself while each page renders.
+Images already in the manifest get their cloud URL at once; new ones are uploaded on the thread
+pool while the other pages render, and hold a placeholder URL that ``on_env`` (after every page
+is rendered, before any is written) replaces with the cloud URL, or with the local URL MkDocs
+would have written if the upload failed.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+import secrets
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import BasePlugin, event_priority
+from mkdocs.structure.files import Files
+from mkdocs.structure.pages import Page
+
+from . import settings as options
+from .config import WxCloudConfig
+from .errors import ConfigError, WxCloudError
+from .linker import Linker
+from .references import ImageExtension
+from .urls import with_suffix
+from .workspace import open_linker
+
+log = logging.getLogger("mkdocs.plugins.wxcloud")
+
+
+class WxCloudPlugin(BasePlugin[WxCloudConfig]):
+    supports_multiple_instances = False
+
+    def __init__(self) -> None:
+        self.command = "build"
+        self.pool: ThreadPoolExecutor | None = None
+        self.linker: Linker | None = None
+        self._page: Page | None = None
+        self._files: Files | None = None
+        self._nonce = secrets.token_hex(4)
+        self._pending: list[tuple[str, str, str]] = []  # (docs path, suffix, fallback URL)
+        self._placeholder = re.compile(rf"wxcloud-pending-{self._nonce}:(\d+)")
+        self._urls: dict[str, str] = {}
+        self._fail = False
+
+    def on_startup(self, *, command: str, dirty: bool) -> None:
+        self.command = command
+        self.pool = ThreadPoolExecutor(self.config.concurrency, thread_name_prefix="wxcloud")
+
+    def on_shutdown(self) -> None:
+        self._close()
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+
+    def on_config(self, config: MkDocsConfig) -> MkDocsConfig | None:
+        self._close()
+        if not self.config.enabled:
+            return None
+        if self.command == "serve" and not self.config.serve_upload:
+            log.info("wxcloud: `mkdocs serve` shows local images (set `serve_upload: true` to publish)")
+            return None
+        try:
+            settings = options.resolve(dict(self.config), Path(config.config_file_path or ".").parent)
+            if self.pool is None:  # built without on_startup (e.g. mkdocs.commands.build.build)
+                self.pool = ThreadPoolExecutor(settings.concurrency, thread_name_prefix="wxcloud")
+            self.linker = open_linker(settings, Path(config.docs_dir), self.pool)
+        except WxCloudError as error:
+            raise PluginError(f"wxcloud: {error}") from None
+        self._fail = settings.on_error == "fail"
+        self._pending = []
+        config.markdown_extensions.append(ImageExtension(self._replace))  # type: ignore[arg-type]
+        return config
+
+    def on_page_markdown(self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files) -> str | None:
+        self._page, self._source, self._files = page, markdown, files
+        return None
+
+    def _replace(self, url: str, tag: str, raw: bool) -> str | None:
+        """The treeprocessor's callback: the URL this reference gets in the current page."""
+        if self.linker is None or self._page is None:
+            return None
+        page = self._page.file.src_uri
+        found = self.linker.lookup(url, tag, page, self._source)
+        if found is None:
+            return None
+        target, cloud = found
+        if cloud:
+            return with_suffix(cloud, target.suffix)
+        publisher = self.linker.publisher
+        if not publisher.online:
+            self.linker.warn(page, self._source, url, "is not in the manifest (offline): it stays local; "
+                             "run `mkdocs-wxcloud sync` to upload it")  # fmt: skip
+            return None
+        try:
+            publisher.schedule(target.path)
+        except WxCloudError as error:
+            self.linker.warn(page, self._source, url, f"not uploaded: {error}")
+            return None
+        fallback = url if raw else self._local_url(target.path, url, target.suffix)
+        self._pending.append((target.path, target.suffix, fallback))
+        return f"wxcloud-pending-{self._nonce}:{len(self._pending) - 1}"
+
+    def _local_url(self, path: str, written: str, suffix: str) -> str:
+        """The URL MkDocs itself would have written for a Markdown image (for failed uploads)."""
+        assert self._files is not None and self._page is not None
+        file = self._files.get_file_from_path(path)
+        return file.url_relative_to(self._page.file) + suffix if file else written
+
+    @event_priority(100)  # before other plugins (e.g. search) read page.content
+    def on_env(self, env, *, config: MkDocsConfig, files: Files):  # noqa: ANN001, ANN201
+        if self.linker is None:
+            return env
+        publisher = self.linker.publisher
+        report = publisher.finish()
+        if isinstance(publisher.fatal, ConfigError):  # e.g. no credentials: never a silent fallback
+            raise PluginError(f"wxcloud: {publisher.fatal}")
+        for path, reason in sorted(report.errors.items()):
+            message = f"wxcloud: image '{path}' not published, the site links the local file: {reason}"
+            if self._fail:
+                raise PluginError(message)
+            log.warning(message)
+        if report.signed:
+            log.warning(
+                "wxcloud: the storage is private, so download links carry sign=/t= and expire after "
+                "`link_max_age`; make the storage readable by everyone (cloud console → 存储 → 权限设置) "
+                "or set `base_url` to a CDN domain; expiring links are refreshed on the next build"
+            )
+        self._urls = report.urls
+        for file in files.documentation_pages():
+            page = file.page
+            if page is not None and page.content:
+                page.content = self._fill(page.content)
+        if report.summary.uploaded or report.summary.failed:
+            log.info("wxcloud: %s", report.summary.line())
+        return env
+
+    def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str | None:
+        return self._fill(output) if self._pending else None
+
+    def _fill(self, text: str) -> str:
+        if f"wxcloud-pending-{self._nonce}:" not in text:
+            return text
+
+        def fill(match: re.Match[str]) -> str:
+            path, suffix, fallback = self._pending[int(match.group(1))]
+            url = self._urls.get(path)
+            return html.escape(with_suffix(url, suffix) if url else fallback)
+
+        return self._placeholder.sub(fill, text)
+
+    def on_build_error(self, *, error: Exception) -> None:
+        self._close()
+
+    def on_post_build(self, *, config: MkDocsConfig) -> None:
+        self._close()
+
+    def _close(self) -> None:
+        """Save what was done (the manifest keeps every finished upload), release the client."""
+        if self.linker is not None:
+            try:
+                self.linker.publisher.close()
+            except WxCloudError as error:
+                log.error("wxcloud: %s", error)
+            self.linker = None

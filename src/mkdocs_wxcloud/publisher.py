@@ -1,0 +1,306 @@
+"""Turn docs paths of images into cloud URLs: from the manifest when current, else by uploading.
+
+Lookups never touch the network; uploads run on a thread pool while pages are still being read,
+identical content is uploaded once, and links are asked for 50 at a time once uploads are done.
+The publisher knows nothing of MkDocs: the plugin and every command drive it the same way.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import stat
+import threading
+import time
+from concurrent.futures import Executor, Future
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+from urllib.parse import parse_qs, quote, urlsplit
+
+from .client import WxCloudClient
+from .cloudpath import cloud_path
+from .errors import ApiError, ConfigError, CosError, ManifestError, WxCloudError
+from .hashing import HashCache
+from .manifest import Entry
+from .store import ManifestStore
+
+log = logging.getLogger("mkdocs.plugins.wxcloud")
+
+PER_FILE_ERRCODES = {40097, -503003}  # a bad path or a vanished file: only that image fails
+PER_FILE_COS_CODES = {"EntityTooLarge", "InvalidArgument", "KeyTooLong"}
+
+
+class ImageProblem(WxCloudError):
+    """A referenced image that cannot be published (missing, outside docs_dir, not a file)."""
+
+
+@dataclass
+class Summary:
+    uploaded: int = 0
+    reused: int = 0
+    linked: int = 0
+    failed: int = 0
+    bytes: int = 0
+    seconds: float = 0.0
+
+    def line(self) -> str:
+        return (
+            f"{self.uploaded} uploaded ({_size(self.bytes)}), {self.reused} reused, "
+            f"{self.failed} failed in {self.seconds:.1f} s"
+        )
+
+
+@dataclass
+class Report:
+    urls: dict[str, str] = field(default_factory=dict)  # docs path -> URL, for what was scheduled
+    errors: dict[str, str] = field(default_factory=dict)  # docs path -> one-line reason
+    summary: Summary = field(default_factory=Summary)
+    signed: bool = False  # links carry sign=/t=: the storage is private and links expire
+
+
+class Publisher:
+    """One run's view of the manifest, the image files and (lazily) the cloud."""
+
+    def __init__(
+        self,
+        docs_dir: Path,
+        store: ManifestStore,
+        hashes: HashCache,
+        *,
+        connect: Callable[[], WxCloudClient] | None,
+        executor: Executor,
+        prefix: str = "",
+        base_url: str | None = None,
+        link_max_age: int = 86400,
+        on_progress: Callable[[str, int], None] | None = None,
+    ) -> None:
+        self.docs_dir = docs_dir
+        self._docs_real = os.path.realpath(docs_dir)
+        self.store = store
+        self.hashes = hashes
+        self._connect = connect
+        self._executor = executor
+        self.prefix = prefix.strip("/")
+        self.base_url = base_url.rstrip("/") if base_url else None
+        self.link_max_age = link_max_age
+        self._on_progress = on_progress
+        self._lock = threading.Lock()
+        self._client: WxCloudClient | None = None
+        self.fatal: WxCloudError | None = None  # an error that stops every further upload
+        self._uploads: dict[str, Future] = {}  # sha256 -> upload of that content
+        self._waiting: dict[str, tuple[str, int]] = {}  # docs path -> (sha256, size) to publish
+        self._reused: set[str] = set()
+        self._started = time.monotonic()
+        self.summary = Summary()
+
+    @property
+    def online(self) -> bool:
+        return self._connect is not None
+
+    @property
+    def pending_uploads(self) -> int:
+        with self._lock:
+            return sum(1 for future in self._uploads.values() if not future.done())
+
+    # -- files ---------------------------------------------------------------------------------
+
+    def locate(self, path: str) -> tuple[Path, os.stat_result]:
+        """The file behind a docs path; :class:`ImageProblem` says why it cannot be published."""
+        if path == ".." or path.startswith("../"):
+            raise ImageProblem("is outside docs_dir: it is never uploaded; move the image into docs_dir")
+        full = self.docs_dir / path
+        try:
+            info = full.stat()
+        except FileNotFoundError:
+            raise ImageProblem("not found in docs_dir: fix the path or add the file") from None
+        except OSError as error:
+            raise ImageProblem(f"cannot be read ({error.strerror}): fix its permissions") from None
+        if not stat.S_ISREG(info.st_mode):
+            raise ImageProblem("is not a regular file (a directory?): fix the path")
+        real = os.path.realpath(full)
+        if not real.startswith(self._docs_real + os.sep):
+            raise ImageProblem("is a symlink that points outside docs_dir: it is never uploaded")
+        if not os.access(full, os.R_OK):
+            raise ImageProblem("cannot be read (permission denied): fix its permissions")
+        return full, info
+
+    def digest(self, path: str) -> tuple[str, int]:
+        full, info = self.locate(path)
+        try:
+            return self.hashes.digest(path, full, info)
+        except OSError as error:
+            raise ImageProblem(f"cannot be read ({error.strerror}): fix its permissions") from None
+
+    # -- lookups (never the network) ------------------------------------------------------------
+
+    def current_url(self, path: str) -> str | None:
+        """The URL of the image as it is now, if the manifest already has it; else None."""
+        sha, size = self.digest(path)
+        entry = self.store.get(path)
+        if entry is None or entry.sha256 != sha:
+            same = self.store.by_sha(sha)  # identical content published under another path
+            if same is not None:
+                entry = dataclasses.replace(same, size=size)
+                self.store.put(path, entry)
+        if entry is not None and entry.sha256 == sha and entry.url and not self._expiring(entry):
+            with self._lock:
+                if path not in self._reused:
+                    self._reused.add(path)
+                    self.summary.reused += 1
+            return entry.url
+        return None
+
+    def _expiring(self, entry: Entry) -> bool:
+        return entry.expires is not None and entry.expires - time.time() < self.link_max_age / 2
+
+    # -- publishing ----------------------------------------------------------------------------
+
+    def schedule(self, path: str) -> None:
+        """Make sure the image at ``path`` gets a URL by :meth:`finish` (upload and/or link)."""
+        if not self.online:
+            raise ConfigError("offline: images are not uploaded")
+        sha, size = self.digest(path)
+        with self._lock:
+            if path in self._waiting:
+                return
+            self._waiting[path] = (sha, size)
+            known = self.store.get(path)
+            if known is not None and known.sha256 == sha and known.file_id:
+                return  # uploaded before; only the link is missing or expiring
+            if self.store.by_sha(sha) is not None or sha in self._uploads:
+                return
+            full, _ = self.locate(path)
+            self._uploads[sha] = self._executor.submit(self._upload, path, full, sha, size)
+
+    def _upload(self, path: str, full: Path, sha: str, size: int) -> Entry:
+        if self.fatal is not None:
+            raise self.fatal
+        try:
+            client = self._get_client()
+            target = cloud_path(self.prefix, path, sha)
+            file_id = client.upload(target, full)
+        except WxCloudError as error:
+            if not _per_file(error):
+                self.fatal = self.fatal or error
+            raise
+        entry = Entry(sha256=sha, size=size, cloud_path=target, file_id=file_id, url=self._static_url(target))
+        self.store.put(path, entry)
+        with self._lock:
+            self.summary.uploaded += 1
+            self.summary.bytes += size
+        if self._on_progress:
+            self._on_progress(path, size)
+        return entry
+
+    def _get_client(self) -> WxCloudClient:
+        with self._lock:
+            if self._client is None:
+                assert self._connect is not None
+                self._client = self._connect()
+            return self._client
+
+    def _static_url(self, target: str) -> str:
+        return f"{self.base_url}/{quote(target)}" if self.base_url else ""
+
+    def finish(self) -> Report:
+        """Wait for the uploads, fetch the missing links, save the manifest; never raises for one image."""
+        report = Report(summary=self.summary)
+        with self._lock:
+            waiting = dict(self._waiting)
+            uploads = dict(self._uploads)
+        failed: dict[str, str] = {}
+        for sha, future in uploads.items():
+            try:
+                future.result()
+            except WxCloudError as error:
+                failed[sha] = str(error)
+            except Exception as error:  # noqa: BLE001 - one image must not lose the others
+                failed[sha] = f"unexpected error: {type(error).__name__}: {error}"
+        entries: dict[str, Entry] = {}
+        for path, (sha, _) in waiting.items():
+            entry = self.store.get(path)
+            if entry is None or entry.sha256 != sha:
+                same = self.store.by_sha(sha)
+                entry = dataclasses.replace(same, size=waiting[path][1]) if same else None
+            if entry is None:
+                report.errors[path] = failed.get(sha) or str(self.fatal or "not uploaded")
+            else:
+                entries[path] = entry
+        self._fetch_links(entries, report)
+        for path, entry in entries.items():
+            self.store.put(path, entry)
+            if entry.url:
+                report.urls[path] = entry.url
+        report.summary.failed = len(report.errors)
+        report.summary.seconds = time.monotonic() - self._started
+        self.store.save()
+        self.hashes.save()
+        with self._lock:
+            self._waiting.clear()
+            self._uploads.clear()
+        return report
+
+    def _fetch_links(self, entries: dict[str, Entry], report: Report) -> None:
+        need = {e.file_id for e in entries.values() if not e.url or self._expiring(e)}
+        if self.base_url:
+            for path, entry in entries.items():
+                if entry.file_id in need:
+                    entries[path] = dataclasses.replace(entry, url=self._static_url(entry.cloud_path))
+            return
+        if not need:
+            return
+        try:
+            urls, errors = self._get_client().download_urls(sorted(need), self.link_max_age)
+        except WxCloudError as error:
+            urls, errors = {}, {fid: str(error) for fid in need}
+        report.summary.linked += len(urls)
+        for path, entry in list(entries.items()):
+            if entry.file_id not in need:
+                continue
+            url = urls.get(entry.file_id)
+            if not url:
+                report.errors[path] = f"no download link: {errors.get(entry.file_id, 'unknown error')}"
+                del entries[path]
+                continue
+            expires = _signed_expiry(url)
+            report.signed = report.signed or expires is not None
+            entries[path] = dataclasses.replace(entry, url=url, expires=expires)
+
+    def close(self) -> None:
+        """Write the manifest (and drop the journal), save the hash cache, release the client."""
+        try:
+            self.store.close()
+            self.hashes.save()
+        finally:
+            if self._client is not None:
+                self._client.close()
+                self._client = None
+
+
+def _per_file(error: WxCloudError) -> bool:
+    if isinstance(error, ApiError):
+        return error.errcode in PER_FILE_ERRCODES
+    if isinstance(error, CosError):
+        return error.code in PER_FILE_COS_CODES
+    return isinstance(error, ImageProblem) and not isinstance(error, ManifestError)
+
+
+def _signed_expiry(url: str) -> int | None:
+    """The ``t=`` expiry of a signed (private storage) link, None for a permanent one."""
+    query = parse_qs(urlsplit(url).query)
+    if "sign" in query and query.get("t"):
+        try:
+            return int(query["t"][0])
+        except ValueError:
+            return None
+    return None
+
+
+def _size(n: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n} B"

@@ -1,0 +1,139 @@
+"""Rewrite image URLs inside raw HTML, changing no other byte.
+
+Python-Markdown passes raw HTML through untouched (it stashes it), so the tree never shows these
+``<img>``/``<source>``/``<a>`` tags; this module finds them with the standard HTML tokenizer, which
+knows comments, ``<script>`` and ``<style>``, and rewrites attribute values in place.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from html.parser import HTMLParser
+from typing import Callable
+
+# tag -> attributes whose values are (lists of) image URLs or links
+URL_ATTRIBUTES: dict[str, tuple[str, ...]] = {
+    "img": ("src", "srcset"),
+    "source": ("srcset",),
+    "a": ("href",),
+}
+
+Replace = Callable[[str, str], "str | None"]
+"""``replace(url, tag)`` returns the new URL, or None to keep the reference as it is."""
+
+_ATTRIBUTE = re.compile(
+    r"""([^\s/>"'=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+)))?""",
+)
+
+
+def srcset_spans(value: str) -> list[tuple[int, int]]:
+    """Spans of the URLs in a ``srcset`` value, following the HTML parsing algorithm."""
+    spans: list[tuple[int, int]] = []
+    i, n = 0, len(value)
+    while True:
+        while i < n and (value[i].isspace() or value[i] == ","):
+            i += 1
+        if i >= n:
+            return spans
+        start = i
+        while i < n and not value[i].isspace():
+            i += 1
+        end = i
+        while end > start and value[end - 1] == ",":
+            end -= 1
+        if end == i:  # descriptors follow, up to a comma outside parentheses
+            depth = 0
+            while i < n:
+                ch = value[i]
+                i += 1
+                if ch == "(":
+                    depth += 1
+                elif ch == ")":
+                    depth = max(0, depth - 1)
+                elif ch == "," and depth == 0:
+                    break
+        spans.append((start, end))
+
+
+def rewrite_value(tag: str, attribute: str, value: str, replace: Replace, *, encoded: bool) -> str:
+    """Rewrite one attribute value; ``encoded`` values hold HTML character references."""
+
+    def one(url: str) -> str | None:
+        new = replace(html.unescape(url) if encoded else url, tag)
+        if new is None:
+            return None
+        return html.escape(new, quote=True) if encoded else new
+
+    if attribute != "srcset":
+        new = one(value)
+        return value if new is None else new
+    out, last = [], 0
+    for start, end in srcset_spans(value):
+        new = one(value[start:end])
+        if new is not None:
+            out.append(value[last:start])
+            out.append(new)
+            last = end
+    out.append(value[last:])
+    return "".join(out)
+
+
+class _StartTags(HTMLParser):
+    """Collects the start tags worth rewriting with their position in the text."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=False)
+        self.found: list[tuple[int, int, str]] = []  # (line, column, tag text)
+
+    def handle_starttag(self, tag: str, attrs: object) -> None:
+        if tag in URL_ATTRIBUTES:
+            text = self.get_starttag_text()
+            if text:
+                line, column = self.getpos()
+                self.found.append((line, column, text))
+
+
+def _rewrite_tag(text: str, replace: Replace) -> str:
+    name = re.match(r"<\s*([^\s/>]+)", text)
+    if not name:
+        return text
+    tag = name.group(1).lower()
+    wanted = URL_ATTRIBUTES[tag]
+    out, last, pos = [], 0, name.end()
+    for match in _ATTRIBUTE.finditer(text, pos):
+        group = next((g for g in (2, 3, 4) if match.group(g) is not None), None)
+        if group is None or match.group(1).lower() not in wanted:
+            continue
+        start, end = match.span(group)
+        new = rewrite_value(tag, match.group(1).lower(), text[start:end], replace, encoded=True)
+        out.append(text[last:start])
+        out.append(new)
+        last = end
+    out.append(text[last:])
+    return "".join(out)
+
+
+def rewrite_html(text: str, replace: Replace) -> str:
+    """Return ``text`` with the URLs of image-bearing tags passed through ``replace``."""
+    if "<" not in text:
+        return text
+    parser = _StartTags()
+    try:
+        parser.feed(text)
+        parser.close()
+    except Exception:  # noqa: BLE001 - the tokenizer is tolerant; be safe on pathological input
+        return text
+    if not parser.found:
+        return text
+    line_starts = [0]
+    line_starts.extend(i + 1 for i, ch in enumerate(text) if ch == "\n")
+    out, last = [], 0
+    for line, column, tag_text in parser.found:
+        start = line_starts[line - 1] + column
+        if text.startswith(tag_text, start) and start >= last:
+            out.append(text[last:start])
+            out.append(_rewrite_tag(tag_text, replace))
+            last = start + len(tag_text)
+    out.append(text[last:])
+    return "".join(out)

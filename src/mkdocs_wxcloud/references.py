@@ -1,0 +1,94 @@
+"""Find the images a rendered page shows by asking Python-Markdown itself.
+
+Rather than guessing Markdown syntax with regular expressions, a treeprocessor runs inside the
+site's own Markdown pipeline (with the site's extensions) once the inline patterns have built the
+element tree. What it sees as ``<img src>``, ``srcset``, ``<picture><source srcset>`` and
+``<a href>`` is exactly what the reader gets; code blocks, inline code, comments and escaped
+syntax never become such elements. Raw HTML, which Python-Markdown keeps aside in its stash, is
+tokenized by :mod:`.rawhtml`. One callback decides the new URL of each reference, so the same
+machinery rewrites pages (plugin, Markdown extension) and lists references (``check``, ``sync``).
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as etree
+from typing import Callable, Iterable
+
+import markdown
+from markdown.extensions import Extension
+from markdown.treeprocessors import Treeprocessor
+
+from .rawhtml import URL_ATTRIBUTES, Replace, rewrite_html, rewrite_value
+
+PRIORITY = 0.5
+"""After ``inline`` (20), ``attr_list`` (8) and ``toc`` (5), before MkDocs' ``relpath`` (0), which
+would otherwise turn the URLs the author wrote into URLs relative to the built page."""
+
+ReplaceIn = Callable[[str, str, bool], "str | None"]
+"""``replace(url, tag, raw)``: the new URL or None; ``raw`` tells raw HTML from Markdown."""
+
+
+class ImageTreeprocessor(Treeprocessor):
+    """Passes every image URL of the page, Markdown or raw HTML, through ``replace``."""
+
+    def __init__(self, md: markdown.Markdown, replace: ReplaceIn) -> None:
+        super().__init__(md)
+        self.replace = replace
+
+    def run(self, root: etree.Element) -> None:
+        in_tree: Replace = lambda url, tag: self.replace(url, tag, False)  # noqa: E731
+        in_raw: Replace = lambda url, tag: self.replace(url, tag, True)  # noqa: E731
+        _rewrite_elements(root.iter(), in_tree)
+        stash = self.md.htmlStash.rawHtmlBlocks
+        for index, block in enumerate(stash):
+            if isinstance(block, str):
+                stash[index] = rewrite_html(block, in_raw)
+            else:
+                _rewrite_elements(block.iter(), in_raw)
+
+
+def _rewrite_elements(elements: Iterable[etree.Element], replace: Replace) -> None:
+    for element in elements:
+        tag = element.tag.lower() if isinstance(element.tag, str) else ""
+        for attribute in URL_ATTRIBUTES.get(tag, ()):
+            value = element.get(attribute)
+            if value is not None:
+                new = rewrite_value(tag, attribute, value, replace, encoded=False)
+                if new != value:
+                    element.set(attribute, new)
+
+
+class ImageExtension(Extension):
+    """Registers :class:`ImageTreeprocessor`; ``replace`` is looked up per page by the caller."""
+
+    def __init__(self, replace: ReplaceIn, **kwargs: object) -> None:
+        self.replace = replace
+        super().__init__(**kwargs)
+
+    def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 - Markdown API
+        md.treeprocessors.register(ImageTreeprocessor(md, self.replace), "wxcloud", PRIORITY)
+
+
+def markdown_factory(
+    extensions: list, extension_configs: dict | None = None
+) -> Callable[[ReplaceIn], markdown.Markdown]:
+    """A maker of Markdown instances with the site's extensions plus a ``replace`` callback."""
+
+    def make(replace: ReplaceIn) -> markdown.Markdown:
+        return markdown.Markdown(
+            extensions=[*extensions, ImageExtension(replace)],
+            extension_configs=extension_configs or {},
+        )
+
+    return make
+
+
+def collect(make: Callable[[ReplaceIn], markdown.Markdown], text: str) -> list[tuple[str, str, bool]]:
+    """Every ``(url, tag, raw)`` the rendered page references, in document order."""
+    seen: list[tuple[str, str, bool]] = []
+
+    def record(url: str, tag: str, raw: bool) -> None:
+        seen.append((url, tag, raw))
+
+    make(record).convert(text)
+    return seen

@@ -1,0 +1,95 @@
+"""Read a site's pages and list the images each references, with a cache for unchanged pages.
+
+Rendering every page is the cost of asking Python-Markdown; ``check`` must answer in well under a
+second on a large site, so each page's references are cached against the hash of its text and
+the fingerprint of the Markdown configuration.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator
+
+from .atomic import write_atomic
+from .references import collect
+from .site import Site
+
+log = logging.getLogger("mkdocs.plugins.wxcloud")
+Reference = tuple[str, str, bool]  # (url, tag, raw)
+
+
+@dataclass
+class PageScan:
+    page: str  # docs-relative path
+    source: str
+    references: list[Reference]
+
+
+def read_page(path: Path, page: str) -> str:
+    """A page's text as MkDocs reads it (UTF-8, BOM dropped); :class:`UnicodeDecodeError` names it."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ValueError(
+            f"{page}: not valid UTF-8 (byte {error.start}): save the page as UTF-8"
+        ) from None
+
+
+def scan(site: Site, warn: Callable[[str], None], pages: list[str] | None = None) -> Iterator[PageScan]:
+    """Every page's references, in page order; unreadable pages are warned about and skipped."""
+    cache = _ReferenceCache(site.settings.cache_dir / "references.json", site.fingerprint)
+    try:
+        for page in site.pages if pages is None else pages:
+            try:
+                source = read_page(site.docs_dir / page, page)
+            except (OSError, ValueError) as error:
+                warn(str(error) if isinstance(error, ValueError) else f"{page}: cannot be read ({error.strerror})")
+                continue
+            references = cache.get(page, source)
+            if references is None:
+                references = collect(site.make, source)
+                cache.put(page, source, references)
+            yield PageScan(page, source, references)
+    finally:
+        cache.save()
+
+
+class _ReferenceCache:
+    def __init__(self, path: Path, fingerprint: str) -> None:
+        self.path = path
+        self.fingerprint = fingerprint
+        self.pages: dict[str, list] = {}
+        self.dirty = False
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if data.get("fingerprint") == fingerprint:
+                self.pages = data["pages"]
+        except (OSError, ValueError, KeyError, AttributeError):
+            pass
+
+    @staticmethod
+    def _key(source: str) -> str:
+        return hashlib.sha256(source.encode("utf-8", "surrogatepass")).hexdigest()
+
+    def get(self, page: str, source: str) -> list[Reference] | None:
+        hit = self.pages.get(page)
+        if hit and hit[0] == self._key(source):
+            return [(url, tag, bool(raw)) for url, tag, raw in hit[1]]
+        return None
+
+    def put(self, page: str, source: str, references: list[Reference]) -> None:
+        self.pages[page] = [self._key(source), [list(r) for r in references]]
+        self.dirty = True
+
+    def save(self) -> None:
+        if not self.dirty:
+            return
+        try:
+            write_atomic(self.path, json.dumps({"fingerprint": self.fingerprint, "pages": self.pages}, ensure_ascii=False))
+        except OSError as error:
+            log.debug("wxcloud: reference cache not saved: %s", error)

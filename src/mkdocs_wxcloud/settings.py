@@ -1,0 +1,126 @@
+"""Options shared by the plugin and the command line, with their environment fallbacks.
+
+A mkdocs.yml never needs to hold a secret: ``appid``, ``secret``, ``env`` and ``api_base`` fall
+back to ``WXCLOUD_*`` variables. Paths resolve against the directory of mkdocs.yml (or ``--root``).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from .errors import ConfigError
+
+DEFAULT_API_BASE = "https://api.weixin.qq.com"
+VARIABLES = {
+    "appid": "WXCLOUD_APPID",
+    "secret": "WXCLOUD_SECRET",
+    "env": "WXCLOUD_ENV",
+    "api_base": "WXCLOUD_API_BASE",
+}
+ON_ERROR = ("warn", "fail")
+AUTH = ("token", "openapi", "cloudbase")
+
+DEFAULTS: dict[str, Any] = {
+    "enabled": True,
+    "appid": None,
+    "secret": None,
+    "env": None,
+    "api_base": None,
+    "auth": "token",
+    "prefix": "docs",
+    "manifest": "wxcloud-manifest.yml",
+    "cache_dir": ".cache/plugin/wxcloud",
+    "concurrency": 8,
+    "on_error": "warn",
+    "offline": False,
+    "serve_upload": False,
+    "base_url": None,
+    "link_max_age": 86400,
+    "emulator": False,
+    "emulator_address": "127.0.0.1:8765",
+    "emulator_data": ".wxcloud-emulator",
+    "timeout": 30.0,
+    "retries": 6,
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved options: every path absolute, every fallback applied."""
+
+    root: Path
+    manifest: Path
+    cache_dir: Path
+    emulator_data: Path
+    appid: str | None = None
+    secret: str | None = field(default=None, repr=False)
+    env: str | None = None
+    api_base: str = DEFAULT_API_BASE
+    auth: str = "token"
+    prefix: str = "docs"
+    concurrency: int = 8
+    on_error: str = "warn"
+    offline: bool = False
+    serve_upload: bool = False
+    base_url: str | None = None
+    link_max_age: int = 86400
+    emulator: bool | str = False
+    emulator_address: str = "127.0.0.1:8765"
+    timeout: float = 30.0
+    retries: int = 6
+    enabled: bool = True
+
+    @property
+    def use_emulator(self) -> bool:
+        """``emulator: auto`` means: the bundled emulator unless credentials are configured."""
+        if self.emulator == "auto":
+            return not (self.appid or self.secret) and self.auth == "token"
+        return bool(self.emulator)
+
+
+def resolve(options: Mapping[str, Any], root: Path, environ: Mapping[str, str] | None = None) -> Settings:
+    """Apply defaults and ``WXCLOUD_*`` fallbacks to plugin options (a mapping, as in mkdocs.yml)."""
+    environ = os.environ if environ is None else environ
+    values = {**DEFAULTS, **{k: v for k, v in options.items() if v is not None}}
+    for name, variable in VARIABLES.items():
+        if not values.get(name) and environ.get(variable):
+            values[name] = environ[variable]
+    values["api_base"] = (values.get("api_base") or DEFAULT_API_BASE).rstrip("/")
+    _check_choice(values, "on_error", ON_ERROR)
+    _check_choice(values, "auth", AUTH)
+    if values["emulator"] not in (True, False, "auto"):
+        raise ConfigError(f"option `emulator` must be true, false or auto, not {values['emulator']!r}")
+    if not isinstance(values["concurrency"], int) or not 1 <= values["concurrency"] <= 64:
+        raise ConfigError(f"option `concurrency` must be a whole number from 1 to 64, not {values['concurrency']!r}")
+    root = root.resolve()
+    return Settings(
+        root=root,
+        manifest=root / values["manifest"],
+        cache_dir=root / values["cache_dir"],
+        emulator_data=root / values["emulator_data"],
+        appid=values["appid"],
+        secret=values["secret"],
+        env=values["env"],
+        api_base=values["api_base"],
+        auth=values["auth"],
+        prefix=str(values["prefix"] or "").strip("/"),
+        concurrency=values["concurrency"],
+        on_error=values["on_error"],
+        offline=bool(values["offline"]),
+        serve_upload=bool(values["serve_upload"]),
+        base_url=values["base_url"],
+        link_max_age=int(values["link_max_age"]),
+        emulator=values["emulator"],
+        emulator_address=values["emulator_address"],
+        timeout=float(values["timeout"]),
+        retries=int(values["retries"]),
+        enabled=bool(values["enabled"]),
+    )
+
+
+def _check_choice(values: dict, name: str, choices: tuple[str, ...]) -> None:
+    if values[name] not in choices:
+        raise ConfigError(f"option `{name}` must be one of {', '.join(choices)}, not {values[name]!r}")

@@ -1,0 +1,215 @@
+"""Safe updates of the manifest while uploads finish, across processes and crashes.
+
+Every finished upload is appended at once to a journal (one JSON line, O(1)), and the manifest
+itself is rewritten atomically from time to time and at the end. A run killed at any moment
+leaves a manifest that parses plus a journal that the next run replays, so finished uploads are
+never repeated. Writes take a file lock and merge with what is on disk, so two runs at once
+(``mkdocs serve`` and ``mkdocs-wxcloud sync``, two CI jobs) keep each other's entries.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import threading
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+from filelock import FileLock, Timeout
+
+from . import manifest as mf
+from .atomic import write_atomic
+from .errors import ManifestError
+
+log = logging.getLogger("mkdocs.plugins.wxcloud")
+SAVE_INTERVAL = 5.0  # seconds between intermediate manifest writes during a long run
+LOCK_TIMEOUT = 60.0
+
+
+class ManifestStore:
+    """The manifest of one site, with this run's changes layered over what is on disk."""
+
+    def __init__(self, path: Path, cache_dir: Path, env: str | None, *, readonly: bool = False) -> None:
+        self.path = path
+        self.readonly = readonly  # `check`: see interrupted runs' journals, write nothing
+        key = hashlib.sha256(str(path.resolve()).encode("utf-8")).hexdigest()[:12]
+        self._lock = FileLock(str(cache_dir / f"manifest-{key}.lock"))
+        self._journals = cache_dir
+        self._journal_glob = f"journal-{key}-*.jsonl"
+        self._journal_path = cache_dir / f"journal-{key}-{os.getpid()}.jsonl"
+        self._journal = None
+        self._mutex = threading.RLock()
+        self._changed: dict[str, mf.Entry | None] = {}  # path -> new entry, None = removed
+        self._retire: dict[str, str] = {}
+        self._unretire: set[str] = set()
+        self._last_save = time.monotonic()
+        self.env = env
+        self.manifest = mf.read(path)
+        self._check_env(self.manifest)
+        self._recover()
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def get(self, path: str) -> mf.Entry | None:
+        with self._mutex:
+            return self.manifest.images.get(path)
+
+    def by_sha(self, sha256: str) -> mf.Entry | None:
+        with self._mutex:
+            for entry in self.manifest.images.values():
+                if entry.sha256 == sha256 and entry.file_id:
+                    return entry
+        return None
+
+    # -- changing ------------------------------------------------------------------------------
+
+    def put(self, path: str, entry: mf.Entry) -> None:
+        """Record an entry now (journal) and in the manifest soon (periodic atomic write)."""
+        with self._mutex:
+            old = self.manifest.images.get(path)
+            if old == entry:
+                return
+            self._apply(path, entry)
+            if not self.readonly:
+                self._append({"put": path, "entry": asdict(entry)})
+            if old is not None and old.file_id and old.file_id != entry.file_id:
+                self._retire_if_unused(old)
+        if time.monotonic() - self._last_save > SAVE_INTERVAL:
+            self.save()
+
+    def remove(self, path: str) -> None:
+        with self._mutex:
+            if path in self.manifest.images:
+                self._apply(path, None)
+
+    def forget_retired(self, file_id: str) -> None:
+        with self._mutex:
+            self.manifest.retired.pop(file_id, None)
+            self._retire.pop(file_id, None)
+            self._unretire.add(file_id)
+
+    def _apply(self, path: str, entry: mf.Entry | None) -> None:
+        if entry is None:
+            self.manifest.images.pop(path, None)
+        else:
+            self.manifest.images[path] = entry
+            self.manifest.retired.pop(entry.file_id, None)
+        self._changed[path] = entry
+
+    def _retire_if_unused(self, old: mf.Entry) -> None:
+        if all(e.file_id != old.file_id for e in self.manifest.images.values()):
+            self.manifest.retired[old.file_id] = old.cloud_path
+            self._retire[old.file_id] = old.cloud_path
+
+    # -- persistence ---------------------------------------------------------------------------
+
+    def save(self) -> None:
+        """Merge this run's changes into the manifest on disk and write it atomically."""
+        if self.readonly:
+            return
+        with self._mutex:
+            if not (self._changed or self._retire or self._unretire) and self.path.exists():
+                return
+            self._locked(self._merge_and_write)
+            self._last_save = time.monotonic()
+
+    def close(self) -> None:
+        """Final write; the journal is removed only once its content is in the manifest."""
+        self.save()
+        with self._mutex:
+            if self._journal is not None:
+                self._journal.close()
+                self._journal = None
+            try:
+                self._journal_path.unlink()
+            except FileNotFoundError:
+                pass
+
+    def _merge_and_write(self) -> None:
+        disk = mf.read(self.path)
+        self._check_env(disk)
+        for path, entry in self._changed.items():
+            if entry is None:
+                disk.images.pop(path, None)
+            else:
+                disk.images[path] = entry
+        disk.retired.update(self._retire)
+        for file_id in self._unretire:
+            disk.retired.pop(file_id, None)
+        used = {e.file_id for e in disk.images.values()}
+        disk.retired = {fid: cp for fid, cp in disk.retired.items() if fid not in used}
+        disk.env = disk.env or self.env
+        text = mf.to_yaml(disk)
+        if not self.path.exists() or self.path.read_text(encoding="utf-8") != text:
+            write_atomic(self.path, text)
+        self.manifest = disk
+        self._changed.clear()
+        self._retire.clear()
+        self._unretire.clear()
+
+    def _locked(self, action) -> None:
+        self._journals.mkdir(parents=True, exist_ok=True)
+        try:
+            with self._lock.acquire(timeout=LOCK_TIMEOUT):
+                action()
+        except Timeout:
+            raise ManifestError(
+                f"{self.path}: another mkdocs-wxcloud run has held the manifest lock for "
+                f"{LOCK_TIMEOUT:.0f} s ({self._lock.lock_file}): wait for it, or delete the lock file "
+                "if no such run is left"
+            ) from None
+
+    def _append(self, record: dict) -> None:
+        if self._journal is None:
+            self._journals.mkdir(parents=True, exist_ok=True)
+            self._journal = open(self._journal_path, "a", encoding="utf-8")  # noqa: SIM115
+        self._journal.write(json.dumps(record, ensure_ascii=False) + "\n")
+        self._journal.flush()
+
+    def _recover(self) -> None:
+        """Replay the journals that runs which died left behind, then fold them into the manifest."""
+        stale = [p for p in sorted(self._journals.glob(self._journal_glob)) if not _alive(p)]
+        if not stale:
+            return
+        for journal in stale:
+            for line in journal.read_text(encoding="utf-8", errors="replace").splitlines():
+                try:
+                    record = json.loads(line)
+                    entry = mf.Entry(**record["entry"])
+                except (ValueError, KeyError, TypeError):
+                    continue  # the last line of a killed run may be torn
+                if self.manifest.images.get(record["put"]) != entry:
+                    self._apply(record["put"], entry)
+        if self.readonly:
+            return
+        log.info("wxcloud: recovered %d journal(s) of an interrupted run", len(stale))
+        self.save()
+        for journal in stale:
+            journal.unlink(missing_ok=True)
+
+    def _check_env(self, manifest: mf.Manifest) -> None:
+        if self.env and manifest.env and manifest.env != self.env:
+            raise ManifestError(
+                f"{self.path} was written for env '{manifest.env}', but the configured env is "
+                f"'{self.env}': use one manifest per env (option `manifest`), or fix `env`/WXCLOUD_ENV"
+            )
+
+
+def _alive(journal: Path) -> bool:
+    """Whether the process that writes ``journal`` (pid in its name) still runs."""
+    try:
+        pid = int(journal.stem.rsplit("-", 1)[1])
+    except (IndexError, ValueError):
+        return False
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

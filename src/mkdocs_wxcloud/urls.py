@@ -1,0 +1,102 @@
+"""Which URLs point at local files, and where those files are in docs_dir.
+
+A reference resolves the way MkDocs resolves links: relative to the page's source file, or from
+the docs root when it starts with ``/``; it is percent-decoded; ``?query`` and ``#fragment`` are
+kept aside so they survive the rewrite.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import string
+from dataclasses import dataclass
+from urllib.parse import quote, unquote, urlsplit
+
+IMAGE_EXTENSIONS = frozenset(
+    ".apng .avif .bmp .gif .ico .jfif .jpeg .jpg .png .svg .tif .tiff .webp".split()
+)
+
+
+@dataclass(frozen=True)
+class Target:
+    """A reference to a file inside docs_dir (or an attempt to leave it)."""
+
+    path: str  # docs-relative POSIX path, normalised; starts with "../" when it escapes docs_dir
+    suffix: str  # "?query#fragment" exactly as written, "" when absent
+
+    @property
+    def escapes(self) -> bool:
+        return self.path == ".." or self.path.startswith("../")
+
+
+def resolve(url: str, page: str) -> Target | None:
+    """Resolve ``url`` written in the page ``page`` (docs-relative); None for non-local URLs.
+
+    Remote (``https:``, ``//host``), ``data:``, ``mailto:`` and fragment-only URLs are not local.
+    """
+    url = url.strip()
+    if not url or url.startswith("#"):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme or parts.netloc or not parts.path or url.startswith("//"):
+        return None
+    cut = len(parts.path)
+    suffix = url[cut:] if url.startswith(parts.path) else ""
+    path = unquote(parts.path).replace("\\", "/")
+    base = "" if path.startswith("/") else posixpath.dirname(page)
+    joined = posixpath.normpath(posixpath.join(base, path.lstrip("/")))
+    if joined in (".", ""):
+        return None
+    return Target(joined, suffix)
+
+
+def is_image(path: str) -> bool:
+    """Whether a docs path names an image file (by extension, case-insensitive)."""
+    return posixpath.splitext(path)[1].lower() in IMAGE_EXTENSIONS
+
+
+_SAFE = "/:@!$&'()*+,;=-._~?#%"
+
+
+def url_quote(url: str) -> str:
+    """Percent-encode what is unsafe in every context a URL is written back into.
+
+    Cloud URLs go into Markdown destinations, quoted and unquoted HTML attributes and srcset lists:
+    spaces, quotes, angle brackets, backslashes and non-ASCII are encoded; existing escapes kept.
+    """
+    return quote(url, safe=_SAFE.replace("'", "").replace("(", "").replace(")", "").replace(",", ""))
+
+
+_PUNCT = set(string.punctuation)
+
+
+def source_pattern(url: str) -> re.Pattern[str]:
+    """A regex for ``url`` as it may be written in source: Markdown escapes and ``&amp;`` allowed."""
+    parts = []
+    for ch in url:
+        alternatives = [re.escape(ch)]
+        if ch in _PUNCT:
+            alternatives.append(re.escape("\\" + ch))
+        if ch == "&":
+            alternatives.append("&amp;")
+        parts.append(alternatives[0] if len(alternatives) == 1 else f"(?:{'|'.join(alternatives)})")
+    return re.compile("".join(parts))
+
+
+def line_of(source: str, url: str) -> int | None:
+    """The 1-based line where ``url`` first appears in ``source`` (for messages), if it does."""
+    match = source_pattern(url).search(source)
+    return source.count("\n", 0, match.start()) + 1 if match else None
+
+
+def with_suffix(cloud_url: str, suffix: str) -> str:
+    """The cloud URL carrying the reference's own ``?query#fragment`` (``#only-dark`` survives)."""
+    cloud_url = url_quote(cloud_url)
+    query, _, fragment = suffix.partition("#")
+    if query.startswith("?") and len(query) > 1:
+        cloud_url += ("&" if "?" in cloud_url else "?") + query[1:]
+    return cloud_url + (f"#{fragment}" if fragment or suffix.endswith("#") else "")

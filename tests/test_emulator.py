@@ -1,0 +1,486 @@
+"""The emulator speaks the protocol of wechat-api.md over real HTTP, strictly."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import re
+import threading
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+import requests
+
+from mkdocs_wxcloud.emulator import (
+    DEFAULT_APPID,
+    DEFAULT_ENV,
+    DEFAULT_SECRET,
+    HEALTH_PATH,
+    Emulator,
+)
+
+RID = re.compile(r" rid: [0-9a-f-]+$")
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
+
+
+@pytest.fixture
+def emu() -> Iterator[Emulator]:
+    with Emulator() as emulator:
+        yield emulator
+
+
+def post_json(emu: Emulator, path: str, body: Any, **params: str) -> dict[str, Any]:
+    """POST a body as raw UTF-8 JSON, the way the reference asks clients to."""
+    data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+    response = requests.post(
+        emu.base_url + path,
+        params=params,
+        data=data,
+        headers={"Content-Type": "application/json; charset=utf-8"},
+        timeout=10,
+    )
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "application/json; charset=utf-8"
+    return response.json()
+
+
+def stable_token(emu: Emulator, **extra: Any) -> dict[str, Any]:
+    body = {"grant_type": "client_credential", "appid": DEFAULT_APPID, "secret": DEFAULT_SECRET}
+    return post_json(emu, "/cgi-bin/stable_token", {**body, **extra})
+
+
+def token(emu: Emulator) -> str:
+    return stable_token(emu)["access_token"]
+
+
+def api(emu: Emulator, name: str, body: dict[str, Any], tok: str | None = None) -> dict[str, Any]:
+    params = {"access_token": tok} if tok else {}
+    return post_json(emu, f"/tcb/{name}", body, **params)
+
+
+def grant(emu: Emulator, tok: str, path: str) -> dict[str, Any]:
+    answer = api(emu, "uploadfile", {"env": DEFAULT_ENV, "path": path}, tok)
+    assert answer["errcode"] == 0, answer
+    return answer
+
+
+def cos_post(
+    g: dict[str, Any],
+    path: str,
+    data: bytes,
+    *,
+    file_first: bool = False,
+    fileid: bool = True,
+    **overrides: str,
+) -> requests.Response:
+    fields = {
+        "key": path,
+        "Signature": g["authorization"],
+        "x-cos-security-token": g["token"],
+        "x-cos-meta-fileid": g["cos_file_id"],
+        **overrides,
+    }
+    if not fileid:
+        del fields["x-cos-meta-fileid"]
+    parts: list[tuple[str, Any]] = [(k, (None, v)) for k, v in fields.items()]
+    file_part = ("file", (path.rsplit("/", 1)[-1], data, "application/octet-stream"))
+    parts = [file_part, *parts] if file_first else [*parts, file_part]
+    return requests.post(g["url"], files=parts, timeout=10)
+
+
+def upload(emu: Emulator, tok: str, path: str, data: bytes, **kwargs: Any) -> dict[str, Any]:
+    g = grant(emu, tok, path)
+    response = cos_post(g, path, data, **kwargs)
+    assert response.status_code == 204, response.text
+    return g
+
+
+def links(emu: Emulator, tok: str, *file_ids: str, max_age: int = 3600) -> list[dict[str, Any]]:
+    body = {"env": DEFAULT_ENV, "file_list": [{"fileid": f, "max_age": max_age} for f in file_ids]}
+    answer = api(emu, "batchdownloadfile", body, tok)
+    assert answer["errcode"] == 0, answer
+    return answer["file_list"]
+
+
+def cos_error(response: requests.Response) -> str:
+    root = ET.fromstring(response.content)
+    assert root.tag == "Error" and root.findtext("RequestId")
+    return f"{root.findtext('Code')}: {root.findtext('Message')}"
+
+
+# -- tokens ---------------------------------------------------------------------------------
+
+
+def test_health_is_neither_counted_nor_faulted(emu: Emulator) -> None:
+    emu.fail_next("http502")
+    answer = requests.get(emu.base_url + HEALTH_PATH, timeout=10).json()
+    assert answer == {"emulator": "mkdocs-wxcloud", "envs": [DEFAULT_ENV]}
+    assert emu.request_count() == 0
+
+
+def test_stable_token_is_reused_until_force_refresh(emu: Emulator) -> None:
+    first = stable_token(emu)
+    assert len(first["access_token"]) >= 100 and 7100 <= first["expires_in"] <= 7200
+    assert "errcode" not in first
+    assert token(emu) == first["access_token"]
+    refreshed = stable_token(emu, force_refresh=True)["access_token"]
+    assert refreshed != first["access_token"]
+    old = api(emu, "uploadfile", {"env": DEFAULT_ENV, "path": "a.png"}, first["access_token"])
+    assert old["errcode"] == 40001 and RID.search(old["errmsg"])
+    assert grant(emu, refreshed, "a.png")["errcode"] == 0
+
+
+def test_stable_token_is_renewed_when_little_time_is_left() -> None:
+    with Emulator(token_ttl=2) as emu:
+        first = token(emu)
+        time.sleep(1.1)
+        second = token(emu)
+        assert second != first
+        assert grant(emu, first, "a.png")["errcode"] == 0  # the old one is still valid
+
+
+@pytest.mark.parametrize(
+    "change, errcode",
+    [
+        ({"secret": "wrong-secret"}, 40125),
+        ({"appid": "wx1111111111111111"}, 40013),
+        ({"appid": ""}, 41002),
+        ({"secret": None}, 41004),
+        ({"grant_type": "password"}, 40002),
+    ],
+)
+def test_stable_token_rejects_bad_credentials(emu: Emulator, change: dict, errcode: int) -> None:
+    answer = stable_token(emu, **change)
+    assert answer["errcode"] == errcode and RID.search(answer["errmsg"])
+    assert "access_token" not in answer
+
+
+def test_ip_whitelist_names_the_caller() -> None:
+    with Emulator(ip_whitelist=["203.0.113.9"]) as emu:
+        answer = stable_token(emu)
+        assert answer["errcode"] == 40164
+        assert answer["errmsg"].startswith(
+            "invalid ip 127.0.0.1 ipv6 ::ffff:127.0.0.1, not in whitelist rid: "
+        )
+    with Emulator(ip_whitelist=["127.0.0.1"]) as emu:
+        assert "access_token" in stable_token(emu)
+
+
+def test_classic_token_invalidates_the_previous_one(emu: Emulator) -> None:
+    params = {"grant_type": "client_credential", "appid": DEFAULT_APPID, "secret": DEFAULT_SECRET}
+    get = lambda: requests.get(emu.base_url + "/cgi-bin/token", params=params, timeout=10).json()
+    first, second = get()["access_token"], get()["access_token"]
+    assert first != second
+    assert api(emu, "uploadfile", {"env": DEFAULT_ENV, "path": "a"}, first)["errcode"] == 40001
+    assert grant(emu, second, "a")["errcode"] == 0
+
+
+def test_token_errors_on_storage_apis(emu: Emulator) -> None:
+    body = {"env": DEFAULT_ENV, "path": "a.png"}
+    assert api(emu, "uploadfile", body)["errcode"] == 41001
+    answer = api(emu, "uploadfile", body, "not-a-token")
+    assert answer["errcode"] == 40001
+    assert answer["errmsg"].startswith("invalid credential, access_token is invalid or not latest")
+    tok = token(emu)
+    emu.expire_tokens()
+    answer = api(emu, "uploadfile", body, tok)
+    assert answer["errcode"] == 42001 and answer["errmsg"].startswith("access_token expired rid: ")
+    fresh = token(emu)
+    assert fresh != tok and grant(emu, fresh, "a.png")["errcode"] == 0
+
+
+def test_open_api_and_cloudbase_token() -> None:
+    with Emulator(open_api=True) as emu:
+        assert api(emu, "uploadfile", {"env": DEFAULT_ENV, "path": "a.png"})["errcode"] == 0
+    with Emulator(cloudbase_token="cb-token-123456") as emu:
+        body = {"env": DEFAULT_ENV, "path": "a.png"}
+        ok = post_json(emu, "/tcb/uploadfile", body, cloudbase_access_token="cb-token-123456")
+        bad = post_json(emu, "/tcb/uploadfile", body, cloudbase_access_token="other")
+        assert ok["errcode"] == 0 and bad["errcode"] == 40001
+
+
+# -- JSON bodies and arguments ---------------------------------------------------------------
+
+
+def test_body_errors(emu: Emulator) -> None:
+    url = f"{emu.base_url}/tcb/uploadfile?access_token={token(emu)}"
+    assert requests.post(url, data=b"", timeout=10).json()["errcode"] == 44002
+    assert requests.post(url, data=b"{not json", timeout=10).json()["errcode"] == 47001
+    missing = requests.post(url, json={"env": DEFAULT_ENV}, timeout=10).json()
+    assert missing["errcode"] == 40101 and "path" in missing["errmsg"]
+    assert requests.get(url, timeout=10).json()["errcode"] == 43002
+
+
+def test_escaped_non_ascii_is_rejected(emu: Emulator) -> None:
+    url = f"{emu.base_url}/tcb/uploadfile?access_token={token(emu)}"
+    escaped = {"env": DEFAULT_ENV, "path": "图片/a.png"}  # requests' json= escapes non-ASCII
+    answer = requests.post(url, json=escaped, timeout=10).json()
+    assert answer["errcode"] == 40033
+    assert answer["errmsg"].startswith(
+        "invalid charset. please check your request, if include \\uxxxx will create fail! rid: "
+    )
+    # An escaped backslash followed by "u00e9" is plain ASCII text, and so are ASCII escapes.
+    plain = b'{"env": "%s", "path": "a\\\\u00e9\\u002fb.png"}' % DEFAULT_ENV.encode()
+    assert requests.post(url, data=plain, timeout=10).json()["errcode"] == 0
+
+
+def test_unknown_env_is_named(emu: Emulator) -> None:
+    answer = api(emu, "uploadfile", {"env": "prod-9z9z9z", "path": "a.png"}, token(emu))
+    assert answer["errcode"] == -501005 and "prod-9z9z9z" in answer["errmsg"]
+
+
+@pytest.mark.parametrize(
+    "path", ["", "/a.png", "a//b.png", "a\x01b.png", "x" * 851, "图" * 100]
+)
+def test_bad_paths_are_rejected(emu: Emulator, path: str) -> None:
+    answer = api(emu, "uploadfile", {"env": DEFAULT_ENV, "path": path}, token(emu))
+    assert answer["errcode"] == 40097 and answer["errmsg"].startswith("invalid args: path")
+
+
+def test_unknown_path_is_404(emu: Emulator) -> None:
+    assert requests.get(emu.base_url + "/nothing/here", timeout=10).status_code == 404
+
+
+# -- upload, links, delete ---------------------------------------------------------------------
+
+
+def test_full_upload_flow(emu: Emulator) -> None:
+    tok = token(emu)
+    g = grant(emu, tok, "docs/img/logo.png")
+    assert g["file_id"] == f"cloud://{DEFAULT_ENV}.7765-{DEFAULT_ENV}-1300000000/docs/img/logo.png"
+    assert g["url"].startswith(emu.base_url + "/cos/")
+    response = cos_post(g, "docs/img/logo.png", PNG)
+    assert response.status_code == 204 and response.content == b""
+    assert response.headers["ETag"].startswith('"')
+    [item] = links(emu, tok, g["file_id"])
+    assert item["status"] == 0 and item["errmsg"] == "ok" and item["fileid"] == g["file_id"]
+    assert "sign=" not in item["download_url"]
+    download = requests.get(item["download_url"], timeout=10)
+    assert download.status_code == 200 and download.content == PNG
+    assert download.headers["Content-Type"] == "image/png"
+    assert download.headers["ETag"] == response.headers["ETag"]
+    head = requests.head(item["download_url"], timeout=10)
+    assert head.headers["Content-Length"] == str(len(PNG)) and head.content == b""
+    assert emu.stored_files() == {"docs/img/logo.png": PNG}
+    assert emu.file_ids() == {"docs/img/logo.png": g["file_id"]}
+
+
+def test_chinese_path(emu: Emulator) -> None:
+    tok = token(emu)
+    path = "文档/图片 1.png"
+    g = upload(emu, tok, path, PNG)
+    assert g["file_id"].endswith("/" + path)
+    [item] = links(emu, tok, g["file_id"])
+    assert "%E6%96%87" in item["download_url"]
+    assert requests.get(item["download_url"], timeout=10).content == PNG
+
+
+def test_overwrite_keeps_the_file_id(emu: Emulator) -> None:
+    tok = token(emu)
+    first = upload(emu, tok, "a.png", b"one")
+    second = upload(emu, tok, "a.png", b"two")
+    assert first["file_id"] == second["file_id"]
+    assert emu.stored_files() == {"a.png": b"two"}
+
+
+def test_big_upload() -> None:
+    data = bytes(range(256)) * (12 * 4096)  # 12 MiB
+    with Emulator() as emu:
+        tok = token(emu)
+        g = upload(emu, tok, "big.bin", data)
+        [item] = links(emu, tok, g["file_id"])
+        assert requests.get(item["download_url"], timeout=30).content == data
+
+
+def test_file_first_is_malformed(emu: Emulator) -> None:
+    g = grant(emu, token(emu), "a.png")
+    response = cos_post(g, "a.png", PNG, file_first=True)
+    assert response.status_code == 400
+    assert cos_error(response).startswith("MalformedPOSTRequest")
+    assert emu.stored_files() == {}
+
+
+@pytest.mark.parametrize(
+    "override, status, code",
+    [
+        ({"Signature": "q-sign-algorithm=sha1&q-signature=00"}, 403, "SignatureDoesNotMatch"),
+        ({"key": "other.png"}, 403, "SignatureDoesNotMatch"),
+        ({"x-cos-security-token": "forged"}, 400, "InvalidToken"),
+    ],
+)
+def test_cos_rejects_forged_forms(emu: Emulator, override: dict, status: int, code: str) -> None:
+    g = grant(emu, token(emu), "a.png")
+    response = cos_post(g, "a.png", PNG, **override)
+    assert response.status_code == status and cos_error(response).startswith(code)
+    assert emu.stored_files() == {}
+
+
+def test_expired_upload_link(emu: Emulator) -> None:
+    g = grant(emu, token(emu), "a.png")
+    emu.expire_upload_links()
+    response = cos_post(g, "a.png", PNG)
+    assert response.status_code == 403
+    assert cos_error(response) == "AccessDenied: Request has expired"
+
+
+def test_missing_fileid_meta_makes_the_file_invisible(emu: Emulator) -> None:
+    tok = token(emu)
+    g = upload(emu, tok, "a.png", PNG, fileid=False)
+    [item] = links(emu, tok, g["file_id"])
+    assert item == {
+        "fileid": g["file_id"],
+        "download_url": "",
+        "status": 1,
+        "errmsg": "STORAGE_FILE_NONEXIST",
+    }
+    assert emu.stored_files() == {} and emu.file_ids() == {}
+
+
+def test_batches_are_limited_to_50(emu: Emulator) -> None:
+    tok = token(emu)
+    ids = [f"cloud://{DEFAULT_ENV}.b/{n}.png" for n in range(51)]
+    body = {"env": DEFAULT_ENV, "file_list": [{"fileid": f, "max_age": 60} for f in ids]}
+    too_many = api(emu, "batchdownloadfile", body, tok)
+    assert too_many["errcode"] == 40097 and "at most 50" in too_many["errmsg"]
+    deleted = api(emu, "batchdeletefile", {"env": DEFAULT_ENV, "fileid_list": ids}, tok)
+    assert deleted["errcode"] == 40097
+    assert [i["status"] for i in links(emu, tok, *ids[:50])] == [1] * 50
+
+
+def test_batch_delete(emu: Emulator) -> None:
+    tok = token(emu)
+    g = upload(emu, tok, "a.png", PNG)
+    [url] = [i["download_url"] for i in links(emu, tok, g["file_id"])]
+    body = {"env": DEFAULT_ENV, "fileid_list": [g["file_id"], "cloud://nope.b/x.png"]}
+    answer = api(emu, "batchdeletefile", body, tok)
+    assert answer["errcode"] == 0
+    assert [(i["fileid"], i["status"]) for i in answer["delete_list"]] == [
+        (g["file_id"], 0),
+        ("cloud://nope.b/x.png", 1),
+    ]
+    assert links(emu, tok, g["file_id"])[0]["status"] == 1
+    assert requests.get(url, timeout=10).status_code == 404
+
+
+def test_private_links_carry_an_expiring_sign() -> None:
+    with Emulator(private=True) as emu:
+        tok = token(emu)
+        g = upload(emu, tok, "a.png", PNG)
+        [item] = links(emu, tok, g["file_id"])
+        url = item["download_url"]
+        assert re.search(r"\?sign=[0-9a-f]+&t=\d+$", url)
+        assert requests.get(url, timeout=10).content == PNG
+        assert requests.get(url.split("?")[0], timeout=10).status_code == 403
+        assert requests.get(url.replace("sign=", "sign=0"), timeout=10).status_code == 403
+        [expired] = links(emu, tok, g["file_id"], max_age=0)
+        response = requests.get(expired["download_url"], timeout=10)
+        assert response.status_code == 403 and "expired" in cos_error(response)
+
+
+def test_persistence_across_restart(tmp_path: Path) -> None:
+    with Emulator(data_dir=tmp_path) as first:
+        tok = token(first)
+        g = upload(first, tok, "文档/a.png", PNG)
+        [url] = [i["download_url"] for i in links(first, tok, g["file_id"])]
+        port = first.port
+    with Emulator(port=port, data_dir=tmp_path) as second:
+        assert second.file_ids() == {"文档/a.png": g["file_id"]}
+        assert requests.get(url, timeout=10).content == PNG
+        [item] = links(second, token(second), g["file_id"])
+        assert item["download_url"] == url
+    assert json.loads((tmp_path / "state.json").read_text(encoding="utf-8"))["files"]
+
+
+# -- faults, latency, counting -----------------------------------------------------------------
+
+
+def test_fail_next_json_faults(emu: Emulator) -> None:
+    tok = token(emu)
+    body = {"env": DEFAULT_ENV, "path": "a.png"}
+    for kind, errcode in [("busy", -1), ("quota", 45011), ("token_expired", 42001)]:
+        emu.fail_next(kind, path_prefix="/tcb/")
+        answer = api(emu, "uploadfile", body, tok)
+        assert answer["errcode"] == errcode and RID.search(answer["errmsg"]), kind
+    assert stable_token(emu, force_refresh=False)["access_token"] == tok
+    assert api(emu, "uploadfile", body, tok)["errcode"] == 0
+
+
+def test_fail_next_http_faults(emu: Emulator) -> None:
+    emu.fail_next("http502", count=2)
+    for _ in range(2):
+        response = requests.get(emu.base_url + "/cgi-bin/token", timeout=10)
+        assert response.status_code == 502 and "text/html" in response.headers["Content-Type"]
+    emu.fail_next("drop")
+    with pytest.raises(requests.ConnectionError):
+        token(emu)
+    assert "access_token" in stable_token(emu)
+
+
+def test_fail_next_cos_faults(emu: Emulator) -> None:
+    g = grant(emu, token(emu), "a.png")
+    emu.fail_next("busy", path_prefix="/cos/")
+    busy = cos_post(g, "a.png", PNG)
+    assert busy.status_code == 503 and cos_error(busy).startswith("SlowDown")
+    emu.fail_next("upload_expired")
+    expired = cos_post(g, "a.png", PNG)
+    assert expired.status_code == 403 and cos_error(expired) == "AccessDenied: Request has expired"
+    emu.fail_next("drop", path_prefix="/cos/")
+    with pytest.raises(requests.ConnectionError):
+        cos_post(g, "a.png", PNG)
+    assert cos_post(g, "a.png", PNG).status_code == 204
+
+
+def test_random_faults_are_reproducible() -> None:
+    def kinds(seed: int) -> list[int]:
+        with Emulator(fault_rate=0.5, faults=("busy", "quota"), seed=seed) as emu:
+            return [stable_token(emu).get("errcode", 0) for _ in range(20)]
+
+    first = kinds(7)
+    assert first == kinds(7)
+    assert {-1, 45011, 0} <= set(first)
+
+
+def test_latency_overlaps_between_clients() -> None:
+    with Emulator(latency=0.3) as emu:
+        started = time.monotonic()
+        token(emu)
+        assert time.monotonic() - started >= 0.3
+        threads = [threading.Thread(target=token, args=(emu,)) for _ in range(5)]
+        started = time.monotonic()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert time.monotonic() - started < 1.0
+
+
+def test_request_count(emu: Emulator) -> None:
+    tok = token(emu)
+    g = upload(emu, tok, "a.png", PNG)
+    [url] = [i["download_url"] for i in links(emu, tok, g["file_id"])]
+    requests.get(url, timeout=10)
+    assert emu.request_count() == 5
+    assert emu.request_count("/tcb/") == 2
+    assert emu.request_count("/cos/") == 1
+    assert emu.request_count("/dl/") == 1
+    emu.reset_counts()
+    assert emu.request_count() == 0
+
+
+def test_keep_alive(emu: Emulator) -> None:
+    body = json.dumps(
+        {"grant_type": "client_credential", "appid": DEFAULT_APPID, "secret": DEFAULT_SECRET}
+    )
+    connection = http.client.HTTPConnection("127.0.0.1", emu.port, timeout=10)
+    sockets = []
+    for _ in range(3):
+        connection.request("POST", "/cgi-bin/stable_token", body=body)
+        response = connection.getresponse()
+        assert response.getheader("Content-Length")
+        assert "access_token" in json.loads(response.read())
+        sockets.append(connection.sock)
+    connection.close()
+    assert sockets[0] is not None and sockets.count(sockets[0]) == 3
