@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import logging
 import os
@@ -151,6 +152,8 @@ def test_token_refused_while_still_current_is_force_refreshed(emu: Emulator,
         emu.fail_next("token_expired", path_prefix="/tcb/uploadfile")
         client.upload("a.txt", write(tmp_path / "a.txt", b"a"))
     assert emu.stored_files() == {"a.txt": b"a"}
+    # the first token, the same one again (force_refresh false), then a forced new one
+    assert emu.request_count("/cgi-bin/stable_token") == 3
 
 
 def test_token_cache_drops_expiring_and_unreadable_entries(tmp_path: Path) -> None:
@@ -245,20 +248,20 @@ def one_line(error: BaseException) -> str:
 
 
 @pytest.mark.parametrize(("server_options", "client_options", "errcode", "expected"), [
-    ({}, {"secret": "a-wrong-secret-000"}, None, "WXCLOUD_SECRET"),
+    ({}, {"secret": "a-wrong-secret-000"}, 40125, "WXCLOUD_SECRET"),
     ({}, {"appid": "wx0000000000000000"}, 40013, "WXCLOUD_APPID"),
     ({}, {"env": "no-such-env"}, -501005, "'no-such-env'"),
     ({"ip_whitelist": ["10.9.8.7"]}, {}, 40164, "127.0.0.1"),
 ])
 def test_final_errors_fail_fast(server_options: dict, client_options: dict,
-                                errcode: int | None, expected: str, tmp_path: Path) -> None:
+                                errcode: int, expected: str, tmp_path: Path) -> None:
     server = Emulator(**server_options).start()
     try:
         started = time.monotonic()
         with make_client(server, **client_options) as client, pytest.raises(ApiError) as caught:
             client.upload("a.txt", write(tmp_path / "a.txt", b"a"))
         assert time.monotonic() - started < 2
-        assert errcode is None or caught.value.errcode == errcode
+        assert caught.value.errcode == errcode
         assert expected in one_line(caught.value)
         assert client.requests_made <= 2  # no retry
     finally:
@@ -291,36 +294,53 @@ def test_missing_file_is_a_clear_error(emu: Emulator, tmp_path: Path) -> None:
     assert emu.request_count() == 0
 
 
-class _HtmlHandler(http.server.BaseHTTPRequestHandler):
-    """A captive portal: HTML where JSON was expected."""
+@contextlib.contextmanager
+def canned_server(body: bytes) -> Iterator[str]:
+    """A server answering every POST with ``body``: for answers the emulator never gives."""
 
-    def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
-        self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        body = b"<html><body>Please log in</body></html>"
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
 
-    def log_message(self, *args: object) -> None:
-        pass
+        def log_message(self, *args: object) -> None:
+            pass
 
-
-def test_non_json_answer_is_a_clear_error() -> None:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _HtmlHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        client = WxCloudClient(api_base=f"http://127.0.0.1:{server.server_port}", env="e",
-                               appid="wx1", secret="secret-for-html", **FAST)
-        with client, pytest.raises(NetworkError) as caught:
-            client.token()
-        assert "JSON" in one_line(caught.value) and "api_base" in str(caught.value)
-        assert client.requests_made == 1
+        yield f"http://127.0.0.1:{server.server_port}"
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.mark.parametrize(("body", "error_type", "expected"), [
+    (b"<html><body>Please log in</body></html>", NetworkError, "not a JSON object"),
+    (b'{"errcode": 45009, "errmsg": "reach max api daily quota limit rid: 1-2-3"}', ApiError,
+     "try again tomorrow"),
+    (b'{"errcode": 40001, "errmsg": "invalid credential rid: 1-2-3"}', ApiError,
+     "`secret` / WXCLOUD_SECRET"),
+    (b'{"errcode": 85088, "errmsg": "no cloud env rid: 1-2-3"}', ApiError, "云开发"),
+])
+def test_answers_the_emulator_never_gives_fail_fast(body: bytes, error_type: type,
+                                                    expected: str) -> None:
+    with canned_server(body) as base:
+        with WxCloudClient(api_base=base, env="e", appid="wx1", secret="canned-secret",
+                           **FAST) as client, pytest.raises(error_type) as caught:
+            client.token()
+        assert expected in one_line(caught.value)
+        assert client.requests_made == 1
+
+
+def test_malformed_request_is_final(emu: Emulator, tmp_path: Path) -> None:
+    with make_client(emu) as client, pytest.raises(ApiError) as caught:
+        client.upload("a//b.txt", write(tmp_path / "a.txt", b"a"))
+    assert caught.value.errcode == 40097 and "cloud path" in str(caught.value)
+    assert emu.request_count("/tcb/uploadfile") == 1
 
 
 def free_port() -> int:
@@ -402,6 +422,24 @@ def test_cloudbase_mode_reads_the_token_file(tmp_path: Path) -> None:
         server.stop()
 
 
+def test_cloudbase_token_file_is_read_again_after_a_refusal(tmp_path: Path) -> None:
+    server = Emulator(cloudbase_token="cloudbase-token-new-0001").start()
+    try:
+        token_file = write(tmp_path / "token", b"cloudbase-token-old-0000")
+        file = write(tmp_path / "c.txt", b"cb")
+        with WxCloudClient(api_base=server.base_url, env=DEFAULT_ENV, auth="cloudbase",
+                           cloudbase_token_file=str(token_file), **FAST) as client:
+            with pytest.raises(ApiError) as caught:
+                client.upload("c.txt", file)
+            assert caught.value.errcode == 40001
+            assert client.requests_made == 2  # the refused call, retried once after a re-read
+            token_file.write_text("cloudbase-token-new-0001")  # the sidecar renewed it
+            client.upload("c.txt", file)
+        assert server.stored_files() == {"c.txt": b"cb"}
+    finally:
+        server.stop()
+
+
 # --- secrets ----------------------------------------------------------------------------------
 
 
@@ -413,7 +451,7 @@ def assert_no_leak(error: BaseException, log_text: str, secrets: list[str]) -> N
             assert secret not in text
 
 
-@pytest.mark.parametrize("kind", ["drop", "http502", "busy"])
+@pytest.mark.parametrize("kind", ["drop", "http502", "busy", "down"])
 def test_secret_and_token_never_leak(kind: str, tmp_path: Path,
                                      caplog: pytest.LogCaptureFixture) -> None:
     server = Emulator().start()
@@ -421,12 +459,16 @@ def test_secret_and_token_never_leak(kind: str, tmp_path: Path,
         with caplog.at_level(logging.DEBUG):
             with make_client(server, max_retries=1) as client:
                 token = client.token()
-                server.fail_next(kind, count=10, path_prefix="/tcb/uploadfile")
+                if kind == "down":  # connection refused: requests' own text holds the URL
+                    server.stop()
+                else:
+                    server.fail_next(kind, count=10, path_prefix="/tcb/uploadfile")
                 with pytest.raises(WxCloudError) as caught:
                     client.upload("a.txt", write(tmp_path / "a.txt", b"a"))
-        assert caught.value.__cause__ is None
+        assert caught.value.__cause__ is None and caught.value.__context__ is None
         assert_no_leak(caught.value, caplog.text, [DEFAULT_SECRET, token])
-        assert "retry" in caplog.text
+        assert "retry 1/1" in caplog.text
+        assert "access_token=***" in caplog.text  # urllib3's request lines, masked
     finally:
         server.stop()
 

@@ -28,7 +28,8 @@ import requests
 from requests.adapters import HTTPAdapter
 from requests_toolbelt import MultipartEncoder
 
-from .errors import ApiError, ConfigError, CosError, NetworkError, WxCloudError, redact, register_secret
+from .errors import (ApiError, ConfigError, CosError, NetworkError, WxCloudError, redact,
+                     register_secret)
 from .tokens import EXPIRY_MARGIN, TokenCache, token_cache_key
 
 log = logging.getLogger("mkdocs.plugins.wxcloud")
@@ -49,7 +50,7 @@ _UPLOAD_FIELDS = ("url", "authorization", "token", "cos_file_id", "file_id")
 _JSON = "application/json; charset=utf-8"
 _SECRET_HINT = "check `secret` / WXCLOUD_SECRET (the AppSecret of the mini program)"
 _MALFORMED_HINT = ("the request was refused as malformed: check the cloud path (avoid "
-                   "` ^ \" \\ { } [ ] ~ % # > < and control characters); otherwise please report a bug")
+                   "` ^ \" \\ { } [ ] ~ % # > < and control characters), otherwise report a bug")
 _HINTS = {
     45009: "the daily quota of this API is used up: try again tomorrow",
     _MINUTE_QUOTA: "the per-minute quota stayed exhausted: try again in a few minutes",
@@ -118,6 +119,8 @@ class WxCloudClient:
                  cloudbase_token_file: str = CLOUDBASE_TOKEN_FILE) -> None:
         if auth not in AUTH_MODES:
             raise ConfigError(f"unknown auth {auth!r}: use one of {', '.join(AUTH_MODES)}")
+        if urlsplit(api_base).scheme not in ("http", "https"):
+            raise ConfigError(f"`api_base` must be an http(s) URL, not {api_base!r}")
         if not env:
             raise ConfigError("no cloud environment: set the option `env` or WXCLOUD_ENV")
         if auth == "token":
@@ -152,6 +155,7 @@ class WxCloudClient:
         for name in ("urllib3.connectionpool", "urllib3.util.retry"):
             logging.getLogger(name).addFilter(_REDACTING_FILTER)
         self._session = requests.Session()
+        # Pools for the API host and the COS host; no urllib3 retries: ours know what is safe.
         adapter = HTTPAdapter(pool_connections=4, pool_maxsize=self._concurrency, max_retries=0)
         self._session.mount("https://", adapter)
         self._session.mount("http://", adapter)
@@ -218,7 +222,7 @@ class WxCloudClient:
 
     def download_urls(self, file_ids: Sequence[str], max_age: int = 86400
                       ) -> tuple[dict[str, str], dict[str, str]]:
-        """Links by file_id, and errmsg by file_id for the ids that got none; batches run concurrently."""
+        """Links by file_id, and errmsg by file_id for the ids that got none (50 ids a call)."""
         def batch(ids: list[str]) -> dict[str, Any]:
             body = {"env": self.env, "file_list": [{"fileid": i, "max_age": max_age} for i in ids]}
             return self._retrying("tcb/batchdownloadfile",
@@ -263,7 +267,7 @@ class WxCloudClient:
     @staticmethod
     def _items(answer: dict[str, Any], field: str, ids: list[str], errors: dict[str, str]
                ) -> dict[str, dict[str, Any]]:
-        """The successful items of a batch answer by file_id; failed and missing ids go to errors."""
+        """The successful items of a batch answer by file_id; failed or missing ids go to errors."""
         by_id = {item.get("fileid"): item for item in answer.get(field) or []
                  if isinstance(item, dict)}
         good: dict[str, dict[str, Any]] = {}
@@ -397,17 +401,17 @@ class WxCloudClient:
     # --- HTTP --------------------------------------------------------------------------
 
     def _send(self, what: str, url: str, **kwargs: Any) -> requests.Response:
-        """One HTTP POST; ``requests`` exceptions (whose text holds the URL) become redacted ones."""
+        """One HTTP POST; ``requests`` exceptions (their text holds the URL) become redacted ones."""
         with self._count_lock:
             self._requests_made += 1
         try:
             return self._session.post(url, timeout=self._timeout, **kwargs)
         except requests.exceptions.SSLError as exc:
-            failure: NetworkError = NetworkError(f"{what}: TLS failure with {urlsplit(url).hostname}: "
-                                                 f"{self._reason(exc)}")
+            failure: NetworkError = NetworkError(
+                f"{what}: TLS failure with {urlsplit(url).hostname}: {self._reason(exc)}")
         except (requests.ConnectionError, requests.Timeout,
                 requests.exceptions.ChunkedEncodingError) as exc:
-            failure = _Transient(f"{what}: cannot reach {urlsplit(url).hostname}: "
+            failure = _Transient(f"{what}: connection to {urlsplit(url).hostname} failed: "
                                  f"{self._reason(exc)}")
         except requests.RequestException as exc:
             failure = NetworkError(f"{what}: request to {urlsplit(url).hostname} failed: "

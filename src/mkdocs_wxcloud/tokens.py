@@ -64,7 +64,7 @@ class TokenCache:
                 return
             try:
                 path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-                # mkstemp creates the file 0600: the token is never readable by others, even briefly.
+                # mkstemp creates it 0600: the token is never readable by others, even briefly.
                 fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".token-", suffix=".tmp")
                 try:
                     with os.fdopen(fd, "w", encoding="utf-8") as out:
