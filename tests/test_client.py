@@ -319,7 +319,7 @@ def canned_server(body: bytes) -> Iterator[str]:
 
 
 @pytest.mark.parametrize(("body", "error_type", "expected"), [
-    (b"<html><body>Please log in</body></html>", NetworkError, "not a JSON object"),
+    (b"<html><body>Please log in</body></html>", NetworkError, "than a JSON object"),
     (b'{"errcode": 45009, "errmsg": "reach max api daily quota limit rid: 1-2-3"}', ApiError,
      "try again tomorrow"),
     (b'{"errcode": 40001, "errmsg": "invalid credential rid: 1-2-3"}', ApiError,
@@ -468,7 +468,8 @@ def test_secret_and_token_never_leak(kind: str, tmp_path: Path,
         assert caught.value.__cause__ is None and caught.value.__context__ is None
         assert_no_leak(caught.value, caplog.text, [DEFAULT_SECRET, token])
         assert "retry 1/1" in caplog.text
-        assert "access_token=***" in caplog.text  # urllib3's request lines, masked
+        if kind in ("http502", "busy"):  # answered: urllib3 logged the request line, masked
+            assert "uploadfile?access_token=*** " in caplog.text
     finally:
         server.stop()
 

@@ -29,3 +29,4 @@ class WxCloudConfig(base.Config):
     emulator_data = c.Type(str, default=DEFAULTS["emulator_data"])
     timeout = c.Type((int, float), default=DEFAULTS["timeout"])
     retries = c.Type(int, default=DEFAULTS["retries"])
+    quota_wait = c.Type((int, float), default=DEFAULTS["quota_wait"])

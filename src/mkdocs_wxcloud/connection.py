@@ -29,7 +29,12 @@ def target_env(settings: Settings) -> str | None:
 
 def connect(settings: Settings) -> WxCloudClient:
     """A client for the settings' target; the client raises :class:`ConfigError` for missing credentials."""
-    common = {"concurrency": settings.concurrency, "timeout": settings.timeout, "max_retries": settings.retries}
+    common = {
+        "concurrency": settings.concurrency,
+        "timeout": settings.timeout,
+        "max_retries": settings.retries,
+        "quota_wait": settings.quota_wait,
+    }
     if settings.use_emulator:  # demo credentials; tokens die with the emulator, so no disk cache
         return WxCloudClient(
             api_base=ensure_emulator(settings), env=DEFAULT_ENV, appid=DEFAULT_APPID, secret=DEFAULT_SECRET, **common

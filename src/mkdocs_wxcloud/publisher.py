@@ -70,7 +70,7 @@ class Publisher:
         hashes: HashCache,
         *,
         connect: Callable[[], WxCloudClient] | None,
-        executor: Executor,
+        executor: Executor | None,
         prefix: str = "",
         base_url: str | None = None,
         link_max_age: int = 86400,
@@ -172,6 +172,7 @@ class Publisher:
             if self.store.by_sha(sha) is not None or sha in self._uploads:
                 return
             full, _ = self.locate(path)
+            assert self._executor is not None, "an online publisher needs an executor"
             self._uploads[sha] = self._executor.submit(self._upload, path, full, sha, size)
 
     def _upload(self, path: str, full: Path, sha: str, size: int) -> Entry:

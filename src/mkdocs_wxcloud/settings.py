@@ -44,6 +44,7 @@ DEFAULTS: dict[str, Any] = {
     "emulator_data": ".wxcloud-emulator",
     "timeout": 30.0,
     "retries": 6,
+    "quota_wait": 60.0,
 }
 
 
@@ -71,6 +72,7 @@ class Settings:
     emulator_address: str = "127.0.0.1:8765"
     timeout: float = 30.0
     retries: int = 6
+    quota_wait: float = 60.0
     enabled: bool = True
 
     @property
@@ -117,6 +119,7 @@ def resolve(options: Mapping[str, Any], root: Path, environ: Mapping[str, str] |
         emulator_address=values["emulator_address"],
         timeout=float(values["timeout"]),
         retries=int(values["retries"]),
+        quota_wait=float(values["quota_wait"]),
         enabled=bool(values["enabled"]),
     )
 

@@ -22,7 +22,7 @@ log = logging.getLogger("mkdocs.plugins.wxcloud")
 def open_linker(
     settings: Settings,
     docs_dir: Path,
-    executor: Executor,
+    executor: Executor | None,
     *,
     offline: bool | None = None,
     readonly: bool = False,
