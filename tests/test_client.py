@@ -215,7 +215,7 @@ def test_expired_upload_links_are_renewed(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("kind", ["busy", "quota", "http502", "drop"])
-@pytest.mark.parametrize("path_prefix", ["/cgi-bin/stable_token", "/tcb/uploadfile", ""])
+@pytest.mark.parametrize("path_prefix", ["/cgi-bin/stable_token", "/tcb/uploadfile", "/cos/"])
 def test_retryable_faults_recover(kind: str, path_prefix: str, tmp_path: Path) -> None:
     server = Emulator().start()
     try:
@@ -226,6 +226,8 @@ def test_retryable_faults_recover(kind: str, path_prefix: str, tmp_path: Path) -
             urls, errors = client.download_urls([file_id])
         assert errors == {}
         assert fetch(urls[file_id]) == b"abc"
+        assert server.request_count(path_prefix) == 3  # two faults, then success
+        assert server.request_count("/tcb/batchdownloadfile") == 3
     finally:
         server.stop()
 

@@ -420,10 +420,10 @@ class WxCloudClient:
 
     @staticmethod
     def _reason(exc: requests.RequestException) -> str:
-        """The innermost cause of a ``requests`` exception, redacted."""
+        """The innermost cause of a ``requests`` exception, without its "url: …" wrapping."""
         cause = exc.args[0] if exc.args else exc
         cause = getattr(cause, "reason", None) or cause  # urllib3's MaxRetryError wraps it
-        return redact(f"{type(exc).__name__}: {cause}")
+        return f"{type(exc).__name__}: {cause}"
 
     def _call_json(self, api: str, body: dict[str, Any], credential: Credential
                    ) -> dict[str, Any]:

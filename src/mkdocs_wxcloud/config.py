@@ -22,6 +22,7 @@ class WxCloudConfig(base.Config):
     on_error = c.Choice(("warn", "fail"), default=DEFAULTS["on_error"])
     offline = c.Type(bool, default=DEFAULTS["offline"])
     serve_upload = c.Type(bool, default=DEFAULTS["serve_upload"])
+    exclude_uploaded = c.Type(bool, default=DEFAULTS["exclude_uploaded"])
     base_url = c.Optional(c.Type(str))
     link_max_age = c.Type(int, default=DEFAULTS["link_max_age"])
     emulator = c.Choice((False, True, "auto"), default=DEFAULTS["emulator"])
@@ -30,3 +31,4 @@ class WxCloudConfig(base.Config):
     timeout = c.Type((int, float), default=DEFAULTS["timeout"])
     retries = c.Type(int, default=DEFAULTS["retries"])
     quota_wait = c.Type((int, float), default=DEFAULTS["quota_wait"])
+    cloudbase_token_file = c.Type(str, default=DEFAULTS["cloudbase_token_file"])

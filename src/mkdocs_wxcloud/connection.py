@@ -41,7 +41,8 @@ def connect(settings: Settings) -> WxCloudClient:
         )
     return WxCloudClient(
         api_base=settings.api_base, env=settings.env or "", appid=settings.appid, secret=settings.secret,
-        auth=settings.auth, token_cache=TokenCache(default_cache_dir()), **common,
+        auth=settings.auth, token_cache=TokenCache(default_cache_dir()),
+        cloudbase_token_file=settings.cloudbase_token_file, **common,
     )  # fmt: skip
 
 

@@ -48,6 +48,8 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
         self._placeholder = re.compile(rf"wxcloud-pending-{self._nonce}:(\d+)")
         self._urls: dict[str, str] = {}
         self._fail = False
+        self._linked: set[str] = set()  # docs paths that some reference links from the cloud
+        self._local: set[str] = set()  # docs paths that some reference still links locally
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         self.command = command
@@ -75,6 +77,7 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
             raise PluginError(f"wxcloud: {error}") from None
         self._fail = settings.on_error == "fail"
         self._pending = []
+        self._linked, self._local = set(), set()
         config.markdown_extensions.append(ImageExtension(self._replace))  # type: ignore[arg-type]
         return config
 
@@ -92,15 +95,18 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
             return None
         target, cloud = found
         if cloud:
+            self._linked.add(target.path)
             return with_suffix(cloud, target.suffix)
         publisher = self.linker.publisher
         if not publisher.online:
+            self._local.add(target.path)
             self.linker.warn(page, self._source, url, "is not in the manifest (offline): it stays local; "
                              "run `mkdocs-wxcloud sync` to upload it")  # fmt: skip
             return None
         try:
             publisher.schedule(target.path)
         except WxCloudError as error:
+            self._local.add(target.path)
             self.linker.warn(page, self._source, url, f"not uploaded: {error}")
             return None
         fallback = url if raw else self._local_url(target.path, url, target.suffix)
@@ -133,6 +139,10 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
                 "or set `base_url` to a CDN domain; expiring links are refreshed on the next build"
             )
         self._urls = report.urls
+        for path, _, _ in self._pending:
+            (self._linked if path in report.urls else self._local).add(path)
+        if self.config.exclude_uploaded:
+            self._exclude_uploaded(config, files)
         for file in files.documentation_pages():
             page = file.page
             if page is not None and page.content:
@@ -140,6 +150,14 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
         if report.summary.uploaded or report.summary.failed:
             log.info("wxcloud: %s", report.summary.line())
         return env
+
+    def _exclude_uploaded(self, config: MkDocsConfig, files: Files) -> None:
+        """Leave out of site_dir the images that every page links from the cloud."""
+        needed = self._local | {str(config.theme.get(key) or "") for key in ("logo", "favicon")}
+        for path in sorted(self._linked - needed):
+            file = files.get_file_from_path(path)
+            if file is not None:
+                files.remove(file)
 
     def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str | None:
         return self._fill(output) if self._pending else None

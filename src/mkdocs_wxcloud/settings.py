@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from .client import CLOUDBASE_TOKEN_FILE
 from .errors import ConfigError
 
 DEFAULT_API_BASE = "https://api.weixin.qq.com"
@@ -37,6 +38,7 @@ DEFAULTS: dict[str, Any] = {
     "on_error": "warn",
     "offline": False,
     "serve_upload": False,
+    "exclude_uploaded": False,
     "base_url": None,
     "link_max_age": 86400,
     "emulator": False,
@@ -45,6 +47,7 @@ DEFAULTS: dict[str, Any] = {
     "timeout": 30.0,
     "retries": 6,
     "quota_wait": 60.0,
+    "cloudbase_token_file": CLOUDBASE_TOKEN_FILE,
 }
 
 
@@ -65,7 +68,6 @@ class Settings:
     concurrency: int = 8
     on_error: str = "warn"
     offline: bool = False
-    serve_upload: bool = False
     base_url: str | None = None
     link_max_age: int = 86400
     emulator: bool | str = False
@@ -73,6 +75,7 @@ class Settings:
     timeout: float = 30.0
     retries: int = 6
     quota_wait: float = 60.0
+    cloudbase_token_file: str = CLOUDBASE_TOKEN_FILE
     enabled: bool = True
 
     @property
@@ -112,7 +115,6 @@ def resolve(options: Mapping[str, Any], root: Path, environ: Mapping[str, str] |
         concurrency=values["concurrency"],
         on_error=values["on_error"],
         offline=bool(values["offline"]),
-        serve_upload=bool(values["serve_upload"]),
         base_url=values["base_url"],
         link_max_age=int(values["link_max_age"]),
         emulator=values["emulator"],
@@ -120,6 +122,7 @@ def resolve(options: Mapping[str, Any], root: Path, environ: Mapping[str, str] |
         timeout=float(values["timeout"]),
         retries=int(values["retries"]),
         quota_wait=float(values["quota_wait"]),
+        cloudbase_token_file=str(values["cloudbase_token_file"]),
         enabled=bool(values["enabled"]),
     )
 
