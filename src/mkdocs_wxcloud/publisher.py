@@ -92,6 +92,7 @@ class Publisher:
         self._uploads: dict[str, Future] = {}  # sha256 -> upload of that content
         self._waiting: dict[str, tuple[str, int]] = {}  # docs path -> (sha256, size) to publish
         self._reused: set[str] = set()
+        self._digests: dict[str, tuple[str, int]] = {}  # per run: a page may show an image many times
         self._started = time.monotonic()
         self.summary = Summary()
 
@@ -127,11 +128,16 @@ class Publisher:
         return full, info
 
     def digest(self, path: str) -> tuple[str, int]:
+        """``(sha256, size)`` of the image as it is now; files are read only when they changed."""
+        known = self._digests.get(path)
+        if known is not None:
+            return known
         full, info = self.locate(path)
         try:
-            return self.hashes.digest(path, full, info)
+            known = self._digests[path] = self.hashes.digest(path, full, info)
         except OSError as error:
             raise ImageProblem(f"cannot be read ({error.strerror}): fix its permissions") from None
+        return known
 
     # -- lookups (never the network) ------------------------------------------------------------
 

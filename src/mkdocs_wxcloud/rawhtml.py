@@ -22,6 +22,7 @@ URL_ATTRIBUTES: dict[str, tuple[str, ...]] = {
 Replace = Callable[[str, str], "str | None"]
 """``replace(url, tag)`` returns the new URL, or None to keep the reference as it is."""
 
+_INTERESTING = re.compile(r"<\s*(?:img|source|a)[\s/>]", re.IGNORECASE)
 _ATTRIBUTE = re.compile(
     r"""([^\s/>"'=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+)))?""",
 )
@@ -116,7 +117,7 @@ def _rewrite_tag(text: str, replace: Replace) -> str:
 
 def rewrite_html(text: str, replace: Replace) -> str:
     """Return ``text`` with the URLs of image-bearing tags passed through ``replace``."""
-    if "<" not in text:
+    if not _INTERESTING.search(text):  # most stashed blocks (highlighted code) hold no such tag
         return text
     parser = _StartTags()
     try:

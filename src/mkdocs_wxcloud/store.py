@@ -46,6 +46,7 @@ class ManifestStore:
         self._retire: dict[str, str] = {}
         self._unretire: set[str] = set()
         self._last_save = time.monotonic()
+        self._by_sha: dict[str, mf.Entry] | None = None  # index, rebuilt when the manifest changes
         self.env = env
         self.manifest = mf.read(path)
         self._check_env(self.manifest)
@@ -58,11 +59,11 @@ class ManifestStore:
             return self.manifest.images.get(path)
 
     def by_sha(self, sha256: str) -> mf.Entry | None:
+        """An uploaded entry with this content, so identical files share one upload."""
         with self._mutex:
-            for entry in self.manifest.images.values():
-                if entry.sha256 == sha256 and entry.file_id:
-                    return entry
-        return None
+            if self._by_sha is None:
+                self._by_sha = {e.sha256: e for e in self.manifest.images.values() if e.file_id}
+            return self._by_sha.get(sha256)
 
     # -- changing ------------------------------------------------------------------------------
 
@@ -94,9 +95,12 @@ class ManifestStore:
     def _apply(self, path: str, entry: mf.Entry | None) -> None:
         if entry is None:
             self.manifest.images.pop(path, None)
+            self._by_sha = None
         else:
             self.manifest.images[path] = entry
             self.manifest.retired.pop(entry.file_id, None)
+            if entry.file_id and self._by_sha is not None:
+                self._by_sha[entry.sha256] = entry
         self._changed[path] = entry
 
     def _retire_if_unused(self, old: mf.Entry) -> None:
@@ -146,6 +150,7 @@ class ManifestStore:
         if not self.path.exists() or self.path.read_text(encoding="utf-8") != text:
             write_atomic(self.path, text)
         self.manifest = disk
+        self._by_sha = None
         self._changed.clear()
         self._retire.clear()
         self._unretire.clear()
