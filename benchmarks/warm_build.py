@@ -1,0 +1,233 @@
+"""Warm build: every image already in the manifest.
+
+Targets (issue #5): no HTTP request, no image file re-read (hash cache keyed by size+mtime), and a
+``mkdocs build`` at most 5% slower than the same build without the plugin.
+
+Generates a deterministic site (500 pages, 2,000 distinct PNGs by default) into a temporary folder,
+builds it once cold against an in-process emulator, then alternates warm builds with the plugin and
+builds of the same configuration without the plugin entry, timing each in-process.
+
+    /tmp/venv/dev/bin/python benchmarks/warm_build.py [--rounds 7] [--pages 500] [--images 2000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import os
+import pstats
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import _common as common
+
+MAX_SLOWDOWN = 1.05
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=7, help="warm builds with and without the plugin (each)")
+    parser.add_argument("--pages", type=int, default=500)
+    parser.add_argument("--images", type=int, default=2000)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--no-search", action="store_true", help="leave the search plugin out of both configs")
+    parser.add_argument("--profile", type=int, default=15, metavar="N",
+                        help="after the timed rounds, profile one warm build and print the N most expensive "
+                             "mkdocs_wxcloud functions by cumulative time (0: skip)")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary site folder")
+    args = parser.parse_args()
+    rounds = max(1, min(args.rounds, 100))
+
+    info = common.machine()
+    tmp = Path(tempfile.mkdtemp(prefix="wxcloud-bench-warm-"))
+    common.isolate(tmp)
+    common.quiet_logging()
+    from mkdocs_wxcloud import hashing
+    from mkdocs_wxcloud.emulator import Emulator
+
+    targets = common.Targets()
+    problems: list[str] = []
+    figures: dict = {}
+    try:
+        with Emulator() as emulator:
+            site = common.generate_site(tmp / "site", pages=args.pages, images=args.images, seed=args.seed,
+                                        api_base=emulator.base_url, search=not args.no_search, shared_logo=True)
+            print(f"Site: {site.pages} pages, {site.images} images, {site.references} image references "
+                  f"({', '.join(f'{k} {v}' for k, v in site.styles.items())}); {'with' if not args.no_search else 'without'}"
+                  f" the search plugin in both configurations")
+
+            cold = common.build(site.config)
+            cold_counts = common.endpoint_counts(emulator)
+            uploaded = len(emulator.stored_files())
+            if uploaded != site.images:
+                problems.append(f"cold build stored {uploaded} files, expected {site.images}")
+            figures["cold_build_s"] = cold
+            figures["cold_requests"] = cold_counts
+            print(f"Cold build: {common.secs(cold)}, requests {cold_counts}")
+
+            common.build(site.plain)  # warm-up of the plain configuration too (imports, caches)
+            emulator.reset_counts()
+
+            hashed: list[str] = []
+            original = hashing.sha256_file
+
+            def counting(path):  # noqa: ANN001, ANN202
+                hashed.append(str(path))
+                return original(path)
+
+            hashing.sha256_file = counting
+            with_times: list[float] = []
+            plain_times: list[float] = []
+            try:
+                for r in range(rounds):
+                    order = [("with", site.config), ("plain", site.plain)]
+                    for kind, config in order if r % 2 == 0 else order[::-1]:
+                        seconds = common.build(config)
+                        (with_times if kind == "with" else plain_times).append(seconds)
+                    print(f"  round {r + 1}/{rounds}: with plugin {common.secs(with_times[-1])}, "
+                          f"without {common.secs(plain_times[-1])}", flush=True)
+            finally:
+                hashing.sha256_file = original
+            warm_requests = emulator.request_count()
+            ratios = [w / p for w, p in zip(with_times, plain_times)]
+
+            profile_lines: list[str] = []
+            if args.profile > 0:
+                profile_lines = profile_warm_build(site.config, args.profile)
+
+            opens = instrumented_build(site.config, site.docs / "images", emulator)
+            cloud, local = common.cloud_references(site.root / "site", emulator.base_url)
+            if cloud < site.references or local:
+                problems.append(f"warm build HTML has {cloud} cloud image references (expected {site.references}) "
+                                f"and {local} local ones (expected 0)")
+            if emulator.request_count() != 0:
+                problems.append(f"the emulator saw {emulator.request_count()} requests during the instrumented build")
+
+        med_with, med_plain, med_ratio = common.median(with_times), common.median(plain_times), common.median(ratios)
+        figures.update({
+            "warm_with_plugin_s": with_times,
+            "without_plugin_s": plain_times,
+            "ratios": ratios,
+            "median_with_plugin_s": med_with,
+            "median_without_plugin_s": med_plain,
+            "median_ratio": med_ratio,
+            "ratio_of_medians": med_with / med_plain,
+            "warm_requests": warm_requests,
+            "sha256_file_calls_during_warm_builds": len(hashed),
+            "instrumented_build": opens,
+            "cloud_image_references_in_html": cloud,
+            "local_image_references_in_html": local,
+            "profile_top_mkdocs_wxcloud": profile_lines,
+            "warnings": common.WARNINGS.messages[:20],
+        })
+
+        print()
+        common.print_machine(info)
+        print(f"Site: {site.pages} pages, {site.images} images, {site.references} references; {rounds} rounds\n")
+        print(common.table(
+            ["build", "median", "min", "max"],
+            [
+                ["cold, with plugin (uploads)", common.secs(cold), "", ""],
+                ["warm, with plugin", common.secs(med_with), common.secs(min(with_times)), common.secs(max(with_times))],
+                ["without plugin", common.secs(med_plain), common.secs(min(plain_times)), common.secs(max(plain_times))],
+                ["ratio with/without (per round)", f"{med_ratio:.3f}", f"{min(ratios):.3f}", f"{max(ratios):.3f}"],
+            ],
+        ))
+        print()
+        print(common.table(
+            ["warm-build counter", "value"],
+            [
+                ["HTTP requests seen by the emulator (all warm builds)", warm_requests],
+                ["mkdocs_wxcloud.hashing.sha256_file calls (all warm builds)", len(hashed)],
+                ["image files opened in one warm build, by any code", opens["image_opens_total"]],
+                ["image files opened in one warm build, by mkdocs_wxcloud code", opens["image_opens_by_plugin"]],
+                ["socket connects in one warm build", opens["socket_connects"]],
+                ["cloud image references in the built HTML", cloud],
+                ["local image references left in the built HTML", local],
+            ],
+        ))
+        if profile_lines:
+            print(f"\nProfile of one warm build: top {args.profile} mkdocs_wxcloud functions by cumulative time")
+            print("```")
+            print("\n".join(profile_lines))
+            print("```")
+
+        targets.check("no HTTP request in warm builds", warm_requests == 0 and opens["socket_connects"] == 0,
+                      "0", f"{warm_requests} requests, {opens['socket_connects']} connects")
+        targets.check("no image re-hashed in warm builds", not hashed and opens["image_opens_by_plugin"] == 0,
+                      "0 sha256_file calls, 0 opens by plugin",
+                      f"{len(hashed)} calls, {opens['image_opens_by_plugin']} opens")
+        targets.check("warm build vs without plugin (median of per-round ratios)", med_ratio <= MAX_SLOWDOWN,
+                      f"<= {MAX_SLOWDOWN:.2f}", f"{med_ratio:.3f}")
+        params = {"rounds": rounds, "pages": site.pages, "images": site.images, "references": site.references,
+                  "seed": args.seed, "search_plugin": not args.no_search}
+        return common.finish("warm_build", info, params, figures, targets, problems)
+    finally:
+        if args.keep:
+            print(f"Site kept in {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def profile_warm_build(config: Path, top: int) -> list[str]:
+    """cProfile one warm build; the ``top`` mkdocs_wxcloud functions by cumulative time."""
+    profiler = cProfile.Profile()
+    profiler.enable()
+    try:
+        common.build(config)
+    finally:
+        profiler.disable()
+    stream = io.StringIO()
+    stats = pstats.Stats(profiler, stream=stream)
+    total = stats.total_tt  # type: ignore[attr-defined]
+    stats.sort_stats("cumulative").print_stats(r"mkdocs_wxcloud", top)
+    lines = stream.getvalue().splitlines()
+    start = next((i for i, line in enumerate(lines) if line.lstrip().startswith("ncalls")), 0)
+    return [f"(whole warm build under cProfile: {total:.2f} s)"] + [line for line in lines[start:] if line.strip()]
+
+
+def instrumented_build(config: Path, images: Path, emulator) -> dict:  # noqa: ANN001
+    """One more warm build under an audit hook: image-file opens (by whom) and socket connects.
+
+    Audit hooks cannot be removed, so this runs after the timed rounds.
+    """
+    prefix = str(images.resolve()) + os.sep
+    package = os.sep + "mkdocs_wxcloud" + os.sep
+    state = {"active": False, "image_opens_total": 0, "image_opens_by_plugin": 0, "socket_connects": 0,
+             "plugin_open_examples": []}
+
+    def hook(event: str, args: tuple) -> None:
+        if not state["active"]:
+            return
+        if event == "open":
+            path = args[0]
+            if isinstance(path, (str, bytes, os.PathLike)):
+                path = os.path.abspath(os.fsdecode(path))
+                if path.startswith(prefix):
+                    state["image_opens_total"] += 1
+                    frame = sys._getframe(1)
+                    while frame is not None:
+                        if package in frame.f_code.co_filename:
+                            state["image_opens_by_plugin"] += 1
+                            if len(state["plugin_open_examples"]) < 5:
+                                state["plugin_open_examples"].append(f"{path} from {frame.f_code.co_name}")
+                            break
+                        frame = frame.f_back
+        elif event == "socket.connect":
+            state["socket_connects"] += 1
+
+    sys.addaudithook(hook)
+    state["active"] = True
+    try:
+        state["seconds"] = common.build(config)
+    finally:
+        state["active"] = False
+    return state
+
+
+if __name__ == "__main__":
+    sys.exit(main())

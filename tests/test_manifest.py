@@ -1,0 +1,128 @@
+"""The manifest, its store (journal, lock, merge) and cloud paths."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+
+from mkdocs_wxcloud import manifest as mf
+from mkdocs_wxcloud.cloudpath import MAX_ENCODED_BYTES, cloud_path
+from mkdocs_wxcloud.errors import ManifestError
+from mkdocs_wxcloud.store import ManifestStore
+
+SHA = "ab" * 32
+
+
+def _entry(n: int, **kw: object) -> mf.Entry:
+    base = {"sha256": f"{n:064x}", "size": n, "cloud_path": f"docs/{n}.png", "file_id": f"cloud://e.b/docs/{n}.png",
+            "url": f"https://b.tcb.qcloud.la/docs/{n}.png"}  # fmt: skip
+    return mf.Entry(**{**base, **kw})
+
+
+def test_yaml_is_deterministic_readable_and_round_trips() -> None:
+    manifest = mf.Manifest(env="prod", images={"图/b.png": _entry(2), "a.png": _entry(1)}, retired={"cloud://x": "x.png"})
+    text = mf.to_yaml(manifest)
+    assert text == mf.to_yaml(mf.from_yaml(text, "m.yml"))
+    assert text.index("a.png:") < text.index("图/b.png:")  # sorted, Chinese written as is
+    assert mf.from_yaml(text, "m.yml") == manifest
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ("images:\n  a.png: [unclosed\n", "m.yml:"),
+        ("- just\n- a list\n", "not a mkdocs-wxcloud manifest"),
+        ("images:\n  a.png:\n    sha256: x\n", "entry 'a.png' is broken"),
+        ("version: 99\nimages: {}\n", "version 99"),
+    ],
+)
+def test_broken_manifest_is_one_clear_error_and_never_overwritten(tmp_path: Path, text: str, where: str) -> None:
+    path = tmp_path / "m.yml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ManifestError, match=where) as error:
+        ManifestStore(path, tmp_path / "cache", "prod")
+    assert "\n" not in str(error.value)
+    assert path.read_text(encoding="utf-8") == text
+
+
+def test_manifest_of_another_env_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "m.yml"
+    path.write_text(mf.to_yaml(mf.Manifest(env="test-env")), encoding="utf-8")
+    with pytest.raises(ManifestError, match="written for env 'test-env'.*'prod'"):
+        ManifestStore(path, tmp_path / "cache", "prod")
+
+
+def test_unchanged_store_does_not_rewrite(tmp_path: Path) -> None:
+    path = tmp_path / "m.yml"
+    store = ManifestStore(path, tmp_path / "cache", "prod")
+    store.put("a.png", _entry(1))
+    store.close()
+    before = path.stat().st_mtime_ns, path.read_bytes()
+    store = ManifestStore(path, tmp_path / "cache", "prod")
+    store.put("a.png", _entry(1))
+    store.close()
+    assert (path.stat().st_mtime_ns, path.read_bytes()) == before
+
+
+def test_concurrent_stores_merge_instead_of_overwriting(tmp_path: Path) -> None:
+    path = tmp_path / "m.yml"
+    first = ManifestStore(path, tmp_path / "cache", "prod")
+    second = ManifestStore(path, tmp_path / "cache", "prod")
+    first.put("a.png", _entry(1))
+    second.put("b.png", _entry(2))
+    first.close()
+    second.close()
+    assert set(mf.read(path).images) == {"a.png", "b.png"}
+
+
+def test_journal_of_a_dead_run_is_replayed(tmp_path: Path) -> None:
+    path = tmp_path / "m.yml"
+    cache = tmp_path / "cache"
+    store = ManifestStore(path, cache, "prod")
+    store.put("a.png", _entry(1))  # journaled; the run "dies" before saving
+    journal = next(cache.glob("journal-*.jsonl"))
+    dead = journal.with_name(journal.name.rsplit("-", 1)[0] + "-999999999.jsonl")
+    journal.rename(dead)
+    with open(dead, "a", encoding="utf-8") as handle:
+        handle.write(json.dumps({"put": "b.png", "entry": vars(_entry(2))}) + "\n")
+        handle.write('{"put": "torn li')  # a line cut by the kill
+    assert not path.exists()
+    recovered = ManifestStore(path, cache, "prod")
+    assert set(recovered.manifest.images) == {"a.png", "b.png"}
+    assert set(mf.read(path).images) == {"a.png", "b.png"} and not dead.exists()
+
+
+def test_readonly_store_sees_journals_but_writes_nothing(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / "journal-0123456789ab-999999999.jsonl").write_text(
+        json.dumps({"put": "a.png", "entry": vars(_entry(1))}) + "\n", encoding="utf-8"
+    )
+    path = tmp_path / "m.yml"
+    store = ManifestStore(path, cache, "prod", readonly=True)
+    store.put("b.png", _entry(2))
+    store.close()
+    assert not path.exists()
+
+
+def test_replaced_upload_is_retired_until_pruned(tmp_path: Path) -> None:
+    path = tmp_path / "m.yml"
+    store = ManifestStore(path, tmp_path / "cache", "prod")
+    store.put("a.png", _entry(1))
+    store.put("a.png", _entry(2))
+    store.close()
+    manifest = mf.read(path)
+    assert manifest.retired == {_entry(1).file_id: _entry(1).cloud_path}
+
+
+def test_cloud_path_has_the_hash_keeps_chinese_and_obeys_the_rules() -> None:
+    path = cloud_path("docs", "界面/首页 截图.PNG", SHA)
+    assert path == f"docs/界面/首页 截图.{SHA[:12]}.png"
+    assert cloud_path("", "a[1]~#.png", SHA) == f"a_1___.{SHA[:12]}.png"
+    assert cloud_path("/pre/", "../x.png", SHA).startswith("pre/x.")
+    long = cloud_path("docs", "长" * 400 + ".png", SHA)
+    assert long == f"docs/{SHA}.png" and len(quote(long).encode()) <= MAX_ENCODED_BYTES
+    assert cloud_path("docs", "a.png", SHA) != cloud_path("docs", "a.png", "cd" * 32)
