@@ -35,9 +35,9 @@ def main() -> int:
     parser.add_argument("--images", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--no-search", action="store_true", help="leave the search plugin out of both configs")
-    parser.add_argument("--profile", type=int, default=15, metavar="N",
+    parser.add_argument("--profile", type=int, default=0, metavar="N",
                         help="after the timed rounds, profile one warm build and print the N most expensive "
-                             "mkdocs_wxcloud functions by cumulative time (0: skip)")
+                             "mkdocs_wxcloud functions by cumulative time (default 0: skip; adds ~20 s)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary site folder")
     args = parser.parse_args()
     rounds = max(1, min(args.rounds, 100))
@@ -82,11 +82,13 @@ def main() -> int:
             hashing.sha256_file = counting
             with_times: list[float] = []
             plain_times: list[float] = []
+            with_cpu: list[float] = []
+            plain_cpu: list[float] = []
             try:
                 for r in range(rounds):
                     order = [("with", site.config), ("plain", site.plain)]
                     for kind, config in order if r % 2 == 0 else order[::-1]:
-                        seconds = common.build(config)
+                        seconds = common.build(config, with_cpu if kind == "with" else plain_cpu)
                         (with_times if kind == "with" else plain_times).append(seconds)
                     print(f"  round {r + 1}/{rounds}: with plugin {common.secs(with_times[-1])}, "
                           f"without {common.secs(plain_times[-1])}", flush=True)
@@ -94,6 +96,7 @@ def main() -> int:
                 hashing.sha256_file = original
             warm_requests = emulator.request_count()
             ratios = [w / p for w, p in zip(with_times, plain_times)]
+            cpu_ratios = [w / p for w, p in zip(with_cpu, plain_cpu)]
 
             profile_lines: list[str] = []
             if args.profile > 0:
@@ -116,6 +119,10 @@ def main() -> int:
             "median_without_plugin_s": med_plain,
             "median_ratio": med_ratio,
             "ratio_of_medians": med_with / med_plain,
+            "cpu_with_plugin_s": with_cpu,
+            "cpu_without_plugin_s": plain_cpu,
+            "median_cpu_ratio": common.median(cpu_ratios),
+            "load_average": os.getloadavg(),
             "warm_requests": warm_requests,
             "sha256_file_calls_during_warm_builds": len(hashed),
             "instrumented_build": opens,
@@ -127,7 +134,8 @@ def main() -> int:
 
         print()
         common.print_machine(info)
-        print(f"Site: {site.pages} pages, {site.images} images, {site.references} references; {rounds} rounds\n")
+        print(f"Site: {site.pages} pages, {site.images} images, {site.references} references; {rounds} rounds; "
+              f"load average during the run {os.getloadavg()[1]:.2f}\n")
         print(common.table(
             ["build", "median", "min", "max"],
             [
@@ -135,6 +143,12 @@ def main() -> int:
                 ["warm, with plugin", common.secs(med_with), common.secs(min(with_times)), common.secs(max(with_times))],
                 ["without plugin", common.secs(med_plain), common.secs(min(plain_times)), common.secs(max(plain_times))],
                 ["ratio with/without (per round)", f"{med_ratio:.3f}", f"{min(ratios):.3f}", f"{max(ratios):.3f}"],
+                ["CPU time, warm with plugin", common.secs(common.median(with_cpu)), common.secs(min(with_cpu)),
+                 common.secs(max(with_cpu))],
+                ["CPU time, without plugin", common.secs(common.median(plain_cpu)), common.secs(min(plain_cpu)),
+                 common.secs(max(plain_cpu))],
+                ["CPU-time ratio (per round)", f"{common.median(cpu_ratios):.3f}", f"{min(cpu_ratios):.3f}",
+                 f"{max(cpu_ratios):.3f}"],
             ],
         ))
         print()

@@ -71,8 +71,12 @@ def manifest(root: Path, name: str = MANIFEST) -> dict:
 
 
 def tree(root: Path) -> dict[str, bytes]:
-    """Every file under ``root`` (relative POSIX path -> bytes)."""
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+    """Every file under ``root`` (relative POSIX path -> bytes), caches (.cache/...) left out."""
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and not p.relative_to(root).as_posix().startswith(".cache/")
+    }
 
 
 def lines(text: str) -> list[str]:
@@ -212,15 +216,38 @@ def test_sync_and_check_as_subprocesses(tmp_path: Path, emulator: Emulator) -> N
     assert sync.returncode == 0 and sync.stdout.strip() == ""
 
 
-def test_sync_with_a_corrupt_manifest_leaves_it_alone(here: Path, emulator: Emulator) -> None:
+def test_writing_commands_leave_a_corrupt_manifest_alone(here: Path, emulator: Emulator) -> None:
     site(here, emulator, {"index.md": "![a](img/a.png)\n", "img/a.png": png(1)})
+    docs = tree(here / "docs")
     broken = b"version: 1\nimages:\n  img/a.png: {sha256: [unclosed\n"
     (here / MANIFEST).write_bytes(broken)
-    result = cli("sync")
-    assert result.exit_code == 2
-    assert len(lines(result.stderr)) == 1 and MANIFEST in result.stderr
-    assert (here / MANIFEST).read_bytes() == broken
-    assert emulator.request_count("/tcb/uploadfile") == 0
+    for command in (["sync"], ["sync", "--dry-run"], ["prune", "--yes"], ["rewrite", "docs", "--in-place"]):
+        result = cli(*command)
+        assert result.exit_code == 2, command
+        assert len(lines(result.stderr)) == 1 and MANIFEST in result.stderr, (command, result.stderr)
+        assert (here / MANIFEST).read_bytes() == broken
+    assert tree(here / "docs") == docs
+    assert emulator.request_count() == 0
+
+
+def test_sync_from_elsewhere_takes_docs_dir_and_plugin_options(here: Path, emulator: Emulator) -> None:
+    make_site(here / "site", {"index.md": "![a](img/a.png)\n", "img/a.png": png(1)},
+              emulator_options(emulator, prefix="handbook/v1", manifest="meta/images.yml"))  # fmt: skip
+    result = cli("sync", "-f", "site/mkdocs.yml")
+    assert result.exit_code == 0, result.stderr
+    assert not (here / MANIFEST).exists() and not (here / "site" / MANIFEST).exists()
+    entry = manifest(here / "site", "meta/images.yml")["images"]["img/a.png"]
+    assert entry["cloud_path"].startswith("handbook/v1/img/a.")
+    assert list(emulator.stored_files()) == [entry["cloud_path"]]
+    result = cli("rewrite", "-f", "site/mkdocs.yml", "site/docs", "-o", "out")
+    assert result.exit_code == 0, result.stderr
+    assert tree(here / "out") == {"index.md": f"![a]({entry['url']})\n".encode()}
+    assert cli("check", "-f", "site/mkdocs.yml").exit_code == 0
+    outside = here / "README.md"
+    outside.write_text("![a](site/docs/img/a.png)\n", encoding="utf-8")
+    result = cli("rewrite", "-f", "site/mkdocs.yml", "README.md", "--in-place")
+    assert result.exit_code == 2 and "README.md" in result.stderr
+    assert outside.read_text(encoding="utf-8") == "![a](site/docs/img/a.png)\n"
 
 
 # -- check ---------------------------------------------------------------------------------------
@@ -348,6 +375,24 @@ def test_check_missing_image_file_fails(here: Path, emulator: Emulator) -> None:
     result = cli("check")
     assert result.exit_code == 1
     assert re.fullmatch(r"docs/index\.md:1: img/a\.png: .*not found.*", lines(result.stdout)[0])
+
+
+@pytest.mark.xfail(
+    reason="BUG: cli.check turns an unreadable page into Problem(message, None, '', ''): the page is not "
+    "shown relative to the current directory and `github`/`json` put the whole message in file=",
+    strict=True,
+)
+def test_check_reports_an_unreadable_page_by_its_path(here: Path, emulator: Emulator) -> None:
+    site(here, emulator, {"index.md": "# fine\n", "bad.md": b"\xff\xfe not UTF-8 ![x](x.png)\n"})
+    result = cli("check")
+    assert result.exit_code == 1
+    assert lines(result.stdout)[0].startswith("docs/bad.md: ") and "UTF-8" in result.stdout
+    result = cli("check", "--format", "github")
+    assert result.exit_code == 1
+    assert re.fullmatch(r"::error file=docs/bad\.md::[^:].*UTF-8.*", lines(result.stdout)[0]), result.stdout
+    result = cli("check", "--format", "json")
+    problem = json.loads(result.stdout)["problems"][0]
+    assert problem["file"] == "docs/bad.md" and "UTF-8" in problem["message"]
 
 
 def test_check_corrupt_manifest_is_a_configuration_error(here: Path, emulator: Emulator) -> None:
@@ -552,14 +597,35 @@ def test_rewrite_without_mkdocs_yml(here: Path, emulator: Emulator, monkeypatch:
     }
     assert not (here / "mkdocs.yml").exists() and not (project / MANIFEST).exists()
 
-    # --root defaults to the current directory, the manifest to ROOT/wxcloud-manifest.yml
+    # --root defaults to the current directory
     monkeypatch.chdir(project)
     emulator.reset_counts()
+    result = cli("rewrite", "notes/a.md", "--in-place", "--manifest", "../meta/m.yml")
+    assert result.exit_code == 0, result.stderr
+    assert emulator.request_count("/tcb/uploadfile") == 0  # same root, same manifest: nothing new
+    assert (project / "notes/a.md").read_text(encoding="utf-8") == f"# A\n\n![a]({url_a})\n"
+    assert (project / "notes/sub/b.md").read_bytes() == originals["notes/sub/b.md"]
+
+
+@pytest.mark.xfail(
+    reason="BUG: workspace.open_linker refuses the documented default manifest ROOT/wxcloud-manifest.yml "
+    "in no-config mode, because ROOT plays docs_dir",
+    strict=True,
+)
+def test_rewrite_without_mkdocs_yml_defaults_to_root_manifest(
+    here: Path, emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (here / "notes/img").mkdir(parents=True)
+    (here / "notes/a.md").write_text("# A\n\n![a](img/a.png)\n", encoding="utf-8")
+    (here / "notes/img/a.png").write_bytes(png(1))
+    monkeypatch.setenv("WXCLOUD_API_BASE", emulator.base_url)
+    monkeypatch.setenv("WXCLOUD_APPID", DEFAULT_APPID)
+    monkeypatch.setenv("WXCLOUD_SECRET", DEFAULT_SECRET)
+    monkeypatch.setenv("WXCLOUD_ENV", DEFAULT_ENV)
     result = cli("rewrite", "notes/a.md", "--in-place")
     assert result.exit_code == 0, result.stderr
-    url = manifest(project)["images"]["notes/img/a.png"]["url"]
-    assert (project / "notes/a.md").read_text(encoding="utf-8") == f"# A\n\n![a]({url})\n"
-    assert (project / "notes/sub/b.md").read_bytes() == originals["notes/sub/b.md"]
+    url = manifest(here)["images"]["notes/img/a.png"]["url"]
+    assert (here / "notes/a.md").read_text(encoding="utf-8") == f"# A\n\n![a]({url})\n"
 
 
 def test_rewrite_writes_nothing_when_an_upload_fails(here: Path, emulator: Emulator) -> None:
@@ -658,6 +724,22 @@ def test_prune_never_deletes_content_still_referenced_under_another_name(here: P
     url = manifest(here)["images"]["img/copy.png"]["url"]
     assert requests.get(url, timeout=10).content == png(1)
     assert cli("check").exit_code == 0
+
+
+def test_prune_counts_files_already_gone_as_deleted(here: Path, emulator: Emulator) -> None:
+    from mkdocs_wxcloud.client import WxCloudClient
+
+    site(here, emulator, {"index.md": "![a](img/a.png)\n\n![b](img/b.png)\n", "img/a.png": png(1),
+                          "img/b.png": png(2)})  # fmt: skip
+    assert cli("sync").exit_code == 0
+    gone = manifest(here)["images"]["img/a.png"]["file_id"]
+    with WxCloudClient(api_base=emulator.base_url, env=DEFAULT_ENV, appid=DEFAULT_APPID, secret=DEFAULT_SECRET) as c:
+        assert c.delete([gone]) == {}  # someone deleted it in the console
+    (here / "docs/index.md").write_text("nothing\n", encoding="utf-8")
+    result = cli("prune", "--yes")
+    assert result.exit_code == 0, result.stderr
+    assert emulator.stored_files() == {}
+    assert manifest(here)["images"] == {}
 
 
 def test_prune_deletes_50_per_call(here: Path, emulator: Emulator) -> None:
@@ -800,20 +882,26 @@ def test_progress_bar_on_a_terminal(tmp_path: Path, emulator: Emulator) -> None:
     assert "20 uploaded" in text and "reused" in text
 
 
-def test_quiet_shows_only_errors_and_verbose_shows_debug(here: Path, emulator: Emulator) -> None:
+def test_verbose_shows_debug(here: Path, emulator: Emulator) -> None:
     site(here, emulator, {"index.md": "![a](a.png)\n", "a.png": png(1)})
     result = cli("sync", "-v")
     assert result.exit_code == 0
     assert "uploaded" in result.stderr
-    assert "debug: " in result.stderr  # e.g. the access token it got (never the token itself)
+    assert "debug: " in result.stderr  # e.g. that it got an access token (never the token itself)
+    result = cli("check", "-q")
+    assert result.exit_code == 0 and result.stdout == ""
     (here / "docs/index.md").write_text("![a](a.png)\n\n![b](b.png)\n", encoding="utf-8")
-    (here / "docs/b.png").write_bytes(png(2))
     result = cli("check", "-q")
     assert result.exit_code == 1 and "b.png" in result.stdout  # the findings are the output
+
+
+@pytest.mark.xfail(reason="BUG: cli.py prints progress lines and the summary with click.echo whatever -q says", strict=True)
+def test_quiet_silences_progress_and_summary(here: Path, emulator: Emulator) -> None:
+    site(here, emulator, {"index.md": "![a](a.png)\n\n![b](b.png)\n", "a.png": png(1), "b.png": png(2)})
     result = cli("sync", "-q")
     assert result.exit_code == 0
     assert manifest(here)["images"]["b.png"]["url"]
-    assert result.stderr == "", "-q must silence progress and summary"
+    assert result.stderr == "", "-q (show only errors) must silence progress and summary"
 
 
 def test_quiet_still_shows_errors(here: Path, emulator: Emulator) -> None:
@@ -846,17 +934,33 @@ def test_secret_from_the_environment_never_shows(tmp_path: Path) -> None:
     assert CUSTOM_SECRET not in saved and not any(token in saved for token in tokens)
 
 
-def test_wrong_secret_is_one_clear_line(tmp_path: Path) -> None:
+def _wrong_secret_site(root: Path, emu: Emulator) -> None:
+    files: dict[str, bytes | str] = {f"{n}.png": png(n) for n in range(12)}
+    files["index.md"] = "".join(f"![{n}]({n}.png)\n\n" for n in range(12))
+    make_site(root, files, {"api_base": emu.base_url, "appid": DEFAULT_APPID, "env": DEFAULT_ENV, "retries": 1})
+
+
+def test_wrong_secret_fails_without_showing_it(tmp_path: Path) -> None:
     wrong = "wrong-secret-0123456789abcdef"
     with Emulator(secret=CUSTOM_SECRET) as emu:
-        make_site(tmp_path, {"index.md": "![a](a.png)\n\n![b](b.png)\n\n![c](c.png)\n", "a.png": png(1),
-                             "b.png": png(2), "c.png": png(3)},
-                  {"api_base": emu.base_url, "appid": DEFAULT_APPID, "env": DEFAULT_ENV, "retries": 1})  # fmt: skip
+        _wrong_secret_site(tmp_path, emu)
         result = run("sync", "-v", cwd=tmp_path, env={"WXCLOUD_SECRET": wrong})
         assert emu.stored_files() == {}
-    assert result.returncode != 0
+    assert result.returncode == 1
     shown = result.stdout + result.stderr
     assert wrong not in shown and CUSTOM_SECRET not in shown
     assert "Traceback" not in shown
-    about_secret = [line for line in lines(result.stderr) if "WXCLOUD_SECRET" in line or "secret" in line.lower()]
+    assert "WXCLOUD_SECRET" in result.stderr
+    assert not (tmp_path / MANIFEST).exists() or wrong not in (tmp_path / MANIFEST).read_text(encoding="utf-8")
+
+
+@pytest.mark.xfail(
+    reason="BUG: cli._publish prints the fatal credential error once per image (report.errors)", strict=True
+)
+def test_wrong_secret_is_one_clear_line(tmp_path: Path) -> None:
+    with Emulator(secret=CUSTOM_SECRET) as emu:
+        _wrong_secret_site(tmp_path, emu)
+        result = run("sync", cwd=tmp_path, env={"WXCLOUD_SECRET": "wrong-secret-0123456789abcdef"})
+    assert result.returncode == 1
+    about_secret = [line for line in lines(result.stderr) if "WXCLOUD_SECRET" in line or "`secret`" in line]
     assert len(about_secret) == 1, result.stderr
