@@ -162,15 +162,17 @@ def test_rewrite_path_changes_only_local_image_urls(page: str) -> None:
         "![a](<img/with space.png>)\n\n[sp]: <img/with space.png>\n\n![sp][sp]\n",
         # in a srcset a space ends the URL: this entry is `img/with` (no such file) + a descriptor
         '<img src="img/with space.png" srcset="img/a.png 1x, img/with space.png 2x">\n',
+        # `=` ends an unquoted value for Python-Markdown: the tag is text, and must stay so
+        "![a](img/a.png?v=2)\n\n<img src=img/a.png?v=2>\n",
     ],
-    ids=["definition", "srcset"],
+    ids=["definition", "srcset", "text-that-looks-like-a-tag"],
 )
 def test_rewrite_path_when_a_marker_would_change_the_syntax(text: str) -> None:
     oracle = Oracle("index.md", FAKE_CLOUD)
     rewritten = rewrite_source(text, MAKE, oracle.replace, "index.md")
     verdict = oracle.compare(render(text), render(rewritten))
     assert verdict.ok, str(verdict)
-    assert FAKE_CLOUD["img/with space.png"] in rewritten
+    assert len(verdict.replaced) >= 1
 
 
 def test_rewrite_keeps_crlf_and_changes_nothing_else() -> None:
@@ -608,6 +610,8 @@ def image(draw, page: str, definitions: list[str]) -> str:  # noqa: ANN001
         # a space ends an unquoted value and separates a srcset URL from its descriptor
         url = draw(written_url(page, spaces_ok=bool(quote_char) and style == "html"))
         if style == "html":
+            if not quote_char:  # Python-Markdown shows `<img src=a.png?v=2>` as text (see BUG_MARKERS)
+                url = url.replace("?v=2", "").replace("?v=3", "")
             return f"<img src={quote_char}{url}{quote_char} alt={quote_char}x{quote_char}>"
         other = draw(written_url(page, spaces_ok=False))
         if style == "srcset":

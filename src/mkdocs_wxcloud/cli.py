@@ -63,10 +63,10 @@ def _common(function: Callable) -> Callable:
         try:
             code = function(**kwargs)
         except (ConfigError, ManifestError) as error:
-            click.echo(f"error: {error}", err=True)
+            log.error("%s", error)
             sys.exit(2)
         except WxCloudError as error:
-            click.echo(f"error: {error}", err=True)
+            log.error("%s", error)
             sys.exit(1)
         sys.exit(code or 0)
 
@@ -98,7 +98,7 @@ class _Progress:
 
     def start(self, total: int) -> None:
         self.total = total
-        if total and sys.stderr.isatty():
+        if total and sys.stderr.isatty() and log.isEnabledFor(logging.INFO):
             self._bar = click.progressbar(length=total, label=self.label, file=sys.stderr)
             self._bar.__enter__()
 
@@ -108,7 +108,7 @@ class _Progress:
             self._bar.update(1)
         elif time.monotonic() - self._last > 5 or self.done == self.total:
             self._last = time.monotonic()
-            click.echo(f"{self.label}: {self.done}/{self.total}", err=True)
+            log.info("%s: %d/%d", self.label, self.done, self.total)
 
     def close(self) -> None:
         if self._bar is not None:
@@ -127,9 +127,12 @@ def _publish(linker: Linker, paths: Iterable[str], progress: _Progress) -> Repor
         report = publisher.finish()
     finally:
         progress.close()
-    for path, reason in sorted(report.errors.items()):
-        click.echo(f"error: {path}: {reason}", err=True)
-    click.echo(f"wxcloud: {report.summary.line()}", err=True)
+    if publisher.fatal is not None:  # one cause for every image: say it once
+        log.error("%s", publisher.fatal)
+    else:
+        for path, reason in sorted(report.errors.items()):
+            log.error(f"{path}: {reason}")
+    log.info("%s", report.summary.line())
     return report
 
 
@@ -154,7 +157,7 @@ def sync(config_file: Path | None, dry_run: bool) -> int:
             if dry_run:
                 for path in missing:
                     click.echo(path)
-                click.echo(f"wxcloud: {len(missing)} image(s) to upload (dry run)", err=True)
+                log.info("%d image(s) to upload (dry run)", len(missing))
                 return 0
             report = _publish(linker, missing, progress)
         finally:
@@ -187,7 +190,7 @@ def check(config_file: Path | None, output: str, strict: bool) -> int:
                              warn=lambda p: problems.append(("error", p)))  # fmt: skip
         publisher = linker.publisher
         referenced: set[str] = set()
-        for scanned in scan(site, lambda text: problems.append(("error", Problem(text, None, "", "")))):
+        for scanned in scan(site, lambda problem: problems.append(("error", problem))):
             for url, tag, _raw in scanned.references:
                 target = linker.target(url, tag, scanned.page)
                 if target is None:
@@ -221,18 +224,18 @@ def check(config_file: Path | None, output: str, strict: bool) -> int:
 
 def _report_check(site: sites.Site, problems: list[tuple[str, Problem]], output: str) -> int:
     def where(problem: Problem) -> str:
-        return _shown(site, problem.page) if problem.url and problem.page in site.pages else problem.page
+        return _shown(site, problem.page) if problem.page in site.pages else problem.page
 
     def text(problem: Problem) -> str:
-        if not problem.url:  # an unreadable page
-            return problem.page
         line = f":{problem.line}" if problem.line else ""
-        return f"{where(problem)}{line}: {problem.url}: {problem.message}"
+        image = f"{problem.url}: " if problem.url else ""
+        return f"{where(problem)}{line}: {image}{problem.message}"
 
+    problems = sorted(problems, key=lambda item: (item[1].page, item[1].line or 0, item[1].url))
     errors = sum(1 for level, _ in problems if level == "error")
     if output == "json":
         items = [
-            {"level": level, "file": where(p), "line": p.line, "image": p.url, "message": p.message or p.page}
+            {"level": level, "file": where(p), "line": p.line, "image": p.url, "message": p.message}
             for level, p in problems
         ]
         click.echo(json.dumps({"ok": errors == 0, "problems": items}, ensure_ascii=False, indent=2))
@@ -240,14 +243,11 @@ def _report_check(site: sites.Site, problems: list[tuple[str, Problem]], output:
         for level, problem in problems:
             if output == "github":
                 line = f",line={problem.line}" if problem.line else ""
-                message = f"{problem.url}: {problem.message}" if problem.url else problem.page
-                click.echo(f"::{level} file={where(problem)}{line}::{message}")
+                image = f"{problem.url}: " if problem.url else ""
+                click.echo(f"::{level} file={where(problem)}{line}::{image}{problem.message}")
             else:
                 click.echo(f"{'warning: ' if level == 'warning' else ''}{text(problem)}")
-        click.echo(
-            f"wxcloud check: {errors} problem(s), {len(problems) - errors} warning(s) in {len(site.pages)} page(s)",
-            err=True,
-        )
+        log.info("check: %d problem(s), %d warning(s) in %d page(s)", errors, len(problems) - errors, len(site.pages))
     return 1 if errors else 0
 
 
@@ -275,7 +275,7 @@ def prune(config_file: Path | None, yes: bool) -> int:
         for file_id in sorted(doomed):
             click.echo(f"{doomed[file_id]}  ({file_id})")
         if not yes:
-            click.echo(f"wxcloud: {len(doomed)} unreferenced cloud file(s); run with --yes to delete them", err=True)
+            log.info("%d unreferenced cloud file(s); run with --yes to delete them", len(doomed))
             return 0
         failed: dict[str, str] = {}
         if doomed:
@@ -290,8 +290,8 @@ def prune(config_file: Path | None, yes: bool) -> int:
         linker.publisher.close()
     for file_id, reason in sorted(failed.items()):
         if file_id not in gone:
-            click.echo(f"error: {file_id}: not deleted: {reason}", err=True)
-    click.echo(f"wxcloud: deleted {len(gone)} of {len(doomed)} file(s)", err=True)
+            log.error(f"{file_id}: not deleted: {reason}")
+    log.info("deleted %d of %d file(s)", len(gone), len(doomed))
     return 0 if len(gone) == len(doomed) else 1
 
 
@@ -328,7 +328,8 @@ def rewrite(config_file: Path | None, paths: tuple[Path, ...], output: Path | No
         pages = site.pages
     with ThreadPoolExecutor(site.settings.concurrency) as pool:
         progress = _Progress("uploading")
-        linker = open_linker(site.settings, site.docs_dir, pool, on_progress=progress.advance)
+        linker = open_linker(site.settings, site.docs_dir, pool, on_progress=progress.advance,
+                             published_docs=site.config_file is not None)  # fmt: skip
         try:
             missing = _missing_images(site, linker, pages)
             report = _publish(linker, missing, progress) if missing and linker.publisher.online else Report()
@@ -337,7 +338,7 @@ def rewrite(config_file: Path | None, paths: tuple[Path, ...], output: Path | No
                 try:
                     failed += not _rewrite_page(site, linker, page, report, output)
                 except (OSError, ValueError, WxCloudError) as error:
-                    click.echo(f"error: {redact(error)}", err=True)
+                    log.error("%s", redact(error))
                     failed += 1
         finally:
             linker.publisher.close()
@@ -366,7 +367,7 @@ def _rewrite_page(site: sites.Site, linker: Linker, page: str, report: Report, o
     new = rewrite_source(text, site.make, decide, page)
     if unresolved:
         lines = ", ".join(f"{u} (line {line_of(text, u)})" for u in sorted(set(unresolved)))
-        click.echo(f"error: {_shown(site, page)}: not written: no cloud URL for {lines}", err=True)
+        log.error(f"{_shown(site, page)}: not written: no cloud URL for {lines}")
         return False
     destination = (output / page) if output else source_path
     if output is None and new == text:
@@ -397,10 +398,11 @@ def emulator(host: str, port: int, data_dir: Path | None, appid: str, secret: st
              latency: float, fault_rate: float, faults: str, seed: int | None, private: bool,
              verbose: bool) -> None:  # fmt: skip
     """Run a local stand-in of the WeChat cloud storage API (and its COS upload host)."""
+    _setup_logging(verbose=False, quiet=False)
     try:
         serve(host, port, str(data_dir) if data_dir else None, appid=appid, secret=secret, envs=tuple(envs),
               latency=latency, fault_rate=fault_rate, faults=tuple(f.strip() for f in faults.split(",") if f.strip()),
               seed=seed, private=private, verbose=verbose)  # fmt: skip
     except (OSError, ValueError) as error:
-        click.echo(f"error: cannot run the emulator on {host}:{port}: {error}", err=True)
+        log.error(f"cannot run the emulator on {host}:{port}: {error}")
         sys.exit(2)

@@ -25,7 +25,8 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.page}{f':{self.line}' if self.line else ''}: image '{self.url}' {self.message}"
+        where = f"{self.page}{f':{self.line}' if self.line else ''}"
+        return f"{where}: image '{self.url}' {self.message}" if self.url else f"{where}: {self.message}"
 
 
 class Linker:

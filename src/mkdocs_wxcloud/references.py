@@ -11,18 +11,22 @@ machinery rewrites pages (plugin, Markdown extension) and lists references (``ch
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as etree
 from typing import Callable, Iterable
 
 import markdown
 from markdown.extensions import Extension
 from markdown.treeprocessors import Treeprocessor
+from markdown.util import ETX, STX
 
 from .rawhtml import URL_ATTRIBUTES, Replace, rewrite_html, rewrite_value
 
 PRIORITY = 0.5
 """After ``inline`` (20), ``attr_list`` (8) and ``toc`` (5), before MkDocs' ``relpath`` (0), which
 would otherwise turn the URLs the author wrote into URLs relative to the built page."""
+
+_ESCAPED = re.compile(f"{STX}(\\d+){ETX}")
 
 ReplaceIn = Callable[[str, str, bool], "str | None"]
 """``replace(url, tag, raw)``: the new URL or None; ``raw`` tells raw HTML from Markdown."""
@@ -53,8 +57,11 @@ def _rewrite_elements(elements: Iterable[etree.Element], replace: Replace) -> No
         for attribute in URL_ATTRIBUTES.get(tag, ()):
             value = element.get(attribute)
             if value is not None:
-                new = rewrite_value(tag, attribute, value, replace, encoded=False)
-                if new != value:
+                # Backslash escapes are still placeholders here (``unescape`` runs at priority 0, with
+                # MkDocs' relpath): read the URL as the reader will get it.
+                plain = _ESCAPED.sub(lambda m: chr(int(m.group(1))), value)
+                new = rewrite_value(tag, attribute, plain, replace, encoded=False)
+                if new != plain:
                     element.set(attribute, new)
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from .atomic import write_atomic
+from .linker import Problem
 from .references import collect
 from .site import Site
 
@@ -30,17 +31,15 @@ class PageScan:
 
 
 def read_page(path: Path, page: str) -> str:
-    """A page's text as MkDocs reads it (UTF-8, BOM dropped); :class:`UnicodeDecodeError` names it."""
+    """A page's text as MkDocs reads it (UTF-8, BOM dropped); a ValueError names the bad byte."""
     data = path.read_bytes()
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise ValueError(
-            f"{page}: not valid UTF-8 (byte {error.start}): save the page as UTF-8"
-        ) from None
+        raise ValueError(f"is not valid UTF-8 (byte {error.start}): save the page as UTF-8") from None
 
 
-def scan(site: Site, warn: Callable[[str], None], pages: list[str] | None = None) -> Iterator[PageScan]:
+def scan(site: Site, warn: Callable[[Problem], None], pages: list[str] | None = None) -> Iterator[PageScan]:
     """Every page's references, in page order; unreadable pages are warned about and skipped."""
     cache = _ReferenceCache(site.settings.cache_dir / "references.json", site.fingerprint)
     try:
@@ -48,7 +47,8 @@ def scan(site: Site, warn: Callable[[str], None], pages: list[str] | None = None
             try:
                 source = read_page(site.docs_dir / page, page)
             except (OSError, ValueError) as error:
-                warn(str(error) if isinstance(error, ValueError) else f"{page}: cannot be read ({error.strerror})")
+                what = str(error) if isinstance(error, ValueError) else f"cannot be read ({error.strerror})"
+                warn(Problem(page, None, "", what))
                 continue
             references = cache.get(page, source)
             if references is None:

@@ -31,7 +31,7 @@ class Site:
     pages: list[str]  # docs-relative POSIX paths of the Markdown pages
     make: Callable[[ReplaceIn], markdown.Markdown]
     fingerprint: str = ""  # identifies the Markdown configuration, for the reference cache
-    config_file: Path | None = None
+    config_file: Path | None = None  # None: plain folders, not an MkDocs site
 
 
 def from_mkdocs(config_file: Path, overrides: Mapping[str, Any] | None = None) -> Site:

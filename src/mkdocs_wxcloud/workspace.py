@@ -26,15 +26,17 @@ def open_linker(
     *,
     offline: bool | None = None,
     readonly: bool = False,
+    published_docs: bool = True,
     on_progress: Callable[[str, int], None] | None = None,
     warn: Callable[[Problem], None] = log.warning,
 ) -> Linker:
     """A linker over a fresh publisher.
 
-    ``offline`` (default: the option) never opens the network; ``readonly`` never writes the manifest.
+    ``offline`` (default: the option) never opens the network; ``readonly`` never writes the manifest;
+    ``published_docs`` (an MkDocs docs_dir, copied into the site) refuses a manifest inside it.
     """
     docs = docs_dir.resolve()
-    if settings.manifest == docs or docs in settings.manifest.parents:
+    if published_docs and (settings.manifest == docs or docs in settings.manifest.parents):
         raise ConfigError(
             f"option `manifest` ({settings.manifest}) is inside docs_dir: MkDocs would publish it and "
             "`mkdocs serve` would rebuild in a loop; keep it beside mkdocs.yml"
