@@ -119,13 +119,13 @@ def main() -> int:
         print(common.table(
             ["`mkdocs-wxcloud check`", "wall time", "images hashed"],
             [
-                ["first run, empty caches (in-process)", common.secs(cold), cold_hashed],
-                [f"warm, median of {runs} (in-process)", common.secs(median), f"{warm_hashed} (all runs)"],
-                ["warm, min / max", f"{common.secs(min(warm))} / {common.secs(max(warm))}", ""],
-                ["warm, as a separate process (with Python start-up)", common.secs(subprocess_seconds), ""],
+                ["first run, empty caches (in-process)", common.ms(cold), cold_hashed],
+                [f"warm, median of {runs} (in-process)", common.ms(median), f"{warm_hashed} (all runs)"],
+                ["warm, min / max", f"{common.ms(min(warm))} / {common.ms(max(warm))}", ""],
+                ["warm, as a separate process (with Python start-up)", common.ms(subprocess_seconds), ""],
             ],
         ))
-        targets.check("warm check, median", median < MAX_WARM, f"< {MAX_WARM:.1f} s", common.secs(median))
+        targets.check("warm check, median", median < MAX_WARM, f"< {MAX_WARM:.1f} s", common.ms(median))
         targets.check("no network during check", requests_seen == 0, "0 requests", str(requests_seen))
         params = {"runs": runs, "pages": site.pages, "images": site.images, "references": site.references,
                   "seed": args.seed}

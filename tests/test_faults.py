@@ -163,7 +163,8 @@ def cli():
 def test_cold_build_survives_random_faults(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     """10% of requests fail (busy -1, 45011, HTTP 502, dropped connections): every image still arrives."""
     n = 30
-    with Emulator(fault_rate=0.1, seed=61) as emu:
+    # seed 9: the first 62 draws hold every kind of fault, 45011 (quota) five times
+    with Emulator(fault_rate=0.1, seed=9) as emu:
         config = image_site(tmp_path, emu, n, quota_wait=0.05)
         build(config)
         ideal = 1 + 2 * n + 1  # token, (uploadfile + COS) per image, one batch of links
@@ -178,7 +179,7 @@ def test_cold_build_survives_random_faults(tmp_path: Path, caplog: pytest.LogCap
 
 def test_retries_are_bounded_when_a_fault_persists(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     """HTTP 502 forever: the build gives up after a number of requests that does not grow with the site."""
-    n, retries, concurrency = 20, 2, 4
+    n, retries, concurrency = 20, 1, 4
     with Emulator() as emu:
         config = image_site(tmp_path, emu, n, retries=retries, concurrency=concurrency)
         emu.fail_next("http502", count=10**6)
@@ -284,29 +285,30 @@ def _case(case: str):
     return factory(), lambda emu: emulator_options(emu, **plugin), hint
 
 
-_CLI_ONE_LINE = (
-    "BUG (cli.py _publish): `sync` prints the same account/config error once per image (one "
-    "`error:` line each) instead of one line, and exits 1 rather than 2 for a configuration error"
-)
-
-
-@pytest.mark.parametrize(
-    "case",
-    [pytest.param(c, marks=pytest.mark.xfail(reason=_CLI_ONE_LINE, strict=True))
-     for c in ("missing_credentials", "bad_secret", "bad_appid", "ip_whitelist", "unknown_env")],
-)  # fmt: skip
+@pytest.mark.parametrize("case", ["missing_credentials", *FINAL_ERRORS])
 def test_cli_sync_final_error_is_one_line(case: str, tmp_path: Path, cli) -> None:
     emu_context, plugin, hint = _case(case)
     with emu_context as emu:
         config = image_site(tmp_path, None, 10, **plugin(emu))
         result = cli("sync", "-f", config)
-        assert emu.request_count("/cgi-bin/") <= 2
         assert emu.stored_files() == {}
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert result.exit_code != 0
     assert len(errors) == 1 and hint in errors[0], result.stderr
-    if case == "missing_credentials":
-        assert result.exit_code == 2
+    assert not (tmp_path / MANIFEST).exists() or manifest_images(tmp_path) == {}
+
+
+@pytest.mark.xfail(
+    reason="BUG (cli.py sync/_publish): missing credentials surface as publisher.fatal (a ConfigError) "
+    "but `sync` exits 1 (problems), not 2 (configuration error) as the CLI documents",
+    strict=True,
+)
+def test_cli_sync_missing_credentials_is_a_configuration_error(tmp_path: Path, cli) -> None:
+    emu_context, plugin, hint = _case("missing_credentials")
+    with emu_context as emu:
+        result = cli("sync", "-f", image_site(tmp_path, None, 3, **plugin(emu)))
+    assert hint in result.stderr
+    assert result.exit_code == 2
 
 
 def test_token_expiring_mid_build_is_replaced(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
@@ -524,7 +526,7 @@ def test_network_down_keeps_what_is_published(tmp_path: Path, caplog: pytest.Log
     with Emulator(port=port, data_dir=data) as emu:  # the network is back
         make_site(tmp_path, {}, emulator_options(emu, retries=0), use_directory_urls=False)
         build(config)
-        assert emu.request_count("/tcb/uploadfile") == 4
+        assert emu.request_count("/cos/") == 4  # (uploadfile may be refused once: tokens died with the emulator)
         assert len(manifest_images(tmp_path)) == 14
         assert_downloads(tmp_path, emu, range(14))
 
@@ -607,7 +609,7 @@ def test_paths_that_escape_docs_dir_are_never_uploaded(tmp_path: Path, caplog: p
     assert "outside docs_dir" in result.stderr
 
 
-def test_directory_named_like_an_image(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_directory_named_like_an_image(tmp_path: Path, caplog: pytest.LogCaptureFixture, cli) -> None:
     with Emulator() as emu:
         config = make_site(
             tmp_path,
@@ -616,8 +618,10 @@ def test_directory_named_like_an_image(tmp_path: Path, caplog: pytest.LogCapture
         )
         build(config)
         assert len(emu.stored_files()) == 1
+        result = cli("check", "-f", config)
     assert any("img/dir.png" in m and "not a regular file" in m for m in problems(caplog))
     assert images_of(tmp_path / "site/index.html")["f"].startswith(emu.base_url)
+    assert result.exit_code == 1 and "img/dir.png" in result.output and "not a regular file" in result.output
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root can read a chmod 000 file")
@@ -674,12 +678,6 @@ def test_page_that_is_not_utf8(tmp_path: Path, caplog: pytest.LogCaptureFixture,
     assert (tmp_path / MANIFEST).read_bytes() == manifest
 
 
-@pytest.mark.xfail(
-    reason="BUG (references.py ImageTreeprocessor): it runs before Python-Markdown's `unescape` "
-    "treeprocessor, so a backslash escape in a Markdown URL (`my\\_image.png`, as Typora writes it) "
-    "reaches the callback as 'my\\x0295\\x03image.png': the image is reported 'not found' and stays local",
-    strict=True,
-)
 def test_escaped_character_in_markdown_url(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     with Emulator() as emu:
         config = make_site(tmp_path, {"index.md": "![x](my\\_image.png)\n", "my_image.png": png(1)},
@@ -687,6 +685,7 @@ def test_escaped_character_in_markdown_url(tmp_path: Path, caplog: pytest.LogCap
         build(config)
         assert not problems(caplog)
         assert images_of(tmp_path / "site/index.html")["x"].startswith(emu.base_url)
+        assert list(manifest_images(tmp_path)) == ["my_image.png"]
 
 
 # --- secrets ----------------------------------------------------------------------------------
@@ -837,14 +836,14 @@ markdownish = st.lists(
 any_text = st.one_of(st.text(max_size=300), markdownish)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(any_text)
 def test_collect_never_raises(text: str) -> None:
     for url, tag, raw in collect(MAKE, text):
         assert isinstance(url, str) and tag in ("img", "source", "a") and isinstance(raw, bool)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(any_text)
 @example('![a](img/a.png "t") `![b](img/a.png)` <img src="img/a.png"> [x](img/a.png)')
 @example("```\n![a](a.png)\n```\n![b](a.png)")
@@ -869,14 +868,12 @@ def test_rewrite_changes_only_the_replaced_destinations(text: str) -> None:
     assert re.fullmatch(f"(?:{written})".join(re.escape(p) for p in pieces), text, re.S), (text, result)
 
 
-@pytest.mark.xfail(
-    reason="BUG (references.py): Markdown's escape placeholders (STX 95 ETX for `\\_`) leak into collected URLs",
-    strict=True,
-)
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(markdownish)
 @example("![x](my\\_image.png)")
 def test_collected_urls_hold_no_markdown_placeholders(text: str) -> None:
     assume("\x02" not in text and "\x03" not in text)
     for url, _, _ in collect(MAKE, text):
         assert "\x02" not in url and "\x03" not in url, url
+    if text == "![x](my\\_image.png)":
+        assert collect(MAKE, text) == [("my_image.png", "img", False)]

@@ -74,11 +74,6 @@ def replaced_paths(oracle: Oracle, verdict) -> Counter:  # noqa: ANN001
 
 # -- known bugs (see the report of this test module) ------------------------------------------------
 
-BUG_ESCAPES = (
-    "BUG: references.py runs its treeprocessor (priority 0.5) before Python-Markdown's `unescape` "
-    "treeprocessor (priority 0): a backslash-escaped destination such as img/paren\\).png reaches "
-    "replace() as 'img/paren\\x0241\\x03.png', so it is never rewritten and warned about as not found"
-)
 BUG_MARKERS = (
     "BUG: sourcemap.rewrite_source: replacing `img/with space.png` by a space-free marker turns the "
     "invalid definition `[sp]: <img/with space.png>` into a valid one, the marked render invents a "
@@ -111,7 +106,7 @@ def test_corpus_expectations_cover_every_page() -> None:
         assert all(path in FAKE_CLOUD for path in counts), page
 
 
-@pytest.mark.parametrize("page", _pages({"escapes.md": BUG_ESCAPES}))
+@pytest.mark.parametrize("page", _pages({}))
 def test_collect_finds_exactly_the_expected_images(page: str) -> None:
     found: Counter = Counter()
     missing: list[str] = []
@@ -128,7 +123,7 @@ def test_collect_finds_exactly_the_expected_images(page: str) -> None:
     assert sorted(missing) == expected_missing
 
 
-@pytest.mark.parametrize("page", _pages({"escapes.md": BUG_ESCAPES}))
+@pytest.mark.parametrize("page", _pages({}))
 def test_plugin_path_changes_only_local_image_urls(page: str) -> None:
     text = read(page)
     oracle = Oracle(page, FAKE_CLOUD)
@@ -137,7 +132,7 @@ def test_plugin_path_changes_only_local_image_urls(page: str) -> None:
     assert replaced_paths(oracle, verdict) == expected_counts(page)[0]
 
 
-@pytest.mark.parametrize("page", _pages({"escapes.md": BUG_ESCAPES, "angle-brackets.md": BUG_MARKERS}))
+@pytest.mark.parametrize("page", _pages({"angle-brackets.md": BUG_MARKERS}))
 def test_rewrite_path_changes_only_local_image_urls(page: str) -> None:
     text = read(page)
     oracle = Oracle(page, FAKE_CLOUD)
@@ -259,7 +254,7 @@ def _built(root: Path, site: str, page: str) -> str:
     return path.read_text(encoding="utf-8") if path.exists() else ""  # MkDocs writes no empty page
 
 
-@pytest.mark.parametrize("page", _pages({"escapes.md": BUG_ESCAPES}))
+@pytest.mark.parametrize("page", _pages({}))
 def test_build_changes_only_local_image_urls(page: str, corpus_builds) -> None:  # noqa: ANN001
     root, cloud = corpus_builds["root"], corpus_builds["cloud"]
     oracle = Oracle(page, cloud)  # MkDocs' relative URLs resolve from the page: use_directory_urls off
@@ -270,7 +265,6 @@ def test_build_changes_only_local_image_urls(page: str, corpus_builds) -> None: 
         assert after.startswith(corpus_builds["base"] + "/")
 
 
-@pytest.mark.xfail(reason=BUG_ESCAPES, strict=True)
 def test_build_publishes_exactly_the_shown_images(corpus_builds) -> None:  # noqa: ANN001
     shown = set().union(*(expected_counts(page)[0] for page in PAGES))
     assert set(corpus_builds["cloud"]) == shown
@@ -305,7 +299,6 @@ def test_build_warning_names_the_line_of_the_reference(corpus_builds) -> None:  
     assert sum(w.startswith("titles.md:16: image 'img/title-paren.png (圆括号标题)'") for w in warnings) == 1
 
 
-@pytest.mark.xfail(reason=BUG_ESCAPES, strict=True)
 def test_build_warns_about_nothing_else(corpus_builds) -> None:  # noqa: ANN001
     warnings = _wxcloud_warnings(corpus_builds)
     pages = sorted({w.split(":")[0] for w in warnings})
@@ -558,15 +551,15 @@ def test_source_edits_explains_only_url_replacements() -> None:
 # =================================================================================================
 
 GEN_PAGES = ["index.md", "sub/page.md", "章节/页.md"]
-# existing images whose paths need no backslash escape in Markdown (escapes: see the corpus)
+# existing images, some with characters that need (or may take) a backslash escape in Markdown
 GEN_FILES = [
     "img/a.png", "img/b.png", "img/PHOTO.PNG", "img/a(1).png", "img/with space.png", "img/图.png",
     "img/e.gif", "img/f.svg", "图片/带 空格 的图.png", "图片/示意图.png", "sub/img/local.png",
-    "章节/配图/流程图.png", "章节/配图/流程图@2x.png", "img/under_score.png",
+    "章节/配图/流程图.png", "章节/配图/流程图@2x.png", "img/under_score.png", "img/paren).png", "img/d)x(.png",
 ]
 GEN_MISSING = ["img/missing.png", "img/缺失.png", "sub/nope.png"]
 GEN_REMOTE = ["https://example.com/img/a.png", "//cdn.example.com/b.png", "data:image/gif;base64,R0lGOD=="]
-SUFFIXES = ["", "", "", "?v=2", "#only-light", "#only-dark", "?v=3#only-dark"]
+SUFFIXES = ["", "", "", "?v=2", "#only-light", "#only-dark", "?v=3#only-dark", "?a=1&b=2"]
 TEXTS = ["这是一段中文说明。", "Plain text, nothing to see.", "图片路径 img/a.png 只是文字", "混合 mixed 文本 ![", "a ] b ) c"]
 
 
@@ -595,20 +588,27 @@ def image(draw, page: str, definitions: list[str]) -> str:  # noqa: ANN001
     """One image (or link to an image) in one of the covered styles; may add a definition."""
     style = draw(st.sampled_from(
         ["inline", "title", "angle", "ref", "collapsed", "shortcut", "html", "srcset", "picture",
-         "link", "thumb", "attr", "escaped-bang"]
+         "link", "thumb", "attr", "escaped-bang", "html-link", "url-in-alt", "attr-srcset", "decoys"]
     ))
     alt = draw(st.sampled_from(["图", "alt text", "", "a [b] c"]))
     if style in ("ref", "collapsed", "shortcut"):
         label = draw(st.sampled_from(["logo", "图一", "Shot 1", "x"])) + str(len(definitions))
         url = draw(written_url(page, spaces_ok=False))  # `[id]: <a b.png>` is no definition
-        title = draw(st.sampled_from(["", ' "标题"', " 'title'"]))
+        if draw(st.booleans()):
+            url = f"<{url}>"
+        title = draw(st.sampled_from(["", ' "标题"', " 'title'", '\n    "下一行的标题"', f' "{url}"']))
         used = draw(st.sampled_from([label, label.upper(), label.lower()]))
         definitions.append(f"[{label}]: {url}{title}")
         return {"ref": f"![{alt}][{used}]", "collapsed": f"![{used}][]", "shortcut": f"![{used}]"}[style]
+    if style == "html-link":
+        url = draw(written_url(page, spaces_ok=True)).replace("&", "&amp;")
+        return f'<A HREF="{url}">大图</A>'
     if style in ("html", "srcset", "picture"):
         quote_char = draw(st.sampled_from(['"', "'", ""]))
         # a space ends an unquoted value and separates a srcset URL from its descriptor
         url = draw(written_url(page, spaces_ok=bool(quote_char) and style == "html"))
+        if quote_char and draw(st.booleans()):
+            url = url.replace("&", "&amp;")
         if style == "html":
             if not quote_char:  # Python-Markdown shows `<img src=a.png?v=2>` as text (see BUG_MARKERS)
                 url = url.replace("?v=2", "").replace("?v=3", "")
@@ -619,15 +619,27 @@ def image(draw, page: str, definitions: list[str]) -> str:  # noqa: ANN001
         return f'<picture>\n<source srcset="{other} 800w" media="(min-width: 800px)">\n<img src="{url}">\n</picture>'
     angle = style == "angle"
     url = draw(written_url(page, spaces_ok=angle))
+    if not angle and (draw(st.booleans()) or url.count("(") != url.count(")")):
+        url = url.replace("(", "\\(").replace(")", "\\)").replace("_", "\\_")  # img/paren\).png
     dest = f"<{url}>" if angle else url
     if style == "title":
-        dest += draw(st.sampled_from([' "标题"', " 'title'", ' "it\'s (x)"']))
+        dest += draw(st.sampled_from([' "标题"', " 'title'", ' "it\'s (x)"', f' "{url}"']))
+    if style == "url-in-alt":
+        return f"![{url}]({dest}) [{url}]({dest})"
     if style == "link":
         return f"[查看大图]({dest})"
     if style == "thumb":
         return f"[![{alt}]({dest})]({draw(written_url(page, spaces_ok=False))})"
     if style == "escaped-bang":
         return f"\\![{alt}]({dest})"
+    if style == "attr-srcset":
+        other = draw(written_url(page, spaces_ok=False))
+        return f'![{alt}]({dest}){{ srcset="{other} 2x" data-src="{other}" }}'
+    if style == "decoys":  # shown as text or as other attributes: never rewritten
+        return draw(st.sampled_from([
+            f'&lt;img src="{url}"&gt;', f'\\<img src="{url}">', f'<span title="{url}" data-src="{url}">x</span>',
+            f"<!-- {url} -->", f"[{url}]", f"<{url}>",
+        ]))
     if style == "attr":
         return f"![{alt}]({dest}){{ width=\"30\" }}"
     return f"![{alt}]({dest})"
@@ -640,7 +652,8 @@ def _indent(block: str, prefix: str = "    ") -> str:
 @st.composite
 def block(draw, page: str, definitions: list[str], depth: int = 0) -> str:  # noqa: ANN001
     """A block of Markdown: paragraphs with images, code, comments, math, containers."""
-    kinds = ["paragraph"] * 4 + ["fence", "inline-code", "comment", "math", "md-in-html", "table", "footnote"]
+    kinds = ["paragraph"] * 4 + ["fence", "inline-code", "comment", "math", "md-in-html", "table", "footnote",
+                                 "heading", "def-list", "attr-paragraph"]
     if depth < 2:
         kinds += ["list", "quote", "admonition", "details", "tabs"]
     kind = draw(st.sampled_from(kinds))
@@ -660,6 +673,12 @@ def block(draw, page: str, definitions: list[str], depth: int = 0) -> str:  # no
         return draw(st.sampled_from([f"<!-- {img()} -->", f"<!--\n{img()}\n-->", f"{text()} <!-- {img()} --> {img()}"]))
     if kind == "math":
         return draw(st.sampled_from([f"$$\n{img()}\n$$", f"{text()} $x = {img()}$"]))
+    if kind == "heading":
+        return f"## {text()} {img()}\n\n[TOC]"
+    if kind == "def-list":
+        return f"术语\n:   {img()}"
+    if kind == "attr-paragraph":
+        return f"{img()}\n{{: .center }}"
     if kind == "md-in-html":
         return f"<div markdown>\n{img()}\n</div>"
     if kind == "table":
