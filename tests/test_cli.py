@@ -393,10 +393,6 @@ def test_check_reports_an_unreadable_page_by_its_path(here: Path, emulator: Emul
     assert problem["file"] == "docs/bad.md" and "UTF-8" in problem["message"]
 
 
-@pytest.mark.xfail(
-    reason="BUG: cli._report_check does not escape `,` `:` `%` in the github file= property (nor `%` in the message)",
-    strict=True,
-)
 def test_check_github_annotations_escape_their_properties(here: Path, emulator: Emulator) -> None:
     site(here, emulator, {"faq, part 1.md": "![x](x.png)\n", "x.png": png(1)})
     result = cli("check", "--format", "github")
@@ -633,10 +629,6 @@ def test_rewrite_without_mkdocs_yml_defaults_to_root_manifest(
     assert (here / "notes/a.md").read_text(encoding="utf-8") == f"# A\n\n![a]({url})\n"
 
 
-@pytest.mark.xfail(
-    reason="BUG: rewrite reads OUT as input when OUT is inside PATH (`rewrite . -o out` twice makes out/out/)",
-    strict=True,
-)
 def test_rewrite_output_inside_the_input_is_not_read_back(
     here: Path, emulator: Emulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -214,12 +214,6 @@ FINAL_ERRORS = {
         lambda **o: _RefusingEmulator(85088, "no cloud dev env", **o), {}, "云开发) is not enabled"
     ),
 }
-TOKEN_ERRORS = ("bad_secret", "bad_appid", "ip_whitelist")
-_TOKEN_RACE = (
-    "BUG (client.py WxCloudClient.token): when stable_token fails with a final error, every upload "
-    "thread that was waiting on _token_lock sends its own stable_token request (one per thread, "
-    "up to `concurrency`, each with its own retries)"
-)
 _NOT_FATAL = (
     "BUG (plugin.py on_env): only a ConfigError stops the build; a final API error (bad secret, "
     "unknown env, 45009, 85088, 40164) is repeated once per image as a warning and the build "
@@ -227,11 +221,7 @@ _NOT_FATAL = (
 )
 
 
-@pytest.mark.parametrize(
-    "case",
-    [pytest.param(c, marks=pytest.mark.xfail(reason=_TOKEN_RACE, strict=True)) if c in TOKEN_ERRORS else c
-     for c in FINAL_ERRORS],
-)  # fmt: skip
+@pytest.mark.parametrize("case", list(FINAL_ERRORS))
 def test_final_error_costs_few_requests(case: str, tmp_path: Path) -> None:
     """Errors no retry can fix are not retried, nor repeated per image or per thread."""
     factory, plugin, _ = FINAL_ERRORS[case]
@@ -531,7 +521,6 @@ def test_network_down_keeps_what_is_published(tmp_path: Path, caplog: pytest.Log
         assert_downloads(tmp_path, emu, range(14))
 
 
-@pytest.mark.xfail(reason=_TOKEN_RACE, strict=True)
 def test_network_down_costs_one_round_of_retries(tmp_path: Path) -> None:
     """Every connection dropped: the build gives up after about one round of retries, not one per thread."""
     retries = 1

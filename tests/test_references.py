@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import posixpath
+import re
 import shutil
 from collections import Counter
 from pathlib import Path
@@ -611,7 +612,7 @@ def image(draw, page: str, definitions: list[str]) -> str:  # noqa: ANN001
             url = url.replace("&", "&amp;")
         if style == "html":
             if not quote_char:  # Python-Markdown shows `<img src=a.png?v=2>` as text (see BUG_MARKERS)
-                url = url.replace("?v=2", "").replace("?v=3", "")
+                url = re.sub(r"\?[^#]*", "", url)
             return f"<img src={quote_char}{url}{quote_char} alt={quote_char}x{quote_char}>"
         other = draw(written_url(page, spaces_ok=False))
         if style == "srcset":

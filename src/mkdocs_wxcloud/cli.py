@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -95,20 +96,25 @@ class _Progress:
         self.done = 0
         self._bar = None
         self._last = time.monotonic()
+        self._lock = threading.Lock()
 
     def start(self, total: int) -> None:
-        self.total = total
-        if total and sys.stderr.isatty() and log.isEnabledFor(logging.INFO):
-            self._bar = click.progressbar(length=total, label=self.label, file=sys.stderr)
-            self._bar.__enter__()
+        """Uploads start as they are scheduled: those done before this call are counted in."""
+        with self._lock:
+            self.total = total
+            if total and sys.stderr.isatty() and log.isEnabledFor(logging.INFO):
+                self._bar = click.progressbar(length=total, label=self.label, file=sys.stderr)
+                self._bar.__enter__()
+                self._bar.update(self.done)
 
     def advance(self, path: str, size: int) -> None:
-        self.done += 1
-        if self._bar is not None:
-            self._bar.update(1)
-        elif time.monotonic() - self._last > 5 or self.done == self.total:
-            self._last = time.monotonic()
-            log.info("%s: %d/%d", self.label, self.done, self.total)
+        with self._lock:
+            self.done += 1
+            if self._bar is not None:
+                self._bar.update(1)
+            elif self.total and (time.monotonic() - self._last > 5 or self.done == self.total):
+                self._last = time.monotonic()
+                log.info("%s: %d/%d", self.label, self.done, self.total)
 
     def close(self) -> None:
         if self._bar is not None:
@@ -122,7 +128,7 @@ def _publish(linker: Linker, paths: Iterable[str], progress: _Progress) -> Repor
     todo = sorted(set(paths))
     for path in todo:
         publisher.schedule(path)
-    progress.start(publisher.pending_uploads)
+    progress.start(publisher.scheduled_uploads)
     try:
         report = publisher.finish()
     finally:
@@ -222,6 +228,12 @@ def check(config_file: Path | None, output: str, strict: bool) -> int:
     return _report_check(site, problems, output)
 
 
+def _github(text: str, *, property: bool = False) -> str:
+    """Escape a workflow-command value (``%``, newlines; and ``:`` ``,`` in properties)."""
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return text.replace(":", "%3A").replace(",", "%2C") if property else text
+
+
 def _report_check(site: sites.Site, problems: list[tuple[str, Problem]], output: str) -> int:
     def where(problem: Problem) -> str:
         return _shown(site, problem.page) if problem.page in site.pages else problem.page
@@ -244,7 +256,8 @@ def _report_check(site: sites.Site, problems: list[tuple[str, Problem]], output:
             if output == "github":
                 line = f",line={problem.line}" if problem.line else ""
                 image = f"{problem.url}: " if problem.url else ""
-                click.echo(f"::{level} file={where(problem)}{line}::{image}{problem.message}")
+                file = _github(where(problem), property=True)
+                click.echo(f"::{level} file={file}{line}::{_github(image + problem.message)}")
             else:
                 click.echo(f"{'warning: ' if level == 'warning' else ''}{text(problem)}")
         log.info("check: %d problem(s), %d warning(s) in %d page(s)", errors, len(problems) - errors, len(site.pages))
@@ -308,14 +321,18 @@ def prune(config_file: Path | None, yes: bool) -> int:
 @click.option("-x", "--markdown-extension", "extensions", multiple=True,
               help="Without mkdocs.yml: a Python-Markdown extension pages use (repeatable; default: extra, admonition, toc).")
 @click.option("--prefix", default=None, help="Cloud folder for uploads (default: docs).")
+@click.option("--appid", default=None, help="AppID (default: $WXCLOUD_APPID; the secret only comes from $WXCLOUD_SECRET).")
+@click.option("--env", default=None, help="Cloud environment id (default: $WXCLOUD_ENV).")
+@click.option("--api-base", default=None, help="WeChat API base URL (default: $WXCLOUD_API_BASE or the real API).")
 @click.option("--offline", is_flag=True, help="Upload nothing; rewrite only what the manifest has.")
 def rewrite(config_file: Path | None, paths: tuple[Path, ...], output: Path | None, in_place: bool,
             root: Path | None, manifest: Path | None, extensions: tuple[str, ...], prefix: str | None,
-            offline: bool) -> int:  # fmt: skip
+            appid: str | None, env: str | None, api_base: str | None, offline: bool) -> int:  # fmt: skip
     """Write Markdown whose local image references are cloud URLs, every other byte unchanged."""
     if bool(output) == in_place:
         raise click.UsageError("give exactly one of -o/--output DIR or --in-place")
-    overrides: dict[str, Any] = {"offline": offline or None, "prefix": prefix}
+    overrides: dict[str, Any] = {"offline": offline or None, "prefix": prefix, "appid": appid, "env": env,
+                                 "api_base": api_base}  # fmt: skip
     use_config = config_file is not None or (root is None and manifest is None and Path("mkdocs.yml").is_file())
     if use_config:
         site = _site(config_file, {k: v for k, v in overrides.items() if v is not None})
@@ -326,6 +343,9 @@ def rewrite(config_file: Path | None, paths: tuple[Path, ...], output: Path | No
             overrides["manifest"] = str(manifest.resolve())
         site = sites.from_paths(paths, base, list(extensions) or sites.PLAIN_EXTENSIONS, overrides)
         pages = site.pages
+    if output is not None:  # never read back what an earlier run wrote into a folder of the input
+        out = output.resolve()
+        pages = [p for p in pages if out not in (site.docs_dir / p).resolve().parents]
     with ThreadPoolExecutor(site.settings.concurrency) as pool:
         progress = _Progress("uploading")
         linker = open_linker(site.settings, site.docs_dir, pool, on_progress=progress.advance,

@@ -147,6 +147,7 @@ class WxCloudClient:
         self._token: tuple[str, float] | None = None
         self._token_lock = threading.Lock()
         self._forced_refresh = False
+        self._token_failure: WxCloudError | None = None  # credentials refused: no thread asks again
         self._cloudbase: tuple[str, float] | None = None  # (token, monotonic time it was read)
         self._cloudbase_lock = threading.Lock()
         self._requests_made = 0
@@ -190,9 +191,15 @@ class WxCloudClient:
             current = self._token
             if current is not None and current[1] - time.time() > EXPIRY_MARGIN:
                 return current[0]
+            if self._token_failure is not None:
+                raise self._token_failure
             current = self._tokens.load(self._cache_key)
             if current is None:
-                current = self._fetch_token(force_refresh=False)
+                try:
+                    current = self._fetch_token(force_refresh=False)
+                except WxCloudError as error:
+                    self._token_failure = error
+                    raise
                 self._tokens.store(self._cache_key, *current)
             register_secret(current[0])
             self._token = current

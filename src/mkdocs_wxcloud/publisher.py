@@ -101,9 +101,9 @@ class Publisher:
         return self._connect is not None
 
     @property
-    def pending_uploads(self) -> int:
+    def scheduled_uploads(self) -> int:
         with self._lock:
-            return sum(1 for future in self._uploads.values() if not future.done())
+            return len(self._uploads)
 
     # -- files ---------------------------------------------------------------------------------
 
