@@ -7,6 +7,7 @@ failing the day the bug is fixed, so the mark can go.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import logging
@@ -191,16 +192,6 @@ def test_retries_are_bounded_when_a_fault_persists(tmp_path: Path, caplog: pytes
     assert not (tmp_path / MANIFEST).exists() or manifest_images(tmp_path) == {}
 
 
-class _maybe_abort:
-    """Accept a build that fails (Abort) or not: counting is this test's business."""
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind, value, tb) -> bool:
-        return kind is not None and issubclass(kind, Abort)
-
-
 FINAL_ERRORS = {
     # name: (emulator factory, plugin options, what the message must name)
     "bad_secret": (lambda **o: Emulator(**o), {"secret": "wrong-secret-0123456789"}, "`secret` / WXCLOUD_SECRET"),
@@ -228,7 +219,7 @@ def test_final_error_costs_few_requests(case: str, tmp_path: Path) -> None:
     concurrency = 8
     with factory(latency=0.05) as emu:  # latency: every upload thread is waiting when the first call fails
         config = image_site(tmp_path, emu, 30, concurrency=concurrency, **plugin)
-        with _maybe_abort():
+        with contextlib.suppress(Abort):  # failing or not: not this test's business
             build(config)
         assert emu.request_count("/cgi-bin/") <= 2
         assert emu.request_count("/tcb/uploadfile") <= concurrency
@@ -241,7 +232,7 @@ def test_final_error_message_says_what_to_do(case: str, tmp_path: Path, caplog: 
     factory, plugin, hint = FINAL_ERRORS[case]
     with factory() as emu:
         config = image_site(tmp_path, emu, 3, **plugin)
-        with _maybe_abort():
+        with contextlib.suppress(Abort):  # failing or not: not this test's business
             build(config)
     relevant = [m for m in problems(caplog) if hint in m]
     assert relevant, f"no message names {hint!r}: {problems(caplog)}"
@@ -374,12 +365,23 @@ def _journaled(cache_dir: Path) -> set[str]:
     return done
 
 
-def test_build_killed_mid_upload_is_finished_by_the_next(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+_SAVE_EVERY_UPLOAD = (
+    "import sys, mkdocs_wxcloud.store as store; store.SAVE_INTERVAL = 0.0; "
+    "from mkdocs.__main__ import cli; sys.argv[0] = 'mkdocs'; cli()"
+)
+
+
+@pytest.mark.parametrize("rewrites", [False, True], ids=["mkdocs", "manifest-rewritten-after-every-upload"])
+def test_build_killed_mid_upload_is_finished_by_the_next(
+    rewrites: bool, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """SIGKILL while uploading; with ``rewrites`` the kill also lands among manifest writes."""
     n, concurrency = 60, 4
     with Emulator(latency=0.05) as emu:
         config = image_site(tmp_path, emu, n, concurrency=concurrency)
+        command = [sys.executable, "-c", _SAVE_EVERY_UPLOAD] if rewrites else [str(MKDOCS)]
         process = subprocess.Popen(
-            [str(MKDOCS), "build", "-q", "-f", str(config)],
+            [*command, "build", "-q", "-f", str(config)],
             cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         )  # fmt: skip
         try:
@@ -394,6 +396,8 @@ def test_build_killed_mid_upload_is_finished_by_the_next(tmp_path: Path, caplog:
 
         manifest = tmp_path / MANIFEST
         in_manifest = set(mf.read(manifest).images) if manifest.exists() else set()  # parses, if present
+        if rewrites:
+            assert in_manifest, "the manifest was never written: the kill did not land among its writes"
         done = _journaled(tmp_path / CACHE) | in_manifest
         assert done <= {f"img/{i}.png" for i in range(n)}
         assert stored - len(done) <= concurrency  # only uploads in flight at the kill are unrecorded
@@ -415,7 +419,8 @@ def _split_site(root: Path, emu: Emulator, n: int) -> tuple[Path, Path]:
     files: dict[str, bytes | str] = {"shared.png": png(9999)}
     for part, offset in (("a", 0), ("b", 1000)):
         files.update({f"{part}/img/{i}.png": png(offset + i) for i in range(n)})
-        files[f"{part}/index.md"] = "\n\n".join(f"![{part}{i}](img/{i}.png)" for i in range(n)) + "\n\n![s](../shared.png)\n"
+        refs = [f"![{part}{i}](img/{i}.png)" for i in range(n)]
+        files[f"{part}/index.md"] = "\n\n".join([*refs, "![s](../shared.png)"]) + "\n"
     config = make_site(root, files, emulator_options(emu))
     data = yaml.safe_load(config.read_text(encoding="utf-8"))
     configs = []
@@ -602,7 +607,8 @@ def test_directory_named_like_an_image(tmp_path: Path, caplog: pytest.LogCapture
     with Emulator() as emu:
         config = make_site(
             tmp_path,
-            {"index.md": "![d](img/dir.png)\n\n![f](img/ok.png)\n", "img/dir.png/inner.png": png(1), "img/ok.png": png(2)},
+            {"index.md": "![d](img/dir.png)\n\n![f](img/ok.png)\n", "img/dir.png/inner.png": png(1),
+             "img/ok.png": png(2)},
             emulator_options(emu),
         )
         build(config)
@@ -707,7 +713,9 @@ def _texts_under(folder: Path, skip: set[Path] = frozenset()) -> dict[str, bytes
     return found
 
 
-def test_secrets_never_leak(tmp_path: Path, caplog: pytest.LogCaptureFixture, cli, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_secrets_never_leak(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
     caplog.set_level(logging.DEBUG)
     caplog.set_level(logging.DEBUG, logger="mkdocs")
     errors: list[BaseException] = []
