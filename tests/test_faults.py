@@ -1,8 +1,7 @@
 """Robustness (issue #6): faults, crashes, concurrent runs, bad input, secrets, scanner fuzzing.
 
 Everything talks to the bundled emulator over real HTTP. Assertions count requests, never
-seconds. Tests marked ``xfail(strict=True)`` pin a known bug (see their reason): they start
-failing the day the bug is fixed, so the mark can go.
+seconds.
 """
 
 from __future__ import annotations
@@ -205,11 +204,6 @@ FINAL_ERRORS = {
         lambda **o: _RefusingEmulator(85088, "no cloud dev env", **o), {}, "云开发) is not enabled"
     ),
 }
-_NOT_FATAL = (
-    "BUG (plugin.py on_env): only a ConfigError stops the build; a final API error (bad secret, "
-    "unknown env, 45009, 85088, 40164) is repeated once per image as a warning and the build "
-    "succeeds with local images"
-)
 
 
 @pytest.mark.parametrize("case", list(FINAL_ERRORS))
@@ -243,9 +237,8 @@ def test_final_error_message_says_what_to_do(case: str, tmp_path: Path, caplog: 
 
 @pytest.mark.parametrize(
     "case",
-    ["missing_credentials",
-     *(pytest.param(c, marks=pytest.mark.xfail(reason=_NOT_FATAL, strict=True)) for c in FINAL_ERRORS)],
-)  # fmt: skip
+    ["missing_credentials", *FINAL_ERRORS],
+)
 def test_final_error_fails_the_build_in_one_line(case: str, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     emu_context, plugin, hint = _case(case)
     with emu_context as emu:
@@ -279,11 +272,6 @@ def test_cli_sync_final_error_is_one_line(case: str, tmp_path: Path, cli) -> Non
     assert not (tmp_path / MANIFEST).exists() or manifest_images(tmp_path) == {}
 
 
-@pytest.mark.xfail(
-    reason="BUG (cli.py sync/_publish): missing credentials surface as publisher.fatal (a ConfigError) "
-    "but `sync` exits 1 (problems), not 2 (configuration error) as the CLI documents",
-    strict=True,
-)
 def test_cli_sync_missing_credentials_is_a_configuration_error(tmp_path: Path, cli) -> None:
     emu_context, plugin, hint = _case("missing_credentials")
     with emu_context as emu:

@@ -84,7 +84,7 @@ def test_journal_of_a_dead_run_is_replayed(tmp_path: Path) -> None:
     store = ManifestStore(path, cache, "prod")
     store.put("a.png", _entry(1))  # journaled; the run "dies" before saving
     journal = next(cache.glob("journal-*.jsonl"))
-    dead = journal.with_name(journal.name.rsplit("-", 1)[0] + "-999999999.jsonl")
+    dead = journal.with_name(f"journal-{journal.name.split('-')[1]}-999999999-dead.jsonl")
     journal.rename(dead)
     with open(dead, "a", encoding="utf-8") as handle:
         handle.write(json.dumps({"put": "b.png", "entry": vars(_entry(2))}) + "\n")
@@ -97,15 +97,17 @@ def test_journal_of_a_dead_run_is_replayed(tmp_path: Path) -> None:
 
 def test_readonly_store_sees_journals_but_writes_nothing(tmp_path: Path) -> None:
     cache = tmp_path / "cache"
-    cache.mkdir()
-    (cache / "journal-0123456789ab-999999999.jsonl").write_text(
-        json.dumps({"put": "a.png", "entry": vars(_entry(1))}) + "\n", encoding="utf-8"
-    )
     path = tmp_path / "m.yml"
+    writer = ManifestStore(path, cache, "prod")
+    writer.put("a.png", _entry(1))
+    journal = next(cache.glob("journal-*.jsonl"))
+    dead = journal.with_name(f"journal-{journal.name.split('-')[1]}-999999999-dead.jsonl")
+    journal.rename(dead)
     store = ManifestStore(path, cache, "prod", readonly=True)
+    assert set(store.manifest.images) == {"a.png"}
     store.put("b.png", _entry(2))
     store.close()
-    assert not path.exists()
+    assert not path.exists() and dead.exists()
 
 
 def test_replaced_upload_is_retired_until_pruned(tmp_path: Path) -> None:

@@ -599,6 +599,14 @@ def written_url(draw, page: str, *, spaces_ok: bool) -> str:  # noqa: ANN001
 
 
 @st.composite
+def escaped(draw, url: str) -> str:  # noqa: ANN001
+    """``url`` as a Markdown inline destination: unbalanced parentheses escaped, ``_`` maybe."""
+    if not _balanced(url):  # img/paren\).png; but `a\(1\)` would be arithmatex's inline math
+        url = url.replace("(", "\\(").replace(")", "\\)")
+    return url.replace("_", "\\_") if draw(st.booleans()) else url
+
+
+@st.composite
 def image(draw, page: str, definitions: list[str]) -> str:  # noqa: ANN001
     """One image (or link to an image) in one of the covered styles; may add a definition."""
     style = draw(st.sampled_from(
@@ -634,10 +642,8 @@ def image(draw, page: str, definitions: list[str]) -> str:  # noqa: ANN001
         return f'<picture>\n<source srcset="{other} 800w" media="(min-width: 800px)">\n<img src="{url}">\n</picture>'
     angle = style == "angle"
     url = draw(written_url(page, spaces_ok=angle))
-    if not angle and not _balanced(url):  # img/paren\).png; but `a\(1\)` would be math
-        url = url.replace("(", "\\(").replace(")", "\\)")
-    if not angle and draw(st.booleans()):
-        url = url.replace("_", "\\_")
+    if not angle:
+        url = draw(escaped(url))
     dest = f"<{url}>" if angle else url
     if style == "title":
         dest += draw(st.sampled_from([' "标题"', " 'title'", ' "it\'s (x)"', f' "{url}"']))
@@ -646,7 +652,7 @@ def image(draw, page: str, definitions: list[str]) -> str:  # noqa: ANN001
     if style == "link":
         return f"[查看大图]({dest})"
     if style == "thumb":
-        return f"[![{alt}]({dest})]({draw(written_url(page, spaces_ok=False))})"
+        return f"[![{alt}]({dest})]({draw(escaped(draw(written_url(page, spaces_ok=False))))})"
     if style == "escaped-bang":
         return f"\\![{alt}]({dest})"
     if style == "attr-srcset":

@@ -133,6 +133,8 @@ def _publish(linker: Linker, paths: Iterable[str], progress: _Progress) -> Repor
         report = publisher.finish()
     finally:
         progress.close()
+    if isinstance(publisher.fatal, (ConfigError, ManifestError)):
+        raise publisher.fatal  # _common prints it once, exit status 2
     if publisher.fatal is not None:  # one cause for every image: say it once
         log.error("%s", publisher.fatal)
     else:

@@ -25,7 +25,7 @@ from mkdocs.structure.pages import Page
 
 from . import settings as options
 from .config import WxCloudConfig
-from .errors import ConfigError, WxCloudError
+from .errors import NetworkError, WxCloudError
 from .linker import Linker
 from .references import ImageExtension
 from .urls import with_suffix
@@ -125,7 +125,8 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
             return env
         publisher = self.linker.publisher
         report = publisher.finish()
-        if isinstance(publisher.fatal, ConfigError):  # e.g. no credentials: never a silent fallback
+        if publisher.fatal is not None and not isinstance(publisher.fatal, NetworkError):
+            # credentials, env, quota: no retry helps and every image would fail alike
             raise PluginError(f"wxcloud: {publisher.fatal}")
         for path, reason in sorted(report.errors.items()):
             message = f"wxcloud: image '{path}' not published, the site links the local file: {reason}"

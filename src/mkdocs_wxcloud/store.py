@@ -13,6 +13,7 @@ import hashlib
 import json
 import logging
 import os
+import secrets
 import threading
 import time
 from dataclasses import asdict
@@ -25,6 +26,7 @@ from .atomic import write_atomic
 from .errors import ManifestError
 
 log = logging.getLogger("mkdocs.plugins.wxcloud")
+_OPEN_JOURNALS: set[Path] = set()  # journals of live stores in this process
 SAVE_INTERVAL = 5.0  # seconds between intermediate manifest writes during a long run
 LOCK_TIMEOUT = 60.0
 
@@ -39,7 +41,7 @@ class ManifestStore:
         self._lock = FileLock(str(cache_dir / f"manifest-{key}.lock"))
         self._journals = cache_dir
         self._journal_glob = f"journal-{key}-*.jsonl"
-        self._journal_path = cache_dir / f"journal-{key}-{os.getpid()}.jsonl"
+        self._journal_path = cache_dir / f"journal-{key}-{os.getpid()}-{secrets.token_hex(3)}.jsonl"
         self._journal = None
         self._mutex = threading.RLock()
         self._changed: dict[str, mf.Entry | None] = {}  # path -> new entry, None = removed
@@ -127,6 +129,7 @@ class ManifestStore:
             if self._journal is not None:
                 self._journal.close()
                 self._journal = None
+                _OPEN_JOURNALS.discard(self._journal_path)
             try:
                 self._journal_path.unlink()
             except FileNotFoundError:
@@ -171,6 +174,7 @@ class ManifestStore:
         if self._journal is None:
             self._journals.mkdir(parents=True, exist_ok=True)
             self._journal = open(self._journal_path, "a", encoding="utf-8")  # noqa: SIM115
+            _OPEN_JOURNALS.add(self._journal_path)
         self._journal.write(json.dumps(record, ensure_ascii=False) + "\n")
         self._journal.flush()
 
@@ -204,12 +208,14 @@ class ManifestStore:
 
 
 def _alive(journal: Path) -> bool:
-    """Whether the process that writes ``journal`` (pid in its name) still runs."""
+    """Whether a live store writes ``journal`` (named ``journal-<key>-<pid>-<nonce>``)."""
+    if journal in _OPEN_JOURNALS:
+        return True
     try:
-        pid = int(journal.stem.rsplit("-", 1)[1])
+        pid = int(journal.stem.split("-")[2])
     except (IndexError, ValueError):
         return False
-    if pid == os.getpid():
+    if pid == os.getpid():  # ours, but no store of ours has it open: left by an earlier life
         return False
     try:
         os.kill(pid, 0)
