@@ -810,6 +810,7 @@ class _Handler(BaseHTTPRequestHandler):
     """Routes one HTTP/1.1 request (keep-alive) to the emulator."""
 
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go in two sends: don't wait for a delayed ACK
     server_version = "mkdocs-wxcloud-emulator"
     sys_version = ""
     server: _Server

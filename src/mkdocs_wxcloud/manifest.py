@@ -6,11 +6,15 @@ file times): a run where nothing changed leaves it byte-identical. It never hold
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+import hashlib
+import json
+import textwrap
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import yaml
 
+from .atomic import write_atomic
 from .errors import ManifestError
 
 VERSION = 1
@@ -53,24 +57,26 @@ class Manifest:
 _ENTRY_FIELDS = [f.name for f in fields(Entry)]
 
 
+def _dump(data: object) -> str:
+    return yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=1 << 16, default_flow_style=False)
+
+
 def to_yaml(manifest: Manifest) -> str:
-    images = {}
-    for path in sorted(manifest.images):
-        entry = manifest.images[path]
-        images[path] = {
-            name: getattr(entry, name)
-            for name in _ENTRY_FIELDS
-            if getattr(entry, name) not in (None, "") or name == "url"
-        }
-    data: dict = {"version": VERSION, "env": manifest.env, "images": images}
+    """Sorted YAML, dumped one entry at a time so memory does not grow with a node tree of the whole."""
+    parts = [HEADER, _dump({"version": VERSION, "env": manifest.env})]
+    if not manifest.images:
+        parts.append("images: {}\n")
+    else:
+        parts.append("images:\n")
+        for path in sorted(manifest.images):
+            entry = manifest.images[path]
+            fields_ = {n: getattr(entry, n) for n in _ENTRY_FIELDS if getattr(entry, n) not in (None, "") or n == "url"}
+            parts.append(textwrap.indent(_dump({path: fields_}), "  "))
     if manifest.retired:
-        data["retired"] = [
-            {"file_id": fid, "cloud_path": manifest.retired[fid]} for fid in sorted(manifest.retired)
-        ]
-    body = yaml.dump(
-        data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=1 << 16, default_flow_style=False
-    )
-    return HEADER + body
+        parts.append("retired:\n")
+        for file_id in sorted(manifest.retired):
+            parts.append(textwrap.indent(_dump([{"file_id": file_id, "cloud_path": manifest.retired[file_id]}]), "  "))
+    return "".join(parts)
 
 
 def from_yaml(text: str, where: str) -> Manifest:
@@ -120,12 +126,45 @@ def from_yaml(text: str, where: str) -> Manifest:
     return Manifest(env=str(env) if env else None, images=images, retired=retired)
 
 
-def read(path: Path) -> Manifest:
-    """Load the manifest at ``path``; a missing file is an empty manifest."""
+def read(path: Path, cache: Path | None = None) -> Manifest:
+    """Load the manifest at ``path``; a missing file is an empty manifest.
+
+    Parsing YAML costs a warm build of a large site more than everything else the plugin does, so
+    the parsed form is cached as JSON in ``cache``, valid while the manifest's text is unchanged.
+    """
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return Manifest()
     except (OSError, UnicodeDecodeError) as error:
         raise ManifestError(f"{path}: cannot read the manifest ({error}); it was left unchanged") from None
-    return from_yaml(text, str(path))
+    key = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    if cache is not None:
+        try:
+            data = json.loads(cache.read_text(encoding="utf-8"))
+            if data.get("sha256") == key:
+                return Manifest(
+                    env=data["env"],
+                    images={p: Entry(**e) for p, e in data["images"].items()},
+                    retired=data["retired"],
+                )
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            pass  # no or stale cache: parse the YAML
+    manifest = from_yaml(text, str(path))
+    if cache is not None:
+        remember(manifest, text, cache)
+    return manifest
+
+
+def remember(manifest: Manifest, text: str, cache: Path) -> None:
+    """Cache the parsed form of ``text`` (a cache that cannot be written only costs time)."""
+    data = {
+        "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        "env": manifest.env,
+        "images": {p: asdict(e) for p, e in manifest.images.items()},
+        "retired": manifest.retired,
+    }
+    try:
+        write_atomic(cache, json.dumps(data, ensure_ascii=False))
+    except OSError:
+        pass

@@ -93,6 +93,7 @@ class Publisher:
         self._waiting: dict[str, tuple[str, int]] = {}  # docs path -> (sha256, size) to publish
         self._reused: set[str] = set()
         self._digests: dict[str, tuple[str, int]] = {}  # per run: a page may show an image many times
+        self._folders: dict[str, str] = {}  # folder -> its real path, for the symlink check
         self._started = time.monotonic()
         self.summary = Summary()
 
@@ -120,12 +121,20 @@ class Publisher:
             raise ImageProblem(f"cannot be read ({error.strerror}): fix its permissions") from None
         if not stat.S_ISREG(info.st_mode):
             raise ImageProblem("is not a regular file (a directory?): fix the path")
-        real = os.path.realpath(full)
-        if not real.startswith(self._docs_real + os.sep):
+        if not self._inside_docs(full):
             raise ImageProblem("is a symlink that points outside docs_dir: it is never uploaded")
-        if not os.access(full, os.R_OK):
-            raise ImageProblem("cannot be read (permission denied): fix its permissions")
         return full, info
+
+    def _inside_docs(self, full: Path) -> bool:
+        """Whether the file really lives in docs_dir (symlinks resolved); folders resolved once a run."""
+        if full.is_symlink():
+            real = os.path.realpath(full)
+        else:
+            folder = str(full.parent)
+            if folder not in self._folders:
+                self._folders[folder] = os.path.realpath(folder)
+            real = os.path.join(self._folders[folder], full.name)
+        return real.startswith(self._docs_real + os.sep)
 
     def digest(self, path: str) -> tuple[str, int]:
         """``(sha256, size)`` of the image as it is now; files are read only when they changed."""

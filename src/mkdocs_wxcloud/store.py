@@ -18,6 +18,7 @@ import threading
 import time
 from dataclasses import asdict
 from pathlib import Path
+from typing import Callable, TypeVar
 
 from filelock import FileLock, Timeout
 
@@ -26,6 +27,7 @@ from .atomic import write_atomic
 from .errors import ManifestError
 
 log = logging.getLogger("mkdocs.plugins.wxcloud")
+T = TypeVar("T")
 _OPEN_JOURNALS: set[Path] = set()  # journals of live stores in this process
 SAVE_INTERVAL = 5.0  # seconds between intermediate manifest writes during a long run
 LOCK_TIMEOUT = 60.0
@@ -41,6 +43,8 @@ class ManifestStore:
         self._lock = FileLock(str(cache_dir / f"manifest-{key}.lock"))
         self._journals = cache_dir
         self._journal_glob = f"journal-{key}-*.jsonl"
+        self._parsed = cache_dir / f"manifest-{key}.json"
+        self._written: tuple[tuple[int, int], mf.Manifest] | None = None  # (mtime_ns, size) of our last write
         self._journal_path = cache_dir / f"journal-{key}-{os.getpid()}-{secrets.token_hex(3)}.jsonl"
         self._journal = None
         self._mutex = threading.RLock()
@@ -50,7 +54,7 @@ class ManifestStore:
         self._last_save = time.monotonic()
         self._by_sha: dict[str, mf.Entry] | None = None  # index, rebuilt when the manifest changes
         self.env = env
-        self.manifest = mf.read(path)
+        self.manifest = mf.read(path, self._parsed)
         self._check_env(self.manifest)
         self._recover()
 
@@ -80,7 +84,9 @@ class ManifestStore:
                 self._append({"put": path, "entry": asdict(entry)})
             if old is not None and old.file_id and old.file_id != entry.file_id:
                 self._retire_if_unused(old)
-        if time.monotonic() - self._last_save > SAVE_INTERVAL:
+        # The journal already holds the entry: rewrite the whole manifest only now and then, when a
+        # good share of it changed (so a long run does not rewrite a large file again and again).
+        if time.monotonic() - self._last_save > SAVE_INTERVAL and 4 * len(self._changed) >= len(self.manifest.images):
             self.save()
 
     def remove(self, path: str) -> None:
@@ -119,7 +125,24 @@ class ManifestStore:
         with self._mutex:
             if not (self._changed or self._retire or self._unretire) and self.path.exists():
                 return
-            self._locked(self._merge_and_write)
+            changed, retire, unretire = dict(self._changed), dict(self._retire), set(self._unretire)
+        merged = self._locked(lambda: self._merge_and_write(changed, retire, unretire))
+        with self._mutex:  # uploads that finished meanwhile stay pending, on top of the merged file
+            for path, entry in changed.items():
+                if path in self._changed and self._changed[path] is entry:
+                    del self._changed[path]
+            for file_id, cloud in retire.items():
+                if self._retire.get(file_id) == cloud:
+                    del self._retire[file_id]
+            self._unretire -= unretire
+            for path, entry in self._changed.items():
+                if entry is None:
+                    merged.images.pop(path, None)
+                else:
+                    merged.images[path] = entry
+            merged.retired.update(self._retire)
+            self.manifest = merged
+            self._by_sha = None
             self._last_save = time.monotonic()
 
     def close(self) -> None:
@@ -135,16 +158,16 @@ class ManifestStore:
             except FileNotFoundError:
                 pass
 
-    def _merge_and_write(self) -> None:
-        disk = mf.read(self.path)
+    def _merge_and_write(self, changed: dict, retire: dict, unretire: set) -> mf.Manifest:
+        disk = self._read_disk()
         self._check_env(disk)
-        for path, entry in self._changed.items():
+        for path, entry in changed.items():
             if entry is None:
                 disk.images.pop(path, None)
             else:
                 disk.images[path] = entry
-        disk.retired.update(self._retire)
-        for file_id in self._unretire:
+        disk.retired.update(retire)
+        for file_id in unretire:
             disk.retired.pop(file_id, None)
         used = {e.file_id for e in disk.images.values()}
         disk.retired = {fid: cp for fid, cp in disk.retired.items() if fid not in used}
@@ -152,17 +175,26 @@ class ManifestStore:
         text = mf.to_yaml(disk)
         if not self.path.exists() or self.path.read_text(encoding="utf-8") != text:
             write_atomic(self.path, text)
-        self.manifest = disk
-        self._by_sha = None
-        self._changed.clear()
-        self._retire.clear()
-        self._unretire.clear()
+            mf.remember(disk, text, self._parsed)
+        info = self.path.stat()
+        self._written = ((info.st_mtime_ns, info.st_size), _copy(disk))
+        return disk
 
-    def _locked(self, action) -> None:
+    def _read_disk(self) -> mf.Manifest:
+        """The manifest on disk; unchanged since our last write, it is not parsed again."""
+        try:
+            info = self.path.stat()
+        except FileNotFoundError:
+            return mf.Manifest()
+        if self._written is not None and self._written[0] == (info.st_mtime_ns, info.st_size):
+            return _copy(self._written[1])
+        return mf.read(self.path, self._parsed)
+
+    def _locked(self, action: Callable[[], T]) -> T:
         self._journals.mkdir(parents=True, exist_ok=True)
         try:
             with self._lock.acquire(timeout=LOCK_TIMEOUT):
-                action()
+                return action()
         except Timeout:
             raise ManifestError(
                 f"{self.path}: another mkdocs-wxcloud run has held the manifest lock for "
@@ -205,6 +237,10 @@ class ManifestStore:
                 f"{self.path} was written for env '{manifest.env}', but the configured env is "
                 f"'{self.env}': use one manifest per env (option `manifest`), or fix `env`/WXCLOUD_ENV"
             )
+
+
+def _copy(manifest: mf.Manifest) -> mf.Manifest:
+    return mf.Manifest(env=manifest.env, images=dict(manifest.images), retired=dict(manifest.retired))
 
 
 def _alive(journal: Path) -> bool:
