@@ -73,32 +73,6 @@ def replaced_paths(oracle: Oracle, verdict) -> Counter:  # noqa: ANN001
     return Counter(oracle.target(before, tag).path for tag, before, _ in verdict.replaced)
 
 
-# -- known bugs (see the report of this test module) ------------------------------------------------
-
-BUG_MARKERS = (
-    "BUG: sourcemap.rewrite_source replaces every written occurrence of a referenced URL by a bare "
-    "alphanumeric marker; where that changes the syntax around it (an invalid `[id]: <a b.png>` "
-    "definition becomes valid, a srcset entry with a space, `<img src=a.png?v=2>` shown as text becomes "
-    "a tag, arithmatex's `\\(..\\)` disappears) the marked render invents references: a valid page "
-    "fails with RewriteError (angle-brackets.md), or text is silently rewritten (_verify compares only "
-    "the reference lists)"
-)
-BUG_LINE = (
-    "BUG: urls.line_of names the first place the URL is written (titles.md:13, inside inline code), "
-    "not the line of the reference (titles.md:16)"
-)
-
-
-def _pages(bugs: dict[str, str] | None = None) -> list:
-    bugs = bugs or {}
-    return [
-        pytest.param(page, id=page, marks=pytest.mark.xfail(reason=bugs[page], strict=True))
-        if page in bugs
-        else pytest.param(page, id=page)
-        for page in PAGES
-    ]
-
-
 # =================================================================================================
 # The corpus
 # =================================================================================================
@@ -111,7 +85,7 @@ def test_corpus_expectations_cover_every_page() -> None:
         assert all(path in FAKE_CLOUD for path in counts), page
 
 
-@pytest.mark.parametrize("page", _pages())
+@pytest.mark.parametrize("page", PAGES)
 def test_collect_finds_exactly_the_expected_images(page: str) -> None:
     found: Counter = Counter()
     missing: list[str] = []
@@ -128,7 +102,7 @@ def test_collect_finds_exactly_the_expected_images(page: str) -> None:
     assert sorted(missing) == expected_missing
 
 
-@pytest.mark.parametrize("page", _pages())
+@pytest.mark.parametrize("page", PAGES)
 def test_plugin_path_changes_only_local_image_urls(page: str) -> None:
     text = read(page)
     oracle = Oracle(page, FAKE_CLOUD)
@@ -137,7 +111,7 @@ def test_plugin_path_changes_only_local_image_urls(page: str) -> None:
     assert replaced_paths(oracle, verdict) == expected_counts(page)[0]
 
 
-@pytest.mark.parametrize("page", _pages({"angle-brackets.md": BUG_MARKERS}))
+@pytest.mark.parametrize("page", PAGES)
 def test_rewrite_path_changes_only_local_image_urls(page: str) -> None:
     text = read(page)
     oracle = Oracle(page, FAKE_CLOUD)
@@ -154,7 +128,6 @@ def test_rewrite_path_changes_only_local_image_urls(page: str) -> None:
     assert rewrite_source(rewritten, MAKE, oracle.replace, page) == rewritten
 
 
-@pytest.mark.xfail(reason=BUG_MARKERS, strict=True)
 @pytest.mark.parametrize(
     "text",
     [
@@ -261,7 +234,7 @@ def _built(root: Path, site: str, page: str) -> str:
     return path.read_text(encoding="utf-8") if path.exists() else ""  # MkDocs writes no empty page
 
 
-@pytest.mark.parametrize("page", _pages())
+@pytest.mark.parametrize("page", PAGES)
 def test_build_changes_only_local_image_urls(page: str, corpus_builds) -> None:  # noqa: ANN001
     root, cloud = corpus_builds["root"], corpus_builds["cloud"]
     oracle = Oracle(page, cloud)  # MkDocs' relative URLs resolve from the page: use_directory_urls off
@@ -300,7 +273,6 @@ def test_build_warns_about_missing_images_with_page_and_line(corpus_builds) -> N
     assert not any("only-in-code" in w for w in warnings)
 
 
-@pytest.mark.xfail(reason=BUG_LINE, strict=True)
 def test_build_warning_names_the_line_of_the_reference(corpus_builds) -> None:  # noqa: ANN001
     warnings = _wxcloud_warnings(corpus_builds)
     assert sum(w.startswith("titles.md:16: image 'img/title-paren.png (圆括号标题)'") for w in warnings) == 1
@@ -634,7 +606,7 @@ def image(draw, page: str, definitions: list[str]) -> str:  # noqa: ANN001
         if quote_char and draw(st.booleans()):
             url = url.replace("&", "&amp;")
         if style == "html":
-            if not quote_char:  # Python-Markdown shows `<img src=a.png?v=2>` as text (see BUG_MARKERS)
+            if not quote_char:  # Python-Markdown shows `<img src=a.png?v=2>` as text (rewrite_source refuses such pages)
                 url = re.sub(r"\?[^#]*", "", url)
             return f"<img src={quote_char}{url}{quote_char} alt={quote_char}x{quote_char}>"
         other = draw(written_url(page, spaces_ok=False))

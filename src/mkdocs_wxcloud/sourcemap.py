@@ -4,8 +4,8 @@ Python-Markdown does not say where in the source an element came from, so the re
 elimination: each place where a referenced URL is written (escapes allowed) is replaced by a
 unique marker, the page is rendered once more, and only the markers that come back as image
 URLs are real references; the others were in code, comments or text. A final render checks that
-the result references exactly what the original did, with the new URLs, before anything is
-returned: a page that cannot be rewritten safely is an error, never a corrupted file.
+the result renders exactly as the original does through the plugin, before anything is returned:
+a page that cannot be rewritten safely is an error, never a corrupted file.
 """
 
 from __future__ import annotations
@@ -42,10 +42,17 @@ def rewrite_source(text: str, make: Callable[[ReplaceIn], markdown.Markdown], de
         marked += [text[last:start], marker]
         last = end
     marked.append(text[last:])
-    real: dict[int, tuple[str, bool]] = {}
-    for url, tag, raw in collect(make, "".join(marked)):
-        if url in markers:
-            real[markers[url]] = (tag, raw)
+    found = collect(make, "".join(marked))
+    real = {markers[u]: (t, r) for u, t, r in found if u in markers}
+    if [(spans[markers[u]][2] if u in markers else u, t, r) for u, t, r in found] != references:
+        # A marker changed the syntax around it (a definition that was not one, text in a srcset):
+        # mark one place at a time and keep the places whose marking changes nothing else.
+        real = {}
+        for index, (start, end, url) in enumerate(spans):
+            marker = f"wxcloudmark{nonce}x{index}"
+            found = collect(make, text[:start] + marker + text[end:])
+            if [(url if u == marker else u, t, r) for u, t, r in found] == references:
+                real.update({index: (t, r) for u, t, r in found if u == marker})
     out, last = [], 0
     for index, (start, end, url) in enumerate(spans):
         if index in real:
@@ -56,7 +63,14 @@ def rewrite_source(text: str, make: Callable[[ReplaceIn], markdown.Markdown], de
                 last = end
     out.append(text[last:])
     result = "".join(out)
-    _verify(references, collect(make, result), decide, page)
+    # The oracle itself: the rewritten page must render exactly as the original does through the
+    # plugin's treeprocessor. Anything else (a marker that moved text, a URL Python-Markdown shows as
+    # prose) refuses the page rather than write a wrong one.
+    if make(decide).convert(text) != make(lambda *_: None).convert(result):
+        raise RewriteError(
+            f"{page}: the image references could not be rewritten without touching other text; "
+            "the page was left unchanged (please report this page to mkdocs-wxcloud)"
+        )
     return result
 
 
@@ -72,12 +86,3 @@ def _candidate_spans(text: str, urls: set[str]) -> list[tuple[int, int, str]]:
             spans.append(span)
             end = span[1]
     return spans
-
-
-def _verify(before: list, after: list, decide: Decide, page: str) -> None:
-    expected = [(decide(url, tag, raw) or url, tag, raw) for url, tag, raw in before]
-    if expected != after:
-        raise RewriteError(
-            f"{page}: the image references could not be rewritten without touching other text; "
-            "the page was left unchanged (please report this page to mkdocs-wxcloud)"
-        )

@@ -87,10 +87,17 @@ def source_pattern(url: str) -> re.Pattern[str]:
     return re.compile("".join(parts))
 
 
+_DESTINATION = re.compile(r"(?:[(<\"'=]|\]:[ \t]*(?:\r?\n[ \t]*)?<?)\Z")
+
+
 def line_of(source: str, url: str) -> int | None:
-    """The 1-based line where ``url`` first appears in ``source`` (for messages), if it does."""
-    match = source_pattern(url).search(source)
-    return source.count("\n", 0, match.start()) + 1 if match else None
+    """The 1-based line where ``url`` is written in ``source`` (for messages), if it is.
+
+    A place where it stands as a destination or attribute value wins over prose and code.
+    """
+    matches = list(source_pattern(url).finditer(source))
+    written = [m for m in matches if _DESTINATION.search(source, 0, m.start())] or matches
+    return source.count("\n", 0, written[0].start()) + 1 if written else None
 
 
 def with_suffix(cloud_url: str, suffix: str) -> str:
