@@ -53,6 +53,8 @@ def _body(page: Path) -> str:
 
 
 def _srcs(html: str) -> list[str]:
+    """URLs of src/href attributes outside code (where `<img …>` is text, not a tag)."""
+    html = re.sub(r"<(pre|code)\b.*?</\1>", "", html, flags=re.S)
     return re.findall(r'(?:src|href)=["\']?([^"\' >]+)', html)
 
 
@@ -177,3 +179,48 @@ def test_unknown_option_is_a_config_warning(tmp_path: Path, emulator) -> None:
     config = make_site(tmp_path, {"index.md": "hi\n"}, emulator_options(emulator, bogus=1))
     with pytest.raises(Abort):
         build(config, strict=True)
+
+
+def test_example_site_every_image_from_the_emulator_then_no_request(tmp_path: Path, emulator) -> None:
+    """The README's first command, with the plugin pointed at the test's emulator."""
+    import yaml
+
+    from conftest import ROOT
+
+    config = yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
+    config["docs_dir"] = str(ROOT / "example_site")
+    config["plugins"] = ["search", {"wxcloud": emulator_options(emulator, prefix="example")}]
+    config_path = tmp_path / "mkdocs.yml"
+    config_path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    build(config_path, strict=True)
+    stored = emulator.stored_files()
+    pages = list((tmp_path / "site").rglob("*.html"))
+    local_images = 0
+    for page in pages:
+        for url in _srcs(_body(page)):
+            if url.startswith(emulator.base_url):
+                assert requests.get(url, timeout=5).content in stored.values()
+            elif url.rsplit(".", 1)[-1].lower() in ("png", "jpg", "gif", "svg") and "://" not in url:
+                local_images += 1 if "assets/" not in url else 0
+    assert local_images == 0
+    assert len(stored) >= 15
+    manifest = (tmp_path / "wxcloud-manifest.yml").read_bytes()
+    emulator.reset_counts()
+    build(config_path, strict=True)
+    assert emulator.request_count() == 0
+    assert (tmp_path / "wxcloud-manifest.yml").read_bytes() == manifest
+
+
+def test_files_generated_by_other_plugins_are_left_to_mkdocs(tmp_path: Path, emulator, caplog_wxcloud) -> None:
+    hooks = tmp_path / "hooks.py"
+    hooks.write_text(
+        "from mkdocs.structure.files import File\n"
+        "def on_files(files, config):\n"
+        "    files.append(File.generated(config, 'gen/chart.png', content=b'PNG'))\n",
+        encoding="utf-8",
+    )
+    config = make_site(tmp_path, {"index.md": "![c](gen/chart.png)\n"}, emulator_options(emulator),
+                       hooks=[str(hooks)])  # fmt: skip
+    build(config, strict=True)
+    assert 'src="gen/chart.png"' in (tmp_path / "site/index.html").read_text(encoding="utf-8")
+    assert emulator.request_count() == 0

@@ -90,6 +90,9 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
         if self.linker is None or self._page is None:
             return None
         page = self._page.file.src_uri
+        target = self.linker.target(url, tag, page)
+        if target is None or self._generated(target.path):
+            return None
         found = self.linker.lookup(url, tag, page, self._source)
         if found is None:
             return None
@@ -112,6 +115,12 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
         fallback = url if raw else self._local_url(target.path, url, target.suffix)
         self._pending.append((target.path, target.suffix, fallback))
         return f"wxcloud-pending-{self._nonce}:{len(self._pending) - 1}"
+
+    def _generated(self, path: str) -> bool:
+        """Files another plugin made during the build (no file on disk to upload): left to MkDocs."""
+        assert self._files is not None
+        file = self._files.get_file_from_path(path)
+        return file is not None and getattr(file, "generated_by", None) is not None
 
     def _local_url(self, path: str, written: str, suffix: str) -> str:
         """The URL MkDocs itself would have written for a Markdown image (for failed uploads)."""
