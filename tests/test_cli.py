@@ -978,3 +978,43 @@ def test_wrong_secret_is_one_clear_line(tmp_path: Path) -> None:
     assert result.returncode == 1
     about_secret = [line for line in lines(result.stderr) if "WXCLOUD_SECRET" in line or "`secret`" in line]
     assert len(about_secret) == 1, result.stderr
+
+
+def test_rewrite_into_the_docs_folder_itself_is_refused(here: Path, emulator: Emulator) -> None:
+    site(here, emulator, {"a.md": "![a](a.png)\n", "a.png": png(1)})
+    before = (here / "docs/a.md").read_bytes()
+    result = cli("rewrite", "docs", "-o", "docs")
+    assert result.exit_code == 2 and "--in-place" in result.output
+    assert (here / "docs/a.md").read_bytes() == before
+
+
+def test_check_sees_images_that_snippets_bring_in(here: Path, emulator: Emulator) -> None:
+    files = {"a.md": '--8<-- "part.txt"\n', "part.txt": "![a](a.png)\n", "a.png": png(1), "b.png": png(2)}
+    config = make_site(here, files, emulator_options(emulator), extensions=[{"pymdownx.snippets": {"base_path": ["docs"]}}])
+    assert cli("sync").exit_code == 0
+    assert cli("check").exit_code == 0
+    (here / "docs/part.txt").write_text("![a](a.png) ![b](b.png)\n", encoding="utf-8")
+    result = cli("check", "-f", config)
+    assert result.exit_code == 1 and "b.png" in result.stdout
+
+
+def test_check_flags_entries_only_an_interrupted_run_recorded(here: Path, emulator: Emulator) -> None:
+    site(here, emulator, {"a.md": "![a](a.png)\n", "a.png": png(1)})
+    assert cli("sync").exit_code == 0
+    cache = here / ".cache/plugin/wxcloud"
+    saved = (here / MANIFEST).read_text(encoding="utf-8")
+    (here / "docs/a.png").write_bytes(png(2))
+    assert cli("sync").exit_code == 0
+    # put the new entry back into a journal of a dead run, and the old manifest back on disk
+    from mkdocs_wxcloud import manifest as mf
+
+    entry = mf.read(here / MANIFEST).images["a.png"]
+    key = next(cache.glob("manifest-*.lock")).stem.split("-")[1]
+    (cache / f"journal-{key}-999999999-dead.jsonl").write_text(
+        json.dumps({"env": DEFAULT_ENV, "put": "a.png", "entry": vars(entry)}) + "\n", encoding="utf-8"
+    )
+    (here / MANIFEST).write_text(saved, encoding="utf-8")
+    result = cli("check")
+    assert result.exit_code == 1 and "interrupted run" in result.stdout
+    assert (here / MANIFEST).read_text(encoding="utf-8") == saved  # check wrote nothing
+    assert cli("sync").exit_code == 0 and cli("check").exit_code == 0

@@ -224,3 +224,38 @@ def test_files_generated_by_other_plugins_are_left_to_mkdocs(tmp_path: Path, emu
     build(config, strict=True)
     assert 'src="gen/chart.png"' in (tmp_path / "site/index.html").read_text(encoding="utf-8")
     assert emulator.request_count() == 0
+
+
+@pytest.mark.parametrize(
+    ("options", "named"),
+    [
+        ({"concurrency": 0}, "`concurrency`"),
+        ({"timeout": 0}, "`timeout`"),
+        ({"link_max_age": 10**6}, "`link_max_age`"),
+        ({"retries": -1}, "`retries`"),
+        ({"cache_dir": "mkdocs.yml"}, "`cache_dir`"),
+        ({"emulator": True, "emulator_address": "127.0.0.1:70000"}, "emulator"),
+    ],
+)
+def test_bad_options_are_one_line_errors(tmp_path: Path, emulator, caplog_wxcloud, options, named) -> None:
+    config = make_site(tmp_path, {"index.md": "![x](x.png)\n", "x.png": png(30)}, emulator_options(emulator, **options))
+    with pytest.raises(Abort):
+        build(config)
+    errors = [r.getMessage() for r in caplog_wxcloud.records if r.levelname == "ERROR"]
+    assert len(errors) == 1 and named in errors[0] and "\n" not in errors[0], errors
+    assert "Traceback" not in caplog_wxcloud.text
+
+
+def test_nul_byte_in_a_path_is_a_warning(tmp_path: Path, emulator, caplog_wxcloud) -> None:
+    config = make_site(tmp_path, {"index.md": "![x](img/a%00.png)\n"}, emulator_options(emulator))
+    build(config)
+    assert "NUL byte" in caplog_wxcloud.text
+
+
+def test_base_url_applies_to_images_uploaded_before(tmp_path: Path, emulator) -> None:
+    files = {"index.md": "![x](x.png)\n", "x.png": png(31)}
+    build(make_site(tmp_path, files, emulator_options(emulator)))
+    emulator.reset_counts()
+    build(make_site(tmp_path, files, emulator_options(emulator, base_url="https://img.example.com")))
+    assert emulator.request_count() == 0
+    assert 'src="https://img.example.com/docs/x.' in (tmp_path / "site/index.html").read_text(encoding="utf-8")

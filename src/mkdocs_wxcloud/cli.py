@@ -16,7 +16,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 import click
 
@@ -27,9 +27,9 @@ from .emulator import DEFAULT_APPID, DEFAULT_ENV, DEFAULT_SECRET, FAULT_KINDS, s
 from .errors import ConfigError, ManifestError, WxCloudError, redact
 from .linker import Linker, Problem
 from .publisher import ImageProblem, Report
-from .scan import read_page, scan
+from .scan import PageScan, read_page, scan
 from .sourcemap import rewrite_source
-from .urls import line_of, with_suffix
+from .urls import Target, line_of, with_suffix
 from .workspace import open_linker
 
 log = logging.getLogger("mkdocs.plugins.wxcloud")
@@ -173,6 +173,15 @@ def sync(config_file: Path | None, dry_run: bool) -> int:
     return 1 if report.errors else 0
 
 
+def _images(site: sites.Site, linker: Linker, warn: Callable[[Problem], None]) -> Iterator[tuple[PageScan, str, Target]]:
+    """Every reference to a local image: ``(page, url as written, target)``."""
+    for scanned in scan(site, warn):
+        for url, tag, _raw in scanned.references:
+            target = linker.target(url, tag, scanned.page)
+            if target is not None:
+                yield scanned, url, target
+
+
 def _missing_images(site: sites.Site, linker: Linker, pages: list[str] | None = None) -> list[str]:
     """Docs paths of referenced images that the manifest does not have as they are now."""
     missing = set()
@@ -198,27 +207,25 @@ def check(config_file: Path | None, output: str, strict: bool) -> int:
                              warn=lambda p: problems.append(("error", p)))  # fmt: skip
         publisher = linker.publisher
         referenced: set[str] = set()
-        for scanned in scan(site, lambda problem: problems.append(("error", problem))):
-            for url, tag, _raw in scanned.references:
-                target = linker.target(url, tag, scanned.page)
-                if target is None:
-                    continue
-                referenced.add(target.path)
-                try:
-                    sha, _ = publisher.digest(target.path)
-                except ImageProblem as problem:
-                    linker.warn(scanned.page, scanned.source, url, str(problem))
-                    continue
-                entry = publisher.store.get(target.path)
-                if entry is None:
-                    what = "is not in the manifest: run `mkdocs-wxcloud sync` (or `mkdocs build`)"
-                elif entry.sha256 != sha:
-                    what = "changed since it was uploaded: run `mkdocs-wxcloud sync` (or `mkdocs build`)"
-                elif not entry.url:
-                    what = "was uploaded but has no link yet: run `mkdocs-wxcloud sync`"
-                else:
-                    continue
-                linker.warn(scanned.page, scanned.source, url, what)
+        for scanned, url, target in _images(site, linker, lambda problem: problems.append(("error", problem))):
+            referenced.add(target.path)
+            try:
+                sha, _ = publisher.digest(target.path)
+            except ImageProblem as problem:
+                linker.warn(scanned.page, scanned.source, url, str(problem))
+                continue
+            entry = publisher.store.get(target.path)
+            if entry is None:
+                what = "is not in the manifest: run `mkdocs-wxcloud sync` (or `mkdocs build`)"
+            elif entry.sha256 != sha:
+                what = "changed since it was uploaded: run `mkdocs-wxcloud sync` (or `mkdocs build`)"
+            elif not entry.url:
+                what = "was uploaded but has no link yet: run `mkdocs-wxcloud sync`"
+            elif target.path in publisher.store.recovered:
+                what = "is only in the journal of an interrupted run: run `mkdocs-wxcloud sync` to record it"
+            else:
+                continue
+            linker.warn(scanned.page, scanned.source, url, what)
         publisher.close()
         manifest = publisher.store.manifest
     for path in sorted(set(manifest.images) - referenced):
@@ -275,12 +282,7 @@ def prune(config_file: Path | None, yes: bool) -> int:
     with ThreadPoolExecutor(1) as pool:
         linker = open_linker(site.settings, site.docs_dir, pool, offline=True)
         store = linker.publisher.store
-        referenced = set()
-        for scanned in scan(site, log.warning):
-            for url, tag, _raw in scanned.references:
-                target = linker.target(url, tag, scanned.page)
-                if target is not None:
-                    referenced.add(target.path)
+        referenced = {target.path for _, _, target in _images(site, linker, log.warning)}
         images = store.manifest.images
         kept_ids = {images[p].file_id for p in referenced if p in images}
         stale_paths = sorted(p for p in images if p not in referenced)
@@ -345,9 +347,12 @@ def rewrite(config_file: Path | None, paths: tuple[Path, ...], output: Path | No
             overrides["manifest"] = str(manifest.resolve())
         site = sites.from_paths(paths, base, list(extensions) or sites.PLAIN_EXTENSIONS, overrides)
         pages = site.pages
-    if output is not None:  # never read back what an earlier run wrote into a folder of the input
+    if output is not None:
         out = output.resolve()
-        pages = [p for p in pages if out not in (site.docs_dir / p).resolve().parents]
+        if out == site.docs_dir.resolve():
+            raise click.UsageError("-o is the docs folder itself: use --in-place to rewrite the sources")
+        if out not in site.docs_dir.resolve().parents:  # never read back what a run wrote into the input
+            pages = [p for p in pages if out not in (site.docs_dir / p).resolve().parents]
     with ThreadPoolExecutor(site.settings.concurrency) as pool:
         progress = _Progress("uploading")
         linker = open_linker(site.settings, site.docs_dir, pool, on_progress=progress.advance,
@@ -372,7 +377,7 @@ def _rewrite_page(site: sites.Site, linker: Linker, page: str, report: Report, o
     source_path = site.docs_dir / page
     data = source_path.read_bytes()
     bom = data.startswith(b"\xef\xbb\xbf")
-    text = read_page(source_path, page)
+    text = read_page(source_path)
     unresolved: list[str] = []
 
     def decide(url: str, tag: str, raw: bool) -> str | None:

@@ -262,19 +262,31 @@ class WxCloudClient:
     # --- batches -----------------------------------------------------------------------
 
     def _batched(self, file_ids: Sequence[str], call: Callable[[list[str]], dict[str, Any]]
-                 ) -> list[tuple[list[str], dict[str, Any]]]:
-        """Run ``call`` on groups of at most 50 distinct ids, concurrently; answers in order."""
+                 ) -> list[tuple[list[str], dict[str, Any] | WxCloudError]]:
+        """Run ``call`` on groups of at most 50 distinct ids, concurrently; answers in order.
+
+        A group whose call failed answers with its error, so the other groups' results are kept.
+        """
+        def guarded(ids: list[str]) -> dict[str, Any] | WxCloudError:
+            try:
+                return call(ids)
+            except WxCloudError as error:
+                return error
+
         unique = list(dict.fromkeys(file_ids))
         groups = [unique[i:i + BATCH_SIZE] for i in range(0, len(unique), BATCH_SIZE)]
         if not groups:
             return []
         with ThreadPoolExecutor(max_workers=min(self._concurrency, len(groups))) as pool:
-            return list(zip(groups, pool.map(call, groups)))
+            return list(zip(groups, pool.map(guarded, groups)))
 
     @staticmethod
-    def _items(answer: dict[str, Any], field: str, ids: list[str], errors: dict[str, str]
-               ) -> dict[str, dict[str, Any]]:
+    def _items(answer: dict[str, Any] | WxCloudError, field: str, ids: list[str],
+               errors: dict[str, str]) -> dict[str, dict[str, Any]]:
         """The successful items of a batch answer by file_id; failed or missing ids go to errors."""
+        if isinstance(answer, WxCloudError):
+            errors.update(dict.fromkeys(ids, str(answer)))
+            return {}
         by_id = {item.get("fileid"): item for item in answer.get(field) or []
                  if isinstance(item, dict)}
         good: dict[str, dict[str, Any]] = {}

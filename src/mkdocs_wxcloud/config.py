@@ -5,7 +5,7 @@ from __future__ import annotations
 from mkdocs.config import base
 from mkdocs.config import config_options as c
 
-from .settings import DEFAULTS
+from .settings import AUTH, DEFAULTS, ON_ERROR
 
 
 class WxCloudConfig(base.Config):
@@ -14,12 +14,12 @@ class WxCloudConfig(base.Config):
     secret = c.Optional(c.Type(str))
     env = c.Optional(c.Type(str))
     api_base = c.Optional(c.Type(str))
-    auth = c.Choice(("token", "openapi", "cloudbase"), default=DEFAULTS["auth"])
+    auth = c.Choice(AUTH, default=DEFAULTS["auth"])
     prefix = c.Type(str, default=DEFAULTS["prefix"])
     manifest = c.Type(str, default=DEFAULTS["manifest"])
     cache_dir = c.Type(str, default=DEFAULTS["cache_dir"])
     concurrency = c.Type(int, default=DEFAULTS["concurrency"])
-    on_error = c.Choice(("warn", "fail"), default=DEFAULTS["on_error"])
+    on_error = c.Choice(ON_ERROR, default=DEFAULTS["on_error"])
     offline = c.Type(bool, default=DEFAULTS["offline"])
     serve_upload = c.Type(bool, default=DEFAULTS["serve_upload"])
     exclude_uploaded = c.Type(bool, default=DEFAULTS["exclude_uploaded"])

@@ -65,10 +65,11 @@ def ensure_emulator(settings: Settings) -> str:
             return base
         try:
             emulator = Emulator(host, port_number, settings.emulator_data).start()
-        except OSError as error:
+        except (OSError, OverflowError, ValueError) as error:
+            reason = getattr(error, "strerror", None) or str(error)
             raise ConfigError(
-                f"cannot start the bundled emulator on {settings.emulator_address} ({error.strerror}): "
-                "stop what uses that port or set `emulator_address`"
+                f"cannot start the bundled emulator on {settings.emulator_address} ({reason}): "
+                "stop what uses that port, set `emulator_address`, or remove a damaged `emulator_data`"
             ) from None
         _emulators[settings.emulator_address] = emulator
     log.info(

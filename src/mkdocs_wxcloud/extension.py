@@ -10,6 +10,7 @@ Images that are not in the manifest (or changed since) stay local, with a warnin
 
 from __future__ import annotations
 
+import atexit
 import logging
 from pathlib import Path
 
@@ -45,6 +46,7 @@ class WxCloudExtension(Extension):
                 Path.cwd(),
             )
             self._linker = open_linker(settings, Path(self.getConfig("docs_dir")), None, readonly=True)
+            atexit.register(self._linker.publisher.hashes.save)  # Markdown has no "done" hook
         page = self.getConfig("page")
         found = self._linker.lookup(url, tag, page, "")
         if found is None:

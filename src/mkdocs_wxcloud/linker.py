@@ -37,7 +37,6 @@ class Linker:
         self._warn = warn
         self._warned: set[tuple[str, str]] = set()
         self._lock = threading.Lock()
-        self.problems = 0
 
     def target(self, url: str, tag: str, page: str) -> Target | None:
         """The docs path ``url`` names, if it is a local image (links count only to image files)."""
@@ -62,5 +61,4 @@ class Linker:
             if (page, url) in self._warned:
                 return
             self._warned.add((page, url))
-            self.problems += 1
         self._warn(Problem(page, line_of(source, url), url, what))

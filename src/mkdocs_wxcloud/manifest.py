@@ -49,10 +49,6 @@ class Manifest:
     images: dict[str, Entry] = field(default_factory=dict)  # docs-relative path -> entry
     retired: dict[str, str] = field(default_factory=dict)  # file_id -> cloud_path, no longer used
 
-    def by_sha(self) -> dict[str, Entry]:
-        """Uploaded content by hash, so identical files share one upload."""
-        return {e.sha256: e for e in self.images.values() if e.file_id}
-
 
 _ENTRY_FIELDS = [f.name for f in fields(Entry)]
 

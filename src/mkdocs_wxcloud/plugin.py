@@ -42,6 +42,7 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
         self.pool: ThreadPoolExecutor | None = None
         self.linker: Linker | None = None
         self._page: Page | None = None
+        self._source = ""
         self._files: Files | None = None
         self._nonce = secrets.token_hex(4)
         self._pending: list[tuple[str, str, str]] = []  # (docs path, suffix, fallback URL)
@@ -52,8 +53,7 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
         self._local: set[str] = set()  # docs paths that some reference still links locally
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
-        self.command = command
-        self.pool = ThreadPoolExecutor(self.config.concurrency, thread_name_prefix="wxcloud")
+        self.command = command  # the pool is made in on_config, once the options are validated
 
     def on_shutdown(self) -> None:
         self._close()
@@ -70,7 +70,7 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
             return None
         try:
             settings = options.resolve(dict(self.config), Path(config.config_file_path or ".").parent)
-            if self.pool is None:  # built without on_startup (e.g. mkdocs.commands.build.build)
+            if self.pool is None:  # kept across the rebuilds of `mkdocs serve`
                 self.pool = ThreadPoolExecutor(settings.concurrency, thread_name_prefix="wxcloud")
             self.linker = open_linker(settings, Path(config.docs_dir), self.pool)
         except WxCloudError as error:
@@ -133,7 +133,10 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
         if self.linker is None:
             return env
         publisher = self.linker.publisher
-        report = publisher.finish()
+        try:
+            report = publisher.finish()
+        except WxCloudError as error:  # the manifest could not be written
+            raise PluginError(f"wxcloud: {error}") from None
         if publisher.fatal is not None and not isinstance(publisher.fatal, NetworkError):
             # credentials, env, quota: no retry helps and every image would fail alike
             raise PluginError(f"wxcloud: {publisher.fatal}")
@@ -184,16 +187,16 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
         return self._placeholder.sub(fill, text)
 
     def on_build_error(self, *, error: Exception) -> None:
-        self._close()
+        self._close(failed=True)
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         self._close()
 
-    def _close(self) -> None:
+    def _close(self, failed: bool = False) -> None:
         """Save what was done (the manifest keeps every finished upload), release the client."""
         if self.linker is not None:
             try:
                 self.linker.publisher.close()
-            except WxCloudError as error:
-                log.error("wxcloud: %s", error)
+            except WxCloudError as error:  # after a failed build, its own error was already shown
+                log.log(logging.DEBUG if failed else logging.ERROR, "wxcloud: %s", error)
             self.linker = None

@@ -21,10 +21,11 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 from .client import WxCloudClient
 from .cloudpath import cloud_path
-from .errors import ApiError, ConfigError, CosError, ManifestError, WxCloudError
+from .errors import ApiError, ConfigError, CosError, WxCloudError, redact
 from .hashing import HashCache
 from .manifest import Entry
 from .store import ManifestStore
+from .urls import escapes
 
 log = logging.getLogger("mkdocs.plugins.wxcloud")
 
@@ -40,7 +41,6 @@ class ImageProblem(WxCloudError):
 class Summary:
     uploaded: int = 0
     reused: int = 0
-    linked: int = 0
     failed: int = 0
     bytes: int = 0
     seconds: float = 0.0
@@ -110,8 +110,10 @@ class Publisher:
 
     def locate(self, path: str) -> tuple[Path, os.stat_result]:
         """The file behind a docs path; :class:`ImageProblem` says why it cannot be published."""
-        if path == ".." or path.startswith("../"):
+        if escapes(path):
             raise ImageProblem("is outside docs_dir: it is never uploaded; move the image into docs_dir")
+        if "\x00" in path:
+            raise ImageProblem("is not a valid file name (it holds a NUL byte): fix the path")
         full = self.docs_dir / path
         try:
             info = full.stat()
@@ -150,16 +152,23 @@ class Publisher:
 
     # -- lookups (never the network) ------------------------------------------------------------
 
+    def _known(self, path: str, sha: str, size: int) -> Entry | None:
+        """The manifest's entry for this content at ``path``, or for identical content elsewhere."""
+        entry = self.store.get(path)
+        if entry is not None and entry.sha256 == sha:
+            return entry
+        same = self.store.by_sha(sha)
+        return dataclasses.replace(same, size=size) if same is not None else None
+
     def current_url(self, path: str) -> str | None:
         """The URL of the image as it is now, if the manifest already has it; else None."""
         sha, size = self.digest(path)
-        entry = self.store.get(path)
-        if entry is None or entry.sha256 != sha:
-            same = self.store.by_sha(sha)  # identical content published under another path
-            if same is not None:
-                entry = dataclasses.replace(same, size=size)
-                self.store.put(path, entry)
-        if entry is not None and entry.sha256 == sha and entry.url and not self._expiring(entry):
+        entry = self._known(path, sha, size)
+        if entry is not None and self.base_url and entry.url != self._static_url(entry.cloud_path):
+            entry = dataclasses.replace(entry, url=self._static_url(entry.cloud_path), expires=None)
+        if entry is not None and entry != self.store.get(path):
+            self.store.put(path, entry)  # same content under a new name, or a new base_url: no request
+        if entry is not None and entry.url and not self._expiring(entry):
             with self._lock:
                 if path not in self._reused:
                     self._reused.add(path)
@@ -233,13 +242,10 @@ class Publisher:
             except WxCloudError as error:
                 failed[sha] = str(error)
             except Exception as error:  # noqa: BLE001 - one image must not lose the others
-                failed[sha] = f"unexpected error: {type(error).__name__}: {error}"
+                failed[sha] = redact(f"unexpected error: {type(error).__name__}: {error}")
         entries: dict[str, Entry] = {}
-        for path, (sha, _) in waiting.items():
-            entry = self.store.get(path)
-            if entry is None or entry.sha256 != sha:
-                same = self.store.by_sha(sha)
-                entry = dataclasses.replace(same, size=waiting[path][1]) if same else None
+        for path, (sha, size) in waiting.items():
+            entry = self._known(path, sha, size)
             if entry is None:
                 report.errors[path] = failed.get(sha) or str(self.fatal or "not uploaded")
             else:
@@ -258,6 +264,14 @@ class Publisher:
             self._uploads.clear()
         return report
 
+    def _signed_expiry(self, url: str) -> int | None:
+        """When a signed (private storage) link stops working; None for a permanent one.
+
+        Counted from the request and ``link_max_age``, not from ``t=``, whose meaning (signing
+        time or expiry) the protocol reference does not settle.
+        """
+        return int(time.time()) + self.link_max_age if "sign" in parse_qs(urlsplit(url).query) else None
+
     def _fetch_links(self, entries: dict[str, Entry], report: Report) -> None:
         need = {e.file_id for e in entries.values() if not e.url or self._expiring(e)}
         if self.base_url:
@@ -271,7 +285,6 @@ class Publisher:
             urls, errors = self._get_client().download_urls(sorted(need), self.link_max_age)
         except WxCloudError as error:
             urls, errors = {}, {fid: str(error) for fid in need}
-        report.summary.linked += len(urls)
         for path, entry in list(entries.items()):
             if entry.file_id not in need:
                 continue
@@ -280,7 +293,7 @@ class Publisher:
                 report.errors[path] = f"no download link: {errors.get(entry.file_id, 'unknown error')}"
                 del entries[path]
                 continue
-            expires = _signed_expiry(url)
+            expires = self._signed_expiry(url)
             report.signed = report.signed or expires is not None
             entries[path] = dataclasses.replace(entry, url=url, expires=expires)
 
@@ -300,18 +313,10 @@ def _per_file(error: WxCloudError) -> bool:
         return error.errcode in PER_FILE_ERRCODES
     if isinstance(error, CosError):
         return error.code in PER_FILE_COS_CODES
-    return isinstance(error, ImageProblem) and not isinstance(error, ManifestError)
+    return isinstance(error, ImageProblem)
 
 
-def _signed_expiry(url: str) -> int | None:
-    """The ``t=`` expiry of a signed (private storage) link, None for a permanent one."""
-    query = parse_qs(urlsplit(url).query)
-    if "sign" in query and query.get("t"):
-        try:
-            return int(query["t"][0])
-        except ValueError:
-            return None
-    return None
+
 
 
 def _size(n: int) -> str:

@@ -30,7 +30,7 @@ class PageScan:
     references: list[Reference]
 
 
-def read_page(path: Path, page: str) -> str:
+def read_page(path: Path) -> str:
     """A page's text as MkDocs reads it (UTF-8, BOM dropped); a ValueError names the bad byte."""
     data = path.read_bytes()
     try:
@@ -41,11 +41,13 @@ def read_page(path: Path, page: str) -> str:
 
 def scan(site: Site, warn: Callable[[Problem], None], pages: list[str] | None = None) -> Iterator[PageScan]:
     """Every page's references, in page order; unreadable pages are warned about and skipped."""
-    cache = _ReferenceCache(site.settings.cache_dir / "references.json", site.fingerprint)
+    # Snippets pull other files into a page: its text alone no longer tells whether it changed.
+    cached = "pymdownx.snippets" not in site.fingerprint
+    cache = _ReferenceCache(site.settings.cache_dir / "references.json", site.fingerprint if cached else None)
     try:
         for page in site.pages if pages is None else pages:
             try:
-                source = read_page(site.docs_dir / page, page)
+                source = read_page(site.docs_dir / page)
             except (OSError, ValueError) as error:
                 what = str(error) if isinstance(error, ValueError) else f"cannot be read ({error.strerror})"
                 warn(Problem(page, None, "", what))
@@ -60,11 +62,14 @@ def scan(site: Site, warn: Callable[[Problem], None], pages: list[str] | None = 
 
 
 class _ReferenceCache:
-    def __init__(self, path: Path, fingerprint: str) -> None:
+    def __init__(self, path: Path, fingerprint: str | None) -> None:
+        """``fingerprint`` None: no cache at all."""
         self.path = path
         self.fingerprint = fingerprint
         self.pages: dict[str, list] = {}
         self.dirty = False
+        if fingerprint is None:
+            return
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
             if data.get("fingerprint") == fingerprint:
@@ -87,7 +92,7 @@ class _ReferenceCache:
         self.dirty = True
 
     def save(self) -> None:
-        if not self.dirty:
+        if not self.dirty or self.fingerprint is None:
             return
         try:
             write_atomic(self.path, json.dumps({"fingerprint": self.fingerprint, "pages": self.pages}, ensure_ascii=False))

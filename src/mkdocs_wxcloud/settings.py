@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from .client import CLOUDBASE_TOKEN_FILE
+from .client import AUTH_MODES, CLOUDBASE_TOKEN_FILE
 from .errors import ConfigError
 
 DEFAULT_API_BASE = "https://api.weixin.qq.com"
@@ -22,7 +22,7 @@ VARIABLES = {
     "api_base": "WXCLOUD_API_BASE",
 }
 ON_ERROR = ("warn", "fail")
-AUTH = ("token", "openapi", "cloudbase")
+AUTH = AUTH_MODES
 
 DEFAULTS: dict[str, Any] = {
     "enabled": True,
@@ -98,8 +98,11 @@ def resolve(options: Mapping[str, Any], root: Path, environ: Mapping[str, str] |
     _check_choice(values, "auth", AUTH)
     if values["emulator"] not in (True, False, "auto"):
         raise ConfigError(f"option `emulator` must be true, false or auto, not {values['emulator']!r}")
-    if not isinstance(values["concurrency"], int) or not 1 <= values["concurrency"] <= 64:
-        raise ConfigError(f"option `concurrency` must be a whole number from 1 to 64, not {values['concurrency']!r}")
+    _check_range(values, "concurrency", 1, 64)
+    _check_range(values, "retries", 0, 100)
+    _check_range(values, "link_max_age", 1, 86400)  # WeChat signs links for a day at most
+    _check_range(values, "timeout", 0.001, 3600)
+    _check_range(values, "quota_wait", 0, 3600)
     root = root.resolve()
     return Settings(
         root=root,
@@ -125,6 +128,12 @@ def resolve(options: Mapping[str, Any], root: Path, environ: Mapping[str, str] |
         cloudbase_token_file=str(values["cloudbase_token_file"]),
         enabled=bool(values["enabled"]),
     )
+
+
+def _check_range(values: dict, name: str, low: float, high: float) -> None:
+    value = values[name]
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+        raise ConfigError(f"option `{name}` must be a number from {low:g} to {high:g}, not {value!r}")
 
 
 def _check_choice(values: dict, name: str, choices: tuple[str, ...]) -> None:

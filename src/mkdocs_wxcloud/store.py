@@ -44,10 +44,12 @@ class ManifestStore:
         self._journals = cache_dir
         self._journal_glob = f"journal-{key}-*.jsonl"
         self._parsed = cache_dir / f"manifest-{key}.json"
-        self._written: tuple[tuple[int, int], mf.Manifest] | None = None  # (mtime_ns, size) of our last write
+        self._written: tuple[tuple[int, int, int], mf.Manifest] | None = None  # (inode, mtime, size) of our write
+        self.recovered: set[str] = set()  # paths known only from the journal of an interrupted run
         self._journal_path = cache_dir / f"journal-{key}-{os.getpid()}-{secrets.token_hex(3)}.jsonl"
         self._journal = None
         self._mutex = threading.RLock()
+        self._saving = threading.Lock()  # one save at a time: each installs the manifest it merged
         self._changed: dict[str, mf.Entry | None] = {}  # path -> new entry, None = removed
         self._retire: dict[str, str] = {}
         self._unretire: set[str] = set()
@@ -81,13 +83,13 @@ class ManifestStore:
                 return
             self._apply(path, entry)
             if not self.readonly:
-                self._append({"put": path, "entry": asdict(entry)})
+                self._append({"env": self.env, "put": path, "entry": asdict(entry)})
             if old is not None and old.file_id and old.file_id != entry.file_id:
                 self._retire_if_unused(old)
         # The journal already holds the entry: rewrite the whole manifest only now and then, when a
         # good share of it changed (so a long run does not rewrite a large file again and again).
         if time.monotonic() - self._last_save > SAVE_INTERVAL and 4 * len(self._changed) >= len(self.manifest.images):
-            self.save()
+            self.save(wait=False)
 
     def remove(self, path: str) -> None:
         with self._mutex:
@@ -118,32 +120,33 @@ class ManifestStore:
 
     # -- persistence ---------------------------------------------------------------------------
 
-    def save(self) -> None:
-        """Merge this run's changes into the manifest on disk and write it atomically."""
-        if self.readonly:
+    def save(self, *, wait: bool = True) -> None:
+        """Merge this run's changes into the manifest on disk and write it atomically.
+
+        ``wait=False`` (the intermediate saves of upload threads) skips when a save is under way.
+        """
+        if self.readonly or not self._saving.acquire(blocking=wait):
             return
-        with self._mutex:
-            if not (self._changed or self._retire or self._unretire) and self.path.exists():
-                return
-            changed, retire, unretire = dict(self._changed), dict(self._retire), set(self._unretire)
-        merged = self._locked(lambda: self._merge_and_write(changed, retire, unretire))
-        with self._mutex:  # uploads that finished meanwhile stay pending, on top of the merged file
-            for path, entry in changed.items():
-                if path in self._changed and self._changed[path] is entry:
-                    del self._changed[path]
-            for file_id, cloud in retire.items():
-                if self._retire.get(file_id) == cloud:
-                    del self._retire[file_id]
-            self._unretire -= unretire
-            for path, entry in self._changed.items():
-                if entry is None:
-                    merged.images.pop(path, None)
-                else:
-                    merged.images[path] = entry
-            merged.retired.update(self._retire)
-            self.manifest = merged
-            self._by_sha = None
-            self._last_save = time.monotonic()
+        try:
+            with self._mutex:
+                if not (self._changed or self._retire or self._unretire) and self.path.exists():
+                    return
+                changed, retire, unretire = dict(self._changed), dict(self._retire), set(self._unretire)
+            merged = self._locked(lambda: self._merge_and_write(changed, retire, unretire))
+            with self._mutex:  # uploads that finished meanwhile stay pending, on top of the merged file
+                for path, entry in changed.items():
+                    if path in self._changed and self._changed[path] is entry:
+                        del self._changed[path]
+                for file_id, cloud in retire.items():
+                    if self._retire.get(file_id) == cloud:
+                        del self._retire[file_id]
+                self._unretire -= unretire
+                _overlay(merged, self._changed, self._retire, set())
+                self.manifest = merged
+                self._by_sha = None
+                self._last_save = time.monotonic()
+        finally:
+            self._saving.release()
 
     def close(self) -> None:
         """Final write; the journal is removed only once its content is in the manifest."""
@@ -161,14 +164,7 @@ class ManifestStore:
     def _merge_and_write(self, changed: dict, retire: dict, unretire: set) -> mf.Manifest:
         disk = self._read_disk()
         self._check_env(disk)
-        for path, entry in changed.items():
-            if entry is None:
-                disk.images.pop(path, None)
-            else:
-                disk.images[path] = entry
-        disk.retired.update(retire)
-        for file_id in unretire:
-            disk.retired.pop(file_id, None)
+        _overlay(disk, changed, retire, unretire)
         used = {e.file_id for e in disk.images.values()}
         disk.retired = {fid: cp for fid, cp in disk.retired.items() if fid not in used}
         disk.env = disk.env or self.env
@@ -176,8 +172,7 @@ class ManifestStore:
         if not self.path.exists() or self.path.read_text(encoding="utf-8") != text:
             write_atomic(self.path, text)
             mf.remember(disk, text, self._parsed)
-        info = self.path.stat()
-        self._written = ((info.st_mtime_ns, info.st_size), _copy(disk))
+        self._written = (_identity(self.path.stat()), _copy(disk))
         return disk
 
     def _read_disk(self) -> mf.Manifest:
@@ -186,15 +181,17 @@ class ManifestStore:
             info = self.path.stat()
         except FileNotFoundError:
             return mf.Manifest()
-        if self._written is not None and self._written[0] == (info.st_mtime_ns, info.st_size):
+        if self._written is not None and self._written[0] == _identity(info):
             return _copy(self._written[1])
         return mf.read(self.path, self._parsed)
 
     def _locked(self, action: Callable[[], T]) -> T:
-        self._journals.mkdir(parents=True, exist_ok=True)
         try:
+            self._journals.mkdir(parents=True, exist_ok=True)
             with self._lock.acquire(timeout=LOCK_TIMEOUT):
                 return action()
+        except OSError as error:
+            raise ManifestError(f"{self.path}: cannot be written ({_reason(error)}): check `manifest` and `cache_dir`") from None
         except Timeout:
             raise ManifestError(
                 f"{self.path}: another mkdocs-wxcloud run has held the manifest lock for "
@@ -203,12 +200,17 @@ class ManifestStore:
             ) from None
 
     def _append(self, record: dict) -> None:
-        if self._journal is None:
-            self._journals.mkdir(parents=True, exist_ok=True)
-            self._journal = open(self._journal_path, "a", encoding="utf-8")  # noqa: SIM115
-            _OPEN_JOURNALS.add(self._journal_path)
-        self._journal.write(json.dumps(record, ensure_ascii=False) + "\n")
-        self._journal.flush()
+        try:
+            if self._journal is None:
+                self._journals.mkdir(parents=True, exist_ok=True)
+                self._journal = open(self._journal_path, "a", encoding="utf-8")  # noqa: SIM115
+                _OPEN_JOURNALS.add(self._journal_path)
+            self._journal.write(json.dumps(record, ensure_ascii=False) + "\n")
+            self._journal.flush()
+        except OSError as error:
+            raise ManifestError(
+                f"{self._journal_path}: cannot be written ({_reason(error)}): check `cache_dir`"
+            ) from None
 
     def _recover(self) -> None:
         """Replay the journals that runs which died left behind, then fold them into the manifest."""
@@ -222,8 +224,14 @@ class ManifestStore:
                     entry = mf.Entry(**record["entry"])
                 except (ValueError, KeyError, TypeError):
                     continue  # the last line of a killed run may be torn
-                if self.manifest.images.get(record["put"]) != entry:
+                if self.env and record.get("env") not in (None, self.env):
+                    continue  # a run for another cloud environment
+                old = self.manifest.images.get(record["put"])
+                if old != entry:
                     self._apply(record["put"], entry)
+                    self.recovered.add(record["put"])
+                    if old is not None and old.file_id != entry.file_id:
+                        self._retire_if_unused(old)
         if self.readonly:
             return
         log.info("wxcloud: recovered %d journal(s) of an interrupted run", len(stale))
@@ -237,6 +245,27 @@ class ManifestStore:
                 f"{self.path} was written for env '{manifest.env}', but the configured env is "
                 f"'{self.env}': use one manifest per env (option `manifest`), or fix `env`/WXCLOUD_ENV"
             )
+
+
+def _overlay(manifest: mf.Manifest, changed: dict, retire: dict, unretire: set) -> None:
+    """Apply changes (path -> entry, None = removed) and retirements on top of ``manifest``."""
+    for path, entry in changed.items():
+        if entry is None:
+            manifest.images.pop(path, None)
+        else:
+            manifest.images[path] = entry
+    manifest.retired.update(retire)
+    for file_id in unretire:
+        manifest.retired.pop(file_id, None)
+
+
+def _identity(info: os.stat_result) -> tuple[int, int, int]:
+    """What tells our last write from another process's (atomic writes make a new inode)."""
+    return info.st_ino, info.st_mtime_ns, info.st_size
+
+
+def _reason(error: OSError) -> str:
+    return error.strerror or type(error).__name__
 
 
 def _copy(manifest: mf.Manifest) -> mf.Manifest:

@@ -27,7 +27,12 @@ class Target:
 
     @property
     def escapes(self) -> bool:
-        return self.path == ".." or self.path.startswith("../")
+        return escapes(self.path)
+
+
+def escapes(path: str) -> bool:
+    """Whether a normalised docs path leaves docs_dir."""
+    return path == ".." or path.startswith("../")
 
 
 def resolve(url: str, page: str) -> Target | None:

@@ -43,6 +43,13 @@ def open_linker(
         )
     if not docs.is_dir():
         raise ConfigError(f"docs_dir {docs} does not exist")
+    try:
+        settings.cache_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ConfigError(
+            f"option `cache_dir` ({settings.cache_dir}) cannot be used as a folder ({error.strerror}): "
+            "point it at a folder of its own"
+        ) from None
     offline = settings.offline if offline is None else offline
     store = ManifestStore(settings.manifest, settings.cache_dir, target_env(settings), readonly=readonly)
     publisher = Publisher(
