@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import textwrap
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import astuple, dataclass, field, fields
 from pathlib import Path
 
 import yaml
@@ -141,7 +141,7 @@ def read(path: Path, cache: Path | None = None) -> Manifest:
             if data.get("sha256") == key:
                 return Manifest(
                     env=data["env"],
-                    images={p: Entry(**e) for p, e in data["images"].items()},
+                    images={p: Entry(*e) for p, e in data["images"].items()},
                     retired=data["retired"],
                 )
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
@@ -157,7 +157,7 @@ def remember(manifest: Manifest, text: str, cache: Path) -> None:
     data = {
         "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
         "env": manifest.env,
-        "images": {p: asdict(e) for p, e in manifest.images.items()},
+        "images": {p: astuple(e) for p, e in manifest.images.items()},
         "retired": manifest.retired,
     }
     try:
