@@ -130,9 +130,9 @@ def test_cloud_path_has_the_hash_keeps_chinese_and_obeys_the_rules() -> None:
     assert cloud_path("docs", "a.png", SHA) != cloud_path("docs", "a.png", "cd" * 32)
 
 
-def _kill_journal(cache: Path) -> Path:
-    """Make the journal of the current store look like the one of a run that died."""
-    journal = next(cache.glob("journal-*.jsonl"))
+def _kill_journal(store: ManifestStore) -> Path:
+    """Make the journal of ``store`` look like the one of a run that died."""
+    journal = store._journal_path
     dead = journal.with_name(f"journal-{journal.name.split('-')[1]}-999999999-dead.jsonl")
     journal.rename(dead)
     return dead
@@ -147,7 +147,7 @@ def test_journal_replay_skips_another_env_and_retires_replaced_uploads(tmp_path:
     other.put("a.png", _entry(9))
     store = ManifestStore(path, cache, "prod")
     store.put("a.png", _entry(2))  # the image changed; the run dies before saving
-    _kill_journal(cache)
+    _kill_journal(store)
     recovered = ManifestStore(path, cache, "prod")
     assert recovered.manifest.images["a.png"] == _entry(2)
     assert recovered.manifest.retired == {_entry(1).file_id: _entry(1).cloud_path}
@@ -157,6 +157,7 @@ def test_journal_replay_skips_another_env_and_retires_replaced_uploads(tmp_path:
 
 def test_journal_records_of_another_env_are_not_replayed(tmp_path: Path) -> None:
     path, cache = tmp_path / "m.yml", tmp_path / "cache"
-    ManifestStore(path, cache, "test").put("a.png", _entry(1))
-    _kill_journal(cache)
+    store = ManifestStore(path, cache, "test")
+    store.put("a.png", _entry(1))
+    _kill_journal(store)
     assert ManifestStore(path, cache, "prod").manifest.images == {}
