@@ -28,6 +28,7 @@ from .config import WxCloudConfig
 from .errors import NetworkError, WxCloudError
 from .linker import Linker
 from .references import ImageExtension
+from .scan import read_page
 from .urls import with_suffix
 from .workspace import open_linker
 
@@ -80,6 +81,17 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
         self._linked, self._local = set(), set()
         config.markdown_extensions.append(ImageExtension(self._replace))  # type: ignore[arg-type]
         return config
+
+    def on_files(self, files: Files, *, config: MkDocsConfig) -> Files | None:
+        """A page that is not UTF-8 would stop MkDocs with a traceback: say which, in one line."""
+        if self.linker is not None:
+            for file in files.documentation_pages():
+                if file.abs_src_path and getattr(file, "generated_by", None) is None:
+                    try:
+                        read_page(Path(file.abs_src_path))
+                    except (OSError, ValueError) as error:
+                        raise PluginError(f"wxcloud: {file.src_uri} {error}") from None
+        return files
 
     def on_page_markdown(self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files) -> str | None:
         self._page, self._source, self._files = page, markdown, files

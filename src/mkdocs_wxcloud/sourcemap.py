@@ -52,7 +52,7 @@ def rewrite_source(text: str, make: Callable[[ReplaceIn], markdown.Markdown], de
             marker = f"wxcloudmark{nonce}x{index}"
             found = collect(make, text[:start] + marker + text[end:])
             if [(url if u == marker else u, t, r) for u, t, r in found] == references:
-                real.update({index: (t, r) for u, t, r in found if u == marker})
+                real.update((index, (t, r)) for u, t, r in found if u == marker)
     out, last = [], 0
     for index, (start, end, url) in enumerate(spans):
         if index in real:
