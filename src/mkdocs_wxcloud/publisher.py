@@ -13,7 +13,8 @@ import os
 import stat
 import threading
 import time
-from concurrent.futures import Executor, Future
+from collections import deque
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -71,6 +72,7 @@ class Publisher:
         *,
         connect: Callable[[], WxCloudClient] | None,
         executor: Executor | None,
+        workers: int = 8,
         prefix: str = "",
         base_url: str | None = None,
         link_max_age: int = 86400,
@@ -82,6 +84,7 @@ class Publisher:
         self.hashes = hashes
         self._connect = connect
         self._executor = executor
+        self._max_workers = workers
         self.prefix = prefix.strip("/")
         self.base_url = base_url.rstrip("/") if base_url else None
         self.link_max_age = link_max_age
@@ -89,7 +92,13 @@ class Publisher:
         self._lock = threading.Lock()
         self._client: WxCloudClient | None = None
         self.fatal: WxCloudError | None = None  # an error that stops every further upload
-        self._uploads: dict[str, Future] = {}  # sha256 -> upload of that content
+        # Uploads wait in a queue of small tuples that at most `workers` tasks drain, rather than as
+        # one Future each: a first build of a large site queues thousands at once.
+        self._queue: deque[tuple[str, Path, str, int]] = deque()
+        self._workers = 0
+        self._idle = threading.Condition(self._lock)
+        self._uploading: set[str] = set()  # sha256 of the contents this run uploads
+        self._failed: dict[str, str] = {}  # sha256 -> why its upload failed
         self._waiting: dict[str, tuple[str, int]] = {}  # docs path -> (sha256, size) to publish
         self._reused: set[str] = set()
         self._digests: dict[str, tuple[str, int]] = {}  # per run: a page may show an image many times
@@ -104,7 +113,7 @@ class Publisher:
     @property
     def scheduled_uploads(self) -> int:
         with self._lock:
-            return len(self._uploads)
+            return len(self._uploading)
 
     # -- files ---------------------------------------------------------------------------------
 
@@ -193,13 +202,33 @@ class Publisher:
             known = self.store.get(path)
             if known is not None and known.sha256 == sha and known.file_id:
                 return  # uploaded before; only the link is missing or expiring
-            if self.store.by_sha(sha) is not None or sha in self._uploads:
+            if self.store.by_sha(sha) is not None or sha in self._uploading:
                 return
             full, _ = self.locate(path)
-            assert self._executor is not None, "an online publisher needs an executor"
-            self._uploads[sha] = self._executor.submit(self._upload, path, full, sha, size)
+            self._uploading.add(sha)
+            self._queue.append((path, full, sha, size))
+            if self._workers < self._max_workers:
+                assert self._executor is not None, "an online publisher needs an executor"
+                self._executor.submit(self._drain)
+                self._workers += 1
 
-    def _upload(self, path: str, full: Path, sha: str, size: int) -> Entry:
+    def _drain(self) -> None:
+        """One worker: upload queued images until the queue is empty."""
+        while True:
+            with self._lock:
+                if not self._queue:
+                    self._workers -= 1
+                    self._idle.notify_all()
+                    return
+                path, full, sha, size = self._queue.popleft()
+            try:
+                self._upload(path, full, sha, size)
+            except WxCloudError as error:
+                self._failed[sha] = str(error)
+            except Exception as error:  # noqa: BLE001 - one image must not lose the others
+                self._failed[sha] = redact(f"unexpected error: {type(error).__name__}: {error}")
+
+    def _upload(self, path: str, full: Path, sha: str, size: int) -> None:
         if self.fatal is not None:
             raise self.fatal
         try:
@@ -217,7 +246,6 @@ class Publisher:
             self.summary.bytes += size
         if self._on_progress:
             self._on_progress(path, size)
-        return entry
 
     def _get_client(self) -> WxCloudClient:
         with self._lock:
@@ -232,17 +260,9 @@ class Publisher:
     def finish(self) -> Report:
         """Wait for the uploads, fetch the missing links, save the manifest; never raises for one image."""
         report = Report(summary=self.summary)
-        with self._lock:
-            waiting = dict(self._waiting)
-            uploads = dict(self._uploads)
-        failed: dict[str, str] = {}
-        for sha, future in uploads.items():
-            try:
-                future.result()
-            except WxCloudError as error:
-                failed[sha] = str(error)
-            except Exception as error:  # noqa: BLE001 - one image must not lose the others
-                failed[sha] = redact(f"unexpected error: {type(error).__name__}: {error}")
+        with self._idle:
+            self._idle.wait_for(lambda: not self._queue and self._workers == 0)
+            waiting, failed = dict(self._waiting), dict(self._failed)
         entries: dict[str, Entry] = {}
         for path, (sha, size) in waiting.items():
             entry = self._known(path, sha, size)
@@ -261,7 +281,8 @@ class Publisher:
         self.hashes.save()
         with self._lock:
             self._waiting.clear()
-            self._uploads.clear()
+            self._uploading.clear()
+            self._failed.clear()
         return report
 
     def _signed_expiry(self, url: str) -> int | None:

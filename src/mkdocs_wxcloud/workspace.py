@@ -58,6 +58,7 @@ def open_linker(
         HashCache(settings.cache_dir / "hashes.json"),
         connect=None if offline else functools.partial(connect, settings),
         executor=executor,
+        workers=settings.concurrency,
         prefix=settings.prefix,
         base_url=settings.base_url,
         link_max_age=settings.link_max_age,
