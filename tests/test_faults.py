@@ -32,7 +32,6 @@ from hypothesis import strategies as st
 from mkdocs.exceptions import Abort
 
 from conftest import build, emulator_options, make_site, png
-from mkdocs_wxcloud import emulator as emulator_module
 from mkdocs_wxcloud import manifest as mf
 from mkdocs_wxcloud.cli import main as cli_main
 from mkdocs_wxcloud.emulator import DEFAULT_APPID, DEFAULT_ENV, Emulator
@@ -124,15 +123,11 @@ def problems(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
 
 
-class _RefusingEmulator(Emulator):
-    """An emulator whose uploadfile always answers one final errcode (45009, 85088, …)."""
-
-    def __init__(self, errcode: int, errmsg: str, **options: object) -> None:
-        super().__init__(**options)  # type: ignore[arg-type]
-        self._refusal = (errcode, errmsg)
-
-    def _upload_file(self, body: dict) -> dict:
-        raise emulator_module._ApiError(*self._refusal)
+def _refusing(kind: str, **options: object) -> Emulator:
+    """An emulator whose uploadfile always answers one final error (45009, 85088)."""
+    emu = Emulator(**options)  # type: ignore[arg-type]
+    emu.fail_next(kind, count=10**6, path_prefix="/tcb/uploadfile")
+    return emu
 
 
 @pytest.fixture(autouse=True)
@@ -198,10 +193,10 @@ FINAL_ERRORS = {
     "ip_whitelist": (lambda **o: Emulator(ip_whitelist=["10.0.0.1"], **o), {}, "add 127.0.0.1 to the API IP whitelist"),
     "unknown_env": (lambda **o: Emulator(**o), {"env": "no-such-env-42"}, "'no-such-env-42'"),
     "daily_quota_45009": (
-        lambda **o: _RefusingEmulator(45009, "reach max api daily quota limit", **o), {}, "try again tomorrow"
+        lambda **o: _refusing("daily_quota", **o), {}, "try again tomorrow"
     ),
     "not_enabled_85088": (
-        lambda **o: _RefusingEmulator(85088, "no cloud dev env", **o), {}, "云开发) is not enabled"
+        lambda **o: _refusing("not_enabled", **o), {}, "云开发) is not enabled"
     ),
 }
 

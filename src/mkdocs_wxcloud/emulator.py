@@ -50,7 +50,10 @@ DEFAULT_SECRET = "emulator-app-secret-0000000000000"
 DEFAULT_ENV = "emulator-0a1b2c"
 
 HEALTH_PATH = "/__emulator__/health"
-FAULT_KINDS = ("busy", "quota", "http502", "drop", "token_expired", "upload_expired")
+FAULT_KINDS = (
+    "busy", "quota", "http502", "drop", "token_expired", "upload_expired", "daily_quota", "not_enabled",
+)  # fmt: skip
+_API_ONLY_FAULTS = frozenset(("token_expired", "daily_quota", "not_enabled"))
 MAX_BATCH = 50
 MAX_PATH_BYTES = 850
 
@@ -139,7 +142,7 @@ def _endpoint(path: str) -> str:
 def _fault_applies(kind: str, endpoint: str) -> bool:
     return (
         kind in _ANY_ENDPOINT_FAULTS
-        or (kind == "token_expired" and endpoint == "api")
+        or (kind in _API_ONLY_FAULTS and endpoint == "api")
         or (kind == "upload_expired" and endpoint == "cos")
     )
 
@@ -937,6 +940,8 @@ class _Handler(BaseHTTPRequestHandler):
                     45011, "api minute-quota reach limit mustslower retry next minute"
                 ),
                 "token_expired": _ApiError(42001, "access_token expired"),
+                "daily_quota": _ApiError(45009, "reach max api daily quota limit"),
+                "not_enabled": _ApiError(85088, "no cloud dev env, please create it first"),
             }[kind]
             self._send_json(error.answer())
         elif kind == "upload_expired":
