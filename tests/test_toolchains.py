@@ -156,3 +156,19 @@ def test_material_privacy_plugin_leaves_cloud_urls(tmp_path: Path, emulator) -> 
     build(config)
     html = _built(tmp_path)
     assert f'src="{emulator.base_url}/' in html
+
+
+def test_material_blog_excerpts_resolve_against_their_post(tmp_path: Path, emulator, caplog_wxcloud) -> None:
+    """The blog renders each post's Markdown again inside index pages, with its own relpath."""
+    pytest.importorskip("material")
+    post = "---\ndate: 2024-01-31\n---\n\n# 第一篇\n\n![a](../../img/a.png)\n\n<!-- more -->\n\n![b](../../img/b.png)\n"
+    files = {"index.md": "# Home\n", "blog/index.md": "# Blog\n", "blog/posts/first.md": post,
+             "img/a.png": png(20), "img/b.png": png(21)}  # fmt: skip
+    config = make_site(tmp_path, files, emulator_options(emulator), theme={"name": "material"})
+    text = config.read_text(encoding="utf-8").replace("plugins:\n", "plugins:\n- blog\n", 1)
+    config.write_text(text, encoding="utf-8")
+    build(config)
+    for view in ("blog/index.html", "blog/archive/2024/index.html"):
+        html = _built(tmp_path, view)
+        assert f'src="{emulator.base_url}/' in html and 'src="../' not in html
+    assert not [r for r in caplog_wxcloud.records if r.name == "mkdocs.plugins.wxcloud" and r.levelno >= logging.WARNING]

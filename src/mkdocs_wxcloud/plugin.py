@@ -17,6 +17,7 @@ import secrets
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from markdown import Markdown
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority
@@ -43,7 +44,9 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
         self.pool: ThreadPoolExecutor | None = None
         self.linker: Linker | None = None
         self._page: Page | None = None
+        self._src_uri = ""  # docs path of the document being rendered
         self._source = ""
+        self._finished = False
         self._files: Files | None = None
         self._nonce = secrets.token_hex(4)
         self._pending: list[tuple[str, str, str]] = []  # (docs path, suffix, fallback URL)
@@ -79,7 +82,8 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
         self._fail = settings.on_error == "fail"
         self._pending = []
         self._linked, self._local = set(), set()
-        config.markdown_extensions.append(ImageExtension(self._replace))  # type: ignore[arg-type]
+        self._finished = False
+        config.markdown_extensions.append(ImageExtension(self._replace, self._enter))  # type: ignore[arg-type]
         return config
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files | None:
@@ -95,13 +99,28 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
 
     def on_page_markdown(self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files) -> str | None:
         self._page, self._source, self._files = page, markdown, files
+        self._src_uri = page.file.src_uri
         return None
+
+    def _enter(self, md: Markdown) -> None:
+        """Learn which page a document is. Usually the one whose on_page_markdown just ran, but
+        other plugins render pages' Markdown elsewhere (Material's blog renders excerpts of posts
+        inside index pages): the MkDocs ``relpath`` processor of that Markdown knows its file."""
+        relpath = md.treeprocessors["relpath"] if "relpath" in md.treeprocessors else None
+        file = getattr(relpath, "file", None)
+        src_uri = getattr(file, "src_uri", None)
+        if isinstance(src_uri, str):
+            self._src_uri = src_uri
+            if self._page is None or src_uri != self._page.file.src_uri:
+                self._source = ""  # not the text on_page_markdown saw: no line numbers
+        elif self._page is not None:
+            self._src_uri = self._page.file.src_uri
 
     def _replace(self, url: str, tag: str, raw: bool) -> str | None:
         """The treeprocessor's callback: the URL this reference gets in the current page."""
-        if self.linker is None or self._page is None:
+        if self.linker is None or not self._src_uri:
             return None
-        page = self._page.file.src_uri
+        page = self._src_uri
         target = self.linker.target(url, tag, page)
         if target is None or self._generated(target.path):
             return None
@@ -113,6 +132,8 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
             self._linked.add(target.path)
             return with_suffix(cloud, target.suffix)
         publisher = self.linker.publisher
+        if self._finished:  # rendered after the uploads were collected (e.g. an excerpt): stays local
+            return None
         if not publisher.online:
             self._local.add(target.path)
             self.linker.warn(page, self._source, url, "is not in the manifest (offline): it stays local; "
@@ -145,6 +166,7 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
         if self.linker is None:
             return env
         publisher = self.linker.publisher
+        self._finished = True
         try:
             report = publisher.finish()
         except WxCloudError as error:  # the manifest could not be written

@@ -22,9 +22,10 @@ from markdown.util import ETX, STX
 
 from .rawhtml import URL_ATTRIBUTES, Replace, rewrite_html, rewrite_value
 
-PRIORITY = 0.5
-"""After ``inline`` (20), ``attr_list`` (8) and ``toc`` (5), before MkDocs' ``relpath`` (0), which
-would otherwise turn the URLs the author wrote into URLs relative to the built page."""
+PRIORITY = 1.5
+"""After ``inline`` (20), ``attr_list`` (8) and ``toc`` (5), before ``relpath`` (MkDocs registers it
+at 0, Material's blog excerpts at 1), which would otherwise turn the URLs the author wrote into URLs
+relative to the built page."""
 
 _ESCAPED = re.compile(f"{STX}(\\d+){ETX}")
 
@@ -35,11 +36,16 @@ ReplaceIn = Callable[[str, str, bool], "str | None"]
 class ImageTreeprocessor(Treeprocessor):
     """Passes every image URL of the page, Markdown or raw HTML, through ``replace``."""
 
-    def __init__(self, md: markdown.Markdown, replace: ReplaceIn) -> None:
+    def __init__(
+        self, md: markdown.Markdown, replace: ReplaceIn, before: Callable[[markdown.Markdown], None] | None = None
+    ) -> None:
         super().__init__(md)
         self.replace = replace
+        self.before = before
 
     def run(self, root: etree.Element) -> None:
+        if self.before is not None:
+            self.before(self.md)
         in_tree: Replace = lambda url, tag: self.replace(url, tag, False)  # noqa: E731
         in_raw: Replace = lambda url, tag: self.replace(url, tag, True)  # noqa: E731
         _rewrite_elements(root.iter(), in_tree)
@@ -68,12 +74,16 @@ def _rewrite_elements(elements: Iterable[etree.Element], replace: Replace) -> No
 class ImageExtension(Extension):
     """Registers :class:`ImageTreeprocessor`; ``replace`` is looked up per page by the caller."""
 
-    def __init__(self, replace: ReplaceIn, **kwargs: object) -> None:
+    def __init__(
+        self, replace: ReplaceIn, before: Callable[[markdown.Markdown], None] | None = None, **kwargs: object
+    ) -> None:
+        """``before(md)`` runs as each document is processed, e.g. to learn which page it is."""
         self.replace = replace
+        self.before = before
         super().__init__(**kwargs)
 
     def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 - Markdown API
-        md.treeprocessors.register(ImageTreeprocessor(md, self.replace), "wxcloud", PRIORITY)
+        md.treeprocessors.register(ImageTreeprocessor(md, self.replace, self.before), "wxcloud", PRIORITY)
 
 
 def markdown_factory(
