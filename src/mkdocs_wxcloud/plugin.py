@@ -45,7 +45,8 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
         self.linker: Linker | None = None
         self._page: Page | None = None
         self._src_uri = ""  # docs path of the document being rendered
-        self._source = ""
+        self._markdown = ""  # the text of the page whose on_page_markdown ran last
+        self._source = ""  # the text of the document being rendered, when known
         self._finished = False
         self._files: Files | None = None
         self._nonce = secrets.token_hex(4)
@@ -98,7 +99,7 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
         return files
 
     def on_page_markdown(self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files) -> str | None:
-        self._page, self._source, self._files = page, markdown, files
+        self._page, self._markdown, self._source, self._files = page, markdown, markdown, files
         self._src_uri = page.file.src_uri
         return None
 
@@ -109,12 +110,9 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
         relpath = md.treeprocessors["relpath"] if "relpath" in md.treeprocessors else None
         file = getattr(relpath, "file", None)
         src_uri = getattr(file, "src_uri", None)
-        if isinstance(src_uri, str):
-            self._src_uri = src_uri
-            if self._page is None or src_uri != self._page.file.src_uri:
-                self._source = ""  # not the text on_page_markdown saw: no line numbers
-        elif self._page is not None:
-            self._src_uri = self._page.file.src_uri
+        own = self._page.file.src_uri if self._page is not None else ""
+        self._src_uri = src_uri if isinstance(src_uri, str) else own
+        self._source = self._markdown if self._src_uri == own else ""  # line numbers: only in its own text
 
     def _replace(self, url: str, tag: str, raw: bool) -> str | None:
         """The treeprocessor's callback: the URL this reference gets in the current page."""
