@@ -6,20 +6,23 @@ Not a benchmark itself. Every script puts its own folder on ``sys.path`` (Python
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import platform
 import random
+import shutil
 import socket
 import statistics
 import struct
 import sys
+import tempfile
 import time
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 import yaml
 
@@ -139,6 +142,20 @@ def secs(seconds: float) -> str:
 
 
 # -- environment ---------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def scratch(name: str, keep: bool) -> Iterator[Path]:
+    """A temporary folder for one benchmark, isolated like the tests; removed unless ``keep``."""
+    tmp = Path(tempfile.mkdtemp(prefix=f"wxcloud-bench-{name}-"))
+    isolate(tmp)
+    try:
+        yield tmp
+    finally:
+        if keep:
+            print(f"Files kept in {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def isolate(tmp: Path) -> None:

@@ -18,7 +18,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -38,8 +37,6 @@ def main() -> int:
     runs = max(1, min(args.runs, 200))
 
     info = common.machine()
-    tmp = Path(tempfile.mkdtemp(prefix="wxcloud-bench-check-"))
-    common.isolate(tmp)
     from click.testing import CliRunner
 
     from mkdocs_wxcloud import cli, hashing
@@ -48,7 +45,7 @@ def main() -> int:
     targets = common.Targets()
     problems: list[str] = []
     runner = CliRunner()
-    try:
+    with common.scratch("check", args.keep) as tmp:
         with Emulator() as emulator:
             site = common.generate_site(tmp / "site", pages=args.pages, images=args.images, seed=args.seed,
                                         api_base=emulator.base_url, shared_logo=True)
@@ -130,11 +127,6 @@ def main() -> int:
         params = {"runs": runs, "pages": site.pages, "images": site.images, "references": site.references,
                   "seed": args.seed}
         return common.finish("check", info, params, figures, targets, problems)
-    finally:
-        if args.keep:
-            print(f"Site kept in {tmp}")
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import argparse
 import math
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -37,8 +35,6 @@ def main() -> int:
     n = max(1, min(args.images, 20000))
 
     info = common.machine()
-    tmp = Path(tempfile.mkdtemp(prefix="wxcloud-bench-upload-"))
-    common.isolate(tmp)
     from click.testing import CliRunner
 
     from mkdocs_wxcloud import cli
@@ -48,7 +44,7 @@ def main() -> int:
     targets = common.Targets()
     problems: list[str] = []
     figures: dict = {}
-    try:
+    with common.scratch("upload", args.keep) as tmp:
         # -- what one request costs on a kept-alive connection (expected: about the latency) --------
         with Emulator(latency=args.latency) as emulator:
             round_trip = probe_round_trip(emulator.base_url, DEFAULT_APPID, DEFAULT_SECRET)
@@ -132,11 +128,6 @@ def main() -> int:
                       str(counts["batchdownloadfile"]))
         params = {"images": n, "latency_s": args.latency, "pages": site.pages, "seed": args.seed}
         return common.finish("cold_upload", info, params, figures, targets, problems)
-    finally:
-        if args.keep:
-            print(f"Site kept in {tmp}")
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def probe_round_trip(base: str, appid: str, secret: str, calls: int = 7) -> float:

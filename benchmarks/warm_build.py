@@ -17,9 +17,7 @@ import cProfile
 import io
 import os
 import pstats
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 import _common as common
@@ -42,8 +40,6 @@ def main() -> int:
     rounds = max(1, min(args.rounds, 100))
 
     info = common.machine()
-    tmp = Path(tempfile.mkdtemp(prefix="wxcloud-bench-warm-"))
-    common.isolate(tmp)
     common.quiet_logging()
     from mkdocs_wxcloud import hashing
     from mkdocs_wxcloud.emulator import Emulator
@@ -51,7 +47,7 @@ def main() -> int:
     targets = common.Targets()
     problems: list[str] = []
     figures: dict = {}
-    try:
+    with common.scratch("warm", args.keep) as tmp:
         with Emulator() as emulator:
             site = common.generate_site(tmp / "site", pages=args.pages, images=args.images, seed=args.seed,
                                         api_base=emulator.base_url, search=not args.no_search, shared_logo=True)
@@ -179,11 +175,6 @@ def main() -> int:
         params = {"rounds": rounds, "pages": site.pages, "images": site.images, "references": site.references,
                   "seed": args.seed, "search_plugin": not args.no_search}
         return common.finish("warm_build", info, params, figures, targets, problems)
-    finally:
-        if args.keep:
-            print(f"Site kept in {tmp}")
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def profile_warm_build(config: Path, top: int) -> list[str]:
