@@ -173,9 +173,11 @@ def sync(config_file: Path | None, dry_run: bool) -> int:
     return 1 if report.errors else 0
 
 
-def _images(site: sites.Site, linker: Linker, warn: Callable[[Problem], None]) -> Iterator[tuple[PageScan, str, Target]]:
+def _images(
+    site: sites.Site, linker: Linker, warn: Callable[[Problem], None], pages: list[str] | None = None
+) -> Iterator[tuple[PageScan, str, Target]]:
     """Every reference to a local image: ``(page, url as written, target)``."""
-    for scanned in scan(site, warn):
+    for scanned in scan(site, warn, pages):
         for url, tag, _raw in scanned.references:
             target = linker.target(url, tag, scanned.page)
             if target is not None:
@@ -185,11 +187,10 @@ def _images(site: sites.Site, linker: Linker, warn: Callable[[Problem], None]) -
 def _missing_images(site: sites.Site, linker: Linker, pages: list[str] | None = None) -> list[str]:
     """Docs paths of referenced images that the manifest does not have as they are now."""
     missing = set()
-    for scanned in scan(site, log.warning, pages):
-        for url, tag, _raw in scanned.references:
-            found = linker.lookup(url, tag, scanned.page, scanned.source)
-            if found is not None and found[1] is None:
-                missing.add(found[0].path)
+    for scanned, url, target in _images(site, linker, log.warning, pages):
+        publishable, cloud = linker.lookup(target, url, scanned.page, scanned.source)
+        if publishable and cloud is None:
+            missing.add(target.path)
     return sorted(missing)
 
 
@@ -381,10 +382,12 @@ def _rewrite_page(site: sites.Site, linker: Linker, page: str, report: Report, o
     unresolved: list[str] = []
 
     def decide(url: str, tag: str, raw: bool) -> str | None:
-        found = linker.lookup(url, tag, page, text)
-        if found is None:
+        target = linker.target(url, tag, page)
+        if target is None:
             return None
-        target, cloud = found
+        publishable, cloud = linker.lookup(target, url, page, text)
+        if not publishable:
+            return None
         cloud = cloud or report.urls.get(target.path)
         if cloud is None:
             unresolved.append(url)

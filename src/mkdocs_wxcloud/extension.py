@@ -48,10 +48,12 @@ class WxCloudExtension(Extension):
             self._linker = open_linker(settings, Path(self.getConfig("docs_dir")), None, readonly=True)
             atexit.register(self._linker.publisher.hashes.save)  # Markdown has no "done" hook
         page = self.getConfig("page")
-        found = self._linker.lookup(url, tag, page, "")
-        if found is None:
+        target = self._linker.target(url, tag, page)
+        if target is None:
             return None
-        target, cloud = found
+        publishable, cloud = self._linker.lookup(target, url, page, "")
+        if not publishable:
+            return None
         if cloud is None:
             self._linker.warn(page, "", url, "is not in the manifest as it is now: it stays local; run `mkdocs-wxcloud sync`")
             return None

@@ -45,16 +45,13 @@ class Linker:
             return None
         return target
 
-    def lookup(self, url: str, tag: str, page: str, source: str) -> tuple[Target, str | None] | None:
-        """``(target, current cloud URL or None)``; None when it is no publishable local image."""
-        target = self.target(url, tag, page)
-        if target is None:
-            return None
+    def lookup(self, target: Target, url: str, page: str, source: str) -> tuple[bool, str | None]:
+        """``(publishable, current cloud URL or None)`` of a target; a problem is warned about."""
         try:
-            return target, self.publisher.current_url(target.path)
+            return True, self.publisher.current_url(target.path)
         except ImageProblem as problem:
             self.warn(page, source, url, str(problem))
-            return None
+            return False, None
 
     def warn(self, page: str, source: str, url: str, what: str) -> None:
         with self._lock:

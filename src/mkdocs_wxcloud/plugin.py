@@ -122,10 +122,9 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
         target = self.linker.target(url, tag, page)
         if target is None or self._generated(target.path):
             return None
-        found = self.linker.lookup(url, tag, page, self._source)
-        if found is None:
+        publishable, cloud = self.linker.lookup(target, url, page, self._source)
+        if not publishable:
             return None
-        target, cloud = found
         if cloud:
             self._linked.add(target.path)
             return with_suffix(cloud, target.suffix)
