@@ -8,7 +8,7 @@ caches (no hash cache, no reference cache) is reported too, and one run as a sep
 The site is published first with ``mkdocs-wxcloud sync`` against an in-process emulator; check
 itself never touches the network.
 
-    /tmp/venv/dev/bin/python benchmarks/check.py [--runs 10] [--pages 500] [--images 2000]
+    python benchmarks/check.py [--runs 10] [--pages 500] [--images 2000]
 """
 
 from __future__ import annotations
@@ -39,8 +39,9 @@ def main() -> int:
     info = common.machine()
     from click.testing import CliRunner
 
-    from mkdocs_wxcloud import cli, hashing
+    from mkdocs_wxcloud import cli
     from mkdocs_wxcloud.emulator import Emulator
+    from mkdocs_wxcloud.manifest import hashing
 
     targets = common.Targets()
     problems: list[str] = []

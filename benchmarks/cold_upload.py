@@ -7,7 +7,7 @@ that one file, next file), and the concurrent run sends per new image at most tw
 
 Each run gets its own fresh in-process emulator (same latency), on the same image files.
 
-    /tmp/venv/dev/bin/python benchmarks/cold_upload.py [--images 300] [--latency 0.05]
+    python benchmarks/cold_upload.py [--images 300] [--latency 0.05]
 """
 
 from __future__ import annotations
@@ -18,9 +18,8 @@ import sys
 import time
 from pathlib import Path
 
-import requests
-
 import _common as common
+import requests
 
 MIN_SPEEDUP = 10.0
 
@@ -39,7 +38,7 @@ def main() -> int:
 
     from mkdocs_wxcloud import cli
     from mkdocs_wxcloud.emulator import DEFAULT_APPID, DEFAULT_ENV, DEFAULT_SECRET, Emulator
-    from mkdocs_wxcloud.manifest import read as read_manifest
+    from mkdocs_wxcloud.manifest.model import read as read_manifest
 
     targets = common.Targets()
     problems: list[str] = []

@@ -17,7 +17,7 @@ with ``--child``), so that earlier work does not hide a peak. Peak RSS comes fro
 /proc/self/status (reset through /proc/self/clear_refs before the measured step, with a 5 ms
 sampler as fallback); traced memory from ``tracemalloc``.
 
-    /tmp/venv/dev/bin/python benchmarks/memory.py [--size-mb 200] [--small 200] [--large 2000] [--pages 100]
+    python benchmarks/memory.py [--size-mb 200] [--small 200] [--large 2000] [--pages 100]
 """
 
 from __future__ import annotations
@@ -36,9 +36,8 @@ import time
 import tracemalloc
 from pathlib import Path
 
-import requests
-
 import _common as common
+import requests
 
 MAX_UPLOAD_GROWTH = 0.10  # of the file size
 MAX_RELATIVE_GROWTH = 1.25  # (peak growth with the plugin) / (peak growth without it)
@@ -111,9 +110,9 @@ class Peak:
 
 
 def child_upload(api_base: str, file: Path) -> dict:
-    from mkdocs_wxcloud.client import WxCloudClient
     from mkdocs_wxcloud.emulator import DEFAULT_APPID, DEFAULT_ENV, DEFAULT_SECRET
-    from mkdocs_wxcloud.tokens import TokenCache
+    from mkdocs_wxcloud.wechat.client import WxCloudClient
+    from mkdocs_wxcloud.wechat.tokens import TokenCache
 
     client = WxCloudClient(api_base=api_base, env=DEFAULT_ENV, appid=DEFAULT_APPID, secret=DEFAULT_SECRET,
                            token_cache=TokenCache(None))
@@ -138,7 +137,7 @@ def child_build(config: Path, trace: bool) -> dict:
     import mkdocs.commands.build  # noqa: F401 - imports outside the measured block
     import mkdocs.config  # noqa: F401
 
-    import mkdocs_wxcloud.plugin  # noqa: F401
+    import mkdocs_wxcloud.hosts.mkdocs.plugin  # noqa: F401
 
     with Peak(trace) as peak:
         common.build(config)

@@ -7,7 +7,7 @@ Generates a deterministic site (500 pages, 2,000 distinct PNGs by default) into 
 builds it once cold against an in-process emulator, then alternates warm builds with the plugin and
 builds of the same configuration without the plugin entry, timing each in-process.
 
-    /tmp/venv/dev/bin/python benchmarks/warm_build.py [--rounds 7] [--pages 500] [--images 2000]
+    python benchmarks/warm_build.py [--rounds 7] [--pages 500] [--images 2000]
 """
 
 from __future__ import annotations
@@ -41,8 +41,8 @@ def main() -> int:
 
     info = common.machine()
     common.quiet_logging()
-    from mkdocs_wxcloud import hashing
     from mkdocs_wxcloud.emulator import Emulator
+    from mkdocs_wxcloud.manifest import hashing
 
     targets = common.Targets()
     problems: list[str] = []
@@ -151,7 +151,7 @@ def main() -> int:
             ["warm-build counter", "value"],
             [
                 ["HTTP requests seen by the emulator (all warm builds)", warm_requests],
-                ["mkdocs_wxcloud.hashing.sha256_file calls (all warm builds)", len(hashed)],
+                ["mkdocs_wxcloud.manifest.hashing.sha256_file calls (all warm builds)", len(hashed)],
                 ["image files opened in one warm build, by any code", opens["image_opens_total"]],
                 ["image files opened in one warm build, by mkdocs_wxcloud code", opens["image_opens_by_plugin"]],
                 ["socket connects in one warm build", opens["socket_connects"]],

@@ -26,8 +26,8 @@ from typing import Callable, Iterable, Mapping
 
 import yaml
 
-from mkdocs_wxcloud.rawhtml import URL_ATTRIBUTES, srcset_spans
-from mkdocs_wxcloud.urls import is_image, resolve, source_pattern, with_suffix
+from mkdocs_wxcloud.references.rawhtml import URL_ATTRIBUTES, srcset_spans
+from mkdocs_wxcloud.references.urls import is_image, resolve, source_pattern, with_suffix
 
 Token = tuple  # (kind, *data)
 

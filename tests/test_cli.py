@@ -19,8 +19,8 @@ import pytest
 import requests
 import yaml
 from click.testing import CliRunner, Result
-
 from conftest import emulator_options, make_site, png
+
 from mkdocs_wxcloud.cli import main
 from mkdocs_wxcloud.emulator import DEFAULT_APPID, DEFAULT_ENV, DEFAULT_SECRET, Emulator
 
@@ -744,7 +744,7 @@ def test_prune_never_deletes_content_still_referenced_under_another_name(here: P
 
 
 def test_prune_counts_files_already_gone_as_deleted(here: Path, emulator: Emulator) -> None:
-    from mkdocs_wxcloud.client import WxCloudClient
+    from mkdocs_wxcloud.wechat.client import WxCloudClient
 
     site(here, emulator, {"index.md": "![a](img/a.png)\n\n![b](img/b.png)\n", "img/a.png": png(1),
                           "img/b.png": png(2)})  # fmt: skip
@@ -941,7 +941,7 @@ def test_secret_from_the_environment_never_shows(tmp_path: Path) -> None:
         result = run("sync", "-v", cwd=tmp_path, env={"WXCLOUD_SECRET": CUSTOM_SECRET})
         assert result.returncode == 0, result.stderr
         assert len(emu.stored_files()) == 2
-        tokens = list(emu._tokens)
+        tokens = emu.issued_tokens()
     assert tokens
     shown = result.stdout + result.stderr
     assert CUSTOM_SECRET not in shown
@@ -1006,7 +1006,7 @@ def test_check_flags_entries_only_an_interrupted_run_recorded(here: Path, emulat
     (here / "docs/a.png").write_bytes(png(2))
     assert cli("sync").exit_code == 0
     # put the new entry back into a journal of a dead run, and the old manifest back on disk
-    from mkdocs_wxcloud import manifest as mf
+    from mkdocs_wxcloud.manifest import model as mf
 
     entry = mf.read(here / MANIFEST).images["a.png"]
     key = next(cache.glob("manifest-*.lock")).stem.split("-")[1]

@@ -22,10 +22,12 @@ import pytest
 import requests
 
 import mkdocs_wxcloud
-from mkdocs_wxcloud.client import AUTH_MODES, WxCloudClient
 from mkdocs_wxcloud.emulator import DEFAULT_APPID, DEFAULT_ENV, DEFAULT_SECRET, Emulator
-from mkdocs_wxcloud.errors import ApiError, ConfigError, CosError, NetworkError, WxCloudError
-from mkdocs_wxcloud.tokens import TokenCache, default_cache_dir, token_cache_key
+from mkdocs_wxcloud.errors import ConfigError, WxCloudError
+from mkdocs_wxcloud.wechat.auth import AUTH_MODES
+from mkdocs_wxcloud.wechat.client import WxCloudClient
+from mkdocs_wxcloud.wechat.errors import ApiError, CosError, NetworkError, cos_error
+from mkdocs_wxcloud.wechat.tokens import TokenCache, default_cache_dir, token_cache_key
 
 FAST = {"max_retries": 4, "backoff": 0.01, "quota_wait": 0.05, "timeout": 10.0}
 
@@ -485,7 +487,7 @@ def test_bad_secret_does_not_leak(emu: Emulator, caplog: pytest.LogCaptureFixtur
 _MEASURE = textwrap.dedent("""
     import sys, tracemalloc
     from pathlib import Path
-    from mkdocs_wxcloud.client import WxCloudClient
+    from mkdocs_wxcloud.wechat.client import WxCloudClient
     base, env, appid, secret, path = sys.argv[1:]
     with WxCloudClient(api_base=base, env=env, appid=appid, secret=secret) as client:
         client.token()
@@ -517,7 +519,7 @@ def test_large_file_is_streamed(emu: Emulator, tmp_path: Path) -> None:
 def test_cos_error_body_is_parsed() -> None:
     xml = (b"<?xml version='1.0'?><Error><Code>EntityTooLarge</Code><Message>too big</Message>"
            b"<RequestId>NjA=</RequestId></Error>")
-    error = WxCloudClient._cos_error(400, xml)
+    error = cos_error(400, xml)
     assert (error.status, error.code, error.cos_message, error.request_id) == (
         400, "EntityTooLarge", "too big", "NjA=")
-    assert WxCloudClient._cos_error(502, b"<html>bad gateway").code == "UnknownError"
+    assert cos_error(502, b"<html>bad gateway").code == "UnknownError"

@@ -171,7 +171,8 @@ def test_ip_whitelist_names_the_caller() -> None:
 
 def test_classic_token_invalidates_the_previous_one(emu: Emulator) -> None:
     params = {"grant_type": "client_credential", "appid": DEFAULT_APPID, "secret": DEFAULT_SECRET}
-    get = lambda: requests.get(emu.base_url + "/cgi-bin/token", params=params, timeout=10).json()
+    def get():
+        return requests.get(emu.base_url + "/cgi-bin/token", params=params, timeout=10).json()
     first, second = get()["access_token"], get()["access_token"]
     assert first != second
     assert api(emu, "uploadfile", {"env": DEFAULT_ENV, "path": "a"}, first)["errcode"] == 40001

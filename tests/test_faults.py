@@ -17,8 +17,8 @@ import subprocess
 import sys
 import threading
 import time
-import tracemalloc
 import traceback
+import tracemalloc
 from concurrent.futures import ThreadPoolExecutor
 from html.parser import HTMLParser
 from pathlib import Path
@@ -27,20 +27,21 @@ import pytest
 import requests
 import yaml
 from click.testing import CliRunner
+from conftest import build, emulator_options, make_site, png
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from mkdocs.exceptions import Abort
 
-from conftest import build, emulator_options, make_site, png
-from mkdocs_wxcloud import manifest as mf
 from mkdocs_wxcloud.cli import main as cli_main
 from mkdocs_wxcloud.emulator import DEFAULT_APPID, DEFAULT_ENV, Emulator
 from mkdocs_wxcloud.errors import ManifestError
-from mkdocs_wxcloud.references import collect, markdown_factory
-from mkdocs_wxcloud.settings import resolve
-from mkdocs_wxcloud.sourcemap import RewriteError, rewrite_source
-from mkdocs_wxcloud.urls import is_image, resolve as resolve_url, source_pattern
-from mkdocs_wxcloud.workspace import open_linker
+from mkdocs_wxcloud.manifest import model as mf
+from mkdocs_wxcloud.publishing.settings import resolve
+from mkdocs_wxcloud.publishing.workspace import open_linker
+from mkdocs_wxcloud.references.sourcemap import RewriteError, rewrite_source
+from mkdocs_wxcloud.references.treeprocessor import collect, markdown_factory
+from mkdocs_wxcloud.references.urls import is_image, source_pattern
+from mkdocs_wxcloud.references.urls import resolve as resolve_url
 
 BIN = Path(sys.executable).parent
 MKDOCS = BIN / "mkdocs"
@@ -349,7 +350,7 @@ def _journaled(cache_dir: Path) -> set[str]:
 
 
 _SAVE_EVERY_UPLOAD = (
-    "import sys, mkdocs_wxcloud.store as store; store.SAVE_INTERVAL = 0.0; "
+    "import sys, mkdocs_wxcloud.manifest.store as store; store.SAVE_INTERVAL = 0.0; "
     "from mkdocs.__main__ import cli; sys.argv[0] = 'mkdocs'; cli()"
 )
 
@@ -434,7 +435,7 @@ def test_two_syncs_at_once_keep_every_entry(tmp_path: Path) -> None:
 
 def test_two_runs_in_threads_keep_every_entry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Same, in one process, with the manifest rewritten after every upload while a reader watches it."""
-    monkeypatch.setattr("mkdocs_wxcloud.store.SAVE_INTERVAL", 0.0)
+    monkeypatch.setattr("mkdocs_wxcloud.manifest.store.SAVE_INTERVAL", 0.0)
     n = 20
     with Emulator(latency=0.01) as emu:
         _split_site(tmp_path, emu, n)

@@ -8,10 +8,10 @@ from urllib.parse import quote
 
 import pytest
 
-from mkdocs_wxcloud import manifest as mf
-from mkdocs_wxcloud.cloudpath import MAX_ENCODED_BYTES, cloud_path
 from mkdocs_wxcloud.errors import ManifestError
-from mkdocs_wxcloud.store import ManifestStore
+from mkdocs_wxcloud.manifest import model as mf
+from mkdocs_wxcloud.manifest.store import ManifestStore
+from mkdocs_wxcloud.publishing.cloudpath import MAX_ENCODED_BYTES, cloud_path
 
 SHA = "ab" * 32
 

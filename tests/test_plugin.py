@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 import requests
-from mkdocs.exceptions import Abort
-
 from conftest import build, emulator_options, make_site, png
+from mkdocs.exceptions import Abort
 
 PAGE = """# Page
 
@@ -184,7 +183,6 @@ def test_unknown_option_is_a_config_warning(tmp_path: Path, emulator) -> None:
 def test_example_site_every_image_from_the_emulator_then_no_request(tmp_path: Path, emulator) -> None:
     """The README's first command, with the plugin pointed at the test's emulator."""
     import yaml
-
     from conftest import ROOT
 
     config = yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))

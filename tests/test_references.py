@@ -22,17 +22,17 @@ import markdown
 import pytest
 import requests
 import yaml
+from conftest import build, emulator_options
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from conftest import build, emulator_options
-from mkdocs_wxcloud.emulator import Emulator
-from mkdocs_wxcloud.manifest import read as read_manifest
-from mkdocs_wxcloud.rawhtml import rewrite_html, srcset_spans
-from mkdocs_wxcloud.references import ImageExtension, collect, markdown_factory
-from mkdocs_wxcloud.sourcemap import rewrite_source
-from mkdocs_wxcloud.urls import Target, is_image, resolve, with_suffix
 from oracle import Oracle, load_extensions, source_edits
+
+from mkdocs_wxcloud.emulator import Emulator
+from mkdocs_wxcloud.manifest.model import read as read_manifest
+from mkdocs_wxcloud.references.rawhtml import rewrite_html, srcset_spans
+from mkdocs_wxcloud.references.sourcemap import rewrite_source
+from mkdocs_wxcloud.references.treeprocessor import ImageExtension, collect, markdown_factory
+from mkdocs_wxcloud.references.urls import Target, is_image, resolve, with_suffix
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 DOCS = CORPUS / "docs"

@@ -15,10 +15,10 @@ import markdown
 import pytest
 import requests
 import yaml
-
 from conftest import ROOT, build, emulator_options, make_site, png
-from mkdocs_wxcloud import manifest as mf
+
 from mkdocs_wxcloud.emulator import DEFAULT_ENV, Emulator
+from mkdocs_wxcloud.manifest import model as mf
 
 BIN = Path(sys.executable).parent
 

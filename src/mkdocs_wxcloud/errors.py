@@ -50,32 +50,3 @@ class ConfigError(WxCloudError):
 
 class ManifestError(WxCloudError):
     """The manifest cannot be read or does not belong to this site; it is left untouched."""
-
-
-class NetworkError(WxCloudError):
-    """The service could not be reached (after retries)."""
-
-
-class ApiError(WxCloudError):
-    """A WeChat JSON API answered with a non-zero ``errcode``."""
-
-    def __init__(self, api: str, errcode: int, errmsg: str, hint: str = "") -> None:
-        self.api = api
-        self.errcode = errcode
-        self.errmsg = redact(errmsg or "")
-        match = re.search(r"rid:\s*([\w-]+)", self.errmsg)
-        self.rid = match.group(1) if match else ""
-        text = f"WeChat API {api} failed: errcode {errcode}: {self.errmsg or 'no message'}"
-        super().__init__(f"{text}. {hint}" if hint else text)
-
-
-class CosError(WxCloudError):
-    """The COS upload host refused a file (it answers in XML)."""
-
-    def __init__(self, status: int, code: str, message: str, request_id: str = "") -> None:
-        self.status = status
-        self.code = code
-        self.cos_message = message
-        self.request_id = request_id
-        rid = f" (RequestId {request_id})" if request_id else ""
-        super().__init__(f"COS upload failed: HTTP {status} {code}: {message}{rid}")

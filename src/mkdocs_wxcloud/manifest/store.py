@@ -22,9 +22,9 @@ from typing import Callable, TypeVar
 
 from filelock import FileLock, Timeout
 
-from . import manifest as mf
+from ..errors import ManifestError
+from . import model as mf
 from .atomic import write_atomic
-from .errors import ManifestError
 
 log = logging.getLogger("mkdocs.plugins.wxcloud")
 T = TypeVar("T")

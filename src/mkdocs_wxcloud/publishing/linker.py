@@ -11,8 +11,9 @@ import threading
 from dataclasses import dataclass
 from typing import Callable
 
-from .publisher import ImageProblem, Publisher
-from .urls import Target, is_image, line_of, resolve
+from ..references.urls import Target, is_image, line_of, resolve
+from .publisher import Publisher
+from .sources import ImageProblem
 
 
 @dataclass(frozen=True)

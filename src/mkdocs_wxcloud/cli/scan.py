@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
-from .atomic import write_atomic
-from .linker import Problem
-from .references import collect
+from ..manifest.atomic import write_atomic
+from ..publishing.linker import Linker, Problem
+from ..references.pages import read_page
+from ..references.treeprocessor import collect
+from ..references.urls import Target
 from .site import Site
 
 log = logging.getLogger("mkdocs.plugins.wxcloud")
@@ -28,15 +30,6 @@ class PageScan:
     page: str  # docs-relative path
     source: str
     references: list[Reference]
-
-
-def read_page(path: Path) -> str:
-    """A page's text as MkDocs reads it (UTF-8, BOM dropped); a ValueError names the bad byte."""
-    data = path.read_bytes()
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise ValueError(f"is not valid UTF-8 (byte {error.start}): save the page as UTF-8") from None
 
 
 def scan(site: Site, warn: Callable[[Problem], None], pages: list[str] | None = None) -> Iterator[PageScan]:
@@ -59,6 +52,27 @@ def scan(site: Site, warn: Callable[[Problem], None], pages: list[str] | None = 
             yield PageScan(page, source, references)
     finally:
         cache.save()
+
+
+def image_references(
+    site: Site, linker: Linker, warn: Callable[[Problem], None], pages: list[str] | None = None
+) -> Iterator[tuple[PageScan, str, Target]]:
+    """Every reference to a local image: ``(page, url as written, target)``."""
+    for scanned in scan(site, warn, pages):
+        for url, tag, _raw in scanned.references:
+            target = linker.target(url, tag, scanned.page)
+            if target is not None:
+                yield scanned, url, target
+
+
+def missing_images(site: Site, linker: Linker, pages: list[str] | None = None) -> list[str]:
+    """Docs paths of referenced images that the manifest does not have as they are now."""
+    missing = set()
+    for scanned, url, target in image_references(site, linker, log.warning, pages):
+        publishable, cloud = linker.lookup(target, url, scanned.page, scanned.source)
+        if publishable and cloud is None:
+            missing.add(target.path)
+    return sorted(missing)
 
 
 class _ReferenceCache:

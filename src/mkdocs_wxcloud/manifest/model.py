@@ -14,8 +14,8 @@ from pathlib import Path
 
 import yaml
 
+from ..errors import ManifestError
 from .atomic import write_atomic
-from .errors import ManifestError
 
 VERSION = 1
 HEADER = (

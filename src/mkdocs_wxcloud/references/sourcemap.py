@@ -16,8 +16,8 @@ from typing import Callable
 
 import markdown
 
-from .errors import WxCloudError
-from .references import ReplaceIn, collect
+from ..errors import WxCloudError
+from .treeprocessor import ReplaceIn, collect
 from .urls import source_pattern
 
 Decide = Callable[[str, str, bool], "str | None"]

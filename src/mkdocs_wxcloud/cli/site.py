@@ -7,21 +7,22 @@ build does. Everything after it (finding references, publishing) is MkDocs-free.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
 import markdown
 
-from . import settings as options
-from .errors import ConfigError
-from .references import ReplaceIn, markdown_factory
+from ..errors import ConfigError
+from ..publishing import settings as options
+from ..references.treeprocessor import ReplaceIn, markdown_factory
 
 log = logging.getLogger("mkdocs.plugins.wxcloud")
 PLAIN_EXTENSIONS = ["extra", "admonition", "toc"]
+PLUGIN_NAME = "wxcloud"  # the entry point name, which MkDocs keys its plugins by
 
 
 @dataclass
@@ -40,20 +41,15 @@ def from_mkdocs(config_file: Path, overrides: Mapping[str, Any] | None = None) -
     from mkdocs.exceptions import Abort, ConfigurationError
     from mkdocs.structure.files import get_files
 
-    from .plugin import WxCloudPlugin
-
     if not config_file.is_file():
         raise ConfigError(f"{config_file}: no such file: pass the site's mkdocs.yml with -f")
     try:
         config = load_config(str(config_file))
     except (ConfigurationError, Abort) as error:
         raise ConfigError(f"{config_file}: {error}") from None
-    plugin_options: dict[str, Any] = {}
-    for plugin in config.plugins.values():
-        if isinstance(plugin, WxCloudPlugin):
-            plugin_options = dict(plugin.config)
-            break
-    else:
+    plugin = config.plugins.get(PLUGIN_NAME)
+    plugin_options: dict[str, Any] = dict(plugin.config) if plugin is not None else {}
+    if plugin is None:
         log.info("wxcloud: %s has no `wxcloud` plugin entry: using the default options", config_file)
     plugin_options.update(overrides or {})
     settings = options.resolve(plugin_options, config_file.resolve().parent)

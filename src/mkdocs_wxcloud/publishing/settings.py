@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from .client import AUTH_MODES, CLOUDBASE_TOKEN_FILE
-from .errors import ConfigError
+from ..errors import ConfigError
+from ..wechat.auth import AUTH_MODES, CLOUDBASE_TOKEN_FILE
 
 DEFAULT_API_BASE = "https://api.weixin.qq.com"
 VARIABLES = {

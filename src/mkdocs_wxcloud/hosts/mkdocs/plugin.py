@@ -24,14 +24,15 @@ from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 
-from . import settings as options
+from ...errors import WxCloudError
+from ...publishing import settings as options
+from ...publishing.linker import Linker
+from ...publishing.workspace import open_linker
+from ...references.pages import read_page
+from ...references.treeprocessor import ImageExtension
+from ...references.urls import with_suffix
+from ...wechat.errors import NetworkError
 from .config import WxCloudConfig
-from .errors import NetworkError, WxCloudError
-from .linker import Linker
-from .references import ImageExtension
-from .scan import read_page
-from .urls import with_suffix
-from .workspace import open_linker
 
 log = logging.getLogger("mkdocs.plugins.wxcloud")
 

@@ -11,11 +11,11 @@ import threading
 
 import requests
 
-from .client import WxCloudClient
-from .emulator import DEFAULT_APPID, DEFAULT_ENV, DEFAULT_SECRET, HEALTH_PATH, Emulator
-from .errors import ConfigError
+from ..emulator import DEFAULT_APPID, DEFAULT_ENV, DEFAULT_SECRET, HEALTH_PATH, Emulator
+from ..errors import ConfigError
+from ..wechat.client import WxCloudClient
+from ..wechat.tokens import TokenCache, default_cache_dir
 from .settings import Settings
-from .tokens import TokenCache, default_cache_dir
 
 log = logging.getLogger("mkdocs.plugins.wxcloud")
 _emulators: dict[str, Emulator] = {}

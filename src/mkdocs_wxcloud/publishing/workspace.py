@@ -8,13 +8,13 @@ from concurrent.futures import Executor
 from pathlib import Path
 from typing import Callable
 
+from ..errors import ConfigError
+from ..manifest.hashing import HashCache
+from ..manifest.store import ManifestStore
 from .connection import connect, target_env
-from .errors import ConfigError
-from .hashing import HashCache
 from .linker import Linker, Problem
 from .publisher import Publisher
 from .settings import Settings
-from .store import ManifestStore
 
 log = logging.getLogger("mkdocs.plugins.wxcloud")
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import os
-import stat
 import threading
 import time
 from collections import deque
@@ -20,22 +18,19 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import parse_qs, quote, urlsplit
 
-from .client import WxCloudClient
+from ..errors import ConfigError, WxCloudError, redact
+from ..manifest.hashing import HashCache
+from ..manifest.model import Entry
+from ..manifest.store import ManifestStore
+from ..wechat.client import WxCloudClient
+from ..wechat.errors import ApiError, CosError
 from .cloudpath import cloud_path
-from .errors import ApiError, ConfigError, CosError, WxCloudError, redact
-from .hashing import HashCache
-from .manifest import Entry
-from .store import ManifestStore
-from .urls import escapes
+from .sources import DocsFiles, ImageProblem
 
 log = logging.getLogger("mkdocs.plugins.wxcloud")
 
 PER_FILE_ERRCODES = {40097, -503003}  # a bad path or a vanished file: only that image fails
 PER_FILE_COS_CODES = {"EntityTooLarge", "InvalidArgument", "KeyTooLong"}
-
-
-class ImageProblem(WxCloudError):
-    """A referenced image that cannot be published (missing, outside docs_dir, not a file)."""
 
 
 @dataclass
@@ -78,10 +73,8 @@ class Publisher:
         link_max_age: int = 86400,
         on_progress: Callable[[str, int], None] | None = None,
     ) -> None:
-        self.docs_dir = docs_dir
-        self._docs_real = os.path.realpath(docs_dir)
+        self.files = DocsFiles(docs_dir, hashes)
         self.store = store
-        self.hashes = hashes
         self._connect = connect
         self._executor = executor
         self._max_workers = workers
@@ -101,8 +94,6 @@ class Publisher:
         self._failed: dict[str, str] = {}  # sha256 -> why its upload failed
         self._waiting: dict[str, tuple[str, int]] = {}  # docs path -> (sha256, size) to publish
         self._reused: set[str] = set()
-        self._digests: dict[str, tuple[str, int]] = {}  # per run: a page may show an image many times
-        self._folders: dict[str, str] = {}  # folder -> its real path, for the symlink check
         self._started = time.monotonic()
         self.summary = Summary()
 
@@ -114,50 +105,6 @@ class Publisher:
     def scheduled_uploads(self) -> int:
         with self._lock:
             return len(self._uploading)
-
-    # -- files ---------------------------------------------------------------------------------
-
-    def locate(self, path: str) -> tuple[Path, os.stat_result]:
-        """The file behind a docs path; :class:`ImageProblem` says why it cannot be published."""
-        if escapes(path):
-            raise ImageProblem("is outside docs_dir: it is never uploaded; move the image into docs_dir")
-        if "\x00" in path:
-            raise ImageProblem("is not a valid file name (it holds a NUL byte): fix the path")
-        full = self.docs_dir / path
-        try:
-            info = full.stat()
-        except FileNotFoundError:
-            raise ImageProblem("not found in docs_dir: fix the path or add the file") from None
-        except OSError as error:
-            raise ImageProblem(f"cannot be read ({error.strerror}): fix its permissions") from None
-        if not stat.S_ISREG(info.st_mode):
-            raise ImageProblem("is not a regular file (a directory?): fix the path")
-        if not self._inside_docs(full):
-            raise ImageProblem("is a symlink that points outside docs_dir: it is never uploaded")
-        return full, info
-
-    def _inside_docs(self, full: Path) -> bool:
-        """Whether the file really lives in docs_dir (symlinks resolved); folders resolved once a run."""
-        if full.is_symlink():
-            real = os.path.realpath(full)
-        else:
-            folder = str(full.parent)
-            if folder not in self._folders:
-                self._folders[folder] = os.path.realpath(folder)
-            real = os.path.join(self._folders[folder], full.name)
-        return real.startswith(self._docs_real + os.sep)
-
-    def digest(self, path: str) -> tuple[str, int]:
-        """``(sha256, size)`` of the image as it is now; files are read only when they changed."""
-        known = self._digests.get(path)
-        if known is not None:
-            return known
-        full, info = self.locate(path)
-        try:
-            known = self._digests[path] = self.hashes.digest(path, full, info)
-        except OSError as error:
-            raise ImageProblem(f"cannot be read ({error.strerror}): fix its permissions") from None
-        return known
 
     # -- lookups (never the network) ------------------------------------------------------------
 
@@ -171,7 +118,7 @@ class Publisher:
 
     def current_url(self, path: str) -> str | None:
         """The URL of the image as it is now, if the manifest already has it; else None."""
-        sha, size = self.digest(path)
+        sha, size = self.files.digest(path)
         entry = self._known(path, sha, size)
         if entry is not None and self.base_url and entry.url != self._static_url(entry.cloud_path):
             entry = dataclasses.replace(entry, url=self._static_url(entry.cloud_path), expires=None)
@@ -194,7 +141,7 @@ class Publisher:
         """Make sure the image at ``path`` gets a URL by :meth:`finish` (upload and/or link)."""
         if not self.online:
             raise ConfigError("offline: images are not uploaded")
-        sha, size = self.digest(path)
+        sha, size = self.files.digest(path)
         with self._lock:
             if path in self._waiting:
                 return
@@ -204,7 +151,7 @@ class Publisher:
                 return  # uploaded before; only the link is missing or expiring
             if self.store.by_sha(sha) is not None or sha in self._uploading:
                 return
-            full, _ = self.locate(path)
+            full, _ = self.files.locate(path)
             self._uploading.add(sha)
             self._queue.append((path, full, sha, size))
             if self._workers < self._max_workers:
@@ -278,7 +225,7 @@ class Publisher:
         report.summary.failed = len(report.errors)
         report.summary.seconds = time.monotonic() - self._started
         self.store.save()
-        self.hashes.save()
+        self.files.hashes.save()
         with self._lock:
             self._waiting.clear()
             self._uploading.clear()
@@ -322,7 +269,7 @@ class Publisher:
         """Write the manifest (and drop the journal), save the hash cache, release the client."""
         try:
             self.store.close()
-            self.hashes.save()
+            self.files.hashes.save()
         finally:
             if self._client is not None:
                 self._client.close()
@@ -335,9 +282,6 @@ def _per_file(error: WxCloudError) -> bool:
     if isinstance(error, CosError):
         return error.code in PER_FILE_COS_CODES
     return isinstance(error, ImageProblem)
-
-
-
 
 
 def _size(n: int) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from mkdocs.config import base
 from mkdocs.config import config_options as c
 
-from .settings import AUTH, DEFAULTS, ON_ERROR
+from ...publishing.settings import AUTH, DEFAULTS, ON_ERROR
 
 
 class WxCloudConfig(base.Config):

@@ -1,0 +1,97 @@
+"""``mkdocs-wxcloud check``: the CI gate, with no credentials and no request."""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import click
+
+from ..publishing.linker import Problem
+from ..publishing.sources import ImageProblem
+from ..publishing.workspace import open_linker
+from . import site as sites
+from .common import load_site, log, shown, site_command
+from .scan import image_references
+
+
+@click.command()
+@site_command
+@click.option("--format", "output", type=click.Choice(["text", "json", "github"]), default="text",
+              help="Problems as text lines, one JSON document, or GitHub workflow annotations.")
+@click.option("--strict", is_flag=True, help="Also fail on manifest entries that no page references.")
+def check(config_file: Path | None, output: str, strict: bool) -> int:
+    """Verify, without credentials or network, that every referenced image is uploaded and current."""
+    site = load_site(config_file, {"offline": True})
+    problems: list[tuple[str, Problem]] = []
+    with ThreadPoolExecutor(1) as pool:
+        linker = open_linker(site.settings, site.docs_dir, pool, offline=True, readonly=True,
+                             warn=lambda p: problems.append(("error", p)))  # fmt: skip
+        publisher = linker.publisher
+        referenced: set[str] = set()
+        for scanned, url, target in image_references(site, linker, lambda problem: problems.append(("error", problem))):
+            referenced.add(target.path)
+            try:
+                sha, _ = publisher.files.digest(target.path)
+            except ImageProblem as problem:
+                linker.warn(scanned.page, scanned.source, url, str(problem))
+                continue
+            entry = publisher.store.get(target.path)
+            if entry is None:
+                what = "is not in the manifest: run `mkdocs-wxcloud sync` (or `mkdocs build`)"
+            elif entry.sha256 != sha:
+                what = "changed since it was uploaded: run `mkdocs-wxcloud sync` (or `mkdocs build`)"
+            elif not entry.url:
+                what = "was uploaded but has no link yet: run `mkdocs-wxcloud sync`"
+            elif target.path in publisher.store.recovered:
+                what = "is only in the journal of an interrupted run: run `mkdocs-wxcloud sync` to record it"
+            else:
+                continue
+            linker.warn(scanned.page, scanned.source, url, what)
+        publisher.close()
+        manifest = publisher.store.manifest
+    for path in sorted(set(manifest.images) - referenced):
+        problems.append((
+            "error" if strict else "warning",
+            Problem(site.settings.manifest.name, None, path,
+                    "is in the manifest but no page references it: `mkdocs-wxcloud prune` lists it"),
+        ))  # fmt: skip
+    return _report_check(site, problems, output)
+
+
+def _github(text: str, *, property: bool = False) -> str:
+    """Escape a workflow-command value (``%``, newlines; and ``:`` ``,`` in properties)."""
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return text.replace(":", "%3A").replace(",", "%2C") if property else text
+
+
+def _report_check(site: sites.Site, problems: list[tuple[str, Problem]], output: str) -> int:
+    def where(problem: Problem) -> str:
+        return shown(site, problem.page) if problem.page in site.pages else problem.page
+
+    def text(problem: Problem) -> str:
+        line = f":{problem.line}" if problem.line else ""
+        image = f"{problem.url}: " if problem.url else ""
+        return f"{where(problem)}{line}: {image}{problem.message}"
+
+    problems = sorted(problems, key=lambda item: (item[1].page, item[1].line or 0, item[1].url))
+    errors = sum(1 for level, _ in problems if level == "error")
+    if output == "json":
+        items = [
+            {"level": level, "file": where(p), "line": p.line, "image": p.url, "message": p.message}
+            for level, p in problems
+        ]
+        click.echo(json.dumps({"ok": errors == 0, "problems": items}, ensure_ascii=False, indent=2))
+    else:
+        for level, problem in problems:
+            if output == "github":
+                line = f",line={problem.line}" if problem.line else ""
+                image = f"{problem.url}: " if problem.url else ""
+                file = _github(where(problem), property=True)
+                click.echo(f"::{level} file={file}{line}::{_github(image + problem.message)}")
+            else:
+                click.echo(f"{'warning: ' if level == 'warning' else ''}{text(problem)}")
+        log.info("check: %d problem(s), %d warning(s) in %d page(s)", errors, len(problems) - errors, len(site.pages))
+    return 1 if errors else 0
+

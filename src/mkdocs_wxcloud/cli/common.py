@@ -1,0 +1,71 @@
+"""What every site command shares: logging to stderr, -f/-v/-q, and errors as exit statuses.
+
+Exit status: 0 clean, 1 problems found or uploads failed, 2 a usage or configuration error.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from ..errors import ConfigError, ManifestError, WxCloudError, redact
+from . import site as sites
+
+log = logging.getLogger("mkdocs.plugins.wxcloud")
+
+
+class _Handler(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        text = redact(record.getMessage()).removeprefix("wxcloud: ")
+        prefix = "" if record.levelno == logging.INFO else f"{record.levelname.lower()}: "
+        click.echo(f"{prefix}{text}", err=True)
+
+
+def setup_logging(verbose: bool, quiet: bool) -> None:
+    level = logging.DEBUG if verbose else logging.ERROR if quiet else logging.INFO
+    logger = logging.getLogger("mkdocs")
+    logger.handlers[:] = [_Handler()]
+    logger.setLevel(level)
+    logger.propagate = False
+
+
+def site_command(function: Callable) -> Callable:
+    """-f, -v, -q, and error handling shared by the site commands."""
+
+    @click.option("-f", "--config-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                  help="The site's mkdocs.yml (default: ./mkdocs.yml).")
+    @click.option("-v", "--verbose", is_flag=True, help="Show debug messages.")
+    @click.option("-q", "--quiet", is_flag=True, help="Show only errors.")
+    @functools.wraps(function)
+    def wrapper(verbose: bool, quiet: bool, **kwargs: Any) -> None:
+        setup_logging(verbose, quiet)
+        try:
+            code = function(**kwargs)
+        except (ConfigError, ManifestError) as error:
+            log.error("%s", error)
+            sys.exit(2)
+        except WxCloudError as error:
+            log.error("%s", error)
+            sys.exit(1)
+        sys.exit(code or 0)
+
+    return wrapper
+
+
+def load_site(config_file: Path | None, overrides: dict[str, Any] | None = None) -> sites.Site:
+    return sites.from_mkdocs(config_file or Path("mkdocs.yml"), overrides)
+
+
+def shown(site: sites.Site, page: str) -> str:
+    """A page's path as the user can open it: relative to the current directory when possible."""
+    full = site.docs_dir / page
+    try:
+        return os.path.relpath(full)
+    except ValueError:
+        return str(full)

@@ -1,0 +1,43 @@
+"""``mkdocs-wxcloud emulator``: run the bundled stand-in of the WeChat API in the foreground."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from ..emulator import DEFAULT_APPID, DEFAULT_ENV, DEFAULT_SECRET, FAULT_KINDS, serve
+from .common import log, setup_logging
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback).")
+@click.option("--port", default=8765, show_default=True, type=int, help="Port to listen on.")
+@click.option("--data", "data_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Keep uploaded files here across restarts (default: in memory).")
+@click.option("--appid", default=DEFAULT_APPID, show_default=True, help="The AppID it accepts.")
+@click.option("--secret", default=DEFAULT_SECRET, envvar="WXCLOUD_EMULATOR_SECRET",
+              help="The AppSecret it accepts (default: the demo secret).")
+@click.option("--env", "envs", multiple=True, default=[DEFAULT_ENV], show_default=True,
+              help="Cloud environment ids it knows (repeatable).")
+@click.option("--latency", type=float, default=0.0, show_default=True, help="Seconds to wait before each answer.")
+@click.option("--fault-rate", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+              help="Share of requests that get an injected fault.")
+@click.option("--faults", default="busy,quota,http502,drop", show_default=True,
+              help=f"Comma-separated fault kinds to draw from ({', '.join(FAULT_KINDS[:4])}).")
+@click.option("--seed", type=int, default=None, help="Seed of the fault draws, for reproducible runs.")
+@click.option("--private", is_flag=True, help="Private storage: links carry sign=/t= and expire.")
+@click.option("--verbose", is_flag=True, help="Log every request.")
+def emulator(host: str, port: int, data_dir: Path | None, appid: str, secret: str, envs: tuple[str, ...],
+             latency: float, fault_rate: float, faults: str, seed: int | None, private: bool,
+             verbose: bool) -> None:  # fmt: skip
+    """Run a local stand-in of the WeChat cloud storage API (and its COS upload host)."""
+    setup_logging(verbose=False, quiet=False)
+    try:
+        serve(host, port, str(data_dir) if data_dir else None, appid=appid, secret=secret, envs=tuple(envs),
+              latency=latency, fault_rate=fault_rate, faults=tuple(f.strip() for f in faults.split(",") if f.strip()),
+              seed=seed, private=private, verbose=verbose)  # fmt: skip
+    except (OSError, ValueError) as error:
+        log.error(f"cannot run the emulator on {host}:{port}: {error}")
+        sys.exit(2)

@@ -1,0 +1,53 @@
+"""``mkdocs-wxcloud prune``: list, and with ``--yes`` delete, cloud files that no page references."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import click
+
+from ..publishing.connection import connect
+from ..publishing.workspace import open_linker
+from .common import load_site, log, site_command
+from .scan import image_references
+
+
+@click.command()
+@site_command
+@click.option("--yes", is_flag=True, help="Delete the listed files from cloud storage and the manifest.")
+def prune(config_file: Path | None, yes: bool) -> int:
+    """List (and with --yes delete) cloud files of the manifest that no page references."""
+    site = load_site(config_file)
+    with ThreadPoolExecutor(1) as pool:
+        linker = open_linker(site.settings, site.docs_dir, pool, offline=True)
+        store = linker.publisher.store
+        referenced = {target.path for _, _, target in image_references(site, linker, log.warning)}
+        images = store.manifest.images
+        kept_ids = {images[p].file_id for p in referenced if p in images}
+        stale_paths = sorted(p for p in images if p not in referenced)
+        doomed = {images[p].file_id: images[p].cloud_path for p in stale_paths}
+        doomed.update(store.manifest.retired)
+        doomed = {fid: cp for fid, cp in doomed.items() if fid not in kept_ids}
+        for file_id in sorted(doomed):
+            click.echo(f"{doomed[file_id]}  ({file_id})")
+        if not yes:
+            log.info("%d unreferenced cloud file(s); run with --yes to delete them", len(doomed))
+            return 0
+        failed: dict[str, str] = {}
+        if doomed:
+            with connect(site.settings) as client:
+                failed = client.delete(sorted(doomed))
+        gone = {fid for fid in doomed if fid not in failed or "NONEXIST" in failed[fid]}
+        for path in stale_paths:
+            if images[path].file_id in gone or images[path].file_id in kept_ids:
+                store.remove(path)
+        for file_id in gone:
+            store.forget_retired(file_id)
+        linker.publisher.close()
+    for file_id, reason in sorted(failed.items()):
+        if file_id not in gone:
+            log.error(f"{file_id}: not deleted: {reason}")
+    log.info("deleted %d of %d file(s)", len(gone), len(doomed))
+    return 0 if len(gone) == len(doomed) else 1
+

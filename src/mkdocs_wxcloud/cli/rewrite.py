@@ -1,0 +1,117 @@
+"""``mkdocs-wxcloud rewrite``: Markdown whose local image references are cloud URLs, for mini programs."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..errors import WxCloudError, redact
+from ..manifest.atomic import write_atomic
+from ..publishing.linker import Linker
+from ..publishing.publisher import Report
+from ..publishing.workspace import open_linker
+from ..references.pages import read_page
+from ..references.sourcemap import rewrite_source
+from ..references.urls import line_of, with_suffix
+from . import site as sites
+from .common import load_site, log, shown, site_command
+from .progress import Progress
+from .scan import missing_images
+from .sync import publish
+
+
+@click.command()
+@site_command
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path),
+              help="Write the rewritten files into this folder, mirroring the input tree.")
+@click.option("--in-place", is_flag=True, help="Overwrite the source files (the only way they are ever changed).")
+@click.option("--root", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None,
+              help="Without mkdocs.yml: the folder that image paths and manifest paths are relative to (default: .).")
+@click.option("--manifest", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Without mkdocs.yml: the manifest file (default: ROOT/wxcloud-manifest.yml).")
+@click.option("-x", "--markdown-extension", "extensions", multiple=True,
+              help="Without mkdocs.yml: a Python-Markdown extension pages use (repeatable; default: extra, admonition, toc).")
+@click.option("--prefix", default=None, help="Cloud folder for uploads (default: docs).")
+@click.option("--appid", default=None, help="AppID (default: $WXCLOUD_APPID; the secret only comes from $WXCLOUD_SECRET).")
+@click.option("--env", default=None, help="Cloud environment id (default: $WXCLOUD_ENV).")
+@click.option("--api-base", default=None, help="WeChat API base URL (default: $WXCLOUD_API_BASE or the real API).")
+@click.option("--offline", is_flag=True, help="Upload nothing; rewrite only what the manifest has.")
+def rewrite(config_file: Path | None, paths: tuple[Path, ...], output: Path | None, in_place: bool,
+            root: Path | None, manifest: Path | None, extensions: tuple[str, ...], prefix: str | None,
+            appid: str | None, env: str | None, api_base: str | None, offline: bool) -> int:  # fmt: skip
+    """Write Markdown whose local image references are cloud URLs, every other byte unchanged."""
+    if bool(output) == in_place:
+        raise click.UsageError("give exactly one of -o/--output DIR or --in-place")
+    overrides: dict[str, Any] = {"offline": offline or None, "prefix": prefix, "appid": appid, "env": env,
+                                 "api_base": api_base}  # fmt: skip
+    use_config = config_file is not None or (root is None and manifest is None and Path("mkdocs.yml").is_file())
+    if use_config:
+        site = load_site(config_file, {k: v for k, v in overrides.items() if v is not None})
+        pages = sorted(set(sites.markdown_pages(paths, site.docs_dir)))
+    else:
+        base = (root or Path(".")).resolve()
+        if manifest is not None:
+            overrides["manifest"] = str(manifest.resolve())
+        site = sites.from_paths(paths, base, list(extensions) or sites.PLAIN_EXTENSIONS, overrides)
+        pages = site.pages
+    if output is not None:
+        out = output.resolve()
+        if out == site.docs_dir.resolve():
+            raise click.UsageError("-o is the docs folder itself: use --in-place to rewrite the sources")
+        if out not in site.docs_dir.resolve().parents:  # never read back what a run wrote into the input
+            pages = [p for p in pages if out not in (site.docs_dir / p).resolve().parents]
+    with ThreadPoolExecutor(site.settings.concurrency) as pool:
+        progress = Progress("uploading")
+        linker = open_linker(site.settings, site.docs_dir, pool, on_progress=progress.advance,
+                             published_docs=site.config_file is not None)  # fmt: skip
+        try:
+            missing = missing_images(site, linker, pages)
+            report = publish(linker, missing, progress) if missing and linker.publisher.online else Report()
+            failed = 0
+            for page in pages:
+                try:
+                    failed += not _rewrite_page(site, linker, page, report, output)
+                except (OSError, ValueError, WxCloudError) as error:
+                    log.error("%s", redact(error))
+                    failed += 1
+        finally:
+            linker.publisher.close()
+    return 1 if failed or report.errors else 0
+
+
+def _rewrite_page(site: sites.Site, linker: Linker, page: str, report: Report, output: Path | None) -> bool:
+    """Rewrite one page; False (and nothing written) when one of its images has no URL."""
+    source_path = site.docs_dir / page
+    data = source_path.read_bytes()
+    bom = data.startswith(b"\xef\xbb\xbf")
+    text = read_page(source_path)
+    unresolved: list[str] = []
+
+    def decide(url: str, tag: str, raw: bool) -> str | None:
+        target = linker.target(url, tag, page)
+        if target is None:
+            return None
+        publishable, cloud = linker.lookup(target, url, page, text)
+        if not publishable:
+            return None
+        cloud = cloud or report.urls.get(target.path)
+        if cloud is None:
+            unresolved.append(url)
+            return None
+        return with_suffix(cloud, target.suffix)
+
+    new = rewrite_source(text, site.make, decide, page)
+    if unresolved:
+        lines = ", ".join(f"{u} (line {line_of(text, u)})" for u in sorted(set(unresolved)))
+        log.error(f"{shown(site, page)}: not written: no cloud URL for {lines}")
+        return False
+    destination = (output / page) if output else source_path
+    if output is None and new == text:
+        return True
+    write_atomic(destination, ("\ufeff" if bom else "") + new)
+    return True
+

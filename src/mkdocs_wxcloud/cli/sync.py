@@ -1,0 +1,64 @@
+"""``mkdocs-wxcloud sync``: upload what the pages reference and the manifest lacks, without building."""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Iterable
+
+import click
+
+from ..errors import ConfigError, ManifestError
+from ..publishing.linker import Linker
+from ..publishing.publisher import Report
+from ..publishing.workspace import open_linker
+from .common import load_site, site_command
+from .progress import Progress
+from .scan import missing_images
+
+log = logging.getLogger("mkdocs.plugins.wxcloud")
+
+
+@click.command()
+@site_command
+@click.option("--dry-run", is_flag=True, help="List what would be uploaded; upload nothing.")
+def sync(config_file: Path | None, dry_run: bool) -> int:
+    """Upload every missing image the site's pages reference and update the manifest."""
+    site = load_site(config_file)
+    with ThreadPoolExecutor(site.settings.concurrency) as pool:
+        progress = Progress("uploading")
+        linker = open_linker(site.settings, site.docs_dir, pool, offline=dry_run, readonly=dry_run,
+                             on_progress=progress.advance)  # fmt: skip
+        try:
+            missing = missing_images(site, linker)
+            if dry_run:
+                for path in missing:
+                    click.echo(path)
+                log.info("%d image(s) to upload (dry run)", len(missing))
+                return 0
+            report = publish(linker, missing, progress)
+        finally:
+            linker.publisher.close()
+    return 1 if report.errors else 0
+
+
+def publish(linker: Linker, paths: Iterable[str], progress: Progress) -> Report:
+    """Upload what is missing among ``paths`` and fetch links; the summary goes to stderr."""
+    publisher = linker.publisher
+    for path in sorted(set(paths)):
+        publisher.schedule(path)
+    progress.start(publisher.scheduled_uploads)
+    try:
+        report = publisher.finish()
+    finally:
+        progress.close()
+    if isinstance(publisher.fatal, (ConfigError, ManifestError)):
+        raise publisher.fatal  # site_command prints it once, exit status 2
+    if publisher.fatal is not None:  # one cause for every image: say it once
+        log.error("%s", publisher.fatal)
+    else:
+        for path, reason in sorted(report.errors.items()):
+            log.error(f"{path}: {reason}")
+    log.info("%s", report.summary.line())
+    return report

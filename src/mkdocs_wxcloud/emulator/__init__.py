@@ -1,0 +1,31 @@
+"""A local emulator of the WeChat cloud-storage HTTP API, for tests and offline previews.
+
+One HTTP port serves the JSON APIs of ``api.weixin.qq.com`` (``/cgi-bin/stable_token``,
+``/cgi-bin/token``, ``/tcb/uploadfile``, ``/tcb/batchdownloadfile``, ``/tcb/batchdeletefile``),
+the COS upload host (``/cos/<bucket>/<path>``) and the download host (``/dl/<bucket>/<path>``).
+
+It follows ``wechat-api.md`` strictly: whatever the real service is known to reject is rejected
+here too, so a client that passes against the emulator is honest for the real service. Notably:
+
+* JSON bodies must be UTF-8 without ``\\uXXXX`` escapes of non-ASCII characters (errcode 40033).
+* In the multipart COS upload the ``file`` part must come last (400 ``MalformedPOSTRequest``).
+* A COS upload without the right ``x-cos-meta-fileid`` is accepted with 204, exactly like the real
+  COS, but the file stays invisible to WeChat: ``batchdownloadfile`` answers
+  ``STORAGE_FILE_NONEXIST`` for it and ``batchdeletefile`` does not find it.
+
+Latency and faults (busy, quota, HTTP 502, dropped connections, expired tokens or upload links)
+can be injected at random or deterministically with :meth:`Emulator.fail_next`.
+
+Modules: :mod:`.app` (the :class:`Emulator` and ``serve``), :mod:`.server` (HTTP),
+:mod:`.tokens`, :mod:`.api` (storage APIs and downloads), :mod:`.cos` (the form upload),
+:mod:`.storage`, :mod:`.faults` and :mod:`.protocol` (shared rules). It imports nothing else of
+mkdocs-wxcloud; only the ``emulator`` command, :mod:`mkdocs_wxcloud.publishing.connection` and
+the tests import it.
+"""
+
+from .app import Emulator, serve
+from .faults import FAULT_KINDS
+from .protocol import DEFAULT_APPID, DEFAULT_ENV, DEFAULT_SECRET, HEALTH_PATH, bucket_name
+
+__all__ = ["DEFAULT_APPID", "DEFAULT_ENV", "DEFAULT_SECRET", "FAULT_KINDS", "HEALTH_PATH", "Emulator",
+           "bucket_name", "serve"]

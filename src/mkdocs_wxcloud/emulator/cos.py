@@ -1,0 +1,149 @@
+"""The COS upload host: short-lived grants from ``uploadfile`` and the multipart POST Object.
+
+The form is checked as COS checks it: ``file`` must be the last part (400 ``MalformedPOSTRequest``),
+the fields before it are limited in size, and the signature, token and expiry of the grant must
+match. An upload without the right ``x-cos-meta-fileid`` is stored with 204 like on the real COS,
+but stays invisible to WeChat.
+"""
+
+from __future__ import annotations
+
+import mmap
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from email.message import Message
+from email.parser import BytesHeaderParser
+from typing import BinaryIO
+
+from .protocol import CosFailure
+from .storage import Storage
+
+_MAX_PRE_DATA = 20 * 1024  # COS limits the form fields preceding the file, like S3
+
+
+@dataclass
+class Grant:
+    """One upload authorization handed out by ``uploadfile``."""
+
+    env: str
+    bucket: str
+    path: str
+    token: str
+    cos_file_id: str
+    expires: float
+
+
+def malformed(detail: str = "") -> CosFailure:
+    text = "The body of your POST request is not well-formed multipart/form-data."
+    return CosFailure(400, "MalformedPOSTRequest", f"{text} {detail}".strip())
+
+
+def parse_form(mm: mmap.mmap, content_type: str) -> tuple[dict[str, str], tuple[int, int]]:
+    """Parse a spooled multipart/form-data body in place.
+
+    Returns the text fields (names lower-cased) and the byte range of the ``file`` part, which must
+    be the last part. Working on the mmap of the spool keeps big files out of memory.
+    """
+    header = Message()
+    header["Content-Type"] = content_type
+    boundary = header.get_param("boundary")
+    if header.get_content_type() != "multipart/form-data" or not isinstance(boundary, str):
+        raise malformed("Expected a multipart/form-data Content-Type with a boundary.")
+    delimiter = b"--" + boundary.encode("latin-1")
+    if mm[: len(delimiter)] == delimiter:
+        pos = len(delimiter)
+    else:
+        found = mm.find(b"\r\n" + delimiter)
+        if found < 0:
+            raise malformed()
+        pos = found + 2 + len(delimiter)
+    fields: dict[str, str] = {}
+    file_range: tuple[int, int] | None = None
+    pre_data = 0
+    while mm[pos : pos + 2] != b"--":
+        if mm[pos : pos + 2] != b"\r\n":
+            raise malformed()
+        headers_end = mm.find(b"\r\n\r\n", pos)
+        if headers_end < 0:
+            raise malformed()
+        part = BytesHeaderParser().parsebytes(mm[pos + 2 : headers_end + 2])
+        start = headers_end + 4
+        end = mm.find(b"\r\n" + delimiter, start)
+        name = part.get_param("name", header="content-disposition")
+        if end < 0 or not isinstance(name, str):
+            raise malformed()
+        if file_range is not None:
+            raise malformed("The file field must be the last field of the form.")
+        if name.lower() == "file":
+            file_range = (start, end)
+        else:
+            pre_data += end - start
+            if pre_data > _MAX_PRE_DATA:
+                raise CosFailure(400, "MaxPostPreDataLengthExceeded",
+                                 "Your POST request fields preceding the upload file were too large.")  # fmt: skip
+            fields[name.lower()] = mm[start:end].decode("utf-8", "replace")
+        pos = end + 2 + len(delimiter)
+    if file_range is None:
+        raise CosFailure(400, "InvalidArgument", "POST requires exactly one file upload per request.")
+    return fields, file_range
+
+
+class CosHost:
+    """Grants by authorization, and the POST that uses one to store an object."""
+
+    def __init__(self, storage: Storage, ttl: int) -> None:
+        self.storage = storage
+        self.ttl = ttl
+        self._grants: dict[str, Grant] = {}
+        self._lock = threading.Lock()
+
+    def grant(self, env: str, path: str) -> tuple[str, Grant]:
+        """A new authorization (and what it allows) to POST ``path`` into ``env``'s bucket."""
+        now = int(time.time())
+        end = now + self.ttl
+        authorization = (
+            f"q-sign-algorithm=sha1&q-ak=AKIDemulator{secrets.token_hex(8)}"
+            f"&q-sign-time={now};{end}&q-key-time={now};{end}"
+            f"&q-header-list=&q-url-param-list=&q-signature={secrets.token_hex(20)}"
+        )
+        grant = Grant(env, self.storage.buckets[env], path, secrets.token_urlsafe(96), secrets.token_urlsafe(48), end)
+        with self._lock:
+            self._grants[authorization] = grant
+        return authorization, grant
+
+    def expire_all(self) -> None:
+        now = time.time()
+        with self._lock:
+            for grant in self._grants.values():
+                grant.expires = min(grant.expires, now)
+
+    def post(self, bucket: str, content_type: str, spool: BinaryIO, size: int) -> str:
+        """Check and store a multipart POST Object; returns the ETag."""
+        if bucket not in self.storage.buckets.values():
+            raise CosFailure(404, "NoSuchBucket", "The specified bucket does not exist.")
+        if size == 0:
+            raise malformed()
+        with mmap.mmap(spool.fileno(), size, access=mmap.ACCESS_READ) as mm:
+            fields, (start, end) = parse_form(mm, content_type)
+            grant = self._check(bucket, fields)
+            visible = fields.get("x-cos-meta-fileid") == grant.cos_file_id
+            return self.storage.store(grant.env, (grant.bucket, grant.path), mm, start, end, visible)
+
+    def _check(self, bucket: str, fields: dict[str, str]) -> Grant:
+        key = fields.get("key")
+        if not key:
+            raise CosFailure(400, "InvalidArgument", "Bucket POST must contain a field named 'key'.")
+        signature = fields.get("signature")
+        if not signature:
+            raise CosFailure(403, "AccessDenied", "Access Denied.")
+        with self._lock:
+            grant = self._grants.get(signature)
+        if grant is None or grant.bucket != bucket or grant.path != key:
+            raise CosFailure(403, "SignatureDoesNotMatch", "The calculated signature does not match the provided one.")
+        if grant.expires <= time.time():
+            raise CosFailure(403, "AccessDenied", "Request has expired")
+        if fields.get("x-cos-security-token") != grant.token:
+            raise CosFailure(400, "InvalidToken", "The provided token is malformed or otherwise invalid.")
+        return grant

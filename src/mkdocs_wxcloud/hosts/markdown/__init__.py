@@ -1,0 +1,1 @@
+"""The ``wxcloud`` Python-Markdown extension, for hosts that run no MkDocs plugins."""

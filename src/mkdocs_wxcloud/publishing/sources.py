@@ -1,0 +1,72 @@
+"""The files behind docs paths: found only inside docs_dir, hashed at most once a run.
+
+Every reference a page makes is checked here before anything is read or uploaded: a path that
+leaves docs_dir, directly or through a symlink, is never published.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+from ..errors import WxCloudError
+from ..manifest.hashing import HashCache
+from ..references.urls import escapes
+
+
+class ImageProblem(WxCloudError):
+    """A referenced image that cannot be published (missing, outside docs_dir, not a file)."""
+
+
+class DocsFiles:
+    """Locates and hashes the files of one docs_dir; hashes are cached across runs by ``hashes``."""
+
+    def __init__(self, docs_dir: Path, hashes: HashCache) -> None:
+        self.docs_dir = docs_dir
+        self.hashes = hashes
+        self._docs_real = os.path.realpath(docs_dir)
+        self._digests: dict[str, tuple[str, int]] = {}  # per run: a page may show an image many times
+        self._folders: dict[str, str] = {}  # folder -> its real path, for the symlink check
+
+    def locate(self, path: str) -> tuple[Path, os.stat_result]:
+        """The file behind a docs path; :class:`ImageProblem` says why it cannot be published."""
+        if escapes(path):
+            raise ImageProblem("is outside docs_dir: it is never uploaded; move the image into docs_dir")
+        if "\x00" in path:
+            raise ImageProblem("is not a valid file name (it holds a NUL byte): fix the path")
+        full = self.docs_dir / path
+        try:
+            info = full.stat()
+        except FileNotFoundError:
+            raise ImageProblem("not found in docs_dir: fix the path or add the file") from None
+        except OSError as error:
+            raise ImageProblem(f"cannot be read ({error.strerror}): fix its permissions") from None
+        if not stat.S_ISREG(info.st_mode):
+            raise ImageProblem("is not a regular file (a directory?): fix the path")
+        if not self._inside_docs(full):
+            raise ImageProblem("is a symlink that points outside docs_dir: it is never uploaded")
+        return full, info
+
+    def digest(self, path: str) -> tuple[str, int]:
+        """``(sha256, size)`` of the image as it is now; files are read only when they changed."""
+        known = self._digests.get(path)
+        if known is not None:
+            return known
+        full, info = self.locate(path)
+        try:
+            known = self._digests[path] = self.hashes.digest(path, full, info)
+        except OSError as error:
+            raise ImageProblem(f"cannot be read ({error.strerror}): fix its permissions") from None
+        return known
+
+    def _inside_docs(self, full: Path) -> bool:
+        """Whether the file really lives in docs_dir (symlinks resolved); folders resolved once a run."""
+        if full.is_symlink():
+            real = os.path.realpath(full)
+        else:
+            folder = str(full.parent)
+            if folder not in self._folders:
+                self._folders[folder] = os.path.realpath(folder)
+            real = os.path.join(self._folders[folder], full.name)
+        return real.startswith(self._docs_real + os.sep)

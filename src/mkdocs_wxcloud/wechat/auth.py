@@ -1,0 +1,131 @@
+"""Credentials for API calls: an access token, the Cloud Hosting token file, or none at all.
+
+``auth: token`` takes tokens from ``cgi-bin/stable_token`` only (the classic ``cgi-bin/token``
+would invalidate the token of every other service of the mini program), cached in memory and on
+disk; ``cloudbase`` reads the container's token file; ``openapi`` sends none (the sidecar signs).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from pathlib import Path
+
+from ..errors import ConfigError, WxCloudError, register_secret
+from .retry import RetryPolicy
+from .tokens import EXPIRY_MARGIN, TokenCache, token_cache_key
+from .transport import Credential, Transport
+
+log = logging.getLogger("mkdocs.plugins.wxcloud")
+
+AUTH_MODES = ("token", "openapi", "cloudbase")
+CLOUDBASE_TOKEN_FILE = "/.tencentcloudbase/wx/cloudbase_access_token"
+_CLOUDBASE_TOKEN_MAX_AGE = 300.0  # the file is renewed every 10 minutes and valid for 30
+
+
+class Credentials:
+    """The credential of every call, shared by all upload threads (one token fetch for all)."""
+
+    def __init__(self, transport: Transport, retry: RetryPolicy, *, auth: str, appid: str, secret: str,
+                 token_cache: TokenCache, cloudbase_token_file: str) -> None:  # fmt: skip
+        self.auth = auth
+        self._transport = transport
+        self._retry = retry
+        self._appid = appid
+        self._secret = secret
+        self._tokens = token_cache
+        self._cache_key = token_cache_key(transport.api_base, appid)
+        self._cloudbase_file = Path(cloudbase_token_file)
+        self._token: tuple[str, float] | None = None
+        self._token_lock = threading.Lock()
+        self._forced_refresh = False
+        self._token_failure: WxCloudError | None = None  # credentials refused: no thread asks again
+        self._cloudbase: tuple[str, float] | None = None  # (token, monotonic time it was read)
+        self._cloudbase_lock = threading.Lock()
+
+    def current(self) -> Credential:
+        if self.auth == "token":
+            return "access_token", self.token()
+        if self.auth == "cloudbase":
+            return "cloudbase_access_token", self._cloudbase_token()
+        return None
+
+    def token(self) -> str:
+        """The access token: from memory, else the disk cache, else one ``stable_token`` call."""
+        if self.auth != "token":
+            raise ConfigError(f"auth {self.auth!r} uses no access token")
+        current = self._token
+        if current is not None and current[1] - time.time() > EXPIRY_MARGIN:
+            return current[0]
+        with self._token_lock:  # one fetch for all the threads that found the token stale
+            current = self._token
+            if current is not None and current[1] - time.time() > EXPIRY_MARGIN:
+                return current[0]
+            if self._token_failure is not None:
+                raise self._token_failure
+            current = self._tokens.load(self._cache_key)
+            if current is None:
+                try:
+                    current = self._fetch_token(force_refresh=False)
+                except WxCloudError as error:
+                    self._token_failure = error
+                    raise
+                self._tokens.store(self._cache_key, *current)
+            register_secret(current[0])
+            self._token = current
+            return current[0]
+
+    def renew(self, rejected: Credential) -> None:
+        """Replace a token the server refused, unless another thread already did."""
+        if self.auth == "cloudbase":
+            with self._cloudbase_lock:
+                if rejected is not None and self._cloudbase and self._cloudbase[0] == rejected[1]:
+                    self._cloudbase = None
+            return
+        if self.auth != "token" or rejected is None:
+            return
+        with self._token_lock:
+            if self._token is not None and self._token[0] != rejected[1]:
+                return
+            self._tokens.discard(self._cache_key, rejected[1])
+            fresh = self._fetch_token(force_refresh=False)
+            if fresh[0] == rejected[1] and not self._forced_refresh:
+                # The server still considers it valid: only force_refresh (20 a day) replaces it.
+                self._forced_refresh = True
+                fresh = self._fetch_token(force_refresh=True)
+            self._tokens.store(self._cache_key, *fresh)
+            self._token = fresh
+
+    def _fetch_token(self, *, force_refresh: bool) -> tuple[str, float]:
+        """One ``stable_token`` call (with retries); never the classic ``/cgi-bin/token``."""
+        body = {"grant_type": "client_credential", "appid": self._appid, "secret": self._secret,
+                "force_refresh": force_refresh}  # fmt: skip
+        started = time.time()
+        answer = self._retry.run("cgi-bin/stable_token",
+                                 lambda _: self._transport.call_json("cgi-bin/stable_token", body, None))  # fmt: skip
+        token, expires_in = answer.get("access_token"), answer.get("expires_in")
+        if (not isinstance(token, str) or not token or isinstance(expires_in, bool)
+                or not isinstance(expires_in, (int, float)) or expires_in <= 0):  # fmt: skip
+            raise WxCloudError("WeChat API cgi-bin/stable_token answered without a usable access_token / expires_in")
+        register_secret(token)
+        log.debug("wxcloud: got an access token valid for %s s", expires_in)
+        return token, started + expires_in
+
+    def _cloudbase_token(self) -> str:
+        """The container's token file, re-read every 5 minutes (it is renewed every 10)."""
+        with self._cloudbase_lock:
+            if self._cloudbase and time.monotonic() - self._cloudbase[1] < _CLOUDBASE_TOKEN_MAX_AGE:
+                return self._cloudbase[0]
+            try:
+                token = self._cloudbase_file.read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                token, reason = "", exc.strerror or type(exc).__name__
+            else:
+                reason = "it is empty"
+            if not token:
+                raise ConfigError(f"auth 'cloudbase' needs the token file {self._cloudbase_file} ({reason}); "
+                                  "it exists only inside a WeChat Cloud Hosting container")  # fmt: skip
+            register_secret(token)
+            self._cloudbase = (token, time.monotonic())
+            return token

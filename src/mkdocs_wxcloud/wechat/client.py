@@ -1,0 +1,168 @@
+"""HTTP client for WeChat cloud storage (云开发): upload files, get their links, delete them.
+
+The protocol is described in ``wechat-api.md``. The client follows the real service, not a
+convenient subset of it: JSON bodies in raw UTF-8, the upload streamed with ``file`` as the last
+form part, every batch item checked, and faults the service is known to produce (busy answers,
+quota answers, dropped connections, stale tokens and upload links) retried with backoff.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Callable, Sequence
+from urllib.parse import urlsplit
+
+from ..errors import ConfigError, WxCloudError, register_secret
+from .auth import AUTH_MODES, CLOUDBASE_TOKEN_FILE, Credentials
+from .retry import RetryPolicy
+from .tokens import TokenCache
+from .transport import Credential, Transport
+
+BATCH_SIZE = 50
+"""Most ids a batchdownloadfile / batchdeletefile call accepts."""
+
+_UPLOAD_FIELDS = ("url", "authorization", "token", "cos_file_id", "file_id")
+
+
+class WxCloudClient:
+    """Talks to the WeChat cloud-storage API; one instance is shared by all upload threads."""
+
+    def __init__(self, *, api_base: str, env: str, appid: str | None = None,
+                 secret: str | None = None, auth: str = "token",
+                 token_cache: TokenCache | None = None, concurrency: int = 8,
+                 timeout: float = 30.0, max_retries: int = 6, backoff: float = 0.5,
+                 quota_wait: float = 60.0,
+                 cloudbase_token_file: str = CLOUDBASE_TOKEN_FILE) -> None:  # fmt: skip
+        if auth not in AUTH_MODES:
+            raise ConfigError(f"unknown auth {auth!r}: use one of {', '.join(AUTH_MODES)}")
+        if urlsplit(api_base).scheme not in ("http", "https"):
+            raise ConfigError(f"`api_base` must be an http(s) URL, not {api_base!r}")
+        if not env:
+            raise ConfigError("no cloud environment: set the option `env` or WXCLOUD_ENV")
+        if auth == "token":
+            if not appid:
+                raise ConfigError("no AppID: set the option `appid` or the variable WXCLOUD_APPID")
+            if not secret:
+                raise ConfigError("no AppSecret: set the option `secret` or the variable WXCLOUD_SECRET")
+        register_secret(secret)
+        self.env = env
+        self.auth = auth
+        self._concurrency = max(1, concurrency)
+        self._transport = Transport(api_base, env, concurrency=self._concurrency, timeout=timeout)
+        self.api_base = self._transport.api_base
+        self._retry = RetryPolicy(max_retries=max(0, max_retries), backoff=backoff, quota_wait=quota_wait)
+        self._credentials = Credentials(
+            self._transport, self._retry, auth=auth, appid=appid or "", secret=secret or "",
+            token_cache=token_cache if token_cache is not None else TokenCache(None),
+            cloudbase_token_file=cloudbase_token_file,
+        )  # fmt: skip
+
+    @property
+    def requests_made(self) -> int:
+        """Every HTTP request sent so far, failed ones included (a warm build must send none)."""
+        return self._transport.requests_made
+
+    def __enter__(self) -> WxCloudClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release the pooled connections."""
+        self._transport.close()
+
+    def token(self) -> str:
+        """The access token: from memory, else the disk cache, else one ``stable_token`` call."""
+        return self._credentials.token()
+
+    def upload(self, cloud_path: str, file: Path) -> str:
+        """Store ``file`` at ``cloud_path`` (overwriting) and return its permanent ``file_id``."""
+        file = Path(file)
+        try:
+            handle = file.open("rb")
+        except OSError as exc:
+            raise ConfigError(f"cannot read {file}: {exc.strerror or type(exc).__name__}") from None
+
+        def attempt(credential: Credential) -> str:
+            handle.seek(0)  # a retry sends the whole file again
+            link = self._transport.call_json("tcb/uploadfile", {"env": self.env, "path": cloud_path}, credential)
+            missing = [f for f in _UPLOAD_FIELDS if not isinstance(link.get(f), str) or not link[f]]
+            if missing:
+                raise WxCloudError(f"WeChat API tcb/uploadfile answered without {', '.join(missing)} for {cloud_path}")
+            self._transport.post_to_cos(link, cloud_path, file.name, handle)
+            return link["file_id"]
+
+        with handle:
+            return self._retry.run(f"upload of {cloud_path}", attempt, self._credentials)
+
+    def download_urls(self, file_ids: Sequence[str], max_age: int = 86400) -> tuple[dict[str, str], dict[str, str]]:
+        """Links by file_id, and errmsg by file_id for the ids that got none (50 ids a call)."""
+
+        def batch(ids: list[str]) -> dict[str, Any]:
+            body = {"env": self.env, "file_list": [{"fileid": i, "max_age": max_age} for i in ids]}
+            return self._call("tcb/batchdownloadfile", body)
+
+        urls: dict[str, str] = {}
+        errors: dict[str, str] = {}
+        for ids, answer in self._batched(file_ids, batch):
+            items = _items(answer, "file_list", ids, errors)
+            for file_id, item in items.items():
+                url = item.get("download_url")
+                if isinstance(url, str) and url:
+                    urls[file_id] = url
+                else:
+                    errors[file_id] = str(item.get("errmsg") or "no download_url in the answer")
+        return urls, errors
+
+    def delete(self, file_ids: Sequence[str]) -> dict[str, str]:
+        """Delete the files; errmsg by file_id for those that could not be deleted."""
+        errors: dict[str, str] = {}
+        batch = lambda ids: self._call("tcb/batchdeletefile", {"env": self.env, "fileid_list": ids})  # noqa: E731
+        for ids, answer in self._batched(file_ids, batch):
+            _items(answer, "delete_list", ids, errors)
+        return errors
+
+    def _call(self, api: str, body: dict[str, Any]) -> dict[str, Any]:
+        return self._retry.run(api, lambda credential: self._transport.call_json(api, body, credential),
+                               self._credentials)  # fmt: skip
+
+    def _batched(self, file_ids: Sequence[str], call: Callable[[list[str]], dict[str, Any]]
+                 ) -> list[tuple[list[str], dict[str, Any] | WxCloudError]]:  # fmt: skip
+        """Run ``call`` on groups of at most 50 distinct ids, concurrently; answers in order.
+
+        A group whose call failed answers with its error, so the other groups' results are kept.
+        """
+
+        def guarded(ids: list[str]) -> dict[str, Any] | WxCloudError:
+            try:
+                return call(ids)
+            except WxCloudError as error:
+                return error
+
+        unique = list(dict.fromkeys(file_ids))
+        groups = [unique[i : i + BATCH_SIZE] for i in range(0, len(unique), BATCH_SIZE)]
+        if not groups:
+            return []
+        with ThreadPoolExecutor(max_workers=min(self._concurrency, len(groups))) as pool:
+            return list(zip(groups, pool.map(guarded, groups)))
+
+
+def _items(answer: dict[str, Any] | WxCloudError, field: str, ids: list[str],
+           errors: dict[str, str]) -> dict[str, dict[str, Any]]:  # fmt: skip
+    """The successful items of a batch answer by file_id; failed or missing ids go to errors."""
+    if isinstance(answer, WxCloudError):
+        errors.update(dict.fromkeys(ids, str(answer)))
+        return {}
+    by_id = {item.get("fileid"): item for item in answer.get(field) or [] if isinstance(item, dict)}
+    good: dict[str, dict[str, Any]] = {}
+    for file_id in ids:
+        item = by_id.get(file_id)
+        if item is None:
+            errors[file_id] = f"missing from the {field} of the answer"
+        elif item.get("status", 0) != 0:
+            errors[file_id] = str(item.get("errmsg") or f"status {item.get('status')}")
+        else:
+            good[file_id] = item
+    return good

@@ -1,0 +1,84 @@
+"""Which failures are worth another attempt, and how long to wait before it.
+
+Busy answers, 5xx and dropped connections are retried with exponential backoff and full jitter;
+a minute-quota answer waits ``quota_wait``; a stale COS upload link is asked for again at once; a
+rejected token is renewed once, outside the retry budget. Everything else is final at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from dataclasses import dataclass
+from typing import Callable, Protocol, TypeVar
+
+from ..errors import WxCloudError
+from .errors import BUSY_ERRORS, MINUTE_QUOTA, TOKEN_ERRORS, ApiError, CosError, NetworkError, TransientError
+from .transport import Credential
+
+log = logging.getLogger("mkdocs.plugins.wxcloud")
+T = TypeVar("T")
+
+_MAX_DELAY = 30.0
+_STALE_LINK_CODES = frozenset({"ExpiredToken", "InvalidToken", "SignatureDoesNotMatch"})
+
+
+class CredentialSource(Protocol):
+    """Where a call's credential comes from, and who replaces one the server refused."""
+
+    def current(self) -> Credential: ...
+
+    def renew(self, rejected: Credential) -> None: ...
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_retries: int = 6
+    backoff: float = 0.5
+    quota_wait: float = 60.0
+
+    def run(self, what: str, attempt: Callable[[Credential], T], credentials: CredentialSource | None = None) -> T:
+        """Run ``attempt`` until it succeeds, a final error occurs, or the retries run out.
+
+        With ``credentials``, each attempt gets the current one, and a rejected token is renewed
+        and the call retried once, on top of the retry budget.
+        """
+        renewed = False
+        tries = 0
+        while True:
+            credential = credentials.current() if credentials is not None else None
+            try:
+                return attempt(credential)
+            except (ApiError, CosError, NetworkError) as exc:
+                error: WxCloudError = exc
+            if credentials is not None and isinstance(error, ApiError) and error.errcode in TOKEN_ERRORS and not renewed:
+                renewed = True
+                log.debug("wxcloud: %s: token refused (errcode %s), renewing it", what, error.errcode)
+                credentials.renew(credential)
+                continue
+            delay = self.delay(error, tries)
+            if delay is None:
+                raise error
+            if tries >= self.max_retries:
+                if isinstance(error, TransientError):
+                    raise NetworkError(f"{error} (gave up after {tries + 1} attempts)")
+                raise error
+            tries += 1
+            log.debug("wxcloud: %s: retry %d/%d in %.2f s after: %s", what, tries, self.max_retries, delay, error)
+            time.sleep(delay)
+
+    def delay(self, error: WxCloudError, tries: int) -> float | None:
+        """Seconds to wait before retrying after ``error``, or None when it is final."""
+        backoff = random.uniform(0, min(_MAX_DELAY, self.backoff * 2**tries))
+        if isinstance(error, TransientError):
+            return backoff
+        if isinstance(error, ApiError):
+            if error.errcode == MINUTE_QUOTA:
+                return self.quota_wait
+            return backoff if error.errcode in BUSY_ERRORS else None
+        if isinstance(error, CosError):
+            if error.code in _STALE_LINK_CODES or (error.code == "AccessDenied" and "expired" in error.cos_message.lower()):
+                return 0.0  # the upload link is stale: ask for a new one at once
+            return backoff if error.status >= 500 else None
+        return None
