@@ -192,13 +192,14 @@ def test_sync_dry_run_lists_paths_and_changes_nothing(here: Path, emulator: Emul
 def test_sync_and_check_as_subprocesses(tmp_path: Path, emulator: Emulator) -> None:
     site(tmp_path, emulator, {
         "index.md": "# Home\n\n![a](img/a.png)\n",
-        "guide/page.md": "Text\n\n<img src=\"../img/b.png\">\n\n![a again](../img/a.png)\n",
+        # raw HTML resolves against the page's URL (guide/page/), Markdown against its file
+        "guide/page.md": "Text\n\n<img src=\"../../img/b.png\">\n\n![a again](../img/a.png)\n",
         "img/a.png": png(1), "img/b.png": png(2),
     })  # fmt: skip
     check = run("check", cwd=tmp_path)
     assert check.returncode == 1, check.stderr
     assert re.search(r"^docs/index\.md:3: img/a\.png: .*not in the manifest.*mkdocs-wxcloud sync", check.stdout, re.M)
-    assert re.search(r"^docs/guide/page\.md:3: \.\./img/b\.png: .*mkdocs-wxcloud sync", check.stdout, re.M)
+    assert re.search(r"^docs/guide/page\.md:3: \.\./\.\./img/b\.png: .*mkdocs-wxcloud sync", check.stdout, re.M)
     assert emulator.request_count() == 0
 
     sync = run("sync", cwd=tmp_path)
@@ -261,7 +262,7 @@ CHECK_PAGE = """# Guide
 
 ![new](../img/new.png)
 
-<img src="../img/changed.png" width="10">
+<img src="../../img/changed.png" width="10">
 
 ![gone](../img/gone.png)
 
@@ -274,7 +275,7 @@ CHECK_PAGE = """# Guide
 def _problem_site(root: Path, emu: Emulator) -> None:
     """A synced site, then one image added, one changed and one reference to a missing file."""
     site(root, emu, {
-        "guide/page.md": "![ok](../img/ok.png)\n\n<img src=\"../img/changed.png\">\n",
+        "guide/page.md": "![ok](../img/ok.png)\n\n<img src=\"../../img/changed.png\">\n",
         "img/ok.png": png(1), "img/changed.png": png(2), "img/new.png": png(3), "img/incode.png": png(4),
     })  # fmt: skip
     assert cli("sync").exit_code == 0
@@ -306,7 +307,7 @@ def test_check_reports_each_problem_on_its_page_and_line(here: Path, emulator: E
     out = sorted(lines(result.stdout), key=lambda line: int(line.split(":")[1]))
     assert len(out) == 3, result.stdout
     assert re.fullmatch(r"docs/guide/page\.md:5: \.\./img/new\.png: .*not in the manifest.*mkdocs-wxcloud sync.*", out[0])
-    assert re.fullmatch(r"docs/guide/page\.md:7: \.\./img/changed\.png: .*changed.*mkdocs-wxcloud sync.*", out[1])
+    assert re.fullmatch(r"docs/guide/page\.md:7: \.\./\.\./img/changed\.png: .*changed.*mkdocs-wxcloud sync.*", out[1])
     assert re.fullmatch(r"docs/guide/page\.md:9: \.\./img/gone\.png: .*not found.*", out[2])
     assert "incode" not in result.stdout and "ok.png" not in result.stdout
     assert "3 problem(s)" in result.stderr
@@ -330,7 +331,7 @@ def test_check_formats_json_and_github(here: Path, emulator: Emulator) -> None:
     found = {(p["level"], p["file"], p["line"], p["image"]) for p in data["problems"]}
     assert found == {
         ("error", "docs/guide/page.md", 5, "../img/new.png"),
-        ("error", "docs/guide/page.md", 7, "../img/changed.png"),
+        ("error", "docs/guide/page.md", 7, "../../img/changed.png"),
         ("error", "docs/guide/page.md", 9, "../img/gone.png"),
     }
     assert all(p["message"] for p in data["problems"])
@@ -340,7 +341,7 @@ def test_check_formats_json_and_github(here: Path, emulator: Emulator) -> None:
     out = sorted(lines(result.stdout), key=lambda line: int(line.split("line=")[1].split(":")[0]))
     assert len(out) == 3
     assert out[0].startswith("::error file=docs/guide/page.md,line=5::../img/new.png: ")
-    assert out[1].startswith("::error file=docs/guide/page.md,line=7::../img/changed.png: ")
+    assert out[1].startswith("::error file=docs/guide/page.md,line=7::../../img/changed.png: ")
     assert out[2].startswith("::error file=docs/guide/page.md,line=9::../img/gone.png: ")
 
     # fixed: json says ok

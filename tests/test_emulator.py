@@ -5,9 +5,14 @@ from __future__ import annotations
 import http.client
 import json
 import re
+import signal
+import socket
+import subprocess
+import sys
 import threading
 import time
 import xml.etree.ElementTree as ET
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -24,6 +29,19 @@ from mkdocs_wxcloud.emulator import (
 
 RID = re.compile(r" rid: [0-9a-f-]+$")
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
+SCRIPT = Path(sys.executable).parent / "mkdocs-wxcloud"
+
+
+def _has_ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6) as sock:
+            sock.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
+IPV6 = pytest.mark.skipif(not _has_ipv6_loopback(), reason="no IPv6 loopback here")
 
 
 @pytest.fixture
@@ -485,3 +503,197 @@ def test_keep_alive(emu: Emulator) -> None:
         sockets.append(connection.sock)
     connection.close()
     assert sockets[0] is not None and sockets.count(sockets[0]) == 3
+
+
+# -- malformed requests, limits, the command ---------------------------------------------------
+
+
+def raw_request(emu: Emulator, data: bytes) -> tuple[http.client.HTTPResponse, bytes, bool]:
+    """Send bytes as they are; the answer, its body, and whether the server closed the connection."""
+    with socket.create_connection(("127.0.0.1", emu.port), timeout=10) as sock:
+        sock.sendall(data)
+        response = http.client.HTTPResponse(sock)
+        response.begin()
+        body = response.read()
+        try:
+            closed = sock.recv(1) == b""
+        except TimeoutError:  # safety timeout only: the connection stayed open
+            closed = False
+        return response, body, closed
+
+
+def healthy(emu: Emulator) -> bool:
+    return requests.get(emu.base_url + HEALTH_PATH, timeout=10).ok
+
+
+@pytest.mark.parametrize(
+    "framing",
+    [
+        b"Content-Length: abc\r\n\r\n{}",
+        b"Content-Length: -5\r\n\r\n{}",
+        b"Content-Length: +2\r\n\r\n{}",
+        b"Content-Length: 1_0\r\n\r\n{}",
+        b"Content-Length: 2\r\nContent-Length: 3\r\n\r\n{}",
+        b"Content-Length: 1234567890123456789012345\r\n\r\n{}",
+        b"Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n",
+        b"Transfer-Encoding: chunked\r\n\r\n-2\r\n{}\r\n0\r\n\r\n",
+        b"Transfer-Encoding: chunked\r\n\r\n1\r\n{}\r\n0\r\n\r\n",
+        b"Transfer-Encoding: gzip\r\n\r\n{}",
+        b"Transfer-Encoding: chunked\r\nContent-Length: 2\r\n\r\n2\r\n{}\r\n0\r\n\r\n",
+    ],
+)
+def test_broken_framing_is_400_then_closed(emu: Emulator, capfd: pytest.CaptureFixture, framing: bytes) -> None:
+    request = b"POST /cgi-bin/stable_token HTTP/1.1\r\nHost: x\r\n" + framing
+    response, body, closed = raw_request(emu, request)
+    assert response.status == 400 and response.getheader("Connection") == "close"
+    assert body.startswith(b"400 Bad Request: ") and len(body) < 200
+    assert closed and healthy(emu)
+    assert "Traceback" not in capfd.readouterr().err
+
+
+def test_chunked_bodies_still_work(emu: Emulator) -> None:
+    body = json.dumps({"grant_type": "client_credential", "appid": DEFAULT_APPID, "secret": DEFAULT_SECRET}).encode()
+    chunks = b"%x; ext=1\r\n%s\r\n0\r\nX-Trailer: y\r\n\r\n" % (len(body), body)
+    request = b"POST /cgi-bin/stable_token HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    response, answer, _ = raw_request(emu, request + chunks)
+    assert response.status == 200 and "access_token" in json.loads(answer)
+
+
+@pytest.mark.parametrize("path", ["/cgi-bin/stable_token", "/tcb/uploadfile"])
+def test_deeply_nested_json_is_a_format_error(emu: Emulator, capfd: pytest.CaptureFixture, path: str) -> None:
+    connection = http.client.HTTPConnection("127.0.0.1", emu.port, timeout=10)
+    connection.request("POST", f"{path}?access_token={token(emu)}", body=b"[" * 100_000 + b"]" * 100_000)
+    answer = json.loads(connection.getresponse().read())
+    assert answer["errcode"] == 47001 and answer["errmsg"].startswith("data format error rid: ")
+    connection.request("GET", HEALTH_PATH)  # the same connection goes on
+    assert connection.getresponse().status == 200
+    connection.close()
+    assert "Traceback" not in capfd.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "target, host, status",
+    [
+        ("http://[::1/__emulator__/health", "x", 400),
+        ("http://[fe80::1/cos/b/a.png", "x", 400),
+        ("//[::1/__emulator__/health", "x", 404),  # an origin form: a path, never a host
+        ("http://[::1]:8765/__emulator__/health", "[::1]:8765", 200),
+        (HEALTH_PATH, "[fe80::1", 200),
+    ],
+)
+def test_ipv6_looking_targets_and_hosts(emu: Emulator, capfd: pytest.CaptureFixture, target: str, host: str,
+                                        status: int) -> None:  # fmt: skip
+    response, _, _ = raw_request(emu, f"GET {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
+    assert response.status == status
+    assert "Traceback" not in capfd.readouterr().err
+
+
+def test_non_ascii_secrets_are_compared_as_utf8(emu: Emulator) -> None:
+    assert stable_token(emu, secret="密钥")["errcode"] == 40125
+    with Emulator(secret="密钥-secret", cloudbase_token="cb-token") as chinese:
+        assert stable_token(chinese, secret="密钥")["errcode"] == 40125
+        assert "access_token" in stable_token(chinese, secret="密钥-secret")
+        params = {"grant_type": "client_credential", "appid": DEFAULT_APPID, "secret": "密钥"}
+        classic = requests.get(chinese.base_url + "/cgi-bin/token", params=params, timeout=10).json()
+        assert classic["errcode"] == 40125
+        body = {"env": DEFAULT_ENV, "path": "a.png"}
+        assert post_json(chinese, "/tcb/uploadfile", body, cloudbase_access_token="密钥")["errcode"] == 40001
+
+
+def test_private_links_with_non_ascii_sign_or_time_are_refused() -> None:
+    with Emulator(private=True) as emu:
+        tok = token(emu)
+        [item] = links(emu, tok, upload(emu, tok, "a.png", PNG)["file_id"])
+        base = item["download_url"].split("?")[0]
+        for query in ["sign=密&t=9999999999", "sign=00&t=²", "sign=00&t=" + "9" * 5000]:
+            assert requests.get(f"{base}?{query}", timeout=10).status_code == 403
+
+
+@pytest.mark.parametrize(
+    "framing",
+    [
+        b"Content-Length: 1048577\r\n\r\n",
+        b"Content-Length: 99999999999\r\nExpect: 100-continue\r\n\r\n",  # no "100 Continue" first
+        b"Transfer-Encoding: chunked\r\n\r\n100001\r\n",
+    ],
+)
+def test_json_bodies_over_1_mib_get_413_unread(emu: Emulator, framing: bytes) -> None:
+    response, body, closed = raw_request(emu, b"POST /tcb/uploadfile HTTP/1.1\r\nHost: x\r\n" + framing)
+    assert response.status == 413 and body.startswith(b"413 ") and closed
+    big = b'{"env": "%s", "path": "%s"}' % (DEFAULT_ENV.encode(), b"x" * (1 << 20))
+    over = requests.post(f"{emu.base_url}/tcb/uploadfile?access_token={token(emu)}", data=big, timeout=30)
+    assert over.status_code == 413  # and the client can read it while still sending
+
+
+def test_cos_uploads_over_the_limit_are_entity_too_large() -> None:
+    with Emulator(max_upload_bytes=1000) as emu:
+        g = grant(emu, token(emu), "a.png")
+        assert cos_post(g, "a.png", b"x" * 1000).status_code == 204
+        for size in (1001, 300_000):  # read and parsed; refused from its Content-Length alone
+            response = cos_post(g, "a.png", b"y" * size)
+            assert response.status_code == 400 and cos_error(response).startswith("EntityTooLarge: ")
+        assert emu.stored_files() == {"a.png": b"x" * 1000}
+        request = b"POST /cos/b/a.png HTTP/1.1\r\nHost: x\r\nContent-Length: 6000000000\r\n\r\n"
+        response, body, closed = raw_request(emu, request)
+        assert response.status == 400 and b"<Code>EntityTooLarge</Code>" in body and closed
+
+
+def test_emulator_reports_the_address_bound() -> None:
+    with Emulator(host="localhost") as emu:
+        assert emu.host == "127.0.0.1" and emu.base_url == f"http://127.0.0.1:{emu.port}" and emu.loopback_only
+
+
+@IPV6
+def test_emulator_binds_ipv6() -> None:
+    with Emulator(host="[::1]") as emu:
+        assert emu.base_url == f"http://[::1]:{emu.port}" and emu.loopback_only
+        assert healthy(emu) and "access_token" in stable_token(emu)
+
+
+@contextmanager
+def emulator_command(*args: str) -> Iterator[tuple[str, list[str]]]:
+    """Run ``mkdocs-wxcloud emulator``; yields its first stdout line and, once stopped by Ctrl-C, its stderr."""
+    proc = subprocess.Popen([str(SCRIPT), "emulator", *args], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)  # fmt: skip
+    safety = threading.Timer(60, proc.kill)  # never hang the suite; not an assertion on time
+    safety.start()
+    stderr: list[str] = []
+    try:
+        yield proc.stdout.readline() if proc.stdout else "", stderr
+        proc.send_signal(signal.SIGINT)
+        stderr.append(proc.communicate()[1])
+    finally:
+        safety.cancel()
+        proc.kill()
+        proc.wait()
+    assert proc.returncode == 0, stderr
+
+
+@pytest.mark.parametrize("port", ["99999", "-1"])
+def test_command_refuses_a_port_out_of_range(port: str) -> None:
+    result = subprocess.run([str(SCRIPT), "emulator", "--port", port], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and result.stdout == ""
+    assert "Traceback" not in result.stderr and f"{port} is not in the range 0<=x<=65535" in result.stderr
+
+
+def test_command_banner_shows_the_port_bound() -> None:
+    with emulator_command("--port", "0") as (banner, stderr):
+        url = re.search(r"at (http://127\.0\.0\.1:(\d+)) ", banner)
+        assert url and url[2] != "0", banner
+        assert requests.get(url[1] + HEALTH_PATH, timeout=10).ok
+    assert stderr == [""]
+
+
+@IPV6
+def test_command_listens_on_ipv6() -> None:
+    with emulator_command("--host", "::1", "--port", "0") as (banner, _):
+        url = re.search(r"at (http://\[::1\]:\d+) ", banner)
+        assert url, banner
+        assert requests.get(url[1] + HEALTH_PATH, timeout=10).ok
+
+
+def test_command_warns_when_other_machines_can_reach_it() -> None:
+    with emulator_command("--host", "0.0.0.0", "--port", "0") as (banner, stderr):
+        assert re.search(r"at http://127\.0\.0\.1:\d+ ", banner), banner
+    [warning] = stderr[0].splitlines()
+    assert warning.startswith("warning: the emulator listens on 0.0.0.0, so other machines can reach it")

@@ -23,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from html.parser import HTMLParser
 from pathlib import Path
 
+import markdown
 import pytest
 import requests
 import yaml
@@ -39,7 +40,7 @@ from mkdocs_wxcloud.manifest import model as mf
 from mkdocs_wxcloud.publishing.settings import resolve
 from mkdocs_wxcloud.publishing.workspace import open_linker
 from mkdocs_wxcloud.references.sourcemap import RewriteError, rewrite_source
-from mkdocs_wxcloud.references.treeprocessor import collect, markdown_factory
+from mkdocs_wxcloud.references.treeprocessor import MARKDOWN, RAW, TREE, collect, markdown_factory
 from mkdocs_wxcloud.references.urls import is_image, source_pattern
 from mkdocs_wxcloud.references.urls import resolve as resolve_url
 
@@ -567,7 +568,7 @@ def test_paths_that_escape_docs_dir_are_never_uploaded(tmp_path: Path, caplog: p
     (outside / "y.png").write_bytes(png(2))
     page = (
         "![up](../../outside/x.png)\n\n![root](/../outside/x.png)\n\n![enc](%2e%2e/%2e%2e/outside/x.png)\n\n"
-        '<img src="../link.png">\n\n![dir](../linkdir/y.png)\n\n![ok](../fine.png)\n'
+        '<img src="../../link.png">\n\n![dir](../linkdir/y.png)\n\n![ok](../fine.png)\n'
     )
     with Emulator() as emu:
         config = make_site(tmp_path, {"sub/page.md": page, "fine.png": png(3)}, emulator_options(emu))
@@ -582,7 +583,7 @@ def test_paths_that_escape_docs_dir_are_never_uploaded(tmp_path: Path, caplog: p
     messages = " ".join(problems(caplog))
     for url in ("../../outside/x.png", "/../outside/x.png", "%2e%2e/%2e%2e/outside/x.png"):
         assert f"image '{url}' is outside docs_dir" in messages
-    assert "image '../link.png' is a symlink that points outside docs_dir" in messages
+    assert "image '../../link.png' is a symlink that points outside docs_dir" in messages
     assert "image '../linkdir/y.png' is a symlink that points outside docs_dir" in messages
     assert "outside docs_dir" in result.stderr
 
@@ -769,9 +770,8 @@ def test_secrets_never_leak(
 # --- the scanner under fuzzing ----------------------------------------------------------------
 
 
-MAKE = markdown_factory(
-    ["attr_list", "md_in_html", "admonition", "toc", "tables", "fenced_code", "footnotes", "abbr", "def_list"]
-)
+EXTENSIONS = ["attr_list", "md_in_html", "admonition", "toc", "tables", "fenced_code", "footnotes", "abbr", "def_list"]
+MAKE = markdown_factory(EXTENSIONS)
 CDN = "https://cdn.example.com/x.png"
 PAGE = "guide/page.md"
 
@@ -823,8 +823,8 @@ any_text = st.one_of(st.text(max_size=300), markdownish)
 @settings(max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(any_text)
 def test_collect_never_raises(text: str) -> None:
-    for url, tag, raw in collect(MAKE, text):
-        assert isinstance(url, str) and tag in ("img", "source", "a") and isinstance(raw, bool)
+    for url, tag, where in collect(MAKE, text):
+        assert isinstance(url, str) and tag in ("img", "source", "a") and where in (MARKDOWN, TREE, RAW)
 
 
 @settings(max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
@@ -857,7 +857,10 @@ def test_rewrite_changes_only_the_replaced_destinations(text: str) -> None:
 @example("![x](my\\_image.png)")
 def test_collected_urls_hold_no_markdown_placeholders(text: str) -> None:
     assume("\x02" not in text and "\x03" not in text)
+    # Python-Markdown itself sometimes leaves an inline placeholder in an attribute of its output
+    # (`![](a'b.png (t))` before a code span): that URL is broken for the reader before we see it.
+    assume("\x02klzzwxh:" not in markdown.markdown(text, extensions=EXTENSIONS))
     for url, _, _ in collect(MAKE, text):
         assert "\x02" not in url and "\x03" not in url, url
     if text == "![x](my\\_image.png)":
-        assert collect(MAKE, text) == [("my_image.png", "img", False)]
+        assert collect(MAKE, text) == [("my_image.png", "img", MARKDOWN)]

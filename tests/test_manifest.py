@@ -35,7 +35,7 @@ def test_yaml_is_deterministic_readable_and_round_trips() -> None:
     [
         ("images:\n  a.png: [unclosed\n", "m.yml:"),
         ("- just\n- a list\n", "not a mkdocs-wxcloud manifest"),
-        ("images:\n  a.png:\n    sha256: x\n", "entry 'a.png' is broken"),
+        ("images:\n  a.png:\n    sha256: x\n", "m.yml:3: image 'a.png' field `sha256`"),
         ("version: 99\nimages: {}\n", "version 99"),
     ],
 )

@@ -8,11 +8,13 @@ from pathlib import Path
 
 import click
 
+from ..manifest.model import image_lines
+from ..publishing.connection import connect
 from ..publishing.linker import Problem
+from ..publishing.remote import missing_in_cloud
 from ..publishing.sources import ImageProblem
-from ..publishing.workspace import open_linker
 from . import site as sites
-from .common import load_site, log, shown, site_command
+from .common import load_site, log, site_command
 from .scan import image_references
 
 
@@ -21,13 +23,14 @@ from .scan import image_references
 @click.option("--format", "output", type=click.Choice(["text", "json", "github"]), default="text",
               help="Problems as text lines, one JSON document, or GitHub workflow annotations.")
 @click.option("--strict", is_flag=True, help="Also fail on manifest entries that no page references.")
-def check(config_file: Path | None, output: str, strict: bool) -> int:
+@click.option("--remote", is_flag=True,
+              help="Also ask the cloud (this needs credentials) whether every manifest entry's file still exists.")
+def check(config_file: Path | None, output: str, strict: bool, remote: bool) -> int:
     """Verify, without credentials or network, that every referenced image is uploaded and current."""
     site = load_site(config_file, {"offline": True})
     problems: list[tuple[str, Problem]] = []
     with ThreadPoolExecutor(1) as pool:
-        linker = open_linker(site.settings, site.docs_dir, pool, offline=True, readonly=True,
-                             warn=lambda p: problems.append(("error", p)))  # fmt: skip
+        linker = site.open_linker(pool, offline=True, readonly=True, warn=lambda p: problems.append(("error", p)))
         publisher = linker.publisher
         referenced: set[str] = set()
         for scanned, url, target in image_references(site, linker, lambda problem: problems.append(("error", problem))):
@@ -51,12 +54,20 @@ def check(config_file: Path | None, output: str, strict: bool) -> int:
             linker.warn(scanned.page, scanned.source, url, what)
         publisher.close()
         manifest = publisher.store.manifest
-    for path in sorted(set(manifest.images) - referenced):
-        problems.append((
-            "error" if strict else "warning",
-            Problem(site.settings.manifest.name, None, path,
-                    "is in the manifest but no page references it: `mkdocs-wxcloud prune` lists it"),
-        ))  # fmt: skip
+    unreferenced = sorted(set(manifest.images) - referenced)
+    lines = image_lines(site.settings.manifest) if unreferenced or remote else {}
+    name = site.settings.manifest.name
+    for path in unreferenced:
+        what = "is in the manifest but no page references it: `mkdocs-wxcloud prune` lists it"
+        problems.append(("error" if strict else "warning", Problem(name, lines.get(path), path, what)))
+    if remote:
+        with connect(site.settings) as client:
+            missing, unknown = missing_in_cloud(client, manifest.images)
+        for path in sorted(missing):
+            what = "is in the manifest but its file is missing from the cloud: run `mkdocs-wxcloud sync --repair`"
+            problems.append(("error", Problem(name, lines.get(path), path, what)))
+        for path, why in sorted(unknown.items()):
+            problems.append(("error", Problem(name, lines.get(path), path, f"could not be confirmed in the cloud: {why}")))
     return _report_check(site, problems, output)
 
 
@@ -68,12 +79,7 @@ def _github(text: str, *, property: bool = False) -> str:
 
 def _report_check(site: sites.Site, problems: list[tuple[str, Problem]], output: str) -> int:
     def where(problem: Problem) -> str:
-        return shown(site, problem.page) if problem.page in site.pages else problem.page
-
-    def text(problem: Problem) -> str:
-        line = f":{problem.line}" if problem.line else ""
-        image = f"{problem.url}: " if problem.url else ""
-        return f"{where(problem)}{line}: {image}{problem.message}"
+        return site.shown(problem.page) if problem.page in site.pages else problem.page
 
     problems = sorted(problems, key=lambda item: (item[1].page, item[1].line or 0, item[1].url))
     errors = sum(1 for level, _ in problems if level == "error")
@@ -91,7 +97,7 @@ def _report_check(site: sites.Site, problems: list[tuple[str, Problem]], output:
                 file = _github(where(problem), property=True)
                 click.echo(f"::{level} file={file}{line}::{_github(image + problem.message)}")
             else:
-                click.echo(f"{'warning: ' if level == 'warning' else ''}{text(problem)}")
+                click.echo(f"{'warning: ' if level == 'warning' else ''}{site.describe(problem)}")
         log.info("check: %d problem(s), %d warning(s) in %d page(s)", errors, len(problems) - errors, len(site.pages))
     return 1 if errors else 0
 

@@ -1,13 +1,13 @@
 """What every site command shares: logging to stderr, -f/-v/-q, and errors as exit statuses.
 
-Exit status: 0 clean, 1 problems found or uploads failed, 2 a usage or configuration error.
+Exit status: 0 clean, 1 problems found or uploads failed, 2 a usage or configuration error, 130
+interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
 
 import functools
 import logging
-import os
 import sys
 from pathlib import Path
 from typing import Any, Callable
@@ -47,6 +47,9 @@ def site_command(function: Callable) -> Callable:
         setup_logging(verbose, quiet)
         try:
             code = function(**kwargs)
+        except KeyboardInterrupt:  # the command has saved what it finished (publishers close in `finally`)
+            log.error("interrupted: the uploads that finished are recorded; run the command again for the rest")
+            sys.exit(130)
         except (ConfigError, ManifestError) as error:
             log.error("%s", error)
             sys.exit(2)
@@ -60,12 +63,3 @@ def site_command(function: Callable) -> Callable:
 
 def load_site(config_file: Path | None, overrides: dict[str, Any] | None = None) -> sites.Site:
     return sites.from_mkdocs(config_file or Path("mkdocs.yml"), overrides)
-
-
-def shown(site: sites.Site, page: str) -> str:
-    """A page's path as the user can open it: relative to the current directory when possible."""
-    full = site.docs_dir / page
-    try:
-        return os.path.relpath(full)
-    except ValueError:
-        return str(full)

@@ -12,8 +12,11 @@ from .common import log, setup_logging
 
 
 @click.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback).")
-@click.option("--port", default=8765, show_default=True, type=int, help="Port to listen on.")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (IPv4, IPv6 or a name); anything but loopback warns: the emulator "
+                   "has no security.")
+@click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535),
+              help="Port to listen on (0: any free port, shown at startup).")
 @click.option("--data", "data_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Keep uploaded files here across restarts (default: in memory).")
 @click.option("--appid", default=DEFAULT_APPID, show_default=True, help="The AppID it accepts.")
@@ -32,12 +35,18 @@ from .common import log, setup_logging
 def emulator(host: str, port: int, data_dir: Path | None, appid: str, secret: str, envs: tuple[str, ...],
              latency: float, fault_rate: float, faults: str, seed: int | None, private: bool,
              verbose: bool) -> None:  # fmt: skip
-    """Run a local stand-in of the WeChat cloud storage API (and its COS upload host)."""
+    """Run a local stand-in of the WeChat cloud storage API (and its COS upload host).
+
+    Request bodies are limited to 1 MiB for the JSON APIs (HTTP 413 above; the biggest real body,
+    a 50-file batch, is far smaller) and to 5 GB for a COS upload (400 EntityTooLarge, as COS).
+    Malformed requests get HTTP 400.
+    """
     setup_logging(verbose=False, quiet=False)
     try:
         serve(host, port, str(data_dir) if data_dir else None, appid=appid, secret=secret, envs=tuple(envs),
               latency=latency, fault_rate=fault_rate, faults=tuple(f.strip() for f in faults.split(",") if f.strip()),
               seed=seed, private=private, verbose=verbose)  # fmt: skip
     except (OSError, ValueError) as error:
-        log.error(f"cannot run the emulator on {host}:{port}: {error}")
+        where = f"[{host.strip('[]')}]:{port}" if ":" in host else f"{host}:{port}"
+        log.error(f"cannot run the emulator on {where}: {getattr(error, 'strerror', None) or error}")
         sys.exit(2)

@@ -8,21 +8,33 @@ from pathlib import Path
 import click
 
 from ..publishing.connection import connect
-from ..publishing.workspace import open_linker
+from ..publishing.linker import Problem
+from ..wechat.errors import FILE_NONEXIST
 from .common import load_site, log, site_command
 from .scan import image_references
+
+MAX_DELETE = 100
 
 
 @click.command()
 @site_command
 @click.option("--yes", is_flag=True, help="Delete the listed files from cloud storage and the manifest.")
-def prune(config_file: Path | None, yes: bool) -> int:
+@click.option("--max-delete", type=click.IntRange(min=0), default=MAX_DELETE, show_default=True,
+              help="Delete nothing when more files than this would go (a wrong docs_dir would list them all).")
+def prune(config_file: Path | None, yes: bool, max_delete: int) -> int:
     """List (and with --yes delete) cloud files of the manifest that no page references."""
     site = load_site(config_file)
+    unread: list[Problem] = []
+
+    def warn(problem: Problem) -> None:
+        site.warn(problem)
+        if not problem.url:  # the page itself could not be read or scanned
+            unread.append(problem)
+
     with ThreadPoolExecutor(1) as pool:
-        linker = open_linker(site.settings, site.docs_dir, pool, offline=True)
+        linker = site.open_linker(pool, offline=True)
         store = linker.publisher.store
-        referenced = {target.path for _, _, target in image_references(site, linker, log.warning)}
+        referenced = {target.path for _, _, target in image_references(site, linker, warn)}
         images = store.manifest.images
         kept_ids = {images[p].file_id for p in referenced if p in images}
         stale_paths = sorted(p for p in images if p not in referenced)
@@ -34,11 +46,19 @@ def prune(config_file: Path | None, yes: bool) -> int:
         if not yes:
             log.info("%d unreferenced cloud file(s); run with --yes to delete them", len(doomed))
             return 0
+        if unread:  # the images only those pages show would look unreferenced
+            log.error("nothing deleted: %d page(s) could not be read, and the images they show may be listed above; "
+                      "fix them first", len(unread))  # fmt: skip
+            return 1
+        if len(doomed) > max_delete:
+            log.error("nothing deleted: %d files is more than --max-delete %d; check the list above, then run "
+                      "`mkdocs-wxcloud prune --yes --max-delete %d`", len(doomed), max_delete, len(doomed))  # fmt: skip
+            return 1
         failed: dict[str, str] = {}
         if doomed:
             with connect(site.settings) as client:
                 failed = client.delete(sorted(doomed))
-        gone = {fid for fid in doomed if fid not in failed or "NONEXIST" in failed[fid]}
+        gone = {fid for fid in doomed if fid not in failed or FILE_NONEXIST in failed[fid]}
         for path in stale_paths:
             if images[path].file_id in gone or images[path].file_id in kept_ids:
                 store.remove(path)

@@ -12,12 +12,11 @@ from ..errors import WxCloudError, redact
 from ..manifest.atomic import write_atomic
 from ..publishing.linker import Linker
 from ..publishing.publisher import Report
-from ..publishing.workspace import open_linker
 from ..references.pages import read_page
 from ..references.sourcemap import rewrite_source
 from ..references.urls import line_of, with_suffix
 from . import site as sites
-from .common import load_site, log, shown, site_command
+from .common import load_site, log, site_command
 from .progress import Progress
 from .scan import missing_images
 from .sync import publish
@@ -66,8 +65,7 @@ def rewrite(config_file: Path | None, paths: tuple[Path, ...], output: Path | No
             pages = [p for p in pages if out not in (site.docs_dir / p).resolve().parents]
     with ThreadPoolExecutor(site.settings.concurrency) as pool:
         progress = Progress("uploading")
-        linker = open_linker(site.settings, site.docs_dir, pool, on_progress=progress.advance,
-                             published_docs=site.config_file is not None)  # fmt: skip
+        linker = site.open_linker(pool, on_progress=progress.advance)
         try:
             missing = missing_images(site, linker, pages)
             report = publish(linker, missing, progress) if missing and linker.publisher.online else Report()
@@ -91,8 +89,8 @@ def _rewrite_page(site: sites.Site, linker: Linker, page: str, report: Report, o
     text = read_page(source_path)
     unresolved: list[str] = []
 
-    def decide(url: str, tag: str, raw: bool) -> str | None:
-        target = linker.target(url, tag, page)
+    def decide(url: str, tag: str, where: str) -> str | None:
+        target = linker.target(url, tag, page, where)
         if target is None:
             return None
         publishable, cloud = linker.lookup(target, url, page, text)
@@ -107,7 +105,7 @@ def _rewrite_page(site: sites.Site, linker: Linker, page: str, report: Report, o
     new = rewrite_source(text, site.make, decide, page)
     if unresolved:
         lines = ", ".join(f"{u} (line {line_of(text, u)})" for u in sorted(set(unresolved)))
-        log.error(f"{shown(site, page)}: not written: no cloud URL for {lines}")
+        log.error(f"{site.shown(page)}: not written: no cloud URL for {lines}")
         return False
     destination = (output / page) if output else source_path
     if output is None and new == text:

@@ -22,7 +22,7 @@ from ..references.urls import Target
 from .site import Site
 
 log = logging.getLogger("mkdocs.plugins.wxcloud")
-Reference = tuple[str, str, bool]  # (url, tag, raw)
+Reference = tuple[str, str, str]  # (url, tag, where)
 
 
 @dataclass
@@ -59,8 +59,8 @@ def image_references(
 ) -> Iterator[tuple[PageScan, str, Target]]:
     """Every reference to a local image: ``(page, url as written, target)``."""
     for scanned in scan(site, warn, pages):
-        for url, tag, _raw in scanned.references:
-            target = linker.target(url, tag, scanned.page)
+        for url, tag, where in scanned.references:
+            target = linker.target(url, tag, scanned.page, where)
             if target is not None:
                 yield scanned, url, target
 
@@ -68,7 +68,7 @@ def image_references(
 def missing_images(site: Site, linker: Linker, pages: list[str] | None = None) -> list[str]:
     """Docs paths of referenced images that the manifest does not have as they are now."""
     missing = set()
-    for scanned, url, target in image_references(site, linker, log.warning, pages):
+    for scanned, url, target in image_references(site, linker, site.warn, pages):
         publishable, cloud = linker.lookup(target, url, scanned.page, scanned.source)
         if publishable and cloud is None:
             missing.add(target.path)
@@ -76,6 +76,8 @@ def missing_images(site: Site, linker: Linker, pages: list[str] | None = None) -
 
 
 class _ReferenceCache:
+    FORMAT = 2  # the shape of a reference record; an older cache is ignored
+
     def __init__(self, path: Path, fingerprint: str | None) -> None:
         """``fingerprint`` None: no cache at all."""
         self.path = path
@@ -86,7 +88,7 @@ class _ReferenceCache:
             return
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-            if data.get("fingerprint") == fingerprint:
+            if data.get("format") == self.FORMAT and data.get("fingerprint") == fingerprint:
                 self.pages = data["pages"]
         except (OSError, ValueError, KeyError, AttributeError):
             pass
@@ -98,7 +100,7 @@ class _ReferenceCache:
     def get(self, page: str, source: str) -> list[Reference] | None:
         hit = self.pages.get(page)
         if hit and hit[0] == self._key(source):
-            return [(url, tag, bool(raw)) for url, tag, raw in hit[1]]
+            return [(url, tag, where) for url, tag, where in hit[1]]
         return None
 
     def put(self, page: str, source: str, references: list[Reference]) -> None:
@@ -109,6 +111,7 @@ class _ReferenceCache:
         if not self.dirty or self.fingerprint is None:
             return
         try:
-            write_atomic(self.path, json.dumps({"fingerprint": self.fingerprint, "pages": self.pages}, ensure_ascii=False))
+            write_atomic(self.path, json.dumps({"format": self.FORMAT, "fingerprint": self.fingerprint, "pages": self.pages},
+                                               ensure_ascii=False))
         except OSError as error:
             log.debug("wxcloud: reference cache not saved: %s", error)

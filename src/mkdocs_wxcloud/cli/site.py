@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
@@ -18,6 +19,8 @@ import markdown
 
 from ..errors import ConfigError
 from ..publishing import settings as options
+from ..publishing.linker import Linker, Problem
+from ..publishing.workspace import open_linker
 from ..references.treeprocessor import ReplaceIn, markdown_factory
 
 log = logging.getLogger("mkdocs.plugins.wxcloud")
@@ -33,6 +36,31 @@ class Site:
     make: Callable[[ReplaceIn], markdown.Markdown]
     fingerprint: str = ""  # identifies the Markdown configuration, for the reference cache
     config_file: Path | None = None  # None: plain folders, not an MkDocs site
+    documents: dict[str, str] | None = None  # page -> its built file (the URL raw HTML resolves against)
+
+    def open_linker(self, executor: Executor | None, **options: Any) -> Linker:
+        """A run over this site's docs (see :func:`~..publishing.workspace.open_linker` for ``options``)."""
+        options.setdefault("warn", self.warn)
+        document_of = self.documents.get if self.documents is not None else None
+        return open_linker(self.settings, self.docs_dir, executor, published_docs=self.config_file is not None,
+                           document_of=document_of, **options)  # fmt: skip
+
+    def describe(self, problem: Problem) -> str:
+        """``docs/page.md:12: img/a.png: what is wrong``, with a path the user can open from here."""
+        where = self.shown(problem.page) if problem.page in self.pages else problem.page
+        line = f":{problem.line}" if problem.line else ""
+        return f"{where}{line}: {f'{problem.url}: ' if problem.url else ''}{problem.message}"
+
+    def warn(self, problem: Problem) -> None:
+        log.warning("%s", self.describe(problem))
+
+    def shown(self, page: str) -> str:
+        """A page's path as the user can open it: relative to the current directory when possible."""
+        full = self.docs_dir / page
+        try:
+            return os.path.relpath(full)
+        except ValueError:
+            return str(full)
 
 
 def from_mkdocs(config_file: Path, overrides: Mapping[str, Any] | None = None) -> Site:
@@ -64,6 +92,7 @@ def from_mkdocs(config_file: Path, overrides: Mapping[str, Any] | None = None) -
         make=markdown_factory(extensions, configs),
         fingerprint=_fingerprint(extensions, configs),
         config_file=config_file,
+        documents={f.src_uri: f.dest_uri for f in files.documentation_pages()},
     )
 
 

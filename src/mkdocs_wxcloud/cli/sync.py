@@ -12,7 +12,7 @@ import click
 from ..errors import ConfigError, ManifestError
 from ..publishing.linker import Linker
 from ..publishing.publisher import Report
-from ..publishing.workspace import open_linker
+from ..publishing.remote import missing_in_cloud
 from .common import load_site, site_command
 from .progress import Progress
 from .scan import missing_images
@@ -23,14 +23,18 @@ log = logging.getLogger("mkdocs.plugins.wxcloud")
 @click.command()
 @site_command
 @click.option("--dry-run", is_flag=True, help="List what would be uploaded; upload nothing.")
-def sync(config_file: Path | None, dry_run: bool) -> int:
+@click.option("--repair", is_flag=True,
+              help="First ask the cloud which manifest entries lost their file (see `check --remote`); upload those again.")
+def sync(config_file: Path | None, dry_run: bool, repair: bool) -> int:
     """Upload every missing image the site's pages reference and update the manifest."""
+    if dry_run and repair:
+        raise click.UsageError("--repair asks the cloud: it cannot be combined with --dry-run")
     site = load_site(config_file)
     with ThreadPoolExecutor(site.settings.concurrency) as pool:
         progress = Progress("uploading")
-        linker = open_linker(site.settings, site.docs_dir, pool, offline=dry_run, readonly=dry_run,
-                             on_progress=progress.advance)  # fmt: skip
+        linker = site.open_linker(pool, offline=dry_run, readonly=dry_run, on_progress=progress.advance)
         try:
+            unconfirmed = _repair(linker) if repair else 0
             missing = missing_images(site, linker)
             if dry_run:
                 for path in missing:
@@ -40,7 +44,19 @@ def sync(config_file: Path | None, dry_run: bool) -> int:
             report = publish(linker, missing, progress)
         finally:
             linker.publisher.close()
-    return 1 if report.errors else 0
+    return 1 if report.errors or unconfirmed else 0
+
+
+def _repair(linker: Linker) -> int:
+    """Forget the entries whose file the cloud lost, so that the images are uploaded again."""
+    store = linker.publisher.store
+    missing, unknown = missing_in_cloud(linker.publisher.uploads.client(), store.manifest.images)
+    for path in sorted(missing):
+        store.remove(path)
+    for path, why in sorted(unknown.items()):
+        log.error("%s: could not be confirmed in the cloud: %s", path, why)
+    log.info("repair: %d manifest entr%s had no file in the cloud", len(missing), "y" if len(missing) == 1 else "ies")
+    return len(unknown)
 
 
 def publish(linker: Linker, paths: Iterable[str], progress: Progress) -> Report:

@@ -14,9 +14,11 @@ here too, so a client that passes against the emulator is honest for the real se
   ``STORAGE_FILE_NONEXIST`` for it and ``batchdeletefile`` does not find it.
 
 Latency and faults (busy, quota, HTTP 502, dropped connections, expired tokens or upload links)
-can be injected at random or deterministically with :meth:`Emulator.fail_next`.
+can be injected at random or deterministically with :meth:`Emulator.fail_next`. Malformed HTTP gets
+a 400, never a traceback; bodies are limited (1 MiB for the JSON APIs, 5 GB for a COS upload).
 
 Modules: :mod:`.app` (the :class:`Emulator` and ``serve``), :mod:`.server` (HTTP),
+:mod:`.framing` (reading a request's target and body strictly),
 :mod:`.tokens`, :mod:`.api` (storage APIs and downloads), :mod:`.cos` (the form upload),
 :mod:`.storage`, :mod:`.faults` and :mod:`.protocol` (shared rules). It imports nothing else of
 mkdocs-wxcloud; only the ``emulator`` command, :mod:`mkdocs_wxcloud.publishing.connection` and

@@ -13,7 +13,7 @@ from typing import Any, BinaryIO, Callable
 from urllib.parse import quote
 
 from .cos import CosHost
-from .protocol import MAX_BATCH, ApiFailure, CosFailure, check_path, require
+from .protocol import MAX_BATCH, ApiFailure, CosFailure, check_path, decimal, require, same_secret
 from .storage import Storage, Stored
 
 
@@ -96,12 +96,12 @@ class StorageApi:
     def open_download(self, bucket: str, path: str, query: dict[str, str]) -> tuple[Stored, BinaryIO]:
         """The object and a reader for ``GET /dl/...``; private links must carry a valid sign."""
         if self.private:
-            sign, expires = query.get("sign", ""), query.get("t", "")
-            if not sign or not expires.isdigit():
+            sign, expires = query.get("sign", ""), decimal(query.get("t", ""))
+            if not sign or expires is None:
                 raise CosFailure(403, "AccessDenied", "Access Denied: sign and t are required.")
-            if not hmac.compare_digest(sign, self._sign(bucket, path, int(expires))):
+            if not same_secret(sign, self._sign(bucket, path, expires)):
                 raise CosFailure(403, "AccessDenied", "Access Denied: the sign does not match.")
-            if int(expires) <= time.time():
+            if expires <= time.time():
                 raise CosFailure(403, "AccessDenied", "Request has expired")
         found = self.storage.open(bucket, path)
         if found is None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+import sys
 import threading
 import time
 from collections import Counter
@@ -9,7 +11,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from .api import StorageApi
-from .cos import CosHost
+from .cos import MAX_UPLOAD_BYTES, CosHost
 from .faults import DEFAULT_FAULTS, Faults
 from .protocol import DEFAULT_APPID, DEFAULT_ENV, DEFAULT_SECRET
 from .server import Server
@@ -22,6 +24,11 @@ class Emulator:
 
     With ``data_dir`` the objects and a JSON state file are kept on disk so that a restart on the
     same port serves the same URLs and files; without it everything lives in memory.
+
+    ``host`` may be an IPv4 or IPv6 address (bracketed or not) or a name; once started, ``host``
+    and ``port`` are the address actually bound. Request bodies are limited to 1 MiB for the JSON
+    APIs (HTTP 413 above) and to ``max_upload_bytes`` for a COS upload (400 ``EntityTooLarge``;
+    5 GB by default, COS's own limit of one object).
     """
 
     def __init__(
@@ -43,21 +50,24 @@ class Emulator:
         ip_whitelist: list[str] | None = None,
         open_api: bool = False,
         cloudbase_token: str | None = None,
+        max_upload_bytes: int = MAX_UPLOAD_BYTES,
         verbose: bool = False,
     ) -> None:
-        self.host = host
+        self.host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
         self.port = port
         self.data_dir = Path(data_dir) if data_dir is not None else None
         self.envs = tuple(envs)
         if not self.envs or any(not e or "." in e or "/" in e for e in self.envs):
             raise ValueError("envs must be non-empty environment ids without '.' or '/'")
+        if max_upload_bytes < 1:
+            raise ValueError("max_upload_bytes must be at least 1")
         self.faults = Faults(faults, fault_rate, seed)
         self.latency = latency
         self.verbose = verbose
         self.tokens = TokenIssuer(appid, secret, ttl=token_ttl, ip_whitelist=ip_whitelist,
                                   cloudbase_token=cloudbase_token, open_api=open_api)  # fmt: skip
         self.storage = Storage(self.envs, self.data_dir)
-        self.cos = CosHost(self.storage, upload_ttl)
+        self.cos = CosHost(self.storage, upload_ttl, max_upload_bytes)
         self.api = StorageApi(self.storage, self.cos, self.envs, private=private, secret=secret,
                               base_url=lambda: self.base_url)  # fmt: skip
         self._counts: Counter[str] = Counter()
@@ -80,9 +90,14 @@ class Emulator:
 
     @property
     def base_url(self) -> str:
-        """The API base, standing in for ``https://api.weixin.qq.com``."""
-        host = "127.0.0.1" if self.host in ("", "0.0.0.0") else self.host
-        return f"http://{host}:{self.port}"
+        """The API base, standing in for ``https://api.weixin.qq.com`` (loopback when bound to all interfaces)."""
+        host = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}.get(self.host, self.host)
+        return f"http://[{host}]:{self.port}" if ":" in host else f"http://{host}:{self.port}"
+
+    @property
+    def loopback_only(self) -> bool:
+        """Whether only this machine can reach the address bound (call it once started)."""
+        return ipaddress.ip_address(self.host).is_loopback
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -90,7 +105,7 @@ class Emulator:
         """Bind and serve in a daemon thread."""
         if self._server is None:
             self._server = Server((self.host, self.port), self)
-            self.port = self._server.server_address[1]
+            self.host, self.port = self._server.server_address[:2]
             self._thread = threading.Thread(
                 target=self._server.serve_forever,
                 args=(0.05,),  # poll interval: keeps stop() fast
@@ -162,15 +177,21 @@ class Emulator:
 
 
 def serve(host: str, port: int, data_dir: str | None, **options: Any) -> None:
-    """Run the emulator in the foreground until Ctrl-C (the ``mkdocs-wxcloud emulator`` command)."""
+    """Run the emulator in the foreground until Ctrl-C (the ``mkdocs-wxcloud emulator`` command).
+
+    Once bound, a Ctrl-C stops it cleanly at any moment, even while the banner is being printed.
+    """
     emulator = Emulator(host, port, data_dir, **options).start()
-    where = f"in {Path(data_dir).resolve()}" if data_dir else "in memory only"
-    print(
-        f"WeChat cloud emulator at {emulator.base_url} (appid {emulator.appid}, "
-        f"env {', '.join(emulator.envs)}); data kept {where}. Ctrl-C stops it.",
-        flush=True,
-    )
     try:
+        if not emulator.loopback_only:
+            print(f"warning: the emulator listens on {emulator.host}, so other machines can reach it; it "
+                  "accepts the demo credentials and has no security", file=sys.stderr, flush=True)  # fmt: skip
+        where = f"in {Path(data_dir).resolve()}" if data_dir else "in memory only"
+        print(
+            f"WeChat cloud emulator at {emulator.base_url} (appid {emulator.appid}, "
+            f"env {', '.join(emulator.envs)}); data kept {where}. Ctrl-C stops it.",
+            flush=True,
+        )
         while True:
             time.sleep(1)
     except KeyboardInterrupt:

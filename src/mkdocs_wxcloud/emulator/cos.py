@@ -1,9 +1,10 @@
 """The COS upload host: short-lived grants from ``uploadfile`` and the multipart POST Object.
 
 The form is checked as COS checks it: ``file`` must be the last part (400 ``MalformedPOSTRequest``),
-the fields before it are limited in size, and the signature, token and expiry of the grant must
-match. An upload without the right ``x-cos-meta-fileid`` is stored with 204 like on the real COS,
-but stays invisible to WeChat.
+the fields before it are limited in size, the file to ``max_upload_bytes`` (5 GB, COS's object
+limit: 400 ``EntityTooLarge``), and the signature, token and expiry of the grant must match. An
+upload without the right ``x-cos-meta-fileid`` is stored with 204 like on the real COS, but stays
+invisible to WeChat.
 """
 
 from __future__ import annotations
@@ -21,6 +22,12 @@ from .protocol import CosFailure
 from .storage import Storage
 
 _MAX_PRE_DATA = 20 * 1024  # COS limits the form fields preceding the file, like S3
+_FORM_OVERHEAD = _MAX_PRE_DATA + 64 * 1024  # the fields, plus part headers and boundaries
+MAX_UPLOAD_BYTES = 5 * 1024**3  # COS's documented limit of one object
+
+
+def too_large() -> CosFailure:
+    return CosFailure(400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed object size.")
 
 
 @dataclass
@@ -93,9 +100,10 @@ def parse_form(mm: mmap.mmap, content_type: str) -> tuple[dict[str, str], tuple[
 class CosHost:
     """Grants by authorization, and the POST that uses one to store an object."""
 
-    def __init__(self, storage: Storage, ttl: int) -> None:
+    def __init__(self, storage: Storage, ttl: int, max_upload_bytes: int) -> None:
         self.storage = storage
         self.ttl = ttl
+        self.max_upload_bytes = max_upload_bytes
         self._grants: dict[str, Grant] = {}
         self._lock = threading.Lock()
 
@@ -113,6 +121,11 @@ class CosHost:
             self._grants[authorization] = grant
         return authorization, grant
 
+    @property
+    def max_body(self) -> int:
+        """The largest form body worth reading: a file of ``max_upload_bytes`` and its fields."""
+        return self.max_upload_bytes + _FORM_OVERHEAD
+
     def expire_all(self) -> None:
         now = time.time()
         with self._lock:
@@ -127,6 +140,8 @@ class CosHost:
             raise malformed()
         with mmap.mmap(spool.fileno(), size, access=mmap.ACCESS_READ) as mm:
             fields, (start, end) = parse_form(mm, content_type)
+            if end - start > self.max_upload_bytes:
+                raise too_large()
             grant = self._check(bucket, fields)
             visible = fields.get("x-cos-meta-fileid") == grant.cos_file_id
             return self.storage.store(grant.env, (grant.bucket, grant.path), mm, start, end, visible)

@@ -6,6 +6,7 @@ Failures are exceptions that the HTTP layer turns into the service's own answers
 
 from __future__ import annotations
 
+import hmac
 import json
 import re
 import secrets
@@ -17,11 +18,13 @@ DEFAULT_SECRET = "emulator-app-secret-0000000000000"
 DEFAULT_ENV = "emulator-0a1b2c"
 HEALTH_PATH = "/__emulator__/health"
 MAX_BATCH = 50
+MAX_JSON_BODY = 1 << 20  # 1 MiB: the biggest real body, a 50-item batch of 850-byte paths, is under 60 KiB
 MAX_PATH_BYTES = 850
 
 _API_PATHS = ("/tcb/uploadfile", "/tcb/batchdownloadfile", "/tcb/batchdeletefile")
 _TOKEN_PATHS = ("/cgi-bin/token", "/cgi-bin/stable_token")
 _ESCAPE = re.compile(r"(?<!\\)(?:\\\\)*\\u([0-9a-fA-F]{4})")
+_DECIMAL = re.compile(r"[0-9]{1,18}")
 _CHARSET_MSG = "invalid charset. please check your request, if include \\uxxxx will create fail!"
 
 
@@ -79,13 +82,24 @@ def parse_json(raw: bytes) -> dict[str, Any]:
         raise ApiFailure(40033, _CHARSET_MSG) from None
     try:
         body = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nesting too deep for the decoder
         raise ApiFailure(47001, "data format error") from None
     if not isinstance(body, dict):
         raise ApiFailure(47001, "data format error: the body must be a JSON object")
     if any(int(m.group(1), 16) >= 0x80 for m in _ESCAPE.finditer(text)):
         raise ApiFailure(40033, _CHARSET_MSG)
     return body
+
+
+def decimal(text: str) -> int | None:
+    """``text`` as a number of 1 to 18 ASCII digits, else None (``int()`` also takes "+1", " 1",
+    "1_0" or "²", and raises on more than 4300 digits)."""
+    return int(text) if _DECIMAL.fullmatch(text) else None
+
+
+def same_secret(given: str, expected: str) -> bool:
+    """Compare credentials in constant time, as UTF-8 bytes: ``compare_digest`` refuses non-ASCII str."""
+    return hmac.compare_digest(given.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass"))
 
 
 def require(body: dict[str, Any], name: str, kind: type) -> Any:

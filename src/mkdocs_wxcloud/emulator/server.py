@@ -1,4 +1,10 @@
-"""The HTTP side: one keep-alive HTTP/1.1 port for the API, COS and download hosts."""
+"""The HTTP side: one keep-alive HTTP/1.1 port for the API, COS and download hosts.
+
+A request that :mod:`.framing` cannot read gets a short plain-text 400, or 413 when its body is
+over the limit (COS: 400 ``EntityTooLarge``, as COS answers); then the connection is closed after
+a lingering wait, since the rest of the body is unread. Bodies are limited to ``MAX_JSON_BODY``
+(1 MiB), COS uploads to ``Emulator(max_upload_bytes=…)`` (5 GB by default, COS's limit).
+"""
 
 from __future__ import annotations
 
@@ -14,21 +20,31 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any, BinaryIO, Iterable
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, unquote
 from xml.sax.saxutils import escape
 
+from .cos import too_large
 from .faults import api_failure
-from .protocol import HEALTH_PATH, ApiFailure, CosFailure, endpoint, parse_json
+from .framing import CHUNK, BrokenRequest, body_length, copy, read_chunked, request_target
+from .protocol import HEALTH_PATH, MAX_JSON_BODY, ApiFailure, CosFailure, endpoint, parse_json
 
 if TYPE_CHECKING:
     from .app import Emulator
 
-_CHUNK = 1 << 20
+_LINGER_IDLE, _LINGER_MAX = 5.0, 30.0  # nginx's lingering_timeout and lingering_time
 _BAD_GATEWAY = (
     b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
     b"<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>stgw</center>\r\n"
     b"</body>\r\n</html>\r\n"
 )
+
+
+def _family(host: str) -> socket.AddressFamily:
+    """IPv6 for an IPv6 address or a name with IPv6 addresses only; IPv4 otherwise ("" is every IPv4 interface)."""
+    if not host:
+        return socket.AF_INET
+    families = {info[0] for info in socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)}
+    return socket.AF_INET if socket.AF_INET in families else socket.AF_INET6
 
 
 class Server(ThreadingHTTPServer):
@@ -38,6 +54,7 @@ class Server(ThreadingHTTPServer):
 
     def __init__(self, address: tuple[str, int], emulator: Emulator) -> None:
         self.emulator = emulator
+        self.address_family = _family(address[0])
         self._open: set[socket.socket] = set()
         self._open_lock = threading.Lock()
         super().__init__(address, _Handler)
@@ -74,7 +91,10 @@ class _Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True  # headers and body go in two sends: don't wait for a delayed ACK
     server_version = "mkdocs-wxcloud-emulator"
     sys_version = ""
+    error_message_format = "%(code)d %(message)s: %(explain)s\n"  # http.server's own 400, 414, 431 too
+    error_content_type = "text/plain; charset=utf-8"
     server: Server
+    _continue = False  # the client waits for "100 Continue" before it sends the body
 
     def do_GET(self) -> None:  # noqa: N802 - http.server API
         self._dispatch()
@@ -89,67 +109,84 @@ class _Handler(BaseHTTPRequestHandler):
         if self.server.emulator.verbose:
             super().log_message(format, *args)
 
+    def handle_expect_100(self) -> bool:
+        """Defer "100 Continue" until the body is known to be within its limit (see :meth:`_read_body`)."""
+        self._continue = True
+        return True
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """Answer a broken request (here or in http.server) in plain text, then close: the rest is unread."""
+        super().send_error(code, message, explain)
+        self._linger()
+
+    def _linger(self) -> None:
+        """Half-close and discard what the client is still sending, for a while, so that it reads the
+        answer rather than a connection reset (the kernel resets a socket closed with unread data)."""
+        deadline = time.monotonic() + _LINGER_MAX
+        try:
+            self.wfile.flush()
+            self.connection.shutdown(socket.SHUT_WR)
+            self.connection.settimeout(_LINGER_IDLE)
+            while self.connection.recv(CHUNK) and time.monotonic() < deadline:
+                pass
+        except OSError:
+            pass  # reset, timed out or cut by Emulator.stop: done either way
+
     def _dispatch(self) -> None:
         emulator = self.server.emulator
-        url = urlsplit(self.path)
-        query = {k: v[0] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
-        kind = endpoint(url.path)
-        if url.path != HEALTH_PATH:
-            emulator.count(url.path)
-        with tempfile.TemporaryFile() if kind == "cos" else io.BytesIO() as body:
-            size = self._read_body(body)
-            if size is None:  # the client went away or sent an unreadable body
-                self.close_connection = True
-                return
-            if url.path == HEALTH_PATH:
-                self._send_json({"emulator": "mkdocs-wxcloud", "envs": list(emulator.envs)})
-                return
-            if emulator.latency > 0:
-                time.sleep(emulator.latency)
-            fault = emulator.faults.draw(url.path, kind)
-            if fault is not None:
-                self._fault(fault, kind)
-            elif kind in ("token", "api"):
-                assert isinstance(body, io.BytesIO)
-                self._json_api(url.path, query, body.getvalue())
-            elif kind == "cos":
-                self._cos(url.path, body, size)
-            elif kind == "download":
-                self._download(url.path, query)
-            else:
-                self._send(404, b"404 page not found\n", "text/plain; charset=utf-8")
-
-    def _read_body(self, sink: BinaryIO) -> int | None:
-        """Copy the request body (Content-Length or chunked) into ``sink``; None when it breaks."""
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            total = 0
-            while True:
-                line = self.rfile.readline(65537)
-                try:
-                    size = int(line.split(b";")[0], 16)
-                except ValueError:
-                    return None
-                if size == 0:
-                    while line not in (b"\r\n", b"\n", b""):  # skip trailers
-                        line = self.rfile.readline(65537)
-                    return total if line else None
-                if not self._copy(size, sink) or self.rfile.readline(3) not in (b"\r\n", b"\n"):
-                    return None
-                total += size
+        path = ""
         try:
-            length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
-            return None
-        return length if length >= 0 and self._copy(length, sink) else None
+            path, query = request_target(self.path)
+            kind = endpoint(path)
+            if path != HEALTH_PATH:
+                emulator.count(path)
+            with tempfile.TemporaryFile() if kind == "cos" else io.BytesIO() as body:
+                size = self._read_body(body, emulator.cos.max_body if kind == "cos" else MAX_JSON_BODY)
+                if size is None:  # the client went away
+                    self.close_connection = True
+                    return
+                self._route(path, query, kind, body, size)
+        except BrokenRequest as broken:
+            if broken.status == 413 and endpoint(path) == "cos":
+                self._send_cos_error(too_large(), path, [("Connection", "close")])
+                self._linger()
+            else:
+                self.send_error(broken.status, explain=broken.explain)
 
-    def _copy(self, size: int, sink: BinaryIO) -> bool:
-        while size > 0:
-            chunk = self.rfile.read(min(size, _CHUNK))
-            if not chunk:
-                return False
-            sink.write(chunk)
-            size -= len(chunk)
-        return True
+    def _read_body(self, sink: BinaryIO, limit: int) -> int | None:
+        """Copy the body into ``sink``: its size, or None when the client went away.
+
+        Raises :class:`BrokenRequest` without reading an over-``limit`` body: "100 Continue" is sent
+        only once the declared length is known to be within it.
+        """
+        length = body_length(self.headers, limit)
+        if self._continue:
+            self._continue = False
+            super().handle_expect_100()
+        if length is None:
+            return read_chunked(self.rfile, sink, limit)
+        return length if copy(self.rfile, length, sink) else None
+
+    def _route(self, path: str, raw_query: str, kind: str, body: BinaryIO, size: int) -> None:
+        emulator = self.server.emulator
+        if path == HEALTH_PATH:
+            self._send_json({"emulator": "mkdocs-wxcloud", "envs": list(emulator.envs)})
+            return
+        if emulator.latency > 0:
+            time.sleep(emulator.latency)
+        query = {k: v[0] for k, v in parse_qs(raw_query, keep_blank_values=True).items()}
+        fault = emulator.faults.draw(path, kind)
+        if fault is not None:
+            self._fault(fault, kind, path)
+        elif kind in ("token", "api"):
+            assert isinstance(body, io.BytesIO)
+            self._json_api(path, query, body.getvalue())
+        elif kind == "cos":
+            self._cos(path, body, size)
+        elif kind == "download":
+            self._download(path, query)
+        else:
+            self._send(404, b"404 page not found\n", "text/plain; charset=utf-8")
 
     def _send(self, status: int, body: bytes, content_type: str | None = None,
               headers: Iterable[tuple[str, str]] = ()) -> None:  # fmt: skip
@@ -167,17 +204,16 @@ class _Handler(BaseHTTPRequestHandler):
     def _send_json(self, answer: dict[str, Any]) -> None:
         self._send(200, json.dumps(answer, ensure_ascii=False).encode("utf-8"), "application/json; charset=utf-8")
 
-    def _send_cos_error(self, error: CosFailure) -> None:
+    def _send_cos_error(self, error: CosFailure, path: str, headers: Iterable[tuple[str, str]] = ()) -> None:
         request_id = secrets.token_hex(16)
-        resource = escape(unquote(urlsplit(self.path).path))
         xml = (
             "<?xml version='1.0' encoding='utf-8' ?><Error>"
             f"<Code>{error.code}</Code><Message>{escape(error.message)}</Message>"
-            f"<Resource>{resource}</Resource><RequestId>{request_id}</RequestId></Error>"
+            f"<Resource>{escape(unquote(path))}</Resource><RequestId>{request_id}</RequestId></Error>"
         )
-        self._send(error.status, xml.encode("utf-8"), "application/xml", [("x-cos-request-id", request_id)])
+        self._send(error.status, xml.encode("utf-8"), "application/xml", [("x-cos-request-id", request_id), *headers])
 
-    def _fault(self, kind: str, where: str) -> None:
+    def _fault(self, kind: str, where: str, path: str) -> None:
         if kind == "drop":
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
@@ -186,9 +222,9 @@ class _Handler(BaseHTTPRequestHandler):
         elif where in ("token", "api"):
             self._send_json(api_failure(kind).answer())
         elif kind == "upload_expired":
-            self._send_cos_error(CosFailure(403, "AccessDenied", "Request has expired"))
+            self._send_cos_error(CosFailure(403, "AccessDenied", "Request has expired"), path)
         else:
-            self._send_cos_error(CosFailure(503, "SlowDown", "Please reduce your request rate."))
+            self._send_cos_error(CosFailure(503, "SlowDown", "Please reduce your request rate."), path)
 
     def _json_api(self, path: str, query: dict[str, str], raw: bytes) -> None:
         emulator = self.server.emulator
@@ -211,26 +247,26 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _cos(self, path: str, body: BinaryIO, size: int) -> None:
         if self.command != "POST":
-            self._send_cos_error(CosFailure(405, "MethodNotAllowed", "The specified method is not allowed."))
+            self._send_cos_error(CosFailure(405, "MethodNotAllowed", "The specified method is not allowed."), path)
             return
         body.flush()
         bucket = unquote(path[len("/cos/") :]).partition("/")[0]
         try:
             etag = self.server.emulator.cos.post(bucket, self.headers.get("Content-Type", ""), body, size)
         except CosFailure as error:
-            self._send_cos_error(error)
+            self._send_cos_error(error, path)
             return
         self._send(204, b"", headers=[("ETag", etag), ("x-cos-request-id", secrets.token_hex(16))])
 
     def _download(self, path: str, query: dict[str, str]) -> None:
         if self.command not in ("GET", "HEAD"):
-            self._send_cos_error(CosFailure(405, "MethodNotAllowed", "The specified method is not allowed."))
+            self._send_cos_error(CosFailure(405, "MethodNotAllowed", "The specified method is not allowed."), path)
             return
         bucket, _, key = unquote(path[len("/dl/") :]).partition("/")
         try:
             stored, reader = self.server.emulator.api.open_download(bucket, key, query)
         except CosFailure as error:
-            self._send_cos_error(error)
+            self._send_cos_error(error, path)
             return
         with reader:
             size = reader.seek(0, io.SEEK_END)
@@ -241,4 +277,4 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("ETag", stored.etag)
             self.end_headers()
             if self.command != "HEAD":
-                shutil.copyfileobj(reader, self.wfile, _CHUNK)
+                shutil.copyfileobj(reader, self.wfile, CHUNK)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import hmac
 import secrets
 import threading
 import time
 from typing import Any
 
-from .protocol import ApiFailure
+from .protocol import ApiFailure, same_secret
 
 _MIN_TOKEN_LEFT = 300
 
@@ -83,7 +82,7 @@ class TokenIssuer:
             if expires <= time.time():
                 raise ApiFailure(42001, "access_token expired")
         elif cloudbase:
-            if self._cloudbase_token is None or not hmac.compare_digest(cloudbase, self._cloudbase_token):
+            if self._cloudbase_token is None or not same_secret(cloudbase, self._cloudbase_token):
                 raise ApiFailure(40001, "invalid credential, cloudbase_access_token is invalid")
         elif not self.open_api:
             raise ApiFailure(41001, "access_token missing")
@@ -99,7 +98,7 @@ class TokenIssuer:
             raise ApiFailure(40013, "invalid appid")
         if self._ip_whitelist is not None and ip not in self._ip_whitelist:
             raise ApiFailure(40164, f"invalid ip {ip} ipv6 ::ffff:{ip}, not in whitelist")
-        if not isinstance(secret, str) or not hmac.compare_digest(secret, self._secret):
+        if not isinstance(secret, str) or not same_secret(secret, self._secret):
             raise ApiFailure(40125, "invalid appsecret")
 
     def _issue(self, now: float) -> str:

@@ -7,10 +7,24 @@ import tempfile
 from pathlib import Path
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _umask()  # read once, at import: setting it later would race with other threads' files
+
+
 def write_atomic(path: Path, text: str, mode: int | None = None) -> None:
-    """Write ``text`` (UTF-8) to a temporary file beside ``path``, fsync it and rename it over."""
+    """Write ``text`` (UTF-8) to a temporary file beside ``path``, fsync it and rename it over.
+
+    A symlink is written through to its target, never replaced by a file (a manifest shared by two
+    sites stays shared). The temporary name is short, so any name the file system allows works.
+    """
+    path = Path(os.path.realpath(path))
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name[:24]}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
@@ -21,9 +35,7 @@ def write_atomic(path: Path, text: str, mode: int | None = None) -> None:
         elif path.exists():
             os.chmod(temp, path.stat().st_mode & 0o777)
         else:
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(temp, 0o666 & ~umask)
+            os.chmod(temp, 0o666 & ~_UMASK)
         os.replace(temp, path)
     except BaseException:
         try:

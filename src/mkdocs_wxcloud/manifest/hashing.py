@@ -13,6 +13,7 @@ import logging
 import os
 import threading
 from pathlib import Path
+from typing import BinaryIO
 
 from .atomic import write_atomic
 
@@ -27,6 +28,53 @@ def sha256_file(path: Path) -> str:
         for chunk in iter(lambda: handle.read(_CHUNK), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+class HashingReader:
+    """Hands out exactly ``size`` bytes of a file, hashing them, so the digest is what was sent.
+
+    Uploads declare their length before the body: a file that shrinks while it is read is padded
+    with zeros and one that grows is cut, so the request stays well-formed, and a digest that
+    differs from the file's hash tells that the bytes in the cloud are not the bytes hashed.
+    """
+
+    def __init__(self, handle: BinaryIO, size: int) -> None:
+        self._handle = handle
+        self._size = size
+        self._sent = 0
+        self._digest = hashlib.sha256()
+
+    def __len__(self) -> int:  # what is left: requests-toolbelt sizes the form with it
+        return self._size - self._sent
+
+    def read(self, n: int = -1) -> bytes:
+        want = len(self) if n is None or n < 0 else min(n, len(self))
+        chunks, got = [], 0
+        while got < want:
+            chunk = self._handle.read(want - got)
+            if not chunk:  # the file shrank: keep the declared length
+                chunks.append(bytes(want - got))
+                break
+            chunks.append(chunk)
+            got += len(chunk)
+        data = b"".join(chunks)
+        self._sent += len(data)
+        self._digest.update(data)
+        return data
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        """Only rewinding is needed: a retried upload sends the whole file again."""
+        if (offset, whence) != (0, 0):
+            raise OSError("HashingReader can only seek to the start")
+        self._handle.seek(0)
+        self._sent, self._digest = 0, hashlib.sha256()
+        return 0
+
+    def tell(self) -> int:
+        return self._sent
+
+    def hexdigest(self) -> str:
+        return self._digest.hexdigest()
 
 
 class HashCache:
@@ -47,12 +95,15 @@ class HashCache:
             except (OSError, ValueError):
                 pass  # a missing or damaged cache is rebuilt from the files
 
-    def digest(self, key: str, file: Path, stat: os.stat_result | None = None) -> tuple[str, int]:
-        """Return ``(sha256, size)`` of ``file``; ``key`` is its docs-relative path."""
+    def digest(self, key: str, file: Path, stat: os.stat_result | None = None, *, force: bool = False) -> tuple[str, int]:
+        """Return ``(sha256, size)`` of ``file``; ``key`` is its docs-relative path.
+
+        ``force`` reads the file even when size and time match the cache (it is known to have changed).
+        """
         stat = stat or file.stat()
         with self._lock:
             cached = self._entries.get(key)
-        if cached and cached[0] == stat.st_size and cached[1] == stat.st_mtime_ns:
+        if not force and cached and cached[0] == stat.st_size and cached[1] == stat.st_mtime_ns:
             return cached[2], stat.st_size
         sha = sha256_file(file)
         with self._lock:

@@ -15,9 +15,10 @@ from pathlib import Path
 import yaml
 
 from ..errors import ManifestError
+from . import schema
 from .atomic import write_atomic
 
-VERSION = 1
+VERSION = schema.VERSION
 HEADER = (
     "# Images of this site in WeChat cloud storage, written by mkdocs-wxcloud.\n"
     "# Commit this file: it lets builds and `mkdocs-wxcloud check` skip the network.\n"
@@ -89,37 +90,30 @@ def from_yaml(text: str, where: str) -> Manifest:
         ) from None
     if data is None:
         return Manifest()
-    if not isinstance(data, dict) or not isinstance(data.get("images", {}) or {}, dict):
-        raise ManifestError(f"{where}: not a mkdocs-wxcloud manifest (no `images:` mapping); it was left unchanged")
-    if data.get("version", VERSION) != VERSION:
+    try:
+        schema.check(data)
+    except schema.Invalid as problem:
+        line = schema.line_of(text, problem.path, _Loader)
         raise ManifestError(
-            f"{where}: manifest version {data.get('version')!r} is not supported by this mkdocs-wxcloud "
-            f"(expects {VERSION}): upgrade mkdocs-wxcloud"
-        )
-    images = {}
-    for path, raw in (data.get("images") or {}).items():
-        try:
-            if not isinstance(raw, dict):
-                raise TypeError("not a mapping")
-            images[str(path)] = Entry(
-                sha256=str(raw["sha256"]),
-                size=int(raw["size"]),
-                cloud_path=str(raw["cloud_path"]),
-                file_id=str(raw["file_id"]),
-                url=str(raw.get("url") or ""),
-                expires=int(raw["expires"]) if raw.get("expires") is not None else None,
-            )
-        except (KeyError, TypeError, ValueError) as error:
-            raise ManifestError(
-                f"{where}: entry {path!r} is broken ({type(error).__name__}: {error}): fix or delete "
-                "that entry; the manifest was left unchanged"
-            ) from None
-    retired = {}
-    for item in data.get("retired") or []:
-        if isinstance(item, dict) and item.get("file_id"):
-            retired[str(item["file_id"])] = str(item.get("cloud_path", ""))
-    env = data.get("env")
-    return Manifest(env=str(env) if env else None, images=images, retired=retired)
+            f"{where}{f':{line}' if line else ''}: {schema.describe(problem.path)}: {problem.message}: "
+            f"{problem.advice} (the manifest was left unchanged)"
+        ) from None
+    images = {path: entry_from(raw) for path, raw in (data.get("images") or {}).items()}
+    retired = {item["file_id"]: item["cloud_path"] for item in data.get("retired") or []}
+    return Manifest(env=data.get("env"), images=images, retired=retired)
+
+
+def entry_from(raw: dict) -> Entry:
+    """An entry from a mapping that :func:`schema.check_entry` accepted."""
+    return Entry(**{name: raw[name] for name in schema.FIELDS if raw.get(name) is not None})
+
+
+def image_lines(path: Path) -> dict[str, int]:
+    """The line of each image entry in the manifest file at ``path`` (none when it cannot be read)."""
+    try:
+        return schema.image_lines(path.read_text(encoding="utf-8"), _Loader)
+    except (OSError, UnicodeDecodeError):
+        return {}
 
 
 def read(path: Path, cache: Path | None = None) -> Manifest:

@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import secrets
+import tempfile
 import threading
 import time
 from dataclasses import asdict
@@ -24,6 +25,7 @@ from filelock import FileLock, Timeout
 
 from ..errors import ManifestError
 from . import model as mf
+from . import schema
 from .atomic import write_atomic
 
 log = logging.getLogger("mkdocs.plugins.wxcloud")
@@ -85,11 +87,29 @@ class ManifestStore:
             if not self.readonly:
                 self._append({"env": self.env, "put": path, "entry": asdict(entry)})
             if old is not None and old.file_id and old.file_id != entry.file_id:
-                self._retire_if_unused(old)
+                self._retire_if_unused(old.file_id, old.cloud_path)
         # The journal already holds the entry: rewrite the whole manifest only now and then, when a
         # good share of it changed (so a long run does not rewrite a large file again and again).
         if time.monotonic() - self._last_save > SAVE_INTERVAL and 4 * len(self._changed) >= len(self.manifest.images):
             self.save(wait=False)
+
+    def retire(self, file_id: str, cloud_path: str) -> None:
+        """Record a cloud file that no image shows (``prune`` deletes it), at once in the journal."""
+        with self._mutex:
+            if self._retire_if_unused(file_id, cloud_path) and not self.readonly:
+                self._append({"env": self.env, "retire": file_id, "cloud_path": cloud_path})
+
+    def ensure_writable(self) -> None:
+        """Fail before the first upload if this run could not record it (journal, lock, manifest).
+
+        An upload that no manifest knows of is never linked and never pruned, and is uploaded again
+        by every run: better not to make it.
+        """
+        if self.readonly:
+            return
+        with self._mutex:
+            self._open_journal()
+        self._locked(lambda: _probe(Path(os.path.realpath(self.path)).parent))
 
     def remove(self, path: str) -> None:
         with self._mutex:
@@ -113,10 +133,12 @@ class ManifestStore:
                 self._by_sha[entry.sha256] = entry
         self._changed[path] = entry
 
-    def _retire_if_unused(self, old: mf.Entry) -> None:
-        if all(e.file_id != old.file_id for e in self.manifest.images.values()):
-            self.manifest.retired[old.file_id] = old.cloud_path
-            self._retire[old.file_id] = old.cloud_path
+    def _retire_if_unused(self, file_id: str, cloud_path: str) -> bool:
+        if any(e.file_id == file_id for e in self.manifest.images.values()):
+            return False
+        self.manifest.retired[file_id] = cloud_path
+        self._retire[file_id] = cloud_path
+        return True
 
     # -- persistence ---------------------------------------------------------------------------
 
@@ -188,6 +210,9 @@ class ManifestStore:
     def _locked(self, action: Callable[[], T]) -> T:
         try:
             self._journals.mkdir(parents=True, exist_ok=True)
+            # filelock takes a lock file it cannot create for one another run holds, and waits out
+            # its timeout: fail at once instead, with the real reason
+            os.close(os.open(self._lock.lock_file, os.O_RDWR | os.O_CREAT, 0o644))
             with self._lock.acquire(timeout=LOCK_TIMEOUT):
                 return action()
         except OSError as error:
@@ -199,14 +224,22 @@ class ManifestStore:
                 "if no such run is left"
             ) from None
 
-    def _append(self, record: dict) -> None:
+    def _open_journal(self) -> None:
         try:
             if self._journal is None:
                 self._journals.mkdir(parents=True, exist_ok=True)
                 self._journal = open(self._journal_path, "a", encoding="utf-8")  # noqa: SIM115
                 _OPEN_JOURNALS.add(self._journal_path)
-            self._journal.write(json.dumps(record, ensure_ascii=False) + "\n")
-            self._journal.flush()
+        except OSError as error:
+            raise ManifestError(
+                f"{self._journal_path}: cannot be written ({_reason(error)}): check `cache_dir`"
+            ) from None
+
+    def _append(self, record: dict) -> None:
+        self._open_journal()
+        try:
+            self._journal.write(json.dumps(record, ensure_ascii=False) + "\n")  # type: ignore[union-attr]
+            self._journal.flush()  # type: ignore[union-attr]
         except OSError as error:
             raise ManifestError(
                 f"{self._journal_path}: cannot be written ({_reason(error)}): check `cache_dir`"
@@ -221,17 +254,24 @@ class ManifestStore:
             for line in journal.read_text(encoding="utf-8", errors="replace").splitlines():
                 try:
                     record = json.loads(line)
-                    entry = mf.Entry(**record["entry"])
-                except (ValueError, KeyError, TypeError):
+                    if "retire" in record:
+                        schema.check_retired(0, {"file_id": record["retire"], "cloud_path": record["cloud_path"]})
+                    else:
+                        schema.check_image(record["put"], record["entry"])
+                except (ValueError, KeyError, TypeError, AttributeError, schema.Invalid):
                     continue  # the last line of a killed run may be torn
                 if self.env and record.get("env") not in (None, self.env):
                     continue  # a run for another cloud environment
+                if "retire" in record:
+                    self._retire_if_unused(record["retire"], record["cloud_path"])
+                    continue
+                entry = mf.entry_from(record["entry"])
                 old = self.manifest.images.get(record["put"])
                 if old != entry:
                     self._apply(record["put"], entry)
                     self.recovered.add(record["put"])
                     if old is not None and old.file_id != entry.file_id:
-                        self._retire_if_unused(old)
+                        self._retire_if_unused(old.file_id, old.cloud_path)
         if self.readonly:
             return
         log.info("wxcloud: recovered %d journal(s) of an interrupted run", len(stale))
@@ -270,6 +310,14 @@ def _reason(error: OSError) -> str:
 
 def _copy(manifest: mf.Manifest) -> mf.Manifest:
     return mf.Manifest(env=manifest.env, images=dict(manifest.images), retired=dict(manifest.retired))
+
+
+def _probe(folder: Path) -> None:
+    """Create and remove a file in ``folder``: the only test of writability that holds for root too."""
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=folder, prefix=".wxcloud-probe-")
+    os.close(fd)
+    os.unlink(name)
 
 
 def _alive(journal: Path) -> bool:

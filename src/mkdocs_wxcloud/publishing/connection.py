@@ -49,14 +49,14 @@ def connect(settings: Settings) -> WxCloudClient:
 def ensure_emulator(settings: Settings) -> str:
     """Use the emulator already listening at ``emulator_address``, or start one in this process."""
     host, _, port = settings.emulator_address.rpartition(":")
-    host = host or "127.0.0.1"
+    host = host.strip("[]") or "127.0.0.1"  # [::1]:8765 names an IPv6 host
     try:
         port_number = int(port)
     except ValueError:
         raise ConfigError(
             f"option `emulator_address` must be HOST:PORT, not {settings.emulator_address!r}"
         ) from None
-    base = f"http://{host}:{port_number}"
+    base = f"http://[{host}]:{port_number}" if ":" in host else f"http://{host}:{port_number}"
     with _emulators_lock:
         if settings.emulator_address in _emulators:
             return base

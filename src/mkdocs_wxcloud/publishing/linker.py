@@ -11,6 +11,7 @@ import threading
 from dataclasses import dataclass
 from typing import Callable
 
+from ..references.treeprocessor import MARKDOWN
 from ..references.urls import Target, is_image, line_of, resolve
 from .publisher import Publisher
 from .sources import ImageProblem
@@ -30,18 +31,30 @@ class Problem:
         return f"{where}: image '{self.url}' {self.message}" if self.url else f"{where}: {self.message}"
 
 
+DocumentOf = Callable[[str], "str | None"]
+"""A page's docs path -> the docs path of the file the browser loads for it (``ds/treap.md`` ->
+``ds/treap/index.html`` with directory URLs), or None when the host has no such notion."""
+
+
 class Linker:
     """Classifies references and reports each problem once per page and URL."""
 
-    def __init__(self, publisher: Publisher, warn: Callable[[Problem], None]) -> None:
+    def __init__(self, publisher: Publisher, warn: Callable[[Problem], None], document_of: DocumentOf | None = None) -> None:
         self.publisher = publisher
         self._warn = warn
+        self._document_of = document_of
         self._warned: set[tuple[str, str]] = set()
         self._lock = threading.Lock()
 
-    def target(self, url: str, tag: str, page: str) -> Target | None:
-        """The docs path ``url`` names, if it is a local image (links count only to image files)."""
-        target = resolve(url, page)
+    def target(self, url: str, tag: str, page: str, where: str = MARKDOWN) -> Target | None:
+        """The docs path ``url`` names, if it is a local image (links count only to image files).
+
+        It is resolved as the reader's browser resolves it: against the page's source file where
+        the host rewrites it (:data:`~..references.treeprocessor.MARKDOWN`), else against the URL of
+        the built page, which is the source file itself for hosts without one (plain Markdown).
+        """
+        base = page if where == MARKDOWN or self._document_of is None else self._document_of(page) or page
+        target = resolve(url, base)
         if target is None or (tag == "a" and not is_image(target.path)):
             return None
         return target

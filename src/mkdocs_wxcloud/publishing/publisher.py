@@ -11,41 +11,25 @@ import dataclasses
 import logging
 import threading
 import time
-from collections import deque
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 from urllib.parse import parse_qs, quote, urlsplit
 
-from ..errors import ConfigError, WxCloudError, redact
+from ..errors import ConfigError, WxCloudError
 from ..manifest.hashing import HashCache
 from ..manifest.model import Entry
+from ..manifest.schema import is_web_url
 from ..manifest.store import ManifestStore
 from ..wechat.client import WxCloudClient
-from ..wechat.errors import ApiError, CosError
-from .cloudpath import cloud_path
-from .sources import DocsFiles, ImageProblem
+from ..wechat.errors import FILE_NONEXIST
+from .sources import DocsFiles
+from .uploads import Summary, Uploads
 
 log = logging.getLogger("mkdocs.plugins.wxcloud")
 
-PER_FILE_ERRCODES = {40097, -503003}  # a bad path or a vanished file: only that image fails
-PER_FILE_COS_CODES = {"EntityTooLarge", "InvalidArgument", "KeyTooLong"}
-
-
-@dataclass
-class Summary:
-    uploaded: int = 0
-    reused: int = 0
-    failed: int = 0
-    bytes: int = 0
-    seconds: float = 0.0
-
-    def line(self) -> str:
-        return (
-            f"{self.uploaded} uploaded ({_size(self.bytes)}), {self.reused} reused, "
-            f"{self.failed} failed in {self.seconds:.1f} s"
-        )
+__all__ = ["Publisher", "Report", "Summary"]
 
 
 @dataclass
@@ -75,31 +59,25 @@ class Publisher:
     ) -> None:
         self.files = DocsFiles(docs_dir, hashes)
         self.store = store
-        self._connect = connect
-        self._executor = executor
-        self._max_workers = workers
+        self.online = connect is not None
         self.prefix = prefix.strip("/")
         self.base_url = base_url.rstrip("/") if base_url else None
         self.link_max_age = link_max_age
-        self._on_progress = on_progress
+        self.summary = Summary()
+        self.uploads = Uploads(
+            self.files, store, self.summary, connect=connect, executor=executor, workers=workers,
+            prefix=self.prefix, static_url=self._static_url, on_progress=on_progress, on_changed=self._changed,
+        )  # fmt: skip
         self._lock = threading.Lock()
-        self._client: WxCloudClient | None = None
-        self.fatal: WxCloudError | None = None  # an error that stops every further upload
-        # Uploads wait in a queue of small tuples that at most `workers` tasks drain, rather than as
-        # one Future each: a first build of a large site queues thousands at once.
-        self._queue: deque[tuple[str, Path, str, int]] = deque()
-        self._workers = 0
-        self._idle = threading.Condition(self._lock)
         self._uploading: set[str] = set()  # sha256 of the contents this run uploads
-        self._failed: dict[str, str] = {}  # sha256 -> why its upload failed
         self._waiting: dict[str, tuple[str, int]] = {}  # docs path -> (sha256, size) to publish
         self._reused: set[str] = set()
         self._started = time.monotonic()
-        self.summary = Summary()
 
     @property
-    def online(self) -> bool:
-        return self._connect is not None
+    def fatal(self) -> WxCloudError | None:
+        """An error that stopped every further upload (credentials, quota, env), if one occurred."""
+        return self.uploads.fatal
 
     @property
     def scheduled_uploads(self) -> int:
@@ -135,6 +113,9 @@ class Publisher:
     def _expiring(self, entry: Entry) -> bool:
         return entry.expires is not None and entry.expires - time.time() < self.link_max_age / 2
 
+    def _static_url(self, target: str) -> str:
+        return f"{self.base_url}/{quote(target)}" if self.base_url else ""
+
     # -- publishing ----------------------------------------------------------------------------
 
     def schedule(self, path: str) -> None:
@@ -151,73 +132,39 @@ class Publisher:
                 return  # uploaded before; only the link is missing or expiring
             if self.store.by_sha(sha) is not None or sha in self._uploading:
                 return
-            full, _ = self.files.locate(path)
+            self.files.locate(path)  # a problem with the file is the caller's, now
             self._uploading.add(sha)
-            self._queue.append((path, full, sha, size))
-            if self._workers < self._max_workers:
-                assert self._executor is not None, "an online publisher needs an executor"
-                self._executor.submit(self._drain)
-                self._workers += 1
+        self.uploads.submit(path, sha, size)
 
-    def _drain(self) -> None:
-        """One worker: upload queued images until the queue is empty."""
-        while True:
-            with self._lock:
-                if not self._queue:
-                    self._workers -= 1
-                    self._idle.notify_all()
-                    return
-                path, full, sha, size = self._queue.popleft()
-            try:
-                self._upload(path, full, sha, size)
-            except WxCloudError as error:
-                self._failed[sha] = str(error)
-            except Exception as error:  # noqa: BLE001 - one image must not lose the others
-                self._failed[sha] = redact(f"unexpected error: {type(error).__name__}: {error}")
-
-    def _upload(self, path: str, full: Path, sha: str, size: int) -> None:
-        if self.fatal is not None:
-            raise self.fatal
-        try:
-            client = self._get_client()
-            target = cloud_path(self.prefix, path, sha)
-            file_id = client.upload(target, full)
-        except WxCloudError as error:
-            if not _per_file(error):
-                self.fatal = self.fatal or error
-            raise
-        entry = Entry(sha256=sha, size=size, cloud_path=target, file_id=file_id, url=self._static_url(target))
-        self.store.put(path, entry)
+    def _changed(self, path: str, old_sha: str) -> None:
+        """``path`` was uploaded with newer content: another image with the old content needs its own."""
         with self._lock:
-            self.summary.uploaded += 1
-            self.summary.bytes += size
-        if self._on_progress:
-            self._on_progress(path, size)
+            twin = next((p for p, (s, _) in self._waiting.items() if s == old_sha and p != path), None)
+            size = self._waiting[twin][1] if twin is not None else 0
+        if twin is not None:
+            self.uploads.submit(twin, old_sha, size)
 
-    def _get_client(self) -> WxCloudClient:
-        with self._lock:
-            if self._client is None:
-                assert self._connect is not None
-                self._client = self._connect()
-            return self._client
-
-    def _static_url(self, target: str) -> str:
-        return f"{self.base_url}/{quote(target)}" if self.base_url else ""
+    def cancel(self) -> None:
+        """Stop uploading (Ctrl-C): what has not started is dropped; what finishes is recorded."""
+        self.uploads.cancel()
 
     def finish(self) -> Report:
         """Wait for the uploads, fetch the missing links, save the manifest; never raises for one image."""
         report = Report(summary=self.summary)
-        with self._idle:
-            self._idle.wait_for(lambda: not self._queue and self._workers == 0)
-            waiting, failed = dict(self._waiting), dict(self._failed)
-        entries: dict[str, Entry] = {}
-        for path, (sha, size) in waiting.items():
-            entry = self._known(path, sha, size)
-            if entry is None:
-                report.errors[path] = failed.get(sha) or str(self.fatal or "not uploaded")
-            else:
-                entries[path] = entry
+        self.uploads.wait()
+        entries = self._entries(report)
         self._fetch_links(entries, report)
+        # WeChat can answer that a file it just stored does not exist yet: send it once more.
+        lost = {p for p, why in report.errors.items() if FILE_NONEXIST in why and p in self.uploads.done}
+        if lost and not self.uploads.cancelled:
+            for path in sorted(lost):
+                del report.errors[path]
+                entry = self.uploads.done[path]
+                self.uploads.submit(path, entry.sha256, entry.size)
+            self.uploads.wait()
+            again = self._entries(report, only=lost)
+            self._fetch_links(again, report)
+            entries.update(again)
         for path, entry in entries.items():
             self.store.put(path, entry)
             if entry.url:
@@ -229,8 +176,23 @@ class Publisher:
         with self._lock:
             self._waiting.clear()
             self._uploading.clear()
-            self._failed.clear()
         return report
+
+    def _entries(self, report: Report, only: set[str] | None = None) -> dict[str, Entry]:
+        """The entry of each waiting image (the content uploaded for it, if it changed meanwhile)."""
+        with self._lock:
+            waiting = {p: v for p, v in self._waiting.items() if only is None or p in only}
+        entries: dict[str, Entry] = {}
+        for path, (sha, size) in waiting.items():
+            done = self.uploads.done.get(path)
+            if done is not None:
+                sha, size = done.sha256, done.size
+            entry = self._known(path, sha, size)
+            if entry is None:
+                report.errors[path] = self.uploads.failed.get(sha) or str(self.fatal or "not uploaded")
+            else:
+                entries[path] = entry
+        return entries
 
     def _signed_expiry(self, url: str) -> int | None:
         """When a signed (private storage) link stops working; None for a permanent one.
@@ -250,13 +212,15 @@ class Publisher:
         if not need:
             return
         try:
-            urls, errors = self._get_client().download_urls(sorted(need), self.link_max_age)
+            urls, errors = self.uploads.client().download_urls(sorted(need), self.link_max_age)
         except WxCloudError as error:
             urls, errors = {}, {fid: str(error) for fid in need}
         for path, entry in list(entries.items()):
             if entry.file_id not in need:
                 continue
             url = urls.get(entry.file_id)
+            if url and not is_web_url(url):  # it would go into pages as it is
+                errors[entry.file_id], url = f"WeChat answered a link that is not an http(s) URL: {url[:60]!r}", ""
             if not url:
                 report.errors[path] = f"no download link: {errors.get(entry.file_id, 'unknown error')}"
                 del entries[path]
@@ -266,27 +230,9 @@ class Publisher:
             entries[path] = dataclasses.replace(entry, url=url, expires=expires)
 
     def close(self) -> None:
-        """Write the manifest (and drop the journal), save the hash cache, release the client."""
+        """Stop what is left, then write the manifest (every finished upload) and the hash cache."""
         try:
+            self.uploads.close()
+        finally:
             self.store.close()
             self.files.hashes.save()
-        finally:
-            if self._client is not None:
-                self._client.close()
-                self._client = None
-
-
-def _per_file(error: WxCloudError) -> bool:
-    if isinstance(error, ApiError):
-        return error.errcode in PER_FILE_ERRCODES
-    if isinstance(error, CosError):
-        return error.code in PER_FILE_COS_CODES
-    return isinstance(error, ImageProblem)
-
-
-def _size(n: int) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n} B"

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from ..errors import ConfigError
+from ..manifest.schema import is_web_url
 from ..wechat.auth import AUTH_MODES, CLOUDBASE_TOKEN_FILE
 
 DEFAULT_API_BASE = "https://api.weixin.qq.com"
@@ -103,6 +104,10 @@ def resolve(options: Mapping[str, Any], root: Path, environ: Mapping[str, str] |
     _check_range(values, "link_max_age", 1, 86400)  # WeChat signs links for a day at most
     _check_range(values, "timeout", 0.001, 3600)
     _check_range(values, "quota_wait", 0, 3600)
+    if values["base_url"] is not None and not is_web_url(values["base_url"]):
+        raise ConfigError(
+            f"option `base_url` must be an absolute http(s) URL such as https://img.example.com, not {values['base_url']!r}"
+        )
     root = root.resolve()
     return Settings(
         root=root,

@@ -60,6 +60,15 @@ class DocsFiles:
             raise ImageProblem(f"cannot be read ({error.strerror}): fix its permissions") from None
         return known
 
+    def rehash(self, path: str) -> tuple[str, int]:
+        """Hash the file again, whatever its size and time say: it is known to have changed."""
+        full, info = self.locate(path)
+        try:
+            known = self._digests[path] = self.hashes.digest(path, full, info, force=True)
+        except OSError as error:
+            raise ImageProblem(f"cannot be read ({error.strerror}): fix its permissions") from None
+        return known
+
     def _inside_docs(self, full: Path) -> bool:
         """Whether the file really lives in docs_dir (symlinks resolved); folders resolved once a run."""
         if full.is_symlink():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 from concurrent.futures import Executor
 from pathlib import Path
 from typing import Callable
@@ -12,7 +13,7 @@ from ..errors import ConfigError
 from ..manifest.hashing import HashCache
 from ..manifest.store import ManifestStore
 from .connection import connect, target_env
-from .linker import Linker, Problem
+from .linker import DocumentOf, Linker, Problem
 from .publisher import Publisher
 from .settings import Settings
 
@@ -29,20 +30,20 @@ def open_linker(
     published_docs: bool = True,
     on_progress: Callable[[str, int], None] | None = None,
     warn: Callable[[Problem], None] = log.warning,
+    document_of: DocumentOf | None = None,
 ) -> Linker:
     """A linker over a fresh publisher.
 
     ``offline`` (default: the option) never opens the network; ``readonly`` never writes the manifest;
-    ``published_docs`` (an MkDocs docs_dir, copied into the site) refuses a manifest inside it.
+    ``published_docs`` (an MkDocs docs_dir, copied into the site) refuses a manifest inside it;
+    ``document_of`` maps pages to their built files, against which raw HTML resolves.
     """
     docs = docs_dir.resolve()
-    if published_docs and (settings.manifest == docs or docs in settings.manifest.parents):
-        raise ConfigError(
-            f"option `manifest` ({settings.manifest}) is inside docs_dir: MkDocs would publish it and "
-            "`mkdocs serve` would rebuild in a loop; keep it beside mkdocs.yml"
-        )
     if not docs.is_dir():
         raise ConfigError(f"docs_dir {docs} does not exist")
+    if published_docs:
+        _outside_docs(docs, "manifest", settings.manifest, "MkDocs would publish it and `mkdocs serve` would rebuild in a loop")
+        _outside_docs(docs, "cache_dir", settings.cache_dir, "its caches and lock would be published with the site")
     try:
         settings.cache_dir.mkdir(parents=True, exist_ok=True)
     except OSError as error:
@@ -64,5 +65,12 @@ def open_linker(
         link_max_age=settings.link_max_age,
         on_progress=on_progress,
     )
-    return Linker(publisher, warn)
+    return Linker(publisher, warn, document_of)
 
+
+
+def _outside_docs(docs: Path, option: str, path: Path, why: str) -> None:
+    """Refuse a path inside docs_dir, also through a symlink (the real paths are compared)."""
+    real = Path(os.path.realpath(path))
+    if real == docs or docs in real.parents:
+        raise ConfigError(f"option `{option}` ({path}) is inside docs_dir {docs}: {why}; keep it beside the site's configuration")

@@ -17,11 +17,11 @@ from typing import Callable
 import markdown
 
 from ..errors import WxCloudError
-from .treeprocessor import ReplaceIn, collect
+from .treeprocessor import RAW, ReplaceIn, collect
 from .urls import source_pattern
 
-Decide = Callable[[str, str, bool], "str | None"]
-"""``decide(url, tag, raw)``: the new URL for a reference, or None to keep it."""
+Decide = Callable[[str, str, str], "str | None"]
+"""``decide(url, tag, where)``: the new URL for a reference, or None to keep it."""
 
 
 class RewriteError(WxCloudError):
@@ -31,7 +31,7 @@ class RewriteError(WxCloudError):
 def rewrite_source(text: str, make: Callable[[ReplaceIn], markdown.Markdown], decide: Decide, page: str) -> str:
     """Return ``text`` with every reference that ``decide`` maps replaced by its new URL."""
     references = collect(make, text)
-    wanted = {url for url, tag, raw in references if decide(url, tag, raw) is not None}
+    wanted = {url for url, tag, where in references if decide(url, tag, where) is not None}
     if not wanted:
         return text
     spans = _candidate_spans(text, wanted)
@@ -56,10 +56,10 @@ def rewrite_source(text: str, make: Callable[[ReplaceIn], markdown.Markdown], de
     out, last = [], 0
     for index, (start, end, url) in enumerate(spans):
         if index in real:
-            tag, raw = real[index]
-            new = decide(url, tag, raw)
+            tag, where = real[index]
+            new = decide(url, tag, where)
             if new is not None:
-                out += [text[last:start], html.escape(new) if raw else new]
+                out += [text[last:start], html.escape(new) if where == RAW else new]
                 last = end
     out.append(text[last:])
     result = "".join(out)

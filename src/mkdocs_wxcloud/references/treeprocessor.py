@@ -29,8 +29,20 @@ relative to the built page."""
 
 _ESCAPED = re.compile(f"{STX}(\\d+){ETX}")
 
-ReplaceIn = Callable[[str, str, bool], "str | None"]
-"""``replace(url, tag, raw)``: the new URL or None; ``raw`` tells raw HTML from Markdown."""
+MARKDOWN = "markdown"
+"""``<a href>`` and ``<img src>`` of the element tree: MkDocs' ``relpath`` resolves them against the
+page's source file (and rewrites them relative to the built page)."""
+TREE = "tree"
+"""Other URL attributes of the element tree (``srcset``, ``<source>``): no host rewrites them, so the
+browser resolves them against the page's URL."""
+RAW = "raw"
+"""Raw HTML kept in the stash: written as HTML, and resolved by the browser against the page's URL."""
+
+_RESOLVED_BY_MKDOCS = frozenset({("a", "href"), ("img", "src")})
+
+ReplaceIn = Callable[[str, str, str], "str | None"]
+"""``replace(url, tag, where)``: the new URL or None; ``where`` is :data:`MARKDOWN`, :data:`TREE` or
+:data:`RAW`, which decides what the URL is relative to and how the source writes it."""
 
 
 class ImageTreeprocessor(Treeprocessor):
@@ -46,27 +58,27 @@ class ImageTreeprocessor(Treeprocessor):
     def run(self, root: etree.Element) -> None:
         if self.before is not None:
             self.before(self.md)
-        in_tree: Replace = lambda url, tag: self.replace(url, tag, False)  # noqa: E731
-        in_raw: Replace = lambda url, tag: self.replace(url, tag, True)  # noqa: E731
-        _rewrite_elements(root.iter(), in_tree)
+        _rewrite_elements(root.iter(), self.replace, raw=False)
+        in_raw: Replace = lambda url, tag: self.replace(url, tag, RAW)  # noqa: E731
         stash = self.md.htmlStash.rawHtmlBlocks
         for index, block in enumerate(stash):
             if isinstance(block, str):
                 stash[index] = rewrite_html(block, in_raw)
             else:
-                _rewrite_elements(block.iter(), in_raw)
+                _rewrite_elements(block.iter(), self.replace, raw=True)
 
 
-def _rewrite_elements(elements: Iterable[etree.Element], replace: Replace) -> None:
+def _rewrite_elements(elements: Iterable[etree.Element], replace: ReplaceIn, *, raw: bool) -> None:
     for element in elements:
         tag = element.tag.lower() if isinstance(element.tag, str) else ""
         for attribute in URL_ATTRIBUTES.get(tag, ()):
             value = element.get(attribute)
             if value is not None:
+                where = RAW if raw else MARKDOWN if (tag, attribute) in _RESOLVED_BY_MKDOCS else TREE
                 # Backslash escapes are still placeholders here (``unescape`` runs at priority 0, with
                 # MkDocs' relpath): read the URL as the reader will get it.
                 plain = _ESCAPED.sub(lambda m: chr(int(m.group(1))), value)
-                new = rewrite_value(tag, attribute, plain, replace, encoded=False)
+                new = rewrite_value(tag, attribute, plain, lambda url, t, w=where: replace(url, t, w), encoded=False)
                 if new != plain:
                     element.set(attribute, new)
 
@@ -100,12 +112,12 @@ def markdown_factory(
     return make
 
 
-def collect(make: Callable[[ReplaceIn], markdown.Markdown], text: str) -> list[tuple[str, str, bool]]:
-    """Every ``(url, tag, raw)`` the rendered page references, in document order."""
-    seen: list[tuple[str, str, bool]] = []
+def collect(make: Callable[[ReplaceIn], markdown.Markdown], text: str) -> list[tuple[str, str, str]]:
+    """Every ``(url, tag, where)`` the rendered page references, in document order."""
+    seen: list[tuple[str, str, str]] = []
 
-    def record(url: str, tag: str, raw: bool) -> None:
-        seen.append((url, tag, raw))
+    def record(url: str, tag: str, where: str) -> None:
+        seen.append((url, tag, where))
 
     make(record).convert(text)
     return seen

@@ -7,6 +7,8 @@ kept aside so they survive the rewrite.
 
 from __future__ import annotations
 
+import functools
+import html.entities
 import posixpath
 import re
 import string
@@ -80,16 +82,24 @@ _PUNCT = set(string.punctuation)
 
 
 def source_pattern(url: str) -> re.Pattern[str]:
-    """A regex for ``url`` as it may be written in source: Markdown escapes and ``&amp;`` allowed."""
-    parts = []
-    for ch in url:
-        alternatives = [re.escape(ch)]
-        if ch in _PUNCT:
-            alternatives.append(re.escape("\\" + ch))
-        if ch == "&":
-            alternatives.append("&amp;")
-        parts.append(alternatives[0] if len(alternatives) == 1 else f"(?:{'|'.join(alternatives)})")
-    return re.compile("".join(parts))
+    """A regex for ``url`` as it may be written in source.
+
+    Markdown may escape punctuation with a backslash; HTML may write any character but letters and
+    digits as a character reference (``&quot;``, ``&#34;``, ``&#x22;``; ``&#22270;`` for 图).
+    """
+    return re.compile("".join(_written(ch) for ch in url))
+
+
+@functools.lru_cache(maxsize=4096)
+def _written(ch: str) -> str:
+    if ch.isascii() and ch.isalnum():
+        return re.escape(ch)
+    alternatives = [re.escape(ch), f"&#0*{ord(ch)};", f"&#[xX]0*(?i:{ord(ch):x});"]
+    if ch in _PUNCT:
+        alternatives.append(re.escape("\\" + ch))
+    names = [name for name, value in html.entities.html5.items() if value == ch and name.endswith(";")]
+    alternatives += [re.escape(f"&{name}") for name in sorted(names, key=len, reverse=True)]
+    return f"(?:{'|'.join(alternatives)})"
 
 
 _DESTINATION = re.compile(r"(?:[(<\"'=]|\]:[ \t]*(?:\r?\n[ \t]*)?<?)\Z")

@@ -8,9 +8,11 @@ quota answers, dropped connections, stale tokens and upload links) retried with 
 
 from __future__ import annotations
 
+import contextlib
+import posixpath
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, BinaryIO, Callable, Sequence
 from urllib.parse import urlsplit
 
 from ..errors import ConfigError, WxCloudError, register_secret
@@ -73,17 +75,30 @@ class WxCloudClient:
         """Release the pooled connections."""
         self._transport.close()
 
+    def cancel(self) -> None:
+        """Start no new request (from any thread); requests under way finish or time out."""
+        self._retry.cancelled.set()
+
     def token(self) -> str:
         """The access token: from memory, else the disk cache, else one ``stable_token`` call."""
         return self._credentials.token()
 
-    def upload(self, cloud_path: str, file: Path) -> str:
-        """Store ``file`` at ``cloud_path`` (overwriting) and return its permanent ``file_id``."""
-        file = Path(file)
-        try:
-            handle = file.open("rb")
-        except OSError as exc:
-            raise ConfigError(f"cannot read {file}: {exc.strerror or type(exc).__name__}") from None
+    def upload(self, cloud_path: str, file: Path | BinaryIO, filename: str | None = None) -> str:
+        """Store ``file`` (a path, or an open reader the caller closes) at ``cloud_path``, overwriting.
+
+        Returns the permanent ``file_id``. A reader must rewind with ``seek(0)``: retries send it again.
+        """
+        if isinstance(file, (str, Path)):
+            file = Path(file)
+            filename = filename or file.name
+            try:
+                handle: BinaryIO = file.open("rb")
+            except OSError as exc:
+                raise ConfigError(f"cannot read {file}: {exc.strerror or type(exc).__name__}") from None
+            owned: contextlib.AbstractContextManager = handle
+        else:
+            handle, owned = file, contextlib.nullcontext()
+        name = filename or posixpath.basename(cloud_path)
 
         def attempt(credential: Credential) -> str:
             handle.seek(0)  # a retry sends the whole file again
@@ -91,10 +106,10 @@ class WxCloudClient:
             missing = [f for f in _UPLOAD_FIELDS if not isinstance(link.get(f), str) or not link[f]]
             if missing:
                 raise WxCloudError(f"WeChat API tcb/uploadfile answered without {', '.join(missing)} for {cloud_path}")
-            self._transport.post_to_cos(link, cloud_path, file.name, handle)
+            self._transport.post_to_cos(link, cloud_path, name, handle)
             return link["file_id"]
 
-        with handle:
+        with owned:
             return self._retry.run(f"upload of {cloud_path}", attempt, self._credentials)
 
     def download_urls(self, file_ids: Sequence[str], max_age: int = 86400) -> tuple[dict[str, str], dict[str, str]]:

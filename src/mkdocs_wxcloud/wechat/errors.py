@@ -16,6 +16,8 @@ from ..errors import WxCloudError, redact
 TOKEN_ERRORS = frozenset({40001, 40014, 42001})
 BUSY_ERRORS = frozenset({-1, -1000, -501001, -501002, -501003, -501004})
 MINUTE_QUOTA = 45011
+FILE_NONEXIST = "STORAGE_FILE_NONEXIST"
+"""A batch item's ``errmsg`` for a file WeChat does not know (deleted, or not visible yet)."""
 
 _SECRET_HINT = "check `secret` / WXCLOUD_SECRET (the AppSecret of the mini program)"
 _MALFORMED_HINT = ("the request was refused as malformed: check the cloud path (avoid "
@@ -46,6 +48,10 @@ class NetworkError(WxCloudError):
 
 class TransientError(NetworkError):
     """A fault worth retrying (connection dropped, HTTP 5xx); the retry loop never lets it out."""
+
+
+class Cancelled(WxCloudError):
+    """The run was interrupted (Ctrl-C): no new request is started."""
 
 
 class ApiError(WxCloudError):

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import logging
 import random
-import time
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from typing import Callable, Protocol, TypeVar
 
 from ..errors import WxCloudError
-from .errors import BUSY_ERRORS, MINUTE_QUOTA, TOKEN_ERRORS, ApiError, CosError, NetworkError, TransientError
+from .errors import BUSY_ERRORS, MINUTE_QUOTA, TOKEN_ERRORS, ApiError, Cancelled, CosError, NetworkError, TransientError
 from .transport import Credential
 
 log = logging.getLogger("mkdocs.plugins.wxcloud")
@@ -37,6 +37,8 @@ class RetryPolicy:
     max_retries: int = 6
     backoff: float = 0.5
     quota_wait: float = 60.0
+    cancelled: threading.Event = field(default_factory=threading.Event, compare=False)
+    """Set by :meth:`~.client.WxCloudClient.cancel`: no new attempt starts, waits end at once."""
 
     def run(self, what: str, attempt: Callable[[Credential], T], credentials: CredentialSource | None = None) -> T:
         """Run ``attempt`` until it succeeds, a final error occurs, or the retries run out.
@@ -47,6 +49,8 @@ class RetryPolicy:
         renewed = False
         tries = 0
         while True:
+            if self.cancelled.is_set():
+                raise Cancelled(f"{what}: not started, the run was interrupted")
             credential = credentials.current() if credentials is not None else None
             try:
                 return attempt(credential)
@@ -66,7 +70,7 @@ class RetryPolicy:
                 raise error
             tries += 1
             log.debug("wxcloud: %s: retry %d/%d in %.2f s after: %s", what, tries, self.max_retries, delay, error)
-            time.sleep(delay)
+            self.cancelled.wait(delay)
 
     def delay(self, error: WxCloudError, tries: int) -> float | None:
         """Seconds to wait before retrying after ``error``, or None when it is final."""

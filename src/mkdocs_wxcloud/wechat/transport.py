@@ -82,7 +82,7 @@ class Transport:
                         headers={"Content-Type": _JSON}) as response:
             status, content = response.status_code, response.content
         if status >= 500:
-            raise TransientError(f"WeChat API {api}: HTTP {status} from {urlsplit(url).hostname}")
+            raise TransientError(f"WeChat API {api}: HTTP {status} from {_host(url)}")
         try:
             answer = json.loads(content)
         except ValueError:
@@ -117,22 +117,43 @@ class Transport:
             raise cos_error(status, content)
 
     def _send(self, what: str, url: str, **kwargs: Any) -> requests.Response:
-        """One HTTP POST; ``requests`` exceptions (their text holds the URL) become redacted ones."""
+        """One HTTP POST; ``requests`` exceptions (their text holds the URL) become redacted ones.
+
+        Redirects are never followed: a 307 would send the body (the AppSecret, a COS signature) to
+        whatever host it names, and neither WeChat's API nor COS redirects.
+        """
         with self._count_lock:
             self._requests_made += 1
         try:
-            return self._session.post(url, timeout=self._timeout, **kwargs)
+            response = self._session.post(url, timeout=self._timeout, allow_redirects=False, **kwargs)
         except requests.exceptions.SSLError as exc:
             failure: NetworkError = NetworkError(
-                f"{what}: TLS failure with {urlsplit(url).hostname}: {_reason(exc)}")
+                f"{what}: TLS failure with {_host(url)}: {_reason(exc)}")
         except (requests.ConnectionError, requests.Timeout,
                 requests.exceptions.ChunkedEncodingError) as exc:
-            failure = TransientError(f"{what}: connection to {urlsplit(url).hostname} failed: "
+            failure = TransientError(f"{what}: connection to {_host(url)} failed: "
                                      f"{_reason(exc)}")
         except requests.RequestException as exc:
-            failure = NetworkError(f"{what}: request to {urlsplit(url).hostname} failed: "
+            failure = NetworkError(f"{what}: request to {_host(url)} failed: "
                                    f"{_reason(exc)}")
+        else:
+            if not 300 <= response.status_code < 400:
+                return response
+            response.close()
+            target = _host(response.headers.get("Location", "")) or "elsewhere"
+            failure = NetworkError(
+                f"{what}: {_host(url)} answered HTTP {response.status_code}, a redirect to {target}, "
+                f"which was not followed (WeChat never redirects, and the request carries credentials): "
+                f"check `api_base` ({self.api_base})")
         raise failure  # outside the except clauses: no chained requests exception to leak a URL
+
+
+def _host(url: str) -> str:
+    """The host named by ``url`` for a message, whatever the server sent ("" when none)."""
+    try:
+        return urlsplit(url).hostname or ""
+    except ValueError:
+        return ""
 
 
 def _reason(exc: requests.RequestException) -> str:

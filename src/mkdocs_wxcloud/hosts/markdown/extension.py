@@ -39,7 +39,7 @@ class WxCloudExtension(Extension):
     def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 - Markdown API
         md.treeprocessors.register(ImageTreeprocessor(md, self._replace), "wxcloud", PRIORITY)
 
-    def _replace(self, url: str, tag: str, raw: bool) -> str | None:
+    def _replace(self, url: str, tag: str, where: str) -> str | None:
         if self._linker is None:
             settings = options.resolve(
                 {"manifest": self.getConfig("manifest"), "cache_dir": self.getConfig("cache_dir"), "offline": True},
@@ -48,7 +48,7 @@ class WxCloudExtension(Extension):
             self._linker = open_linker(settings, Path(self.getConfig("docs_dir")), None, readonly=True)
             atexit.register(self._linker.publisher.files.hashes.save)  # Markdown has no "done" hook
         page = self.getConfig("page")
-        target = self._linker.target(url, tag, page)
+        target = self._linker.target(url, tag, page, where)
         if target is None:
             return None
         publishable, cloud = self._linker.lookup(target, url, page, "")

@@ -24,15 +24,16 @@ from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 
-from ...errors import WxCloudError
+from ...errors import ManifestError, WxCloudError
 from ...publishing import settings as options
 from ...publishing.linker import Linker
 from ...publishing.workspace import open_linker
 from ...references.pages import read_page
-from ...references.treeprocessor import ImageExtension
+from ...references.treeprocessor import MARKDOWN, ImageExtension
 from ...references.urls import with_suffix
 from ...wechat.errors import NetworkError
 from .config import WxCloudConfig
+from .exclude import unmentioned
 
 log = logging.getLogger("mkdocs.plugins.wxcloud")
 
@@ -56,7 +57,6 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
         self._urls: dict[str, str] = {}
         self._fail = False
         self._linked: set[str] = set()  # docs paths that some reference links from the cloud
-        self._local: set[str] = set()  # docs paths that some reference still links locally
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         self.command = command  # the pool is made in on_config, once the options are validated
@@ -78,12 +78,12 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
             settings = options.resolve(dict(self.config), Path(config.config_file_path or ".").parent)
             if self.pool is None:  # kept across the rebuilds of `mkdocs serve`
                 self.pool = ThreadPoolExecutor(settings.concurrency, thread_name_prefix="wxcloud")
-            self.linker = open_linker(settings, Path(config.docs_dir), self.pool)
+            self.linker = open_linker(settings, Path(config.docs_dir), self.pool, document_of=self._document_of)
         except WxCloudError as error:
             raise PluginError(f"wxcloud: {error}") from None
         self._fail = settings.on_error == "fail"
         self._pending = []
-        self._linked, self._local = set(), set()
+        self._linked = set()
         self._finished = False
         config.markdown_extensions.append(ImageExtension(self._replace, self._enter))  # type: ignore[arg-type]
         return config
@@ -115,12 +115,17 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
         self._src_uri = src_uri if isinstance(src_uri, str) else own
         self._source = self._markdown if self._src_uri == own else ""  # line numbers: only in its own text
 
-    def _replace(self, url: str, tag: str, raw: bool) -> str | None:
+    def _document_of(self, page: str) -> str | None:
+        """The built file of a page (its URL, which raw HTML is relative to), as MkDocs and plugins set it."""
+        file = self._files.get_file_from_path(page) if self._files is not None else None
+        return file.dest_uri if file is not None else None
+
+    def _replace(self, url: str, tag: str, where: str) -> str | None:
         """The treeprocessor's callback: the URL this reference gets in the current page."""
         if self.linker is None or not self._src_uri:
             return None
         page = self._src_uri
-        target = self.linker.target(url, tag, page)
+        target = self.linker.target(url, tag, page, where)
         if target is None or self._generated(target.path):
             return None
         publishable, cloud = self.linker.lookup(target, url, page, self._source)
@@ -133,17 +138,17 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
         if self._finished:  # rendered after the uploads were collected (e.g. an excerpt): stays local
             return None
         if not publisher.online:
-            self._local.add(target.path)
             self.linker.warn(page, self._source, url, "is not in the manifest (offline): it stays local; "
                              "run `mkdocs-wxcloud sync` to upload it")  # fmt: skip
             return None
         try:
             publisher.schedule(target.path)
+        except ManifestError as error:  # an upload that could not be recorded would be lost: none is made
+            raise PluginError(f"wxcloud: {error}") from None
         except WxCloudError as error:
-            self._local.add(target.path)
             self.linker.warn(page, self._source, url, f"not uploaded: {error}")
             return None
-        fallback = url if raw else self._local_url(target.path, url, target.suffix)
+        fallback = self._local_url(target.path, url, target.suffix) if where == MARKDOWN else url
         self._pending.append((target.path, target.suffix, fallback))
         return f"wxcloud-pending-{self._nonce}:{len(self._pending) - 1}"
 
@@ -185,9 +190,8 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
             )
         self._urls = report.urls
         for path, _, _ in self._pending:
-            (self._linked if path in report.urls else self._local).add(path)
-        if self.config.exclude_uploaded:
-            self._exclude_uploaded(config, files)
+            if path in report.urls:
+                self._linked.add(path)
         for file in files.documentation_pages():
             page = file.page
             if page is not None and page.content:
@@ -195,14 +199,6 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
         if report.summary.uploaded or report.summary.failed:
             log.info("wxcloud: %s", report.summary.line())
         return env
-
-    def _exclude_uploaded(self, config: MkDocsConfig, files: Files) -> None:
-        """Leave out of site_dir the images that every page links from the cloud."""
-        needed = self._local | {str(config.theme.get(key) or "") for key in ("logo", "favicon")}
-        for path in sorted(self._linked - needed):
-            file = files.get_file_from_path(path)
-            if file is not None:
-                files.remove(file)
 
     def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str | None:
         return self._fill(output) if self._pending else None
@@ -223,6 +219,17 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         self._close()
+        if self.config.exclude_uploaded and self._files is not None:
+            self._exclude_uploaded(Path(config.site_dir), self._files)
+
+    def _exclude_uploaded(self, site_dir: Path, files: Files) -> None:
+        """Delete from site_dir the uploaded files that nothing in the built site mentions."""
+        built = [Path(f.abs_dest_path) for p in sorted(self._linked) if (f := files.get_file_from_path(p)) is not None]
+        gone = unmentioned(site_dir, [path for path in built if path.is_file()])
+        for path in gone:
+            path.unlink()
+        if gone:
+            log.info("wxcloud: %d uploaded file(s) left out of the site (`exclude_uploaded`)", len(gone))
 
     def _close(self, failed: bool = False) -> None:
         """Save what was done (the manifest keeps every finished upload), release the client."""

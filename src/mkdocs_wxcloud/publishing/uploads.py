@@ -1,0 +1,209 @@
+"""The upload queue: drained by at most ``workers`` tasks while pages render, and cancellable.
+
+Uploads wait as small tuples rather than one Future each (a first build of a large site queues
+thousands at once). Each upload streams the file through a hashing reader: when the bytes sent are
+not the bytes hashed (the file was rewritten meanwhile), the stored object is retired and the image
+is hashed and uploaded again under its new hash, so a cloud path always holds the content it names.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from typing import Callable
+
+from ..errors import WxCloudError, redact
+from ..manifest.hashing import HashingReader
+from ..manifest.model import Entry
+from ..manifest.store import ManifestStore
+from ..wechat.client import WxCloudClient
+from ..wechat.errors import ApiError, Cancelled, CosError
+from .cloudpath import cloud_path
+from .sources import DocsFiles, ImageProblem
+
+PER_FILE_ERRCODES = {40097, -503003}  # a bad path or a vanished file: only that image fails
+PER_FILE_COS_CODES = {"EntityTooLarge", "InvalidArgument", "KeyTooLong"}
+CHANGING_TRIES = 3  # uploads of a file that keeps changing before that image fails
+INTERRUPTED = "not uploaded: the run was interrupted"
+
+
+@dataclass
+class Summary:
+    uploaded: int = 0
+    reused: int = 0
+    failed: int = 0
+    bytes: int = 0
+    seconds: float = 0.0
+
+    def line(self) -> str:
+        return (
+            f"{self.uploaded} uploaded ({_size(self.bytes)}), {self.reused} reused, "
+            f"{self.failed} failed in {self.seconds:.1f} s"
+        )
+
+
+class Uploads:
+    """Queued uploads of one run; results are read once :meth:`wait` returns."""
+
+    def __init__(
+        self,
+        files: DocsFiles,
+        store: ManifestStore,
+        summary: Summary,
+        *,
+        connect: Callable[[], WxCloudClient] | None,
+        executor: Executor | None,
+        workers: int,
+        prefix: str,
+        static_url: Callable[[str], str],
+        on_progress: Callable[[str, int], None] | None = None,
+        on_changed: Callable[[str, str], None] | None = None,
+    ) -> None:
+        """``on_changed(path, old_sha256)`` is told when a file changed while it was sent."""
+        self._files = files
+        self._store = store
+        self._summary = summary
+        self._connect = connect
+        self._executor = executor
+        self._max_workers = workers
+        self._prefix = prefix
+        self._static_url = static_url
+        self._on_progress = on_progress
+        self._on_changed = on_changed
+        self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
+        self._queue: deque[tuple[str, str, int]] = deque()  # (docs path, sha256, size)
+        self._workers = 0
+        self._client: WxCloudClient | None = None
+        self._writable = False
+        self.cancelled = False
+        self.fatal: WxCloudError | None = None  # an error that stops every further upload
+        self.failed: dict[str, str] = {}  # sha256 asked for -> why its upload failed
+        self.done: dict[str, Entry] = {}  # docs path -> what this run uploaded for it
+
+    def submit(self, path: str, sha: str, size: int) -> None:
+        """Queue an upload of the file at ``path`` (whose content was hashed as ``sha``)."""
+        if not self._writable:  # before the first upload: one that could not be recorded is lost
+            self._store.ensure_writable()
+            self._writable = True
+        with self._lock:
+            if self.cancelled:
+                self.failed[sha] = INTERRUPTED
+                return
+            self._queue.append((path, sha, size))
+            if self._workers < self._max_workers:
+                assert self._executor is not None, "an online publisher needs an executor"
+                self._executor.submit(self._drain)
+                self._workers += 1
+
+    def wait(self) -> None:
+        """Until the queue is empty and no upload is under way."""
+        with self._idle:
+            self._idle.wait_for(lambda: not self._queue and self._workers == 0)
+
+    def cancel(self) -> None:
+        """Drop what has not started; uploads under way finish (and are recorded) or time out."""
+        with self._lock:
+            self.cancelled = True
+            for _, sha, _ in self._queue:
+                self.failed.setdefault(sha, INTERRUPTED)
+            self._queue.clear()
+            self._idle.notify_all()
+            client = self._client
+        if client is not None:
+            client.cancel()
+
+    def close(self) -> None:
+        """Cancel what is left, wait for the uploads under way, release the client."""
+        self.cancel()
+        self.wait()
+        with self._lock:
+            client, self._client = self._client, None
+        if client is not None:
+            client.close()
+
+    def client(self) -> WxCloudClient:
+        """The run's client, made on first use; none is made once the run is cancelled or closed."""
+        with self._lock:
+            if self.cancelled:
+                raise Cancelled("the run was interrupted: nothing more is sent")
+            if self._client is None:
+                assert self._connect is not None
+                self._client = self._connect()
+            return self._client
+
+    def _drain(self) -> None:
+        """One worker: upload queued images until the queue is empty."""
+        while True:
+            with self._lock:
+                if not self._queue:
+                    self._workers -= 1
+                    self._idle.notify_all()
+                    return
+                path, sha, size = self._queue.popleft()
+            try:
+                self._upload(path, sha, size)
+            except WxCloudError as error:
+                with self._lock:
+                    self.failed[sha] = str(error)
+            except Exception as error:  # noqa: BLE001 - one image must not lose the others
+                with self._lock:
+                    self.failed[sha] = redact(f"unexpected error: {type(error).__name__}: {error}")
+
+    def _upload(self, path: str, sha: str, size: int) -> None:
+        if self.fatal is not None:
+            raise self.fatal
+        asked = sha
+        try:
+            client = self.client()
+            for _ in range(CHANGING_TRIES):
+                target = cloud_path(self._prefix, path, sha)
+                file_id, sent = self._send(client, path, target, size)
+                if sent == sha:
+                    break
+                self._store.retire(file_id, target)  # it holds bytes that no image has
+                sha, size = self._files.rehash(path)
+            else:
+                raise ImageProblem("kept changing while it was uploaded: run again once it is saved")
+        except WxCloudError as error:
+            if not _per_file(error) and not isinstance(error, Cancelled):
+                self.fatal = self.fatal or error
+            raise
+        entry = Entry(sha256=sha, size=size, cloud_path=target, file_id=file_id, url=self._static_url(target))
+        self._store.put(path, entry)
+        with self._lock:
+            self.done[path] = entry
+            self._summary.uploaded += 1
+            self._summary.bytes += size
+        if sha != asked and self._on_changed is not None:
+            self._on_changed(path, asked)
+        if self._on_progress:
+            self._on_progress(path, size)
+
+    def _send(self, client: WxCloudClient, path: str, target: str, size: int) -> tuple[str, str]:
+        """Upload the file as it is now: ``(file_id, sha256 of the bytes sent)``."""
+        full, _ = self._files.locate(path)
+        try:
+            with open(full, "rb") as handle:
+                reader = HashingReader(handle, size)
+                return client.upload(target, reader, full.name), reader.hexdigest()
+        except OSError as error:
+            raise ImageProblem(f"cannot be read ({error.strerror}): fix its permissions") from None
+
+
+def _per_file(error: WxCloudError) -> bool:
+    if isinstance(error, ApiError):
+        return error.errcode in PER_FILE_ERRCODES
+    if isinstance(error, CosError):
+        return error.code in PER_FILE_COS_CODES
+    return isinstance(error, ImageProblem)
+
+
+def _size(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n} B"

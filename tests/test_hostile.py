@@ -1,0 +1,242 @@
+"""Hostile input: a hand-edited manifest, a server that misbehaves, files that change mid-upload.
+
+Only http(s) URLs ever reach a page, secrets never follow a redirect, a malformed manifest is one
+line naming file, line and key (and is never rewritten), and the bytes in the cloud are the
+bytes hashed. The misbehaving server is a proxy in front of the real emulator (``proxy.py``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import markdown
+import pytest
+import requests
+import yaml
+from conftest import emulator_options, make_site, png
+from proxy import Exchange, Proxy
+
+from mkdocs_wxcloud.emulator import DEFAULT_SECRET, Emulator
+from mkdocs_wxcloud.errors import ManifestError
+from mkdocs_wxcloud.manifest import model as mf
+
+BIN = Path(sys.executable).parent
+MANIFEST = "wxcloud-manifest.yml"
+
+
+def run(root: Path, *args: str) -> subprocess.CompletedProcess:
+    command = [str(BIN / "mkdocs"), "build"] if args[0] == "build" else [str(BIN / "mkdocs-wxcloud"), *args]
+    return subprocess.run([*command, *args[1:]] if args[0] == "build" else command, cwd=root, capture_output=True,
+                          text=True, timeout=180)  # fmt: skip
+
+
+def one_line(stderr: str, needle: str) -> str:
+    """The one line of ``stderr`` that holds ``needle``; no traceback anywhere."""
+    assert "Traceback" not in stderr, stderr
+    found = [line for line in stderr.splitlines() if needle in line]
+    assert len(found) == 1, stderr
+    return found[0]
+
+
+def _published(root: Path, emu: Emulator) -> str:
+    make_site(root, {"index.md": "# Home\n\n![x](x.png)\n\n[big](x.png)\n", "x.png": png(1)}, emulator_options(emu))
+    assert run(root, "build").returncode == 0
+    return (root / MANIFEST).read_text(encoding="utf-8")
+
+
+# -- URLs that are not http(s) -------------------------------------------------------------------
+
+
+def test_a_javascript_url_in_the_manifest_reaches_no_page(tmp_path: Path, emulator: Emulator) -> None:
+    text = _published(tmp_path, emulator)
+    entry = mf.from_yaml(text, MANIFEST).images["x.png"]
+    evil = text.replace(f"url: {entry.url}", "url: javascript:alert(document.cookie)")
+    (tmp_path / MANIFEST).write_text(evil, encoding="utf-8")
+    line = evil.splitlines().index("    url: javascript:alert(document.cookie)") + 1
+
+    build = run(tmp_path, "build")
+    assert build.returncode != 0
+    assert f"{MANIFEST}:{line}: image 'x.png' field `url`" in build.stderr
+    assert "javascript:" not in (tmp_path / "site/index.html").read_text(encoding="utf-8")
+
+    check = run(tmp_path, "check")
+    assert check.returncode == 2
+    assert f"{MANIFEST}:{line}: image 'x.png' field `url`: must be an http:// or https:// URL" in one_line(check.stderr, "field `url`")
+
+    rewrite = run(tmp_path, "rewrite", "docs", "-o", "out")
+    assert rewrite.returncode == 2 and not (tmp_path / "out").exists()
+    assert (tmp_path / MANIFEST).read_text(encoding="utf-8") == evil  # never repaired
+
+    with pytest.raises(ManifestError, match="field `url`"):
+        markdown.Markdown(extensions=["wxcloud"], extension_configs={"wxcloud": {
+            "docs_dir": str(tmp_path / "docs"), "manifest": str(tmp_path / MANIFEST),
+            "cache_dir": str(tmp_path / ".cache/plugin/wxcloud")}}).convert("![x](x.png)")  # fmt: skip
+
+
+def test_a_link_answered_as_javascript_is_refused(tmp_path: Path, emulator: Emulator) -> None:
+    def evil_links(answer: Exchange) -> Exchange | None:
+        if answer.path.startswith("/tcb/batchdownloadfile"):
+            data = json.loads(answer.answer)
+            for item in data["file_list"]:
+                item["download_url"] = "javascript:alert(1)"
+            answer.answer = json.dumps(data).encode()
+        return answer
+
+    with Proxy(emulator.base_url, after=evil_links) as proxy:
+        make_site(tmp_path, {"index.md": "![x](x.png)\n", "x.png": png(2)}, emulator_options(emulator, api_base=proxy.base_url))
+        build = run(tmp_path, "build")
+    assert build.returncode == 0  # one image failed: a warning, the page keeps the local file
+    assert "not an http(s) URL" in build.stderr
+    html = (tmp_path / "site/index.html").read_text(encoding="utf-8")
+    assert "javascript:" not in html and 'src="x.png"' in html
+    assert "javascript" not in (tmp_path / MANIFEST).read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("base_url", ["not a url", "javascript:alert(1)", "ftp://cdn.example.com", "//cdn.example.com"])
+def test_base_url_must_be_an_absolute_http_url(tmp_path: Path, emulator: Emulator, base_url: str) -> None:
+    make_site(tmp_path, {"index.md": "![x](x.png)\n", "x.png": png(3)}, emulator_options(emulator, base_url=base_url))
+    for result in (run(tmp_path, "build"), run(tmp_path, "sync")):
+        assert result.returncode != 0
+        assert "option `base_url` must be an absolute http(s) URL" in one_line(result.stderr, "base_url")
+    assert emulator.request_count() == 0
+
+
+# -- redirects -----------------------------------------------------------------------------------
+
+
+def test_secrets_never_follow_a_redirect(tmp_path: Path, emulator: Emulator) -> None:
+    with Proxy(emulator.base_url) as elsewhere:  # records anything sent to it
+        def redirect(request: Exchange) -> Exchange | None:
+            if request.path.startswith("/cgi-bin/"):
+                return Exchange(request.method, request.path, b"", 307, {"Location": elsewhere.base_url + request.path})
+            return None
+
+        with Proxy(emulator.base_url, before=redirect) as api:
+            make_site(tmp_path, {"index.md": "![x](x.png)\n", "x.png": png(4)}, emulator_options(emulator, api_base=api.base_url))
+            sync = run(tmp_path, "sync")
+        assert elsewhere.seen == []
+    assert sync.returncode == 1
+    line = one_line(sync.stderr, "307")
+    assert "redirect" in line and "not followed" in line and DEFAULT_SECRET not in sync.stderr
+    assert emulator.request_count("/tcb/uploadfile") == 0
+
+
+# -- malformed manifests -------------------------------------------------------------------------
+
+ENTRY = {"sha256": "a" * 64, "size": 3, "cloud_path": "docs/x.png", "file_id": "cloud://e.b/docs/x.png",
+         "url": "https://b.tcb.qcloud.la/docs/x.png"}  # fmt: skip
+MALFORMED = {
+    "retired-number": ({"images": {}, "retired": 5}, "`retired`: must be a list"),
+    "retired-mapping": ({"images": {}, "retired": {"a": "b"}}, "`retired`: must be a list"),
+    "retired-string": ({"images": {}, "retired": ["cloud://e.b/x.png"]}, "retired item 1: must be a mapping"),
+    "retired-field": ({"images": {}, "retired": [{"file_id": 3, "cloud_path": "x"}]}, "retired item 1 field `file_id`"),
+    "images-list": ({"images": ["x.png"]}, "`images`: must be a mapping"),
+    "top-list": (["x"], "not a mkdocs-wxcloud manifest"),
+    "unknown-key": ({"images": {}, "imgaes": {}}, "`imgaes`: unknown key"),
+    "size-text": ({"images": {"x.png": {**ENTRY, "size": "3"}}}, "image 'x.png' field `size`"),
+    "size-bool": ({"images": {"x.png": {**ENTRY, "size": True}}}, "image 'x.png' field `size`"),
+    "sha-short": ({"images": {"x.png": {**ENTRY, "sha256": "abc"}}}, "image 'x.png' field `sha256`"),
+    "missing-file-id": ({"images": {"x.png": {k: v for k, v in ENTRY.items() if k != "file_id"}}}, "field `file_id`: is missing"),
+    "path-escapes": ({"images": {"../x.png": ENTRY}}, "image '../x.png': the image path"),
+    "cloud-path-dots": ({"images": {"x.png": {**ENTRY, "cloud_path": "docs/../x.png"}}}, "field `cloud_path`"),
+    "expires-text": ({"images": {"x.png": {**ENTRY, "expires": "soon"}}}, "field `expires`"),
+    "env-number": ({"env": 5, "images": {}}, "`env`: must be"),
+}
+
+
+@pytest.mark.parametrize("case", list(MALFORMED))
+def test_a_malformed_manifest_is_one_line_and_never_rewritten(tmp_path: Path, emulator: Emulator, case: str) -> None:
+    data, needle = MALFORMED[case]
+    make_site(tmp_path, {"index.md": "![x](x.png)\n", "x.png": png(5)}, emulator_options(emulator))
+    text = "# hand-edited\n" + yaml.safe_dump(data, allow_unicode=True)
+    (tmp_path / MANIFEST).write_text(text, encoding="utf-8")
+    for command in (("check",), ("sync",), ("prune", "--yes")):
+        result = run(tmp_path, *command)
+        assert result.returncode == 2, (command, result.stderr)
+        line = one_line(result.stderr, needle)
+        assert f"{MANIFEST}:" in line and "left unchanged" in line
+    build = run(tmp_path, "build")
+    assert build.returncode != 0 and needle in build.stderr and "Traceback" not in build.stderr
+    assert (tmp_path / MANIFEST).read_text(encoding="utf-8") == text
+    assert emulator.request_count() == 0
+
+
+def test_a_malformed_manifest_names_the_line_of_the_bad_key(tmp_path: Path) -> None:
+    text = f"version: 1\nimages:\n  a.png:\n{''.join(f'    {k}: {v}' + chr(10) for k, v in ENTRY.items())}  b.png:\n    sha256: nope\n"
+    with pytest.raises(ManifestError, match=r"^m\.yml:10: image 'b\.png' field `sha256`"):
+        mf.from_yaml(text, "m.yml")
+
+
+def test_the_schema_knows_every_field_of_an_entry() -> None:
+    from dataclasses import fields
+
+    from mkdocs_wxcloud.manifest import schema
+
+    assert list(schema.FIELDS) == [f.name for f in fields(mf.Entry)]
+
+
+# -- the bytes uploaded are the bytes hashed -----------------------------------------------------
+
+
+@pytest.mark.parametrize("new", [png(61), png(62, size=20), b"\x89PNG"], ids=["same-size", "grown", "shrunk"])
+def test_a_file_rewritten_while_it_is_uploaded_is_stored_under_its_new_hash(tmp_path: Path, emulator: Emulator, new: bytes) -> None:
+    image = tmp_path / "docs/x.png"
+    rewritten = threading.Event()
+
+    def rewrite_first(request: Exchange) -> None:  # between hashing and streaming: the worst moment
+        if request.path.startswith("/tcb/uploadfile") and not rewritten.is_set():
+            image.write_bytes(new)
+            rewritten.set()
+
+    with Proxy(emulator.base_url, before=rewrite_first) as proxy:
+        make_site(tmp_path, {"index.md": "![x](x.png)\n", "x.png": png(60)}, emulator_options(emulator, api_base=proxy.base_url))
+        sync = run(tmp_path, "sync")
+    assert sync.returncode == 0, sync.stderr
+    assert rewritten.is_set()
+    manifest = mf.read(tmp_path / MANIFEST)
+    entry = manifest.images["x.png"]
+    assert entry.sha256 == hashlib.sha256(new).hexdigest() and entry.size == len(new)
+    stored = emulator.stored_files()
+    assert stored[entry.cloud_path] == new
+    assert requests.get(entry.url, timeout=10).content == new
+    old_path = next(p for p in stored if p != entry.cloud_path)  # what was sent under the old hash
+    assert hashlib.sha256(png(60)).hexdigest()[:12] in old_path
+    assert old_path in manifest.retired.values()  # `prune --yes` deletes it
+    assert run(tmp_path, "check").returncode == 0
+
+
+# -- where the manifest and the caches may live --------------------------------------------------
+
+
+def test_cache_dir_inside_docs_dir_is_refused(tmp_path: Path, emulator: Emulator) -> None:
+    make_site(tmp_path, {"index.md": "![x](x.png)\n", "x.png": png(7)}, emulator_options(emulator, cache_dir="docs/.cache"))
+    build = run(tmp_path, "build")
+    assert build.returncode != 0
+    assert "option `cache_dir`" in one_line(build.stderr, "cache_dir") and "inside docs_dir" in build.stderr
+    assert not (tmp_path / "docs/.cache").exists() and emulator.request_count() == 0
+
+
+def test_a_manifest_reaching_docs_dir_through_a_symlink_is_refused(tmp_path: Path, emulator: Emulator) -> None:
+    make_site(tmp_path, {"index.md": "![x](x.png)\n", "x.png": png(8)}, emulator_options(emulator, manifest="meta/images.yml"))
+    (tmp_path / "docs/meta").mkdir()
+    (tmp_path / "meta").symlink_to(tmp_path / "docs/meta", target_is_directory=True)
+    build = run(tmp_path, "build")
+    assert build.returncode != 0
+    assert "option `manifest`" in one_line(build.stderr, "option `manifest`") and "inside docs_dir" in build.stderr
+    assert list((tmp_path / "docs/meta").iterdir()) == []
+
+
+def test_a_manifest_that_is_a_symlink_is_written_through(tmp_path: Path, emulator: Emulator) -> None:
+    shared = tmp_path / "shared/images.yml"
+    shared.parent.mkdir()
+    shared.write_text("", encoding="utf-8")
+    (tmp_path / MANIFEST).symlink_to(shared)
+    make_site(tmp_path, {"index.md": "![x](x.png)\n", "x.png": png(9)}, emulator_options(emulator))
+    assert run(tmp_path, "build").returncode == 0
+    assert (tmp_path / MANIFEST).is_symlink()
+    assert "x.png" in mf.read(shared).images
