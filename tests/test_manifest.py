@@ -132,7 +132,7 @@ def test_cloud_path_has_the_hash_keeps_chinese_and_obeys_the_rules() -> None:
 
 def _kill_journal(store: ManifestStore) -> Path:
     """Make the journal of ``store`` look like the one of a run that died."""
-    journal = store._journal_path
+    journal = store._journal.path
     dead = journal.with_name(f"journal-{journal.name.split('-')[1]}-999999999-dead.jsonl")
     journal.rename(dead)
     return dead

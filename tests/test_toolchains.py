@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import logging
+import os
 import re
 import shutil
 import subprocess
@@ -17,7 +18,7 @@ import requests
 import yaml
 from conftest import ROOT, build, emulator_options, make_site, png
 
-from mkdocs_wxcloud.emulator import DEFAULT_ENV, Emulator
+from mkdocs_wxcloud.emulator import DEFAULT_APPID, DEFAULT_ENV, DEFAULT_SECRET, Emulator
 from mkdocs_wxcloud.manifest import model as mf
 
 BIN = Path(sys.executable).parent
@@ -46,6 +47,23 @@ def test_properdocs_builds_the_example_site_unchanged(tmp_path: Path, emulator) 
     html = _built(tmp_path)
     assert len(emulator.stored_files()) >= 10
     assert emulator.base_url in html and 'src="images/' not in html
+
+
+@pytest.mark.skipif(shutil.which("zensical", path=str(BIN)) is None, reason="zensical not installed")
+def test_zensical_builds_the_example_site(tmp_path: Path, emulator) -> None:
+    shutil.copytree(ROOT / "example_site", tmp_path / "example_site")
+    shutil.copy(ROOT / "zensical.toml", tmp_path / "zensical.toml")
+    env = {**os.environ, "WXCLOUD_API_BASE": emulator.base_url, "WXCLOUD_APPID": DEFAULT_APPID,
+           "WXCLOUD_SECRET": DEFAULT_SECRET, "WXCLOUD_ENV": DEFAULT_ENV}  # fmt: skip
+    result = subprocess.run([str(BIN / "zensical"), "build"], cwd=tmp_path, env=env, capture_output=True, text=True,
+                            timeout=300)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    html = _built(tmp_path)
+    assert len(emulator.stored_files()) >= 10
+    assert emulator.base_url in html and 'src="images/' not in html
+    emulator.reset_counts()
+    assert subprocess.run([str(BIN / "zensical"), "build"], cwd=tmp_path, env=env, timeout=300).returncode == 0
+    assert emulator.request_count() == 0
 
 
 def test_markdown_extension_links_from_the_manifest_offline(tmp_path: Path, emulator, monkeypatch) -> None:

@@ -15,7 +15,8 @@ from typing import Any, Callable
 import click
 
 from ..errors import ConfigError, ManifestError, WxCloudError, redact
-from . import site as sites
+from . import projects
+from .site import Site
 
 log = logging.getLogger("mkdocs.plugins.wxcloud")
 
@@ -39,7 +40,8 @@ def site_command(function: Callable) -> Callable:
     """-f, -v, -q, and error handling shared by the site commands."""
 
     @click.option("-f", "--config-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
-                  help="The site's mkdocs.yml (default: ./mkdocs.yml).")
+                  help="The site's mkdocs.yml or zensical.toml (default: the first of zensical.toml, mkdocs.yml, "
+                       "mkdocs.yaml here).")
     @click.option("-v", "--verbose", is_flag=True, help="Show debug messages.")
     @click.option("-q", "--quiet", is_flag=True, help="Show only errors.")
     @functools.wraps(function)
@@ -61,5 +63,6 @@ def site_command(function: Callable) -> Callable:
     return wrapper
 
 
-def load_site(config_file: Path | None, overrides: dict[str, Any] | None = None) -> sites.Site:
-    return sites.from_mkdocs(config_file or Path("mkdocs.yml"), overrides)
+def load_site(config_file: Path | None, overrides: dict[str, Any] | None = None) -> Site:
+    """The site of ``-f`` (or of the configuration found here), read as its host reads it."""
+    return projects.load(config_file, overrides)

@@ -15,6 +15,7 @@ from ..publishing.publisher import Report
 from ..references.pages import read_page
 from ..references.sourcemap import rewrite_source
 from ..references.urls import line_of, with_suffix
+from . import projects
 from . import site as sites
 from .common import load_site, log, site_command
 from .progress import Progress
@@ -29,11 +30,11 @@ from .sync import publish
               help="Write the rewritten files into this folder, mirroring the input tree.")
 @click.option("--in-place", is_flag=True, help="Overwrite the source files (the only way they are ever changed).")
 @click.option("--root", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None,
-              help="Without mkdocs.yml: the folder that image paths and manifest paths are relative to (default: .).")
+              help="Without a site configuration: the folder that image paths and manifest paths are relative to (default: .).")
 @click.option("--manifest", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Without mkdocs.yml: the manifest file (default: ROOT/wxcloud-manifest.yml).")
+              help="Without a site configuration: the manifest file (default: ROOT/wxcloud-manifest.yml).")
 @click.option("-x", "--markdown-extension", "extensions", multiple=True,
-              help="Without mkdocs.yml: a Python-Markdown extension pages use (repeatable; default: extra, admonition, toc).")
+              help="Without a site configuration: a Python-Markdown extension pages use (repeatable; default: extra, admonition, toc).")
 @click.option("--prefix", default=None, help="Cloud folder for uploads (default: docs).")
 @click.option("--appid", default=None, help="AppID (default: $WXCLOUD_APPID; the secret only comes from $WXCLOUD_SECRET).")
 @click.option("--env", default=None, help="Cloud environment id (default: $WXCLOUD_ENV).")
@@ -47,7 +48,8 @@ def rewrite(config_file: Path | None, paths: tuple[Path, ...], output: Path | No
         raise click.UsageError("give exactly one of -o/--output DIR or --in-place")
     overrides: dict[str, Any] = {"offline": offline or None, "prefix": prefix, "appid": appid, "env": env,
                                  "api_base": api_base}  # fmt: skip
-    use_config = config_file is not None or (root is None and manifest is None and Path("mkdocs.yml").is_file())
+    here = any(Path(name).is_file() for name in projects.CONFIG_FILES)
+    use_config = config_file is not None or (root is None and manifest is None and here)
     if use_config:
         site = load_site(config_file, {k: v for k, v in overrides.items() if v is not None})
         pages = sorted(set(sites.markdown_pages(paths, site.docs_dir)))

@@ -1,8 +1,7 @@
-"""The pages of a site as the command line sees them: from mkdocs.yml, or from plain folders.
+"""The pages of a site as the command line sees them, and how problems with them are shown.
 
-This is the only place besides the plugin that reads MkDocs: ``load_config`` handles ``!ENV``,
-``INHERIT`` and ``!!python/name`` tags, and ``get_files`` applies ``exclude_docs`` exactly as a
-build does. Everything after it (finding references, publishing) is MkDocs-free.
+A :class:`Site` comes from a host's configuration (:mod:`.projects`) or from plain folders
+(:func:`from_paths`); everything after it (finding references, publishing) is host-free.
 """
 
 from __future__ import annotations
@@ -25,7 +24,6 @@ from ..references.treeprocessor import ReplaceIn, markdown_factory
 
 log = logging.getLogger("mkdocs.plugins.wxcloud")
 PLAIN_EXTENSIONS = ["extra", "admonition", "toc"]
-PLUGIN_NAME = "wxcloud"  # the entry point name, which MkDocs keys its plugins by
 
 
 @dataclass
@@ -63,53 +61,17 @@ class Site:
             return str(full)
 
 
-def from_mkdocs(config_file: Path, overrides: Mapping[str, Any] | None = None) -> Site:
-    """Load mkdocs.yml and the wxcloud plugin's options; errors become :class:`ConfigError`."""
-    from mkdocs.config import load_config
-    from mkdocs.exceptions import Abort, ConfigurationError
-    from mkdocs.structure.files import get_files
-
-    if not config_file.is_file():
-        raise ConfigError(f"{config_file}: no such file: pass the site's mkdocs.yml with -f")
-    try:
-        config = load_config(str(config_file))
-    except (ConfigurationError, Abort) as error:
-        raise ConfigError(f"{config_file}: {error}") from None
-    plugin = config.plugins.get(PLUGIN_NAME)
-    plugin_options: dict[str, Any] = dict(plugin.config) if plugin is not None else {}
-    if plugin is None:
-        log.info("wxcloud: %s has no `wxcloud` plugin entry: using the default options", config_file)
-    plugin_options.update(overrides or {})
-    settings = options.resolve(plugin_options, config_file.resolve().parent)
-    files = get_files(config)
-    pages = sorted(f.src_uri for f in files.documentation_pages())
-    extensions = list(config.markdown_extensions)
-    configs = dict(config.mdx_configs or {})
-    return Site(
-        settings=settings,
-        docs_dir=Path(config.docs_dir),
-        pages=pages,
-        make=markdown_factory(extensions, configs),
-        fingerprint=_fingerprint(extensions, configs),
-        config_file=config_file,
-        documents={f.src_uri: f.dest_uri for f in files.documentation_pages()},
-    )
+def new_site(settings: options.Settings, docs_dir: Path, pages: Iterable[str], extensions: list, configs: dict,
+             **more: Any) -> Site:  # fmt: skip
+    """A site whose pages render with these Markdown extensions (``more``: ``config_file``, ``documents``)."""
+    return Site(settings=settings, docs_dir=docs_dir, pages=sorted(pages), make=markdown_factory(extensions, configs),
+                fingerprint=_fingerprint(extensions, configs), **more)  # fmt: skip
 
 
-def from_paths(
-    paths: Iterable[Path], root: Path, extensions: list[str], overrides: Mapping[str, Any]
-) -> Site:
-    """A site without mkdocs.yml: ``root`` plays docs_dir, ``paths`` are files or folders in it."""
+def from_paths(paths: Iterable[Path], root: Path, extensions: list[str], overrides: Mapping[str, Any]) -> Site:
+    """A site without a configuration: ``root`` plays docs_dir, ``paths`` are files or folders in it."""
     root = root.resolve()
-    settings = options.resolve(overrides, root)
-    pages = sorted(set(markdown_pages(paths, root)))
-    return Site(
-        settings=settings,
-        docs_dir=root,
-        pages=pages,
-        make=markdown_factory(extensions),
-        fingerprint=_fingerprint(extensions, {}),
-    )
+    return new_site(options.resolve(overrides, root), root, set(markdown_pages(paths, root)), extensions, {})
 
 
 def markdown_pages(paths: Iterable[Path], docs_dir: Path) -> Iterable[str]:

@@ -10,14 +10,11 @@ never repeated. Writes take a file lock and merge with what is on disk, so two r
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
-import secrets
 import tempfile
 import threading
 import time
-from dataclasses import asdict
 from pathlib import Path
 from typing import Callable, TypeVar
 
@@ -25,12 +22,11 @@ from filelock import FileLock, Timeout
 
 from ..errors import ManifestError
 from . import model as mf
-from . import schema
 from .atomic import write_atomic
+from .journal import Journal
 
 log = logging.getLogger("mkdocs.plugins.wxcloud")
 T = TypeVar("T")
-_OPEN_JOURNALS: set[Path] = set()  # journals of live stores in this process
 SAVE_INTERVAL = 5.0  # seconds between intermediate manifest writes during a long run
 LOCK_TIMEOUT = 60.0
 
@@ -43,13 +39,11 @@ class ManifestStore:
         self.readonly = readonly  # `check`: see interrupted runs' journals, write nothing
         key = hashlib.sha256(str(path.resolve()).encode("utf-8")).hexdigest()[:12]
         self._lock = FileLock(str(cache_dir / f"manifest-{key}.lock"))
-        self._journals = cache_dir
-        self._journal_glob = f"journal-{key}-*.jsonl"
+        self._cache_dir = cache_dir
         self._parsed = cache_dir / f"manifest-{key}.json"
         self._written: tuple[tuple[int, int, int], mf.Manifest] | None = None  # (inode, mtime, size) of our write
         self.recovered: set[str] = set()  # paths known only from the journal of an interrupted run
-        self._journal_path = cache_dir / f"journal-{key}-{os.getpid()}-{secrets.token_hex(3)}.jsonl"
-        self._journal = None
+        self._journal = Journal(cache_dir, key, env)
         self._mutex = threading.RLock()
         self._saving = threading.Lock()  # one save at a time: each installs the manifest it merged
         self._changed: dict[str, mf.Entry | None] = {}  # path -> new entry, None = removed
@@ -58,11 +52,16 @@ class ManifestStore:
         self._last_save = time.monotonic()
         self._by_sha: dict[str, mf.Entry] | None = None  # index, rebuilt when the manifest changes
         self.env = env
+        self._seen = _identity_of(path)  # the file as this store last read or wrote it
         self.manifest = mf.read(path, self._parsed)
         self._check_env(self.manifest)
         self._recover()
 
     # -- reading -------------------------------------------------------------------------------
+
+    def changed_on_disk(self) -> bool:
+        """Whether another writer (``sync``, a checkout) replaced the manifest since this store read or wrote it."""
+        return _identity_of(self.path) != self._seen
 
     def get(self, path: str) -> mf.Entry | None:
         with self._mutex:
@@ -85,7 +84,7 @@ class ManifestStore:
                 return
             self._apply(path, entry)
             if not self.readonly:
-                self._append({"env": self.env, "put": path, "entry": asdict(entry)})
+                self._journal.put(path, entry)
             if old is not None and old.file_id and old.file_id != entry.file_id:
                 self._retire_if_unused(old.file_id, old.cloud_path)
         # The journal already holds the entry: rewrite the whole manifest only now and then, when a
@@ -97,7 +96,7 @@ class ManifestStore:
         """Record a cloud file that no image shows (``prune`` deletes it), at once in the journal."""
         with self._mutex:
             if self._retire_if_unused(file_id, cloud_path) and not self.readonly:
-                self._append({"env": self.env, "retire": file_id, "cloud_path": cloud_path})
+                self._journal.retire(file_id, cloud_path)
 
     def ensure_writable(self) -> None:
         """Fail before the first upload if this run could not record it (journal, lock, manifest).
@@ -108,7 +107,7 @@ class ManifestStore:
         if self.readonly:
             return
         with self._mutex:
-            self._open_journal()
+            self._journal.open()
         self._locked(lambda: _probe(Path(os.path.realpath(self.path)).parent))
 
     def remove(self, path: str) -> None:
@@ -174,14 +173,7 @@ class ManifestStore:
         """Final write; the journal is removed only once its content is in the manifest."""
         self.save()
         with self._mutex:
-            if self._journal is not None:
-                self._journal.close()
-                self._journal = None
-                _OPEN_JOURNALS.discard(self._journal_path)
-            try:
-                self._journal_path.unlink()
-            except FileNotFoundError:
-                pass
+            self._journal.close()
 
     def _merge_and_write(self, changed: dict, retire: dict, unretire: set) -> mf.Manifest:
         disk = self._read_disk()
@@ -195,6 +187,7 @@ class ManifestStore:
             write_atomic(self.path, text)
             mf.remember(disk, text, self._parsed)
         self._written = (_identity(self.path.stat()), _copy(disk))
+        self._seen = self._written[0]
         return disk
 
     def _read_disk(self) -> mf.Manifest:
@@ -209,7 +202,7 @@ class ManifestStore:
 
     def _locked(self, action: Callable[[], T]) -> T:
         try:
-            self._journals.mkdir(parents=True, exist_ok=True)
+            self._cache_dir.mkdir(parents=True, exist_ok=True)
             # filelock takes a lock file it cannot create for one another run holds, and waits out
             # its timeout: fail at once instead, with the real reason
             os.close(os.open(self._lock.lock_file, os.O_RDWR | os.O_CREAT, 0o644))
@@ -224,54 +217,21 @@ class ManifestStore:
                 "if no such run is left"
             ) from None
 
-    def _open_journal(self) -> None:
-        try:
-            if self._journal is None:
-                self._journals.mkdir(parents=True, exist_ok=True)
-                self._journal = open(self._journal_path, "a", encoding="utf-8")  # noqa: SIM115
-                _OPEN_JOURNALS.add(self._journal_path)
-        except OSError as error:
-            raise ManifestError(
-                f"{self._journal_path}: cannot be written ({_reason(error)}): check `cache_dir`"
-            ) from None
-
-    def _append(self, record: dict) -> None:
-        self._open_journal()
-        try:
-            self._journal.write(json.dumps(record, ensure_ascii=False) + "\n")  # type: ignore[union-attr]
-            self._journal.flush()  # type: ignore[union-attr]
-        except OSError as error:
-            raise ManifestError(
-                f"{self._journal_path}: cannot be written ({_reason(error)}): check `cache_dir`"
-            ) from None
-
     def _recover(self) -> None:
         """Replay the journals that runs which died left behind, then fold them into the manifest."""
-        stale = [p for p in sorted(self._journals.glob(self._journal_glob)) if not _alive(p)]
+        stale = self._journal.left_behind()
         if not stale:
             return
-        for journal in stale:
-            for line in journal.read_text(encoding="utf-8", errors="replace").splitlines():
-                try:
-                    record = json.loads(line)
-                    if "retire" in record:
-                        schema.check_retired(0, {"file_id": record["retire"], "cloud_path": record["cloud_path"]})
-                    else:
-                        schema.check_image(record["put"], record["entry"])
-                except (ValueError, KeyError, TypeError, AttributeError, schema.Invalid):
-                    continue  # the last line of a killed run may be torn
-                if self.env and record.get("env") not in (None, self.env):
-                    continue  # a run for another cloud environment
-                if "retire" in record:
-                    self._retire_if_unused(record["retire"], record["cloud_path"])
-                    continue
-                entry = mf.entry_from(record["entry"])
-                old = self.manifest.images.get(record["put"])
-                if old != entry:
-                    self._apply(record["put"], entry)
-                    self.recovered.add(record["put"])
-                    if old is not None and old.file_id != entry.file_id:
-                        self._retire_if_unused(old.file_id, old.cloud_path)
+        for kind, key, value in self._journal.replay(stale):
+            if kind == "retire":
+                self._retire_if_unused(key, value)  # type: ignore[arg-type]
+                continue
+            old = self.manifest.images.get(key)
+            if old != value:
+                self._apply(key, value)  # type: ignore[arg-type]
+                self.recovered.add(key)
+                if old is not None and old.file_id != value.file_id:  # type: ignore[union-attr]
+                    self._retire_if_unused(old.file_id, old.cloud_path)
         if self.readonly:
             return
         log.info("wxcloud: recovered %d journal(s) of an interrupted run", len(stale))
@@ -304,6 +264,13 @@ def _identity(info: os.stat_result) -> tuple[int, int, int]:
     return info.st_ino, info.st_mtime_ns, info.st_size
 
 
+def _identity_of(path: Path) -> tuple[int, int, int] | None:
+    try:
+        return _identity(path.stat())
+    except OSError:
+        return None
+
+
 def _reason(error: OSError) -> str:
     return error.strerror or type(error).__name__
 
@@ -318,22 +285,3 @@ def _probe(folder: Path) -> None:
     fd, name = tempfile.mkstemp(dir=folder, prefix=".wxcloud-probe-")
     os.close(fd)
     os.unlink(name)
-
-
-def _alive(journal: Path) -> bool:
-    """Whether a live store writes ``journal`` (named ``journal-<key>-<pid>-<nonce>``)."""
-    if journal in _OPEN_JOURNALS:
-        return True
-    try:
-        pid = int(journal.stem.split("-")[2])
-    except (IndexError, ValueError):
-        return False
-    if pid == os.getpid():  # ours, but no store of ours has it open: left by an earlier life
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

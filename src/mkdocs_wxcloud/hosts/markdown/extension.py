@@ -1,63 +1,154 @@
-"""A Python-Markdown extension that links images from the manifest, for tools without MkDocs plugins.
+"""The ``wxcloud`` Python-Markdown extension, for hosts that run no MkDocs plugins (Zensical).
 
-Zensical and plain ``markdown.Markdown`` run Markdown extensions but not MkDocs plugins. After
-``mkdocs-wxcloud sync`` has uploaded the images, this extension rewrites their references to the
-cloud URLs recorded in the manifest, with the same scanner as the plugin and no network access.
-Images that are not in the manifest (or changed since) stay local, with a warning.
+It finds references with the same treeprocessor as the plugin and links images from the manifest.
+Under Zensical it learns each page and the project root from Zensical's rendering context, so
+relative paths resolve against the page and every file against the project, never the working
+directory. With ``upload: true`` it also publishes what the manifest lacks: a page's new images
+upload in parallel, and the page gets their URLs before its conversion ends (Zensical writes a
+page as soon as it is rendered). One run is shared by all pages (:mod:`.runs`).
 
     markdown.Markdown(extensions=["wxcloud"], extension_configs={"wxcloud": {"docs_dir": "docs"}})
 """
 
 from __future__ import annotations
 
-import atexit
 import logging
 from pathlib import Path
+from typing import Any
 
 import markdown
 from markdown.extensions import Extension
+from markdown.postprocessors import Postprocessor
+from markdown.preprocessors import Preprocessor
 
+from ...errors import ManifestError, WxCloudError
 from ...publishing import settings as options
-from ...publishing.workspace import open_linker
+from ...publishing.placeholders import Placeholders
 from ...references.treeprocessor import PRIORITY, ImageTreeprocessor
 from ...references.urls import with_suffix
+from ..zensical.context import in_zensical, page_context
+from .runs import Run, run_for
 
 log = logging.getLogger("mkdocs.plugins.wxcloud")
+_SHARED = "as the MkDocs plugin's option of the same name (see the README)"
+_OWN = {
+    "docs_dir": ["", "The folder the manifest's paths are relative to (default docs); Zensical's own is used under Zensical."],
+    "page": ["", "The page being rendered, relative to docs_dir; Zensical tells it, plain Markdown needs it for relative paths."],
+    "upload": [False, "Upload what the manifest lacks while pages render (needs credentials, or the emulator)."],
+}
+_warned: set[str] = set()  # one-time notices of this process
+
+
+def _config() -> dict[str, list[Any]]:
+    """Every plugin option, plus the extension's own. Python-Markdown parses a value after its
+    default's type, and "no default" must accept any text: those defaults are ``""``."""
+    plain = {name: [value if isinstance(value, (int, float, str)) and name != "emulator" else "", _SHARED]
+             for name, value in options.DEFAULTS.items()}  # fmt: skip
+    return {**plain, **{name: list(entry) for name, entry in _OWN.items()}}
+
+
+def _once(key: str, message: str, *args: object) -> None:
+    if key not in _warned:
+        _warned.add(key)
+        log.warning(message, *args)
 
 
 class WxCloudExtension(Extension):
     def __init__(self, **kwargs: object) -> None:
-        self.config = {
-            "manifest": ["wxcloud-manifest.yml", "The manifest mkdocs-wxcloud wrote (relative to the working directory)."],
-            "docs_dir": ["docs", "The folder that the manifest's image paths are relative to."],
-            "page": ["", "The page being rendered, relative to docs_dir: relative image URLs resolve against it."],
-            "cache_dir": [".cache/plugin/wxcloud", "Where file hashes are cached (relative to the working directory)."],
-        }
+        self.config = _config()
         super().__init__(**kwargs)
-        self._linker = None
+        self._run: Run | None = None
+        self._page = ""
+        self.source = ""
+        self._pending = Placeholders()
 
     def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 - Markdown API
-        md.treeprocessors.register(ImageTreeprocessor(md, self._replace), "wxcloud", PRIORITY)
+        if not self.getConfig("enabled"):
+            return
+        md.preprocessors.register(_Source(md, self), "wxcloud-source", 100)
+        md.treeprocessors.register(ImageTreeprocessor(md, self._replace, self._enter), "wxcloud", PRIORITY)
+        md.postprocessors.register(_Fill(md, self), "wxcloud", 0)  # last: after the raw HTML is back
+
+    def _enter(self, md: markdown.Markdown) -> None:
+        """Learn the page and the project (once per document), and take the shared run."""
+        context = page_context(md)
+        explicit = self.getConfig("page")
+        if context is None and not explicit and in_zensical():
+            _once("context", "wxcloud: this Zensical version does not tell the page being rendered "
+                  "(no `rendering_context`): relative image paths resolve against docs_dir; set the "
+                  "extension's `page` option, or report this with your Zensical version")  # fmt: skip
+        root = context.root if context is not None else Path.cwd()
+        docs_dir = context.docs_dir if context is not None else root / (self.getConfig("docs_dir") or "docs")
+        values = {name: (None if value == "" else value) for name, value in self.getConfigs().items()}
+        if values.get("exclude_uploaded"):
+            _once("exclude", "wxcloud: `exclude_uploaded` needs a host that lets plugins leave files out of "
+                  "the site (MkDocs); it is ignored here")  # fmt: skip
+        self._run = run_for(options.resolve(values, root), docs_dir.resolve(), bool(self.getConfig("upload")))
+        self._run.current()
+        self._page = explicit or (context.page if context is not None else "")
+        self._pending = Placeholders()
 
     def _replace(self, url: str, tag: str, where: str) -> str | None:
-        if self._linker is None:
-            settings = options.resolve(
-                {"manifest": self.getConfig("manifest"), "cache_dir": self.getConfig("cache_dir"), "offline": True},
-                Path.cwd(),
-            )
-            self._linker = open_linker(settings, Path(self.getConfig("docs_dir")), None, readonly=True)
-            atexit.register(self._linker.publisher.files.hashes.save)  # Markdown has no "done" hook
-        page = self.getConfig("page")
-        target = self._linker.target(url, tag, page, where)
+        assert self._run is not None
+        linker, page = self._run.linker, self._page
+        target = linker.target(url, tag, page, where)
         if target is None:
             return None
-        publishable, cloud = self._linker.lookup(target, url, page, "")
+        publishable, cloud = linker.lookup(target, url, page, self.source)
         if not publishable:
             return None
-        if cloud is None:
-            self._linker.warn(page, "", url, "is not in the manifest as it is now: it stays local; run `mkdocs-wxcloud sync`")
+        if cloud is not None:
+            return with_suffix(cloud, target.suffix)
+        if not self._run.upload or self._run.stopped is not None:
+            why = f"not uploaded: {self._run.stopped}" if self._run.stopped else (
+                "is not in the manifest as it is now: it stays local; run `mkdocs-wxcloud sync` (or set `upload: true`)")
+            linker.warn(page, self.source, url, why)
             return None
-        return with_suffix(cloud, target.suffix)
+        try:
+            linker.publisher.schedule(target.path)
+        except ManifestError:
+            raise  # an upload that could not be recorded would be lost: the build stops
+        except WxCloudError as error:
+            linker.warn(page, self.source, url, f"not uploaded: {error}")
+            return None
+        return self._pending.add(target.path, target.suffix, url)
+
+    def finish(self, text: str) -> str:
+        """Wait for this page's uploads and put their URLs in its HTML (the local ones if they failed)."""
+        if not self._pending or self._run is None:
+            return text
+        publisher = self._run.linker.publisher
+        report = publisher.finish()
+        if publisher.fatal is not None and self._run.stopped is None:
+            self._run.stopped = publisher.fatal
+            log.error("wxcloud: %s (no more uploads in this build; the pages keep their local images)", publisher.fatal)
+        for path in sorted(set(self._pending.paths) & set(report.errors)):
+            message = f"wxcloud: {self._page}: image '{path}' not published, the page links the local file: {report.errors[path]}"
+            if self._run.settings.on_error == "fail":
+                raise WxCloudError(message)
+            log.warning("%s", message)
+        return self._pending.fill(text, report.urls)
+
+
+class _Source(Preprocessor):
+    """Keeps the page's text, for the line numbers of warnings."""
+
+    def __init__(self, md: markdown.Markdown, extension: WxCloudExtension) -> None:
+        super().__init__(md)
+        self.extension = extension
+
+    def run(self, lines: list[str]) -> list[str]:
+        self.extension.source = "\n".join(lines)
+        return lines
+
+
+class _Fill(Postprocessor):
+    def __init__(self, md: markdown.Markdown, extension: WxCloudExtension) -> None:
+        super().__init__(md)
+        self.extension = extension
+
+    def run(self, text: str) -> str:
+        return self.extension.finish(text)
 
 
 def makeExtension(**kwargs: object) -> WxCloudExtension:  # noqa: N802 - Markdown API

@@ -10,10 +10,7 @@ would have written if the upload failed.
 
 from __future__ import annotations
 
-import html
 import logging
-import re
-import secrets
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -27,6 +24,7 @@ from mkdocs.structure.pages import Page
 from ...errors import ManifestError, WxCloudError
 from ...publishing import settings as options
 from ...publishing.linker import Linker
+from ...publishing.placeholders import Placeholders
 from ...publishing.workspace import open_linker
 from ...references.pages import read_page
 from ...references.treeprocessor import MARKDOWN, ImageExtension
@@ -51,9 +49,7 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
         self._source = ""  # the text of the document being rendered, when known
         self._finished = False
         self._files: Files | None = None
-        self._nonce = secrets.token_hex(4)
-        self._pending: list[tuple[str, str, str]] = []  # (docs path, suffix, fallback URL)
-        self._placeholder = re.compile(rf"wxcloud-pending-{self._nonce}:(\d+)")
+        self._pending = Placeholders()
         self._urls: dict[str, str] = {}
         self._fail = False
         self._linked: set[str] = set()  # docs paths that some reference links from the cloud
@@ -82,7 +78,7 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
         except WxCloudError as error:
             raise PluginError(f"wxcloud: {error}") from None
         self._fail = settings.on_error == "fail"
-        self._pending = []
+        self._pending = Placeholders()
         self._linked = set()
         self._finished = False
         config.markdown_extensions.append(ImageExtension(self._replace, self._enter))  # type: ignore[arg-type]
@@ -149,8 +145,7 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
             self.linker.warn(page, self._source, url, f"not uploaded: {error}")
             return None
         fallback = self._local_url(target.path, url, target.suffix) if where == MARKDOWN else url
-        self._pending.append((target.path, target.suffix, fallback))
-        return f"wxcloud-pending-{self._nonce}:{len(self._pending) - 1}"
+        return self._pending.add(target.path, target.suffix, fallback)
 
     def _generated(self, path: str) -> bool:
         """Files another plugin made during the build (no file on disk to upload): left to MkDocs."""
@@ -189,30 +184,19 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
                 "or set `base_url` to a CDN domain; expiring links are refreshed on the next build"
             )
         self._urls = report.urls
-        for path, _, _ in self._pending:
+        for path in self._pending.paths:
             if path in report.urls:
                 self._linked.add(path)
         for file in files.documentation_pages():
             page = file.page
             if page is not None and page.content:
-                page.content = self._fill(page.content)
+                page.content = self._pending.fill(page.content, self._urls)
         if report.summary.uploaded or report.summary.failed:
             log.info("wxcloud: %s", report.summary.line())
         return env
 
     def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str | None:
-        return self._fill(output) if self._pending else None
-
-    def _fill(self, text: str) -> str:
-        if f"wxcloud-pending-{self._nonce}:" not in text:
-            return text
-
-        def fill(match: re.Match[str]) -> str:
-            path, suffix, fallback = self._pending[int(match.group(1))]
-            url = self._urls.get(path)
-            return html.escape(with_suffix(url, suffix) if url else fallback)
-
-        return self._placeholder.sub(fill, text)
+        return self._pending.fill(output, self._urls) if self._pending else None
 
     def on_build_error(self, *, error: Exception) -> None:
         self._close(failed=True)
