@@ -19,7 +19,7 @@ import requests
 @dataclass
 class Exchange:
     method: str
-    path: str  # with the query string
+    path: str  # with the query string (absolute when the client uses this as its forward proxy)
     body: bytes
     status: int = 0
     headers: dict[str, str] = field(default_factory=dict)
@@ -37,6 +37,7 @@ class Proxy:
         self.before = before
         self.after = after
         self.seen: list[Exchange] = []
+        self.headers: list[dict[str, str]] = []  # the headers of each request, in order
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
@@ -73,11 +74,13 @@ def _handler(proxy: Proxy) -> type[BaseHTTPRequestHandler]:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             request = Exchange(self.command, self.path, body)
             proxy.seen.append(request)
+            proxy.headers.append(dict(self.headers.items()))
             answer = proxy.before(request) if proxy.before else None
             if answer is None:
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
-                got = requests.request(self.command, proxy.upstream + self.path, data=body, headers=headers,
-                                       allow_redirects=False, timeout=30)  # fmt: skip
+                target = self.path if self.path.startswith("http") else proxy.upstream + self.path
+                got = requests.request(self.command, target, data=body, headers=headers, allow_redirects=False,
+                                       timeout=30, proxies={"http": "", "https": ""})  # fmt: skip
                 answer = Exchange(self.command, self.path, body, got.status_code,
                                   {"Content-Type": got.headers.get("Content-Type", "")}, got.content)  # fmt: skip
                 answer = (proxy.after(answer) if proxy.after else None) or answer

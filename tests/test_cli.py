@@ -4,7 +4,6 @@ always against the emulator over real HTTP."""
 from __future__ import annotations
 
 import json
-import logging
 import os
 import re
 import signal
@@ -13,7 +12,6 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 import requests
@@ -30,15 +28,6 @@ NOWHERE = "http://127.0.0.1:9"  # the discard port: nothing answers there
 
 
 # -- helpers -------------------------------------------------------------------------------------
-
-
-@pytest.fixture(autouse=True)
-def _restore_logging() -> Iterator[None]:
-    """The CLI configures the ``mkdocs`` logger like any program's main; undo it after each test."""
-    logger = logging.getLogger("mkdocs")
-    saved = (logger.handlers[:], logger.level, logger.propagate)
-    yield
-    logger.handlers[:], logger.level, logger.propagate = saved
 
 
 @pytest.fixture

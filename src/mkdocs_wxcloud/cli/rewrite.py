@@ -69,8 +69,8 @@ def rewrite(config_file: Path | None, paths: tuple[Path, ...], output: Path | No
         progress = Progress("uploading")
         linker = site.open_linker(pool, on_progress=progress.advance)
         try:
-            missing = missing_images(site, linker, pages)
-            report = publish(linker, missing, progress) if missing and linker.publisher.online else Report()
+            # uploads start while the pages are read; offline, what lacks a URL is reported per page
+            report = publish(linker, missing_images(site, linker, pages), progress) if linker.publisher.online else Report()
             failed = 0
             for page in pages:
                 try:

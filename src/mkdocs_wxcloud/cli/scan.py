@@ -17,7 +17,6 @@ from typing import Callable, Iterator
 from ..manifest.atomic import write_atomic
 from ..publishing.linker import Linker, Problem
 from ..references.pages import read_page
-from ..references.treeprocessor import collect
 from ..references.urls import Target
 from .site import Site
 
@@ -47,7 +46,7 @@ def scan(site: Site, warn: Callable[[Problem], None], pages: list[str] | None = 
                 continue
             references = cache.get(page, source)
             if references is None:
-                references = collect(site.make, source)
+                references = site.scanner.references(source)
                 cache.put(page, source, references)
             yield PageScan(page, source, references)
     finally:
@@ -65,14 +64,16 @@ def image_references(
                 yield scanned, url, target
 
 
-def missing_images(site: Site, linker: Linker, pages: list[str] | None = None) -> list[str]:
-    """Docs paths of referenced images that the manifest does not have as they are now."""
-    missing = set()
+def missing_images(site: Site, linker: Linker, pages: list[str] | None = None) -> Iterator[str]:
+    """The docs path of each referenced image that the manifest lacks as it is now, once, as soon as
+    the scan finds it (so its upload can start while the other pages are read)."""
+    missing: set[str] = set()
     for scanned, url, target in image_references(site, linker, site.warn, pages):
-        publishable, cloud = linker.lookup(target, url, scanned.page, scanned.source)
-        if publishable and cloud is None:
-            missing.add(target.path)
-    return sorted(missing)
+        if target.path not in missing:
+            publishable, cloud = linker.lookup(target, url, scanned.page, scanned.source)
+            if publishable and cloud is None:
+                missing.add(target.path)
+                yield target.path
 
 
 class _ReferenceCache:

@@ -35,13 +35,13 @@ def sync(config_file: Path | None, dry_run: bool, repair: bool) -> int:
         linker = site.open_linker(pool, offline=dry_run, readonly=dry_run, on_progress=progress.advance)
         try:
             unconfirmed = _repair(linker) if repair else 0
-            missing = missing_images(site, linker)
             if dry_run:
+                missing = sorted(missing_images(site, linker))
                 for path in missing:
                     click.echo(path)
                 log.info("%d image(s) to upload (dry run)", len(missing))
                 return 0
-            report = publish(linker, missing, progress)
+            report = publish(linker, missing_images(site, linker), progress)
         finally:
             linker.publisher.close()
     return 1 if report.errors or unconfirmed else 0
@@ -60,9 +60,9 @@ def _repair(linker: Linker) -> int:
 
 
 def publish(linker: Linker, paths: Iterable[str], progress: Progress) -> Report:
-    """Upload what is missing among ``paths`` and fetch links; the summary goes to stderr."""
+    """Upload ``paths`` (each as soon as the iterable yields it) and fetch links; the summary goes to stderr."""
     publisher = linker.publisher
-    for path in sorted(set(paths)):
+    for path in paths:
         publisher.schedule(path)
     progress.start(publisher.scheduled_uploads)
     try:

@@ -9,6 +9,7 @@ invisible to WeChat.
 
 from __future__ import annotations
 
+import io
 import mmap
 import secrets
 import threading
@@ -47,7 +48,7 @@ def malformed(detail: str = "") -> CosFailure:
     return CosFailure(400, "MalformedPOSTRequest", f"{text} {detail}".strip())
 
 
-def parse_form(mm: mmap.mmap, content_type: str) -> tuple[dict[str, str], tuple[int, int]]:
+def parse_form(mm: mmap.mmap | bytes, content_type: str) -> tuple[dict[str, str], tuple[int, int]]:
     """Parse a spooled multipart/form-data body in place.
 
     Returns the text fields (names lower-cased) and the byte range of the ``file`` part, which must
@@ -138,13 +139,18 @@ class CosHost:
             raise CosFailure(404, "NoSuchBucket", "The specified bucket does not exist.")
         if size == 0:
             raise malformed()
+        if isinstance(spool, io.BytesIO):
+            return self._post(bucket, content_type, spool.getvalue())
         with mmap.mmap(spool.fileno(), size, access=mmap.ACCESS_READ) as mm:
-            fields, (start, end) = parse_form(mm, content_type)
-            if end - start > self.max_upload_bytes:
-                raise too_large()
-            grant = self._check(bucket, fields)
-            visible = fields.get("x-cos-meta-fileid") == grant.cos_file_id
-            return self.storage.store(grant.env, (grant.bucket, grant.path), mm, start, end, visible)
+            return self._post(bucket, content_type, mm)
+
+    def _post(self, bucket: str, content_type: str, body: mmap.mmap | bytes) -> str:
+        fields, (start, end) = parse_form(body, content_type)
+        if end - start > self.max_upload_bytes:
+            raise too_large()
+        grant = self._check(bucket, fields)
+        visible = fields.get("x-cos-meta-fileid") == grant.cos_file_id
+        return self.storage.store(grant.env, (grant.bucket, grant.path), body, start, end, visible)
 
     def _check(self, bucket: str, fields: dict[str, str]) -> Grant:
         key = fields.get("key")

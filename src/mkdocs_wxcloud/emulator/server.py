@@ -31,12 +31,23 @@ from .protocol import HEALTH_PATH, MAX_JSON_BODY, ApiFailure, CosFailure, endpoi
 if TYPE_CHECKING:
     from .app import Emulator
 
+_IN_MEMORY = 1 << 20  # COS bodies up to this many bytes are kept in memory, bigger ones in a temporary file
 _LINGER_IDLE, _LINGER_MAX = 5.0, 30.0  # nginx's lingering_timeout and lingering_time
 _BAD_GATEWAY = (
     b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
     b"<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>stgw</center>\r\n"
     b"</body>\r\n</html>\r\n"
 )
+
+
+def _fits_in_memory(headers: Any) -> bool:
+    """Whether a body declares a length small enough to be kept in memory (broken framing: yes, it
+    is refused before anything is read)."""
+    try:
+        length = body_length(headers, 1 << 62)
+    except BrokenRequest:
+        return True
+    return length is not None and length <= _IN_MEMORY
 
 
 def _family(host: str) -> socket.AddressFamily:
@@ -140,7 +151,8 @@ class _Handler(BaseHTTPRequestHandler):
             kind = endpoint(path)
             if path != HEALTH_PATH:
                 emulator.count(path)
-            with tempfile.TemporaryFile() if kind == "cos" else io.BytesIO() as body:
+            on_disk = kind == "cos" and not _fits_in_memory(self.headers)  # big uploads are spooled to disk
+            with tempfile.TemporaryFile() if on_disk else io.BytesIO() as body:
                 size = self._read_body(body, emulator.cos.max_body if kind == "cos" else MAX_JSON_BODY)
                 if size is None:  # the client went away
                     self.close_connection = True

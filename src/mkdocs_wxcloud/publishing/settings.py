@@ -35,7 +35,11 @@ DEFAULTS: dict[str, Any] = {
     "prefix": "docs",
     "manifest": "wxcloud-manifest.yml",
     "cache_dir": ".cache/plugin/wxcloud",
-    "concurrency": 8,
+    # Uploads at once: two requests each, so C keeps about C requests in flight. WeChat documents 20
+    # concurrent requests per environment for its other cloud services (functions, database) and
+    # answers -501004 beyond its quota (retried with backoff); COS takes hundreds of POSTs a second per
+    # bucket. benchmarks/first_publication.py shows 16 close to the floor 2·N·L/C, and 32 no faster.
+    "concurrency": 16,
     "on_error": "warn",
     "offline": False,
     "serve_upload": False,
@@ -66,7 +70,7 @@ class Settings:
     api_base: str = DEFAULT_API_BASE
     auth: str = "token"
     prefix: str = "docs"
-    concurrency: int = 8
+    concurrency: int = 16
     on_error: str = "warn"
     offline: bool = False
     base_url: str | None = None

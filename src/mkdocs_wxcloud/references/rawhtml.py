@@ -22,7 +22,10 @@ URL_ATTRIBUTES: dict[str, tuple[str, ...]] = {
 Replace = Callable[[str, str], "str | None"]
 """``replace(url, tag)`` returns the new URL, or None to keep the reference as it is."""
 
-_INTERESTING = re.compile(r"<\s*(?:img|source|a)[\s/>]", re.IGNORECASE)
+# What may hold a reference to a file: any <img>/<source>, and any href that is not a fragment alone.
+# Highlighted code with line anchors is full of <a href="#__codelineno-…">: such blocks are skipped
+# without tokenizing them. (A false positive only costs time; this must never miss a reference.)
+_INTERESTING = re.compile(r"<\s*(?:img|source)[\s/>]|\bhref\s*=\s*+(?![\"']?#)", re.IGNORECASE)
 _ATTRIBUTE = re.compile(
     r"""([^\s/>"'=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+)))?""",
 )
@@ -61,6 +64,8 @@ def rewrite_value(tag: str, attribute: str, value: str, replace: Replace, *, enc
     """Rewrite one attribute value; ``encoded`` values hold HTML character references."""
 
     def one(url: str) -> str | None:
+        if url.startswith("#"):  # a fragment of this page: never a file (TOC permalinks, line anchors)
+            return None
         new = replace(html.unescape(url) if encoded else url, tag)
         if new is None:
             return None

@@ -32,7 +32,7 @@ class WxCloudClient:
 
     def __init__(self, *, api_base: str, env: str, appid: str | None = None,
                  secret: str | None = None, auth: str = "token",
-                 token_cache: TokenCache | None = None, concurrency: int = 8,
+                 token_cache: TokenCache | None = None, concurrency: int = 16,
                  timeout: float = 30.0, max_retries: int = 6, backoff: float = 0.5,
                  quota_wait: float = 60.0,
                  cloudbase_token_file: str = CLOUDBASE_TOKEN_FILE) -> None:  # fmt: skip

@@ -1,0 +1,156 @@
+"""What makes the first publication fast must not change what it does.
+
+The scanner the commands use (one Markdown for all pages, no Pygments, stopped once the references
+are known) finds exactly what the build's pipeline finds; highlighted code full of line anchors is
+never tokenized; ``sync`` uploads while it still reads pages; and the HTTP session, which reads its
+environment once per host, still honours proxies and never sends ~/.netrc credentials.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import upload_probe
+from click.testing import CliRunner
+from conftest import emulator_options, make_site, png
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+from oracle import load_extensions
+from proxy import Proxy
+
+from mkdocs_wxcloud.cli import main
+from mkdocs_wxcloud.emulator import DEFAULT_APPID, DEFAULT_ENV, DEFAULT_SECRET, Emulator
+from mkdocs_wxcloud.references import rawhtml
+from mkdocs_wxcloud.references.scanner import Scanner
+from mkdocs_wxcloud.references.treeprocessor import collect, markdown_factory
+from mkdocs_wxcloud.wechat.client import WxCloudClient
+
+CORPUS = Path(__file__).resolve().parent / "corpus"
+MATERIAL = {"pymdownx.highlight": {"anchor_linenums": True, "line_spans": "__span", "pygments_lang_class": True},
+            "toc": {"permalink": True}, "pymdownx.tabbed": {"alternate_style": True}}  # fmt: skip
+PIPELINES = {
+    "corpus": load_extensions(CORPUS / "extensions.yml"),
+    "material": (["admonition", "attr_list", "md_in_html", "tables", "footnotes", "toc", "pymdownx.details",
+                  "pymdownx.superfences", "pymdownx.tabbed", "pymdownx.inlinehilite", "pymdownx.highlight"], MATERIAL),
+    "superfences-alone": (["attr_list", "pymdownx.superfences"], {}),
+    "codehilite": (["fenced_code", "codehilite", "attr_list"], {"codehilite": {"linenums": True}}),
+}  # fmt: skip
+
+
+def _same(pipeline: str, text: str) -> None:
+    extensions, configs = PIPELINES[pipeline]
+    assert Scanner(extensions, configs).references(text) == collect(markdown_factory(extensions, configs), text)
+
+
+@pytest.mark.parametrize("pipeline", list(PIPELINES))
+def test_the_scanner_finds_what_the_build_finds_in_the_corpus(pipeline: str) -> None:
+    extensions, configs = PIPELINES[pipeline]
+    scanner, make = Scanner(extensions, configs), markdown_factory(extensions, configs)
+    for page in sorted((CORPUS / "docs").rglob("*.md")):  # one scanner for all, as the commands use it
+        text = page.read_text(encoding="utf-8-sig")
+        assert scanner.references(text) == collect(make, text), page.name
+
+
+FRAGMENTS = [
+    '```python linenums="1"\ndef f():\n    return "![no](img/code.png)"\n```\n',
+    '```js title="<img src=\'img/title.png\'>" hl_lines="1"\nlet x = `<img src="img/code.png">`\n```\n',
+    "    indented ![no](img/indented.png)\n",
+    "`#!python x = '![no](img/inline.png)'` and `![no](img/inline.png)`\n",
+    "![yes](img/a.png){ srcset=\"img/a@2x.png 2x\" }\n",
+    '<img src="img/raw.png" alt="x > y">\n',
+    '<a title="a > b" href="img/linked.png">big</a>\n',
+    '!!! note "n"\n\n    ![inside](img/note.png)\n\n    ```bash\n    echo "![no](img/x.png)"\n    ```\n',
+    '=== "A"\n\n    ![tab](img/tab.png)\n',
+    "[^1]\n\n[^1]: ![footnote](img/fn.png)\n",
+    "## Heading with [link](#anchor)\n",
+    '<div markdown="1">\n\n![mdinhtml](img/div.png)\n\n</div>\n',
+    "text\n",
+]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(FRAGMENTS), min_size=1, max_size=12), st.sampled_from(sorted(PIPELINES)))
+@example([FRAGMENTS[0], FRAGMENTS[4], FRAGMENTS[1]], "material")
+def test_the_scanner_finds_what_the_build_finds_on_generated_pages(fragments: list[str], pipeline: str) -> None:
+    _same(pipeline, "\n".join(fragments))
+
+
+def test_highlighted_code_with_line_anchors_is_never_tokenized(monkeypatch: pytest.MonkeyPatch) -> None:
+    page = "\n".join(f'```python linenums="1"\nx = {i}\ny = {i}\n```\n\n## Part {i}\n' for i in range(20))
+    html = markdown_factory(*PIPELINES["material"])(lambda *_: None).convert(page)
+    assert html.count('href="#__codelineno-') >= 40 and html.count('class="headerlink"') == 20
+    tokenized: list[str] = []
+    monkeypatch.setattr(rawhtml._StartTags, "feed", lambda self, text: tokenized.append(text))
+    asked: list[str] = []
+    markdown_factory(*PIPELINES["material"])(lambda url, tag, where: asked.append(url)).convert(page)
+    assert tokenized == []  # no stashed block was worth the HTML parser
+    assert asked == []  # and no fragment link reached the callback
+
+
+def test_a_link_whose_title_holds_a_gt_sign_is_still_found() -> None:
+    found = []
+    rawhtml.rewrite_html('<p><a title="x > y" href="img/big.png">big</a></p>', lambda url, tag: found.append(url))
+    assert found == ["img/big.png"]
+
+
+def test_sync_uploads_while_it_still_reads_pages(tmp_path: Path, emulator: Emulator,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    files: dict[str, bytes | str] = {f"p{i:02}.md": f"![{i}](img/{i}.png)\n" for i in range(20)}
+    files["p99.md"] = f"{upload_probe.MARKER}\n\n![last](img/99.png)\n"  # read last
+    files.update({f"img/{i}.png": png(300 + i) for i in [*range(20), 99]})
+    make_site(tmp_path, files, emulator_options(emulator), extensions=["attr_list", "upload_probe"])
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(upload_probe, "condition", lambda: emulator.request_count("/cos/") >= 1)
+    monkeypatch.setattr(upload_probe, "seen", [])
+    result = CliRunner().invoke(main, ["sync", "-q"], catch_exceptions=False)
+    assert result.exit_code == 0, result.stderr
+    assert upload_probe.seen == [True]  # an upload had finished before the last page was read
+    assert len(emulator.stored_files()) == 21
+
+
+# -- the HTTP session --------------------------------------------------------------------------
+
+
+def _upload_through(emu: Emulator, tmp_path: Path, environment: dict[str, str]) -> None:
+    image = tmp_path / "x.png"
+    image.write_bytes(png(400 + len(environment)))
+    code = (
+        "import sys; from pathlib import Path; from mkdocs_wxcloud.wechat.client import WxCloudClient\n"
+        f"c = WxCloudClient(api_base={emu.base_url!r}, env={DEFAULT_ENV!r}, appid={DEFAULT_APPID!r}, secret={DEFAULT_SECRET!r})\n"
+        "for i in range(3): c.upload(f'p/{i}.png', Path(sys.argv[1]))\n"
+    )  # fmt: skip
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "XDG_CACHE_HOME": str(tmp_path / "xdg"), **environment}
+    subprocess.run([sys.executable, "-c", code, str(image)], env=env, check=True, timeout=60)
+
+
+def test_the_environment_proxy_is_still_used_and_no_proxy_still_bypasses_it(tmp_path: Path, emulator: Emulator) -> None:
+    with Proxy(emulator.base_url) as proxy:
+        _upload_through(emulator, tmp_path, {"HTTP_PROXY": proxy.base_url})
+        assert proxy.count(emulator.base_url + "/tcb/uploadfile") == 3  # every request, not only the first
+        assert proxy.count(emulator.base_url + "/cos/") == 3
+        before = len(proxy.seen)
+        _upload_through(emulator, tmp_path, {"HTTP_PROXY": proxy.base_url, "NO_PROXY": "127.0.0.1"})
+        assert len(proxy.seen) == before
+
+
+def test_netrc_credentials_are_never_sent(tmp_path: Path, emulator: Emulator) -> None:
+    (tmp_path / ".netrc").write_text("machine 127.0.0.1 login someone password hunter2\n", encoding="utf-8")
+    (tmp_path / ".netrc").chmod(0o600)
+    with Proxy(emulator.base_url) as proxy:
+        _upload_through(emulator, tmp_path, {"HTTP_PROXY": proxy.base_url})
+    assert proxy.headers and not any("Authorization" in h for h in proxy.headers)
+
+
+def test_a_small_and_a_large_file_are_stored_alike(tmp_path: Path, emulator: Emulator) -> None:
+    from mkdocs_wxcloud.wechat import transport
+
+    small, large = png(500), bytes(range(256)) * (transport.IN_ONE_PIECE // 256 + 10)  # built at once / streamed
+    with WxCloudClient(api_base=emulator.base_url, env=DEFAULT_ENV, appid=DEFAULT_APPID, secret=DEFAULT_SECRET) as c:
+        for name, data in (("small.png", small), ("large.bin", large)):
+            (tmp_path / name).write_bytes(data)
+            c.upload(f"t/{name}", tmp_path / name)
+    stored = emulator.stored_files()
+    assert stored["t/small.png"] == small and stored["t/large.bin"] == large
