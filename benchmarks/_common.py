@@ -1,4 +1,6 @@
-"""Shared helpers of the benchmark scripts: machine info, site generation, builds, reporting.
+"""Shared helpers of the benchmark scripts: machine info, the two generated sites (synthetic and
+real-shaped), the emulator as a separate process, the hand-written sequential baseline and the
+network's floors, in-process builds, reporting.
 
 Not a benchmark itself. Every script puts its own folder on ``sys.path`` (Python does that for
 ``python benchmarks/<script>.py``) and imports this module.
@@ -7,15 +9,20 @@ Not a benchmark itself. Every script puts its own folder on ``sys.path`` (Python
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import json
 import logging
+import math
 import os
 import platform
+import posixpath
 import random
+import re
 import shutil
 import socket
 import statistics
 import struct
+import subprocess
 import sys
 import tempfile
 import time
@@ -164,6 +171,7 @@ def isolate(tmp: Path) -> None:
         os.environ.pop(name, None)
     (tmp / "xdg-cache").mkdir(parents=True, exist_ok=True)
     os.environ["XDG_CACHE_HOME"] = str(tmp / "xdg-cache")
+    os.environ["NO_MKDOCS_2_WARNING"] = "1"  # Material's banner about MkDocs 2.0 would fill the output
 
 
 class _Counter(logging.Handler):
@@ -196,6 +204,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def console_script(name: str) -> str:
+    """The console script of this virtual environment (not another one on PATH)."""
+    return shutil.which(name, path=str(Path(sys.executable).parent)) or name
+
+
 def plugin_options(api_base: str, **extra: Any) -> dict[str, Any]:
     from mkdocs_wxcloud.emulator import DEFAULT_APPID, DEFAULT_ENV, DEFAULT_SECRET
 
@@ -205,15 +218,15 @@ def plugin_options(api_base: str, **extra: Any) -> dict[str, Any]:
 # -- site generation -----------------------------------------------------------------------------
 
 
-def png(seed: int) -> bytes:
-    """A small valid PNG (4x4, RGB) whose bytes are unique to ``seed`` (a tEXt chunk holds it)."""
+def png(seed: int, side: int = 4) -> bytes:
+    """A small valid PNG (``side`` x ``side``, RGB) whose bytes are unique to ``seed`` (a tEXt chunk holds it)."""
     rng = random.Random(seed)
-    raw = b"".join(b"\x00" + bytes(rng.randrange(256) for _ in range(12)) for _ in range(4))
+    raw = b"".join(b"\x00" + rng.randbytes(3 * side) for _ in range(side))
 
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
-    header = struct.pack(">IIBBBBB", 4, 4, 8, 2, 0, 0, 0)
+    header = struct.pack(">IIBBBBB", side, side, 8, 2, 0, 0, 0)
     text = b"Comment\x00benchmark image " + str(seed).encode()
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"tEXt", text)
             + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
@@ -231,12 +244,51 @@ class GeneratedSite:
     plain: Path  # the same configuration without the plugin entry
     pages: int
     images: int
-    references: int
+    references: int  # <img> elements the built pages show (each a reference to a local image)
     styles: dict[str, int]
+    theme: str = "mkdocs"
+    code_blocks: int = 0
+    api_base: str = ""  # where the plugin of mkdocs.yml sends its requests
     docs: Path = field(init=False)
 
     def __post_init__(self) -> None:
         self.docs = self.root / "docs"
+
+    def image_paths(self) -> list[str]:
+        """Docs-relative paths of every image file, sorted."""
+        return sorted(p.relative_to(self.docs).as_posix() for p in self.docs.rglob("*.png"))
+
+    def set_options(self, **options: Any) -> None:
+        """Change options of the wxcloud plugin in mkdocs.yml."""
+        config = yaml.safe_load(self.config.read_text(encoding="utf-8"))
+        for plugin in config["plugins"]:
+            if isinstance(plugin, dict) and "wxcloud" in plugin:
+                plugin["wxcloud"].update(options)
+        _write_yaml(self.config, config)
+
+    def point_at(self, api_base: str) -> None:
+        """Make the plugin talk to ``api_base`` (each fresh emulator listens on a new port)."""
+        self.set_options(api_base=api_base)
+        self.api_base = api_base
+
+    def forget_uploads(self) -> None:
+        """Back to a first publication: no manifest, no caches (hashes, references, journal), no cached
+        token, no built site."""
+        (self.root / "wxcloud-manifest.yml").unlink(missing_ok=True)
+        for folder in (self.root / ".cache", self.root / "site", Path(os.environ["XDG_CACHE_HOME"]) / "mkdocs-wxcloud"):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _write_yaml(path: Path, data: dict[str, Any]) -> None:
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+
+
+def _write_configs(root: Path, base: dict[str, Any], plugins: list[Any], wxcloud: dict[str, Any]) -> tuple[Path, Path]:
+    """mkdocs.yml (``plugins`` + wxcloud) and mkdocs-plain.yml (``plugins`` only), otherwise identical."""
+    config, plain = root / "mkdocs.yml", root / "mkdocs-plain.yml"
+    _write_yaml(config, {**base, "plugins": [*plugins, {"wxcloud": wxcloud}]})
+    _write_yaml(plain, {**base, "plugins": list(plugins)})
+    return config, plain
 
 
 def _sentence(rng: random.Random, n: int) -> str:
@@ -245,6 +297,14 @@ def _sentence(rng: random.Random, n: int) -> str:
 
 
 STYLES = ("inline", "reference", "raw", "admonition", "attr_list", "md_in_html", "table")
+
+
+def _relative(image: str, page: str, raw: bool) -> str:
+    """The path to ``image`` as ``page`` writes it: MkDocs resolves Markdown against the page's file,
+    the browser resolves raw HTML against the page's URL (``use_directory_urls``)."""
+    stem = posixpath.splitext(page)[0]
+    folder = (posixpath.dirname(stem) if posixpath.basename(stem) == "index" else stem) if raw else posixpath.dirname(page)
+    return posixpath.relpath(image, folder or ".")
 
 
 def _reference(style: str, n: int, url: str) -> tuple[str, str]:
@@ -311,7 +371,7 @@ def generate_site(root: Path, *, pages: int, images: int, seed: int = 42, api_ba
         for i, n in enumerate(per_page[p]):
             style = STYLES[(n + p) % len(STYLES)]
             styles[style] += 1
-            block, foot = _reference(style, n, "../" + image_paths[n])
+            block, foot = _reference(style, n, _relative(image_paths[n], rel_page, raw=style == "raw"))
             body += [f"## Figure {n}", "", _sentence(rng, rng.randint(15, 40)), "", block, ""]
             if i == 0:
                 body += ["```markdown", f"![not an image reference]({image_paths[n]})", "```", ""]
@@ -333,13 +393,225 @@ def generate_site(root: Path, *, pages: int, images: int, seed: int = 42, api_ba
         "markdown_extensions": list(EXTENSIONS),
         "validation": {"links": {"not_found": "info", "unrecognized_links": "info"}},
     }
-    plugins_plain: list[Any] = ["search"] if search else []
-    plugins_with = [*plugins_plain, {"wxcloud": plugin if plugin is not None else plugin_options(api_base)}]
-    config = root / "mkdocs.yml"
-    plain = root / "mkdocs-plain.yml"
-    config.write_text(yaml.safe_dump({**base, "plugins": plugins_with}, sort_keys=False), encoding="utf-8")
-    plain.write_text(yaml.safe_dump({**base, "plugins": plugins_plain}, sort_keys=False), encoding="utf-8")
-    return GeneratedSite(root, config, plain, pages + 1, images + shared_logo, references, styles)
+    config, plain = _write_configs(root, base, ["search"] if search else [],
+                                   plugin if plugin is not None else plugin_options(api_base))
+    return GeneratedSite(root, config, plain, pages + 1, images + shared_logo, references, styles, api_base=api_base)
+
+
+# -- the real-shaped site (Chinese, code-heavy, Material-like) --------------------------------------
+
+REAL_EXTENSIONS: list[Any] = [
+    "admonition", "attr_list", "md_in_html", "tables", "footnotes", {"toc": {"permalink": True}},
+    "pymdownx.details", "pymdownx.superfences", {"pymdownx.tabbed": {"alternate_style": True}},
+    "pymdownx.inlinehilite",
+    # what Material's docs recommend; it makes every highlighted block raw HTML full of <a href="#__codelineno-…">
+    {"pymdownx.highlight": {"anchor_linenums": True, "line_spans": "__span", "pygments_lang_class": True}},
+]
+PAGE_FOLDERS = ("指南", "指南/入门", "指南/进阶", "参考", "参考/接口", "参考/组件", "教程", "教程/实战", "常见问题",
+                "更新日志")
+IMAGE_FOLDERS = ("images/界面截图", "images/流程图", "指南/图片", "参考/接口/示例图", "教程/插图", "assets/配图")
+SHARED_FOLDER = "images/图标"
+SHARED_IMAGES = 12  # icons shown on about one page in twelve each
+TOPICS = ("安装", "快速开始", "配置说明", "云存储", "图片上传", "访问令牌", "部署流程", "常见错误", "性能优化", "接口说明",
+          "组件用法", "权限设置", "版本迁移", "命令行", "持续集成", "目录结构", "主题定制", "多语言")
+ZH = {
+    "subject": ("小程序", "云开发环境", "云存储", "构建脚本", "文档站点", "开发者", "这个接口", "上传任务", "清单文件",
+                "配置项", "插件", "命令行工具"),
+    "verb": ("会自动处理", "需要先配置", "可以直接调用", "负责管理", "在发布前检查", "支持批量上传", "不会修改",
+             "会缓存", "按顺序读取", "只需要声明"),
+    "object": ("所有图片", "访问令牌", "下载链接", "页面中的代码块", "目录结构", "中文文件名", "环境变量",
+               "每一次构建的结果", "云端路径", "图片的哈希值"),
+    "ending": ("。", "，并记录在清单中。", "，无需额外设置。", "，这样可以减少请求次数。", "，详见下文。",
+               "；如果失败，会在日志中给出原因。"),
+}
+CODE = {
+    "python": ('import {mod}', 'from {mod} import {Name}', '', 'def {func}({arg}: str, timeout: float = {num}) -> dict:',
+               '    """{zh}"""', '    {var} = {Name}({arg}, retries={small})', '    # {zh}',
+               '    if not {var}.get("{key}"):', '        raise RuntimeError(f"{zh}: {{arg}}")',
+               '    for item in {var}["{key}"]:', '        print(item, "{zh}")',
+               '    return {"{key}": {var}, "count": {num}}'),
+    "javascript": ('const {var} = require("{mod}");', '', 'async function {func}({arg}) {', '  // {zh}',
+                   '  const {key} = await {var}.{func}({ path: "{path}", max: {num} });',
+                   '  if (!{key}.ok) {', '    throw new Error("{zh}");', '  }',
+                   '  for (const item of {key}.list) {', '    console.log(`${item.name}: {zh}`);', '  }',
+                   '  return {key}.list.length + {small};', '}'),
+    "bash": ('# {zh}', 'export WXCLOUD_ENV={key}-{small}', 'pip install {mod}=={small}.{num}',
+             'mkdocs-wxcloud sync -f mkdocs.yml  # {zh}', 'if [ -f "{path}" ]; then',
+             '  echo "{zh}: {path}"', 'fi', 'for f in docs/*.md; do', '  grep -c "{key}" "$f" || true', 'done',
+             'curl -sS "https://api.weixin.qq.com/{key}?access_token=$TOKEN" -d \'{"env": "{key}"}\''),
+    "yaml": ('# {zh}', 'site_name: {zh}', 'theme:', '  name: material', '  language: zh', 'plugins:',
+             '  - search', '  - wxcloud:', '      prefix: {key}', '      concurrency: {small}',
+             'extra:', '  {key}: "{zh}"', '  {var}: {num}'),
+    "json": ('{', '  "{key}": "{zh}",', '  "{var}": {num},', '  "path": "{path}",', '  "enabled": true,',
+             '  "items": [', '    {"name": "{zh}", "size": {num}},', '    {"name": "{key}", "size": {small}}',
+             '  ],', '  "comment": "{zh}"', '}'),
+}
+_FILL = re.compile(r"\{(zh|var|key|num|small|func|arg|mod|Name|path)\}")
+_NAMES = ("upload", "client", "manifest", "token", "images", "config", "result", "files", "batch", "session")
+IMAGE_FORMS = ("inline", "reference", "raw", "admonition", "tabbed", "figure", "details", "table", "linked", "srcset")
+
+
+def _zh(rng: random.Random) -> str:
+    return "".join(rng.choice(ZH[k]) for k in ("subject", "verb", "object", "ending"))
+
+
+def _paragraph(rng: random.Random, extra: str = "") -> str:
+    parts = [_zh(rng) for _ in range(rng.randint(2, 5))]
+    parts.insert(rng.randrange(len(parts)), f"使用 `{rng.choice(_NAMES)}` 时，")
+    if rng.random() < 0.3:
+        parts.append("例如 `#!python print(\"你好，世界\")`。")
+    return "".join(parts) + extra
+
+
+def _code(rng: random.Random, language: str, linenums: bool, title: str | None) -> str:
+    """One fenced block of 10-25 lines; ``linenums`` makes Material-style anchored line numbers."""
+    fill = {
+        "zh": lambda: rng.choice(ZH["object"]) + rng.choice(ZH["verb"]),
+        "var": lambda: rng.choice(_NAMES), "key": lambda: rng.choice(_NAMES) + "_id",
+        "num": lambda: str(rng.randint(10, 9999)), "small": lambda: str(rng.randint(1, 9)),
+        "func": lambda: rng.choice(("fetch", "upload", "publish", "resolve", "load")) + rng.choice(_NAMES).title(),
+        "arg": lambda: rng.choice(("path", "env", "options", "page")), "mod": lambda: rng.choice(("requests", "yaml", "mkdocs")),
+        "Name": lambda: rng.choice(("Client", "Manifest", "Uploader", "Session")),
+        "path": lambda: f"docs/{rng.choice(PAGE_FOLDERS)}/{rng.choice(TOPICS)}.md",
+    }
+    templates = CODE[language]
+    lines = [_FILL.sub(lambda m: fill[m.group(1)](), templates[i % len(templates)]) for i in range(rng.randint(10, 25))]
+    info = language + (' linenums="1"' if linenums else "") + (f' title="{title}"' if title else "")
+    return "\n".join([f"``` {info}", *lines, "```"])
+
+
+def _indent(block: str) -> str:
+    return "\n".join("    " + line if line else "" for line in block.split("\n"))
+
+
+def _image_block(form: str, rng: random.Random, alt: str, md: str, raw: str, second_raw: str, ref: str) -> str:
+    """Markdown showing one image (two for ``srcset``); ``md`` / ``raw`` are its path from the page's file / URL."""
+    if form == "inline":
+        return f'![{alt}]({md} "{alt}")'
+    if form == "reference":
+        return f"如下图所示：![{alt}][{ref}]"
+    if form == "raw":
+        return f'<p align="center"><img src="{raw}" alt="{alt}" width="360"></p>'
+    if form == "admonition":
+        return f'!!! note "说明"\n\n    {_zh(rng)}\n\n    ![{alt}]({md})'
+    if form == "tabbed":
+        return f'=== "Windows"\n\n    ![{alt}]({md}){{ loading=lazy }}\n\n=== "macOS"\n\n    {_zh(rng)}'
+    if form == "figure":
+        return (f'<figure markdown="span">\n  ![{alt}]({md}){{ width="480" loading=lazy }}\n'
+                f"  <figcaption>{alt}</figcaption>\n</figure>")
+    if form == "details":
+        return f'??? info "点击展开截图"\n\n    ![{alt}]({md})'
+    if form == "table":
+        return f"| 步骤 | 截图 |\n| --- | --- |\n| {rng.choice(TOPICS)} | ![{alt}]({md}) |\n| 完成 | {_zh(rng)} |"
+    if form == "linked":
+        return f'[![{alt}]({md})]({md} "点击查看大图")'
+    if form == "srcset":
+        return f'<img src="{raw}" srcset="{raw} 1x, {second_raw} 2x" alt="{alt}" width="320">'
+    raise ValueError(form)
+
+
+def _real_page(rng: random.Random, p: int, page: str, following: str, images: list[str], own: list[int],
+               icon: int | None, blocks: int, styles: dict[str, int]) -> tuple[str, int, int]:
+    """The Markdown of page number ``p`` showing the images ``own`` (and the shared ``icon``), with its
+    count of <img> elements and of code blocks; ``styles`` counts the forms used."""
+
+    def path(n: int, raw: bool = False) -> str:
+        return _relative(images[n], page, raw)
+
+    body = [f"# {TOPICS[p % len(TOPICS)]}（第 {p + 1} 篇）", "", _paragraph(rng, "[^1]"), ""]
+    footer = ["[^1]: " + _zh(rng)]
+    if icon is not None:
+        body += ['!!! tip "提示"', "", f'    ![图标]({path(icon)}){{ width="24" }} {_zh(rng)}', ""]
+        styles["shared icon"] += 1
+    figures: list[str] = []
+    j = 0
+    while j < len(own):
+        form = IMAGE_FORMS[(p + j) % len(IMAGE_FORMS)]
+        second = own[j + 1] if j + 1 < len(own) else None
+        if form == "srcset" and second is None:
+            form = "inline"
+        n, alt, ref = own[j], f"{rng.choice(TOPICS)}示意图 {own[j]}", f"图{own[j]}"
+        figures.append(_image_block(form, rng, alt, path(n), path(n, True), path(second, True) if second is not None else "", ref))
+        if form == "reference":
+            footer.append(f'[{ref}]: {path(n)} "{alt}"')
+        styles[form] += 1
+        j += 2 if form == "srcset" else 1
+    shown = len(figures) + (icon is not None)
+    written = 0
+    for b in range(blocks):  # each step writes one block or two, until ``blocks``
+        if written >= blocks:
+            break
+        if b % 2 == 0:
+            body += [f"## {rng.choice(TOPICS)}：{rng.choice(ZH['object'])}", "", _paragraph(rng), ""]
+        language, linenums, before = tuple(CODE)[(p + b) % len(CODE)], (p + b) % 2 == 0, written
+        if b % 6 == 5 and blocks - written >= 2:  # one block per platform, in tabs, as Material sites show them
+            body += ['=== "Python"', "", _indent(_code(rng, "python", linenums, None)), "",
+                     '=== "JavaScript"', "", _indent(_code(rng, "javascript", linenums, None)), ""]
+            written += 2
+        else:
+            suffix = {"python": "py", "javascript": "js", "bash": "sh"}.get(language, language)
+            body += [_code(rng, language, linenums, f"{rng.choice(_NAMES)}.{suffix}" if b % 4 == 1 else None), ""]
+            written += 1
+        body += [_paragraph(rng), ""]
+        for _ in range(written * len(own) // blocks - before * len(own) // blocks):  # images spread among the code
+            if figures:
+                body += [figures.pop(0), ""]
+    body += [*figures, "", "| 参数 | 说明 | 默认值 |", "| --- | --- | --- |"]
+    body += [f"| `{rng.choice(_NAMES)}` | {_zh(rng)} | `{rng.randint(0, 99)}` |" for _ in range(4)]
+    body += ["", f"下一篇：[{TOPICS[(p + 1) % len(TOPICS)]}]({posixpath.relpath(following, posixpath.dirname(page))})。",
+             "", *footer, ""]
+    return "\n".join(body), shown, written
+
+
+def generate_real_site(root: Path, *, pages: int = 120, images: int = 506, blocks: int = 12, seed: int = 42,
+                       api_base: str = "http://127.0.0.1:9", search: bool = True,
+                       theme: str | None = None) -> GeneratedSite:
+    """Write a deterministic site shaped like a real Chinese mini-program manual into ``root``.
+
+    ``pages`` pages (plus index.md) with Chinese titles, headings and prose in nested Chinese folders,
+    each with ``blocks`` fenced code blocks (10-25 lines; python, javascript, bash, yaml, json; half
+    with ``linenums="1"``, some in tabs) and its share of ``images`` distinct PNGs (8-64 px) in
+    Chinese-named folders, shown in every form of :data:`IMAGE_FORMS`; :data:`SHARED_IMAGES` icons
+    are also shown on many pages. Extensions :data:`REAL_EXTENSIONS`; theme ``material`` when it is
+    installed, else ``mkdocs``. Writes mkdocs.yml (with wxcloud) and mkdocs-plain.yml (without).
+    """
+    rng = random.Random(seed)
+    docs = root / "docs"
+    pages, images = max(1, pages), max(1, images)
+    theme = theme or ("material" if importlib.util.find_spec("material") else "mkdocs")
+    image_paths = []
+    for n in range(images):
+        folder = SHARED_FOLDER if n < min(SHARED_IMAGES, images // 4) else IMAGE_FOLDERS[n % len(IMAGE_FOLDERS)]
+        rel = f"{folder}/{rng.choice(TOPICS)}-{n:04d}.png"
+        (docs / rel).parent.mkdir(parents=True, exist_ok=True)
+        (docs / rel).write_bytes(png(seed * 1_000_003 + n, side=rng.randint(8, 64)))
+        image_paths.append(rel)
+    shared = [n for n in range(images) if image_paths[n].startswith(SHARED_FOLDER + "/")]
+    page_paths = [f"{PAGE_FOLDERS[p % len(PAGE_FOLDERS)]}/{TOPICS[p % len(TOPICS)]}-{p:03d}.md" for p in range(pages)]
+    styles: dict[str, int] = {f: 0 for f in (*IMAGE_FORMS, "shared icon")}
+    references = code_blocks = 0
+    (docs / "index.md").write_text(
+        "# 小程序云开发文档\n\n" + _paragraph(rng) + "\n\n"
+        + "\n".join(f"- [{posixpath.splitext(posixpath.basename(page))[0]}]({page})" for page in page_paths[:20]) + "\n",
+        encoding="utf-8")
+    for p, page in enumerate(page_paths):
+        text, shown, written = _real_page(rng, p, page, page_paths[(p + 1) % pages], image_paths,
+                                          list(range(p, images, pages)), shared[p % len(shared)] if shared else None,
+                                          blocks, styles)
+        (docs / page).parent.mkdir(parents=True, exist_ok=True)
+        (docs / page).write_text(text, encoding="utf-8")
+        references += shown
+        code_blocks += written
+    base = {
+        "site_name": "小程序云开发文档",
+        "docs_dir": "docs",
+        "site_dir": "site",
+        "theme": {"name": theme, "language": "zh"} if theme == "material" else {"name": theme},
+        "markdown_extensions": REAL_EXTENSIONS,
+        "validation": {"links": {"not_found": "info", "unrecognized_links": "info"}},
+    }
+    config, plain = _write_configs(root, base, ["search"] if search else [], plugin_options(api_base))
+    return GeneratedSite(root, config, plain, pages + 1, images, references, styles, theme, code_blocks, api_base)
 
 
 # -- builds --------------------------------------------------------------------------------------
@@ -386,16 +658,155 @@ def cloud_references(site_dir: Path, marker: str) -> tuple[int, int]:
     return cloud, local
 
 
+ENDPOINTS = {"stable_token": "/cgi-bin/stable_token", "uploadfile": "/tcb/uploadfile", "cos": "/cos/",
+             "batchdownloadfile": "/tcb/batchdownloadfile", "total": "/"}
+
+
 def endpoint_counts(emulator: Any) -> dict[str, int]:
-    return {
-        "stable_token": emulator.request_count("/cgi-bin/stable_token"),
-        "uploadfile": emulator.request_count("/tcb/uploadfile"),
-        "cos": emulator.request_count("/cos/"),
-        "batchdownloadfile": emulator.request_count("/tcb/batchdownloadfile"),
-        "total": emulator.request_count(""),
-    }
+    """Requests per endpoint seen by an in-process ``Emulator``."""
+    return {name: emulator.request_count(prefix) for name, prefix in ENDPOINTS.items()}
 
 
-def add_here_to_path() -> None:
-    if str(HERE) not in sys.path:
-        sys.path.insert(0, str(HERE))
+# -- the emulator as a separate process --------------------------------------------------------
+
+_REQUEST_LINE = re.compile(r'"[A-Z]+ (/[^ ?"]*)\S* HTTP/[0-9.]+" \d{3}')
+
+
+class EmulatorProcess:
+    """``mkdocs-wxcloud emulator`` in a process of its own, in memory, on a free loopback port.
+
+    The real service is remote: an emulator inside the measured process would compete with the
+    client for the GIL and for the cores, and its memory would count as the client's. With
+    ``verbose`` it logs every request, which :meth:`counts` tallies per endpoint.
+    """
+
+    def __init__(self, log: Path, *, latency: float = 0.0, verbose: bool = False) -> None:
+        self.log = log
+        self.base_url = f"http://127.0.0.1:{free_port()}"
+        command = [console_script("mkdocs-wxcloud"), "emulator", "--port", self.base_url.rsplit(":", 1)[1],
+                   "--latency", repr(latency), *(["--verbose"] if verbose else [])]
+        with log.open("wb") as out:
+            self.process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            self._wait_healthy()
+        except BaseException:
+            self.stop()
+            raise
+        self._started_cpu = 0.0
+        self._started_cpu = self.cpu_seconds()  # its start-up (imports) is not the requests' cost
+
+    def _wait_healthy(self) -> None:
+        import requests
+
+        for _ in range(200):  # at most ~20 s
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the emulator exited with {self.process.returncode}: "
+                                   f"{self.log.read_text(errors='replace')[-500:]}")
+            try:
+                if requests.get(self.base_url + "/__emulator__/health", timeout=1).ok:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError("the emulator did not answer its health check within 20 s")
+
+    def __enter__(self) -> EmulatorProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+
+    def cpu_seconds(self) -> float:
+        """CPU time the emulator has used since it was up (from /proc; 0 where there is none): on a
+        machine with few cores it competes with the client, unlike the remote service."""
+        try:
+            fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK") - self._started_cpu
+
+    def counts(self) -> dict[str, int]:
+        """Requests per endpoint so far (health checks excluded), from the log of a ``verbose`` emulator;
+        the same keys as :func:`endpoint_counts`. A request is logged before its answer is sent."""
+        paths = _REQUEST_LINE.findall(self.log.read_text(encoding="utf-8", errors="replace"))
+        paths = [path for path in paths if path != "/__emulator__/health"]
+        return {name: sum(path.startswith(prefix) for path in paths) for name, prefix in ENDPOINTS.items()}
+
+
+# -- the hand-written baseline -----------------------------------------------------------------------
+
+
+def _post_json(session: Any, url: str, body: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """POST raw UTF-8 JSON: WeChat rejects the ``\\uXXXX`` escapes of ``requests``' ``json=`` in Chinese paths."""
+    answer = session.post(url, data=json.dumps(body, ensure_ascii=False).encode("utf-8"), timeout=30,
+                          headers={"Content-Type": "application/json"}, **kwargs)
+    answer.raise_for_status()
+    return answer.json()
+
+
+def sequential_upload(base: str, images: Sequence[Path], docs: Path) -> dict[str, str]:
+    """The flow users write by hand, one file after the other, four requests each: ``stable_token``,
+    ``tcb/uploadfile``, the multipart COS POST (``x-cos-meta-fileid``, the file last), and
+    ``tcb/batchdownloadfile`` for that one file. Returns cloud path -> download URL."""
+    import requests
+
+    from mkdocs_wxcloud.emulator import DEFAULT_APPID, DEFAULT_ENV, DEFAULT_SECRET
+
+    links: dict[str, str] = {}
+    with requests.Session() as session:
+        for image in images:
+            cloud_path = "manual/" + image.relative_to(docs).as_posix()
+            token = _post_json(session, f"{base}/cgi-bin/stable_token", {
+                "grant_type": "client_credential", "appid": DEFAULT_APPID, "secret": DEFAULT_SECRET})["access_token"]
+            link = _post_json(session, f"{base}/tcb/uploadfile", {"env": DEFAULT_ENV, "path": cloud_path},
+                              params={"access_token": token})
+            with image.open("rb") as handle:
+                session.post(link["url"], timeout=30, data={
+                    "key": cloud_path,
+                    "Signature": link["authorization"],
+                    "x-cos-security-token": link["token"],
+                    "x-cos-meta-fileid": link["cos_file_id"],
+                }, files={"file": (image.name, handle, "image/png")}).raise_for_status()  # files go after data
+            listed = _post_json(session, f"{base}/tcb/batchdownloadfile", {
+                "env": DEFAULT_ENV, "file_list": [{"fileid": link["file_id"], "max_age": 86400}]},
+                params={"access_token": token})
+            url = listed["file_list"][0].get("download_url")
+            if url:
+                links[cloud_path] = url
+    return links
+
+
+def probe_round_trip(base: str, calls: int = 7) -> float:
+    """Median wall time of one stable_token call on a kept-alive connection (the first is not counted):
+    what one request really costs, to compare with the emulator's latency."""
+    import requests
+
+    from mkdocs_wxcloud.emulator import DEFAULT_APPID, DEFAULT_SECRET
+
+    times = []
+    with requests.Session() as session:
+        for _ in range(calls + 1):
+            began = time.perf_counter()
+            _post_json(session, f"{base}/cgi-bin/stable_token",
+                       {"grant_type": "client_credential", "appid": DEFAULT_APPID, "secret": DEFAULT_SECRET})
+            times.append(time.perf_counter() - began)
+    return median(times[1:])
+
+
+def upload_floor(images: int, latency: float, concurrency: int) -> float:
+    """The network's lower bound of uploading: two requests per new image (uploadfile, COS), C at once."""
+    return 2 * images * latency / concurrency
+
+
+def link_floor(images: int, latency: float) -> float:
+    """One link call per 50 images, one after the other."""
+    return math.ceil(images / 50) * latency

@@ -19,7 +19,6 @@ import shutil
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import _common as common
 
@@ -89,10 +88,9 @@ def main() -> int:
             print(f"  warm runs: {', '.join(f'{s:.3f}' for s in warm)} s", flush=True)
             requests_seen = emulator.request_count()
 
-        script = shutil.which("mkdocs-wxcloud", path=str(Path(sys.executable).parent)) or "mkdocs-wxcloud"
         began = time.perf_counter()
-        process = subprocess.run([script, "check", "-f", str(site.config)], capture_output=True, text=True,
-                                 timeout=120)
+        process = subprocess.run([common.console_script("mkdocs-wxcloud"), "check", "-f", str(site.config)],
+                                 capture_output=True, text=True, timeout=120)
         subprocess_seconds = time.perf_counter() - began
         if process.returncode != 0:
             problems.append(f"`mkdocs-wxcloud check` as a process exited with {process.returncode}: "

@@ -11,11 +11,11 @@ Targets (issue #5):
     (with minus without) costs at most 2 KB per extra image (a manifest entry and a hash-cache entry
     take about 1 KB; anything beyond is memory proportional to the site, not to the concurrency).
 
-The emulator runs in a separate process (``mkdocs-wxcloud emulator``) so that its memory (it keeps
-uploads in memory) is not counted, and each measurement runs in a fresh child process (this script
-with ``--child``), so that earlier work does not hide a peak. Peak RSS comes from VmHWM in
-/proc/self/status (reset through /proc/self/clear_refs before the measured step, with a 5 ms
-sampler as fallback); traced memory from ``tracemalloc``.
+The emulator runs in a separate process (``mkdocs-wxcloud emulator``, ``_common.EmulatorProcess``)
+so that its memory (it keeps uploads in memory) is not counted, and each measurement runs in a
+fresh child process (this script with ``--child``), so that earlier work does not hide a peak.
+Peak RSS comes from VmHWM in /proc/self/status (reset through /proc/self/clear_refs before the
+measured step, with a 5 ms sampler as fallback); traced memory from ``tracemalloc``.
 
     python benchmarks/memory.py [--size-mb 200] [--small 200] [--large 2000] [--pages 100]
 """
@@ -157,25 +157,6 @@ def run_child(*args: str) -> dict:
     return json.loads(process.stdout.strip().splitlines()[-1])
 
 
-def start_emulator(log: Path) -> tuple[subprocess.Popen, str]:
-    port = common.free_port()
-    script = shutil.which("mkdocs-wxcloud", path=str(Path(sys.executable).parent)) or "mkdocs-wxcloud"
-    with log.open("wb") as out:
-        process = subprocess.Popen([script, "emulator", "--port", str(port)], stdout=out, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(200):  # at most ~20 s
-        if process.poll() is not None:
-            raise RuntimeError(f"the emulator exited with {process.returncode}: {log.read_text()[-500:]}")
-        try:
-            if requests.get(base + "/__emulator__/health", timeout=1).ok:
-                return process, base
-        except requests.RequestException:
-            pass
-        time.sleep(0.1)
-    process.terminate()
-    raise RuntimeError("the emulator did not answer its health check within 20 s")
-
-
 def write_large_file(path: Path, size: int, seed: int) -> None:
     rng = random.Random(seed)
     with path.open("wb") as out:
@@ -218,8 +199,9 @@ def main() -> int:
     problems: list[str] = []
     emulator = None
     try:
-        emulator, base = start_emulator(tmp / "emulator.log")
-        print(f"Emulator process {emulator.pid} at {base}")
+        emulator = common.EmulatorProcess(tmp / "emulator.log")
+        base = emulator.base_url
+        print(f"Emulator process {emulator.process.pid} at {base}")
 
         # (a) one large file
         size = max(1, min(args.size_mb, 4096)) * MB
@@ -318,12 +300,7 @@ def main() -> int:
         return common.finish("memory", info, params, figures, targets, problems)
     finally:
         if emulator is not None:
-            emulator.terminate()
-            try:
-                emulator.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                emulator.kill()
-                emulator.wait(timeout=10)
+            emulator.stop()
         if args.keep:
             print(f"Files kept in {tmp}")
         else:

@@ -3,6 +3,7 @@ always against the emulator over real HTTP."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -1001,7 +1002,7 @@ def test_check_flags_entries_only_an_interrupted_run_recorded(here: Path, emulat
     entry = mf.read(here / MANIFEST).images["a.png"]
     key = next(cache.glob("manifest-*.lock")).stem.split("-")[1]
     (cache / f"journal-{key}-999999999-dead.jsonl").write_text(
-        json.dumps({"env": DEFAULT_ENV, "put": "a.png", "entry": vars(entry)}) + "\n", encoding="utf-8"
+        json.dumps({"env": DEFAULT_ENV, "put": "a.png", "entry": dataclasses.asdict(entry)}) + "\n", encoding="utf-8"
     )
     (here / MANIFEST).write_text(saved, encoding="utf-8")
     result = cli("check")

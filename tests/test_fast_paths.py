@@ -2,20 +2,23 @@
 
 The scanner the commands use (one Markdown for all pages, no Pygments, stopped once the references
 are known) finds exactly what the build's pipeline finds; highlighted code full of line anchors is
-never tokenized; ``sync`` uploads while it still reads pages; and the HTTP session, which reads its
-environment once per host, still honours proxies and never sends ~/.netrc credentials.
+never tokenized; ``sync`` uploads while it still reads pages; a build leaves the reading of new
+images to the upload pool, and a lost hash cache costs reads but no request; and the HTTP session,
+which reads its environment once per host, still honours proxies and never sends ~/.netrc credentials.
 """
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
 import upload_probe
 from click.testing import CliRunner
-from conftest import emulator_options, make_site, png
+from conftest import build, emulator_options, make_site, png
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from oracle import load_extensions
@@ -23,6 +26,7 @@ from proxy import Proxy
 
 from mkdocs_wxcloud.cli import main
 from mkdocs_wxcloud.emulator import DEFAULT_APPID, DEFAULT_ENV, DEFAULT_SECRET, Emulator
+from mkdocs_wxcloud.manifest import hashing
 from mkdocs_wxcloud.references import rawhtml
 from mkdocs_wxcloud.references.scanner import Scanner
 from mkdocs_wxcloud.references.treeprocessor import collect, markdown_factory
@@ -109,6 +113,56 @@ def test_sync_uploads_while_it_still_reads_pages(tmp_path: Path, emulator: Emula
     assert result.exit_code == 0, result.stderr
     assert upload_probe.seen == [True]  # an upload had finished before the last page was read
     assert len(emulator.stored_files()) == 21
+
+
+def _hashing_threads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the threads that read images to hash them, from now on."""
+    names: list[str] = []
+    real = hashing.sha256_file
+
+    def spy(path: Path) -> str:
+        names.append(threading.current_thread().name)
+        return real(path)
+
+    monkeypatch.setattr(hashing, "sha256_file", spy)
+    return names
+
+
+def _gallery(tmp_path: Path, emulator: Emulator) -> Path:
+    files: dict[str, bytes | str] = {f"p{i}.md": f"![a](img/{i}.png) ![same](img/{i}.png)\n" for i in range(12)}
+    files.update({f"img/{i}.png": png(500 + i) for i in range(12)})
+    files["copy.md"] = "![renamed](img/copy.png)\n"
+    files["img/copy.png"] = png(500)  # the content of img/0.png under another name
+    return make_site(tmp_path, files, emulator_options(emulator))
+
+
+def test_a_cold_build_hashes_new_images_on_the_pool_not_in_the_renderer(
+    tmp_path: Path, emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    threads = _hashing_threads(monkeypatch)
+    build(_gallery(tmp_path, emulator))
+    assert len(threads) == 13 and all(name.startswith("wxcloud") for name in threads), threads
+    assert emulator.request_count("/tcb/uploadfile") == 12  # the renamed copy is the same upload
+    for page in ("p0", "p11", "copy"):
+        html = (tmp_path / "site" / page / "index.html").read_text(encoding="utf-8")
+        assert html.count(emulator.base_url) == (1 if page == "copy" else 2), page
+        assert "wxcloud-pending" not in html
+
+
+def test_a_lost_hash_cache_rereads_the_images_but_sends_no_request(
+    tmp_path: Path, emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = _gallery(tmp_path, emulator)
+    build(config)
+    first = (tmp_path / "site/p3/index.html").read_text(encoding="utf-8")
+    manifest = (tmp_path / "wxcloud-manifest.yml").read_bytes()
+    shutil.rmtree(tmp_path / ".cache")  # a fresh clone in CI, or a cleaned workspace
+    emulator.reset_counts()
+    threads = _hashing_threads(monkeypatch)
+    build(config)
+    assert len(threads) == 13 and emulator.request_count() == 0
+    assert (tmp_path / "site/p3/index.html").read_text(encoding="utf-8") == first
+    assert (tmp_path / "wxcloud-manifest.yml").read_bytes() == manifest
 
 
 # -- the HTTP session --------------------------------------------------------------------------

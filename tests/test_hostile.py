@@ -1,13 +1,15 @@
 """Hostile input: a hand-edited manifest, a server that misbehaves, files that change mid-upload.
 
 Only http(s) URLs ever reach a page, secrets never follow a redirect, a malformed manifest is one
-line naming file, line and key (and is never rewritten), and the bytes in the cloud are the
-bytes hashed. The misbehaving server is a proxy in front of the real emulator (``proxy.py``).
+line naming file, line and key (and is never rewritten), the bytes in the cloud are the bytes
+hashed, and an error answer that echoes credentials does not show them. The misbehaving server is a proxy in front of the real emulator (``proxy.py``).
 """
 
 from __future__ import annotations
 
 import hashlib
+import html
+import io
 import json
 import subprocess
 import sys
@@ -22,8 +24,10 @@ from conftest import emulator_options, make_site, png
 from proxy import Exchange, Proxy
 
 from mkdocs_wxcloud.emulator import DEFAULT_SECRET, Emulator
-from mkdocs_wxcloud.errors import ManifestError
+from mkdocs_wxcloud.errors import ManifestError, redact
 from mkdocs_wxcloud.manifest import model as mf
+from mkdocs_wxcloud.wechat.errors import CosError
+from mkdocs_wxcloud.wechat.transport import Transport
 
 BIN = Path(sys.executable).parent
 MANIFEST = "wxcloud-manifest.yml"
@@ -240,3 +244,20 @@ def test_a_manifest_that_is_a_symlink_is_written_through(tmp_path: Path, emulato
     assert run(tmp_path, "build").returncode == 0
     assert (tmp_path / MANIFEST).is_symlink()
     assert "x.png" in mf.read(shared).images
+
+
+def test_a_cos_error_that_echoes_the_upload_credentials_does_not_show_them() -> None:
+    signature, token = "q-sign-algorithm=sha1&q-signature=5e1f0c9d2b7a", "sts-token-9a8b7c6d5e4f3a2b"
+    echo = f"<Error><Code>SignatureDoesNotMatch</Code><Message>got {html.escape(signature)} and {token}</Message></Error>"
+
+    def answer(request: Exchange) -> Exchange:
+        return Exchange(request.method, request.path, request.body, 403, {"Content-Type": "application/xml"}, echo.encode())
+
+    with Proxy("http://127.0.0.1:9", before=answer) as cos:
+        transport = Transport(cos.base_url, "env", concurrency=1, timeout=10)
+        link = {"url": cos.base_url + "/", "authorization": signature, "token": token, "cos_file_id": "c", "file_id": "f"}
+        with pytest.raises(CosError) as failed:
+            transport.post_to_cos(link, "docs/a.png", "a.png", io.BytesIO(png(1)))
+    assert failed.value.code == "SignatureDoesNotMatch"
+    assert signature not in str(failed.value) and token not in str(failed.value)
+    assert redact(token) == token  # one upload's credentials are forgotten after it: they never pile up

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from urllib.parse import quote
@@ -87,7 +88,7 @@ def test_journal_of_a_dead_run_is_replayed(tmp_path: Path) -> None:
     dead = journal.with_name(f"journal-{journal.name.split('-')[1]}-999999999-dead.jsonl")
     journal.rename(dead)
     with open(dead, "a", encoding="utf-8") as handle:
-        handle.write(json.dumps({"put": "b.png", "entry": vars(_entry(2))}) + "\n")
+        handle.write(json.dumps({"put": "b.png", "entry": dataclasses.asdict(_entry(2))}) + "\n")
         handle.write('{"put": "torn li')  # a line cut by the kill
     assert not path.exists()
     recovered = ManifestStore(path, cache, "prod")

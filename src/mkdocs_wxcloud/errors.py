@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import re
 import threading
+from collections import Counter
+from contextlib import contextmanager
+from typing import Iterator
 
 _QUERY_SECRET = re.compile(
     r"((?:cloudbase_)?access_token|secret|appsecret|authorization|x-cos-security-token)"
     r"(=|\"?\s*:\s*\"?)[^&\s\"',;}]+",
     re.IGNORECASE,
 )
-_known: set[str] = set()
+_known: Counter[str] = Counter()  # secret -> how many holders registered it
 _known_lock = threading.Lock()
 
 
@@ -23,7 +26,24 @@ def register_secret(value: str | None) -> None:
     """Remember a secret value (AppSecret, token) so that :func:`redact` masks it anywhere."""
     if value and len(value) >= 6:
         with _known_lock:
-            _known.add(value)
+            _known[value] += 1
+
+
+@contextmanager
+def secrets_while(*values: str) -> Iterator[None]:
+    """Mask ``values`` while the block runs: for credentials of one request (a COS signature), which
+    would otherwise pile up, one pair per upload, and slow every redaction down."""
+    values = tuple(v for v in values if v and len(v) >= 6)
+    with _known_lock:
+        _known.update(values)
+    try:
+        yield
+    finally:
+        with _known_lock:
+            _known.subtract(values)
+            for value in values:
+                if _known[value] <= 0:
+                    del _known[value]
 
 
 def redact(text: object) -> str:

@@ -18,15 +18,18 @@ from typing import BinaryIO
 from .atomic import write_atomic
 
 log = logging.getLogger("mkdocs.plugins.wxcloud")
-_CHUNK = 1 << 20
+_CHUNK = 1 << 16
 
 
 def sha256_file(path: Path) -> str:
-    """Hash a file in chunks, so memory stays flat for large images."""
+    """Hash a file through one small buffer: memory stays flat for a large file, and small while
+    every upload thread hashes at once (``read(n)`` would allocate n bytes whatever the file's size)."""
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(_CHUNK), b""):
-            digest.update(chunk)
+    buffer = bytearray(_CHUNK)
+    view = memoryview(buffer)
+    with open(path, "rb", buffering=0) as handle:
+        while count := handle.readinto(buffer):
+            digest.update(view[:count])
     return digest.hexdigest()
 
 
@@ -83,7 +86,7 @@ class HashCache:
     def __init__(self, path: Path | None) -> None:
         self.path = path
         self._lock = threading.Lock()
-        self._entries: dict[str, list] = {}
+        self._entries: dict[str, tuple[int, int, str] | list] = {}  # path -> (size, mtime_ns, sha256)
         self._dirty = False
         if path is not None:
             try:
@@ -101,15 +104,22 @@ class HashCache:
         ``force`` reads the file even when size and time match the cache (it is known to have changed).
         """
         stat = stat or file.stat()
-        with self._lock:
-            cached = self._entries.get(key)
-        if not force and cached and cached[0] == stat.st_size and cached[1] == stat.st_mtime_ns:
-            return cached[2], stat.st_size
+        cached = None if force else self.cached(key, stat)
+        if cached is not None:
+            return cached
         sha = sha256_file(file)
         with self._lock:
-            self._entries[key] = [stat.st_size, stat.st_mtime_ns, sha]
+            self._entries[key] = (stat.st_size, stat.st_mtime_ns, sha)
             self._dirty = True
         return sha, stat.st_size
+
+    def cached(self, key: str, stat: os.stat_result) -> tuple[str, int] | None:
+        """``(sha256, size)`` if the file has the size and time it had when hashed; never reads it."""
+        with self._lock:
+            cached = self._entries.get(key)
+        if cached and cached[0] == stat.st_size and cached[1] == stat.st_mtime_ns:
+            return cached[2], stat.st_size
+        return None
 
     def save(self) -> None:
         """Persist new hashes; a cache that cannot be written only costs time on the next run."""

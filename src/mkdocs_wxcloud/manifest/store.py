@@ -64,8 +64,9 @@ class ManifestStore:
         return _identity_of(self.path) != self._seen
 
     def get(self, path: str) -> mf.Entry | None:
-        with self._mutex:
-            return self.manifest.images.get(path)
+        # No lock: reading one key of a dict is atomic, and upload threads hold the lock while
+        # they journal; the build's lookups must not wait for them.
+        return self.manifest.images.get(path)
 
     def by_sha(self, sha256: str) -> mf.Entry | None:
         """An uploaded entry with this content, so identical files share one upload."""

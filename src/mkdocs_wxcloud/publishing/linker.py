@@ -59,10 +59,15 @@ class Linker:
             return None
         return target
 
-    def lookup(self, target: Target, url: str, page: str, source: str) -> tuple[bool, str | None]:
-        """``(publishable, current cloud URL or None)`` of a target; a problem is warned about."""
+    def lookup(self, target: Target, url: str, page: str, source: str, *, upload: bool = False) -> tuple[bool, str | None]:
+        """``(publishable, current cloud URL or None)`` of a target; a problem is warned about.
+
+        ``upload``: what the manifest lacks is uploaded (see :meth:`Publisher.publish`), and None
+        means that its URL comes with :meth:`Publisher.finish`.
+        """
+        publisher = self.publisher
         try:
-            return True, self.publisher.current_url(target.path)
+            return True, publisher.publish(target.path) if upload else publisher.current_url(target.path)
         except ImageProblem as problem:
             self.warn(page, source, url, str(problem))
             return False, None

@@ -67,10 +67,11 @@ class Publisher:
         self.uploads = Uploads(
             self.files, store, self.summary, connect=connect, executor=executor, workers=workers,
             prefix=self.prefix, static_url=self._static_url, on_progress=on_progress, on_changed=self._changed,
+            on_hashed=self._hashed,
         )  # fmt: skip
         self._lock = threading.Lock()
         self._uploading: set[str] = set()  # sha256 of the contents this run uploads
-        self._waiting: dict[str, tuple[str, int]] = {}  # docs path -> (sha256, size) to publish
+        self._waiting: dict[str, tuple[str, int] | None] = {}  # docs path -> (sha256, size); None: not hashed yet
         self._reused: set[str] = set()
         self._started = time.monotonic()
 
@@ -96,7 +97,9 @@ class Publisher:
 
     def current_url(self, path: str) -> str | None:
         """The URL of the image as it is now, if the manifest already has it; else None."""
-        sha, size = self.files.digest(path)
+        return self._url_of(path, *self.files.digest(path))
+
+    def _url_of(self, path: str, sha: str, size: int) -> str | None:
         entry = self._known(path, sha, size)
         if entry is not None and self.base_url and entry.url != self._static_url(entry.cloud_path):
             entry = dataclasses.replace(entry, url=self._static_url(entry.cloud_path), expires=None)
@@ -120,29 +123,56 @@ class Publisher:
 
     def schedule(self, path: str) -> None:
         """Make sure the image at ``path`` gets a URL by :meth:`finish` (upload and/or link)."""
+        self._enqueue(path, self.files.digest(path))
+
+    def publish(self, path: str) -> str | None:
+        """The image's URL if the manifest has it, else None and the URL comes with :meth:`finish`.
+
+        What this needs no read for is answered at once; a file that is new or changed since it was
+        hashed is hashed on the pool (the renderer goes on) and uploaded there if the manifest lacks it.
+        """
+        digest = self.files.known_digest(path)
+        url = self._url_of(path, *digest) if digest is not None else None
+        if url is None:
+            self._enqueue(path, digest)
+        return url
+
+    def _enqueue(self, path: str, digest: tuple[str, int] | None) -> None:
         if not self.online:
             raise ConfigError("offline: images are not uploaded")
-        sha, size = self.files.digest(path)
         with self._lock:
             if path in self._waiting:
                 return
-            self._waiting[path] = (sha, size)
+            self._waiting[path] = digest
+        if digest is None:
+            self.uploads.submit(path, None, 0)  # hashed first, then _claim decides
+        elif self._claim(path, *digest):
+            self.uploads.submit(path, *digest)
+
+    def _claim(self, path: str, sha: str, size: int) -> bool:
+        """Whether this run must upload ``sha`` for ``path``: not if the manifest or another upload has it."""
+        with self._lock:
             known = self.store.get(path)
             if known is not None and known.sha256 == sha and known.file_id:
-                return  # uploaded before; only the link is missing or expiring
+                return False  # uploaded before; only the link is missing or expiring
             if self.store.by_sha(sha) is not None or sha in self._uploading:
-                return
-            self.files.locate(path)  # a problem with the file is the caller's, now
+                return False
             self._uploading.add(sha)
-        self.uploads.submit(path, sha, size)
+            return True
+
+    def _hashed(self, path: str, sha: str, size: int) -> bool:
+        """A file :meth:`publish` left to the pool is hashed: whether it must be uploaded."""
+        with self._lock:
+            self._waiting[path] = (sha, size)
+        return self._url_of(path, sha, size) is None and self._claim(path, sha, size)
 
     def _changed(self, path: str, old_sha: str) -> None:
         """``path`` was uploaded with newer content: another image with the old content needs its own."""
         with self._lock:
-            twin = next((p for p, (s, _) in self._waiting.items() if s == old_sha and p != path), None)
-            size = self._waiting[twin][1] if twin is not None else 0
-        if twin is not None:
-            self.uploads.submit(twin, old_sha, size)
+            twin = next((p for p, d in self._waiting.items() if d and d[0] == old_sha and p != path), None)
+            digest = self._waiting[twin] if twin is not None else None
+        if twin is not None and digest is not None:
+            self.uploads.submit(twin, *digest)
 
     def cancel(self) -> None:
         """Stop uploading (Ctrl-C): what has not started is dropped; what finishes is recorded."""
@@ -183,13 +213,14 @@ class Publisher:
         with self._lock:
             waiting = {p: v for p, v in self._waiting.items() if only is None or p in only}
         entries: dict[str, Entry] = {}
-        for path, (sha, size) in waiting.items():
+        for path, digest in waiting.items():
             done = self.uploads.done.get(path)
             if done is not None:
-                sha, size = done.sha256, done.size
-            entry = self._known(path, sha, size)
+                digest = done.sha256, done.size
+            entry = self._known(path, *digest) if digest is not None else None
             if entry is None:
-                report.errors[path] = self.uploads.failed.get(sha) or str(self.fatal or "not uploaded")
+                why = self.uploads.failed.get(digest[0] if digest is not None else path)
+                report.errors[path] = why or str(self.fatal or "not uploaded")
             else:
                 entries[path] = entry
         return entries

@@ -60,6 +60,20 @@ class DocsFiles:
             raise ImageProblem(f"cannot be read ({error.strerror}): fix its permissions") from None
         return known
 
+    def known_digest(self, path: str) -> tuple[str, int] | None:
+        """:meth:`digest` if it needs no reading (the file is unchanged since hashed), else None.
+
+        The file is still located, so a missing or forbidden image is reported where it is referenced.
+        """
+        known = self._digests.get(path)
+        if known is not None:
+            return known
+        full, info = self.locate(path)
+        known = self.hashes.cached(path, info)
+        if known is not None:
+            self._digests[path] = known
+        return known
+
     def rehash(self, path: str) -> tuple[str, int]:
         """Hash the file again, whatever its size and time say: it is known to have changed."""
         full, info = self.locate(path)

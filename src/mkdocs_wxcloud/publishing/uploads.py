@@ -60,8 +60,10 @@ class Uploads:
         static_url: Callable[[str], str],
         on_progress: Callable[[str, int], None] | None = None,
         on_changed: Callable[[str, str], None] | None = None,
+        on_hashed: Callable[[str, str, int], bool] | None = None,
     ) -> None:
-        """``on_changed(path, old_sha256)`` is told when a file changed while it was sent."""
+        """``on_changed(path, old_sha256)`` is told when a file changed while it was sent;
+        ``on_hashed(path, sha256, size)`` decides whether a file queued unhashed is uploaded."""
         self._files = files
         self._store = store
         self._summary = summary
@@ -72,25 +74,26 @@ class Uploads:
         self._static_url = static_url
         self._on_progress = on_progress
         self._on_changed = on_changed
+        self._on_hashed = on_hashed
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)
-        self._queue: deque[tuple[str, str, int]] = deque()  # (docs path, sha256, size)
+        self._queue: deque[tuple[str, str | None, int]] = deque()  # (docs path, sha256 or None: hash first, size)
         self._workers = 0
         self._client: WxCloudClient | None = None
         self._writable = False
         self.cancelled = False
         self.fatal: WxCloudError | None = None  # an error that stops every further upload
-        self.failed: dict[str, str] = {}  # sha256 asked for -> why its upload failed
+        self.failed: dict[str, str] = {}  # sha256 asked for (docs path if never hashed) -> why it failed
         self.done: dict[str, Entry] = {}  # docs path -> what this run uploaded for it
 
-    def submit(self, path: str, sha: str, size: int) -> None:
-        """Queue an upload of the file at ``path`` (whose content was hashed as ``sha``)."""
-        if not self._writable:  # before the first upload: one that could not be recorded is lost
-            self._store.ensure_writable()
-            self._writable = True
+    def submit(self, path: str, sha: str | None, size: int) -> None:
+        """Queue an upload of the file at ``path``, whose content was hashed as ``sha`` (None: hash it
+        first, on the pool, and upload it if ``on_hashed`` says so)."""
+        if sha is not None:
+            self._check_writable()  # at once, in the caller's thread: the build stops before uploading
         with self._lock:
             if self.cancelled:
-                self.failed[sha] = INTERRUPTED
+                self.failed[sha or path] = INTERRUPTED
                 return
             self._queue.append((path, sha, size))
             if self._workers < self._max_workers:
@@ -107,8 +110,8 @@ class Uploads:
         """Drop what has not started; uploads under way finish (and are recorded) or time out."""
         with self._lock:
             self.cancelled = True
-            for _, sha, _ in self._queue:
-                self.failed.setdefault(sha, INTERRUPTED)
+            for path, sha, _ in self._queue:
+                self.failed.setdefault(sha or path, INTERRUPTED)
             self._queue.clear()
             self._idle.notify_all()
             client = self._client
@@ -144,19 +147,31 @@ class Uploads:
                     return
                 path, sha, size = self._queue.popleft()
             try:
+                if sha is None:
+                    assert self._on_hashed is not None
+                    sha, size = self._files.digest(path)
+                    if not self._on_hashed(path, sha, size):
+                        continue
                 self._upload(path, sha, size)
             except WxCloudError as error:
                 with self._lock:
-                    self.failed[sha] = str(error)
+                    self.failed[sha or path] = str(error)
             except Exception as error:  # noqa: BLE001 - one image must not lose the others
                 with self._lock:
-                    self.failed[sha] = redact(f"unexpected error: {type(error).__name__}: {error}")
+                    self.failed[sha or path] = redact(f"unexpected error: {type(error).__name__}: {error}")
+
+    def _check_writable(self) -> None:
+        """Before the first upload: one that could not be recorded would be lost."""
+        if not self._writable:
+            self._store.ensure_writable()
+            self._writable = True
 
     def _upload(self, path: str, sha: str, size: int) -> None:
         if self.fatal is not None:
             raise self.fatal
         asked = sha
         try:
+            self._check_writable()
             client = self.client()
             for _ in range(CHANGING_TRIES):
                 target = cloud_path(self._prefix, path, sha)

@@ -22,10 +22,20 @@ URL_ATTRIBUTES: dict[str, tuple[str, ...]] = {
 Replace = Callable[[str, str], "str | None"]
 """``replace(url, tag)`` returns the new URL, or None to keep the reference as it is."""
 
-# What may hold a reference to a file: any <img>/<source>, and any href that is not a fragment alone.
-# Highlighted code with line anchors is full of <a href="#__codelineno-…">: such blocks are skipped
-# without tokenizing them. (A false positive only costs time; this must never miss a reference.)
-_INTERESTING = re.compile(r"<\s*(?:img|source)[\s/>]|\bhref\s*=\s*+(?![\"']?#)", re.IGNORECASE)
+_LINK = re.compile(r"\bhref\s*=\s*+(?![\"']?#)")  # an href that is not a fragment alone
+
+
+def _worth_parsing(text: str) -> bool:
+    """Whether ``text`` may hold a reference to a file: an ``<img>``/``<source>`` (a tag has its
+    name right after ``<``), or an href that is not a fragment alone. Highlighted code with line
+    anchors is full of ``<a href="#__codelineno-…">``: such blocks are skipped without tokenizing,
+    after a few passes in C. A false positive only costs time; this never misses a reference."""
+    lowered = text.lower()
+    if "<img" in lowered or "<source" in lowered:
+        return True
+    links = lowered.count("href")
+    fragments = lowered.count('href="#') + lowered.count("href='#") + lowered.count("href=#")
+    return links > fragments and bool(_LINK.search(lowered))
 _ATTRIBUTE = re.compile(
     r"""([^\s/>"'=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+)))?""",
 )
@@ -122,7 +132,7 @@ def _rewrite_tag(text: str, replace: Replace) -> str:
 
 def rewrite_html(text: str, replace: Replace) -> str:
     """Return ``text`` with the URLs of image-bearing tags passed through ``replace``."""
-    if not _INTERESTING.search(text):  # most stashed blocks (highlighted code) hold no such tag
+    if not _worth_parsing(text):  # most stashed blocks (highlighted code) hold no such tag
         return text
     parser = _StartTags()
     try:

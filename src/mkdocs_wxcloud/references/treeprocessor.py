@@ -68,10 +68,25 @@ class ImageTreeprocessor(Treeprocessor):
                 _rewrite_elements(block.iter(), self.replace, raw=True)
 
 
+def _cases(name: str) -> list[str]:
+    """Every upper/lower-case spelling of ``name`` (``img``, ``IMG``, ``Img``, …)."""
+    spellings = [""]
+    for char in name:
+        spellings = [s + c for s in spellings for c in {char.lower(), char.upper()}]
+    return spellings
+
+
+# Every spelling of a tag that may reference a file, to its lower-case name: one dictionary lookup per
+# element of the tree (comments and processing instructions have a function as their tag: no match).
+_TAGS = {spelling: tag for tag in URL_ATTRIBUTES for spelling in _cases(tag)}
+
+
 def _rewrite_elements(elements: Iterable[etree.Element], replace: ReplaceIn, *, raw: bool) -> None:
     for element in elements:
-        tag = element.tag.lower() if isinstance(element.tag, str) else ""
-        for attribute in URL_ATTRIBUTES.get(tag, ()):
+        tag = _TAGS.get(element.tag)  # type: ignore[call-overload]
+        if tag is None:
+            continue
+        for attribute in URL_ATTRIBUTES[tag]:
             value = element.get(attribute)
             if value is not None:
                 where = RAW if raw else MARKDOWN if (tag, attribute) in _RESOLVED_BY_MKDOCS else TREE

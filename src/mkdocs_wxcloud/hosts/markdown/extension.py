@@ -21,7 +21,7 @@ from markdown.extensions import Extension
 from markdown.postprocessors import Postprocessor
 from markdown.preprocessors import Preprocessor
 
-from ...errors import ManifestError, WxCloudError
+from ...errors import WxCloudError
 from ...publishing import settings as options
 from ...publishing.placeholders import Placeholders
 from ...references.treeprocessor import PRIORITY, ImageTreeprocessor
@@ -94,22 +94,16 @@ class WxCloudExtension(Extension):
         target = linker.target(url, tag, page, where)
         if target is None:
             return None
-        publishable, cloud = linker.lookup(target, url, page, self.source)
+        upload = self._run.upload and self._run.stopped is None
+        publishable, cloud = linker.lookup(target, url, page, self.source, upload=upload)  # ManifestError: the build stops
         if not publishable:
             return None
         if cloud is not None:
             return with_suffix(cloud, target.suffix)
-        if not self._run.upload or self._run.stopped is not None:
+        if not upload:
             why = f"not uploaded: {self._run.stopped}" if self._run.stopped else (
                 "is not in the manifest as it is now: it stays local; run `mkdocs-wxcloud sync` (or set `upload: true`)")
             linker.warn(page, self.source, url, why)
-            return None
-        try:
-            linker.publisher.schedule(target.path)
-        except ManifestError:
-            raise  # an upload that could not be recorded would be lost: the build stops
-        except WxCloudError as error:
-            linker.warn(page, self.source, url, f"not uploaded: {error}")
             return None
         return self._pending.add(target.path, target.suffix, url)
 

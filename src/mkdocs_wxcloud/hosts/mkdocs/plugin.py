@@ -124,25 +124,21 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
         target = self.linker.target(url, tag, page, where)
         if target is None or self._generated(target.path):
             return None
-        publishable, cloud = self.linker.lookup(target, url, page, self._source)
+        publisher = self.linker.publisher
+        upload = publisher.online and not self._finished  # after finish (e.g. an excerpt): stays local
+        try:
+            publishable, cloud = self.linker.lookup(target, url, page, self._source, upload=upload)
+        except ManifestError as error:  # an upload that could not be recorded would be lost: none is made
+            raise PluginError(f"wxcloud: {error}") from None
         if not publishable:
             return None
         if cloud:
             self._linked.add(target.path)
             return with_suffix(cloud, target.suffix)
-        publisher = self.linker.publisher
-        if self._finished:  # rendered after the uploads were collected (e.g. an excerpt): stays local
-            return None
-        if not publisher.online:
-            self.linker.warn(page, self._source, url, "is not in the manifest (offline): it stays local; "
-                             "run `mkdocs-wxcloud sync` to upload it")  # fmt: skip
-            return None
-        try:
-            publisher.schedule(target.path)
-        except ManifestError as error:  # an upload that could not be recorded would be lost: none is made
-            raise PluginError(f"wxcloud: {error}") from None
-        except WxCloudError as error:
-            self.linker.warn(page, self._source, url, f"not uploaded: {error}")
+        if not upload:
+            if not publisher.online:
+                self.linker.warn(page, self._source, url, "is not in the manifest (offline): it stays local; "
+                                 "run `mkdocs-wxcloud sync` to upload it")  # fmt: skip
             return None
         fallback = self._local_url(target.path, url, target.suffix) if where == MARKDOWN else url
         return self._pending.add(target.path, target.suffix, fallback)

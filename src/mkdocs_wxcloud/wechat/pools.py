@@ -1,0 +1,76 @@
+"""Connection pools for the hosts a run talks to, set up from the environment as ``requests`` does.
+
+Requests go through urllib3's pools directly: the session machinery of ``requests`` (preparing a
+request, cookies, hooks, ~/.netrc, re-reading the environment each time) costs more CPU than the
+request itself, and 16 uploads at once share one interpreter lock with the build. What matters of
+it is kept, through ``requests``' own functions: the proxy of each host (``HTTPS_PROXY``,
+``NO_PROXY``, SOCKS), credentials in a proxy URL, and the CA bundle (``REQUESTS_CA_BUNDLE``,
+``CURL_CA_BUNDLE``, else certifi's). The environment is read once per host, for the whole run.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from urllib.parse import urlsplit
+
+import urllib3
+from requests.utils import (
+    DEFAULT_CA_BUNDLE_PATH,
+    get_auth_from_url,
+    get_environ_proxies,
+    prepend_scheme_if_needed,
+    select_proxy,
+)
+
+
+class Pools:
+    """Keep-alive pools by proxy ("" for direct), and the route of each host; thread-safe."""
+
+    def __init__(self, *, maxsize: int, timeout: float, user_agent: str) -> None:
+        bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or DEFAULT_CA_BUNDLE_PATH
+        self._options = {
+            "maxsize": maxsize,
+            "retries": False,  # ours know what is safe to retry
+            "timeout": urllib3.Timeout(connect=timeout, read=timeout),
+            "headers": {"User-Agent": user_agent},
+            "cert_reqs": "CERT_REQUIRED",
+            "ca_cert_dir" if os.path.isdir(bundle) else "ca_certs": bundle,
+        }
+        self._managers: dict[str, urllib3.PoolManager] = {}
+        self._routes: dict[tuple[str, str], urllib3.PoolManager] = {}
+        self._lock = threading.Lock()
+
+    def post(self, url: str, body: object, headers: dict[str, str]) -> urllib3.BaseHTTPResponse:
+        """One POST, its answer read in full; redirects are never followed (see the transport)."""
+        return self._route(url).urlopen("POST", url, body=body, headers=headers, redirect=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            for manager in self._managers.values():
+                manager.clear()
+
+    def _route(self, url: str) -> urllib3.PoolManager:
+        parts = urlsplit(url)
+        key = (parts.scheme, parts.netloc)
+        with self._lock:
+            manager = self._routes.get(key)
+            if manager is None:
+                proxy = select_proxy(url, get_environ_proxies(url)) or ""
+                manager = self._managers.get(proxy)
+                if manager is None:
+                    manager = self._managers[proxy] = self._manager(proxy)
+                self._routes[key] = manager
+            return manager
+
+    def _manager(self, proxy: str) -> urllib3.PoolManager:
+        if not proxy:
+            return urllib3.PoolManager(**self._options)
+        proxy = prepend_scheme_if_needed(proxy, "http")
+        user, password = get_auth_from_url(proxy)
+        if proxy.lower().startswith("socks"):
+            from urllib3.contrib.socks import SOCKSProxyManager  # needs PySocks, as requests does
+
+            return SOCKSProxyManager(proxy, username=user or None, password=password or None, **self._options)
+        credentials = urllib3.make_headers(proxy_basic_auth=f"{user}:{password}") if user else None
+        return urllib3.ProxyManager(proxy, proxy_headers=credentials, **self._options)
