@@ -21,10 +21,11 @@ ALLOWED = {
     "references": {"errors"},
     "manifest": {"errors"},
     "wechat": {"errors"},
+    "optimize": {"errors"},
     "emulator": set(),
-    "publishing": {"errors", "references", "manifest", "wechat"},
-    "hosts": {"errors", "references", "manifest", "wechat", "publishing"},
-    "cli": {"errors", "references", "manifest", "wechat", "publishing"},
+    "publishing": {"errors", "references", "manifest", "wechat", "optimize"},
+    "hosts": {"errors", "references", "manifest", "wechat", "optimize", "publishing"},
+    "cli": {"errors", "references", "manifest", "wechat", "optimize", "publishing"},
 }
 EMULATOR_IMPORTERS = {"mkdocs_wxcloud.cli.emulator", "mkdocs_wxcloud.publishing.connection"}
 MAX_MODULE_LINES = 400

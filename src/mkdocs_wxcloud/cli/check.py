@@ -13,6 +13,8 @@ from ..publishing.connection import connect
 from ..publishing.linker import Problem
 from ..publishing.remote import missing_in_cloud
 from ..publishing.sources import ImageProblem
+from ..publishing.uploads import human_size
+from ..references.urls import line_of
 from . import site as sites
 from .common import load_site, log, site_command
 from .scan import image_references
@@ -33,6 +35,7 @@ def check(config_file: Path | None, output: str, strict: bool, remote: bool) -> 
         linker = site.open_linker(pool, offline=True, readonly=True, warn=lambda p: problems.append(("error", p)))
         publisher = linker.publisher
         referenced: set[str] = set()
+        budgets: set[tuple[str, str]] = set()
         for scanned, url, target in image_references(site, linker, lambda problem: problems.append(("error", problem))):
             referenced.add(target.path)
             try:
@@ -49,7 +52,15 @@ def check(config_file: Path | None, output: str, strict: bool, remote: bool) -> 
                 what = "was uploaded but has no link yet: run `mkdocs-wxcloud sync`"
             elif target.path in publisher.store.recovered:
                 what = "is only in the journal of an interrupted run: run `mkdocs-wxcloud sync` to record it"
+            elif not publisher.optimizer.accepts(target.path, entry.optimize):
+                wanted = publisher.optimizer.profile(target.path)
+                what = (f"was stored {_as(entry.optimize)}, the options now ask for it {_as(wanted)}: "
+                        "run `mkdocs-wxcloud sync` (or `mkdocs build`)")  # fmt: skip
             else:
+                too_big = linker.size_problem(target.path)
+                if too_big and (scanned.page, url) not in budgets:
+                    budgets.add((scanned.page, url))
+                    problems.append(("warning", Problem(scanned.page, line_of(scanned.source, url), url, too_big)))
                 continue
             linker.warn(scanned.page, scanned.source, url, what)
         publisher.close()
@@ -68,7 +79,14 @@ def check(config_file: Path | None, output: str, strict: bool, remote: bool) -> 
             problems.append(("error", Problem(name, lines.get(path), path, what)))
         for path, why in sorted(unknown.items()):
             problems.append(("error", Problem(name, lines.get(path), path, f"could not be confirmed in the cloud: {why}")))
-    return _report_check(site, problems, output)
+    stored = [manifest.images[path] for path in sorted(referenced & set(manifest.images))]
+    totals = {"images": len(stored), "bytes": sum(e.size for e in stored), "stored_bytes": sum(e.stored for e in stored)}
+    totals["saved_bytes"] = totals["bytes"] - totals["stored_bytes"]
+    return _report_check(site, problems, output, totals)
+
+
+def _as(profile: str) -> str:
+    return f"optimized as `{profile}`" if profile else "as it is (`optimize: false`)"
 
 
 def _github(text: str, *, property: bool = False) -> str:
@@ -77,7 +95,7 @@ def _github(text: str, *, property: bool = False) -> str:
     return text.replace(":", "%3A").replace(",", "%2C") if property else text
 
 
-def _report_check(site: sites.Site, problems: list[tuple[str, Problem]], output: str) -> int:
+def _report_check(site: sites.Site, problems: list[tuple[str, Problem]], output: str, totals: dict[str, int]) -> int:
     def where(problem: Problem) -> str:
         return site.shown(problem.page) if problem.page in site.pages else problem.page
 
@@ -88,7 +106,7 @@ def _report_check(site: sites.Site, problems: list[tuple[str, Problem]], output:
             {"level": level, "file": where(p), "line": p.line, "image": p.url, "message": p.message}
             for level, p in problems
         ]
-        click.echo(json.dumps({"ok": errors == 0, "problems": items}, ensure_ascii=False, indent=2))
+        click.echo(json.dumps({"ok": errors == 0, "problems": items, "totals": totals}, ensure_ascii=False, indent=2))
     else:
         for level, problem in problems:
             if output == "github":
@@ -98,6 +116,8 @@ def _report_check(site: sites.Site, problems: list[tuple[str, Problem]], output:
                 click.echo(f"::{level} file={file}{line}::{_github(image + problem.message)}")
             else:
                 click.echo(f"{'warning: ' if level == 'warning' else ''}{site.describe(problem)}")
-        log.info("check: %d problem(s), %d warning(s) in %d page(s)", errors, len(problems) - errors, len(site.pages))
+        saved = f", {human_size(totals['saved_bytes'])} saved by optimizing" if totals["saved_bytes"] > 0 else ""
+        log.info("check: %d problem(s), %d warning(s) in %d page(s); %d image(s), %s in the cloud%s", errors,
+                 len(problems) - errors, len(site.pages), totals["images"], human_size(totals["stored_bytes"]), saved)  # fmt: skip
     return 1 if errors else 0
 

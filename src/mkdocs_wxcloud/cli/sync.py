@@ -69,6 +69,7 @@ def publish(linker: Linker, paths: Iterable[str], progress: Progress) -> Report:
         report = publisher.finish()
     finally:
         progress.close()
+    linker.check_sizes()
     if isinstance(publisher.fatal, (ConfigError, ManifestError)):
         raise publisher.fatal  # site_command prints it once, exit status 2
     if publisher.fatal is not None:  # one cause for every image: say it once

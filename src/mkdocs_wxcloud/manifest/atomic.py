@@ -16,8 +16,8 @@ def _umask() -> int:
 _UMASK = _umask()  # read once, at import: setting it later would race with other threads' files
 
 
-def write_atomic(path: Path, text: str, mode: int | None = None) -> None:
-    """Write ``text`` (UTF-8) to a temporary file beside ``path``, fsync it and rename it over.
+def write_atomic(path: Path, text: str | bytes, mode: int | None = None) -> None:
+    """Write ``text`` (UTF-8, or bytes) to a temporary file beside ``path``, fsync it and rename it over.
 
     A symlink is written through to its target, never replaced by a file (a manifest shared by two
     sites stays shared). The temporary name is short, so any name the file system allows works.
@@ -26,8 +26,8 @@ def write_atomic(path: Path, text: str, mode: int | None = None) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(prefix=f".{path.name[:24]}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(text if isinstance(text, bytes) else text.encode("utf-8"))
             handle.flush()
             os.fsync(handle.fileno())
         if mode is not None:

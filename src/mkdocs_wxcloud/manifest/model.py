@@ -42,6 +42,16 @@ class Entry:
     file_id: str
     url: str = ""  # empty while the download link is not known yet
     expires: int | None = None  # unix time a signed (private storage) link stops working
+    stored_size: int | None = None  # bytes in the cloud, when optimizing changed them
+    width: int | None = None  # of the stored image as shown on screen, when known
+    height: int | None = None
+    optimize: str = ""  # the optimization profile it was stored with ("" for the bytes as they are)
+    done: str = ""  # what optimizing did ("oxipng", "kept: already as small")
+
+    @property
+    def stored(self) -> int:
+        """Bytes in the cloud."""
+        return self.size if self.stored_size is None else self.stored_size
 
 
 @dataclass

@@ -77,6 +77,19 @@ def _count(value: object) -> str | None:
     return None if ok else "must be a whole number of at least 0"
 
 
+def _pixels(value: object) -> str | None:
+    ok = isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 100_000
+    return None if ok else "must be a whole number of pixels from 1 to 100000"
+
+
+def _note(value: object, longest: int) -> str | None:
+    if value in ("", None):
+        return None
+    if not _text(value) or len(value) > longest:  # type: ignore[arg-type]
+        return f"must be a short text (at most {longest} characters) without control characters"
+    return None
+
+
 FIELDS: dict[str, tuple[bool, Callable[[Any], "str | None"]]] = {
     # name: (required, check returning what is wrong or None)
     "sha256": (True, lambda v: None if isinstance(v, str) and _SHA256.fullmatch(v) else "must be 64 lowercase hex digits"),
@@ -85,6 +98,11 @@ FIELDS: dict[str, tuple[bool, Callable[[Any], "str | None"]]] = {
     "file_id": (True, _file_id),
     "url": (False, lambda v: None if v in ("", None) or is_web_url(v) else "must be an http:// or https:// URL"),
     "expires": (False, lambda v: None if v is None else _count(v)),
+    "stored_size": (False, lambda v: None if v is None else _count(v)),
+    "width": (False, lambda v: None if v is None else _pixels(v)),  # goes into pages: a number, always
+    "height": (False, lambda v: None if v is None else _pixels(v)),
+    "optimize": (False, lambda v: _note(v, 80)),
+    "done": (False, lambda v: _note(v, 200)),
 }
 """The fields of an image entry; the manifest's ``Entry`` has exactly these."""
 

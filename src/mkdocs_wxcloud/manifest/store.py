@@ -50,7 +50,7 @@ class ManifestStore:
         self._retire: dict[str, str] = {}
         self._unretire: set[str] = set()
         self._last_save = time.monotonic()
-        self._by_sha: dict[str, mf.Entry] | None = None  # index, rebuilt when the manifest changes
+        self._by_sha: dict[str, dict[str, mf.Entry]] | None = None  # sha256 -> profile -> entry, rebuilt on change
         self.env = env
         self._seen = _identity_of(path)  # the file as this store last read or wrote it
         self.manifest = mf.read(path, self._parsed)
@@ -68,12 +68,15 @@ class ManifestStore:
         # they journal; the build's lookups must not wait for them.
         return self.manifest.images.get(path)
 
-    def by_sha(self, sha256: str) -> mf.Entry | None:
-        """An uploaded entry with this content, so identical files share one upload."""
+    def by_sha(self, sha256: str) -> dict[str, mf.Entry]:
+        """Uploaded entries with this content, by optimization profile: identical files share one upload."""
         with self._mutex:
             if self._by_sha is None:
-                self._by_sha = {e.sha256: e for e in self.manifest.images.values() if e.file_id}
-            return self._by_sha.get(sha256)
+                self._by_sha = {}
+                for e in self.manifest.images.values():
+                    if e.file_id:
+                        self._by_sha.setdefault(e.sha256, {})[e.optimize] = e
+            return dict(self._by_sha.get(sha256, {}))
 
     # -- changing ------------------------------------------------------------------------------
 
@@ -130,7 +133,7 @@ class ManifestStore:
             self.manifest.images[path] = entry
             self.manifest.retired.pop(entry.file_id, None)
             if entry.file_id and self._by_sha is not None:
-                self._by_sha[entry.sha256] = entry
+                self._by_sha.setdefault(entry.sha256, {})[entry.optimize] = entry
         self._changed[path] = entry
 
     def _retire_if_unused(self, file_id: str, cloud_path: str) -> bool:

@@ -15,10 +15,15 @@ MAX_ENCODED_BYTES = 850
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f`^"\\{}\[\]~%#<>]')
 
 
-def cloud_path(prefix: str, docs_path: str, sha256: str) -> str:
-    """``prefix/dir/name.<hash12>.ext``, readable in the console, valid for the storage rules."""
+def cloud_path(prefix: str, docs_path: str, sha256: str, ext: str | None = None) -> str:
+    """``prefix/dir/name.<hash12>.ext``, readable in the console, valid for the storage rules.
+
+    ``sha256`` is the hash of the stored bytes, ``ext`` their extension when it is not the source's
+    (an image stored as WebP).
+    """
     folder, name = posixpath.split(docs_path)
-    stem, ext = posixpath.splitext(name)
+    stem, own = posixpath.splitext(name)
+    ext = ext or own
     parts = [p for p in prefix.split("/") + folder.split("/") if p and p not in (".", "..")]
     path = "/".join(_UNSAFE.sub("_", p) for p in [*parts, f"{stem}.{sha256[:12]}{ext.lower()}"])
     if len(quote(path, safe="/").encode("ascii")) > MAX_ENCODED_BYTES:

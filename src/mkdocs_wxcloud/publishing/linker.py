@@ -13,8 +13,10 @@ from typing import Callable
 
 from ..references.treeprocessor import MARKDOWN
 from ..references.urls import Target, is_image, line_of, resolve
+from .placeholders import Placeholders
 from .publisher import Publisher
 from .sources import ImageProblem
+from .uploads import human_size
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,7 @@ class Linker:
         self._warn = warn
         self._document_of = document_of
         self._warned: set[tuple[str, str]] = set()
+        self._later: dict[str, tuple[str, str, str]] = {}  # path -> (page, source, url) of images not stored yet
         self._lock = threading.Lock()
 
     def target(self, url: str, tag: str, page: str, where: str = MARKDOWN) -> Target | None:
@@ -67,10 +70,52 @@ class Linker:
         """
         publisher = self.publisher
         try:
-            return True, publisher.publish(target.path) if upload else publisher.current_url(target.path)
+            cloud = publisher.publish(target.path) if upload else publisher.current_url(target.path)
         except ImageProblem as problem:
             self.warn(page, source, url, str(problem))
             return False, None
+        if cloud is None:
+            with self._lock:
+                self._later.setdefault(target.path, (page, source, url))  # its size is known after finish
+        else:
+            self._check_size(page, source, url, target.path)
+        return True, cloud
+
+    def check_sizes(self) -> None:
+        """Once :meth:`Publisher.finish` returned: warn about the new images over ``max_size``."""
+        with self._lock:
+            later, self._later = self._later, {}
+        for path, (page, source, url) in later.items():
+            self._check_size(page, source, url, path)
+
+    def size_problem(self, path: str) -> str | None:
+        """What is wrong with the stored size of the image at ``path``, if it is over ``max_size``."""
+        limit = self.publisher.optimizer.max_size
+        entry = self.publisher.store.get(path)
+        if limit is None or entry is None or entry.stored <= limit:
+            return None
+        if self.publisher.optimizer.settings.mode == "lossy":
+            advice = "lower `quality`, set `max_width`, or make the image smaller"
+        else:
+            advice = "make the image smaller, or set `optimize: lossy` (with `max_width`)"
+        how = "after optimizing" if entry.optimize else "(not optimized)"
+        return f"is {human_size(entry.stored)} in the cloud {how}, over `max_size` ({human_size(limit)}): {advice}"
+
+    def _check_size(self, page: str, source: str, url: str, path: str) -> None:
+        problem = self.size_problem(path)
+        if problem is not None:
+            self.warn(page, source, url, problem)
+
+    def size_attributes(self, url: str, page: str, where: str, pending: Placeholders) -> dict[str, str] | None:
+        """``width``/``height`` for an ``<img src=url>`` that has neither: from the manifest, or a
+        marker of ``pending`` that becomes them once the image is uploaded."""
+        target = self.target(url, "img", page, where)
+        if target is None:
+            return None
+        if target.path in pending:
+            return pending.sized(target.path)
+        size = self.publisher.size_on_screen(target.path)
+        return {"width": str(size[0]), "height": str(size[1])} if size else None
 
     def warn(self, page: str, source: str, url: str, what: str) -> None:
         with self._lock:

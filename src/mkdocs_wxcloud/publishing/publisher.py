@@ -22,8 +22,10 @@ from ..manifest.hashing import HashCache
 from ..manifest.model import Entry
 from ..manifest.schema import is_web_url
 from ..manifest.store import ManifestStore
+from ..optimize.settings import Optimization
 from ..wechat.client import WxCloudClient
 from ..wechat.errors import FILE_NONEXIST
+from .optimizing import Optimizer
 from .sources import DocsFiles
 from .uploads import Summary, Uploads
 
@@ -35,6 +37,7 @@ __all__ = ["Publisher", "Report", "Summary"]
 @dataclass
 class Report:
     urls: dict[str, str] = field(default_factory=dict)  # docs path -> URL, for what was scheduled
+    sizes: dict[str, tuple[int, int]] = field(default_factory=dict)  # docs path -> (width, height), when known
     errors: dict[str, str] = field(default_factory=dict)  # docs path -> one-line reason
     summary: Summary = field(default_factory=Summary)
     signed: bool = False  # links carry sign=/t=: the storage is private and links expire
@@ -56,8 +59,10 @@ class Publisher:
         base_url: str | None = None,
         link_max_age: int = 86400,
         on_progress: Callable[[str, int], None] | None = None,
+        optimizer: Optimizer | None = None,
     ) -> None:
         self.files = DocsFiles(docs_dir, hashes)
+        self.optimizer = optimizer or Optimizer(Optimization(), None)
         self.store = store
         self.online = connect is not None
         self.prefix = prefix.strip("/")
@@ -66,11 +71,11 @@ class Publisher:
         self.summary = Summary()
         self.uploads = Uploads(
             self.files, store, self.summary, connect=connect, executor=executor, workers=workers,
-            prefix=self.prefix, static_url=self._static_url, on_progress=on_progress, on_changed=self._changed,
-            on_hashed=self._hashed,
+            prefix=self.prefix, static_url=self._static_url, optimizer=self.optimizer, on_progress=on_progress,
+            on_changed=self._changed, on_hashed=self._hashed,
         )  # fmt: skip
         self._lock = threading.Lock()
-        self._uploading: set[str] = set()  # sha256 of the contents this run uploads
+        self._uploading: set[tuple[str, str]] = set()  # (sha256, profile) of what this run uploads
         self._waiting: dict[str, tuple[str, int] | None] = {}  # docs path -> (sha256, size); None: not hashed yet
         self._reused: set[str] = set()
         self._started = time.monotonic()
@@ -88,12 +93,13 @@ class Publisher:
     # -- lookups (never the network) ------------------------------------------------------------
 
     def _known(self, path: str, sha: str, size: int) -> Entry | None:
-        """The manifest's entry for this content at ``path``, or for identical content elsewhere."""
+        """The manifest's entry for this content at ``path``, or for identical content elsewhere,
+        stored with a profile that the options accept for it."""
         entry = self.store.get(path)
-        if entry is not None and entry.sha256 == sha:
+        if entry is not None and entry.sha256 == sha and self.optimizer.accepts(path, entry.optimize):
             return entry
-        same = self.store.by_sha(sha)
-        return dataclasses.replace(same, size=size) if same is not None else None
+        same = [e for profile, e in self.store.by_sha(sha).items() if self.optimizer.accepts(path, profile)]
+        return dataclasses.replace(same[0], size=size) if same else None
 
     def current_url(self, path: str) -> str | None:
         """The URL of the image as it is now, if the manifest already has it; else None."""
@@ -103,6 +109,10 @@ class Publisher:
         entry = self._known(path, sha, size)
         if entry is not None and self.base_url and entry.url != self._static_url(entry.cloud_path):
             entry = dataclasses.replace(entry, url=self._static_url(entry.cloud_path), expires=None)
+        if entry is not None and entry.width is None and self.optimizer.dimensions:
+            size_on_screen = self.optimizer.measure(self.files.locate(path)[0])  # once: then it is recorded
+            if size_on_screen is not None:
+                entry = dataclasses.replace(entry, width=size_on_screen[0], height=size_on_screen[1])
         if entry is not None and entry != self.store.get(path):
             self.store.put(path, entry)  # same content under a new name, or a new base_url: no request
         if entry is not None and entry.url and not self._expiring(entry):
@@ -112,6 +122,15 @@ class Publisher:
                     self.summary.reused += 1
             return entry.url
         return None
+
+    def size_on_screen(self, path: str) -> tuple[int, int] | None:
+        """``(width, height)`` of the image as the manifest has it, once a lookup found it current."""
+        entry = self.store.get(path)
+        with self._lock:
+            waiting = path in self._waiting
+        if entry is None or waiting or not (entry.width and entry.height):
+            return None
+        return entry.width, entry.height
 
     def _expiring(self, entry: Entry) -> bool:
         return entry.expires is not None and entry.expires - time.time() < self.link_max_age / 2
@@ -153,11 +172,12 @@ class Publisher:
         """Whether this run must upload ``sha`` for ``path``: not if the manifest or another upload has it."""
         with self._lock:
             known = self.store.get(path)
-            if known is not None and known.sha256 == sha and known.file_id:
+            if known is not None and known.sha256 == sha and known.file_id and self.optimizer.accepts(path, known.optimize):
                 return False  # uploaded before; only the link is missing or expiring
-            if self.store.by_sha(sha) is not None or sha in self._uploading:
+            profile = self.optimizer.profile(path)
+            if (sha, profile) in self._uploading or any(self.optimizer.accepts(path, p) for p in self.store.by_sha(sha)):
                 return False
-            self._uploading.add(sha)
+            self._uploading.add((sha, profile))
             return True
 
     def _hashed(self, path: str, sha: str, size: int) -> bool:
@@ -199,6 +219,8 @@ class Publisher:
             self.store.put(path, entry)
             if entry.url:
                 report.urls[path] = entry.url
+                if entry.width and entry.height:
+                    report.sizes[path] = (entry.width, entry.height)
         report.summary.failed = len(report.errors)
         report.summary.seconds = time.monotonic() - self._started
         self.store.save()
@@ -265,5 +287,6 @@ class Publisher:
         try:
             self.uploads.close()
         finally:
+            self.optimizer.close()
             self.store.close()
             self.files.hashes.save()

@@ -13,6 +13,8 @@ from typing import Any, Mapping
 
 from ..errors import ConfigError
 from ..manifest.schema import is_web_url
+from ..optimize.settings import Optimization, parse_size
+from ..optimize.settings import parse as parse_optimization
 from ..wechat.auth import AUTH_MODES, CLOUDBASE_TOKEN_FILE
 
 DEFAULT_API_BASE = "https://api.weixin.qq.com"
@@ -53,6 +55,15 @@ DEFAULTS: dict[str, Any] = {
     "retries": 6,
     "quota_wait": 60.0,
     "cloudbase_token_file": CLOUDBASE_TOKEN_FILE,
+    # images (see optimize/settings.py): off by default, since oxipng costs 50-350 ms of CPU per PNG
+    "optimize": False,
+    "quality": 82,
+    "png_quality": "65-90",
+    "max_width": None,
+    "max_height": None,
+    "webp": False,
+    "dimensions": False,
+    "max_size": None,
 }
 
 
@@ -82,6 +93,9 @@ class Settings:
     quota_wait: float = 60.0
     cloudbase_token_file: str = CLOUDBASE_TOKEN_FILE
     enabled: bool = True
+    optimization: Optimization = Optimization()
+    dimensions: bool = False  # width/height attributes on images that have neither
+    max_size: int | None = None  # bytes: a stored image larger than this is warned about
 
     @property
     def use_emulator(self) -> bool:
@@ -136,6 +150,9 @@ def resolve(options: Mapping[str, Any], root: Path, environ: Mapping[str, str] |
         quota_wait=float(values["quota_wait"]),
         cloudbase_token_file=str(values["cloudbase_token_file"]),
         enabled=bool(values["enabled"]),
+        optimization=parse_optimization(values),
+        dimensions=bool(values["dimensions"]),
+        max_size=parse_size(values["max_size"]),
     )
 
 

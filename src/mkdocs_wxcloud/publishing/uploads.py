@@ -4,14 +4,20 @@ Uploads wait as small tuples rather than one Future each (a first build of a lar
 thousands at once). Each upload streams the file through a hashing reader: when the bytes sent are
 not the bytes hashed (the file was rewritten meanwhile), the stored object is retired and the image
 is hashed and uploaded again under its new hash, so a cloud path always holds the content it names.
+An image to optimize (or measure) is read into memory once, checked against its hash, and the
+bytes the optimizer made from it are uploaded, named by their own hash.
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
+import posixpath
 import threading
 from collections import deque
 from concurrent.futures import Executor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 from ..errors import WxCloudError, redact
@@ -21,6 +27,7 @@ from ..manifest.store import ManifestStore
 from ..wechat.client import WxCloudClient
 from ..wechat.errors import ApiError, Cancelled, CosError
 from .cloudpath import cloud_path
+from .optimizing import Optimizer
 from .sources import DocsFiles, ImageProblem
 
 PER_FILE_ERRCODES = {40097, -503003}  # a bad path or a vanished file: only that image fails
@@ -34,12 +41,14 @@ class Summary:
     uploaded: int = 0
     reused: int = 0
     failed: int = 0
-    bytes: int = 0
+    bytes: int = 0  # stored: after optimizing
+    saved: int = 0  # by optimizing what was uploaded
     seconds: float = 0.0
 
     def line(self) -> str:
+        saved = f", {human_size(self.saved)} saved by optimizing" if self.saved > 0 else ""
         return (
-            f"{self.uploaded} uploaded ({_size(self.bytes)}), {self.reused} reused, "
+            f"{self.uploaded} uploaded ({human_size(self.bytes)}{saved}), {self.reused} reused, "
             f"{self.failed} failed in {self.seconds:.1f} s"
         )
 
@@ -58,6 +67,7 @@ class Uploads:
         workers: int,
         prefix: str,
         static_url: Callable[[str], str],
+        optimizer: Optimizer,
         on_progress: Callable[[str, int], None] | None = None,
         on_changed: Callable[[str, str], None] | None = None,
         on_hashed: Callable[[str, str, int], bool] | None = None,
@@ -71,6 +81,7 @@ class Uploads:
         self._executor = executor
         self._max_workers = workers
         self._prefix = prefix
+        self._optimizer = optimizer
         self._static_url = static_url
         self._on_progress = on_progress
         self._on_changed = on_changed
@@ -174,11 +185,9 @@ class Uploads:
             self._check_writable()
             client = self.client()
             for _ in range(CHANGING_TRIES):
-                target = cloud_path(self._prefix, path, sha)
-                file_id, sent = self._send(client, path, target, size)
-                if sent == sha:
+                entry = self._store_file(client, path, sha, size)
+                if entry is not None:
                     break
-                self._store.retire(file_id, target)  # it holds bytes that no image has
                 sha, size = self._files.rehash(path)
             else:
                 raise ImageProblem("kept changing while it was uploaded: run again once it is saved")
@@ -186,20 +195,46 @@ class Uploads:
             if not _per_file(error) and not isinstance(error, Cancelled):
                 self.fatal = self.fatal or error
             raise
-        entry = Entry(sha256=sha, size=size, cloud_path=target, file_id=file_id, url=self._static_url(target))
         self._store.put(path, entry)
         with self._lock:
             self.done[path] = entry
             self._summary.uploaded += 1
-            self._summary.bytes += size
+            self._summary.bytes += entry.stored
+            self._summary.saved += entry.size - entry.stored
         if sha != asked and self._on_changed is not None:
             self._on_changed(path, asked)
         if self._on_progress:
             self._on_progress(path, size)
 
-    def _send(self, client: WxCloudClient, path: str, target: str, size: int) -> tuple[str, str]:
-        """Upload the file as it is now: ``(file_id, sha256 of the bytes sent)``."""
+    def _store_file(self, client: WxCloudClient, path: str, sha: str, size: int) -> Entry | None:
+        """Upload the image as hashed (``sha``), optimized if its profile says so; None if its bytes
+        are no longer those hashed (it changed: the caller hashes it again)."""
         full, _ = self._files.locate(path)
+        if not self._optimizer.reads(path, size):
+            target = cloud_path(self._prefix, path, sha)
+            file_id, sent = self._send(client, full, target, size)
+            if sent != sha:
+                self._store.retire(file_id, target)  # it holds bytes that no image has
+                return None
+            return Entry(sha256=sha, size=size, cloud_path=target, file_id=file_id, url=self._static_url(target))
+        try:
+            data = full.read_bytes()
+        except OSError as error:
+            raise ImageProblem(f"cannot be read ({error.strerror}): fix its permissions") from None
+        if hashlib.sha256(data).hexdigest() != sha:
+            return None
+        prepared = self._optimizer.prepare(path, data, sha)
+        target = cloud_path(self._prefix, path, prepared.sha256, prepared.ext)
+        before = self._store.get(path)
+        if before is not None and before.cloud_path == target and before.file_id:
+            file_id = before.file_id  # the same bytes are there already (a setting changed, the result did not)
+        else:
+            file_id = client.upload(target, io.BytesIO(prepared.body), posixpath.basename(target))
+        return Entry(sha256=sha, size=size, cloud_path=target, file_id=file_id, url=self._static_url(target),
+                     **prepared.fields)  # fmt: skip
+
+    def _send(self, client: WxCloudClient, full: Path, target: str, size: int) -> tuple[str, str]:
+        """Upload the file as it is now, streamed: ``(file_id, sha256 of the bytes sent)``."""
         try:
             with open(full, "rb") as handle:
                 reader = HashingReader(handle, size)
@@ -216,7 +251,8 @@ def _per_file(error: WxCloudError) -> bool:
     return isinstance(error, ImageProblem)
 
 
-def _size(n: float) -> str:
+def human_size(n: float) -> str:
+    """``1.3 MB``: for the summary line and messages (1 KB = 1024 bytes)."""
     for unit in ("B", "KB", "MB", "GB"):
         if n < 1024 or unit == "GB":
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"

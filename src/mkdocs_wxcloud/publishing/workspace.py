@@ -14,6 +14,7 @@ from ..manifest.hashing import HashCache
 from ..manifest.store import ManifestStore
 from .connection import connect, target_env
 from .linker import DocumentOf, Linker, Problem
+from .optimizing import Optimizer
 from .publisher import Publisher
 from .settings import Settings
 
@@ -31,12 +32,15 @@ def open_linker(
     on_progress: Callable[[str, int], None] | None = None,
     warn: Callable[[Problem], None] = log.warning,
     document_of: DocumentOf | None = None,
+    any_profile: bool = False,
 ) -> Linker:
     """A linker over a fresh publisher.
 
     ``offline`` (default: the option) never opens the network; ``readonly`` never writes the manifest;
     ``published_docs`` (an MkDocs docs_dir, copied into the site) refuses a manifest inside it;
-    ``document_of`` maps pages to their built files, against which raw HTML resolves.
+    ``document_of`` maps pages to their built files, against which raw HTML resolves;
+    ``any_profile`` takes images stored with other optimization options as current (a build that
+    cannot upload), where the commands that check call them outdated.
     """
     docs = docs_dir.resolve()
     if not docs.is_dir():
@@ -64,6 +68,8 @@ def open_linker(
         base_url=settings.base_url,
         link_max_age=settings.link_max_age,
         on_progress=on_progress,
+        optimizer=Optimizer(settings.optimization, settings.cache_dir, dimensions=settings.dimensions,
+                            max_size=settings.max_size, any_profile=any_profile),  # fmt: skip
     )
     return Linker(publisher, warn, document_of)
 

@@ -21,6 +21,8 @@ URL_ATTRIBUTES: dict[str, tuple[str, ...]] = {
 
 Replace = Callable[[str, str], "str | None"]
 """``replace(url, tag)`` returns the new URL, or None to keep the reference as it is."""
+Sized = Callable[[str], "dict[str, str] | None"]
+"""``sized(src)``: attributes to add to an ``<img>`` that has neither width nor height, or None."""
 
 _LINK = re.compile(r"\bhref\s*=\s*+(?![\"']?#)")  # an href that is not a fragment alone
 
@@ -110,28 +112,38 @@ class _StartTags(HTMLParser):
                 self.found.append((line, column, text))
 
 
-def _rewrite_tag(text: str, replace: Replace) -> str:
+def _rewrite_tag(text: str, replace: Replace, sized: Sized | None) -> str:
     name = re.match(r"<\s*([^\s/>]+)", text)
     if not name:
         return text
     tag = name.group(1).lower()
     wanted = URL_ATTRIBUTES[tag]
     out, last, pos = [], 0, name.end()
+    present: dict[str, str] = {}
     for match in _ATTRIBUTE.finditer(text, pos):
         group = next((g for g in (2, 3, 4) if match.group(g) is not None), None)
-        if group is None or match.group(1).lower() not in wanted:
+        attribute = match.group(1).lower()
+        present.setdefault(attribute, match.group(group) if group is not None else "")
+        if group is None or attribute not in wanted:
             continue
         start, end = match.span(group)
-        new = rewrite_value(tag, match.group(1).lower(), text[start:end], replace, encoded=True)
+        new = rewrite_value(tag, attribute, text[start:end], replace, encoded=True)
         out.append(text[last:start])
         out.append(new)
         last = end
-    out.append(text[last:])
+    tail = text[last:]
+    if tag == "img" and sized is not None and "src" in present and not {"width", "height"} & present.keys():
+        extra = "".join(f' {k}="{html.escape(v, quote=True)}"' for k, v in (sized(html.unescape(present["src"])) or {}).items())
+        if extra:
+            closing = "/>" if tail.endswith("/>") else ">"
+            tail = tail[: -len(closing)].rstrip() + extra + (" " if closing == "/>" else "") + closing
+    out.append(tail)
     return "".join(out)
 
 
-def rewrite_html(text: str, replace: Replace) -> str:
-    """Return ``text`` with the URLs of image-bearing tags passed through ``replace``."""
+def rewrite_html(text: str, replace: Replace, sized: Sized | None = None) -> str:
+    """Return ``text`` with the URLs of image-bearing tags passed through ``replace``, and images
+    without a size given the attributes ``sized(src)`` answers."""
     if not _worth_parsing(text):  # most stashed blocks (highlighted code) hold no such tag
         return text
     parser = _StartTags()
@@ -149,7 +161,7 @@ def rewrite_html(text: str, replace: Replace) -> str:
         start = line_starts[line - 1] + column
         if text.startswith(tag_text, start) and start >= last:
             out.append(text[last:start])
-            out.append(_rewrite_tag(tag_text, replace))
+            out.append(_rewrite_tag(tag_text, replace, sized))
             last = start + len(tag_text)
     out.append(text[last:])
     return "".join(out)

@@ -43,29 +43,38 @@ _RESOLVED_BY_MKDOCS = frozenset({("a", "href"), ("img", "src")})
 ReplaceIn = Callable[[str, str, str], "str | None"]
 """``replace(url, tag, where)``: the new URL or None; ``where`` is :data:`MARKDOWN`, :data:`TREE` or
 :data:`RAW`, which decides what the URL is relative to and how the source writes it."""
+Sized = Callable[[str, str], "dict[str, str] | None"]
+"""``sized(src, where)``: attributes to add to an ``<img>`` that has neither width nor height (its
+size, so the page does not jump while it loads), or None; ``src`` is the URL as written."""
 
 
 class ImageTreeprocessor(Treeprocessor):
     """Passes every image URL of the page, Markdown or raw HTML, through ``replace``."""
 
     def __init__(
-        self, md: markdown.Markdown, replace: ReplaceIn, before: Callable[[markdown.Markdown], None] | None = None
+        self,
+        md: markdown.Markdown,
+        replace: ReplaceIn,
+        before: Callable[[markdown.Markdown], None] | None = None,
+        sized: Sized | None = None,
     ) -> None:
         super().__init__(md)
         self.replace = replace
         self.before = before
+        self.sized = sized
 
     def run(self, root: etree.Element) -> None:
         if self.before is not None:
             self.before(self.md)
-        _rewrite_elements(root.iter(), self.replace, raw=False)
+        _rewrite_elements(root.iter(), self.replace, self.sized, raw=False)
         in_raw: Replace = lambda url, tag: self.replace(url, tag, RAW)  # noqa: E731
+        sized_raw = (lambda url: self.sized(url, RAW)) if self.sized is not None else None  # type: ignore[misc]
         stash = self.md.htmlStash.rawHtmlBlocks
         for index, block in enumerate(stash):
             if isinstance(block, str):
-                stash[index] = rewrite_html(block, in_raw)
+                stash[index] = rewrite_html(block, in_raw, sized_raw)
             else:
-                _rewrite_elements(block.iter(), self.replace, raw=True)
+                _rewrite_elements(block.iter(), self.replace, self.sized, raw=True)
 
 
 def _cases(name: str) -> list[str]:
@@ -81,11 +90,12 @@ def _cases(name: str) -> list[str]:
 _TAGS = {spelling: tag for tag in URL_ATTRIBUTES for spelling in _cases(tag)}
 
 
-def _rewrite_elements(elements: Iterable[etree.Element], replace: ReplaceIn, *, raw: bool) -> None:
+def _rewrite_elements(elements: Iterable[etree.Element], replace: ReplaceIn, sized: Sized | None, *, raw: bool) -> None:
     for element in elements:
         tag = _TAGS.get(element.tag)  # type: ignore[call-overload]
         if tag is None:
             continue
+        src = element.get("src") if tag == "img" and sized is not None else None
         for attribute in URL_ATTRIBUTES[tag]:
             value = element.get(attribute)
             if value is not None:
@@ -96,21 +106,31 @@ def _rewrite_elements(elements: Iterable[etree.Element], replace: ReplaceIn, *, 
                 new = rewrite_value(tag, attribute, plain, lambda url, t, w=where: replace(url, t, w), encoded=False)
                 if new != plain:
                     element.set(attribute, new)
+        if src is not None and element.get("width") is None and element.get("height") is None:
+            plain = _ESCAPED.sub(lambda m: chr(int(m.group(1))), src)  # after replace: it knows the image now
+            for name, value in (sized(plain, RAW if raw else MARKDOWN) or {}).items():  # type: ignore[misc]
+                element.set(name, value)
 
 
 class ImageExtension(Extension):
     """Registers :class:`ImageTreeprocessor`; ``replace`` is looked up per page by the caller."""
 
     def __init__(
-        self, replace: ReplaceIn, before: Callable[[markdown.Markdown], None] | None = None, **kwargs: object
+        self,
+        replace: ReplaceIn,
+        before: Callable[[markdown.Markdown], None] | None = None,
+        sized: Sized | None = None,
+        **kwargs: object,
     ) -> None:
-        """``before(md)`` runs as each document is processed, e.g. to learn which page it is."""
+        """``before(md)`` runs as each document is processed, e.g. to learn which page it is;
+        ``sized`` gives images their size (see :data:`Sized`)."""
         self.replace = replace
         self.before = before
+        self.sized = sized
         super().__init__(**kwargs)
 
     def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 - Markdown API
-        md.treeprocessors.register(ImageTreeprocessor(md, self.replace, self.before), "wxcloud", PRIORITY)
+        md.treeprocessors.register(ImageTreeprocessor(md, self.replace, self.before, self.sized), "wxcloud", PRIORITY)
 
 
 def markdown_factory(

@@ -36,13 +36,15 @@ _OWN = {
     "page": ["", "The page being rendered, relative to docs_dir; Zensical tells it, plain Markdown needs it for relative paths."],
     "upload": [False, "Upload what the manifest lacks while pages render (needs credentials, or the emulator)."],
 }
+_WORDS = ("emulator", "optimize")
 _warned: set[str] = set()  # one-time notices of this process
 
 
 def _config() -> dict[str, list[Any]]:
     """Every plugin option, plus the extension's own. Python-Markdown parses a value after its
-    default's type, and "no default" must accept any text: those defaults are ``""``."""
-    plain = {name: [value if isinstance(value, (int, float, str)) and name != "emulator" else "", _SHARED]
+    default's type, and "no default" must accept any text: those defaults are ``""`` (also for the
+    options that take ``false`` or a word: ``emulator: auto``, ``optimize: lossless``)."""
+    plain = {name: [value if isinstance(value, (int, float, str)) and name not in _WORDS else "", _SHARED]
              for name, value in options.DEFAULTS.items()}  # fmt: skip
     return {**plain, **{name: list(entry) for name, entry in _OWN.items()}}
 
@@ -66,7 +68,7 @@ class WxCloudExtension(Extension):
         if not self.getConfig("enabled"):
             return
         md.preprocessors.register(_Source(md, self), "wxcloud-source", 100)
-        md.treeprocessors.register(ImageTreeprocessor(md, self._replace, self._enter), "wxcloud", PRIORITY)
+        md.treeprocessors.register(ImageTreeprocessor(md, self._replace, self._enter, self._sized), "wxcloud", PRIORITY)
         md.postprocessors.register(_Fill(md, self), "wxcloud", 0)  # last: after the raw HTML is back
 
     def _enter(self, md: markdown.Markdown) -> None:
@@ -107,6 +109,11 @@ class WxCloudExtension(Extension):
             return None
         return self._pending.add(target.path, target.suffix, url)
 
+    def _sized(self, url: str, where: str) -> dict[str, str] | None:
+        if self._run is None or not self._run.settings.dimensions:
+            return None
+        return self._run.linker.size_attributes(url, self._page, where, self._pending)
+
     def finish(self, text: str) -> str:
         """Wait for this page's uploads and put their URLs in its HTML (the local ones if they failed)."""
         if not self._pending or self._run is None:
@@ -121,7 +128,8 @@ class WxCloudExtension(Extension):
             if self._run.settings.on_error == "fail":
                 raise WxCloudError(message)
             log.warning("%s", message)
-        return self._pending.fill(text, report.urls)
+        self._run.linker.check_sizes()
+        return self._pending.fill(text, report.urls, report.sizes)
 
 
 class _Source(Preprocessor):

@@ -38,7 +38,8 @@ class Run:
         self.linker = self._open()
 
     def _open(self) -> Linker:
-        return open_linker(self.settings, self.docs_dir, self.pool, offline=not self.upload, readonly=not self.upload)
+        return open_linker(self.settings, self.docs_dir, self.pool, offline=not self.upload, readonly=not self.upload,
+                           any_profile=not self.upload)  # fmt: skip
 
     def current(self) -> Linker:
         """The run's linker, reopened first if another writer replaced the manifest."""

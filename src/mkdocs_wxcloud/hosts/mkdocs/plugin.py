@@ -51,6 +51,7 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
         self._files: Files | None = None
         self._pending = Placeholders()
         self._urls: dict[str, str] = {}
+        self._sizes: dict[str, tuple[int, int]] = {}
         self._fail = False
         self._linked: set[str] = set()  # docs paths that some reference links from the cloud
 
@@ -74,14 +75,16 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
             settings = options.resolve(dict(self.config), Path(config.config_file_path or ".").parent)
             if self.pool is None:  # kept across the rebuilds of `mkdocs serve`
                 self.pool = ThreadPoolExecutor(settings.concurrency, thread_name_prefix="wxcloud")
-            self.linker = open_linker(settings, Path(config.docs_dir), self.pool, document_of=self._document_of)
+            self.linker = open_linker(settings, Path(config.docs_dir), self.pool, document_of=self._document_of,
+                                      any_profile=settings.offline)  # fmt: skip
         except WxCloudError as error:
             raise PluginError(f"wxcloud: {error}") from None
         self._fail = settings.on_error == "fail"
         self._pending = Placeholders()
         self._linked = set()
         self._finished = False
-        config.markdown_extensions.append(ImageExtension(self._replace, self._enter))  # type: ignore[arg-type]
+        sized = self._sized if settings.dimensions else None
+        config.markdown_extensions.append(ImageExtension(self._replace, self._enter, sized))  # type: ignore[arg-type]
         return config
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files | None:
@@ -143,6 +146,12 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
         fallback = self._local_url(target.path, url, target.suffix) if where == MARKDOWN else url
         return self._pending.add(target.path, target.suffix, fallback)
 
+    def _sized(self, url: str, where: str) -> dict[str, str] | None:
+        """The treeprocessor's callback for ``dimensions: true``: the size an ``<img>`` gets."""
+        if self.linker is None or not self._src_uri:
+            return None
+        return self.linker.size_attributes(url, self._src_uri, where, self._pending)
+
     def _generated(self, path: str) -> bool:
         """Files another plugin made during the build (no file on disk to upload): left to MkDocs."""
         assert self._files is not None
@@ -179,20 +188,21 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
                 "`link_max_age`; make the storage readable by everyone (cloud console → 存储 → 权限设置) "
                 "or set `base_url` to a CDN domain; expiring links are refreshed on the next build"
             )
-        self._urls = report.urls
+        self._urls, self._sizes = report.urls, report.sizes
+        self.linker.check_sizes()
         for path in self._pending.paths:
             if path in report.urls:
                 self._linked.add(path)
         for file in files.documentation_pages():
             page = file.page
             if page is not None and page.content:
-                page.content = self._pending.fill(page.content, self._urls)
+                page.content = self._pending.fill(page.content, self._urls, self._sizes)
         if report.summary.uploaded or report.summary.failed:
             log.info("wxcloud: %s", report.summary.line())
         return env
 
     def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str | None:
-        return self._pending.fill(output, self._urls) if self._pending else None
+        return self._pending.fill(output, self._urls, self._sizes) if self._pending else None
 
     def on_build_error(self, *, error: Exception) -> None:
         self._close(failed=True)

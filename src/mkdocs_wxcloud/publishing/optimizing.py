@@ -1,0 +1,140 @@
+"""The optimization step of a run: which profile an image gets, and the bytes that are stored for it.
+
+Results are cached on disk by the source's hash and the profile, so an upload that failed, or a
+setting changed and changed back, costs no optimizer time again; a warm build never gets here,
+since the manifest already records each image with its profile. A format whose library is not
+installed is uploaded as it is (its profile is then ""), said once; entries optimized elsewhere
+stay current, so a machine without the extra never undoes the work of one with it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import posixpath
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..manifest.atomic import write_atomic
+from ..optimize import engine, formats
+from ..optimize.settings import Optimization
+from ..optimize.workers import Workers
+
+log = logging.getLogger("mkdocs.plugins.wxcloud")
+ENGINE_VERSION = 1  # part of the cache key: bump when the engine makes other bytes from the same input
+MAX_IN_MEMORY = 64 << 20  # bytes: a larger file is streamed as it is, never optimized
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What an upload sends for one image, and what the manifest says about it."""
+
+    body: bytes
+    sha256: str  # of ``body``, which names the cloud file
+    ext: str
+    fields: dict[str, Any]  # Entry fields: stored_size, width, height, optimize, done
+
+
+class Optimizer:
+    """One run's optimization: profiles, the cache and the worker processes."""
+
+    def __init__(self, settings: Optimization, cache_dir: Path | None, *, dimensions: bool = False,
+                 max_size: int | None = None, any_profile: bool = False) -> None:  # fmt: skip
+        """``any_profile``: an entry stored with other settings is current too (a build that cannot
+        upload shows the picture the manifest has; the commands that check say it is outdated)."""
+        self.settings = settings
+        self.dimensions = dimensions
+        self.max_size = max_size
+        self._any_profile = any_profile
+        self._cache = cache_dir / "optimized" if cache_dir is not None else None
+        self._workers = Workers()
+        self._missing: dict[str, str | None] = {}
+        self._lock = threading.Lock()
+
+    def profile(self, path: str) -> str:
+        """The profile an upload of ``path`` gets here ("" when its library is not installed)."""
+        wanted = self.settings.profile(path)
+        if not wanted:
+            return ""
+        ext = posixpath.splitext(path)[1].lower()
+        with self._lock:
+            if ext not in self._missing:
+                self._missing[ext] = missing = engine.missing_library(ext, self.settings.mode)
+                if missing:
+                    log.info("wxcloud: `optimize: %s`: %s images are uploaded as they are, since %s is not "
+                             "installed here (pip install 'mkdocs-wxcloud[optimize]')", self.settings.mode,
+                             ext.lstrip(".").upper(), missing)  # fmt: skip
+            return "" if self._missing[ext] else wanted
+
+    def accepts(self, path: str, profile: str) -> bool:
+        """Whether an entry stored with ``profile`` is current for ``path`` under these settings."""
+        return self._any_profile or profile == self.settings.profile(path) or profile == self.profile(path)
+
+    def reads(self, path: str, size: int) -> bool:
+        """Whether uploading ``path`` needs its bytes in memory (to optimize or measure them)."""
+        if size > MAX_IN_MEMORY:
+            return False
+        return bool(self.profile(path)) or (self.dimensions and posixpath.splitext(path)[1].lower() in formats.RASTER)
+
+    def prepare(self, path: str, data: bytes, sha: str) -> Prepared:
+        """The bytes to store for the image ``data`` (whose hash is ``sha``), optimized if its profile says so."""
+        profile = self.profile(path)
+        ext = posixpath.splitext(path)[1].lower()
+        if profile:
+            outcome = self._cached(sha, profile) or self._optimized(data, ext, sha, profile)
+        else:
+            outcome = engine.Outcome(None, ext, *(formats.dimensions(data) or (None, None)), "")
+        body = outcome.data if outcome.data is not None else data
+        fields: dict[str, Any] = {"width": outcome.width, "height": outcome.height, "optimize": profile, "done": outcome.done}
+        if outcome.data is not None:
+            fields["stored_size"] = len(body)
+        stored_sha = hashlib.sha256(body).hexdigest() if outcome.data is not None else sha
+        return Prepared(body, stored_sha, outcome.ext, fields)
+
+    def measure(self, full: Path) -> tuple[int, int] | None:
+        """The size on screen of the image file at ``full`` (its header only), for an entry that lacks it."""
+        return formats.dimensions(full) if full.suffix.lower() in formats.RASTER else None
+
+    def close(self) -> None:
+        self._workers.close()
+
+    # -- the cache ------------------------------------------------------------------------------
+
+    def _key(self, sha: str, profile: str) -> str:
+        return hashlib.sha256(f"{ENGINE_VERSION}\n{sha}\n{profile}".encode()).hexdigest()[:40]
+
+    def _optimized(self, data: bytes, ext: str, sha: str, profile: str) -> engine.Outcome:
+        outcome = self._workers.optimize(data, ext, self.settings)
+        if self._cache is not None:
+            key = self._key(sha, profile)
+            meta = {"ext": outcome.ext, "width": outcome.width, "height": outcome.height, "done": outcome.done,
+                    "sha256": hashlib.sha256(outcome.data).hexdigest() if outcome.data is not None else None}  # fmt: skip
+            try:
+                if outcome.data is not None:
+                    write_atomic(self._cache / f"{key}.bin", outcome.data)
+                write_atomic(self._cache / f"{key}.json", json.dumps(meta))
+            except OSError as error:  # a cache that cannot be written only costs time next run
+                log.debug("wxcloud: optimized image not cached: %s", error)
+        return outcome
+
+    def _cached(self, sha: str, profile: str) -> engine.Outcome | None:
+        """A result of an earlier run, if it is intact (its bytes have the hash recorded)."""
+        if self._cache is None:
+            return None
+        key = self._key(sha, profile)
+        try:
+            meta = json.loads((self._cache / f"{key}.json").read_text(encoding="utf-8"))
+            data = (self._cache / f"{key}.bin").read_bytes() if meta["sha256"] else None
+            if data is not None and hashlib.sha256(data).hexdigest() != meta["sha256"]:
+                return None
+            sizes = [meta["width"], meta["height"]]
+            if not all(v is None or (isinstance(v, int) and 0 < v <= 100_000) for v in sizes):
+                return None
+            if meta["ext"] not in (".png", ".jpg", ".jpeg", ".webp") or not isinstance(meta["done"], str):
+                return None
+            return engine.Outcome(data, meta["ext"], *sizes, meta["done"][:200])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
