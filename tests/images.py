@@ -52,7 +52,8 @@ def exif(orientation: int = 6) -> Image.Exif:
 def photo(seed: int = 2, size: tuple[int, int] = (320, 240), orientation: int = 6) -> bytes:
     """A phone photo: JPEG q95 with EXIF (GPS, camera, orientation) and an sRGB profile."""
     rng = random.Random(seed)
-    image = Image.effect_noise(size, 30).convert("RGB")
+    grain = Image.frombytes("L", size, bytes(rng.randrange(100, 156) for _ in range(size[0] * size[1])))
+    image = grain.convert("RGB")  # deterministic, unlike Image.effect_noise
     draw = ImageDraw.Draw(image)
     for _ in range(12):
         x, y = rng.randrange(size[0]), rng.randrange(size[1])

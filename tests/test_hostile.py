@@ -150,6 +150,11 @@ MALFORMED = {
     "cloud-path-dots": ({"images": {"x.png": {**ENTRY, "cloud_path": "docs/../x.png"}}}, "field `cloud_path`"),
     "expires-text": ({"images": {"x.png": {**ENTRY, "expires": "soon"}}}, "field `expires`"),
     "env-number": ({"env": 5, "images": {}}, "`env`: must be"),
+    # width and height go into pages as attributes: numbers only
+    "width-markup": ({"images": {"x.png": {**ENTRY, "width": '1" onerror="alert(1)'}}}, "field `width`: must be a whole number of pixels"),
+    "height-zero": ({"images": {"x.png": {**ENTRY, "height": 0}}}, "field `height`: must be a whole number of pixels"),
+    "done-newline": ({"images": {"x.png": {**ENTRY, "done": "oxipng\nrm -rf"}}}, "field `done`: must be a short text"),
+    "stored-negative": ({"images": {"x.png": {**ENTRY, "stored_size": -1}}}, "field `stored_size`"),
 }
 
 

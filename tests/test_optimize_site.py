@@ -174,3 +174,19 @@ def test_without_the_library_a_format_is_uploaded_as_it_is_and_work_done_elsewhe
     assert entries["img/shot.png"]["done"] == "oxipng" and "optimize" not in entries["img/new.png"]
     assert sum("PNG images are uploaded as they are, since pyoxipng is not installed" in r.getMessage()
                for r in caplog.records) == 1
+
+
+def test_sizes_without_optimizing_and_for_images_uploaded_before(tmp_path: Path, emulator: Emulator) -> None:
+    build(_site(tmp_path, emulator))  # uploaded before `dimensions` was turned on
+    assert "width" not in _manifest(tmp_path)["img/shot.png"]
+    emulator.reset_counts()
+    build(_site(tmp_path, emulator, dimensions=True))
+    assert emulator.request_count() == 0  # the sizes come from the files' headers, nothing is uploaded again
+    shot = _manifest(tmp_path)["img/shot.png"]
+    assert (shot["width"], shot["height"]) == (480, 320) and "stored_size" not in shot and "optimize" not in shot
+    assert 'height="320"' in _imgs(tmp_path)[0]
+    (tmp_path / "docs/img/new.jpg").write_bytes(images.photo(seed=5))
+    (tmp_path / "docs/new.md").write_text("![new](img/new.jpg)\n", encoding="utf-8")
+    build(_site(tmp_path, emulator, dimensions=True))
+    new = _manifest(tmp_path)["img/new.jpg"]
+    assert (new["width"], new["height"], new["size"]) == (240, 320, len(images.photo(seed=5)))

@@ -9,6 +9,7 @@ URL, so the oracle judges each page from its built path.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -211,3 +212,23 @@ def test_without_a_context_under_zensical_the_extension_says_so_once(tmp_path: P
         close_all()
     notices = [r for r in caplog.records if "rendering_context" in r.getMessage()]
     assert len(notices) == 1 and "`page` option" in notices[0].getMessage()
+
+
+def test_zensical_optimizes_and_sizes_images_in_one_build(tmp_path: Path, emulator: Emulator) -> None:
+    import images
+
+    env = project(tmp_path, emulator, upload=True)
+    (tmp_path / "docs/img/logo.png").write_bytes(images.screenshot())
+    config = tmp_path / "zensical.toml"
+    config.write_text(config.read_text(encoding="utf-8") + 'optimize = "lossless"\ndimensions = true\n', encoding="utf-8")
+    zensical(tmp_path, env)
+    logo = mf.read(tmp_path / MANIFEST).images["img/logo.png"]
+    assert (logo.optimize, logo.done, logo.width, logo.height) == ("lossless", "oxipng", 480, 320)
+    assert logo.stored < logo.size
+    page, _ = built(tmp_path, "site", "index.md")
+    assert f'src="{logo.url}"' in page and 'height="320"' in page and 'width="480"' in page
+    raw = re.search(r'<img[^>]*alt="raw"[^>]*>', page)
+    assert raw is not None and 'width="80"' in raw.group() and "height" not in raw.group()  # the author's size stays
+    emulator.reset_counts()
+    zensical(tmp_path, env)
+    assert emulator.request_count() == 0 and built(tmp_path, "site", "index.md")[0] == page

@@ -74,19 +74,13 @@ class Optimizer:
         return self._any_profile or profile == self.settings.profile(path) or profile == self.profile(path)
 
     def reads(self, path: str, size: int) -> bool:
-        """Whether uploading ``path`` needs its bytes in memory (to optimize or measure them)."""
-        if size > MAX_IN_MEMORY:
-            return False
-        return bool(self.profile(path)) or (self.dimensions and posixpath.splitext(path)[1].lower() in formats.RASTER)
+        """Whether uploading ``path`` optimizes it, and so needs its bytes in memory."""
+        return size <= MAX_IN_MEMORY and bool(self.profile(path))
 
     def prepare(self, path: str, data: bytes, sha: str) -> Prepared:
-        """The bytes to store for the image ``data`` (whose hash is ``sha``), optimized if its profile says so."""
+        """The bytes to store for the image ``data`` (whose hash is ``sha``), as its profile says."""
         profile = self.profile(path)
-        ext = posixpath.splitext(path)[1].lower()
-        if profile:
-            outcome = self._cached(sha, profile) or self._optimized(data, ext, sha, profile)
-        else:
-            outcome = engine.Outcome(None, ext, *(formats.dimensions(data) or (None, None)), "")
+        outcome = self._cached(sha, profile) or self._optimized(data, posixpath.splitext(path)[1].lower(), sha, profile)
         body = outcome.data if outcome.data is not None else data
         fields: dict[str, Any] = {"width": outcome.width, "height": outcome.height, "optimize": profile, "done": outcome.done}
         if outcome.data is not None:
@@ -94,9 +88,11 @@ class Optimizer:
         stored_sha = hashlib.sha256(body).hexdigest() if outcome.data is not None else sha
         return Prepared(body, stored_sha, outcome.ext, fields)
 
-    def measure(self, full: Path) -> tuple[int, int] | None:
-        """The size on screen of the image file at ``full`` (its header only), for an entry that lacks it."""
-        return formats.dimensions(full) if full.suffix.lower() in formats.RASTER else None
+    def measure(self, full: Path) -> dict[str, int]:
+        """``width`` and ``height`` on screen of the image file at ``full`` (read from its header) when
+        ``dimensions`` asks for them and it is a raster image; else nothing."""
+        size = formats.dimensions(full) if self.dimensions and full.suffix.lower() in formats.RASTER else None
+        return {"width": size[0], "height": size[1]} if size else {}
 
     def close(self) -> None:
         self._workers.close()

@@ -110,9 +110,7 @@ class Publisher:
         if entry is not None and self.base_url and entry.url != self._static_url(entry.cloud_path):
             entry = dataclasses.replace(entry, url=self._static_url(entry.cloud_path), expires=None)
         if entry is not None and entry.width is None and self.optimizer.dimensions:
-            size_on_screen = self.optimizer.measure(self.files.locate(path)[0])  # once: then it is recorded
-            if size_on_screen is not None:
-                entry = dataclasses.replace(entry, width=size_on_screen[0], height=size_on_screen[1])
+            entry = dataclasses.replace(entry, **self.optimizer.measure(self.files.locate(path)[0]))  # then recorded
         if entry is not None and entry != self.store.get(path):
             self.store.put(path, entry)  # same content under a new name, or a new base_url: no request
         if entry is not None and entry.url and not self._expiring(entry):
@@ -169,15 +167,15 @@ class Publisher:
             self.uploads.submit(path, *digest)
 
     def _claim(self, path: str, sha: str, size: int) -> bool:
-        """Whether this run must upload ``sha`` for ``path``: not if the manifest or another upload has it."""
+        """Whether this run must upload ``sha`` for ``path``: not if the manifest has it (only its link
+        may be missing or expiring), under this name or another, nor if another upload of it is under way."""
+        if self._known(path, sha, size) is not None:
+            return False
+        key = (sha, self.optimizer.profile(path))
         with self._lock:
-            known = self.store.get(path)
-            if known is not None and known.sha256 == sha and known.file_id and self.optimizer.accepts(path, known.optimize):
-                return False  # uploaded before; only the link is missing or expiring
-            profile = self.optimizer.profile(path)
-            if (sha, profile) in self._uploading or any(self.optimizer.accepts(path, p) for p in self.store.by_sha(sha)):
+            if key in self._uploading:
                 return False
-            self._uploading.add((sha, profile))
+            self._uploading.add(key)
             return True
 
     def _hashed(self, path: str, sha: str, size: int) -> bool:

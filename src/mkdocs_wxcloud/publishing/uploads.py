@@ -4,7 +4,7 @@ Uploads wait as small tuples rather than one Future each (a first build of a lar
 thousands at once). Each upload streams the file through a hashing reader: when the bytes sent are
 not the bytes hashed (the file was rewritten meanwhile), the stored object is retired and the image
 is hashed and uploaded again under its new hash, so a cloud path always holds the content it names.
-An image to optimize (or measure) is read into memory once, checked against its hash, and the
+An image to optimize is read into memory once, checked against its hash, and the
 bytes the optimizer made from it are uploaded, named by their own hash.
 """
 
@@ -216,7 +216,8 @@ class Uploads:
             if sent != sha:
                 self._store.retire(file_id, target)  # it holds bytes that no image has
                 return None
-            return Entry(sha256=sha, size=size, cloud_path=target, file_id=file_id, url=self._static_url(target))
+            return Entry(sha256=sha, size=size, cloud_path=target, file_id=file_id, url=self._static_url(target),
+                         **self._optimizer.measure(full))  # fmt: skip
         try:
             data = full.read_bytes()
         except OSError as error:
