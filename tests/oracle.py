@@ -8,9 +8,11 @@ Both documents are tokenized with :class:`html.parser.HTMLParser` (``convert_cha
 entity and character references stay distinct tokens and text is compared exactly); the token
 streams must have the same length and kinds; text, comments, declarations, tag names, attribute
 names and order, and every attribute that is not an image URL must be equal. An image URL (``<img
-src>``, each ``<img srcset>`` entry, each ``<source srcset>`` entry, ``<a href>``) is expected to
-change exactly when it resolves, relative to the page, to a file of ``cloud`` (``<a href>`` only
-when the file has an image extension), and then into ``with_suffix(cloud[path], suffix)``.
+src>``, each ``srcset`` entry, ``<a href>``, ``<video src poster>``, ``<audio>``/``<source>``/
+``<track src>``, ``<object data>``, ``<embed src>``, each ``url(…)`` of a ``style``) is expected to
+change exactly when it resolves, relative to the page, to a file of ``cloud`` of a kind published
+by default (images, video, audio: a link to a PDF stays), and then into
+``with_suffix(cloud[path], suffix)``.
 
 The module also provides the source-level check of the ``rewrite`` path (:func:`source_edits`) and
 small helpers to load the corpus' extensions.
@@ -26,8 +28,12 @@ from typing import Callable, Iterable, Mapping
 
 import yaml
 
+from mkdocs_wxcloud.references.assets import parse as parse_assets
+from mkdocs_wxcloud.references.css import url_spans
 from mkdocs_wxcloud.references.rawhtml import URL_ATTRIBUTES, srcset_spans
-from mkdocs_wxcloud.references.urls import is_image, resolve, source_pattern, with_suffix
+from mkdocs_wxcloud.references.urls import resolve, source_pattern, with_suffix
+
+ASSETS = parse_assets(None)  # the default kinds: images, video, audio
 
 Token = tuple  # (kind, *data)
 
@@ -103,11 +109,9 @@ class Oracle:
         self.cloud = cloud
 
     def target(self, url: str, tag: str):  # noqa: ANN201
-        """The Target of a local, existing image ``url`` in ``tag`` (links: image files only)."""
+        """The Target of a local, existing file ``url`` in ``tag`` of a published kind."""
         target = resolve(url, self.page)
-        if target is None or target.path not in self.cloud:
-            return None
-        if tag == "a" and not is_image(target.path):
+        if target is None or target.path not in self.cloud or not ASSETS.publishes(target.path, tag):
             return None
         return target
 
@@ -141,11 +145,11 @@ class Oracle:
         if tag != tag_b or [n for n, _ in attrs_a] != [n for n, _ in attrs_b]:
             verdict.problems.append(f"token {index}: tag {a!r} became {b!r}")
             return
-        wanted = URL_ATTRIBUTES.get(tag, ())
+        wanted = (*URL_ATTRIBUTES.get(tag, ()), "style")
         for (name, value_a), (_, value_b) in zip(attrs_a, attrs_b):
             if name in wanted and value_a is not None and value_b is not None:
-                if name == "srcset":
-                    self._compare_srcset(tag, value_a, value_b, verdict)
+                if name in ("srcset", "style"):
+                    self._compare_list(tag, name, value_a, value_b, verdict)
                 else:
                     self._compare_url(tag, value_a, value_b, verdict)
             elif value_a != value_b:
@@ -163,15 +167,17 @@ class Oracle:
         else:
             verdict.replaced.append((tag, before, after))
 
-    def _compare_srcset(self, tag: str, before: str, after: str, verdict: Verdict) -> None:
-        spans_a, spans_b = srcset_spans(before), srcset_spans(after)
+    def _compare_list(self, tag: str, name: str, before: str, after: str, verdict: Verdict) -> None:
+        """A srcset (URLs and descriptors) or a style (``url(…)`` among declarations), decoded."""
+        spans = srcset_spans if name == "srcset" else url_spans
+        spans_a, spans_b = spans(before), spans(after)
         if len(spans_a) != len(spans_b):
-            verdict.problems.append(f"<{tag} srcset> {before!r} became {after!r} (entries differ)")
+            verdict.problems.append(f"<{tag} {name}> {before!r} became {after!r} (entries differ)")
             return
         gaps_a = _gaps(before, spans_a)
         gaps_b = _gaps(after, spans_b)
         if gaps_a != gaps_b:
-            verdict.problems.append(f"<{tag} srcset> {before!r} became {after!r} (descriptors differ)")
+            verdict.problems.append(f"<{tag} {name}> {before!r} became {after!r} (the rest differs)")
             return
         for (s, e), (s2, e2) in zip(spans_a, spans_b):
             self._compare_url(tag, before[s:e], after[s2:e2], verdict)

@@ -32,6 +32,7 @@ from conftest import build, emulator_options, make_site, png
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from mkdocs.exceptions import Abort
+from oracle import ASSETS
 
 from mkdocs_wxcloud.cli import main as cli_main
 from mkdocs_wxcloud.emulator import DEFAULT_APPID, DEFAULT_ENV, Emulator
@@ -41,8 +42,8 @@ from mkdocs_wxcloud.publishing.settings import resolve
 from mkdocs_wxcloud.publishing.workspace import open_linker
 from mkdocs_wxcloud.references.sourcemap import RewriteError, rewrite_source
 from mkdocs_wxcloud.references.treeprocessor import MARKDOWN, RAW, TREE, collect, markdown_factory
-from mkdocs_wxcloud.references.urls import is_image, source_pattern
 from mkdocs_wxcloud.references.urls import resolve as resolve_url
+from mkdocs_wxcloud.references.urls import source_pattern
 
 BIN = Path(sys.executable).parent
 MKDOCS = BIN / "mkdocs"
@@ -779,7 +780,7 @@ PAGE = "guide/page.md"
 def decide(url: str, tag: str, raw: bool) -> str | None:
     """Every local image-looking URL goes to the CDN."""
     target = resolve_url(url, PAGE)
-    if target is None or target.escapes or not is_image(target.path):
+    if target is None or target.escapes or not ASSETS.publishes(target.path, tag):
         return None
     return CDN
 

@@ -25,14 +25,14 @@ import yaml
 from conftest import build, emulator_options
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from oracle import Oracle, load_extensions, source_edits
+from oracle import ASSETS, Oracle, load_extensions, source_edits
 
 from mkdocs_wxcloud.emulator import Emulator
 from mkdocs_wxcloud.manifest.model import read as read_manifest
 from mkdocs_wxcloud.references.rawhtml import rewrite_html, srcset_spans
 from mkdocs_wxcloud.references.sourcemap import rewrite_source
 from mkdocs_wxcloud.references.treeprocessor import ImageExtension, collect, markdown_factory
-from mkdocs_wxcloud.references.urls import Target, is_image, resolve, with_suffix
+from mkdocs_wxcloud.references.urls import Target, resolve, with_suffix
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 DOCS = CORPUS / "docs"
@@ -91,7 +91,7 @@ def test_collect_finds_exactly_the_expected_images(page: str) -> None:
     missing: list[str] = []
     for url, tag, _raw in collect(MAKE, read(page)):
         target = resolve(url, page)
-        if target is None or (tag == "a" and not is_image(target.path)):
+        if target is None or not ASSETS.publishes(target.path, tag):
             continue
         if (DOCS / target.path).is_file() and not target.escapes:
             found[target.path] += 1
@@ -292,7 +292,7 @@ def test_build_warns_about_nothing_else(corpus_builds) -> None:  # noqa: ANN001
 
 def _cdn(url: str, tag: str) -> str | None:
     """A replace callback: local URLs ending in an image extension become CDN URLs."""
-    if urlsplit(url).scheme or url.startswith("//") or not is_image(urlsplit(url).path):
+    if urlsplit(url).scheme or url.startswith("//") or not ASSETS.publishes(urlsplit(url).path, tag):
         return None
     return f"https://cdn.example.com/{tag}/{quote(url, safe='/?#=&%')}"
 
@@ -319,9 +319,20 @@ def _cdn(url: str, tag: str) -> str | None:
         ('<a href="big.png"><img src="a.png"></a>', '<a href="https://cdn.example.com/a/big.png"><img src="https://cdn.example.com/img/a.png"></a>'),
         ('<source srcset="a.png">', '<source srcset="https://cdn.example.com/source/a.png">'),
         ('<SOURCE SRCSET="a.png 2x">', '<SOURCE SRCSET="https://cdn.example.com/source/a.png 2x">'),
-        # tags without image URLs
-        ('<link href="a.png"><video poster="a.png"></video><p title="a.png">a.png</p>', None),
-        ('<div data-src="a.png" style="background: url(a.png)">', None),
+        # tags and attributes that name no asset a reader loads from the page
+        ('<link href="a.png"><p title="a.png">a.png</p><input type="image" src="a.png">', None),
+        ('<div data-src="a.png" style="color: red">', None),
+        # media, embeds and styles
+        ('<video src="a.mp4" poster="a.png"></video>',
+         '<video src="https://cdn.example.com/video/a.mp4" poster="https://cdn.example.com/video/a.png"></video>'),
+        ('<audio controls><source src="a.mp3" type="audio/mpeg"><track src="a.vtt"></audio>',
+         '<audio controls><source src="https://cdn.example.com/source/a.mp3" type="audio/mpeg"><track src="a.vtt"></audio>'),
+        ('<object data="a.svg"></object><embed src="a.png">',
+         '<object data="https://cdn.example.com/object/a.svg"></object><embed src="https://cdn.example.com/embed/a.png">'),
+        ('<div data-src="a.png" style="background: url(a.png) no-repeat, url(\'b.png\')">',
+         '<div data-src="a.png" style="background: url(https://cdn.example.com/div/a.png) no-repeat, url(\'https://cdn.example.com/div/b.png\')">'),
+        ('<p STYLE="background-image:url(&quot;a.png&quot;)">',
+         '<p STYLE="background-image:url(&quot;https://cdn.example.com/p/a.png&quot;)">'),
         # comments, script and style content are no tags
         ('<!-- <img src="a.png"> --><img src="b.png">', '<!-- <img src="a.png"> --><img src="https://cdn.example.com/img/b.png">'),
         ('<!--\n<img src="a.png">\n-->', None),
@@ -456,12 +467,14 @@ def test_resolve_escapes_flag() -> None:
 
 
 @pytest.mark.parametrize(
-    ("path", "image"),
-    [("a.png", True), ("a.PNG", True), ("d/a.JPeG", True), ("a.svg", True), ("a.webp", True),
-     ("a.avif", True), ("a.md", False), ("a.png.md", False), ("png", False), ("a.pdf", False), ("dir/", False)],
+    ("path", "published"),
+    [("a.png", True), ("a.PNG", True), ("d/a.JPeG", True), ("a.svg", True), ("a.webp", True), ("a.avif", True),
+     ("录屏.mp4", True), ("a.MOV", True), ("a.webm", True), ("a.mp3", True), ("a.m4a", True), ("a.wav", True),
+     ("a.md", False), ("a.png.md", False), ("png", False), ("a.pdf", False), ("a.zip", False), ("dir/", False)],
 )
-def test_is_image(path: str, image: bool) -> None:
-    assert is_image(path) is image
+def test_the_default_assets_are_what_pages_show(path: str, published: bool) -> None:
+    assert ASSETS.publishes(path, "a") is published
+    assert ASSETS.publishes(path, "img")  # an <img> shows an image whatever its file is called
 
 
 @pytest.mark.parametrize(

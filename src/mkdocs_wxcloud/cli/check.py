@@ -41,7 +41,7 @@ def check(config_file: Path | None, output: str, strict: bool, remote: bool) -> 
             try:
                 sha, _ = publisher.files.digest(target.path)
             except ImageProblem as problem:
-                linker.warn(scanned.page, scanned.source, url, str(problem))
+                linker.warn(scanned.page, scanned.source, url, str(problem), target.kind)
                 continue
             entry = publisher.store.get(target.path)
             if entry is None:
@@ -60,9 +60,9 @@ def check(config_file: Path | None, output: str, strict: bool, remote: bool) -> 
                 too_big = linker.size_problem(target.path)
                 if too_big and (scanned.page, url) not in budgets:
                     budgets.add((scanned.page, url))
-                    problems.append(("warning", Problem(scanned.page, line_of(scanned.source, url), url, too_big)))
+                    problems.append(("warning", Problem(scanned.page, line_of(scanned.source, url), url, too_big, target.kind)))
                 continue
-            linker.warn(scanned.page, scanned.source, url, what)
+            linker.warn(scanned.page, scanned.source, url, what, target.kind)
         publisher.close()
         manifest = publisher.store.manifest
     unreferenced = sorted(set(manifest.images) - referenced)

@@ -19,6 +19,7 @@ import yaml
 
 from ..errors import ConfigError
 from ..publishing import settings as options
+from ..publishing.stylesheets import stylesheets
 from .site import Site, markdown_pages, new_site
 
 log = logging.getLogger("mkdocs.plugins.wxcloud")
@@ -70,6 +71,7 @@ def from_mkdocs(config_file: Path, overrides: Mapping[str, Any] | None = None) -
         settings, Path(config.docs_dir), (f.src_uri for f in files.documentation_pages()),
         list(config.markdown_extensions), dict(config.mdx_configs or {}), config_file=config_file,
         documents={f.src_uri: f.dest_uri for f in files.documentation_pages()},
+        stylesheets=stylesheets(config.extra_css, files),
     )  # fmt: skip
 
 

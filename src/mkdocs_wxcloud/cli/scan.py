@@ -16,6 +16,7 @@ from typing import Callable, Iterator
 
 from ..manifest.atomic import write_atomic
 from ..publishing.linker import Linker, Problem
+from ..references import css
 from ..references.pages import read_page
 from ..references.urls import Target
 from .site import Site
@@ -32,7 +33,8 @@ class PageScan:
 
 
 def scan(site: Site, warn: Callable[[Problem], None], pages: list[str] | None = None) -> Iterator[PageScan]:
-    """Every page's references, in page order; unreadable pages are warned about and skipped."""
+    """Every page's references, in page order, then the stylesheets' (all pages only); unreadable
+    files are warned about and skipped."""
     # Snippets pull other files into a page: its text alone no longer tells whether it changed.
     cached = "pymdownx.snippets" not in site.fingerprint
     cache = _ReferenceCache(site.settings.cache_dir / "references.json", site.fingerprint if cached else None)
@@ -49,6 +51,13 @@ def scan(site: Site, warn: Callable[[Problem], None], pages: list[str] | None = 
                 references = site.scanner.references(source)
                 cache.put(page, source, references)
             yield PageScan(page, source, references)
+        for stylesheet in site.stylesheets if pages is None else ():
+            try:
+                source = read_page(site.docs_dir / stylesheet)
+            except (OSError, ValueError) as error:
+                warn(Problem(stylesheet, None, "", f"{error}: its url(…) references are not checked"))
+                continue
+            yield PageScan(stylesheet, source, css.references(source))
     finally:
         cache.save()
 

@@ -11,7 +11,7 @@ import json
 import logging
 import os
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
@@ -38,6 +38,7 @@ class Site:
     fingerprint: str = ""  # identifies the Markdown configuration, for the reference cache
     config_file: Path | None = None  # None: plain folders, not an MkDocs site
     documents: dict[str, str] | None = None  # page -> its built file (the URL raw HTML resolves against)
+    stylesheets: list[str] = field(default_factory=list)  # extra_css of docs_dir, whose url(…) are published
 
     @functools.cached_property
     def make(self) -> Callable[[ReplaceIn], markdown.Markdown]:
@@ -76,7 +77,8 @@ class Site:
 
 def new_site(settings: options.Settings, docs_dir: Path, pages: Iterable[str], extensions: list, configs: dict,
              **more: Any) -> Site:  # fmt: skip
-    """A site whose pages render with these Markdown extensions (``more``: ``config_file``, ``documents``)."""
+    """A site whose pages render with these Markdown extensions (``more``: ``config_file``, ``documents``,
+    ``stylesheets``)."""
     return Site(settings=settings, docs_dir=docs_dir, pages=sorted(pages), extensions=extensions, configs=configs,
                 fingerprint=_fingerprint(extensions, configs), **more)  # fmt: skip
 

@@ -7,12 +7,16 @@ warnings the same way: ``page:line: image 'url' what is wrong and what to do``.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from dataclasses import dataclass
 from typing import Callable
 
+from ..references.assets import Assets, kind_of
+from ..references.assets import parse as parse_assets
+from ..references.css import STYLESHEET
 from ..references.treeprocessor import MARKDOWN
-from ..references.urls import Target, is_image, line_of, resolve
+from ..references.urls import Target, line_of, resolve
 from .placeholders import Placeholders
 from .publisher import Publisher
 from .sources import ImageProblem
@@ -27,10 +31,12 @@ class Problem:
     line: int | None
     url: str
     message: str
+    kind: str = ""  # image, video, …; by the URL's extension when ""
 
     def __str__(self) -> str:
         where = f"{self.page}{f':{self.line}' if self.line else ''}"
-        return f"{where}: image '{self.url}' {self.message}" if self.url else f"{where}: {self.message}"
+        kind = self.kind or kind_of(self.url)
+        return f"{where}: {kind} '{self.url}' {self.message}" if self.url else f"{where}: {self.message}"
 
 
 DocumentOf = Callable[[str], "str | None"]
@@ -41,26 +47,28 @@ DocumentOf = Callable[[str], "str | None"]
 class Linker:
     """Classifies references and reports each problem once per page and URL."""
 
-    def __init__(self, publisher: Publisher, warn: Callable[[Problem], None], document_of: DocumentOf | None = None) -> None:
+    def __init__(self, publisher: Publisher, warn: Callable[[Problem], None], document_of: DocumentOf | None = None,
+                 assets: Assets | None = None) -> None:  # fmt: skip
         self.publisher = publisher
+        self.assets = assets or parse_assets(None)
         self._warn = warn
         self._document_of = document_of
         self._warned: set[tuple[str, str]] = set()
-        self._later: dict[str, tuple[str, str, str]] = {}  # path -> (page, source, url) of images not stored yet
+        self._later: dict[str, tuple[str, str, str, str]] = {}  # path -> (page, source, url, kind): not stored yet
         self._lock = threading.Lock()
 
     def target(self, url: str, tag: str, page: str, where: str = MARKDOWN) -> Target | None:
-        """The docs path ``url`` names, if it is a local image (links count only to image files).
+        """The docs path ``url`` names, if it is a local file of a published kind (``assets``).
 
         It is resolved as the reader's browser resolves it: against the page's source file where
         the host rewrites it (:data:`~..references.treeprocessor.MARKDOWN`), else against the URL of
         the built page, which is the source file itself for hosts without one (plain Markdown).
         """
-        base = page if where == MARKDOWN or self._document_of is None else self._document_of(page) or page
+        base = page if where in (MARKDOWN, STYLESHEET) or self._document_of is None else self._document_of(page) or page
         target = resolve(url, base)
-        if target is None or (tag == "a" and not is_image(target.path)):
+        if target is None or not self.assets.publishes(target.path, tag):
             return None
-        return target
+        return dataclasses.replace(target, kind="image" if tag == "img" else kind_of(target.path))
 
     def lookup(self, target: Target, url: str, page: str, source: str, *, upload: bool = False) -> tuple[bool, str | None]:
         """``(publishable, current cloud URL or None)`` of a target; a problem is warned about.
@@ -72,21 +80,21 @@ class Linker:
         try:
             cloud = publisher.publish(target.path) if upload else publisher.current_url(target.path)
         except ImageProblem as problem:
-            self.warn(page, source, url, str(problem))
+            self.warn(page, source, url, str(problem), target.kind)
             return False, None
         if cloud is None:
             with self._lock:
-                self._later.setdefault(target.path, (page, source, url))  # its size is known after finish
+                self._later.setdefault(target.path, (page, source, url, target.kind))  # its size: after finish
         else:
-            self._check_size(page, source, url, target.path)
+            self._check_size(page, source, url, target.path, target.kind)
         return True, cloud
 
     def check_sizes(self) -> None:
         """Once :meth:`Publisher.finish` returned: warn about the new images over ``max_size``."""
         with self._lock:
             later, self._later = self._later, {}
-        for path, (page, source, url) in later.items():
-            self._check_size(page, source, url, path)
+        for path, (page, source, url, kind) in later.items():
+            self._check_size(page, source, url, path, kind)
 
     def size_problem(self, path: str) -> str | None:
         """What is wrong with the stored size of the image at ``path``, if it is over ``max_size``."""
@@ -101,10 +109,10 @@ class Linker:
         how = "after optimizing" if entry.optimize else "(not optimized)"
         return f"is {human_size(entry.stored)} in the cloud {how}, over `max_size` ({human_size(limit)}): {advice}"
 
-    def _check_size(self, page: str, source: str, url: str, path: str) -> None:
+    def _check_size(self, page: str, source: str, url: str, path: str, kind: str) -> None:
         problem = self.size_problem(path)
         if problem is not None:
-            self.warn(page, source, url, problem)
+            self.warn(page, source, url, problem, kind)
 
     def size_attributes(self, url: str, page: str, where: str, pending: Placeholders) -> dict[str, str] | None:
         """``width``/``height`` for an ``<img src=url>`` that has neither: from the manifest, or a
@@ -117,9 +125,9 @@ class Linker:
         size = self.publisher.size_on_screen(target.path)
         return {"width": str(size[0]), "height": str(size[1])} if size else None
 
-    def warn(self, page: str, source: str, url: str, what: str) -> None:
+    def warn(self, page: str, source: str, url: str, what: str, kind: str = "") -> None:
         with self._lock:
             if (page, url) in self._warned:
                 return
             self._warned.add((page, url))
-        self._warn(Problem(page, line_of(source, url), url, what))
+        self._warn(Problem(page, line_of(source, url), url, what, kind))

@@ -51,15 +51,18 @@ class Placeholders:
     def paths(self) -> list[str]:
         return [path for path, _, _ in self._pending]
 
-    def fill(self, text: str, urls: dict[str, str], sizes: dict[str, tuple[int, int]] | None = None) -> str:
-        """``text`` (HTML) with every marker replaced, escaped for an attribute value."""
+    def fill(self, text: str, urls: dict[str, str], sizes: dict[str, tuple[int, int]] | None = None,
+             *, escape: bool = True) -> str:  # fmt: skip
+        """``text`` with every marker replaced: HTML, so escaped for an attribute value, unless not
+        ``escape`` (a stylesheet)."""
         if self._prefix not in text:
             return text
 
         def one(match: re.Match[str]) -> str:
             path, suffix, fallback = self._pending[int(match.group(1))]
             url = urls.get(path)
-            return html.escape(with_suffix(url, suffix) if url else fallback)
+            found = with_suffix(url, suffix) if url else fallback
+            return html.escape(found) if escape else found
 
         def size(match: re.Match[str]) -> str:
             known = (sizes or {}).get(self._sizes[int(match.group(2))])

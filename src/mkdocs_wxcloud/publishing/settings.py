@@ -15,6 +15,8 @@ from ..errors import ConfigError
 from ..manifest.schema import is_web_url
 from ..optimize.settings import Optimization, parse_size
 from ..optimize.settings import parse as parse_optimization
+from ..references.assets import DEFAULT_GROUPS, Assets
+from ..references.assets import parse as parse_assets
 from ..wechat.auth import AUTH_MODES, CLOUDBASE_TOKEN_FILE
 
 DEFAULT_API_BASE = "https://api.weixin.qq.com"
@@ -55,6 +57,7 @@ DEFAULTS: dict[str, Any] = {
     "retries": 6,
     "quota_wait": 60.0,
     "cloudbase_token_file": CLOUDBASE_TOKEN_FILE,
+    "assets": list(DEFAULT_GROUPS),  # what is published: groups and extensions (references/assets.py)
     # images (see optimize/settings.py): off by default, since oxipng costs 50-350 ms of CPU per PNG
     "optimize": False,
     "quality": 82,
@@ -93,6 +96,7 @@ class Settings:
     quota_wait: float = 60.0
     cloudbase_token_file: str = CLOUDBASE_TOKEN_FILE
     enabled: bool = True
+    assets: Assets = parse_assets(None)
     optimization: Optimization = Optimization()
     dimensions: bool = False  # width/height attributes on images that have neither
     max_size: int | None = None  # bytes: a stored image larger than this is warned about
@@ -150,6 +154,7 @@ def resolve(options: Mapping[str, Any], root: Path, environ: Mapping[str, str] |
         quota_wait=float(values["quota_wait"]),
         cloudbase_token_file=str(values["cloudbase_token_file"]),
         enabled=bool(values["enabled"]),
+        assets=parse_assets(values["assets"]),
         optimization=parse_optimization(values),
         dimensions=bool(values["dimensions"]),
         max_size=parse_size(values["max_size"]),

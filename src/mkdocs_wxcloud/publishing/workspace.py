@@ -71,7 +71,7 @@ def open_linker(
         optimizer=Optimizer(settings.optimization, settings.cache_dir, dimensions=settings.dimensions,
                             max_size=settings.max_size, any_profile=any_profile),  # fmt: skip
     )
-    return Linker(publisher, warn, document_of)
+    return Linker(publisher, warn, document_of, settings.assets)
 
 
 

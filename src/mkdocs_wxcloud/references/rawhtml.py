@@ -1,8 +1,9 @@
-"""Rewrite image URLs inside raw HTML, changing no other byte.
+"""Rewrite asset URLs inside raw HTML, changing no other byte.
 
 Python-Markdown passes raw HTML through untouched (it stashes it), so the tree never shows these
-``<img>``/``<source>``/``<a>`` tags; this module finds them with the standard HTML tokenizer, which
-knows comments, ``<script>`` and ``<style>``, and rewrites attribute values in place.
+``<img>``/``<video>``/``<a>``/… tags; this module finds them with the standard HTML tokenizer, which
+knows comments, ``<script>`` and ``<style>``, and rewrites attribute values in place: the URL
+attributes of :data:`URL_ATTRIBUTES`, and ``url(…)`` in any tag's ``style``.
 """
 
 from __future__ import annotations
@@ -12,12 +13,20 @@ import re
 from html.parser import HTMLParser
 from typing import Callable
 
-# tag -> attributes whose values are (lists of) image URLs or links
+from .css import url_spans
+
+# tag -> attributes whose values are (lists of) URLs of files a reader loads or follows
 URL_ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "img": ("src", "srcset"),
-    "source": ("srcset",),
+    "source": ("src", "srcset"),  # in <picture> (srcset), in <video>/<audio> (src)
     "a": ("href",),
+    "video": ("src", "poster"),
+    "audio": ("src",),
+    "track": ("src",),
+    "object": ("data",),
+    "embed": ("src",),
 }
+_OPENINGS = tuple(f"<{tag}" for tag in URL_ATTRIBUTES if tag != "a")
 
 Replace = Callable[[str, str], "str | None"]
 """``replace(url, tag)`` returns the new URL, or None to keep the reference as it is."""
@@ -28,12 +37,13 @@ _LINK = re.compile(r"\bhref\s*=\s*+(?![\"']?#)")  # an href that is not a fragme
 
 
 def _worth_parsing(text: str) -> bool:
-    """Whether ``text`` may hold a reference to a file: an ``<img>``/``<source>`` (a tag has its
-    name right after ``<``), or an href that is not a fragment alone. Highlighted code with line
-    anchors is full of ``<a href="#__codelineno-…">``: such blocks are skipped without tokenizing,
-    after a few passes in C. A false positive only costs time; this never misses a reference."""
+    """Whether ``text`` may hold a reference to a file: a tag of :data:`URL_ATTRIBUTES` but ``<a>`` (a
+    tag has its name right after ``<``), a ``url(`` (in a style), or an href that is not a fragment
+    alone. Highlighted code with line anchors is full of ``<a href="#__codelineno-…">``: such blocks
+    are skipped without tokenizing, after a few passes in C. A false positive only costs time; this
+    never misses a reference."""
     lowered = text.lower()
-    if "<img" in lowered or "<source" in lowered:
+    if any(opening in lowered for opening in _OPENINGS) or "url(" in lowered:
         return True
     links = lowered.count("href")
     fragments = lowered.count('href="#') + lowered.count("href='#") + lowered.count("href=#")
@@ -83,11 +93,11 @@ def rewrite_value(tag: str, attribute: str, value: str, replace: Replace, *, enc
             return None
         return html.escape(new, quote=True) if encoded else new
 
-    if attribute != "srcset":
+    if attribute not in ("srcset", "style"):
         new = one(value)
         return value if new is None else new
     out, last = [], 0
-    for start, end in srcset_spans(value):
+    for start, end in srcset_spans(value) if attribute == "srcset" else url_spans(value, encoded=encoded):
         new = one(value[start:end])
         if new is not None:
             out.append(value[last:start])
@@ -104,8 +114,8 @@ class _StartTags(HTMLParser):
         super().__init__(convert_charrefs=False)
         self.found: list[tuple[int, int, str]] = []  # (line, column, tag text)
 
-    def handle_starttag(self, tag: str, attrs: object) -> None:
-        if tag in URL_ATTRIBUTES:
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:  # type: ignore[override]
+        if tag in URL_ATTRIBUTES or any(name == "style" and value and "url(" in value.lower() for name, value in attrs):
             text = self.get_starttag_text()
             if text:
                 line, column = self.getpos()
@@ -117,7 +127,7 @@ def _rewrite_tag(text: str, replace: Replace, sized: Sized | None) -> str:
     if not name:
         return text
     tag = name.group(1).lower()
-    wanted = URL_ATTRIBUTES[tag]
+    wanted = (*URL_ATTRIBUTES.get(tag, ()), "style")
     out, last, pos = [], 0, name.end()
     present: dict[str, str] = {}
     for match in _ATTRIBUTE.finditer(text, pos):

@@ -2,9 +2,10 @@
 
 Rather than guessing Markdown syntax with regular expressions, a treeprocessor runs inside the
 site's own Markdown pipeline (with the site's extensions) once the inline patterns have built the
-element tree. What it sees as ``<img src>``, ``srcset``, ``<picture><source srcset>`` and
-``<a href>`` is exactly what the reader gets; code blocks, inline code, comments and escaped
-syntax never become such elements. Raw HTML, which Python-Markdown keeps aside in its stash, is
+element tree. What it sees as ``<img src>``, ``srcset``, ``<picture><source srcset>``, ``<a href>``,
+``<video src poster>``, ``<audio>``/``<source>``/``<track src>``, ``<object data>``, ``<embed src>``
+and ``url(…)`` in ``style`` is exactly what the reader gets; code blocks, inline code, comments and
+escaped syntax never become such elements. Raw HTML, which Python-Markdown keeps aside in its stash, is
 tokenized by :mod:`.rawhtml`. One callback decides the new URL of each reference, so the same
 machinery rewrites pages (plugin, Markdown extension) and lists references (``check``, ``sync``).
 """
@@ -93,10 +94,14 @@ _TAGS = {spelling: tag for tag in URL_ATTRIBUTES for spelling in _cases(tag)}
 def _rewrite_elements(elements: Iterable[etree.Element], replace: ReplaceIn, sized: Sized | None, *, raw: bool) -> None:
     for element in elements:
         tag = _TAGS.get(element.tag)  # type: ignore[call-overload]
+        style = element.get("style")
+        attributes = URL_ATTRIBUTES[tag] if tag is not None else ()
+        if style is not None and "url(" in style.lower():
+            tag, attributes = tag or str(element.tag).lower(), (*attributes, "style")
         if tag is None:
             continue
         src = element.get("src") if tag == "img" and sized is not None else None
-        for attribute in URL_ATTRIBUTES[tag]:
+        for attribute in attributes:
             value = element.get(attribute)
             if value is not None:
                 where = RAW if raw else MARKDOWN if (tag, attribute) in _RESOLVED_BY_MKDOCS else TREE

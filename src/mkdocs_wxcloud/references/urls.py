@@ -15,10 +15,6 @@ import string
 from dataclasses import dataclass
 from urllib.parse import quote, unquote, urlsplit
 
-IMAGE_EXTENSIONS = frozenset(
-    ".apng .avif .bmp .gif .ico .jfif .jpeg .jpg .png .svg .tif .tiff .webp".split()
-)
-
 
 @dataclass(frozen=True)
 class Target:
@@ -26,6 +22,7 @@ class Target:
 
     path: str  # docs-relative POSIX path, normalised; starts with "../" when it escapes docs_dir
     suffix: str  # "?query#fragment" exactly as written, "" when absent
+    kind: str = "file"  # what messages call it: image, video, audio, document, file
 
     @property
     def escapes(self) -> bool:
@@ -59,11 +56,6 @@ def resolve(url: str, page: str) -> Target | None:
     if joined in (".", ""):
         return None
     return Target(joined, suffix)
-
-
-def is_image(path: str) -> bool:
-    """Whether a docs path names an image file (by extension, case-insensitive)."""
-    return posixpath.splitext(path)[1].lower() in IMAGE_EXTENSIONS
 
 
 _SAFE = "/:@!$&'()*+,;=-._~?#%"

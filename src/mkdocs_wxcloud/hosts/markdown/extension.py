@@ -105,7 +105,7 @@ class WxCloudExtension(Extension):
         if not upload:
             why = f"not uploaded: {self._run.stopped}" if self._run.stopped else (
                 "is not in the manifest as it is now: it stays local; run `mkdocs-wxcloud sync` (or set `upload: true`)")
-            linker.warn(page, self.source, url, why)
+            linker.warn(page, self.source, url, why, target.kind)
             return None
         return self._pending.add(target.path, target.suffix, url)
 

@@ -40,3 +40,4 @@ class WxCloudConfig(base.Config):
     webp = c.Type(bool, default=DEFAULTS["webp"])
     dimensions = c.Type(bool, default=DEFAULTS["dimensions"])
     max_size = c.Optional(c.Type((int, str)))
+    assets = c.ListOfItems(c.Type(str), default=DEFAULTS["assets"])

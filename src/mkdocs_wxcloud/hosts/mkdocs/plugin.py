@@ -10,6 +10,7 @@ would have written if the upload failed.
 
 from __future__ import annotations
 
+import functools
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -25,7 +26,10 @@ from ...errors import ManifestError, WxCloudError
 from ...publishing import settings as options
 from ...publishing.linker import Linker
 from ...publishing.placeholders import Placeholders
+from ...publishing.stylesheets import stylesheets
 from ...publishing.workspace import open_linker
+from ...references import css
+from ...references.css import rewrite_css
 from ...references.pages import read_page
 from ...references.treeprocessor import MARKDOWN, ImageExtension
 from ...references.urls import with_suffix
@@ -54,6 +58,7 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
         self._sizes: dict[str, tuple[int, int]] = {}
         self._fail = False
         self._linked: set[str] = set()  # docs paths that some reference links from the cloud
+        self._css: dict[str, dict[str, str | None]] = {}  # extra_css path -> url() as written -> its new URL
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         self.command = command  # the pool is made in on_config, once the options are validated
@@ -81,21 +86,33 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
             raise PluginError(f"wxcloud: {error}") from None
         self._fail = settings.on_error == "fail"
         self._pending = Placeholders()
-        self._linked = set()
+        self._linked, self._css = set(), {}
         self._finished = False
         sized = self._sized if settings.dimensions else None
         config.markdown_extensions.append(ImageExtension(self._replace, self._enter, sized))  # type: ignore[arg-type]
         return config
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files | None:
-        """A page that is not UTF-8 would stop MkDocs with a traceback: say which, in one line."""
-        if self.linker is not None:
-            for file in files.documentation_pages():
-                if file.abs_src_path and getattr(file, "generated_by", None) is None:
-                    try:
-                        read_page(Path(file.abs_src_path))
-                    except (OSError, ValueError) as error:
-                        raise PluginError(f"wxcloud: {file.src_uri} {error}") from None
+        """A page that is not UTF-8 would stop MkDocs with a traceback: say which, in one line.
+        The ``url(…)`` references of ``extra_css`` start uploading now, before any page renders."""
+        if self.linker is None:
+            return files
+        for file in files.documentation_pages():
+            if file.abs_src_path and getattr(file, "generated_by", None) is None:
+                try:
+                    read_page(Path(file.abs_src_path))
+                except (OSError, ValueError) as error:
+                    raise PluginError(f"wxcloud: {file.src_uri} {error}") from None
+        self._files = files
+        for path in stylesheets(config.extra_css, files):
+            try:
+                self._source = read_page(Path(files.get_file_from_path(path).abs_src_path))  # type: ignore[union-attr]
+            except (OSError, ValueError) as error:
+                log.warning("wxcloud: %s %s: its url(…) references stay local", path, error)
+                continue
+            self._src_uri = path
+            self._css[path] = {url: self._replace(url, tag, where) for url, tag, where in css.references(self._source)}
+        self._src_uri = self._source = ""
         return files
 
     def on_page_markdown(self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files) -> str | None:
@@ -141,7 +158,7 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
         if not upload:
             if not publisher.online:
                 self.linker.warn(page, self._source, url, "is not in the manifest (offline): it stays local; "
-                                 "run `mkdocs-wxcloud sync` to upload it")  # fmt: skip
+                                 "run `mkdocs-wxcloud sync` to upload it", target.kind)  # fmt: skip
             return None
         fallback = self._local_url(target.path, url, target.suffix) if where == MARKDOWN else url
         return self._pending.add(target.path, target.suffix, fallback)
@@ -207,10 +224,26 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
     def on_build_error(self, *, error: Exception) -> None:
         self._close(failed=True)
 
+    @event_priority(50)  # before plugins that minify the built CSS
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         self._close()
+        if self._files is not None:
+            self._rewrite_stylesheets(self._files)
         if self.config.exclude_uploaded and self._files is not None:
             self._exclude_uploaded(Path(config.site_dir), self._files)
+
+    def _rewrite_stylesheets(self, files: Files) -> None:
+        """The built copies of ``extra_css`` with the cloud URLs of what their ``url(…)`` name."""
+        def rewritten(found: dict[str, str | None], url: str) -> str | None:
+            new = found.get(url)
+            return self._pending.fill(new, self._urls, escape=False) if new else None
+
+        for path, found in self._css.items():
+            copy = Path(files.get_file_from_path(path).abs_dest_path)  # type: ignore[union-attr]
+            text = copy.read_text(encoding="utf-8-sig")
+            new = rewrite_css(text, functools.partial(rewritten, found))
+            if new != text:
+                copy.write_text(new, encoding="utf-8")
 
     def _exclude_uploaded(self, site_dir: Path, files: Files) -> None:
         """Delete from site_dir the uploaded files that nothing in the built site mentions."""
