@@ -264,7 +264,7 @@ class GeneratedSite:
         for plugin in config["plugins"]:
             if isinstance(plugin, dict) and "wxcloud" in plugin:
                 plugin["wxcloud"].update(options)
-        _write_yaml(self.config, config)
+        write_yaml(self.config, config)
 
     def point_at(self, api_base: str) -> None:
         """Make the plugin talk to ``api_base`` (each fresh emulator listens on a new port)."""
@@ -279,15 +279,15 @@ class GeneratedSite:
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def _write_yaml(path: Path, data: dict[str, Any]) -> None:
+def write_yaml(path: Path, data: dict[str, Any]) -> None:
     path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
 
 
 def _write_configs(root: Path, base: dict[str, Any], plugins: list[Any], wxcloud: dict[str, Any]) -> tuple[Path, Path]:
     """mkdocs.yml (``plugins`` + wxcloud) and mkdocs-plain.yml (``plugins`` only), otherwise identical."""
     config, plain = root / "mkdocs.yml", root / "mkdocs-plain.yml"
-    _write_yaml(config, {**base, "plugins": [*plugins, {"wxcloud": wxcloud}]})
-    _write_yaml(plain, {**base, "plugins": list(plugins)})
+    write_yaml(config, {**base, "plugins": [*plugins, {"wxcloud": wxcloud}]})
+    write_yaml(plain, {**base, "plugins": list(plugins)})
     return config, plain
 
 

@@ -230,7 +230,7 @@ def cold_builds(tmp: Path, images: list[tuple[str, str, bytes]], latency: float,
     for mode, options in MODES.items():
         with common.EmulatorProcess(tmp / f"emulator-{len(figures)}.log", latency=latency, verbose=True) as emulator:
             config = site / "mkdocs.yml"
-            common._write_yaml(config, {"site_name": "图片", "docs_dir": "docs", "site_dir": "site",
+            common.write_yaml(config, {"site_name": "图片", "docs_dir": "docs", "site_dir": "site",
                                         "plugins": [{"wxcloud": common.plugin_options(emulator.base_url, **options)}]})
             for folder in (site / ".cache", site / "site"):
                 shutil.rmtree(folder, ignore_errors=True)

@@ -180,7 +180,7 @@ class Oracle:
             verdict.problems.append(f"<{tag} {name}> {before!r} became {after!r} (the rest differs)")
             return
         for (s, e), (s2, e2) in zip(spans_a, spans_b):
-            self._compare_url(tag, before[s:e], after[s2:e2], verdict)
+            self._compare_url("style" if name == "style" else tag, before[s:e], after[s2:e2], verdict)
 
 
 def _gaps(value: str, spans: list[tuple[int, int]]) -> list[str]:

@@ -667,6 +667,30 @@ def test_rewrite_offline_uses_only_the_manifest(here: Path, emulator: Emulator) 
     assert len(emulator.stored_files()) == 1
 
 
+
+def test_rewrite_link_file_id_writes_cloud_ids_for_the_mini_program(here: Path, emulator: Emulator) -> None:
+    page = ("![图](图片/封面 (1).png?v=2#c)\n\n[手册](文件/手册.pdf)\n\n"
+            '<video src="媒体/录屏.mp4" poster="图片/封面 (1).png"></video>\n\n'
+            '<div style="background:url(\'图片/封面 (1).png\')">x</div>\n')  # fmt: skip
+    site(here, emulator, {"index.md": page, "图片/封面 (1).png": png(1), "文件/手册.pdf": b"%PDF-1.4 x",
+                          "媒体/录屏.mp4": b"\x00\x00\x00\x18ftypmp42"}, assets=["images", "video", "documents"])  # fmt: skip
+    result = cli("rewrite", "docs", "-o", "out", "--link", "file-id")
+    assert result.exit_code == 0, result.stderr
+    images = manifest(here)["images"]
+    ids = {path: images[path]["file_id"] for path in images}
+    assert set(ids) == {"图片/封面 (1).png", "文件/手册.pdf", "媒体/录屏.mp4"}
+    cover = ids["图片/封面 (1).png"].replace(" ", "%20").replace("(", "%28").replace(")", "%29")
+    assert "封面" in cover  # Chinese names stay as stored: the id is matched as written
+    assert (here / "out/index.md").read_text(encoding="utf-8") == (
+        f"![图]({cover})\n\n[手册]({ids['文件/手册.pdf']})\n\n"
+        f'<video src="{ids["媒体/录屏.mp4"]}" poster="{cover}"></video>\n\n'
+        f'<div style="background:url(\'{images["图片/封面 (1).png"]["url"]}\')">x</div>\n'
+    )  # WXSS loads no cloud ids: a style keeps the URL
+    # the default stays URLs
+    assert cli("rewrite", "docs", "-o", "urls").exit_code == 0
+    assert "cloud://" not in (here / "urls/index.md").read_text(encoding="utf-8")
+
+
 # -- prune ---------------------------------------------------------------------------------------
 
 
@@ -852,7 +876,7 @@ def test_progress_is_plain_lines_off_a_terminal_and_ends_with_a_summary(here: Pa
     assert result.exit_code == 0
     err = lines(result.stderr)
     assert not any("\r" in line or "\x1b" in line for line in err)
-    assert "uploading: 3/3" in err
+    assert "uploading: 3/3 files, 222 B of 222 B" in err  # bytes: one video weighs a thousand screenshots
     last = summary_line(result.stderr)
     assert "3 uploaded" in last and "0 reused" in last and "0 failed" in last and "222 B" in last
 

@@ -155,6 +155,9 @@ MALFORMED = {
     "height-zero": ({"images": {"x.png": {**ENTRY, "height": 0}}}, "field `height`: must be a whole number of pixels"),
     "done-newline": ({"images": {"x.png": {**ENTRY, "done": "oxipng\nrm -rf"}}}, "field `done`: must be a short text"),
     "stored-negative": ({"images": {"x.png": {**ENTRY, "stored_size": -1}}}, "field `stored_size`"),
+    # `rewrite --link file-id` writes the id into pages: it must name the entry's own file
+    "file-id-elsewhere": ({"images": {"x.png": {**ENTRY, "file_id": "cloud://other.b/evil.png"}}},
+                          "field `file_id`: must be the id of the entry's cloud_path"),
 }
 
 

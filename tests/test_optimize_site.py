@@ -149,7 +149,7 @@ def test_check_says_what_the_settings_would_change_and_totals_the_bytes(tmp_path
     assert result.exit_code == 0 and report["ok"]
     entries = _manifest(tmp_path)
     totals = report["totals"]
-    assert totals["images"] == 4 and totals["bytes"] == sum(e["size"] for e in entries.values())
+    assert totals["files"] == 4 and totals["bytes"] == sum(e["size"] for e in entries.values())
     assert 0 < totals["saved_bytes"] == totals["bytes"] - totals["stored_bytes"]
     _site(tmp_path, emulator, optimize="lossy")
     result = CliRunner().invoke(main, ["check"], catch_exceptions=False)

@@ -28,6 +28,7 @@ from hypothesis import strategies as st
 from oracle import ASSETS, Oracle, load_extensions, source_edits
 
 from mkdocs_wxcloud.emulator import Emulator
+from mkdocs_wxcloud.hosts.markdown.runs import close_all
 from mkdocs_wxcloud.manifest.model import read as read_manifest
 from mkdocs_wxcloud.references.rawhtml import rewrite_html, srcset_spans
 from mkdocs_wxcloud.references.sourcemap import rewrite_source
@@ -258,6 +259,25 @@ def test_build_serves_the_local_bytes(corpus_builds) -> None:  # noqa: ANN001
         assert content == (DOCS / path).read_bytes(), path
 
 
+@pytest.mark.parametrize("page", PAGES)
+def test_extension_changes_only_local_image_urls(page: str, corpus_builds, monkeypatch) -> None:  # noqa: ANN001
+    """The ``wxcloud`` Markdown extension (the Zensical host), linking from the build's manifest."""
+    root, cloud = corpus_builds["root"], corpus_builds["cloud"]
+    monkeypatch.chdir(root)  # outside Zensical the project is the working directory
+    monkeypatch.setenv("XDG_CACHE_HOME", str(root / "xdg"))
+    text = read(page)
+    oracle = Oracle(page, cloud)
+    config = {"wxcloud": {"manifest": "wxcloud-manifest.yml", "docs_dir": "docs", "page": page}}
+    try:
+        linked = markdown.Markdown(extensions=[*EXTENSIONS, "wxcloud"],
+                                   extension_configs={**EXTENSION_CONFIGS, **config}).convert(text)  # fmt: skip
+    finally:
+        close_all()
+    verdict = oracle.compare(render(text), linked)
+    assert verdict.ok, str(verdict)
+    assert replaced_paths(oracle, verdict) == expected_counts(page)[0]
+
+
 def _wxcloud_warnings(corpus_builds) -> list[str]:  # noqa: ANN001
     return [
         r.getMessage()
@@ -330,9 +350,9 @@ def _cdn(url: str, tag: str) -> str | None:
         ('<object data="a.svg"></object><embed src="a.png">',
          '<object data="https://cdn.example.com/object/a.svg"></object><embed src="https://cdn.example.com/embed/a.png">'),
         ('<div data-src="a.png" style="background: url(a.png) no-repeat, url(\'b.png\')">',
-         '<div data-src="a.png" style="background: url(https://cdn.example.com/div/a.png) no-repeat, url(\'https://cdn.example.com/div/b.png\')">'),
+         '<div data-src="a.png" style="background: url(https://cdn.example.com/style/a.png) no-repeat, url(\'https://cdn.example.com/style/b.png\')">'),
         ('<p STYLE="background-image:url(&quot;a.png&quot;)">',
-         '<p STYLE="background-image:url(&quot;https://cdn.example.com/p/a.png&quot;)">'),
+         '<p STYLE="background-image:url(&quot;https://cdn.example.com/style/a.png&quot;)">'),
         # comments, script and style content are no tags
         ('<!-- <img src="a.png"> --><img src="b.png">', '<!-- <img src="a.png"> --><img src="https://cdn.example.com/img/b.png">'),
         ('<!--\n<img src="a.png">\n-->', None),

@@ -80,7 +80,7 @@ def check(config_file: Path | None, output: str, strict: bool, remote: bool) -> 
         for path, why in sorted(unknown.items()):
             problems.append(("error", Problem(name, lines.get(path), path, f"could not be confirmed in the cloud: {why}")))
     stored = [manifest.images[path] for path in sorted(referenced & set(manifest.images))]
-    totals = {"images": len(stored), "bytes": sum(e.size for e in stored), "stored_bytes": sum(e.stored for e in stored)}
+    totals = {"files": len(stored), "bytes": sum(e.size for e in stored), "stored_bytes": sum(e.stored for e in stored)}
     totals["saved_bytes"] = totals["bytes"] - totals["stored_bytes"]
     return _report_check(site, problems, output, totals)
 
@@ -117,7 +117,7 @@ def _report_check(site: sites.Site, problems: list[tuple[str, Problem]], output:
             else:
                 click.echo(f"{'warning: ' if level == 'warning' else ''}{site.describe(problem)}")
         saved = f", {human_size(totals['saved_bytes'])} saved by optimizing" if totals["saved_bytes"] > 0 else ""
-        log.info("check: %d problem(s), %d warning(s) in %d page(s); %d image(s), %s in the cloud%s", errors,
-                 len(problems) - errors, len(site.pages), totals["images"], human_size(totals["stored_bytes"]), saved)  # fmt: skip
+        log.info("check: %d problem(s), %d warning(s) in %d page(s); %d file(s), %s in the cloud%s", errors,
+                 len(problems) - errors, len(site.pages), totals["files"], human_size(totals["stored_bytes"]), saved)  # fmt: skip
     return 1 if errors else 0
 

@@ -1,4 +1,8 @@
-"""The upload progress: a bar on a terminal, a line every few seconds otherwise."""
+"""The upload progress in bytes: a bar on a terminal, a line every few seconds otherwise.
+
+Bytes, not files: one screen recording weighs as much as a thousand screenshots, and a bar that
+counts files stands still while it is sent.
+"""
 
 from __future__ import annotations
 
@@ -9,37 +13,58 @@ import time
 
 import click
 
+from ..publishing.uploads import human_size
+
 log = logging.getLogger("mkdocs.plugins.wxcloud")
+_REDRAW = 0.1  # seconds between two redraws of the bar: uploads report every chunk they send
+_LOG_EVERY = 5.0  # seconds between two lines when stderr is no terminal
 
 
 class Progress:
-    """Counts finished uploads; :meth:`advance` is the publisher's ``on_progress`` callback."""
+    """:meth:`advance` is the publisher's ``on_progress`` callback (see ``uploads.OnProgress``)."""
 
     def __init__(self, label: str) -> None:
         self.label = label
-        self.total = 0
-        self.done = 0
+        self.files = 0  # to upload, known once :meth:`start` runs
+        self.total = 0  # bytes
+        self.done = 0  # files
+        self.sent = 0  # bytes
+        self._shown = 0  # bytes the bar shows
         self._bar = None
         self._last = time.monotonic()
         self._lock = threading.Lock()
 
-    def start(self, total: int) -> None:
-        """Uploads start as they are scheduled: those done before this call are counted in."""
+    def start(self, scheduled: tuple[int, int]) -> None:
+        """``(files, bytes)`` to upload; what was sent before this call is counted in."""
         with self._lock:
-            self.total = total
-            if total and sys.stderr.isatty() and log.isEnabledFor(logging.INFO):
-                self._bar = click.progressbar(length=total, label=self.label, file=sys.stderr)
+            self.files, self.total = scheduled
+            if self.files and sys.stderr.isatty() and log.isEnabledFor(logging.INFO):
+                self._bar = click.progressbar(length=max(self.total, 1), label=self.label, file=sys.stderr,
+                                              item_show_func=lambda _: self._status())  # fmt: skip
                 self._bar.__enter__()
-                self._bar.update(self.done)
+                self._redraw()
 
-    def advance(self, path: str, size: int) -> None:
+    def advance(self, path: str, sent: int, finished: bool) -> None:
         with self._lock:
-            self.done += 1
+            self.sent += sent
+            self.done += finished
+            now = time.monotonic()
             if self._bar is not None:
-                self._bar.update(1)
-            elif self.total and (time.monotonic() - self._last > 5 or self.done == self.total):
-                self._last = time.monotonic()
-                log.info("%s: %d/%d", self.label, self.done, self.total)
+                if finished or now - self._last >= _REDRAW:
+                    self._last = now
+                    self._redraw()
+            elif self.files and (now - self._last >= _LOG_EVERY or (finished and self.done == self.files)):
+                self._last = now
+                log.info("%s: %s", self.label, self._status())
+
+    def _status(self) -> str:
+        return f"{self.done}/{self.files} files, {human_size(min(self.sent, self.total))} of {human_size(self.total)}"
+
+    def _redraw(self) -> None:
+        assert self._bar is not None
+        target = min(max(self.sent, 0), self.total)
+        self._bar.update(target - self._shown, target)
+        self._shown = target
 
     def close(self) -> None:
         if self._bar is not None:

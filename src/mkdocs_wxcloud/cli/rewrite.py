@@ -1,4 +1,4 @@
-"""``mkdocs-wxcloud rewrite``: Markdown whose local image references are cloud URLs, for mini programs."""
+"""``mkdocs-wxcloud rewrite``: Markdown whose local asset references are cloud URLs or file ids, for mini programs."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from ..publishing.linker import Linker
 from ..publishing.publisher import Report
 from ..references.pages import read_page
 from ..references.sourcemap import rewrite_source
-from ..references.urls import line_of, with_suffix
+from ..references.urls import file_id_reference, line_of, with_suffix
 from . import projects
 from . import site as sites
 from .common import load_site, log, site_command
@@ -40,10 +40,13 @@ from .sync import publish
 @click.option("--env", default=None, help="Cloud environment id (default: $WXCLOUD_ENV).")
 @click.option("--api-base", default=None, help="WeChat API base URL (default: $WXCLOUD_API_BASE or the real API).")
 @click.option("--offline", is_flag=True, help="Upload nothing; rewrite only what the manifest has.")
+@click.option("--link", type=click.Choice(["url", "file-id"]), default="url", show_default=True,
+              help="Write download URLs, or cloud:// file ids for Markdown rendered in a mini program "
+                   "(CSS url() keeps the URL).")
 def rewrite(config_file: Path | None, paths: tuple[Path, ...], output: Path | None, in_place: bool,
             root: Path | None, manifest: Path | None, extensions: tuple[str, ...], prefix: str | None,
-            appid: str | None, env: str | None, api_base: str | None, offline: bool) -> int:  # fmt: skip
-    """Write Markdown whose local image references are cloud URLs, every other byte unchanged."""
+            appid: str | None, env: str | None, api_base: str | None, offline: bool, link: str) -> int:  # fmt: skip
+    """Write Markdown whose local asset references are cloud URLs (or file ids), every other byte unchanged."""
     if bool(output) == in_place:
         raise click.UsageError("give exactly one of -o/--output DIR or --in-place")
     overrides: dict[str, Any] = {"offline": offline or None, "prefix": prefix, "appid": appid, "env": env,
@@ -74,7 +77,7 @@ def rewrite(config_file: Path | None, paths: tuple[Path, ...], output: Path | No
             failed = 0
             for page in pages:
                 try:
-                    failed += not _rewrite_page(site, linker, page, report, output)
+                    failed += not _rewrite_page(site, linker, page, report, output, link == "file-id")
                 except (OSError, ValueError, WxCloudError) as error:
                     log.error("%s", redact(error))
                     failed += 1
@@ -83,8 +86,14 @@ def rewrite(config_file: Path | None, paths: tuple[Path, ...], output: Path | No
     return 1 if failed or report.errors else 0
 
 
-def _rewrite_page(site: sites.Site, linker: Linker, page: str, report: Report, output: Path | None) -> bool:
-    """Rewrite one page; False (and nothing written) when one of its images has no URL."""
+def _rewrite_page(site: sites.Site, linker: Linker, page: str, report: Report, output: Path | None,
+                  file_ids: bool) -> bool:  # fmt: skip
+    """Rewrite one page; False (and nothing written) when one of its images has no URL.
+
+    ``file_ids``: WeChat's ``<image>``, ``<video>`` and ``<audio>`` load ``cloud://`` ids with no
+    download-domain whitelist, and ``wx.cloud.downloadFile`` opens a linked PDF from one; WXSS
+    loads no ids, so a ``url()`` in a style keeps the URL.
+    """
     source_path = site.docs_dir / page
     data = source_path.read_bytes()
     bom = data.startswith(b"\xef\xbb\xbf")
@@ -102,6 +111,9 @@ def _rewrite_page(site: sites.Site, linker: Linker, page: str, report: Report, o
         if cloud is None:
             unresolved.append(url)
             return None
+        entry = linker.publisher.store.get(target.path)
+        if file_ids and tag != "style" and entry is not None:
+            return file_id_reference(entry.file_id)
         return with_suffix(cloud, target.suffix)
 
     new = rewrite_source(text, site.make, decide, page)

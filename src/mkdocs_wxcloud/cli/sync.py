@@ -39,7 +39,7 @@ def sync(config_file: Path | None, dry_run: bool, repair: bool) -> int:
                 missing = sorted(missing_images(site, linker))
                 for path in missing:
                     click.echo(path)
-                log.info("%d image(s) to upload (dry run)", len(missing))
+                log.info("%d file(s) to upload (dry run)", len(missing))
                 return 0
             report = publish(linker, missing_images(site, linker), progress)
         finally:

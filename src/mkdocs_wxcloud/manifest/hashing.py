@@ -13,7 +13,7 @@ import logging
 import os
 import threading
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Callable
 
 from .atomic import write_atomic
 
@@ -41,9 +41,11 @@ class HashingReader:
     differs from the file's hash tells that the bytes in the cloud are not the bytes hashed.
     """
 
-    def __init__(self, handle: BinaryIO, size: int) -> None:
+    def __init__(self, handle: BinaryIO, size: int, on_read: Callable[[int], None] | None = None) -> None:
+        """``on_read(n)`` is told of every ``n`` bytes handed out (negative: a rewind took them back)."""
         self._handle = handle
         self._size = size
+        self._on_read = on_read
         self._sent = 0
         self._digest = hashlib.sha256()
 
@@ -63,6 +65,8 @@ class HashingReader:
         data = b"".join(chunks)
         self._sent += len(data)
         self._digest.update(data)
+        if self._on_read is not None and data:
+            self._on_read(len(data))
         return data
 
     def seek(self, offset: int, whence: int = 0) -> int:
@@ -70,6 +74,8 @@ class HashingReader:
         if (offset, whence) != (0, 0):
             raise OSError("HashingReader can only seek to the start")
         self._handle.seek(0)
+        if self._on_read is not None and self._sent:
+            self._on_read(-self._sent)
         self._sent, self._digest = 0, hashlib.sha256()
         return 0
 

@@ -127,6 +127,8 @@ def check_image(path: object, raw: object) -> None:
         wrong = check(raw[key])
         if wrong:
             raise Invalid((*where, key), wrong)
+    if not raw["file_id"].endswith("/" + raw["cloud_path"]):  # pages may link the id itself (rewrite --link file-id)
+        raise Invalid((*where, "file_id"), "must be the id of the entry's cloud_path (cloud://env.bucket/<cloud_path>)")
 
 
 def check(data: object) -> None:

@@ -39,6 +39,12 @@ class Problem:
         return f"{where}: {kind} '{self.url}' {self.message}" if self.url else f"{where}: {self.message}"
 
 
+def not_published(path: str, reason: str, page: str = "") -> str:
+    """The message of a failed upload, whose page (or site, without ``page``) keeps the local file."""
+    where = f"{page}: " if page else ""
+    return f"wxcloud: {where}{kind_of(path)} '{path}' not published, the {'page' if page else 'site'} links the local file: {reason}"
+
+
 DocumentOf = Callable[[str], "str | None"]
 """A page's docs path -> the docs path of the file the browser loads for it (``ds/treap.md`` ->
 ``ds/treap/index.html`` with directory URLs), or None when the host has no such notion."""

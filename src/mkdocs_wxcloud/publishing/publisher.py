@@ -27,7 +27,7 @@ from ..wechat.client import WxCloudClient
 from ..wechat.errors import FILE_NONEXIST
 from .optimizing import Optimizer
 from .sources import DocsFiles
-from .uploads import Summary, Uploads
+from .uploads import OnProgress, Summary, Uploads
 
 log = logging.getLogger("mkdocs.plugins.wxcloud")
 
@@ -58,7 +58,7 @@ class Publisher:
         prefix: str = "",
         base_url: str | None = None,
         link_max_age: int = 86400,
-        on_progress: Callable[[str, int], None] | None = None,
+        on_progress: OnProgress | None = None,
         optimizer: Optimizer | None = None,
     ) -> None:
         self.files = DocsFiles(docs_dir, hashes)
@@ -75,7 +75,7 @@ class Publisher:
             on_changed=self._changed, on_hashed=self._hashed,
         )  # fmt: skip
         self._lock = threading.Lock()
-        self._uploading: set[tuple[str, str]] = set()  # (sha256, profile) of what this run uploads
+        self._uploading: dict[tuple[str, str], int] = {}  # (sha256, profile) of what this run uploads -> size
         self._waiting: dict[str, tuple[str, int] | None] = {}  # docs path -> (sha256, size); None: not hashed yet
         self._reused: set[str] = set()
         self._started = time.monotonic()
@@ -86,9 +86,10 @@ class Publisher:
         return self.uploads.fatal
 
     @property
-    def scheduled_uploads(self) -> int:
+    def scheduled_uploads(self) -> tuple[int, int]:
+        """``(files, bytes)`` this run uploads so far."""
         with self._lock:
-            return len(self._uploading)
+            return len(self._uploading), sum(self._uploading.values())
 
     # -- lookups (never the network) ------------------------------------------------------------
 
@@ -175,7 +176,7 @@ class Publisher:
         with self._lock:
             if key in self._uploading:
                 return False
-            self._uploading.add(key)
+            self._uploading[key] = size
             return True
 
     def _hashed(self, path: str, sha: str, size: int) -> bool:

@@ -34,6 +34,10 @@ PER_FILE_ERRCODES = {40097, -503003}  # a bad path or a vanished file: only that
 PER_FILE_COS_CODES = {"EntityTooLarge", "InvalidArgument", "KeyTooLong"}
 CHANGING_TRIES = 3  # uploads of a file that keeps changing before that image fails
 INTERRUPTED = "not uploaded: the run was interrupted"
+COS_MAX_BYTES = 5 << 30  # the largest object one COS form upload takes (5 GB): a larger file fails alone
+
+OnProgress = Callable[[str, int, bool], None]
+"""``(docs path, bytes sent since the last call (negative: a retry took them back), finished)``."""
 
 
 @dataclass
@@ -68,7 +72,7 @@ class Uploads:
         prefix: str,
         static_url: Callable[[str], str],
         optimizer: Optimizer,
-        on_progress: Callable[[str, int], None] | None = None,
+        on_progress: OnProgress | None = None,
         on_changed: Callable[[str, str], None] | None = None,
         on_hashed: Callable[[str, str, int], bool] | None = None,
     ) -> None:
@@ -180,6 +184,9 @@ class Uploads:
     def _upload(self, path: str, sha: str, size: int) -> None:
         if self.fatal is not None:
             raise self.fatal
+        if size > COS_MAX_BYTES:
+            raise ImageProblem(f"is {human_size(size)}, over the {human_size(COS_MAX_BYTES)} that cloud storage takes "
+                               "in one upload: host it elsewhere, or leave its kind out of `assets`")  # fmt: skip
         asked = sha
         try:
             self._check_writable()
@@ -204,7 +211,7 @@ class Uploads:
         if sha != asked and self._on_changed is not None:
             self._on_changed(path, asked)
         if self._on_progress:
-            self._on_progress(path, size)
+            self._on_progress(path, 0, True)
 
     def _store_file(self, client: WxCloudClient, path: str, sha: str, size: int) -> Entry | None:
         """Upload the image as hashed (``sha``), optimized if its profile says so; None if its bytes
@@ -212,9 +219,10 @@ class Uploads:
         full, _ = self._files.locate(path)
         if not self._optimizer.reads(path, size):
             target = cloud_path(self._prefix, path, sha)
-            file_id, sent = self._send(client, full, target, size)
+            file_id, sent = self._send(client, path, full, target, size)
             if sent != sha:
                 self._store.retire(file_id, target)  # it holds bytes that no image has
+                self._progress(path, -size)  # sent again under its new hash
                 return None
             return Entry(sha256=sha, size=size, cloud_path=target, file_id=file_id, url=self._static_url(target),
                          **self._optimizer.measure(full))  # fmt: skip
@@ -231,14 +239,19 @@ class Uploads:
             file_id = before.file_id  # the same bytes are there already (a setting changed, the result did not)
         else:
             file_id = client.upload(target, io.BytesIO(prepared.body), posixpath.basename(target))
+        self._progress(path, size)  # what the total counts: the source's bytes
         return Entry(sha256=sha, size=size, cloud_path=target, file_id=file_id, url=self._static_url(target),
                      **prepared.fields)  # fmt: skip
 
-    def _send(self, client: WxCloudClient, full: Path, target: str, size: int) -> tuple[str, str]:
+    def _progress(self, path: str, sent: int) -> None:
+        if self._on_progress:
+            self._on_progress(path, sent, False)
+
+    def _send(self, client: WxCloudClient, path: str, full: Path, target: str, size: int) -> tuple[str, str]:
         """Upload the file as it is now, streamed: ``(file_id, sha256 of the bytes sent)``."""
         try:
             with open(full, "rb") as handle:
-                reader = HashingReader(handle, size)
+                reader = HashingReader(handle, size, (lambda n: self._progress(path, n)) if self._on_progress else None)
                 return client.upload(target, reader, full.name), reader.hexdigest()
         except OSError as error:
             raise ImageProblem(f"cannot be read ({error.strerror}): fix its permissions") from None

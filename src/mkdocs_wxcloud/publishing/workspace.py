@@ -17,6 +17,7 @@ from .linker import DocumentOf, Linker, Problem
 from .optimizing import Optimizer
 from .publisher import Publisher
 from .settings import Settings
+from .uploads import OnProgress
 
 log = logging.getLogger("mkdocs.plugins.wxcloud")
 
@@ -29,7 +30,7 @@ def open_linker(
     offline: bool | None = None,
     readonly: bool = False,
     published_docs: bool = True,
-    on_progress: Callable[[str, int], None] | None = None,
+    on_progress: OnProgress | None = None,
     warn: Callable[[Problem], None] = log.warning,
     document_of: DocumentOf | None = None,
     any_profile: bool = False,

@@ -85,10 +85,13 @@ def srcset_spans(value: str) -> list[tuple[int, int]]:
 def rewrite_value(tag: str, attribute: str, value: str, replace: Replace, *, encoded: bool) -> str:
     """Rewrite one attribute value; ``encoded`` values hold HTML character references."""
 
+    # a style's url() is CSS, whatever the element: it is published by extension, as in stylesheets
+    who = "style" if attribute == "style" else tag
+
     def one(url: str) -> str | None:
         if url.startswith("#"):  # a fragment of this page: never a file (TOC permalinks, line anchors)
             return None
-        new = replace(html.unescape(url) if encoded else url, tag)
+        new = replace(html.unescape(url) if encoded else url, who)
         if new is None:
             return None
         return html.escape(new, quote=True) if encoded else new

@@ -107,6 +107,16 @@ def line_of(source: str, url: str) -> int | None:
     return source.count("\n", 0, written[0].start()) + 1 if written else None
 
 
+_ID_UNSAFE = re.compile(r"[\s\"'<>\\()`,%]")
+
+
+def file_id_reference(file_id: str) -> str:
+    """A ``cloud://`` file id as a page writes it: what would end a Markdown destination, an HTML
+    attribute or a srcset entry is percent-encoded, the rest (Chinese names) stays as stored.
+    A reference's ``?query#fragment`` is not carried: an id names a file, nothing else."""
+    return _ID_UNSAFE.sub(lambda m: "".join(f"%{b:02X}" for b in m.group().encode()), file_id)
+
+
 def with_suffix(cloud_url: str, suffix: str) -> str:
     """The cloud URL carrying the reference's own ``?query#fragment`` (``#only-dark`` survives)."""
     cloud_url = url_quote(cloud_url)

@@ -23,6 +23,7 @@ from markdown.preprocessors import Preprocessor
 
 from ...errors import WxCloudError
 from ...publishing import settings as options
+from ...publishing.linker import not_published
 from ...publishing.placeholders import Placeholders
 from ...references.treeprocessor import PRIORITY, ImageTreeprocessor
 from ...references.urls import with_suffix
@@ -124,7 +125,7 @@ class WxCloudExtension(Extension):
             self._run.stopped = publisher.fatal
             log.error("wxcloud: %s (no more uploads in this build; the pages keep their local images)", publisher.fatal)
         for path in sorted(set(self._pending.paths) & set(report.errors)):
-            message = f"wxcloud: {self._page}: image '{path}' not published, the page links the local file: {report.errors[path]}"
+            message = not_published(path, report.errors[path], self._page)
             if self._run.settings.on_error == "fail":
                 raise WxCloudError(message)
             log.warning("%s", message)

@@ -24,7 +24,7 @@ from mkdocs.structure.pages import Page
 
 from ...errors import ManifestError, WxCloudError
 from ...publishing import settings as options
-from ...publishing.linker import Linker
+from ...publishing.linker import Linker, not_published
 from ...publishing.placeholders import Placeholders
 from ...publishing.stylesheets import stylesheets
 from ...publishing.workspace import open_linker
@@ -195,7 +195,7 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
             # credentials, env, quota: no retry helps and every image would fail alike
             raise PluginError(f"wxcloud: {publisher.fatal}")
         for path, reason in sorted(report.errors.items()):
-            message = f"wxcloud: image '{path}' not published, the site links the local file: {reason}"
+            message = not_published(path, reason)
             if self._fail:
                 raise PluginError(message)
             log.warning(message)
