@@ -187,7 +187,8 @@ def test_example_site_every_image_from_the_emulator_then_no_request(tmp_path: Pa
 
     config = yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
     config["docs_dir"] = str(ROOT / "example_site")
-    config["plugins"] = ["search", {"wxcloud": emulator_options(emulator, prefix="example")}]
+    assets = config["plugins"][1]["wxcloud"]["assets"]
+    config["plugins"] = ["search", {"wxcloud": emulator_options(emulator, prefix="example", assets=assets)}]
     config_path = tmp_path / "mkdocs.yml"
     config_path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
     build(config_path, strict=True)
@@ -202,6 +203,11 @@ def test_example_site_every_image_from_the_emulator_then_no_request(tmp_path: Pa
                 local_images += 1 if "assets/" not in url else 0
     assert local_images == 0
     assert len(stored) >= 15
+    # the example lists `documents` in `assets`: its PDF manual is a link to the cloud copy
+    pdf = (ROOT / "example_site/files/接入手册.pdf").read_bytes()
+    assert pdf in stored.values()
+    guide = (tmp_path / "site/guide/getting-started/index.html").read_text(encoding="utf-8")
+    assert 'href="../../files/' not in guide and "%E6%8E%A5%E5%85%A5%E6%89%8B%E5%86%8C" in guide
     manifest = (tmp_path / "wxcloud-manifest.yml").read_bytes()
     emulator.reset_counts()
     build(config_path, strict=True)
