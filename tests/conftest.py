@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
+import socket
 import struct
+import subprocess
+import sys
+import time
 import zlib
 from pathlib import Path
 from typing import Iterator
 
 import pytest
+import requests
 import yaml
 from hypothesis import settings
 
@@ -116,3 +122,37 @@ def build(config_path: Path, *, strict: bool = False, command: str = "build") ->
 def caplog_wxcloud(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
     caplog.set_level(logging.INFO, logger="mkdocs")
     return caplog
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_emulator(port: int, data: Path) -> subprocess.Popen:
+    """``mkdocs-wxcloud emulator`` in a process of its own (its memory and threads are not the test's)."""
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).parent / "mkdocs-wxcloud"), "emulator", "--host", "127.0.0.1", "--port", str(port), "--data", str(data)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
+    )  # fmt: skip
+    for _ in range(300):  # wait until it answers (not a timed assertion: up to 30 s of polling)
+        if proc.poll() is not None:
+            raise AssertionError(f"the emulator exited with {proc.returncode}: {proc.stderr.read()}")
+        try:
+            answer = requests.get(f"http://127.0.0.1:{port}/__emulator__/health", timeout=1)
+            if answer.ok:
+                assert answer.json()["emulator"] == "mkdocs-wxcloud"
+                assert DEFAULT_ENV in answer.json()["envs"]
+                return proc
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.1)
+    proc.kill()
+    raise AssertionError("the emulator never answered its health endpoint")
+
+
+def stop_emulator(proc: subprocess.Popen) -> tuple[int, str]:
+    proc.send_signal(signal.SIGINT)  # Ctrl-C
+    out, _ = proc.communicate(timeout=30)
+    return proc.returncode, out

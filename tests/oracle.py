@@ -21,6 +21,7 @@ small helpers to load the corpus' extensions.
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -29,11 +30,19 @@ from typing import Callable, Iterable, Mapping
 import yaml
 
 from mkdocs_wxcloud.references.assets import parse as parse_assets
-from mkdocs_wxcloud.references.css import url_spans
 from mkdocs_wxcloud.references.rawhtml import URL_ATTRIBUTES, srcset_spans
 from mkdocs_wxcloud.references.urls import resolve, source_pattern, with_suffix
 
-ASSETS = parse_assets(None)  # the default kinds: images, video, audio
+ASSETS = parse_assets(None)
+# The oracle's own reading of CSS (not the scanner under test): comments and strings are no
+# references, a url() is quoted or bare and closed by ")"
+_CSS = re.compile(r"""/\*.*?(?:\*/|$)|(?<![\w\\-])url\(\s*(?:"([^"]*)"|'([^']*)'|([^)\s'"\\]+))\s*\)|"[^"\n]*"?|'[^'\n]*'?""",
+                  re.IGNORECASE | re.DOTALL)
+
+
+def css_url_spans(value: str) -> list[tuple[int, int]]:
+    """The spans of the URLs of the ``url(…)`` of a decoded ``style`` value."""
+    return [m.span(g) for m in _CSS.finditer(value) for g in (1, 2, 3) if m.group(g) is not None]  # the default kinds: images, video, audio
 
 Token = tuple  # (kind, *data)
 
@@ -169,7 +178,7 @@ class Oracle:
 
     def _compare_list(self, tag: str, name: str, before: str, after: str, verdict: Verdict) -> None:
         """A srcset (URLs and descriptors) or a style (``url(…)`` among declarations), decoded."""
-        spans = srcset_spans if name == "srcset" else url_spans
+        spans = srcset_spans if name == "srcset" else css_url_spans
         spans_a, spans_b = spans(before), spans(after)
         if len(spans_a) != len(spans_b):
             verdict.problems.append(f"<{tag} {name}> {before!r} became {after!r} (entries differ)")
@@ -180,7 +189,7 @@ class Oracle:
             verdict.problems.append(f"<{tag} {name}> {before!r} became {after!r} (the rest differs)")
             return
         for (s, e), (s2, e2) in zip(spans_a, spans_b):
-            self._compare_url("style" if name == "style" else tag, before[s:e], after[s2:e2], verdict)
+            self._compare_url({"style": "style", "srcset": "img"}[name], before[s:e], after[s2:e2], verdict)
 
 
 def _gaps(value: str, spans: list[tuple[int, int]]) -> list[str]:

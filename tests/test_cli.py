@@ -7,18 +7,15 @@ import dataclasses
 import json
 import os
 import re
-import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 import requests
 import yaml
 from click.testing import CliRunner, Result
-from conftest import emulator_options, make_site, png
+from conftest import emulator_options, free_port, make_site, png, start_emulator, stop_emulator
 
 from mkdocs_wxcloud.cli import main
 from mkdocs_wxcloud.emulator import DEFAULT_APPID, DEFAULT_ENV, DEFAULT_SECRET, Emulator
@@ -90,12 +87,6 @@ def summary_line(stderr: str) -> str:
     last = lines(stderr)[-1]
     assert re.search(r"\d+ uploaded \(\d+(\.\d)? (B|KB|MB|GB)\), \d+ reused, \d+ failed in \d+\.\d s", last), stderr
     return last
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 # -- sync ----------------------------------------------------------------------------------------
@@ -679,8 +670,8 @@ def test_rewrite_link_file_id_writes_cloud_ids_for_the_mini_program(here: Path, 
     images = manifest(here)["images"]
     ids = {path: images[path]["file_id"] for path in images}
     assert set(ids) == {"图片/封面 (1).png", "文件/手册.pdf", "媒体/录屏.mp4"}
-    cover = ids["图片/封面 (1).png"].replace(" ", "%20").replace("(", "%28").replace(")", "%29")
-    assert "封面" in cover  # Chinese names stay as stored: the id is matched as written
+    cover = ids["图片/封面 (1).png"]
+    assert "/图片/封面__1_." in cover  # verbatim, Chinese included (WeChat matches ids as stored)
     assert (here / "out/index.md").read_text(encoding="utf-8") == (
         f"![图]({cover})\n\n[手册]({ids['文件/手册.pdf']})\n\n"
         f'<video src="{ids["媒体/录屏.mp4"]}" poster="{cover}"></video>\n\n'
@@ -689,6 +680,15 @@ def test_rewrite_link_file_id_writes_cloud_ids_for_the_mini_program(here: Path, 
     # the default stays URLs
     assert cli("rewrite", "docs", "-o", "urls").exit_code == 0
     assert "cloud://" not in (here / "urls/index.md").read_text(encoding="utf-8")
+
+    # an id from before such names were avoided cannot be written as it is: the URL is, with a warning
+    legacy = (here / MANIFEST).read_text(encoding="utf-8").replace("封面__1_.", "封面 (1).")
+    (here / MANIFEST).write_text(legacy, encoding="utf-8")
+    result = cli("rewrite", "docs", "-o", "legacy", "--link", "file-id", "--offline")
+    assert result.exit_code == 0, result.stderr
+    written = (here / "legacy/index.md").read_text(encoding="utf-8")
+    assert "封面 (1)." not in written and f"![图]({images['图片/封面 (1).png']['url']}?v=2#c)" in written
+    assert sum("its file id cannot be written in a page as it is" in line for line in result.stderr.splitlines()) == 2
 
 
 # -- prune ---------------------------------------------------------------------------------------
@@ -806,37 +806,10 @@ def test_prune_keeps_the_manifest_when_deleting_fails(here: Path, emulator: Emul
 # -- emulator ------------------------------------------------------------------------------------
 
 
-def _start_emulator(port: int, data: Path) -> subprocess.Popen:
-    proc = subprocess.Popen(
-        [str(SCRIPT), "emulator", "--host", "127.0.0.1", "--port", str(port), "--data", str(data)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
-    )  # fmt: skip
-    for _ in range(300):  # wait until it answers (not a timed assertion: up to 30 s of polling)
-        if proc.poll() is not None:
-            raise AssertionError(f"the emulator exited with {proc.returncode}: {proc.stderr.read()}")
-        try:
-            answer = requests.get(f"http://127.0.0.1:{port}/__emulator__/health", timeout=1)
-            if answer.ok:
-                assert answer.json()["emulator"] == "mkdocs-wxcloud"
-                assert DEFAULT_ENV in answer.json()["envs"]
-                return proc
-        except requests.ConnectionError:
-            pass
-        time.sleep(0.1)
-    proc.kill()
-    raise AssertionError("the emulator never answered its health endpoint")
-
-
-def _stop(proc: subprocess.Popen) -> tuple[int, str]:
-    proc.send_signal(signal.SIGINT)  # Ctrl-C
-    out, _ = proc.communicate(timeout=30)
-    return proc.returncode, out
-
-
 def test_emulator_subprocess_serves_and_keeps_its_data(here: Path) -> None:
     port = free_port()
     data = here / "emu-data"
-    proc = _start_emulator(port, data)
+    proc = start_emulator(port, data)
     try:
         base = f"http://127.0.0.1:{port}"
         make_site(here, {"index.md": "![a](a.png)\n", "a.png": png(7)},
@@ -844,7 +817,7 @@ def test_emulator_subprocess_serves_and_keeps_its_data(here: Path) -> None:
         result = cli("sync")
         assert result.exit_code == 0, result.stderr
     finally:
-        code, out = _stop(proc)
+        code, out = stop_emulator(proc)
     assert code == 0
     assert base in out
     url = manifest(here)["images"]["a.png"]["url"]
@@ -852,11 +825,11 @@ def test_emulator_subprocess_serves_and_keeps_its_data(here: Path) -> None:
     with pytest.raises(requests.ConnectionError):
         requests.get(url, timeout=2)
 
-    proc = _start_emulator(port, data)  # same port, same data: the same link works again
+    proc = start_emulator(port, data)  # same port, same data: the same link works again
     try:
         assert requests.get(url, timeout=10).content == png(7)
     finally:
-        code, _ = _stop(proc)
+        code, _ = stop_emulator(proc)
     assert code == 0
 
 

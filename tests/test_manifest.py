@@ -123,7 +123,8 @@ def test_replaced_upload_is_retired_until_pruned(tmp_path: Path) -> None:
 
 def test_cloud_path_has_the_hash_keeps_chinese_and_obeys_the_rules() -> None:
     path = cloud_path("docs", "界面/首页 截图.PNG", SHA)
-    assert path == f"docs/界面/首页 截图.{SHA[:12]}.png"
+    assert path == f"docs/界面/首页_截图.{SHA[:12]}.png"  # a file id with it can be written in a page as it is
+    assert cloud_path("", "封面 (1), 'x'.png", SHA) == f"封面__1____x_.{SHA[:12]}.png"
     assert cloud_path("", "a[1]~#.png", SHA) == f"a_1___.{SHA[:12]}.png"
     assert cloud_path("/pre/", "../x.png", SHA).startswith("pre/x.")
     long = cloud_path("docs", "长" * 400 + ".png", SHA)

@@ -30,6 +30,7 @@ from oracle import ASSETS, Oracle, load_extensions, source_edits
 from mkdocs_wxcloud.emulator import Emulator
 from mkdocs_wxcloud.hosts.markdown.runs import close_all
 from mkdocs_wxcloud.manifest.model import read as read_manifest
+from mkdocs_wxcloud.references.css import url_spans
 from mkdocs_wxcloud.references.rawhtml import rewrite_html, srcset_spans
 from mkdocs_wxcloud.references.sourcemap import rewrite_source
 from mkdocs_wxcloud.references.treeprocessor import ImageExtension, collect, markdown_factory
@@ -337,8 +338,10 @@ def _cdn(url: str, tag: str) -> str | None:
             '<img alt="src=b.png" data-src="b.png" src="https://cdn.example.com/img/a.png" title=\'<img src="c.png">\'>',
         ),
         ('<a href="big.png"><img src="a.png"></a>', '<a href="https://cdn.example.com/a/big.png"><img src="https://cdn.example.com/img/a.png"></a>'),
-        ('<source srcset="a.png">', '<source srcset="https://cdn.example.com/source/a.png">'),
-        ('<SOURCE SRCSET="a.png 2x">', '<SOURCE SRCSET="https://cdn.example.com/source/a.png 2x">'),
+        ('<source srcset="a.png">', '<source srcset="https://cdn.example.com/img/a.png">'),
+        ('<SOURCE SRCSET="a.png 2x">', '<SOURCE SRCSET="https://cdn.example.com/img/a.png 2x">'),
+        # a srcset lists images whatever their extension, as <img src> (AVIF/JXL sources of a <picture>)
+        ('<source srcset="a.jxl" type="image/jxl">', '<source srcset="https://cdn.example.com/img/a.jxl" type="image/jxl">'),
         # tags and attributes that name no asset a reader loads from the page
         ('<link href="a.png"><p title="a.png">a.png</p><input type="image" src="a.png">', None),
         ('<div data-src="a.png" style="color: red">', None),
@@ -397,6 +400,17 @@ def test_srcset_entries(srcset: str, urls: list[str], rewritten: str) -> None:
     out = rewrite_html(f'<img srcset="{srcset}">', letter)
     assert out == f'<img srcset="{rewritten}">'
     assert seen == urls
+
+
+@pytest.mark.parametrize(("value", "encoded", "urls"), [
+    ("background: url(a.png) no-repeat, url( 'b c.png' )", False, ["a.png", "b c.png"]),
+    ('content: "url(s.png)"; /* url(c.png) */ background: URL("d.png")', False, ["d.png"]),
+    ("background: myurl(e.png); mask: url(f.png", False, []),  # another function; not closed
+    ('background:url(&quot;g.png&quot;); --x: &quot;url(h.png)&quot;', True, ["g.png"]),
+    ("content: 'it\\'s'; x: \"open\nurl(k.png)", False, ["k.png"]),  # a string ends at its line
+])  # fmt: skip
+def test_css_url_spans(value: str, encoded: bool, urls: list[str]) -> None:
+    assert [value[a:b] for a, b in url_spans(value, encoded=encoded)] == urls
 
 
 def test_rewrite_html_keeps_other_entries_of_a_srcset() -> None:

@@ -31,6 +31,7 @@ class Progress:
         self.sent = 0  # bytes
         self._shown = 0  # bytes the bar shows
         self._bar = None
+        self._logged = ""  # the last status line written (no terminal)
         self._last = time.monotonic()
         self._lock = threading.Lock()
 
@@ -55,7 +56,11 @@ class Progress:
                     self._redraw()
             elif self.files and (now - self._last >= _LOG_EVERY or (finished and self.done == self.files)):
                 self._last = now
-                log.info("%s: %s", self.label, self._status())
+                self._log()
+
+    def _log(self) -> None:
+        self._logged = self._status()
+        log.info("%s: %s", self.label, self._logged)
 
     def _status(self) -> str:
         return f"{self.done}/{self.files} files, {human_size(min(self.sent, self.total))} of {human_size(self.total)}"
@@ -67,6 +72,10 @@ class Progress:
         self._shown = target
 
     def close(self) -> None:
-        if self._bar is not None:
-            self._bar.__exit__(None, None, None)
-            self._bar = None
+        """End the bar, or write where it ended (some files failed: it never reached the total)."""
+        with self._lock:
+            if self._bar is not None:
+                self._bar.__exit__(None, None, None)
+                self._bar = None
+            elif self.files and self._logged != self._status():
+                self._log()

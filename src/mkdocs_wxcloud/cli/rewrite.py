@@ -113,7 +113,11 @@ def _rewrite_page(site: sites.Site, linker: Linker, page: str, report: Report, o
             return None
         entry = linker.publisher.store.get(target.path)
         if file_ids and tag != "style" and entry is not None:
-            return file_id_reference(entry.file_id)
+            written = file_id_reference(entry.file_id)
+            if written is not None:
+                return written
+            linker.warn(page, text, url, f"its file id cannot be written in a page as it is ({entry.file_id!r}): "
+                        "the URL is written instead; upload it again under a new name to get a usable id", target.kind)
         return with_suffix(cloud, target.suffix)
 
     new = rewrite_source(text, site.make, decide, page)

@@ -8,6 +8,7 @@ the fingerprint of the Markdown configuration.
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import json
 import logging
 from dataclasses import dataclass
@@ -85,8 +86,17 @@ def missing_images(site: Site, linker: Linker, pages: list[str] | None = None) -
                 yield target.path
 
 
+def _release() -> str:
+    try:
+        return importlib.metadata.version("mkdocs-wxcloud")
+    except importlib.metadata.PackageNotFoundError:  # run from a source tree
+        return "source"
+
+
 class _ReferenceCache:
-    FORMAT = 2  # the shape of a reference record; an older cache is ignored
+    # The shape of a record and what the finder finds: a cache of another format, or written by
+    # another release (which may find other references, e.g. <video> since 0.2), is ignored.
+    FORMAT = f"3/{_release()}"
 
     def __init__(self, path: Path, fingerprint: str | None) -> None:
         """``fingerprint`` None: no cache at all."""

@@ -59,7 +59,7 @@ class Site:
 
     def describe(self, problem: Problem) -> str:
         """``docs/page.md:12: img/a.png: what is wrong``, with a path the user can open from here."""
-        where = self.shown(problem.page) if problem.page in self.pages else problem.page
+        where = self.shown(problem.page) if problem.page in self.pages or problem.page in self.stylesheets else problem.page
         line = f":{problem.line}" if problem.line else ""
         return f"{where}{line}: {f'{problem.url}: ' if problem.url else ''}{problem.message}"
 

@@ -7,6 +7,7 @@ file times): a run where nothing changed leaves it byte-identical. It never hold
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import textwrap
 from dataclasses import astuple, dataclass, field, fields
@@ -16,7 +17,7 @@ import yaml
 
 from ..errors import ManifestError
 from . import schema
-from .atomic import write_atomic
+from .atomic import atomic_file
 
 VERSION = schema.VERSION
 HEADER = (
@@ -152,19 +153,19 @@ def read(path: Path, cache: Path | None = None) -> Manifest:
             pass  # no or stale cache: parse the YAML
     manifest = from_yaml(text, str(path))
     if cache is not None:
-        remember(manifest, text, cache)
+        remember(manifest, key, cache)
     return manifest
 
 
-def remember(manifest: Manifest, text: str, cache: Path) -> None:
-    """Cache the parsed form of ``text`` (a cache that cannot be written only costs time)."""
-    data = {
-        "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
-        "env": manifest.env,
-        "images": {p: astuple(e) for p, e in manifest.images.items()},
-        "retired": manifest.retired,
-    }
+def remember(manifest: Manifest, sha256: str, cache: Path) -> None:
+    """Cache the parsed form of the manifest text whose hash is ``sha256`` (a cache that cannot be
+    written only costs time). Streamed to the file: the peak of a cold build is when it is saved."""
+    data = {"sha256": sha256, "env": manifest.env, "images": manifest.images, "retired": manifest.retired}
     try:
-        write_atomic(cache, json.dumps(data, ensure_ascii=False))
+        with atomic_file(cache) as handle:
+            text = io.TextIOWrapper(handle, encoding="utf-8")
+            json.dump(data, text, ensure_ascii=False, default=astuple)  # an Entry as its tuple
+            text.flush()
+            text.detach()
     except OSError:
         pass

@@ -22,7 +22,7 @@ from filelock import FileLock, Timeout
 
 from ..errors import ManifestError
 from . import model as mf
-from .atomic import write_atomic
+from .atomic import holds, write_atomic
 from .journal import Journal
 
 log = logging.getLogger("mkdocs.plugins.wxcloud")
@@ -186,10 +186,10 @@ class ManifestStore:
         used = {e.file_id for e in disk.images.values()}
         disk.retired = {fid: cp for fid, cp in disk.retired.items() if fid not in used}
         disk.env = disk.env or self.env
-        text = mf.to_yaml(disk)
-        if not self.path.exists() or self.path.read_text(encoding="utf-8") != text:
-            write_atomic(self.path, text)
-            mf.remember(disk, text, self._parsed)
+        data = mf.to_yaml(disk).encode("utf-8")
+        if not holds(self.path, data):
+            write_atomic(self.path, data)
+            mf.remember(disk, hashlib.sha256(data).hexdigest(), self._parsed)
         self._written = (_identity(self.path.stat()), _copy(disk))
         self._seen = self._written[0]
         return disk

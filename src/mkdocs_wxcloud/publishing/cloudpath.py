@@ -12,7 +12,9 @@ import re
 from urllib.parse import quote
 
 MAX_ENCODED_BYTES = 850
-_UNSAFE = re.compile(r'[\x00-\x1f\x7f`^"\\{}\[\]~%#<>]')
+# the storage's rules, plus what a page could not carry in a file id as it is (spaces, quotes,
+# parentheses, commas): `rewrite --link file-id` writes ids verbatim, since WeChat matches them so
+_UNSAFE = re.compile(r'[\x00-\x1f\x7f`^"\\{}\[\]~%#<>\s\'(),]')
 
 
 def cloud_path(prefix: str, docs_path: str, sha256: str, ext: str | None = None) -> str:

@@ -85,8 +85,9 @@ def srcset_spans(value: str) -> list[tuple[int, int]]:
 def rewrite_value(tag: str, attribute: str, value: str, replace: Replace, *, encoded: bool) -> str:
     """Rewrite one attribute value; ``encoded`` values hold HTML character references."""
 
-    # a style's url() is CSS, whatever the element: it is published by extension, as in stylesheets
-    who = "style" if attribute == "style" else tag
+    # a style's url() is CSS, whatever the element: published by extension, as in stylesheets; a
+    # srcset lists images, whatever they are called (``<picture><source srcset="a.jxl">``)
+    who = {"style": "style", "srcset": "img"}.get(attribute, tag)
 
     def one(url: str) -> str | None:
         if url.startswith("#"):  # a fragment of this page: never a file (TOC permalinks, line anchors)

@@ -107,14 +107,15 @@ def line_of(source: str, url: str) -> int | None:
     return source.count("\n", 0, written[0].start()) + 1 if written else None
 
 
-_ID_UNSAFE = re.compile(r"[\s\"'<>\\()`,%]")
+_ID_UNSAFE = re.compile(r"[\s\"'<>\\()`,]")
 
 
-def file_id_reference(file_id: str) -> str:
-    """A ``cloud://`` file id as a page writes it: what would end a Markdown destination, an HTML
-    attribute or a srcset entry is percent-encoded, the rest (Chinese names) stays as stored.
-    A reference's ``?query#fragment`` is not carried: an id names a file, nothing else."""
-    return _ID_UNSAFE.sub(lambda m: "".join(f"%{b:02X}" for b in m.group().encode()), file_id)
+def file_id_reference(file_id: str) -> str | None:
+    """A ``cloud://`` file id as a page writes it, verbatim (WeChat matches ids as stored, Chinese
+    names included); None when it holds what would end a Markdown destination, an HTML attribute or
+    a srcset entry (an id from before such names were avoided). A reference's ``?query#fragment``
+    is not carried: an id names a file, nothing else."""
+    return None if _ID_UNSAFE.search(file_id) else file_id
 
 
 def with_suffix(cloud_url: str, suffix: str) -> str:

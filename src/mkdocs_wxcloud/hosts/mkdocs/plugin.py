@@ -240,10 +240,14 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
 
         for path, found in self._css.items():
             copy = Path(files.get_file_from_path(path).abs_dest_path)  # type: ignore[union-attr]
-            text = copy.read_text(encoding="utf-8-sig")
-            new = rewrite_css(text, functools.partial(rewritten, found))
-            if new != text:
-                copy.write_text(new, encoding="utf-8")
+            try:  # bytes in and out: line endings and a byte order mark stay as they are
+                text = copy.read_bytes().decode("utf-8")
+                new = rewrite_css(text, functools.partial(rewritten, found))
+                if new != text:
+                    copy.write_bytes(new.encode("utf-8"))
+            except (OSError, UnicodeDecodeError) as error:
+                log.warning("wxcloud: %s: the built stylesheet was not rewritten (%s): its url(…) load the local "
+                            "files", path, getattr(error, "strerror", None) or error)  # fmt: skip
 
     def _exclude_uploaded(self, site_dir: Path, files: Files) -> None:
         """Delete from site_dir the uploaded files that nothing in the built site mentions."""
