@@ -61,6 +61,8 @@ def test_zensical_builds_the_example_site(tmp_path: Path, emulator) -> None:
     html = _built(tmp_path)
     assert len(emulator.stored_files()) >= 10
     assert emulator.base_url in html and 'src="images/' not in html
+    # zensical.toml lists `documents`: the PDF manual is published and linked too
+    assert (ROOT / "example_site/files/接入手册.pdf").read_bytes() in emulator.stored_files().values()
     emulator.reset_counts()
     assert subprocess.run([str(BIN / "zensical"), "build"], cwd=tmp_path, env=env, timeout=300).returncode == 0
     assert emulator.request_count() == 0

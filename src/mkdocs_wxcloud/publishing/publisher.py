@@ -8,6 +8,7 @@ The publisher knows nothing of MkDocs: the plugin and every command drive it the
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import threading
 import time
@@ -43,6 +44,11 @@ class Report:
     signed: bool = False  # links carry sign=/t=: the storage is private and links expire
 
 
+def static_url(base_url: str | None, cloud_path: str) -> str:
+    """The URL of a cloud path under ``base_url`` (a CDN domain bound to the storage), or ""."""
+    return f"{base_url}/{quote(cloud_path)}" if base_url else ""
+
+
 class Publisher:
     """One run's view of the manifest, the image files and (lazily) the cloud."""
 
@@ -71,7 +77,8 @@ class Publisher:
         self.summary = Summary()
         self.uploads = Uploads(
             self.files, store, self.summary, connect=connect, executor=executor, workers=workers,
-            prefix=self.prefix, static_url=self._static_url, optimizer=self.optimizer, on_progress=on_progress,
+            prefix=self.prefix, static_url=functools.partial(static_url, self.base_url), optimizer=self.optimizer,
+            on_progress=on_progress,
             on_changed=self._changed, on_hashed=self._hashed,
         )  # fmt: skip
         self._lock = threading.Lock()
@@ -135,7 +142,7 @@ class Publisher:
         return entry.expires is not None and entry.expires - time.time() < self.link_max_age / 2
 
     def _static_url(self, target: str) -> str:
-        return f"{self.base_url}/{quote(target)}" if self.base_url else ""
+        return static_url(self.base_url, target)
 
     # -- publishing ----------------------------------------------------------------------------
 

@@ -139,6 +139,9 @@ class Uploads:
         self.wait()
         with self._lock:
             client, self._client = self._client, None
+            # the callbacks are the publisher's methods: without this cycle, a closed run's
+            # manifest and caches are freed at once, not at the next garbage collection
+            self._on_progress = self._on_changed = self._on_hashed = None
         if client is not None:
             client.close()
 

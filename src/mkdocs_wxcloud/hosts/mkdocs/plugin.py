@@ -172,13 +172,13 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
     def _generated(self, path: str) -> bool:
         """Files another plugin made during the build (no file on disk to upload): left to MkDocs."""
         assert self._files is not None
-        file = self._files.get_file_from_path(path)
+        file = self._files.src_uris.get(path)  # a docs path already: no PurePath per reference
         return file is not None and getattr(file, "generated_by", None) is not None
 
     def _local_url(self, path: str, written: str, suffix: str) -> str:
         """The URL MkDocs itself would have written for a Markdown image (for failed uploads)."""
         assert self._files is not None and self._page is not None
-        file = self._files.get_file_from_path(path)
+        file = self._files.src_uris.get(path)
         return file.url_relative_to(self._page.file) + suffix if file else written
 
     @event_priority(100)  # before other plugins (e.g. search) read page.content
