@@ -29,7 +29,6 @@ from ...publishing.placeholders import Placeholders
 from ...publishing.stylesheets import stylesheets
 from ...publishing.workspace import open_linker
 from ...references import css
-from ...references.css import rewrite_css
 from ...references.pages import read_page
 from ...references.treeprocessor import MARKDOWN, ImageExtension
 from ...references.urls import with_suffix
@@ -242,7 +241,7 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
             copy = Path(files.get_file_from_path(path).abs_dest_path)  # type: ignore[union-attr]
             try:  # bytes in and out: line endings and a byte order mark stay as they are
                 text = copy.read_bytes().decode("utf-8")
-                new = rewrite_css(text, functools.partial(rewritten, found))
+                new = css.rewrite_css(text, functools.partial(rewritten, found))
                 if new != text:
                     copy.write_bytes(new.encode("utf-8"))
             except (OSError, UnicodeDecodeError) as error:
