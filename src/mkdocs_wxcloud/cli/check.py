@@ -28,7 +28,7 @@ from .scan import image_references
 @click.option("--remote", is_flag=True,
               help="Also ask the cloud (this needs credentials) whether every manifest entry's file still exists.")
 def check(config_file: Path | None, output: str, strict: bool, remote: bool) -> int:
-    """Verify, without credentials or network, that every referenced image is uploaded and current."""
+    """Verify, without credentials or network, that every referenced asset is uploaded and current."""
     site = load_site(config_file, {"offline": True})
     problems: list[tuple[str, Problem]] = []
     with ThreadPoolExecutor(1) as pool:

@@ -30,7 +30,7 @@ from .sync import publish
               help="Write the rewritten files into this folder, mirroring the input tree.")
 @click.option("--in-place", is_flag=True, help="Overwrite the source files (the only way they are ever changed).")
 @click.option("--root", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None,
-              help="Without a site configuration: the folder that image paths and manifest paths are relative to (default: .).")
+              help="Without a site configuration: the folder that asset paths and manifest paths are relative to (default: .).")
 @click.option("--manifest", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Without a site configuration: the manifest file (default: ROOT/wxcloud-manifest.yml).")
 @click.option("-x", "--markdown-extension", "extensions", multiple=True,

@@ -26,7 +26,7 @@ log = logging.getLogger("mkdocs.plugins.wxcloud")
 @click.option("--repair", is_flag=True,
               help="First ask the cloud which manifest entries lost their file (see `check --remote`); upload those again.")
 def sync(config_file: Path | None, dry_run: bool, repair: bool) -> int:
-    """Upload every missing image the site's pages reference and update the manifest."""
+    """Upload every missing asset the site's pages reference and update the manifest."""
     if dry_run and repair:
         raise click.UsageError("--repair asks the cloud: it cannot be combined with --dry-run")
     site = load_site(config_file)
