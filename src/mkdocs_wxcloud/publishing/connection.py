@@ -73,8 +73,8 @@ def ensure_emulator(settings: Settings) -> str:
             ) from None
         _emulators[settings.emulator_address] = emulator
     log.info(
-        "wxcloud: no credentials set, so images go to the bundled emulator at %s (files in %s); "
-        "run `mkdocs-wxcloud emulator --data %s` to view the built site with its images",
+        "wxcloud: no credentials set, so assets go to the bundled emulator at %s (files in %s); "
+        "run `mkdocs-wxcloud emulator --data %s` to view the built site with its assets",
         base, settings.emulator_data, settings.emulator_data,
     )  # fmt: skip
     return base
