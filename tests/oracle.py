@@ -33,16 +33,16 @@ from mkdocs_wxcloud.references.assets import parse as parse_assets
 from mkdocs_wxcloud.references.rawhtml import URL_ATTRIBUTES, srcset_spans
 from mkdocs_wxcloud.references.urls import resolve, source_pattern, with_suffix
 
-ASSETS = parse_assets(None)
+ASSETS = parse_assets(None)  # the default kinds: images, video, audio
 # The oracle's own reading of CSS (not the scanner under test): comments and strings are no
 # references, a url() is quoted or bare and closed by ")"
-_CSS = re.compile(r"""/\*.*?(?:\*/|$)|(?<![\w\\-])url\(\s*(?:"([^"]*)"|'([^']*)'|([^)\s'"\\]+))\s*\)|"[^"\n]*"?|'[^'\n]*'?""",
-                  re.IGNORECASE | re.DOTALL)
+_CSS = re.compile(r"""/\*.*?(?:\*/|$)|(?<![\w\\-])url\(\s*(?:"((?:[^"\\\n]|\\.)*)"|'((?:[^'\\\n]|\\.)*)'|([^)\s'"\\]+))\s*\)"""
+                  r"""|"(?:[^"\\\n]|\\.)*"?|'(?:[^'\\\n]|\\.)*'?""", re.IGNORECASE | re.DOTALL)
 
 
 def css_url_spans(value: str) -> list[tuple[int, int]]:
     """The spans of the URLs of the ``url(…)`` of a decoded ``style`` value."""
-    return [m.span(g) for m in _CSS.finditer(value) for g in (1, 2, 3) if m.group(g) is not None]  # the default kinds: images, video, audio
+    return [m.span(g) for m in _CSS.finditer(value) for g in (1, 2, 3) if m.group(g) is not None]
 
 Token = tuple  # (kind, *data)
 

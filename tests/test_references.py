@@ -408,6 +408,11 @@ def test_srcset_entries(srcset: str, urls: list[str], rewritten: str) -> None:
     ("background: myurl(e.png); mask: url(f.png", False, []),  # another function; not closed
     ('background:url(&quot;g.png&quot;); --x: &quot;url(h.png)&quot;', True, ["g.png"]),
     ("content: 'it\\'s'; x: \"open\nurl(k.png)", False, ["k.png"]),  # a string ends at its line
+    # an escaped quote does not end a string (minified CSS is one line: nothing after it may be lost)
+    ('.a{background:url(a.png)}q::before{content:"\\""}.b{background:url(b.png)}', False, ["a.png", "b.png"]),
+    ('.a{content:"x}\n.b{background:url(b.png)}\n.c{content:"y"}', False, ["b.png"]),
+    ('url("open\n.b{background:url(b.png)}', False, ["b.png"]),
+    ("content:&QUOT;x&QUOT;;background:url(&#X22;a.png&#x0022;)", True, ["a.png"]),  # references in any case
 ])  # fmt: skip
 def test_css_url_spans(value: str, encoded: bool, urls: list[str]) -> None:
     assert [value[a:b] for a, b in url_spans(value, encoded=encoded)] == urls

@@ -117,7 +117,8 @@ def _rewrite_page(site: sites.Site, linker: Linker, page: str, report: Report, o
             if written is not None:
                 return written
             linker.warn(page, text, url, f"its file id cannot be written in a page as it is ({entry.file_id!r}): "
-                        "the URL is written instead; upload it again under a new name to get a usable id", target.kind)
+                        "the URL is written instead; delete its entry from the manifest and run `mkdocs-wxcloud sync` "
+                        "to store it under a name that gives a usable id", target.kind)
         return with_suffix(cloud, target.suffix)
 
     new = rewrite_source(text, site.make, decide, page)

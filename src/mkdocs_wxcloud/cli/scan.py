@@ -95,7 +95,8 @@ def _release() -> str:
 
 class _ReferenceCache:
     # The shape of a record and what the finder finds: a cache of another format, or written by
-    # another release (which may find other references, e.g. <video> since 0.2), is ignored.
+    # another release (which may find other references, e.g. <video> since 0.2), is ignored. Bump
+    # the number with any change to what a scan finds: commits between releases share a version.
     FORMAT = f"3/{_release()}"
 
     def __init__(self, path: Path, fingerprint: str | None) -> None:
