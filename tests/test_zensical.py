@@ -139,6 +139,24 @@ def test_the_gate_for_zensical_sites_is_check(tmp_path: Path, emulator: Emulator
     assert check.stdout.startswith(f"docs/指南/入门.md:{line}: 图片/新图.png: is not in the manifest")
 
 
+def test_a_hostile_manifest_is_one_line_under_zensical_and_reaches_no_page(tmp_path: Path, emulator: Emulator) -> None:
+    env = project(tmp_path, emulator, upload=True)
+    assert wxcloud(tmp_path, env, "sync").returncode == 0
+    manifest = tmp_path / MANIFEST
+    evil = re.sub(r"(?m)^(    url: ).*$", r"\1javascript:alert(1)", manifest.read_text(encoding="utf-8"), count=1)
+    manifest.write_text(evil, encoding="utf-8")
+    emulator.reset_counts()
+    build = zensical(tmp_path, env, "--clean")  # Zensical would print a traceback for an exception
+    assert "Traceback" not in build.stdout + build.stderr
+    lines = [line for line in (build.stdout + build.stderr).splitlines() if "field `url`" in line]
+    assert len(lines) == 1 and f"{MANIFEST}:" in lines[0] and "`mkdocs-wxcloud check` fails" in lines[0]
+    site = "".join(p.read_text(encoding="utf-8") for p in (tmp_path / "site").rglob("*.html"))
+    assert "javascript:alert" not in site and emulator.base_url not in site  # the local files, all of them
+    assert emulator.request_count() == 0
+    assert manifest.read_text(encoding="utf-8") == evil  # never repaired
+    assert wxcloud(tmp_path, env, "check").returncode == 2  # the gate
+
+
 def test_a_mkdocs_yml_used_by_zensical(tmp_path: Path, emulator: Emulator) -> None:
     env = project(tmp_path, emulator)
     (tmp_path / "zensical.toml").unlink()

@@ -86,13 +86,25 @@ class WxCloudExtension(Extension):
         if values.get("exclude_uploaded"):
             _once("exclude", "wxcloud: `exclude_uploaded` needs a host that lets plugins leave files out of "
                   "the site (MkDocs); it is ignored here")  # fmt: skip
-        self._run = run_for(options.resolve(values, root), docs_dir.resolve(), bool(self.getConfig("upload")))
-        self._run.current()
         self._page = explicit or (context.page if context is not None else "")
         self._pending = Placeholders()
+        self._run = None
+        try:
+            run = run_for(options.resolve(values, root), docs_dir.resolve(), bool(self.getConfig("upload")))
+            run.current()
+        except WxCloudError as error:
+            if context is None:
+                raise  # not a page Zensical renders: the program that calls Markdown gets the error
+            # Zensical would print a traceback for a bad option or manifest: one line instead, and
+            # the pages keep their local files (nothing from a bad manifest reaches them)
+            _once(f"open {error}", "wxcloud: %s; the pages keep their local files, and `mkdocs-wxcloud check` "
+                  "fails until this is fixed", error)  # fmt: skip
+            return
+        self._run = run
 
     def _replace(self, url: str, tag: str, where: str) -> str | None:
-        assert self._run is not None
+        if self._run is None:
+            return None
         linker, page = self._run.linker, self._page
         target = linker.target(url, tag, page, where)
         if target is None:
