@@ -139,6 +139,14 @@ def test_health_is_neither_counted_nor_faulted(emu: Emulator) -> None:
     assert emu.request_count() == 0
 
 
+def test_the_verbose_log_masks_access_tokens(capfd: pytest.CaptureFixture[str]) -> None:
+    with Emulator(verbose=True) as emulator:
+        access = token(emulator)
+        api(emulator, "uploadfile", {"env": DEFAULT_ENV, "path": "a.png"}, access)
+    err = capfd.readouterr().err
+    assert "POST /tcb/uploadfile?access_token=*** " in err and access not in err
+
+
 def test_stable_token_is_reused_until_force_refresh(emu: Emulator) -> None:
     first = stable_token(emu)
     assert len(first["access_token"]) >= 100 and 7100 <= first["expires_in"] <= 7200

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import mimetypes
+import re
 import secrets
 import shutil
 import socket
@@ -57,6 +58,8 @@ def _family(host: str) -> socket.AddressFamily:
     families = {info[0] for info in socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)}
     return socket.AF_INET if socket.AF_INET in families else socket.AF_INET6
 
+
+_TOKEN_IN_QUERY = re.compile(r"(access_token=)[^&\s\"]+")
 
 class Server(ThreadingHTTPServer):
     """Threaded server that remembers open connections so :meth:`Emulator.stop` can cut them."""
@@ -117,8 +120,8 @@ class _Handler(BaseHTTPRequestHandler):
         self._dispatch()
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-        if self.server.emulator.verbose:
-            super().log_message(format, *args)
+        if self.server.emulator.verbose:  # the request line, with its access token masked, as a real log should
+            super().log_message(format, *(_TOKEN_IN_QUERY.sub(r"\1***", a) if isinstance(a, str) else a for a in args))
 
     def handle_expect_100(self) -> bool:
         """Defer "100 Continue" until the body is known to be within its limit (see :meth:`_read_body`)."""
