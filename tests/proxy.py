@@ -8,12 +8,12 @@ test's hooks may answer instead (``before``) or change the emulator's answer (``
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable
 
 import requests
+from loopback import Background
 
 
 @dataclass
@@ -29,7 +29,7 @@ class Exchange:
 Hook = Callable[[Exchange], "Exchange | None"]
 
 
-class Proxy:
+class Proxy(Background):
     """``before(request)`` may return an answer instead of forwarding; ``after(exchange)`` may edit it."""
 
     def __init__(self, upstream: str, before: Hook | None = None, after: Hook | None = None) -> None:
@@ -38,21 +38,11 @@ class Proxy:
         self.after = after
         self.seen: list[Exchange] = []
         self.headers: list[dict[str, str]] = []  # the headers of each request, in order
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
+        super().__init__(ThreadingHTTPServer(("127.0.0.1", 0), _handler(self)))
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def __enter__(self) -> Proxy:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        return f"http://127.0.0.1:{self.port}"
 
     def count(self, prefix: str) -> int:
         return sum(1 for e in self.seen if e.path.startswith(prefix))

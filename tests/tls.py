@@ -15,9 +15,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import trustme
+from loopback import Background
 
 
-class TlsFront:
+class TlsFront(Background):
     """``https://localhost:<port>`` in front of ``upstream``; its CA is written to ``ca_file``."""
 
     def __init__(self, upstream: str, folder: Path, *, names: tuple[str, ...] = ("localhost", "127.0.0.1")) -> None:
@@ -40,21 +41,11 @@ class TlsFront:
                     threading.Thread(target=_pipe, args=(server, client), daemon=True).start()
                     _pipe(client, server)
 
-        self._server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Relay)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
+        super().__init__(socketserver.ThreadingTCPServer(("127.0.0.1", 0), Relay))
 
     @property
     def base_url(self) -> str:
-        return f"https://localhost:{self._server.server_address[1]}"
-
-    def __enter__(self) -> TlsFront:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        return f"https://localhost:{self.port}"
 
 
 def _pipe(source: socket.socket, sink: socket.socket) -> None:
