@@ -72,6 +72,9 @@ FRAGMENTS = [
     "## Heading with [link](#anchor)\n",
     '<div markdown="1">\n\n![mdinhtml](img/div.png)\n\n</div>\n',
     "text\n",
+    '<video src="media/a.mp4" poster="media/p.png"><source src="media/b.webm"><track src="media/c.vtt"></video>\n',
+    '<p style="background: url(\'media/bg.png\') /* url(media/no.png) */">x</p> [手册](files/m.pdf)\n',
+    '```html\n<audio src="media/no.mp3"></audio>\n```\n',
 ]
 
 
