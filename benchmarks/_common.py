@@ -107,12 +107,22 @@ class Targets:
 
     def print(self) -> None:
         print()
-        print(table(["target", "goal", "measured", "result"],
-                    [[t["target"], t["goal"], t["measured"], "ok" if t["ok"] else "MISSED"] for t in self.items]))
+        print(
+            table(
+                ["target", "goal", "measured", "result"],
+                [[t["target"], t["goal"], t["measured"], "ok" if t["ok"] else "MISSED"] for t in self.items],
+            )
+        )
 
 
-def finish(name: str, info: dict[str, Any], params: dict[str, Any], figures: dict[str, Any], targets: Targets,
-           problems: Sequence[str] = ()) -> int:
+def finish(
+    name: str,
+    info: dict[str, Any],
+    params: dict[str, Any],
+    figures: dict[str, Any],
+    targets: Targets,
+    problems: Sequence[str] = (),
+) -> int:
     """Print the targets, write results/<name>.json, return the exit status."""
     targets.print()
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -228,12 +238,19 @@ def png(seed: int, side: int = 4) -> bytes:
 
     header = struct.pack(">IIBBBBB", side, side, 8, 2, 0, 0, 0)
     text = b"Comment\x00benchmark image " + str(seed).encode()
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"tEXt", text)
-            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"tEXt", text)
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
 
 
-WORDS = ("cloud storage image upload manifest build page section reference static site deploy mini "
-         "program wechat environment token link cache hash markdown theme render asset folder").split()
+WORDS = (
+    "cloud storage image upload manifest build page section reference static site deploy mini "
+    "program wechat environment token link cache hash markdown theme render asset folder"
+).split()
 EXTENSIONS = ["admonition", "attr_list", "md_in_html", "tables", "toc"]
 
 
@@ -303,7 +320,9 @@ def _relative(image: str, page: str, raw: bool) -> str:
     """The path to ``image`` as ``page`` writes it: MkDocs resolves Markdown against the page's file,
     the browser resolves raw HTML against the page's URL (``use_directory_urls``)."""
     stem = posixpath.splitext(page)[0]
-    folder = (posixpath.dirname(stem) if posixpath.basename(stem) == "index" else stem) if raw else posixpath.dirname(page)
+    folder = (
+        (posixpath.dirname(stem) if posixpath.basename(stem) == "index" else stem) if raw else posixpath.dirname(page)
+    )
     return posixpath.relpath(image, folder or ".")
 
 
@@ -327,9 +346,18 @@ def _reference(style: str, n: int, url: str) -> tuple[str, str]:
     raise ValueError(style)
 
 
-def generate_site(root: Path, *, pages: int, images: int, seed: int = 42, api_base: str = "http://127.0.0.1:9",
-                  plugin: dict[str, Any] | None = None, search: bool = True, shared_logo: bool = False,
-                  sections: int = 20) -> GeneratedSite:
+def generate_site(
+    root: Path,
+    *,
+    pages: int,
+    images: int,
+    seed: int = 42,
+    api_base: str = "http://127.0.0.1:9",
+    plugin: dict[str, Any] | None = None,
+    search: bool = True,
+    shared_logo: bool = False,
+    sections: int = 20,
+) -> GeneratedSite:
     """Write a deterministic MkDocs site (theme ``mkdocs``) into ``root``.
 
     ``images`` distinct PNGs under docs/images/, spread evenly over ``pages`` pages in ``sections``
@@ -380,7 +408,9 @@ def generate_site(root: Path, *, pages: int, images: int, seed: int = 42, api_ba
             if foot:
                 footer.append(foot)
             references += 1
-        body += ["| Key | Value |", "| --- | --- |"] + [f"| {rng.choice(WORDS)} | {rng.randint(0, 999)} |" for _ in range(4)]
+        body += ["| Key | Value |", "| --- | --- |"] + [
+            f"| {rng.choice(WORDS)} | {rng.randint(0, 999)} |" for _ in range(4)
+        ]
         body += ["", _sentence(rng, 25), ""] + footer
         path = docs / rel_page
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -393,58 +423,182 @@ def generate_site(root: Path, *, pages: int, images: int, seed: int = 42, api_ba
         "markdown_extensions": list(EXTENSIONS),
         "validation": {"links": {"not_found": "info", "unrecognized_links": "info"}},
     }
-    config, plain = _write_configs(root, base, ["search"] if search else [],
-                                   plugin if plugin is not None else plugin_options(api_base))
+    config, plain = _write_configs(
+        root, base, ["search"] if search else [], plugin if plugin is not None else plugin_options(api_base)
+    )
     return GeneratedSite(root, config, plain, pages + 1, images + shared_logo, references, styles, api_base=api_base)
 
 
 # -- the real-shaped site (Chinese, code-heavy, Material-like) --------------------------------------
 
 REAL_EXTENSIONS: list[Any] = [
-    "admonition", "attr_list", "md_in_html", "tables", "footnotes", {"toc": {"permalink": True}},
-    "pymdownx.details", "pymdownx.superfences", {"pymdownx.tabbed": {"alternate_style": True}},
+    "admonition",
+    "attr_list",
+    "md_in_html",
+    "tables",
+    "footnotes",
+    {"toc": {"permalink": True}},
+    "pymdownx.details",
+    "pymdownx.superfences",
+    {"pymdownx.tabbed": {"alternate_style": True}},
     "pymdownx.inlinehilite",
     # what Material's docs recommend; it makes every highlighted block raw HTML full of <a href="#__codelineno-…">
     {"pymdownx.highlight": {"anchor_linenums": True, "line_spans": "__span", "pygments_lang_class": True}},
 ]
-PAGE_FOLDERS = ("指南", "指南/入门", "指南/进阶", "参考", "参考/接口", "参考/组件", "教程", "教程/实战", "常见问题",
-                "更新日志")
+PAGE_FOLDERS = (
+    "指南",
+    "指南/入门",
+    "指南/进阶",
+    "参考",
+    "参考/接口",
+    "参考/组件",
+    "教程",
+    "教程/实战",
+    "常见问题",
+    "更新日志",
+)
 IMAGE_FOLDERS = ("images/界面截图", "images/流程图", "指南/图片", "参考/接口/示例图", "教程/插图", "assets/配图")
 SHARED_FOLDER = "images/图标"
 SHARED_IMAGES = 12  # icons shown on about one page in twelve each
-TOPICS = ("安装", "快速开始", "配置说明", "云存储", "图片上传", "访问令牌", "部署流程", "常见错误", "性能优化", "接口说明",
-          "组件用法", "权限设置", "版本迁移", "命令行", "持续集成", "目录结构", "主题定制", "多语言")
+TOPICS = (
+    "安装",
+    "快速开始",
+    "配置说明",
+    "云存储",
+    "图片上传",
+    "访问令牌",
+    "部署流程",
+    "常见错误",
+    "性能优化",
+    "接口说明",
+    "组件用法",
+    "权限设置",
+    "版本迁移",
+    "命令行",
+    "持续集成",
+    "目录结构",
+    "主题定制",
+    "多语言",
+)
 ZH = {
-    "subject": ("小程序", "云开发环境", "云存储", "构建脚本", "文档站点", "开发者", "这个接口", "上传任务", "清单文件",
-                "配置项", "插件", "命令行工具"),
-    "verb": ("会自动处理", "需要先配置", "可以直接调用", "负责管理", "在发布前检查", "支持批量上传", "不会修改",
-             "会缓存", "按顺序读取", "只需要声明"),
-    "object": ("所有图片", "访问令牌", "下载链接", "页面中的代码块", "目录结构", "中文文件名", "环境变量",
-               "每一次构建的结果", "云端路径", "图片的哈希值"),
-    "ending": ("。", "，并记录在清单中。", "，无需额外设置。", "，这样可以减少请求次数。", "，详见下文。",
-               "；如果失败，会在日志中给出原因。"),
+    "subject": (
+        "小程序",
+        "云开发环境",
+        "云存储",
+        "构建脚本",
+        "文档站点",
+        "开发者",
+        "这个接口",
+        "上传任务",
+        "清单文件",
+        "配置项",
+        "插件",
+        "命令行工具",
+    ),
+    "verb": (
+        "会自动处理",
+        "需要先配置",
+        "可以直接调用",
+        "负责管理",
+        "在发布前检查",
+        "支持批量上传",
+        "不会修改",
+        "会缓存",
+        "按顺序读取",
+        "只需要声明",
+    ),
+    "object": (
+        "所有图片",
+        "访问令牌",
+        "下载链接",
+        "页面中的代码块",
+        "目录结构",
+        "中文文件名",
+        "环境变量",
+        "每一次构建的结果",
+        "云端路径",
+        "图片的哈希值",
+    ),
+    "ending": (
+        "。",
+        "，并记录在清单中。",
+        "，无需额外设置。",
+        "，这样可以减少请求次数。",
+        "，详见下文。",
+        "；如果失败，会在日志中给出原因。",
+    ),
 }
 CODE = {
-    "python": ('import {mod}', 'from {mod} import {Name}', '', 'def {func}({arg}: str, timeout: float = {num}) -> dict:',
-               '    """{zh}"""', '    {var} = {Name}({arg}, retries={small})', '    # {zh}',
-               '    if not {var}.get("{key}"):', '        raise RuntimeError(f"{zh}: {{arg}}")',
-               '    for item in {var}["{key}"]:', '        print(item, "{zh}")',
-               '    return {"{key}": {var}, "count": {num}}'),
-    "javascript": ('const {var} = require("{mod}");', '', 'async function {func}({arg}) {', '  // {zh}',
-                   '  const {key} = await {var}.{func}({ path: "{path}", max: {num} });',
-                   '  if (!{key}.ok) {', '    throw new Error("{zh}");', '  }',
-                   '  for (const item of {key}.list) {', '    console.log(`${item.name}: {zh}`);', '  }',
-                   '  return {key}.list.length + {small};', '}'),
-    "bash": ('# {zh}', 'export WXCLOUD_ENV={key}-{small}', 'pip install {mod}=={small}.{num}',
-             'mkdocs-wxcloud sync -f mkdocs.yml  # {zh}', 'if [ -f "{path}" ]; then',
-             '  echo "{zh}: {path}"', 'fi', 'for f in docs/*.md; do', '  grep -c "{key}" "$f" || true', 'done',
-             'curl -sS "https://api.weixin.qq.com/{key}?access_token=$TOKEN" -d \'{"env": "{key}"}\''),
-    "yaml": ('# {zh}', 'site_name: {zh}', 'theme:', '  name: material', '  language: zh', 'plugins:',
-             '  - search', '  - wxcloud:', '      prefix: {key}', '      concurrency: {small}',
-             'extra:', '  {key}: "{zh}"', '  {var}: {num}'),
-    "json": ('{', '  "{key}": "{zh}",', '  "{var}": {num},', '  "path": "{path}",', '  "enabled": true,',
-             '  "items": [', '    {"name": "{zh}", "size": {num}},', '    {"name": "{key}", "size": {small}}',
-             '  ],', '  "comment": "{zh}"', '}'),
+    "python": (
+        "import {mod}",
+        "from {mod} import {Name}",
+        "",
+        "def {func}({arg}: str, timeout: float = {num}) -> dict:",
+        '    """{zh}"""',
+        "    {var} = {Name}({arg}, retries={small})",
+        "    # {zh}",
+        '    if not {var}.get("{key}"):',
+        '        raise RuntimeError(f"{zh}: {{arg}}")',
+        '    for item in {var}["{key}"]:',
+        '        print(item, "{zh}")',
+        '    return {"{key}": {var}, "count": {num}}',
+    ),
+    "javascript": (
+        'const {var} = require("{mod}");',
+        "",
+        "async function {func}({arg}) {",
+        "  // {zh}",
+        '  const {key} = await {var}.{func}({ path: "{path}", max: {num} });',
+        "  if (!{key}.ok) {",
+        '    throw new Error("{zh}");',
+        "  }",
+        "  for (const item of {key}.list) {",
+        "    console.log(`${item.name}: {zh}`);",
+        "  }",
+        "  return {key}.list.length + {small};",
+        "}",
+    ),
+    "bash": (
+        "# {zh}",
+        "export WXCLOUD_ENV={key}-{small}",
+        "pip install {mod}=={small}.{num}",
+        "mkdocs-wxcloud sync -f mkdocs.yml  # {zh}",
+        'if [ -f "{path}" ]; then',
+        '  echo "{zh}: {path}"',
+        "fi",
+        "for f in docs/*.md; do",
+        '  grep -c "{key}" "$f" || true',
+        "done",
+        'curl -sS "https://api.weixin.qq.com/{key}?access_token=$TOKEN" -d \'{"env": "{key}"}\'',
+    ),
+    "yaml": (
+        "# {zh}",
+        "site_name: {zh}",
+        "theme:",
+        "  name: material",
+        "  language: zh",
+        "plugins:",
+        "  - search",
+        "  - wxcloud:",
+        "      prefix: {key}",
+        "      concurrency: {small}",
+        "extra:",
+        '  {key}: "{zh}"',
+        "  {var}: {num}",
+    ),
+    "json": (
+        "{",
+        '  "{key}": "{zh}",',
+        '  "{var}": {num},',
+        '  "path": "{path}",',
+        '  "enabled": true,',
+        '  "items": [',
+        '    {"name": "{zh}", "size": {num}},',
+        '    {"name": "{key}", "size": {small}}',
+        "  ],",
+        '  "comment": "{zh}"',
+        "}",
+    ),
 }
 _FILL = re.compile(r"\{(zh|var|key|num|small|func|arg|mod|Name|path)\}")
 _NAMES = ("upload", "client", "manifest", "token", "images", "config", "result", "files", "batch", "session")
@@ -459,7 +613,7 @@ def _paragraph(rng: random.Random, extra: str = "") -> str:
     parts = [_zh(rng) for _ in range(rng.randint(2, 5))]
     parts.insert(rng.randrange(len(parts)), f"使用 `{rng.choice(_NAMES)}` 时，")
     if rng.random() < 0.3:
-        parts.append("例如 `#!python print(\"你好，世界\")`。")
+        parts.append('例如 `#!python print("你好，世界")`。')
     return "".join(parts) + extra
 
 
@@ -467,10 +621,13 @@ def _code(rng: random.Random, language: str, linenums: bool, title: str | None) 
     """One fenced block of 10-25 lines; ``linenums`` makes Material-style anchored line numbers."""
     fill = {
         "zh": lambda: rng.choice(ZH["object"]) + rng.choice(ZH["verb"]),
-        "var": lambda: rng.choice(_NAMES), "key": lambda: rng.choice(_NAMES) + "_id",
-        "num": lambda: str(rng.randint(10, 9999)), "small": lambda: str(rng.randint(1, 9)),
+        "var": lambda: rng.choice(_NAMES),
+        "key": lambda: rng.choice(_NAMES) + "_id",
+        "num": lambda: str(rng.randint(10, 9999)),
+        "small": lambda: str(rng.randint(1, 9)),
         "func": lambda: rng.choice(("fetch", "upload", "publish", "resolve", "load")) + rng.choice(_NAMES).title(),
-        "arg": lambda: rng.choice(("path", "env", "options", "page")), "mod": lambda: rng.choice(("requests", "yaml", "mkdocs")),
+        "arg": lambda: rng.choice(("path", "env", "options", "page")),
+        "mod": lambda: rng.choice(("requests", "yaml", "mkdocs")),
         "Name": lambda: rng.choice(("Client", "Manifest", "Uploader", "Session")),
         "path": lambda: f"docs/{rng.choice(PAGE_FOLDERS)}/{rng.choice(TOPICS)}.md",
     }
@@ -497,8 +654,10 @@ def _image_block(form: str, rng: random.Random, alt: str, md: str, raw: str, sec
     if form == "tabbed":
         return f'=== "Windows"\n\n    ![{alt}]({md}){{ loading=lazy }}\n\n=== "macOS"\n\n    {_zh(rng)}'
     if form == "figure":
-        return (f'<figure markdown="span">\n  ![{alt}]({md}){{ width="480" loading=lazy }}\n'
-                f"  <figcaption>{alt}</figcaption>\n</figure>")
+        return (
+            f'<figure markdown="span">\n  ![{alt}]({md}){{ width="480" loading=lazy }}\n'
+            f"  <figcaption>{alt}</figcaption>\n</figure>"
+        )
     if form == "details":
         return f'??? info "点击展开截图"\n\n    ![{alt}]({md})'
     if form == "table":
@@ -510,8 +669,17 @@ def _image_block(form: str, rng: random.Random, alt: str, md: str, raw: str, sec
     raise ValueError(form)
 
 
-def _real_page(rng: random.Random, p: int, page: str, following: str, images: list[str], own: list[int],
-               icon: int | None, blocks: int, styles: dict[str, int]) -> tuple[str, int, int]:
+def _real_page(
+    rng: random.Random,
+    p: int,
+    page: str,
+    following: str,
+    images: list[str],
+    own: list[int],
+    icon: int | None,
+    blocks: int,
+    styles: dict[str, int],
+) -> tuple[str, int, int]:
     """The Markdown of page number ``p`` showing the images ``own`` (and the shared ``icon``), with its
     count of <img> elements and of code blocks; ``styles`` counts the forms used."""
 
@@ -531,7 +699,9 @@ def _real_page(rng: random.Random, p: int, page: str, following: str, images: li
         if form == "srcset" and second is None:
             form = "inline"
         n, alt, ref = own[j], f"{rng.choice(TOPICS)}示意图 {own[j]}", f"图{own[j]}"
-        figures.append(_image_block(form, rng, alt, path(n), path(n, True), path(second, True) if second is not None else "", ref))
+        figures.append(
+            _image_block(form, rng, alt, path(n), path(n, True), path(second, True) if second is not None else "", ref)
+        )
         if form == "reference":
             footer.append(f'[{ref}]: {path(n)} "{alt}"')
         styles[form] += 1
@@ -545,8 +715,16 @@ def _real_page(rng: random.Random, p: int, page: str, following: str, images: li
             body += [f"## {rng.choice(TOPICS)}：{rng.choice(ZH['object'])}", "", _paragraph(rng), ""]
         language, linenums, before = tuple(CODE)[(p + b) % len(CODE)], (p + b) % 2 == 0, written
         if b % 6 == 5 and blocks - written >= 2:  # one block per platform, in tabs, as Material sites show them
-            body += ['=== "Python"', "", _indent(_code(rng, "python", linenums, None)), "",
-                     '=== "JavaScript"', "", _indent(_code(rng, "javascript", linenums, None)), ""]
+            body += [
+                '=== "Python"',
+                "",
+                _indent(_code(rng, "python", linenums, None)),
+                "",
+                '=== "JavaScript"',
+                "",
+                _indent(_code(rng, "javascript", linenums, None)),
+                "",
+            ]
             written += 2
         else:
             suffix = {"python": "py", "javascript": "js", "bash": "sh"}.get(language, language)
@@ -558,14 +736,27 @@ def _real_page(rng: random.Random, p: int, page: str, following: str, images: li
                 body += [figures.pop(0), ""]
     body += [*figures, "", "| 参数 | 说明 | 默认值 |", "| --- | --- | --- |"]
     body += [f"| `{rng.choice(_NAMES)}` | {_zh(rng)} | `{rng.randint(0, 99)}` |" for _ in range(4)]
-    body += ["", f"下一篇：[{TOPICS[(p + 1) % len(TOPICS)]}]({posixpath.relpath(following, posixpath.dirname(page))})。",
-             "", *footer, ""]
+    body += [
+        "",
+        f"下一篇：[{TOPICS[(p + 1) % len(TOPICS)]}]({posixpath.relpath(following, posixpath.dirname(page))})。",
+        "",
+        *footer,
+        "",
+    ]
     return "\n".join(body), shown, written
 
 
-def generate_real_site(root: Path, *, pages: int = 120, images: int = 506, blocks: int = 12, seed: int = 42,
-                       api_base: str = "http://127.0.0.1:9", search: bool = True,
-                       theme: str | None = None) -> GeneratedSite:
+def generate_real_site(
+    root: Path,
+    *,
+    pages: int = 120,
+    images: int = 506,
+    blocks: int = 12,
+    seed: int = 42,
+    api_base: str = "http://127.0.0.1:9",
+    search: bool = True,
+    theme: str | None = None,
+) -> GeneratedSite:
     """Write a deterministic site shaped like a real Chinese mini-program manual into ``root``.
 
     ``pages`` pages (plus index.md) with Chinese titles, headings and prose in nested Chinese folders,
@@ -591,13 +782,25 @@ def generate_real_site(root: Path, *, pages: int = 120, images: int = 506, block
     styles: dict[str, int] = {f: 0 for f in (*IMAGE_FORMS, "shared icon")}
     references = code_blocks = 0
     (docs / "index.md").write_text(
-        "# 小程序云开发文档\n\n" + _paragraph(rng) + "\n\n"
-        + "\n".join(f"- [{posixpath.splitext(posixpath.basename(page))[0]}]({page})" for page in page_paths[:20]) + "\n",
-        encoding="utf-8")
+        "# 小程序云开发文档\n\n"
+        + _paragraph(rng)
+        + "\n\n"
+        + "\n".join(f"- [{posixpath.splitext(posixpath.basename(page))[0]}]({page})" for page in page_paths[:20])
+        + "\n",
+        encoding="utf-8",
+    )
     for p, page in enumerate(page_paths):
-        text, shown, written = _real_page(rng, p, page, page_paths[(p + 1) % pages], image_paths,
-                                          list(range(p, images, pages)), shared[p % len(shared)] if shared else None,
-                                          blocks, styles)
+        text, shown, written = _real_page(
+            rng,
+            p,
+            page,
+            page_paths[(p + 1) % pages],
+            image_paths,
+            list(range(p, images, pages)),
+            shared[p % len(shared)] if shared else None,
+            blocks,
+            styles,
+        )
         (docs / page).parent.mkdir(parents=True, exist_ok=True)
         (docs / page).write_text(text, encoding="utf-8")
         references += shown
@@ -658,8 +861,13 @@ def cloud_references(site_dir: Path, marker: str) -> tuple[int, int]:
     return cloud, local
 
 
-ENDPOINTS = {"stable_token": "/cgi-bin/stable_token", "uploadfile": "/tcb/uploadfile", "cos": "/cos/",
-             "batchdownloadfile": "/tcb/batchdownloadfile", "total": "/"}
+ENDPOINTS = {
+    "stable_token": "/cgi-bin/stable_token",
+    "uploadfile": "/tcb/uploadfile",
+    "cos": "/cos/",
+    "batchdownloadfile": "/tcb/batchdownloadfile",
+    "total": "/",
+}
 
 
 def endpoint_counts(emulator: Any) -> dict[str, int]:
@@ -683,8 +891,15 @@ class EmulatorProcess:
     def __init__(self, log: Path, *, latency: float = 0.0, verbose: bool = False) -> None:
         self.log = log
         self.base_url = f"http://127.0.0.1:{free_port()}"
-        command = [console_script("mkdocs-wxcloud"), "emulator", "--port", self.base_url.rsplit(":", 1)[1],
-                   "--latency", repr(latency), *(["--verbose"] if verbose else [])]
+        command = [
+            console_script("mkdocs-wxcloud"),
+            "emulator",
+            "--port",
+            self.base_url.rsplit(":", 1)[1],
+            "--latency",
+            repr(latency),
+            *(["--verbose"] if verbose else []),
+        ]
         with log.open("wb") as out:
             self.process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
         try:
@@ -700,8 +915,9 @@ class EmulatorProcess:
 
         for _ in range(200):  # at most ~20 s
             if self.process.poll() is not None:
-                raise RuntimeError(f"the emulator exited with {self.process.returncode}: "
-                                   f"{self.log.read_text(errors='replace')[-500:]}")
+                raise RuntimeError(
+                    f"the emulator exited with {self.process.returncode}: {self.log.read_text(errors='replace')[-500:]}"
+                )
             try:
                 if requests.get(self.base_url + "/__emulator__/health", timeout=1).ok:
                     return
@@ -747,8 +963,13 @@ class EmulatorProcess:
 
 def _post_json(session: Any, url: str, body: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
     """POST raw UTF-8 JSON: WeChat rejects the ``\\uXXXX`` escapes of ``requests``' ``json=`` in Chinese paths."""
-    answer = session.post(url, data=json.dumps(body, ensure_ascii=False).encode("utf-8"), timeout=30,
-                          headers={"Content-Type": "application/json"}, **kwargs)
+    answer = session.post(
+        url,
+        data=json.dumps(body, ensure_ascii=False).encode("utf-8"),
+        timeout=30,
+        headers={"Content-Type": "application/json"},
+        **kwargs,
+    )
     answer.raise_for_status()
     return answer.json()
 
@@ -765,20 +986,35 @@ def sequential_upload(base: str, images: Sequence[Path], docs: Path) -> dict[str
     with requests.Session() as session:
         for image in images:
             cloud_path = "manual/" + image.relative_to(docs).as_posix()
-            token = _post_json(session, f"{base}/cgi-bin/stable_token", {
-                "grant_type": "client_credential", "appid": DEFAULT_APPID, "secret": DEFAULT_SECRET})["access_token"]
-            link = _post_json(session, f"{base}/tcb/uploadfile", {"env": DEFAULT_ENV, "path": cloud_path},
-                              params={"access_token": token})
+            token = _post_json(
+                session,
+                f"{base}/cgi-bin/stable_token",
+                {"grant_type": "client_credential", "appid": DEFAULT_APPID, "secret": DEFAULT_SECRET},
+            )["access_token"]
+            link = _post_json(
+                session,
+                f"{base}/tcb/uploadfile",
+                {"env": DEFAULT_ENV, "path": cloud_path},
+                params={"access_token": token},
+            )
             with image.open("rb") as handle:
-                session.post(link["url"], timeout=30, data={
-                    "key": cloud_path,
-                    "Signature": link["authorization"],
-                    "x-cos-security-token": link["token"],
-                    "x-cos-meta-fileid": link["cos_file_id"],
-                }, files={"file": (image.name, handle, "image/png")}).raise_for_status()  # files go after data
-            listed = _post_json(session, f"{base}/tcb/batchdownloadfile", {
-                "env": DEFAULT_ENV, "file_list": [{"fileid": link["file_id"], "max_age": 86400}]},
-                params={"access_token": token})
+                session.post(
+                    link["url"],
+                    timeout=30,
+                    data={
+                        "key": cloud_path,
+                        "Signature": link["authorization"],
+                        "x-cos-security-token": link["token"],
+                        "x-cos-meta-fileid": link["cos_file_id"],
+                    },
+                    files={"file": (image.name, handle, "image/png")},
+                ).raise_for_status()  # files go after data
+            listed = _post_json(
+                session,
+                f"{base}/tcb/batchdownloadfile",
+                {"env": DEFAULT_ENV, "file_list": [{"fileid": link["file_id"], "max_age": 86400}]},
+                params={"access_token": token},
+            )
             url = listed["file_list"][0].get("download_url")
             if url:
                 links[cloud_path] = url
@@ -796,8 +1032,11 @@ def probe_round_trip(base: str, calls: int = 7) -> float:
     with requests.Session() as session:
         for _ in range(calls + 1):
             began = time.perf_counter()
-            _post_json(session, f"{base}/cgi-bin/stable_token",
-                       {"grant_type": "client_credential", "appid": DEFAULT_APPID, "secret": DEFAULT_SECRET})
+            _post_json(
+                session,
+                f"{base}/cgi-bin/stable_token",
+                {"grant_type": "client_credential", "appid": DEFAULT_APPID, "secret": DEFAULT_SECRET},
+            )
             times.append(time.perf_counter() - began)
     return median(times[1:])
 

@@ -47,8 +47,14 @@ def main() -> int:
     runner = CliRunner()
     with common.scratch("check", args.keep) as tmp:
         with Emulator() as emulator:
-            site = common.generate_site(tmp / "site", pages=args.pages, images=args.images, seed=args.seed,
-                                        api_base=emulator.base_url, shared_logo=True)
+            site = common.generate_site(
+                tmp / "site",
+                pages=args.pages,
+                images=args.images,
+                seed=args.seed,
+                api_base=emulator.base_url,
+                shared_logo=True,
+            )
             print(f"Site: {site.pages} pages, {site.images} images, {site.references} image references")
             started = time.perf_counter()
             synced = runner.invoke(cli.main, ["sync", "-q", "-f", str(site.config)])
@@ -89,12 +95,17 @@ def main() -> int:
             requests_seen = emulator.request_count()
 
         began = time.perf_counter()
-        process = subprocess.run([common.console_script("mkdocs-wxcloud"), "check", "-f", str(site.config)],
-                                 capture_output=True, text=True, timeout=120)
+        process = subprocess.run(
+            [common.console_script("mkdocs-wxcloud"), "check", "-f", str(site.config)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         subprocess_seconds = time.perf_counter() - began
         if process.returncode != 0:
-            problems.append(f"`mkdocs-wxcloud check` as a process exited with {process.returncode}: "
-                            f"{process.stderr.strip()[-300:]}")
+            problems.append(
+                f"`mkdocs-wxcloud check` as a process exited with {process.returncode}: {process.stderr.strip()[-300:]}"
+            )
 
         median = common.median(warm)
         figures = {
@@ -110,21 +121,30 @@ def main() -> int:
         }
         print()
         common.print_machine(info)
-        print(f"Site: {site.pages} pages, {site.images} images, {site.references} references, unchanged; "
-              f"{runs} warm runs\n")
-        print(common.table(
-            ["`mkdocs-wxcloud check`", "wall time", "images hashed"],
-            [
-                ["first run, empty caches (in-process)", common.ms(cold), cold_hashed],
-                [f"warm, median of {runs} (in-process)", common.ms(median), f"{warm_hashed} (all runs)"],
-                ["warm, min / max", f"{common.ms(min(warm))} / {common.ms(max(warm))}", ""],
-                ["warm, as a separate process (with Python start-up)", common.ms(subprocess_seconds), ""],
-            ],
-        ))
+        print(
+            f"Site: {site.pages} pages, {site.images} images, {site.references} references, unchanged; "
+            f"{runs} warm runs\n"
+        )
+        print(
+            common.table(
+                ["`mkdocs-wxcloud check`", "wall time", "images hashed"],
+                [
+                    ["first run, empty caches (in-process)", common.ms(cold), cold_hashed],
+                    [f"warm, median of {runs} (in-process)", common.ms(median), f"{warm_hashed} (all runs)"],
+                    ["warm, min / max", f"{common.ms(min(warm))} / {common.ms(max(warm))}", ""],
+                    ["warm, as a separate process (with Python start-up)", common.ms(subprocess_seconds), ""],
+                ],
+            )
+        )
         targets.check("warm check, median", median < MAX_WARM, f"< {MAX_WARM:.1f} s", common.ms(median))
         targets.check("no network during check", requests_seen == 0, "0 requests", str(requests_seen))
-        params = {"runs": runs, "pages": site.pages, "images": site.images, "references": site.references,
-                  "seed": args.seed}
+        params = {
+            "runs": runs,
+            "pages": site.pages,
+            "images": site.images,
+            "references": site.references,
+            "seed": args.seed,
+        }
         return common.finish("check", info, params, figures, targets, problems)
 
 

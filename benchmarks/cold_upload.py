@@ -50,13 +50,16 @@ def main() -> int:
         # -- what one request costs on a kept-alive connection (expected: about the latency) --------
         with emulator_process("probe") as emulator:
             round_trip = common.probe_round_trip(emulator.base_url)
-        print(f"One JSON request on a kept-alive connection: {round_trip * 1000:.1f} ms "
-              f"(emulator latency {args.latency * 1000:.0f} ms)")
+        print(
+            f"One JSON request on a kept-alive connection: {round_trip * 1000:.1f} ms "
+            f"(emulator latency {args.latency * 1000:.0f} ms)"
+        )
 
         # -- the project's concurrent path ---------------------------------------------------------
         with emulator_process("sync") as emulator:
-            site = common.generate_site(tmp / "site", pages=max(1, n // 4), images=n, seed=args.seed,
-                                        api_base=emulator.base_url, search=False)
+            site = common.generate_site(
+                tmp / "site", pages=max(1, n // 4), images=n, seed=args.seed, api_base=emulator.base_url, search=False
+            )
             print(f"Site: {site.pages} pages, {site.images} images; emulator latency {args.latency * 1000:.0f} ms")
             started = time.perf_counter()
             result = CliRunner().invoke(cli.main, ["sync", "-f", str(site.config)])
@@ -93,38 +96,61 @@ def main() -> int:
         }
         print()
         common.print_machine(info)
-        print(f"{n} new images (~{sum(p.stat().st_size for p in images) // n} bytes each), "
-              f"{args.latency * 1000:.0f} ms emulator latency per request; one JSON request on a kept-alive "
-              f"connection measured at {round_trip * 1000:.0f} ms\n")
-        print(common.table(
-            ["run", "wall time", "images/s", "requests"],
-            [
-                ["`mkdocs-wxcloud sync` (concurrent, in-process)", common.secs(concurrent), f"{n / concurrent:.1f}",
-                 counts["total"]],
-                ["sequential per-file flow (requests)", common.secs(sequential), f"{n / sequential:.1f}",
-                 baseline_counts["total"]],
-                ["speed-up", f"{speedup:.1f}x", "", ""],
-            ],
-        ))
+        print(
+            f"{n} new images (~{sum(p.stat().st_size for p in images) // n} bytes each), "
+            f"{args.latency * 1000:.0f} ms emulator latency per request; one JSON request on a kept-alive "
+            f"connection measured at {round_trip * 1000:.0f} ms\n"
+        )
+        print(
+            common.table(
+                ["run", "wall time", "images/s", "requests"],
+                [
+                    [
+                        "`mkdocs-wxcloud sync` (concurrent, in-process)",
+                        common.secs(concurrent),
+                        f"{n / concurrent:.1f}",
+                        counts["total"],
+                    ],
+                    [
+                        "sequential per-file flow (requests)",
+                        common.secs(sequential),
+                        f"{n / sequential:.1f}",
+                        baseline_counts["total"],
+                    ],
+                    ["speed-up", f"{speedup:.1f}x", "", ""],
+                ],
+            )
+        )
         max_links = math.ceil(n / 50)
         print()
-        print(common.table(
-            ["endpoint (concurrent run)", "requests", "allowed"],
-            [
-                ["cgi-bin/stable_token", counts["stable_token"], "<= 1"],
-                ["tcb/uploadfile", counts["uploadfile"], f"<= {n}"],
-                ["COS POST", counts["cos"], f"<= {n}"],
-                ["tcb/batchdownloadfile", counts["batchdownloadfile"], f"<= {max_links}"],
-                ["total", counts["total"], f"<= {2 * n + max_links + 1}"],
-            ],
-        ))
-        targets.check("speed-up over the sequential flow", speedup >= MIN_SPEEDUP, f">= {MIN_SPEEDUP:.0f}x",
-                      f"{speedup:.1f}x")
+        print(
+            common.table(
+                ["endpoint (concurrent run)", "requests", "allowed"],
+                [
+                    ["cgi-bin/stable_token", counts["stable_token"], "<= 1"],
+                    ["tcb/uploadfile", counts["uploadfile"], f"<= {n}"],
+                    ["COS POST", counts["cos"], f"<= {n}"],
+                    ["tcb/batchdownloadfile", counts["batchdownloadfile"], f"<= {max_links}"],
+                    ["total", counts["total"], f"<= {2 * n + max_links + 1}"],
+                ],
+            )
+        )
+        targets.check(
+            "speed-up over the sequential flow", speedup >= MIN_SPEEDUP, f">= {MIN_SPEEDUP:.0f}x", f"{speedup:.1f}x"
+        )
         targets.check("token requests per run", counts["stable_token"] <= 1, "<= 1", str(counts["stable_token"]))
-        targets.check("upload requests per new image", counts["uploadfile"] <= n and counts["cos"] <= n,
-                      "<= 2 (uploadfile + COS)", f"{(counts['uploadfile'] + counts['cos']) / n:.2f}")
-        targets.check("link requests", counts["batchdownloadfile"] <= max_links, f"<= {max_links} (1 per 50)",
-                      str(counts["batchdownloadfile"]))
+        targets.check(
+            "upload requests per new image",
+            counts["uploadfile"] <= n and counts["cos"] <= n,
+            "<= 2 (uploadfile + COS)",
+            f"{(counts['uploadfile'] + counts['cos']) / n:.2f}",
+        )
+        targets.check(
+            "link requests",
+            counts["batchdownloadfile"] <= max_links,
+            f"<= {max_links} (1 per 50)",
+            str(counts["batchdownloadfile"]),
+        )
         params = {"images": n, "latency_s": args.latency, "pages": site.pages, "seed": args.seed}
         return common.finish("cold_upload", info, params, figures, targets, problems)
 

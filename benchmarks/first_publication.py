@@ -58,13 +58,22 @@ def main() -> int:
     parser.add_argument("--images", type=int, default=506)
     parser.add_argument("--blocks", type=int, default=12, help="fenced code blocks per page")
     parser.add_argument("--latency", type=float, default=0.02, help="seconds the emulator waits before each answer")
-    parser.add_argument("--rounds", type=int, default=3,
-                        help="runs of sync, of the upload phase and of the cold/plain build pair (medians)")
-    parser.add_argument("--concurrency", type=int, default=None,
-                        help=f"uploads at once for sync, the upload phase and the cold build "
-                             f"(default: the package's, {DEFAULTS['concurrency']})")
-    parser.add_argument("--sweep", default="4,8,16,32",
-                        help="comma-separated concurrencies for one upload phase each ('' to skip)")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="runs of sync, of the upload phase and of the cold/plain build pair (medians)",
+    )
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=None,
+        help=f"uploads at once for sync, the upload phase and the cold build "
+        f"(default: the package's, {DEFAULTS['concurrency']})",
+    )
+    parser.add_argument(
+        "--sweep", default="4,8,16,32", help="comma-separated concurrencies for one upload phase each ('' to skip)"
+    )
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (site, emulator logs)")
     args = parser.parse_args()
@@ -78,17 +87,24 @@ def main() -> int:
     targets = common.Targets()
     problems: list[str] = []
     with common.scratch("first", args.keep) as tmp:
-        site = common.generate_real_site(tmp / "site", pages=max(1, min(args.pages, 2000)),
-                                         images=max(1, min(args.images, 20000)), blocks=max(0, min(args.blocks, 100)),
-                                         seed=args.seed)
+        site = common.generate_real_site(
+            tmp / "site",
+            pages=max(1, min(args.pages, 2000)),
+            images=max(1, min(args.images, 20000)),
+            blocks=max(0, min(args.blocks, 100)),
+            seed=args.seed,
+        )
         if concurrency != DEFAULTS["concurrency"]:
             site.set_options(concurrency=concurrency)  # for sync and the cold builds
         paths = site.image_paths()
         n = len(paths)
         floor = common.upload_floor(n, latency, concurrency)
-        print(f"Site: {site.pages} pages, {site.code_blocks} code blocks, {n} images, {site.references} image "
-              f"references; theme {site.theme}; emulator latency {latency * 1000:.0f} ms, concurrency {concurrency}, "
-              f"floor 2·N·L/C = {common.secs(floor)}", flush=True)
+        print(
+            f"Site: {site.pages} pages, {site.code_blocks} code blocks, {n} images, {site.references} image "
+            f"references; theme {site.theme}; emulator latency {latency * 1000:.0f} ms, concurrency {concurrency}, "
+            f"floor 2·N·L/C = {common.secs(floor)}",
+            flush=True,
+        )
         logs = itertools.count()
 
         def publish(run: Callable[[], tuple[float, float]], manifest: bool = True) -> Run:
@@ -110,18 +126,26 @@ def main() -> int:
 
         # (a) the sequential per-file script (it keeps no manifest: its links are counted instead)
         links: dict[str, str] = {}
-        sequential = publish(lambda: timed(lambda: links.update(
-            common.sequential_upload(site.api_base, [site.docs / p for p in paths], site.docs))), manifest=False)
+        sequential = publish(
+            lambda: timed(
+                lambda: links.update(common.sequential_upload(site.api_base, [site.docs / p for p in paths], site.docs))
+            ),
+            manifest=False,
+        )
         if len(links) != n:
             problems.append(f"the sequential script linked {len(links)} images, expected {n}")
-        print(f"  (a) sequential script: {common.secs(sequential.wall)}, {sequential.counts['total']} requests",
-              flush=True)
+        print(
+            f"  (a) sequential script: {common.secs(sequential.wall)}, {sequential.counts['total']} requests",
+            flush=True,
+        )
 
         # (b) mkdocs-wxcloud sync, in-process (the target) and as a separate process (for information)
         syncs = []
         for r in range(rounds):
             syncs.append(publish(lambda: run_sync(site, problems)))
-            print(f"  (b) sync {r + 1}/{rounds}: {common.secs(syncs[-1].wall)}, requests {syncs[-1].counts}", flush=True)
+            print(
+                f"  (b) sync {r + 1}/{rounds}: {common.secs(syncs[-1].wall)}, requests {syncs[-1].counts}", flush=True
+            )
         sync_process = publish(lambda: run_sync(site, problems, separate=True))
         print(f"  (b) sync as a separate process: {common.secs(sync_process.wall)}", flush=True)
 
@@ -129,8 +153,11 @@ def main() -> int:
         phases = []
         for r in range(rounds):
             phases.append(publish(lambda: upload_phase(site, paths, concurrency, problems)))
-            print(f"  (c) upload phase {r + 1}/{rounds}: {common.secs(phases[-1].wall)} "
-                  f"({phases[-1].wall / floor:.2f}x the floor)", flush=True)
+            print(
+                f"  (c) upload phase {r + 1}/{rounds}: {common.secs(phases[-1].wall)} "
+                f"({phases[-1].wall / floor:.2f}x the floor)",
+                flush=True,
+            )
         swept = {}
         for c in sweep:
             swept[c] = publish(lambda c=c: upload_phase(site, paths, c, problems))
@@ -147,28 +174,48 @@ def main() -> int:
                 else:
                     cpu: list[float] = []
                     plains.append(Run(common.build(site.plain, cpu), cpu[0]))
-            print(f"  (d) round {r + 1}/{rounds}: cold build {common.secs(colds[-1].wall)}, plain build "
-                  f"{common.secs(plains[-1].wall)}", flush=True)
+            print(
+                f"  (d) round {r + 1}/{rounds}: cold build {common.secs(colds[-1].wall)}, plain build "
+                f"{common.secs(plains[-1].wall)}",
+                flush=True,
+            )
 
     figures = summarize(n, floor, latency, round_trip, sequential, syncs, sync_process, phases, colds, plains, swept)
     figures["warnings"] = common.WARNINGS.messages[:20]
     report(info, site, rounds, concurrency, latency, figures)
     speedup, over, excess = figures["speedup"], figures["upload_phase_over_floor"], figures["cold_excess_over_floor"]
     targets.check("sync vs the sequential script", speedup >= MIN_SPEEDUP, f">= {MIN_SPEEDUP:.0f}x", f"{speedup:.1f}x")
-    targets.check("upload phase vs the floor 2·N·L/C", over <= MAX_UPLOAD_OVER_FLOOR,
-                  f"<= {MAX_UPLOAD_OVER_FLOOR:.2f}x ({common.secs(MAX_UPLOAD_OVER_FLOOR * floor)})",
-                  f"{over:.2f}x ({common.secs(figures['upload_phase']['wall_s'])})")
-    targets.check("cold build minus plain build vs the floor", excess <= MAX_EXCESS_OVER_FLOOR,
-                  f"<= {MAX_EXCESS_OVER_FLOOR:.2f}x ({common.secs(MAX_EXCESS_OVER_FLOOR * floor)})",
-                  f"{excess:.2f}x ({common.secs(figures['cold_excess_s'])})")
-    params = {"pages": site.pages, "images": n, "references": site.references, "code_blocks": site.code_blocks,
-              "theme": site.theme, "latency_s": latency, "concurrency": concurrency, "rounds": rounds, "sweep": sweep,
-              "seed": args.seed, "command": " ".join(["python", *sys.argv])}
+    targets.check(
+        "upload phase vs the floor 2·N·L/C",
+        over <= MAX_UPLOAD_OVER_FLOOR,
+        f"<= {MAX_UPLOAD_OVER_FLOOR:.2f}x ({common.secs(MAX_UPLOAD_OVER_FLOOR * floor)})",
+        f"{over:.2f}x ({common.secs(figures['upload_phase']['wall_s'])})",
+    )
+    targets.check(
+        "cold build minus plain build vs the floor",
+        excess <= MAX_EXCESS_OVER_FLOOR,
+        f"<= {MAX_EXCESS_OVER_FLOOR:.2f}x ({common.secs(MAX_EXCESS_OVER_FLOOR * floor)})",
+        f"{excess:.2f}x ({common.secs(figures['cold_excess_s'])})",
+    )
+    params = {
+        "pages": site.pages,
+        "images": n,
+        "references": site.references,
+        "code_blocks": site.code_blocks,
+        "theme": site.theme,
+        "latency_s": latency,
+        "concurrency": concurrency,
+        "rounds": rounds,
+        "sweep": sweep,
+        "seed": args.seed,
+        "command": " ".join(["python", *sys.argv]),
+    }
     return common.finish("first_publication", info, params, figures, targets, problems)
 
 
 def timed(action: Callable[[], object]) -> tuple[float, float]:
     """Wall time and CPU time of ``action``: this process's, plus that of the children it waited for."""
+
     def cpu() -> float:
         children = resource.getrusage(resource.RUSAGE_CHILDREN)
         return time.process_time() + children.ru_utime + children.ru_stime
@@ -193,8 +240,9 @@ def run_sync(site: common.GeneratedSite, problems: list[str], separate: bool = F
 
     def sync() -> None:
         if separate:
-            process = subprocess.run([common.console_script("mkdocs-wxcloud"), *command], capture_output=True,
-                                     text=True, timeout=900)
+            process = subprocess.run(
+                [common.console_script("mkdocs-wxcloud"), *command], capture_output=True, text=True, timeout=900
+            )
             outcome.update(code=process.returncode, output=process.stderr + process.stdout)
         else:
             from click.testing import CliRunner
@@ -206,13 +254,15 @@ def run_sync(site: common.GeneratedSite, problems: list[str], separate: bool = F
 
     wall, cpu = timed(sync)
     if outcome["code"] != 0:
-        problems.append(f"sync{' (process)' if separate else ''} exited with {outcome['code']}: "
-                        f"{outcome['output'].strip()[-300:]}")
+        problems.append(
+            f"sync{' (process)' if separate else ''} exited with {outcome['code']}: {outcome['output'].strip()[-300:]}"
+        )
     return wall, cpu
 
 
-def upload_phase(site: common.GeneratedSite, paths: list[str], concurrency: int,
-                 problems: list[str]) -> tuple[float, float]:
+def upload_phase(
+    site: common.GeneratedSite, paths: list[str], concurrency: int, problems: list[str]
+) -> tuple[float, float]:
     """``schedule`` of every image and ``finish`` (token, uploads, links, manifest), timed; the images are
     hashed before (untimed), so this is the cost of publishing alone, without finding the images."""
     from mkdocs_wxcloud.publishing.settings import resolve
@@ -230,8 +280,10 @@ def upload_phase(site: common.GeneratedSite, paths: list[str], concurrency: int,
                     publisher.schedule(path)
                 result = publisher.finish()
                 if result.errors or len(result.urls) != len(paths):
-                    problems.append(f"the upload phase at concurrency {concurrency} linked {len(result.urls)} of "
-                                    f"{len(paths)} images: {list(result.errors.items())[:3]}")
+                    problems.append(
+                        f"the upload phase at concurrency {concurrency} linked {len(result.urls)} of "
+                        f"{len(paths)} images: {list(result.errors.items())[:3]}"
+                    )
 
             return timed(publish)
         finally:
@@ -245,97 +297,191 @@ def cold_build(site: common.GeneratedSite, problems: list[str]) -> tuple[float, 
     wall = common.build(site.config, cpu)
     cloud, local = common.cloud_references(site.root / "site", site.api_base)
     if cloud != site.references or local:
-        problems.append(f"a cold build's HTML has {cloud} cloud image references (expected {site.references}) "
-                        f"and {local} local ones (expected 0)")
+        problems.append(
+            f"a cold build's HTML has {cloud} cloud image references (expected {site.references}) "
+            f"and {local} local ones (expected 0)"
+        )
     return wall, cpu[0]
 
 
-def summarize(n: int, floor: float, latency: float, round_trip: float, sequential: Run, syncs: list[Run],
-              sync_process: Run, phases: list[Run], colds: list[Run], plains: list[Run],
-              swept: dict[int, Run]) -> dict[str, Any]:
+def summarize(
+    n: int,
+    floor: float,
+    latency: float,
+    round_trip: float,
+    sequential: Run,
+    syncs: list[Run],
+    sync_process: Run,
+    phases: list[Run],
+    colds: list[Run],
+    plains: list[Run],
+    swept: dict[int, Run],
+) -> dict[str, Any]:
     """The figures of results/first_publication.json: medians, ratios to the floor and to the script."""
 
     def medians(runs: list[Run]) -> dict[str, Any]:
-        return {"wall_s": common.median([r.wall for r in runs]), "cpu_s": common.median([r.cpu for r in runs]),
-                "emulator_cpu_s": common.median([r.emulator_cpu for r in runs]), "runs_wall_s": [r.wall for r in runs],
-                "requests": runs[-1].counts}
+        return {
+            "wall_s": common.median([r.wall for r in runs]),
+            "cpu_s": common.median([r.cpu for r in runs]),
+            "emulator_cpu_s": common.median([r.emulator_cpu for r in runs]),
+            "runs_wall_s": [r.wall for r in runs],
+            "requests": runs[-1].counts,
+        }
 
     sync, phase, cold, plain = medians(syncs), medians(phases), medians(colds), medians(plains)
     excess = cold["wall_s"] - plain["wall_s"]
     return {
-        "images": n, "floor_s": floor, "link_floor_s": common.link_floor(n, latency), "json_round_trip_s": round_trip,
-        "sequential": medians([sequential]), "sync": sync, "sync_subprocess": medians([sync_process]),
-        "upload_phase": phase, "cold_build": cold, "plain_build": plain,
-        "speedup": sequential.wall / sync["wall_s"], "upload_phase_over_floor": phase["wall_s"] / floor,
-        "cold_excess_s": excess, "cold_excess_cpu_s": cold["cpu_s"] - plain["cpu_s"],
+        "images": n,
+        "floor_s": floor,
+        "link_floor_s": common.link_floor(n, latency),
+        "json_round_trip_s": round_trip,
+        "sequential": medians([sequential]),
+        "sync": sync,
+        "sync_subprocess": medians([sync_process]),
+        "upload_phase": phase,
+        "cold_build": cold,
+        "plain_build": plain,
+        "speedup": sequential.wall / sync["wall_s"],
+        "upload_phase_over_floor": phase["wall_s"] / floor,
+        "cold_excess_s": excess,
+        "cold_excess_cpu_s": cold["cpu_s"] - plain["cpu_s"],
         "cold_excess_over_floor": excess / floor,
-        "sweep": [{"concurrency": c, "floor_s": common.upload_floor(n, latency, c), **medians([run])}
-                  for c, run in swept.items()],
+        "sweep": [
+            {"concurrency": c, "floor_s": common.upload_floor(n, latency, c), **medians([run])}
+            for c, run in swept.items()
+        ],
     }
 
 
-def report(info: dict[str, Any], site: common.GeneratedSite, rounds: int, concurrency: int, latency: float,
-           f: dict[str, Any]) -> None:
+def report(
+    info: dict[str, Any], site: common.GeneratedSite, rounds: int, concurrency: int, latency: float, f: dict[str, Any]
+) -> None:
     """The Markdown tables: measured times next to the floor and the sequential script."""
     n, floor, sequential = f["images"], f["floor_s"], f["sequential"]["wall_s"]
     secs = common.secs
     print()
     common.print_machine(info)
     print(f"Command: python {' '.join(sys.argv)}")
-    print(f"Site: {site.pages} pages ({site.code_blocks} fenced code blocks), {n} distinct images, "
-          f"{site.references} image references, theme {site.theme}. Emulator in a separate process, "
-          f"{latency * 1000:.0f} ms per request (one JSON request measured at {f['json_round_trip_s'] * 1000:.1f} ms); "
-          f"concurrency {concurrency}; medians of {rounds} run(s). CPU: the client's (all its threads; with "
-          f"`sync` as a process, that process's) and the emulator process's, on {info['usable_cores']} usable cores.\n")
+    print(
+        f"Site: {site.pages} pages ({site.code_blocks} fenced code blocks), {n} distinct images, "
+        f"{site.references} image references, theme {site.theme}. Emulator in a separate process, "
+        f"{latency * 1000:.0f} ms per request (one JSON request measured at {f['json_round_trip_s'] * 1000:.1f} ms); "
+        f"concurrency {concurrency}; medians of {rounds} run(s). CPU: the client's (all its threads; with "
+        f"`sync` as a process, that process's) and the emulator process's, on {info['usable_cores']} usable cores.\n"
+    )
 
     def row(name: str, run: dict[str, Any], speedup: str = "", target: bool = False) -> list[Any]:
         over = f"{run['wall_s'] / floor:.2f}x"
-        return [name, secs(run["wall_s"]), f"**{over}**" if target else over,
-                speedup or f"{sequential / run['wall_s']:.1f}x", secs(run["cpu_s"]), secs(run["emulator_cpu_s"]),
-                run["requests"].get("total", "")]
+        return [
+            name,
+            secs(run["wall_s"]),
+            f"**{over}**" if target else over,
+            speedup or f"{sequential / run['wall_s']:.1f}x",
+            secs(run["cpu_s"]),
+            secs(run["emulator_cpu_s"]),
+            run["requests"].get("total", ""),
+        ]
 
-    print(common.table(
-        ["first publication", "wall time", "x floor", "speed-up over the script", "client CPU", "emulator CPU",
-         "requests"],
-        [
-            row("sequential per-file script (4 requests per image)", f["sequential"], "1.0x"),
-            row("`mkdocs-wxcloud sync` (in-process)", f["sync"], f"**{f['speedup']:.1f}x**"),
-            row("`mkdocs-wxcloud sync` (separate process, Python start-up included)", f["sync_subprocess"]),
-            row("upload phase alone (schedule all + finish)", f["upload_phase"], target=True),
-            [f"floor 2·N·L/C = 2·{n}·{latency * 1000:.0f} ms/{concurrency}", secs(floor), "1.00x",
-             f"{sequential / floor:.1f}x", "", "", 2 * n],
-            ["link calls' floor ceil(N/50)·L (not in the floor above)", secs(f["link_floor_s"]), "", "", "", "",
-             -(-n // 50)],
-        ],
-    ))
+    print(
+        common.table(
+            [
+                "first publication",
+                "wall time",
+                "x floor",
+                "speed-up over the script",
+                "client CPU",
+                "emulator CPU",
+                "requests",
+            ],
+            [
+                row("sequential per-file script (4 requests per image)", f["sequential"], "1.0x"),
+                row("`mkdocs-wxcloud sync` (in-process)", f["sync"], f"**{f['speedup']:.1f}x**"),
+                row("`mkdocs-wxcloud sync` (separate process, Python start-up included)", f["sync_subprocess"]),
+                row("upload phase alone (schedule all + finish)", f["upload_phase"], target=True),
+                [
+                    f"floor 2·N·L/C = 2·{n}·{latency * 1000:.0f} ms/{concurrency}",
+                    secs(floor),
+                    "1.00x",
+                    f"{sequential / floor:.1f}x",
+                    "",
+                    "",
+                    2 * n,
+                ],
+                [
+                    "link calls' floor ceil(N/50)·L (not in the floor above)",
+                    secs(f["link_floor_s"]),
+                    "",
+                    "",
+                    "",
+                    "",
+                    -(-n // 50),
+                ],
+            ],
+        )
+    )
     print()
     cold, plain = f["cold_build"], f["plain_build"]
-    print(common.table(
-        ["`mkdocs build`", "wall, median", "min", "max", "CPU, median"],
-        [
-            ["plain (no `wxcloud` entry)", secs(plain["wall_s"]), secs(min(plain["runs_wall_s"])),
-             secs(max(plain["runs_wall_s"])), secs(plain["cpu_s"])],
-            ["cold, with the plugin (every image new, fresh emulator)", secs(cold["wall_s"]),
-             secs(min(cold["runs_wall_s"])), secs(max(cold["runs_wall_s"])), secs(cold["cpu_s"])],
-            ["excess (cold − plain)", secs(f["cold_excess_s"]), "", "", secs(f["cold_excess_cpu_s"])],
-            ["excess / floor", f"**{f['cold_excess_over_floor']:.2f}x**", "", "", ""],
-        ],
-    ))
+    print(
+        common.table(
+            ["`mkdocs build`", "wall, median", "min", "max", "CPU, median"],
+            [
+                [
+                    "plain (no `wxcloud` entry)",
+                    secs(plain["wall_s"]),
+                    secs(min(plain["runs_wall_s"])),
+                    secs(max(plain["runs_wall_s"])),
+                    secs(plain["cpu_s"]),
+                ],
+                [
+                    "cold, with the plugin (every image new, fresh emulator)",
+                    secs(cold["wall_s"]),
+                    secs(min(cold["runs_wall_s"])),
+                    secs(max(cold["runs_wall_s"])),
+                    secs(cold["cpu_s"]),
+                ],
+                ["excess (cold − plain)", secs(f["cold_excess_s"]), "", "", secs(f["cold_excess_cpu_s"])],
+                ["excess / floor", f"**{f['cold_excess_over_floor']:.2f}x**", "", "", ""],
+            ],
+        )
+    )
     if f["sweep"]:
         print()
-        print(common.table(
-            ["concurrency", "floor 2·N·L/C", "upload phase", "x floor", "images/s", "client CPU", "emulator CPU"],
-            [[s["concurrency"], secs(s["floor_s"]), secs(s["wall_s"]), f"{s['wall_s'] / s['floor_s']:.2f}x",
-              f"{n / s['wall_s']:.0f}", secs(s["cpu_s"]), secs(s["emulator_cpu_s"])] for s in f["sweep"]],
-        ))
+        print(
+            common.table(
+                ["concurrency", "floor 2·N·L/C", "upload phase", "x floor", "images/s", "client CPU", "emulator CPU"],
+                [
+                    [
+                        s["concurrency"],
+                        secs(s["floor_s"]),
+                        secs(s["wall_s"]),
+                        f"{s['wall_s'] / s['floor_s']:.2f}x",
+                        f"{n / s['wall_s']:.0f}",
+                        secs(s["cpu_s"]),
+                        secs(s["emulator_cpu_s"]),
+                    ]
+                    for s in f["sweep"]
+                ],
+            )
+        )
     minimum = {"stable_token": 1, "uploadfile": n, "cos": n, "batchdownloadfile": -(-n // 50)}
     minimum["total"] = sum(minimum.values())
     print()
-    print(common.table(
-        ["endpoint", "sync (in-process, last run)", "upload phase", "cold build", "sequential script", "minimum"],
-        [[name, f["sync"]["requests"][name], f["upload_phase"]["requests"][name], f["cold_build"]["requests"][name],
-          f["sequential"]["requests"][name], minimum[name]] for name in minimum],
-    ))
+    print(
+        common.table(
+            ["endpoint", "sync (in-process, last run)", "upload phase", "cold build", "sequential script", "minimum"],
+            [
+                [
+                    name,
+                    f["sync"]["requests"][name],
+                    f["upload_phase"]["requests"][name],
+                    f["cold_build"]["requests"][name],
+                    f["sequential"]["requests"][name],
+                    minimum[name],
+                ]
+                for name in minimum
+            ],
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -118,14 +118,16 @@ def child_upload(api_base: str, file: Path) -> dict:
     from mkdocs_wxcloud.wechat.client import WxCloudClient
     from mkdocs_wxcloud.wechat.tokens import TokenCache
 
-    client = WxCloudClient(api_base=api_base, env=DEFAULT_ENV, appid=DEFAULT_APPID, secret=DEFAULT_SECRET,
-                           token_cache=TokenCache(None))
+    client = WxCloudClient(
+        api_base=api_base, env=DEFAULT_ENV, appid=DEFAULT_APPID, secret=DEFAULT_SECRET, token_cache=TokenCache(None)
+    )
     with client, Peak() as peak:
         file_id = client.upload("benchmark/large.bin", file)
     result = peak.result()
     # outside the measured block: the stored file must be the whole file
-    with WxCloudClient(api_base=api_base, env=DEFAULT_ENV, appid=DEFAULT_APPID, secret=DEFAULT_SECRET,
-                       token_cache=TokenCache(None)) as client:
+    with WxCloudClient(
+        api_base=api_base, env=DEFAULT_ENV, appid=DEFAULT_APPID, secret=DEFAULT_SECRET, token_cache=TokenCache(None)
+    ) as client:
         urls, errors = client.download_urls([file_id])
     size = 0
     if file_id in urls:
@@ -154,8 +156,9 @@ def child_build(config: Path, trace: bool) -> dict:
 
 
 def run_child(*args: str) -> dict:
-    process = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--child", *args],
-                             capture_output=True, text=True, timeout=600)
+    process = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "--child", *args], capture_output=True, text=True, timeout=600
+    )
     if process.returncode != 0:
         raise RuntimeError(f"child {args[0]} failed ({process.returncode}): {process.stderr.strip()[-1500:]}")
     return json.loads(process.stdout.strip().splitlines()[-1])
@@ -228,8 +231,11 @@ def main() -> int:
         video = video_site(tmp / "site-video", large, base)
         if upload["stored_size"] != size:
             problems.append(f"the emulator holds {upload['stored_size']} bytes of the large file, expected {size}")
-        print(f"  upload of {fmt(size)}: {common.secs(upload['seconds'])}, RSS +{fmt(upload['rss_growth'])}, "
-              f"traced peak {fmt(upload['traced_peak'])}", flush=True)
+        print(
+            f"  upload of {fmt(size)}: {common.secs(upload['seconds'])}, RSS +{fmt(upload['rss_growth'])}, "
+            f"traced peak {fmt(upload['traced_peak'])}",
+            flush=True,
+        )
 
         # (c) a cold build that publishes one large video (untraced: RSS is the figure)
         video_build = run_child("build", "--path", str(video), "--no-trace")
@@ -238,8 +244,11 @@ def main() -> int:
             problems.append("the cold build of the video site did not record the video in the manifest")
         shutil.rmtree(video.parent, ignore_errors=True)
         video_share = video_build["rss_growth"] / size
-        print(f"  cold build with a {fmt(size)} video: {common.secs(video_build['seconds'])}, "
-              f"RSS +{fmt(video_build['rss_growth'])}", flush=True)
+        print(
+            f"  cold build with a {fmt(size)} video: {common.secs(video_build['seconds'])}, "
+            f"RSS +{fmt(video_build['rss_growth'])}",
+            flush=True,
+        )
 
         # (b) cold builds of two sites that differ only in the number of images, against a fresh
         # emulator: one that holds the large files of (a) and (c) answers more slowly, and slower
@@ -249,8 +258,14 @@ def main() -> int:
         base = emulator.base_url
         builds = {}
         for label, count in (("small", args.small), ("large", args.large)):
-            site = common.generate_site(tmp / f"site-{label}", pages=args.pages, images=count,
-                                        seed=args.seed + count, api_base=base, search=True)
+            site = common.generate_site(
+                tmp / f"site-{label}",
+                pages=args.pages,
+                images=count,
+                seed=args.seed + count,
+                api_base=base,
+                search=True,
+            )
             # traced runs for the peak of Python allocations; RSS from untraced runs (tracemalloc's
             # own bookkeeping would count in RSS); the second run with the plugin is warm, so the
             # cold one is the traced one and the RSS run gets a fresh copy of the site
@@ -270,8 +285,11 @@ def main() -> int:
             if entries != count:
                 problems.append(f"the cold build of the {count}-image site left {entries} manifest entries")
             builds[label] = {"images": count, "pages": site.pages, "with_plugin": cold, "without_plugin": plain}
-            print(f"  cold build, {count} images: {common.secs(cold['seconds'])}, traced peak "
-                  f"{fmt(cold['traced_peak'])} (without plugin {fmt(plain['traced_peak'])})", flush=True)
+            print(
+                f"  cold build, {count} images: {common.secs(cold['seconds'])}, traced peak "
+                f"{fmt(cold['traced_peak'])} (without plugin {fmt(plain['traced_peak'])})",
+                flush=True,
+            )
 
         small, big = builds["small"], builds["large"]
         growth = big["with_plugin"]["traced_peak"] / small["with_plugin"]["traced_peak"]
@@ -284,62 +302,117 @@ def main() -> int:
         print()
         common.print_machine(info)
         print()
-        print(common.table(
-            ["(a) upload of one large file", "value"],
-            [
-                ["file size", fmt(size)],
-                ["upload time", common.secs(upload["seconds"])],
-                ["peak RSS growth", f"{fmt(upload['rss_growth'])} ({upload_share:.1%} of the file)"],
-                ["peak traced memory (tracemalloc)", fmt(upload["traced_peak"])],
-                ["RSS before", fmt(upload["rss_before"])],
-            ],
-        ))
+        print(
+            common.table(
+                ["(a) upload of one large file", "value"],
+                [
+                    ["file size", fmt(size)],
+                    ["upload time", common.secs(upload["seconds"])],
+                    ["peak RSS growth", f"{fmt(upload['rss_growth'])} ({upload_share:.1%} of the file)"],
+                    ["peak traced memory (tracemalloc)", fmt(upload["traced_peak"])],
+                    ["RSS before", fmt(upload["rss_before"])],
+                ],
+            )
+        )
         print()
-        print(common.table(
-            ["(c) cold build of a page with one large video", "value"],
-            [
-                ["video size", fmt(size)],
-                ["build time", common.secs(video_build["seconds"])],
-                ["peak RSS growth", f"{fmt(video_build['rss_growth'])} ({video_share:.1%} of the video)"],
-            ],
-        ))
+        print(
+            common.table(
+                ["(c) cold build of a page with one large video", "value"],
+                [
+                    ["video size", fmt(size)],
+                    ["build time", common.secs(video_build["seconds"])],
+                    ["peak RSS growth", f"{fmt(video_build['rss_growth'])} ({video_share:.1%} of the video)"],
+                ],
+            )
+        )
         print()
-        print(common.table(
-            ["(b) cold build", f"{small['images']} images", f"{big['images']} images", "growth"],
-            [
-                ["pages", small["pages"], big["pages"], ""],
-                ["peak traced, with plugin", fmt(small["with_plugin"]["traced_peak"]),
-                 fmt(big["with_plugin"]["traced_peak"]), f"{growth:.2f}x"],
-                ["peak traced, without plugin", fmt(small["without_plugin"]["traced_peak"]),
-                 fmt(big["without_plugin"]["traced_peak"]), f"{plain_growth:.2f}x"],
-                ["plugin's share of the peak (difference)", fmt(extra_small), fmt(extra_big),
-                 f"{per_image / 1024:.1f} KB per extra image"],
-                ["peak RSS growth, with plugin (untraced run)", fmt(small["with_plugin"]["rss_growth"]),
-                 fmt(big["with_plugin"]["rss_growth"]),
-                 f"{big['with_plugin']['rss_growth'] / max(1, small['with_plugin']['rss_growth']):.2f}x"],
-                ["peak RSS growth, without plugin (untraced run)", fmt(small["without_plugin"]["rss_growth"]),
-                 fmt(big["without_plugin"]["rss_growth"]),
-                 f"{big['without_plugin']['rss_growth'] / max(1, small['without_plugin']['rss_growth']):.2f}x"],
-                ["build time with plugin (no tracemalloc)", common.secs(small["with_plugin"]["seconds_untraced"]),
-                 common.secs(big["with_plugin"]["seconds_untraced"]), ""],
-            ],
-        ))
-        targets.check("(a) peak RSS growth uploading one large file", upload_share < MAX_UPLOAD_GROWTH,
-                      f"< {MAX_UPLOAD_GROWTH:.0%} of {fmt(size)}", f"{fmt(upload['rss_growth'])} ({upload_share:.1%})")
-        targets.check("(c) peak RSS growth of a cold build publishing one large video", video_share < MAX_UPLOAD_GROWTH,
-                      f"< {MAX_UPLOAD_GROWTH:.0%} of {fmt(size)}", f"{fmt(video_build['rss_growth'])} ({video_share:.1%})")
+        print(
+            common.table(
+                ["(b) cold build", f"{small['images']} images", f"{big['images']} images", "growth"],
+                [
+                    ["pages", small["pages"], big["pages"], ""],
+                    [
+                        "peak traced, with plugin",
+                        fmt(small["with_plugin"]["traced_peak"]),
+                        fmt(big["with_plugin"]["traced_peak"]),
+                        f"{growth:.2f}x",
+                    ],
+                    [
+                        "peak traced, without plugin",
+                        fmt(small["without_plugin"]["traced_peak"]),
+                        fmt(big["without_plugin"]["traced_peak"]),
+                        f"{plain_growth:.2f}x",
+                    ],
+                    [
+                        "plugin's share of the peak (difference)",
+                        fmt(extra_small),
+                        fmt(extra_big),
+                        f"{per_image / 1024:.1f} KB per extra image",
+                    ],
+                    [
+                        "peak RSS growth, with plugin (untraced run)",
+                        fmt(small["with_plugin"]["rss_growth"]),
+                        fmt(big["with_plugin"]["rss_growth"]),
+                        f"{big['with_plugin']['rss_growth'] / max(1, small['with_plugin']['rss_growth']):.2f}x",
+                    ],
+                    [
+                        "peak RSS growth, without plugin (untraced run)",
+                        fmt(small["without_plugin"]["rss_growth"]),
+                        fmt(big["without_plugin"]["rss_growth"]),
+                        f"{big['without_plugin']['rss_growth'] / max(1, small['without_plugin']['rss_growth']):.2f}x",
+                    ],
+                    [
+                        "build time with plugin (no tracemalloc)",
+                        common.secs(small["with_plugin"]["seconds_untraced"]),
+                        common.secs(big["with_plugin"]["seconds_untraced"]),
+                        "",
+                    ],
+                ],
+            )
+        )
+        targets.check(
+            "(a) peak RSS growth uploading one large file",
+            upload_share < MAX_UPLOAD_GROWTH,
+            f"< {MAX_UPLOAD_GROWTH:.0%} of {fmt(size)}",
+            f"{fmt(upload['rss_growth'])} ({upload_share:.1%})",
+        )
+        targets.check(
+            "(c) peak RSS growth of a cold build publishing one large video",
+            video_share < MAX_UPLOAD_GROWTH,
+            f"< {MAX_UPLOAD_GROWTH:.0%} of {fmt(size)}",
+            f"{fmt(video_build['rss_growth'])} ({video_share:.1%})",
+        )
         ratio_images = big["images"] / small["images"]
         relative = growth / plain_growth
-        targets.check(f"(b) growth of a cold build's peak for {ratio_images:.0f}x the images, relative to MkDocs' own",
-                      relative <= MAX_RELATIVE_GROWTH, f"<= {MAX_RELATIVE_GROWTH:.2f}",
-                      f"{growth:.2f}x / {plain_growth:.2f}x = {relative:.2f}")
-        targets.check("(b) plugin's share of the peak per extra image", per_image <= MAX_PER_IMAGE,
-                      f"<= {MAX_PER_IMAGE / 1024:.0f} KB", f"{per_image / 1024:.1f} KB")
-        figures = {"upload": upload, "video_build": video_build, "builds": builds, "build_growth": growth, "build_growth_without_plugin":
-                   plain_growth, "relative_growth": relative, "plugin_extra_bytes": {"small": extra_small, "large": extra_big},
-                   "plugin_extra_per_image_bytes": per_image}
-        params = {"size_mb": size // MB, "small": args.small, "large": args.large, "pages": args.pages,
-                  "seed": args.seed}
+        targets.check(
+            f"(b) growth of a cold build's peak for {ratio_images:.0f}x the images, relative to MkDocs' own",
+            relative <= MAX_RELATIVE_GROWTH,
+            f"<= {MAX_RELATIVE_GROWTH:.2f}",
+            f"{growth:.2f}x / {plain_growth:.2f}x = {relative:.2f}",
+        )
+        targets.check(
+            "(b) plugin's share of the peak per extra image",
+            per_image <= MAX_PER_IMAGE,
+            f"<= {MAX_PER_IMAGE / 1024:.0f} KB",
+            f"{per_image / 1024:.1f} KB",
+        )
+        figures = {
+            "upload": upload,
+            "video_build": video_build,
+            "builds": builds,
+            "build_growth": growth,
+            "build_growth_without_plugin": plain_growth,
+            "relative_growth": relative,
+            "plugin_extra_bytes": {"small": extra_small, "large": extra_big},
+            "plugin_extra_per_image_bytes": per_image,
+        }
+        params = {
+            "size_mb": size // MB,
+            "small": args.small,
+            "large": args.large,
+            "pages": args.pages,
+            "seed": args.seed,
+        }
         return common.finish("memory", info, params, figures, targets, problems)
     finally:
         if emulator is not None:

@@ -100,11 +100,15 @@ def photo(rng: random.Random, size: tuple[int, int]) -> bytes:
 
     w, h = size
     sky = Image.linear_gradient("L").resize(size)
-    image = Image.merge("RGB", (sky.point(lambda v: 90 + v // 3), sky.point(lambda v: 130 + v // 4), sky.point(lambda v: 200 - v // 5)))
+    image = Image.merge(
+        "RGB", (sky.point(lambda v: 90 + v // 3), sky.point(lambda v: 130 + v // 4), sky.point(lambda v: 200 - v // 5))
+    )
     draw = ImageDraw.Draw(image)
     for _ in range(30):
         x, y, r = rng.randrange(w), rng.randrange(h // 3, h), rng.randrange(w // 20, w // 5)
-        draw.ellipse((x - r, y - r, x + r, y + r), fill=(rng.randrange(40, 120), rng.randrange(80, 160), rng.randrange(30, 90)))
+        draw.ellipse(
+            (x - r, y - r, x + r, y + r), fill=(rng.randrange(40, 120), rng.randrange(80, 160), rng.randrange(30, 90))
+        )
     image = image.filter(ImageFilter.GaussianBlur(6))
     noise = Image.effect_noise(size, 18).convert("RGB")
     image = Image.blend(image, noise, 0.12)
@@ -230,8 +234,15 @@ def cold_builds(tmp: Path, images: list[tuple[str, str, bytes]], latency: float,
     for mode, options in MODES.items():
         with common.EmulatorProcess(tmp / f"emulator-{len(figures)}.log", latency=latency, verbose=True) as emulator:
             config = site / "mkdocs.yml"
-            common.write_yaml(config, {"site_name": "图片", "docs_dir": "docs", "site_dir": "site",
-                                        "plugins": [{"wxcloud": common.plugin_options(emulator.base_url, **options)}]})
+            common.write_yaml(
+                config,
+                {
+                    "site_name": "图片",
+                    "docs_dir": "docs",
+                    "site_dir": "site",
+                    "plugins": [{"wxcloud": common.plugin_options(emulator.base_url, **options)}],
+                },
+            )
             for folder in (site / ".cache", site / "site"):
                 shutil.rmtree(folder, ignore_errors=True)
             (site / "wxcloud-manifest.yml").unlink(missing_ok=True)
@@ -279,8 +290,18 @@ def main() -> int:
         for kind in kinds:
             row = per_kind[kind]
             saved = 1 - row["after"] / row["before"]
-            rows.append([mode, kind, row["images"], _size(row["before"]), _size(row["after"]), f"{saved:.0%}",
-                         common.ms(row["cpu"] / row["images"]), ", ".join(f"{k} ({v})" for k, v in sorted(row["done"].items()))])
+            rows.append(
+                [
+                    mode,
+                    kind,
+                    row["images"],
+                    _size(row["before"]),
+                    _size(row["after"]),
+                    f"{saved:.0%}",
+                    common.ms(row["cpu"] / row["images"]),
+                    ", ".join(f"{k} ({v})" for k, v in sorted(row["done"].items())),
+                ]
+            )
     print()
     print(common.table(["mode", "kind", "images", "before", "after", "saved", "CPU per image", "what was done"], rows))
     print()
@@ -293,9 +314,13 @@ def main() -> int:
                        [[mode, common.secs(b["wall"]), f"{b['wall'] / plain['wall']:.2f}x", common.secs(b["cpu"]),
                          common.secs(b["worker_cpu"]), b["requests"]] for mode, b in builds.items() if mode in MODES]))  # fmt: skip
     warm = builds["warm, lossless"]
-    print(f"\nwarm build with lossless: {common.secs(warm['wall'])}, {warm['optimizer_calls']} optimizer calls, "
-          f"{warm['requests']} requests")
-    targets.check("never larger, every image and mode; lossless keeps every pixel", not problems, "0 problems", f"{len(problems)}")
+    print(
+        f"\nwarm build with lossless: {common.secs(warm['wall'])}, {warm['optimizer_calls']} optimizer calls, "
+        f"{warm['requests']} requests"
+    )
+    targets.check(
+        "never larger, every image and mode; lossless keeps every pixel", not problems, "0 problems", f"{len(problems)}"
+    )
     targets.check("warm build: no optimization work, no request", warm["optimizer_calls"] == 0 and warm["requests"] == 0,
                   "0 calls, 0 requests", f"{warm['optimizer_calls']} calls, {warm['requests']} requests")  # fmt: skip
     return common.finish("optimize", info, vars(args), {"engine": engine, "oxipng_levels": levels, "builds": builds},

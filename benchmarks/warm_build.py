@@ -38,9 +38,14 @@ def main() -> int:
     parser.add_argument("--blocks", type=int, default=12, help="fenced code blocks per page")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--no-search", action="store_true", help="leave the search plugin out of both configs")
-    parser.add_argument("--profile", type=int, default=0, metavar="N",
-                        help="after the timed rounds, profile one warm build and print the N most expensive "
-                             "mkdocs_wxcloud functions by cumulative time (default 0: skip; adds ~20 s)")
+    parser.add_argument(
+        "--profile",
+        type=int,
+        default=0,
+        metavar="N",
+        help="after the timed rounds, profile one warm build and print the N most expensive "
+        "mkdocs_wxcloud functions by cumulative time (default 0: skip; adds ~20 s)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary site folder")
     args = parser.parse_args()
     rounds = max(1, min(args.rounds, 100))
@@ -54,14 +59,21 @@ def main() -> int:
     figures: dict = {}
     with common.scratch("warm", args.keep) as tmp:
         with Emulator() as emulator:
-            site = common.generate_real_site(tmp / "site", pages=max(1, min(args.pages, 2000)),
-                                             images=max(1, min(args.images, 20000)),
-                                             blocks=max(0, min(args.blocks, 100)), seed=args.seed,
-                                             api_base=emulator.base_url, search=not args.no_search)
-            print(f"Site: {site.pages} pages, {site.code_blocks} fenced code blocks, {site.images} images, "
-                  f"{site.references} image references ({', '.join(f'{k} {v}' for k, v in site.styles.items())}); "
-                  f"theme {site.theme}; {'with' if not args.no_search else 'without'} the search plugin in both "
-                  f"configurations")
+            site = common.generate_real_site(
+                tmp / "site",
+                pages=max(1, min(args.pages, 2000)),
+                images=max(1, min(args.images, 20000)),
+                blocks=max(0, min(args.blocks, 100)),
+                seed=args.seed,
+                api_base=emulator.base_url,
+                search=not args.no_search,
+            )
+            print(
+                f"Site: {site.pages} pages, {site.code_blocks} fenced code blocks, {site.images} images, "
+                f"{site.references} image references ({', '.join(f'{k} {v}' for k, v in site.styles.items())}); "
+                f"theme {site.theme}; {'with' if not args.no_search else 'without'} the search plugin in both "
+                f"configurations"
+            )
 
             cold = common.build(site.config)
             cold_counts = common.endpoint_counts(emulator)
@@ -84,9 +96,12 @@ def main() -> int:
                 for kind, config in order if r % 2 == 0 else order[::-1]:
                     seconds = common.build(config, with_cpu if kind == "with" else plain_cpu)
                     (with_times if kind == "with" else plain_times).append(seconds)
-                print(f"  round {r + 1}/{rounds}: with plugin {common.secs(with_times[-1])} "
-                      f"({common.secs(with_cpu[-1])} CPU), without {common.secs(plain_times[-1])} "
-                      f"({common.secs(plain_cpu[-1])} CPU): CPU ratio {with_cpu[-1] / plain_cpu[-1]:.3f}", flush=True)
+                print(
+                    f"  round {r + 1}/{rounds}: with plugin {common.secs(with_times[-1])} "
+                    f"({common.secs(with_cpu[-1])} CPU), without {common.secs(plain_times[-1])} "
+                    f"({common.secs(plain_cpu[-1])} CPU): CPU ratio {with_cpu[-1] / plain_cpu[-1]:.3f}",
+                    flush=True,
+                )
             warm_requests = emulator.request_count()
             ratios = [w / p for w, p in zip(with_times, plain_times)]
             cpu_ratios = [w / p for w, p in zip(with_cpu, plain_cpu)]
@@ -98,81 +113,133 @@ def main() -> int:
             opens = instrumented_build(site.config, {str((site.docs / p).resolve()) for p in site.image_paths()})
             cloud, local = common.cloud_references(site.root / "site", emulator.base_url)
             if cloud < site.references or local:
-                problems.append(f"warm build HTML has {cloud} cloud image references (expected {site.references}) "
-                                f"and {local} local ones (expected 0)")
+                problems.append(
+                    f"warm build HTML has {cloud} cloud image references (expected {site.references}) "
+                    f"and {local} local ones (expected 0)"
+                )
             if emulator.request_count() != 0:
                 problems.append(f"the emulator saw {emulator.request_count()} requests during the instrumented build")
 
         med_with, med_plain, med_ratio = common.median(with_times), common.median(plain_times), common.median(ratios)
         med_cpu_ratio = common.median(cpu_ratios)
-        figures.update({
-            "warm_with_plugin_s": with_times,
-            "without_plugin_s": plain_times,
-            "ratios": ratios,
-            "median_with_plugin_s": med_with,
-            "median_without_plugin_s": med_plain,
-            "median_ratio": med_ratio,
-            "ratio_of_medians": med_with / med_plain,
-            "cpu_with_plugin_s": with_cpu,
-            "cpu_without_plugin_s": plain_cpu,
-            "median_cpu_ratio": med_cpu_ratio,
-            "load_average": os.getloadavg(),
-            "warm_requests": warm_requests,
-            "instrumented_build": opens,
-            "cloud_image_references_in_html": cloud,
-            "local_image_references_in_html": local,
-            "profile_top_mkdocs_wxcloud": profile_lines,
-            "warnings": common.WARNINGS.messages[:20],
-        })
+        figures.update(
+            {
+                "warm_with_plugin_s": with_times,
+                "without_plugin_s": plain_times,
+                "ratios": ratios,
+                "median_with_plugin_s": med_with,
+                "median_without_plugin_s": med_plain,
+                "median_ratio": med_ratio,
+                "ratio_of_medians": med_with / med_plain,
+                "cpu_with_plugin_s": with_cpu,
+                "cpu_without_plugin_s": plain_cpu,
+                "median_cpu_ratio": med_cpu_ratio,
+                "load_average": os.getloadavg(),
+                "warm_requests": warm_requests,
+                "instrumented_build": opens,
+                "cloud_image_references_in_html": cloud,
+                "local_image_references_in_html": local,
+                "profile_top_mkdocs_wxcloud": profile_lines,
+                "warnings": common.WARNINGS.messages[:20],
+            }
+        )
 
         print()
         common.print_machine(info)
         print(f"Command: python {' '.join(sys.argv)}")
-        print(f"Site: {site.pages} pages, {site.code_blocks} fenced code blocks, {site.images} images, "
-              f"{site.references} references, theme {site.theme}; {rounds} rounds; load average during the run "
-              f"{os.getloadavg()[1]:.2f}\n")
-        print(common.table(
-            ["build", "median", "min", "max"],
-            [
-                ["cold, with plugin (uploads)", common.secs(cold), "", ""],
-                ["warm, with plugin", common.secs(med_with), common.secs(min(with_times)), common.secs(max(with_times))],
-                ["without plugin", common.secs(med_plain), common.secs(min(plain_times)), common.secs(max(plain_times))],
-                ["ratio with/without (per round)", f"{med_ratio:.3f}", f"{min(ratios):.3f}", f"{max(ratios):.3f}"],
-                ["CPU time, warm with plugin", common.secs(common.median(with_cpu)), common.secs(min(with_cpu)),
-                 common.secs(max(with_cpu))],
-                ["CPU time, without plugin", common.secs(common.median(plain_cpu)), common.secs(min(plain_cpu)),
-                 common.secs(max(plain_cpu))],
-                ["CPU-time ratio (per round)", f"**{med_cpu_ratio:.3f}**", f"{min(cpu_ratios):.3f}",
-                 f"{max(cpu_ratios):.3f}"],
-            ],
-        ))
+        print(
+            f"Site: {site.pages} pages, {site.code_blocks} fenced code blocks, {site.images} images, "
+            f"{site.references} references, theme {site.theme}; {rounds} rounds; load average during the run "
+            f"{os.getloadavg()[1]:.2f}\n"
+        )
+        print(
+            common.table(
+                ["build", "median", "min", "max"],
+                [
+                    ["cold, with plugin (uploads)", common.secs(cold), "", ""],
+                    [
+                        "warm, with plugin",
+                        common.secs(med_with),
+                        common.secs(min(with_times)),
+                        common.secs(max(with_times)),
+                    ],
+                    [
+                        "without plugin",
+                        common.secs(med_plain),
+                        common.secs(min(plain_times)),
+                        common.secs(max(plain_times)),
+                    ],
+                    ["ratio with/without (per round)", f"{med_ratio:.3f}", f"{min(ratios):.3f}", f"{max(ratios):.3f}"],
+                    [
+                        "CPU time, warm with plugin",
+                        common.secs(common.median(with_cpu)),
+                        common.secs(min(with_cpu)),
+                        common.secs(max(with_cpu)),
+                    ],
+                    [
+                        "CPU time, without plugin",
+                        common.secs(common.median(plain_cpu)),
+                        common.secs(min(plain_cpu)),
+                        common.secs(max(plain_cpu)),
+                    ],
+                    [
+                        "CPU-time ratio (per round)",
+                        f"**{med_cpu_ratio:.3f}**",
+                        f"{min(cpu_ratios):.3f}",
+                        f"{max(cpu_ratios):.3f}",
+                    ],
+                ],
+            )
+        )
         print()
-        print(common.table(
-            ["warm-build counter", "value"],
-            [
-                ["HTTP requests seen by the emulator (all warm builds)", warm_requests],
-                ["image files opened in one warm build, by any code", opens["image_opens_total"]],
-                ["image files opened in one warm build, by mkdocs_wxcloud code", opens["image_opens_by_plugin"]],
-                ["socket connects in one warm build", opens["socket_connects"]],
-                ["cloud image references in the built HTML", cloud],
-                ["local image references left in the built HTML", local],
-            ],
-        ))
+        print(
+            common.table(
+                ["warm-build counter", "value"],
+                [
+                    ["HTTP requests seen by the emulator (all warm builds)", warm_requests],
+                    ["image files opened in one warm build, by any code", opens["image_opens_total"]],
+                    ["image files opened in one warm build, by mkdocs_wxcloud code", opens["image_opens_by_plugin"]],
+                    ["socket connects in one warm build", opens["socket_connects"]],
+                    ["cloud image references in the built HTML", cloud],
+                    ["local image references left in the built HTML", local],
+                ],
+            )
+        )
         if profile_lines:
             print(f"\nProfile of one warm build: top {args.profile} mkdocs_wxcloud functions by cumulative time")
             print("```")
             print("\n".join(profile_lines))
             print("```")
 
-        targets.check("no HTTP request in warm builds", warm_requests == 0 and opens["socket_connects"] == 0,
-                      "0", f"{warm_requests} requests, {opens['socket_connects']} connects")
-        targets.check("no image re-read in a warm build", opens["image_opens_by_plugin"] == 0,
-                      "0 image opens by mkdocs_wxcloud code", str(opens["image_opens_by_plugin"]))
-        targets.check("warm build vs without plugin, CPU time (median of per-round ratios)",
-                      med_cpu_ratio <= MAX_CPU_RATIO, f"<= {MAX_CPU_RATIO:.2f}", f"{med_cpu_ratio:.3f}")
-        params = {"rounds": rounds, "pages": site.pages, "images": site.images, "references": site.references,
-                  "code_blocks": site.code_blocks, "theme": site.theme, "seed": args.seed,
-                  "search_plugin": not args.no_search, "command": " ".join(["python", *sys.argv])}
+        targets.check(
+            "no HTTP request in warm builds",
+            warm_requests == 0 and opens["socket_connects"] == 0,
+            "0",
+            f"{warm_requests} requests, {opens['socket_connects']} connects",
+        )
+        targets.check(
+            "no image re-read in a warm build",
+            opens["image_opens_by_plugin"] == 0,
+            "0 image opens by mkdocs_wxcloud code",
+            str(opens["image_opens_by_plugin"]),
+        )
+        targets.check(
+            "warm build vs without plugin, CPU time (median of per-round ratios)",
+            med_cpu_ratio <= MAX_CPU_RATIO,
+            f"<= {MAX_CPU_RATIO:.2f}",
+            f"{med_cpu_ratio:.3f}",
+        )
+        params = {
+            "rounds": rounds,
+            "pages": site.pages,
+            "images": site.images,
+            "references": site.references,
+            "code_blocks": site.code_blocks,
+            "theme": site.theme,
+            "seed": args.seed,
+            "search_plugin": not args.no_search,
+            "command": " ".join(["python", *sys.argv]),
+        }
         return common.finish("warm_build", info, params, figures, targets, problems)
 
 
@@ -200,8 +267,13 @@ def instrumented_build(config: Path, images: set[str]) -> dict:
     Audit hooks cannot be removed, so this runs after the timed rounds.
     """
     package = os.sep + "mkdocs_wxcloud" + os.sep
-    state = {"active": False, "image_opens_total": 0, "image_opens_by_plugin": 0, "socket_connects": 0,
-             "plugin_open_examples": []}
+    state = {
+        "active": False,
+        "image_opens_total": 0,
+        "image_opens_by_plugin": 0,
+        "socket_connects": 0,
+        "plugin_open_examples": [],
+    }
 
     def hook(event: str, args: tuple) -> None:
         if not state["active"]:

@@ -65,7 +65,9 @@ def png_with_metadata(orientation: int = 6) -> bytes:
     """A PNG carrying an eXIf chunk with GPS and an orientation, text and a colour profile."""
     info = PngImagePlugin.PngInfo()
     info.add_text("Comment", "taken at home")
-    return _bytes(screenshot_image(3, (200, 120)), "PNG", pnginfo=info, exif=exif(orientation).tobytes(), icc_profile=SRGB)
+    return _bytes(
+        screenshot_image(3, (200, 120)), "PNG", pnginfo=info, exif=exif(orientation).tobytes(), icc_profile=SRGB
+    )
 
 
 def transparent() -> bytes:

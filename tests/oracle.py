@@ -36,13 +36,17 @@ from mkdocs_wxcloud.references.urls import resolve, source_pattern, with_suffix
 ASSETS = parse_assets(None)  # the default kinds: images, video, audio
 # The oracle's own reading of CSS (not the scanner under test): comments and strings are no
 # references, a url() is quoted or bare and closed by ")"
-_CSS = re.compile(r"""/\*.*?(?:\*/|$)|(?<![\w\\-])url\(\s*(?:"((?:[^"\\\n]|\\.)*)"|'((?:[^'\\\n]|\\.)*)'|([^)\s'"\\]+))\s*\)"""
-                  r"""|"(?:[^"\\\n]|\\.)*"?|'(?:[^'\\\n]|\\.)*'?""", re.IGNORECASE | re.DOTALL)
+_CSS = re.compile(
+    r"""/\*.*?(?:\*/|$)|(?<![\w\\-])url\(\s*(?:"((?:[^"\\\n]|\\.)*)"|'((?:[^'\\\n]|\\.)*)'|([^)\s'"\\]+))\s*\)"""
+    r"""|"(?:[^"\\\n]|\\.)*"?|'(?:[^'\\\n]|\\.)*'?""",
+    re.IGNORECASE | re.DOTALL,
+)
 
 
 def css_url_spans(value: str) -> list[tuple[int, int]]:
     """The spans of the URLs of the ``url(…)`` of a decoded ``style`` value."""
     return [m.span(g) for m in _CSS.finditer(value) for g in (1, 2, 3) if m.group(g) is not None]
+
 
 Token = tuple  # (kind, *data)
 
@@ -240,8 +244,8 @@ def source_edits(
         else:
             line = original.count("\n", 0, i) + 1
             return (
-                f"line {line}: unexplained change at {original[max(0, i - 30):i + 30]!r} "
-                f"-> {rewritten[max(0, j - 30):j + 30]!r}"
+                f"line {line}: unexplained change at {original[max(0, i - 30) : i + 30]!r} "
+                f"-> {rewritten[max(0, j - 30) : j + 30]!r}"
             )
     return edits
 

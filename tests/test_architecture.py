@@ -126,7 +126,7 @@ def test_no_import_cycles() -> None:
         stack.append(module)
         for target, _ in GRAPH.get(module, []):
             if state.get(target) == 1:
-                cycles.append([*stack[stack.index(target):], target])
+                cycles.append([*stack[stack.index(target) :], target])
             elif target not in state:
                 visit(target)
         stack.pop()

@@ -63,7 +63,9 @@ def built(root: Path) -> str:
 def test_the_listed_kinds_are_published_and_every_command_covers_them(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
     monkeypatch.chdir(tmp_path)
     with Emulator() as emu:
-        config = make_site(tmp_path, FILES, emulator_options(emu, assets=["images", "video", "audio", "documents", ".zip"]))
+        config = make_site(
+            tmp_path, FILES, emulator_options(emu, assets=["images", "video", "audio", "documents", ".zip"])
+        )
         build(config)
         images = manifest(tmp_path)["images"]
         assert set(images) == set(FILES) - {"index.md", "notes.md"}
@@ -100,11 +102,15 @@ def test_extra_css_built_copies_change_only_in_their_urls(tmp_path: Path, monkey
            '.tip::after { content: "url(../图片/封面.png)" }\r\n.gone { background: url(../图片/没有.png) }\r\n')  # fmt: skip
     monkeypatch.chdir(tmp_path)
     with Emulator() as emu:
-        config = make_site(tmp_path, {**FILES, "样式/主题.css": css}, emulator_options(emu), extra_css=["./样式/主题.css"])
+        config = make_site(
+            tmp_path, {**FILES, "样式/主题.css": css}, emulator_options(emu), extra_css=["./样式/主题.css"]
+        )
         build(config)
         images = manifest(tmp_path)["images"]
         built = (tmp_path / "site/样式/主题.css").read_bytes().decode("utf-8")
-        assert built == css.replace("../图片/背景.png", images["图片/背景.png"]["url"])  # BOM, CRLF, comment, string kept
+        assert built == css.replace(
+            "../图片/背景.png", images["图片/背景.png"]["url"]
+        )  # BOM, CRLF, comment, string kept
         result = cli("check")
         assert result.exit_code == 1
         assert result.stdout.splitlines() == [f"{Path('docs/样式/主题.css')}:4: ../图片/没有.png: not found in docs_dir: "
@@ -115,7 +121,9 @@ def test_a_reference_cache_of_another_release_is_ignored(tmp_path: Path, monkeyp
     """An older release found no <video>: trusting its cache, `prune --yes` would delete a live file."""
     monkeypatch.chdir(tmp_path)
     with Emulator() as emu:
-        make_site(tmp_path, {"index.md": '<video src="clip.mp4"></video>\n', "clip.mp4": bytes(100)}, emulator_options(emu))
+        make_site(
+            tmp_path, {"index.md": '<video src="clip.mp4"></video>\n', "clip.mp4": bytes(100)}, emulator_options(emu)
+        )
         assert cli("sync").exit_code == 0
         cache = tmp_path / ".cache/plugin/wxcloud/references.json"
         data = json.loads(cache.read_text(encoding="utf-8"))
@@ -134,7 +142,12 @@ def test_a_large_video_is_streamed_and_the_progress_counts_its_bytes(tmp_path: P
     port = free_port()
     emulator = start_emulator(port, tmp_path / "emulator-data")  # its own process: only the client is measured
     try:
-        options = {"api_base": f"http://127.0.0.1:{port}", "appid": DEFAULT_APPID, "secret": DEFAULT_SECRET, "env": DEFAULT_ENV}
+        options = {
+            "api_base": f"http://127.0.0.1:{port}",
+            "appid": DEFAULT_APPID,
+            "secret": DEFAULT_SECRET,
+            "env": DEFAULT_ENV,
+        }
         make_site(tmp_path, {"index.md": '<video src="录屏.mp4"></video>\n'}, options)
         with (tmp_path / "docs/录屏.mp4").open("wb") as out:
             for _ in range(size // len(block)):
@@ -151,7 +164,7 @@ def test_a_large_video_is_streamed_and_the_progress_counts_its_bytes(tmp_path: P
         assert "uploading: 1/1 files, 48.0 MB of 48.0 MB" in result.stderr
         url = manifest(tmp_path)["images"]["录屏.mp4"]["url"]
         served = requests.get(url, timeout=60).content
-        assert len(served) == size and served[-len(block):] == block
+        assert len(served) == size and served[-len(block) :] == block
     finally:
         stop_emulator(emulator)
 

@@ -287,7 +287,9 @@ def test_check_reports_each_problem_on_its_page_and_line(here: Path, emulator: E
     assert result.exit_code == 1
     out = sorted(lines(result.stdout), key=lambda line: int(line.split(":")[1]))
     assert len(out) == 3, result.stdout
-    assert re.fullmatch(r"docs/guide/page\.md:5: \.\./img/new\.png: .*not in the manifest.*mkdocs-wxcloud sync.*", out[0])
+    assert re.fullmatch(
+        r"docs/guide/page\.md:5: \.\./img/new\.png: .*not in the manifest.*mkdocs-wxcloud sync.*", out[0]
+    )
     assert re.fullmatch(r"docs/guide/page\.md:7: \.\./\.\./img/changed\.png: .*changed.*mkdocs-wxcloud sync.*", out[1])
     assert re.fullmatch(r"docs/guide/page\.md:9: \.\./img/gone\.png: .*not found.*", out[2])
     assert "incode" not in result.stdout and "ok.png" not in result.stdout
@@ -658,7 +660,6 @@ def test_rewrite_offline_uses_only_the_manifest(here: Path, emulator: Emulator) 
     assert len(emulator.stored_files()) == 1
 
 
-
 def test_rewrite_link_file_id_writes_cloud_ids_for_the_mini_program(here: Path, emulator: Emulator) -> None:
     page = ("![图](图片/封面 (1).png?v=2#c)\n\n[手册](文件/手册.pdf)\n\n"
             '<video src="媒体/录屏.mp4" poster="图片/封面 (1).png"></video>\n\n'
@@ -675,7 +676,7 @@ def test_rewrite_link_file_id_writes_cloud_ids_for_the_mini_program(here: Path, 
     assert (here / "out/index.md").read_text(encoding="utf-8") == (
         f"![图]({cover})\n\n[手册]({ids['文件/手册.pdf']})\n\n"
         f'<video src="{ids["媒体/录屏.mp4"]}" poster="{cover}"></video>\n\n'
-        f'<div style="background:url(\'{images["图片/封面 (1).png"]["url"]}\')">x</div>\n'
+        f"<div style=\"background:url('{images['图片/封面 (1).png']['url']}')\">x</div>\n"
     )  # WXSS loads no cloud ids: a style keeps the URL
     # the default stays URLs
     assert cli("rewrite", "docs", "-o", "urls").exit_code == 0
@@ -812,8 +813,11 @@ def test_emulator_subprocess_serves_and_keeps_its_data(here: Path) -> None:
     proc = start_emulator(port, data)
     try:
         base = f"http://127.0.0.1:{port}"
-        make_site(here, {"index.md": "![a](a.png)\n", "a.png": png(7)},
-                  {"api_base": base, "appid": DEFAULT_APPID, "secret": DEFAULT_SECRET, "env": DEFAULT_ENV})
+        make_site(
+            here,
+            {"index.md": "![a](a.png)\n", "a.png": png(7)},
+            {"api_base": base, "appid": DEFAULT_APPID, "secret": DEFAULT_SECRET, "env": DEFAULT_ENV},
+        )
         result = cli("sync")
         assert result.exit_code == 0, result.stderr
     finally:
@@ -978,7 +982,9 @@ def test_rewrite_into_the_docs_folder_itself_is_refused(here: Path, emulator: Em
 
 def test_check_sees_images_that_snippets_bring_in(here: Path, emulator: Emulator) -> None:
     files = {"a.md": '--8<-- "part.txt"\n', "part.txt": "![a](a.png)\n", "a.png": png(1), "b.png": png(2)}
-    config = make_site(here, files, emulator_options(emulator), extensions=[{"pymdownx.snippets": {"base_path": ["docs"]}}])
+    config = make_site(
+        here, files, emulator_options(emulator), extensions=[{"pymdownx.snippets": {"base_path": ["docs"]}}]
+    )
     assert cli("sync").exit_code == 0
     assert cli("check").exit_code == 0
     (here / "docs/part.txt").write_text("![a](a.png) ![b](b.png)\n", encoding="utf-8")

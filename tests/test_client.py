@@ -39,10 +39,15 @@ def emu() -> Iterator[Emulator]:
     server.stop()
 
 
-def make_client(server: Emulator, cache_dir: Path | None = None, **kwargs: object
-                ) -> WxCloudClient:
-    options = {"api_base": server.base_url, "env": DEFAULT_ENV, "appid": DEFAULT_APPID,
-               "secret": DEFAULT_SECRET, "token_cache": TokenCache(cache_dir), **FAST}
+def make_client(server: Emulator, cache_dir: Path | None = None, **kwargs: object) -> WxCloudClient:
+    options = {
+        "api_base": server.base_url,
+        "env": DEFAULT_ENV,
+        "appid": DEFAULT_APPID,
+        "secret": DEFAULT_SECRET,
+        "token_cache": TokenCache(cache_dir),
+        **FAST,
+    }
     options.update(kwargs)
     return WxCloudClient(**options)  # type: ignore[arg-type]
 
@@ -94,8 +99,7 @@ def test_every_request_is_counted(emu: Emulator, tmp_path: Path) -> None:
 # --- tokens -----------------------------------------------------------------------------------
 
 
-def test_token_is_reused_across_clients_through_the_disk_cache(emu: Emulator,
-                                                                tmp_path: Path) -> None:
+def test_token_is_reused_across_clients_through_the_disk_cache(emu: Emulator, tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     file = write(tmp_path / "a.txt", b"a")
     with make_client(emu, cache) as first:
@@ -143,8 +147,7 @@ def test_token_expired_mid_run_is_replaced(emu: Emulator, tmp_path: Path) -> Non
         assert later.token() != old
 
 
-def test_token_refused_while_still_current_is_force_refreshed(emu: Emulator,
-                                                               tmp_path: Path) -> None:
+def test_token_refused_while_still_current_is_force_refreshed(emu: Emulator, tmp_path: Path) -> None:
     with make_client(emu) as client:
         client.token()
         emu.fail_next("token_expired", path_prefix="/tcb/uploadfile")
@@ -168,8 +171,7 @@ def test_token_cache_drops_expiring_and_unreadable_entries(tmp_path: Path) -> No
     assert TokenCache(tmp_path).load("k") is None
 
 
-def test_token_cache_falls_back_to_memory_when_unwritable(tmp_path: Path,
-                                                          caplog: pytest.LogCaptureFixture) -> None:
+def test_token_cache_falls_back_to_memory_when_unwritable(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     blocker = write(tmp_path / "file", b"")  # a file where the directory should be
     cache = TokenCache(blocker / "sub")
     with caplog.at_level(logging.DEBUG, logger="mkdocs.plugins.wxcloud"):
@@ -247,14 +249,18 @@ def one_line(error: BaseException) -> str:
     return text
 
 
-@pytest.mark.parametrize(("server_options", "client_options", "errcode", "expected", "sent"), [
-    ({}, {"secret": "a-wrong-secret-000"}, 40125, "WXCLOUD_SECRET", 1),
-    ({}, {"appid": "wx0000000000000000"}, 40013, "WXCLOUD_APPID", 1),
-    ({}, {"env": "no-such-env"}, -501005, "'no-such-env'", 2),
-    ({"ip_whitelist": ["10.9.8.7"]}, {}, 40164, "127.0.0.1", 1),
-])
-def test_final_errors_fail_fast(server_options: dict, client_options: dict, errcode: int,
-                                expected: str, sent: int, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("server_options", "client_options", "errcode", "expected", "sent"),
+    [
+        ({}, {"secret": "a-wrong-secret-000"}, 40125, "WXCLOUD_SECRET", 1),
+        ({}, {"appid": "wx0000000000000000"}, 40013, "WXCLOUD_APPID", 1),
+        ({}, {"env": "no-such-env"}, -501005, "'no-such-env'", 2),
+        ({"ip_whitelist": ["10.9.8.7"]}, {}, 40164, "127.0.0.1", 1),
+    ],
+)
+def test_final_errors_fail_fast(
+    server_options: dict, client_options: dict, errcode: int, expected: str, sent: int, tmp_path: Path
+) -> None:
     server = Emulator(**server_options).start()
     try:
         started = time.monotonic()
@@ -318,19 +324,21 @@ def canned_server(body: bytes) -> Iterator[str]:
         server.server_close()
 
 
-@pytest.mark.parametrize(("body", "error_type", "expected"), [
-    (b"<html><body>Please log in</body></html>", NetworkError, "than a JSON object"),
-    (b'{"errcode": 45009, "errmsg": "reach max api daily quota limit rid: 1-2-3"}', ApiError,
-     "try again tomorrow"),
-    (b'{"errcode": 40001, "errmsg": "invalid credential rid: 1-2-3"}', ApiError,
-     "`secret` / WXCLOUD_SECRET"),
-    (b'{"errcode": 85088, "errmsg": "no cloud env rid: 1-2-3"}', ApiError, "云开发"),
-])
-def test_answers_the_emulator_never_gives_fail_fast(body: bytes, error_type: type,
-                                                    expected: str) -> None:
+@pytest.mark.parametrize(
+    ("body", "error_type", "expected"),
+    [
+        (b"<html><body>Please log in</body></html>", NetworkError, "than a JSON object"),
+        (b'{"errcode": 45009, "errmsg": "reach max api daily quota limit rid: 1-2-3"}', ApiError, "try again tomorrow"),
+        (b'{"errcode": 40001, "errmsg": "invalid credential rid: 1-2-3"}', ApiError, "`secret` / WXCLOUD_SECRET"),
+        (b'{"errcode": 85088, "errmsg": "no cloud env rid: 1-2-3"}', ApiError, "云开发"),
+    ],
+)
+def test_answers_the_emulator_never_gives_fail_fast(body: bytes, error_type: type, expected: str) -> None:
     with canned_server(body) as base:
-        with WxCloudClient(api_base=base, env="e", appid="wx1", secret="canned-secret",
-                           **FAST) as client, pytest.raises(error_type) as caught:
+        with (
+            WxCloudClient(api_base=base, env="e", appid="wx1", secret="canned-secret", **FAST) as client,
+            pytest.raises(error_type) as caught,
+        ):
             client.token()
         assert expected in one_line(caught.value)
         assert client.requests_made == 1
@@ -349,11 +357,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_unreachable_service_gives_network_error_without_secrets(
-        caplog: pytest.LogCaptureFixture) -> None:
+def test_unreachable_service_gives_network_error_without_secrets(caplog: pytest.LogCaptureFixture) -> None:
     secret = "unreachable-secret-42"
-    client = WxCloudClient(api_base=f"http://127.0.0.1:{free_port()}", env="e", appid="wx1",
-                           secret=secret, max_retries=2, backoff=0.01)
+    client = WxCloudClient(
+        api_base=f"http://127.0.0.1:{free_port()}", env="e", appid="wx1", secret=secret, max_retries=2, backoff=0.01
+    )
     with caplog.at_level(logging.DEBUG), client, pytest.raises(NetworkError) as caught:
         client.token()
     assert "after 3 attempts" in one_line(caught.value)
@@ -364,8 +372,7 @@ def test_unreachable_service_gives_network_error_without_secrets(
 # --- links and deletion -----------------------------------------------------------------------
 
 
-def test_links_come_50_to_a_call_and_every_item_is_checked(emu: Emulator,
-                                                           tmp_path: Path) -> None:
+def test_links_come_50_to_a_call_and_every_item_is_checked(emu: Emulator, tmp_path: Path) -> None:
     with make_client(emu) as client:
         file_id = client.upload("one.txt", write(tmp_path / "one.txt", b"1"))
         prefix = file_id[: -len("one.txt")]
@@ -394,8 +401,7 @@ def test_delete(emu: Emulator, tmp_path: Path) -> None:
 def test_openapi_mode_sends_no_token(tmp_path: Path) -> None:
     server = Emulator(open_api=True).start()
     try:
-        with WxCloudClient(api_base=server.base_url, env=DEFAULT_ENV, auth="openapi",
-                           **FAST) as client:
+        with WxCloudClient(api_base=server.base_url, env=DEFAULT_ENV, auth="openapi", **FAST) as client:
             file_id = client.upload("o.txt", write(tmp_path / "o.txt", b"open"))
             urls, errors = client.download_urls([file_id])
         assert errors == {} and fetch(urls[file_id]) == b"open"
@@ -409,13 +415,19 @@ def test_cloudbase_mode_reads_the_token_file(tmp_path: Path) -> None:
     server = Emulator(cloudbase_token=token).start()
     try:
         token_file = write(tmp_path / "cloudbase_access_token", token.encode() + b"\n")
-        with WxCloudClient(api_base=server.base_url, env=DEFAULT_ENV, auth="cloudbase",
-                           cloudbase_token_file=str(token_file), **FAST) as client:
+        with WxCloudClient(
+            api_base=server.base_url, env=DEFAULT_ENV, auth="cloudbase", cloudbase_token_file=str(token_file), **FAST
+        ) as client:
             file_id = client.upload("c.txt", write(tmp_path / "c.txt", b"cb"))
             assert client.delete([file_id]) == {}
         assert server.request_count("/cgi-bin/stable_token") == 0
-        with WxCloudClient(api_base=server.base_url, env=DEFAULT_ENV, auth="cloudbase",
-                           cloudbase_token_file=str(tmp_path / "none"), **FAST) as client:
+        with WxCloudClient(
+            api_base=server.base_url,
+            env=DEFAULT_ENV,
+            auth="cloudbase",
+            cloudbase_token_file=str(tmp_path / "none"),
+            **FAST,
+        ) as client:
             with pytest.raises(ConfigError, match="Cloud Hosting"):
                 client.upload("c.txt", tmp_path / "c.txt")
     finally:
@@ -427,8 +439,9 @@ def test_cloudbase_token_file_is_read_again_after_a_refusal(tmp_path: Path) -> N
     try:
         token_file = write(tmp_path / "token", b"cloudbase-token-old-0000")
         file = write(tmp_path / "c.txt", b"cb")
-        with WxCloudClient(api_base=server.base_url, env=DEFAULT_ENV, auth="cloudbase",
-                           cloudbase_token_file=str(token_file), **FAST) as client:
+        with WxCloudClient(
+            api_base=server.base_url, env=DEFAULT_ENV, auth="cloudbase", cloudbase_token_file=str(token_file), **FAST
+        ) as client:
             with pytest.raises(ApiError) as caught:
                 client.upload("c.txt", file)
             assert caught.value.errcode == 40001
@@ -444,16 +457,19 @@ def test_cloudbase_token_file_is_read_again_after_a_refusal(tmp_path: Path) -> N
 
 
 def assert_no_leak(error: BaseException, log_text: str, secrets: list[str]) -> None:
-    texts = [str(error), repr(error), "".join(traceback.format_exception(
-        type(error), error, error.__traceback__)), log_text]
+    texts = [
+        str(error),
+        repr(error),
+        "".join(traceback.format_exception(type(error), error, error.__traceback__)),
+        log_text,
+    ]
     for secret in secrets:
         for text in texts:
             assert secret not in text
 
 
 @pytest.mark.parametrize("kind", ["drop", "http502", "busy", "down"])
-def test_secret_and_token_never_leak(kind: str, tmp_path: Path,
-                                     caplog: pytest.LogCaptureFixture) -> None:
+def test_secret_and_token_never_leak(kind: str, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     server = Emulator().start()
     try:
         with caplog.at_level(logging.DEBUG):
@@ -504,22 +520,25 @@ def test_large_file_is_streamed(emu: Emulator, tmp_path: Path) -> None:
         out.truncate(size)
     # The client runs in its own process, so the emulator's copy of the file is not counted.
     package_root = str(Path(mkdocs_wxcloud.__file__).resolve().parents[1])
-    environ = {**os.environ,
-               "PYTHONPATH": os.pathsep.join(filter(None, [package_root,
-                                                           os.environ.get("PYTHONPATH")]))}
+    environ = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
     result = subprocess.run(
-        [sys.executable, "-c", _MEASURE, emu.base_url, DEFAULT_ENV, DEFAULT_APPID,
-         DEFAULT_SECRET, str(big)], capture_output=True, text=True, timeout=60, check=True,
-        env=environ)
+        [sys.executable, "-c", _MEASURE, emu.base_url, DEFAULT_ENV, DEFAULT_APPID, DEFAULT_SECRET, str(big)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+        env=environ,
+    )
     peak = int(result.stdout.strip())
     assert peak < size / 10, f"peak {peak} bytes for a {size} byte file"
     assert len(emu.stored_files()["big.bin"]) == size
 
 
 def test_cos_error_body_is_parsed() -> None:
-    xml = (b"<?xml version='1.0'?><Error><Code>EntityTooLarge</Code><Message>too big</Message>"
-           b"<RequestId>NjA=</RequestId></Error>")
+    xml = (
+        b"<?xml version='1.0'?><Error><Code>EntityTooLarge</Code><Message>too big</Message>"
+        b"<RequestId>NjA=</RequestId></Error>"
+    )
     error = cos_error(400, xml)
-    assert (error.status, error.code, error.cos_message, error.request_id) == (
-        400, "EntityTooLarge", "too big", "NjA=")
+    assert (error.status, error.code, error.cos_message, error.request_id) == (400, "EntityTooLarge", "too big", "NjA=")
     assert cos_error(502, b"<html>bad gateway").code == "UnknownError"

@@ -188,17 +188,17 @@ def test_ip_whitelist_names_the_caller() -> None:
     with Emulator(ip_whitelist=["203.0.113.9"]) as emu:
         answer = stable_token(emu)
         assert answer["errcode"] == 40164
-        assert answer["errmsg"].startswith(
-            "invalid ip 127.0.0.1 ipv6 ::ffff:127.0.0.1, not in whitelist rid: "
-        )
+        assert answer["errmsg"].startswith("invalid ip 127.0.0.1 ipv6 ::ffff:127.0.0.1, not in whitelist rid: ")
     with Emulator(ip_whitelist=["127.0.0.1"]) as emu:
         assert "access_token" in stable_token(emu)
 
 
 def test_classic_token_invalidates_the_previous_one(emu: Emulator) -> None:
     params = {"grant_type": "client_credential", "appid": DEFAULT_APPID, "secret": DEFAULT_SECRET}
+
     def get():
         return requests.get(emu.base_url + "/cgi-bin/token", params=params, timeout=10).json()
+
     first, second = get()["access_token"], get()["access_token"]
     assert first != second
     assert api(emu, "uploadfile", {"env": DEFAULT_ENV, "path": "a"}, first)["errcode"] == 40001
@@ -259,9 +259,7 @@ def test_unknown_env_is_named(emu: Emulator) -> None:
     assert answer["errcode"] == -501005 and "prod-9z9z9z" in answer["errmsg"]
 
 
-@pytest.mark.parametrize(
-    "path", ["", "/a.png", "a//b.png", "a\x01b.png", "x" * 851, "图" * 100]
-)
+@pytest.mark.parametrize("path", ["", "/a.png", "a//b.png", "a\x01b.png", "x" * 851, "图" * 100])
 def test_bad_paths_are_rejected(emu: Emulator, path: str) -> None:
     answer = api(emu, "uploadfile", {"env": DEFAULT_ENV, "path": path}, token(emu))
     assert answer["errcode"] == 40097 and answer["errmsg"].startswith("invalid args: path")
@@ -498,9 +496,7 @@ def test_request_count(emu: Emulator) -> None:
 
 
 def test_keep_alive(emu: Emulator) -> None:
-    body = json.dumps(
-        {"grant_type": "client_credential", "appid": DEFAULT_APPID, "secret": DEFAULT_SECRET}
-    )
+    body = json.dumps({"grant_type": "client_credential", "appid": DEFAULT_APPID, "secret": DEFAULT_SECRET})
     connection = http.client.HTTPConnection("127.0.0.1", emu.port, timeout=10)
     sockets = []
     for _ in range(3):
@@ -562,7 +558,9 @@ def test_broken_framing_is_400_then_closed(emu: Emulator, capfd: pytest.CaptureF
 def test_chunked_bodies_still_work(emu: Emulator) -> None:
     body = json.dumps({"grant_type": "client_credential", "appid": DEFAULT_APPID, "secret": DEFAULT_SECRET}).encode()
     chunks = b"%x; ext=1\r\n%s\r\n0\r\nX-Trailer: y\r\n\r\n" % (len(body), body)
-    request = b"POST /cgi-bin/stable_token HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    request = (
+        b"POST /cgi-bin/stable_token HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    )
     response, answer, _ = raw_request(emu, request + chunks)
     assert response.status == 200 and "access_token" in json.loads(answer)
 

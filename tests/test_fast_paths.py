@@ -63,7 +63,7 @@ FRAGMENTS = [
     '```js title="<img src=\'img/title.png\'>" hl_lines="1"\nlet x = `<img src="img/code.png">`\n```\n',
     "    indented ![no](img/indented.png)\n",
     "`#!python x = '![no](img/inline.png)'` and `![no](img/inline.png)`\n",
-    "![yes](img/a.png){ srcset=\"img/a@2x.png 2x\" }\n",
+    '![yes](img/a.png){ srcset="img/a@2x.png 2x" }\n',
     '<img src="img/raw.png" alt="x > y">\n',
     '<a title="a > b" href="img/linked.png">big</a>\n',
     '!!! note "n"\n\n    ![inside](img/note.png)\n\n    ```bash\n    echo "![no](img/x.png)"\n    ```\n',
@@ -73,7 +73,7 @@ FRAGMENTS = [
     '<div markdown="1">\n\n![mdinhtml](img/div.png)\n\n</div>\n',
     "text\n",
     '<video src="media/a.mp4" poster="media/p.png"><source src="media/b.webm"><track src="media/c.vtt"></video>\n',
-    '<p style="background: url(\'media/bg.png\') /* url(media/no.png) */">x</p> [手册](files/m.pdf)\n',
+    "<p style=\"background: url('media/bg.png') /* url(media/no.png) */\">x</p> [手册](files/m.pdf)\n",
     '```html\n<audio src="media/no.mp3"></audio>\n```\n',
 ]
 

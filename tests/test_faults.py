@@ -195,12 +195,8 @@ FINAL_ERRORS = {
     "bad_appid": (lambda **o: Emulator(**o), {"appid": "wx00000000badbad00"}, "`appid` / WXCLOUD_APPID"),
     "ip_whitelist": (lambda **o: Emulator(ip_whitelist=["10.0.0.1"], **o), {}, "add 127.0.0.1 to the API IP whitelist"),
     "unknown_env": (lambda **o: Emulator(**o), {"env": "no-such-env-42"}, "'no-such-env-42'"),
-    "daily_quota_45009": (
-        lambda **o: _refusing("daily_quota", **o), {}, "try again tomorrow"
-    ),
-    "not_enabled_85088": (
-        lambda **o: _refusing("not_enabled", **o), {}, "云开发) is not enabled"
-    ),
+    "daily_quota_45009": (lambda **o: _refusing("daily_quota", **o), {}, "try again tomorrow"),
+    "not_enabled_85088": (lambda **o: _refusing("not_enabled", **o), {}, "云开发) is not enabled"),
 }
 
 
@@ -593,8 +589,11 @@ def test_directory_named_like_an_image(tmp_path: Path, caplog: pytest.LogCapture
     with Emulator() as emu:
         config = make_site(
             tmp_path,
-            {"index.md": "![d](img/dir.png)\n\n![f](img/ok.png)\n", "img/dir.png/inner.png": png(1),
-             "img/ok.png": png(2)},
+            {
+                "index.md": "![d](img/dir.png)\n\n![f](img/ok.png)\n",
+                "img/dir.png/inner.png": png(1),
+                "img/ok.png": png(2),
+            },
             emulator_options(emu),
         )
         build(config)
@@ -750,8 +749,8 @@ def test_secrets_never_leak(
     assert "access_token=" in caplog.text  # urllib3's request lines were captured (masked)
     texts = {"log": caplog.text, **{f"cli {i}": out for i, out in enumerate(outputs)}}
     for i, error in enumerate(errors):
-        texts[f"error {i}"] = str(error) + repr(error) + "".join(
-            traceback.format_exception(type(error), error, error.__traceback__)
+        texts[f"error {i}"] = (
+            str(error) + repr(error) + "".join(traceback.format_exception(type(error), error, error.__traceback__))
         )
     files = {
         **_texts_under(tmp_path / "site"),
@@ -815,9 +814,7 @@ _wrapped = st.builds(
                      "- {}", "!!! note\n    {}", "| {} | b |\n|---|---|\n", "<p>{}</p>", "\\{}", "{}{}", "\n{}\n"]),
     _reference,
 )  # fmt: skip
-markdownish = st.lists(
-    st.one_of(_wrapped, st.sampled_from(FRAGMENTS), st.text(max_size=4)), max_size=30
-).map("".join)
+markdownish = st.lists(st.one_of(_wrapped, st.sampled_from(FRAGMENTS), st.text(max_size=4)), max_size=30).map("".join)
 any_text = st.one_of(st.text(max_size=300), markdownish)
 
 

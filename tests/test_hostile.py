@@ -70,7 +70,9 @@ def test_a_javascript_url_in_the_manifest_reaches_no_page(tmp_path: Path, emulat
 
     check = run(tmp_path, "check")
     assert check.returncode == 2
-    assert f"{MANIFEST}:{line}: image 'x.png' field `url`: must be an http:// or https:// URL" in one_line(check.stderr, "field `url`")
+    assert f"{MANIFEST}:{line}: image 'x.png' field `url`: must be an http:// or https:// URL" in one_line(
+        check.stderr, "field `url`"
+    )
 
     rewrite = run(tmp_path, "rewrite", "docs", "-o", "out")
     assert rewrite.returncode == 2 and not (tmp_path / "out").exists()
@@ -92,7 +94,11 @@ def test_a_link_answered_as_javascript_is_refused(tmp_path: Path, emulator: Emul
         return answer
 
     with Proxy(emulator.base_url, after=evil_links) as proxy:
-        make_site(tmp_path, {"index.md": "![x](x.png)\n", "x.png": png(2)}, emulator_options(emulator, api_base=proxy.base_url))
+        make_site(
+            tmp_path,
+            {"index.md": "![x](x.png)\n", "x.png": png(2)},
+            emulator_options(emulator, api_base=proxy.base_url),
+        )
         build = run(tmp_path, "build")
     assert build.returncode == 0  # one image failed: a warning, the page keeps the local file
     assert "not an http(s) URL" in build.stderr
@@ -115,13 +121,18 @@ def test_base_url_must_be_an_absolute_http_url(tmp_path: Path, emulator: Emulato
 
 def test_secrets_never_follow_a_redirect(tmp_path: Path, emulator: Emulator) -> None:
     with Proxy(emulator.base_url) as elsewhere:  # records anything sent to it
+
         def redirect(request: Exchange) -> Exchange | None:
             if request.path.startswith("/cgi-bin/"):
                 return Exchange(request.method, request.path, b"", 307, {"Location": elsewhere.base_url + request.path})
             return None
 
         with Proxy(emulator.base_url, before=redirect) as api:
-            make_site(tmp_path, {"index.md": "![x](x.png)\n", "x.png": png(4)}, emulator_options(emulator, api_base=api.base_url))
+            make_site(
+                tmp_path,
+                {"index.md": "![x](x.png)\n", "x.png": png(4)},
+                emulator_options(emulator, api_base=api.base_url),
+            )
             sync = run(tmp_path, "sync")
         assert elsewhere.seen == []
     assert sync.returncode == 1
@@ -145,19 +156,27 @@ MALFORMED = {
     "size-text": ({"images": {"x.png": {**ENTRY, "size": "3"}}}, "image 'x.png' field `size`"),
     "size-bool": ({"images": {"x.png": {**ENTRY, "size": True}}}, "image 'x.png' field `size`"),
     "sha-short": ({"images": {"x.png": {**ENTRY, "sha256": "abc"}}}, "image 'x.png' field `sha256`"),
-    "missing-file-id": ({"images": {"x.png": {k: v for k, v in ENTRY.items() if k != "file_id"}}}, "field `file_id`: is missing"),
+    "missing-file-id": (
+        {"images": {"x.png": {k: v for k, v in ENTRY.items() if k != "file_id"}}},
+        "field `file_id`: is missing",
+    ),
     "path-escapes": ({"images": {"../x.png": ENTRY}}, "image '../x.png': the image path"),
     "cloud-path-dots": ({"images": {"x.png": {**ENTRY, "cloud_path": "docs/../x.png"}}}, "field `cloud_path`"),
     "expires-text": ({"images": {"x.png": {**ENTRY, "expires": "soon"}}}, "field `expires`"),
     "env-number": ({"env": 5, "images": {}}, "`env`: must be"),
     # width and height go into pages as attributes: numbers only
-    "width-markup": ({"images": {"x.png": {**ENTRY, "width": '1" onerror="alert(1)'}}}, "field `width`: must be a whole number of pixels"),
+    "width-markup": (
+        {"images": {"x.png": {**ENTRY, "width": '1" onerror="alert(1)'}}},
+        "field `width`: must be a whole number of pixels",
+    ),
     "height-zero": ({"images": {"x.png": {**ENTRY, "height": 0}}}, "field `height`: must be a whole number of pixels"),
     "done-newline": ({"images": {"x.png": {**ENTRY, "done": "oxipng\nrm -rf"}}}, "field `done`: must be a short text"),
     "stored-negative": ({"images": {"x.png": {**ENTRY, "stored_size": -1}}}, "field `stored_size`"),
     # `rewrite --link file-id` writes the id into pages: it must name the entry's own file
-    "file-id-elsewhere": ({"images": {"x.png": {**ENTRY, "file_id": "cloud://other.b/evil.png"}}},
-                          "field `file_id`: must be the id of the entry's cloud_path"),
+    "file-id-elsewhere": (
+        {"images": {"x.png": {**ENTRY, "file_id": "cloud://other.b/evil.png"}}},
+        "field `file_id`: must be the id of the entry's cloud_path",
+    ),
 }
 
 
@@ -196,7 +215,9 @@ def test_the_schema_knows_every_field_of_an_entry() -> None:
 
 
 @pytest.mark.parametrize("new", [png(61), png(62, size=20), b"\x89PNG"], ids=["same-size", "grown", "shrunk"])
-def test_a_file_rewritten_while_it_is_uploaded_is_stored_under_its_new_hash(tmp_path: Path, emulator: Emulator, new: bytes) -> None:
+def test_a_file_rewritten_while_it_is_uploaded_is_stored_under_its_new_hash(
+    tmp_path: Path, emulator: Emulator, new: bytes
+) -> None:
     image = tmp_path / "docs/x.png"
     rewritten = threading.Event()
 
@@ -206,7 +227,11 @@ def test_a_file_rewritten_while_it_is_uploaded_is_stored_under_its_new_hash(tmp_
             rewritten.set()
 
     with Proxy(emulator.base_url, before=rewrite_first) as proxy:
-        make_site(tmp_path, {"index.md": "![x](x.png)\n", "x.png": png(60)}, emulator_options(emulator, api_base=proxy.base_url))
+        make_site(
+            tmp_path,
+            {"index.md": "![x](x.png)\n", "x.png": png(60)},
+            emulator_options(emulator, api_base=proxy.base_url),
+        )
         sync = run(tmp_path, "sync")
     assert sync.returncode == 0, sync.stderr
     assert rewritten.is_set()
@@ -226,7 +251,9 @@ def test_a_file_rewritten_while_it_is_uploaded_is_stored_under_its_new_hash(tmp_
 
 
 def test_cache_dir_inside_docs_dir_is_refused(tmp_path: Path, emulator: Emulator) -> None:
-    make_site(tmp_path, {"index.md": "![x](x.png)\n", "x.png": png(7)}, emulator_options(emulator, cache_dir="docs/.cache"))
+    make_site(
+        tmp_path, {"index.md": "![x](x.png)\n", "x.png": png(7)}, emulator_options(emulator, cache_dir="docs/.cache")
+    )
     build = run(tmp_path, "build")
     assert build.returncode != 0
     assert "option `cache_dir`" in one_line(build.stderr, "cache_dir") and "inside docs_dir" in build.stderr
@@ -234,7 +261,9 @@ def test_cache_dir_inside_docs_dir_is_refused(tmp_path: Path, emulator: Emulator
 
 
 def test_a_manifest_reaching_docs_dir_through_a_symlink_is_refused(tmp_path: Path, emulator: Emulator) -> None:
-    make_site(tmp_path, {"index.md": "![x](x.png)\n", "x.png": png(8)}, emulator_options(emulator, manifest="meta/images.yml"))
+    make_site(
+        tmp_path, {"index.md": "![x](x.png)\n", "x.png": png(8)}, emulator_options(emulator, manifest="meta/images.yml")
+    )
     (tmp_path / "docs/meta").mkdir()
     (tmp_path / "meta").symlink_to(tmp_path / "docs/meta", target_is_directory=True)
     build = run(tmp_path, "build")
@@ -256,14 +285,24 @@ def test_a_manifest_that_is_a_symlink_is_written_through(tmp_path: Path, emulato
 
 def test_a_cos_error_that_echoes_the_upload_credentials_does_not_show_them() -> None:
     signature, token = "q-sign-algorithm=sha1&q-signature=5e1f0c9d2b7a", "sts-token-9a8b7c6d5e4f3a2b"
-    echo = f"<Error><Code>SignatureDoesNotMatch</Code><Message>got {html.escape(signature)} and {token}</Message></Error>"
+    echo = (
+        f"<Error><Code>SignatureDoesNotMatch</Code><Message>got {html.escape(signature)} and {token}</Message></Error>"
+    )
 
     def answer(request: Exchange) -> Exchange:
-        return Exchange(request.method, request.path, request.body, 403, {"Content-Type": "application/xml"}, echo.encode())
+        return Exchange(
+            request.method, request.path, request.body, 403, {"Content-Type": "application/xml"}, echo.encode()
+        )
 
     with Proxy("http://127.0.0.1:9", before=answer) as cos:
         transport = Transport(cos.base_url, "env", concurrency=1, timeout=10)
-        link = {"url": cos.base_url + "/", "authorization": signature, "token": token, "cos_file_id": "c", "file_id": "f"}
+        link = {
+            "url": cos.base_url + "/",
+            "authorization": signature,
+            "token": token,
+            "cos_file_id": "c",
+            "file_id": "f",
+        }
         with pytest.raises(CosError) as failed:
             transport.post_to_cos(link, "docs/a.png", "a.png", io.BytesIO(png(1)))
     assert failed.value.code == "SignatureDoesNotMatch"

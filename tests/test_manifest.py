@@ -24,7 +24,9 @@ def _entry(n: int, **kw: object) -> mf.Entry:
 
 
 def test_yaml_is_deterministic_readable_and_round_trips() -> None:
-    manifest = mf.Manifest(env="prod", images={"图/b.png": _entry(2), "a.png": _entry(1)}, retired={"cloud://x": "x.png"})
+    manifest = mf.Manifest(
+        env="prod", images={"图/b.png": _entry(2), "a.png": _entry(1)}, retired={"cloud://x": "x.png"}
+    )
     text = mf.to_yaml(manifest)
     assert text == mf.to_yaml(mf.from_yaml(text, "m.yml"))
     assert text.index("a.png:") < text.index("图/b.png:")  # sorted, Chinese written as is

@@ -127,7 +127,9 @@ def test_a_run_after_ctrl_c_uploads_only_the_rest(tmp_path: Path) -> None:
     n = 120
     with Emulator(latency=0.02) as emu:
         make_site(tmp_path, many(n), emulator_options(emu, concurrency=4))
-        process = subprocess.Popen([str(BIN / "mkdocs-wxcloud"), "sync"], cwd=tmp_path, stderr=subprocess.PIPE, text=True)
+        process = subprocess.Popen(
+            [str(BIN / "mkdocs-wxcloud"), "sync"], cwd=tmp_path, stderr=subprocess.PIPE, text=True
+        )
         _interrupt(process, emu, after=10)
         first = _every_upload_recorded(tmp_path, emu)
         emu.reset_counts()
@@ -156,7 +158,7 @@ def test_exclude_uploaded_keeps_every_file_the_built_site_may_load(tmp_path: Pat
     """Styles, posters and ``extra_css`` load from the cloud too; ``<input type=image>`` is not ours."""
     page = (
         "![cloud](img/cloud.png) ![bg](img/bg.png) ![poster](img/poster.png) ![btn](img/btn.png) ![css](img/css.png)\n\n"
-        '<div style="background-image: url(\'img/bg.png\')">x</div>\n\n'
+        "<div style=\"background-image: url('img/bg.png')\">x</div>\n\n"
         '<video src="clip.mp4" poster="img/poster.png"></video>\n\n'
         '<form><input type="image" src="img/btn.png" alt="go"></form>\n'
     )
@@ -202,12 +204,18 @@ def test_a_file_the_link_call_does_not_see_yet_is_uploaded_once_more(tmp_path: P
     def not_yet(answer: Exchange) -> Exchange:  # the first link call: WeChat has not indexed the upload
         if answer.path.startswith("/tcb/batchdownloadfile") and proxy.count("/tcb/batchdownloadfile") == 1:
             data = json.loads(answer.answer)
-            data["file_list"] = [{**i, "status": 1, "download_url": "", "errmsg": "STORAGE_FILE_NONEXIST"} for i in data["file_list"]]
+            data["file_list"] = [
+                {**i, "status": 1, "download_url": "", "errmsg": "STORAGE_FILE_NONEXIST"} for i in data["file_list"]
+            ]
             answer.answer = json.dumps(data).encode()
         return answer
 
     with Proxy(emulator.base_url, after=not_yet) as proxy:
-        make_site(tmp_path, {"index.md": "![x](x.png)\n", "x.png": png(80)}, emulator_options(emulator, api_base=proxy.base_url))
+        make_site(
+            tmp_path,
+            {"index.md": "![x](x.png)\n", "x.png": png(80)},
+            emulator_options(emulator, api_base=proxy.base_url),
+        )
         result = run(tmp_path, "sync")
     assert result.returncode == 0, result.stderr
     assert proxy.count("/tcb/uploadfile") == 2 and proxy.count("/tcb/batchdownloadfile") == 2

@@ -38,7 +38,7 @@ def _stored(data: bytes, outcome: engine.Outcome) -> bytes:
 @pytest.mark.parametrize("webp", [False, True])
 def test_lossless_keeps_every_pixel_and_is_never_larger(name: str, webp: bool) -> None:
     data = RASTERS[name]()
-    outcome = engine.optimize(data, name[name.rindex("."):], Optimization(mode="lossless", webp=webp))
+    outcome = engine.optimize(data, name[name.rindex(".") :], Optimization(mode="lossless", webp=webp))
     stored = _stored(data, outcome)
     assert len(stored) <= len(data)
     assert images.pixels(stored) == images.pixels(data), outcome.done
@@ -82,7 +82,9 @@ def test_the_size_on_screen_follows_the_orientation() -> None:
     (b"not an image at all", ".jpg", "not a JPEG inside"),
 ])  # fmt: skip
 @pytest.mark.parametrize("optimization", [LOSSLESS, Optimization(mode="lossy", webp=True, max_width=20)])
-def test_what_must_not_be_touched_is_uploaded_as_it_is(data: bytes, ext: str, why: str, optimization: Optimization) -> None:
+def test_what_must_not_be_touched_is_uploaded_as_it_is(
+    data: bytes, ext: str, why: str, optimization: Optimization
+) -> None:
     outcome = engine.optimize(data, ext, optimization)
     assert outcome.data is None and outcome.done == f"kept: {why}"
 
@@ -147,7 +149,9 @@ def test_a_png_palette_within_the_quality_range() -> None:
     seed=st.integers(0, 2**16),
     webp=st.booleans(),
 )
-def test_lossless_is_exact_and_never_larger_on_any_small_image(mode: str, size: tuple[int, int], seed: int, webp: bool) -> None:
+def test_lossless_is_exact_and_never_larger_on_any_small_image(
+    mode: str, size: tuple[int, int], seed: int, webp: bool
+) -> None:
     noise = Image.effect_noise(size, seed % 100 + 1).convert("RGBA")
     image = noise.convert(mode) if mode != "P" else noise.convert("RGB").quantize(colors=seed % 255 + 1)
     out = io.BytesIO()
@@ -185,7 +189,10 @@ def test_profiles_name_only_what_decides_each_format() -> None:
     assert lossy.profile("a/b.PNG") == "lossy png65-90 max1920x webp q70"
     assert lossy.profile("photo.jpeg") == "lossy q70 max1920x webp q70"
     assert Optimization(mode="lossy", quality=90).profile("x.png") == LOSSY.profile("x.png")  # quality: JPEG only
-    assert LOSSLESS.profile("x.jpg") == "lossless" and Optimization(mode="lossless", webp=True).profile("x.jpg") == "lossless"
+    assert (
+        LOSSLESS.profile("x.jpg") == "lossless"
+        and Optimization(mode="lossless", webp=True).profile("x.jpg") == "lossless"
+    )
     assert LOSSLESS.profile("anim.gif") == LOSSLESS.profile("logo.svg") == Optimization().profile("x.png") == ""
 
 

@@ -84,7 +84,9 @@ def test_lossless_stores_fewer_bytes_and_the_manifest_says_what_was_done(tmp_pat
     assert any("saved by optimizing" in r.getMessage() for r in caplog.records)
 
 
-def test_a_warm_build_optimizes_nothing_and_sends_nothing(tmp_path: Path, emulator: Emulator, optimized: list[str]) -> None:
+def test_a_warm_build_optimizes_nothing_and_sends_nothing(
+    tmp_path: Path, emulator: Emulator, optimized: list[str]
+) -> None:
     config = _site(tmp_path, emulator, optimize="lossless", dimensions=True)
     build(config)
     assert sorted(optimized) == [".jpg", ".png"]
@@ -96,7 +98,9 @@ def test_a_warm_build_optimizes_nothing_and_sends_nothing(tmp_path: Path, emulat
     assert _imgs(tmp_path) == pages and (tmp_path / "wxcloud-manifest.yml").read_bytes() == manifest
 
 
-def test_a_changed_setting_reuploads_only_what_it_affects(tmp_path: Path, emulator: Emulator, optimized: list[str]) -> None:
+def test_a_changed_setting_reuploads_only_what_it_affects(
+    tmp_path: Path, emulator: Emulator, optimized: list[str]
+) -> None:
     build(_site(tmp_path, emulator, optimize="lossy", quality=85))
     before = _manifest(tmp_path)
     optimized.clear()
@@ -105,7 +109,10 @@ def test_a_changed_setting_reuploads_only_what_it_affects(tmp_path: Path, emulat
     after = _manifest(tmp_path)
     assert optimized == [".jpg"] and emulator.request_count("/tcb/uploadfile") == 1
     assert after["img/shot.png"] == before["img/shot.png"]
-    assert after["img/照片.jpg"]["optimize"] == "lossy q60" and after["img/照片.jpg"]["stored_size"] < before["img/照片.jpg"]["stored_size"]
+    assert (
+        after["img/照片.jpg"]["optimize"] == "lossy q60"
+        and after["img/照片.jpg"]["stored_size"] < before["img/照片.jpg"]["stored_size"]
+    )
     retired = yaml.safe_load((tmp_path / "wxcloud-manifest.yml").read_text(encoding="utf-8"))["retired"]
     assert [r["cloud_path"] for r in retired] == [before["img/照片.jpg"]["cloud_path"]]  # `prune` deletes it
 
@@ -136,7 +143,9 @@ def test_max_size_warns_naming_the_page(tmp_path: Path, emulator: Emulator, capl
     config = _site(tmp_path, emulator, optimize="lossless", max_size="20 KB")
     build(config)
     messages = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
-    assert any(m.startswith("index.md:5: image 'img/照片.jpg' is ") and "over `max_size` (20.0 KB)" in m for m in messages), messages
+    assert any(
+        m.startswith("index.md:5: image 'img/照片.jpg' is ") and "over `max_size` (20.0 KB)" in m for m in messages
+    ), messages
     assert not any("shot.png" in m for m in messages)
 
 
@@ -154,7 +163,10 @@ def test_check_says_what_the_settings_would_change_and_totals_the_bytes(tmp_path
     _site(tmp_path, emulator, optimize="lossy")
     result = CliRunner().invoke(main, ["check"], catch_exceptions=False)
     assert result.exit_code == 1
-    assert "img/shot.png: was stored optimized as `lossless`, the options now ask for it optimized as `lossy png65-90`" in result.stdout
+    assert (
+        "img/shot.png: was stored optimized as `lossless`, the options now ask for it optimized as `lossy png65-90`"
+        in result.stdout
+    )
 
 
 def test_without_the_library_a_format_is_uploaded_as_it_is_and_work_done_elsewhere_stays(
@@ -172,8 +184,13 @@ def test_without_the_library_a_format_is_uploaded_as_it_is_and_work_done_elsewhe
     entries = _manifest(tmp_path)
     assert emulator.request_count("/tcb/uploadfile") == 1  # only the new image; the optimized ones stay
     assert entries["img/shot.png"]["done"] == "oxipng" and "optimize" not in entries["img/new.png"]
-    assert sum("PNG images are uploaded as they are, since pyoxipng is not installed" in r.getMessage()
-               for r in caplog.records) == 1
+    assert (
+        sum(
+            "PNG images are uploaded as they are, since pyoxipng is not installed" in r.getMessage()
+            for r in caplog.records
+        )
+        == 1
+    )
 
 
 def test_sizes_without_optimizing_and_for_images_uploaded_before(tmp_path: Path, emulator: Emulator) -> None:

@@ -105,7 +105,7 @@ def test_changed_image_gets_a_new_cloud_path(tmp_path: Path, emulator) -> None:
 
 
 def test_missing_image_warns_with_page_and_line(tmp_path: Path, emulator, caplog_wxcloud) -> None:
-    config = make_site(tmp_path, {"a/b.md": "text\n\n<img src=\"nope.png\">\n"}, emulator_options(emulator))
+    config = make_site(tmp_path, {"a/b.md": 'text\n\n<img src="nope.png">\n'}, emulator_options(emulator))
     build(config)
     assert any("a/b.md:3: image 'nope.png' not found" in r.getMessage() for r in caplog_wxcloud.records)
     with pytest.raises(Abort):
@@ -137,7 +137,9 @@ def test_missing_credentials_fail_only_when_an_upload_is_needed(tmp_path: Path, 
 
 
 def test_offline_keeps_unknown_images_local(tmp_path: Path, emulator, caplog_wxcloud) -> None:
-    config = make_site(tmp_path, {"index.md": "![x](x.png)\n", "x.png": png(6)}, emulator_options(emulator, offline=True))
+    config = make_site(
+        tmp_path, {"index.md": "![x](x.png)\n", "x.png": png(6)}, emulator_options(emulator, offline=True)
+    )
     build(config)
     assert emulator.request_count() == 0
     assert 'src="x.png"' in (tmp_path / "site/index.html").read_text(encoding="utf-8")
@@ -147,7 +149,7 @@ def test_offline_keeps_unknown_images_local(tmp_path: Path, emulator, caplog_wxc
 def test_upload_failure_falls_back_to_local_url_or_fails(tmp_path: Path, emulator, caplog_wxcloud) -> None:
     config = make_site(
         tmp_path,
-        {"dir/index.md": "![x](../x.png)\n\n<img src=\"../x.png\">\n", "x.png": png(7)},
+        {"dir/index.md": '![x](../x.png)\n\n<img src="../x.png">\n', "x.png": png(7)},
         emulator_options(emulator, retries=0),
     )
     emulator.fail_next("http502", count=100)

@@ -48,7 +48,9 @@ MAKE = markdown_factory(EXTENSIONS, EXTENSION_CONFIGS)
 
 def fake_cloud_url(path: str) -> str:
     """A URL-safe stand-in for the cloud URL of a docs file (distinct per path)."""
-    return f"https://cdn.example.com/{hashlib.sha256(path.encode()).hexdigest()[:20]}{posixpath.splitext(path)[1].lower()}"
+    return (
+        f"https://cdn.example.com/{hashlib.sha256(path.encode()).hexdigest()[:20]}{posixpath.splitext(path)[1].lower()}"
+    )
 
 
 # every non-page file of the corpus "is uploaded"; pages themselves are never image targets
@@ -337,27 +339,46 @@ def _cdn(url: str, tag: str) -> str | None:
             '<img alt="src=b.png" data-src="b.png" src="a.png" title=\'<img src="c.png">\'>',
             '<img alt="src=b.png" data-src="b.png" src="https://cdn.example.com/img/a.png" title=\'<img src="c.png">\'>',
         ),
-        ('<a href="big.png"><img src="a.png"></a>', '<a href="https://cdn.example.com/a/big.png"><img src="https://cdn.example.com/img/a.png"></a>'),
+        (
+            '<a href="big.png"><img src="a.png"></a>',
+            '<a href="https://cdn.example.com/a/big.png"><img src="https://cdn.example.com/img/a.png"></a>',
+        ),
         ('<source srcset="a.png">', '<source srcset="https://cdn.example.com/img/a.png">'),
         ('<SOURCE SRCSET="a.png 2x">', '<SOURCE SRCSET="https://cdn.example.com/img/a.png 2x">'),
         # a srcset lists images whatever their extension, as <img src> (AVIF/JXL sources of a <picture>)
-        ('<source srcset="a.jxl" type="image/jxl">', '<source srcset="https://cdn.example.com/img/a.jxl" type="image/jxl">'),
+        (
+            '<source srcset="a.jxl" type="image/jxl">',
+            '<source srcset="https://cdn.example.com/img/a.jxl" type="image/jxl">',
+        ),
         # tags and attributes that name no asset a reader loads from the page
         ('<link href="a.png"><p title="a.png">a.png</p><input type="image" src="a.png">', None),
         ('<div data-src="a.png" style="color: red">', None),
         # media, embeds and styles
-        ('<video src="a.mp4" poster="a.png"></video>',
-         '<video src="https://cdn.example.com/video/a.mp4" poster="https://cdn.example.com/video/a.png"></video>'),
-        ('<audio controls><source src="a.mp3" type="audio/mpeg"><track src="a.vtt"></audio>',
-         '<audio controls><source src="https://cdn.example.com/source/a.mp3" type="audio/mpeg"><track src="a.vtt"></audio>'),
-        ('<object data="a.svg"></object><embed src="a.png">',
-         '<object data="https://cdn.example.com/object/a.svg"></object><embed src="https://cdn.example.com/embed/a.png">'),
-        ('<div data-src="a.png" style="background: url(a.png) no-repeat, url(\'b.png\')">',
-         '<div data-src="a.png" style="background: url(https://cdn.example.com/style/a.png) no-repeat, url(\'https://cdn.example.com/style/b.png\')">'),
-        ('<p STYLE="background-image:url(&quot;a.png&quot;)">',
-         '<p STYLE="background-image:url(&quot;https://cdn.example.com/style/a.png&quot;)">'),
+        (
+            '<video src="a.mp4" poster="a.png"></video>',
+            '<video src="https://cdn.example.com/video/a.mp4" poster="https://cdn.example.com/video/a.png"></video>',
+        ),
+        (
+            '<audio controls><source src="a.mp3" type="audio/mpeg"><track src="a.vtt"></audio>',
+            '<audio controls><source src="https://cdn.example.com/source/a.mp3" type="audio/mpeg"><track src="a.vtt"></audio>',
+        ),
+        (
+            '<object data="a.svg"></object><embed src="a.png">',
+            '<object data="https://cdn.example.com/object/a.svg"></object><embed src="https://cdn.example.com/embed/a.png">',
+        ),
+        (
+            '<div data-src="a.png" style="background: url(a.png) no-repeat, url(\'b.png\')">',
+            '<div data-src="a.png" style="background: url(https://cdn.example.com/style/a.png) no-repeat, url(\'https://cdn.example.com/style/b.png\')">',
+        ),
+        (
+            '<p STYLE="background-image:url(&quot;a.png&quot;)">',
+            '<p STYLE="background-image:url(&quot;https://cdn.example.com/style/a.png&quot;)">',
+        ),
         # comments, script and style content are no tags
-        ('<!-- <img src="a.png"> --><img src="b.png">', '<!-- <img src="a.png"> --><img src="https://cdn.example.com/img/b.png">'),
+        (
+            '<!-- <img src="a.png"> --><img src="b.png">',
+            '<!-- <img src="a.png"> --><img src="https://cdn.example.com/img/b.png">',
+        ),
         ('<!--\n<img src="a.png">\n-->', None),
         ("<script>const t = '<img src=\"a.png\">';</script>", None),
         ('<style>/* <img src="a.png"> */ .x { background: url(a.png) }</style>', None),
@@ -507,9 +528,26 @@ def test_resolve_escapes_flag() -> None:
 
 @pytest.mark.parametrize(
     ("path", "published"),
-    [("a.png", True), ("a.PNG", True), ("d/a.JPeG", True), ("a.svg", True), ("a.webp", True), ("a.avif", True),
-     ("录屏.mp4", True), ("a.MOV", True), ("a.webm", True), ("a.mp3", True), ("a.m4a", True), ("a.wav", True),
-     ("a.md", False), ("a.png.md", False), ("png", False), ("a.pdf", False), ("a.zip", False), ("dir/", False)],
+    [
+        ("a.png", True),
+        ("a.PNG", True),
+        ("d/a.JPeG", True),
+        ("a.svg", True),
+        ("a.webp", True),
+        ("a.avif", True),
+        ("录屏.mp4", True),
+        ("a.MOV", True),
+        ("a.webm", True),
+        ("a.mp3", True),
+        ("a.m4a", True),
+        ("a.wav", True),
+        ("a.md", False),
+        ("a.png.md", False),
+        ("png", False),
+        ("a.pdf", False),
+        ("a.zip", False),
+        ("dir/", False),
+    ],
 )
 def test_the_default_assets_are_what_pages_show(path: str, published: bool) -> None:
     assert ASSETS.publishes(path, "a") is published
@@ -539,7 +577,7 @@ def test_with_suffix(cloud: str, suffix: str, url: str) -> None:
 
 
 def test_with_suffix_output_is_safe_everywhere() -> None:
-    url = with_suffix("https://c.example/图 片/it's (a), \"b\" <c>\\d.png", "?v=1#only-dark")
+    url = with_suffix('https://c.example/图 片/it\'s (a), "b" <c>\\d.png', "?v=1#only-dark")
     assert not any(ch in url for ch in " \"'<>()\\,") and url.isascii()
     assert [url] == [url[s:e] for s, e in srcset_spans(url)]
     assert url.endswith("?v=1#only-dark")
@@ -570,11 +608,13 @@ def test_oracle_rejects_what_it_must() -> None:
 
 def test_source_edits_explains_only_url_replacements() -> None:
     decide = {"img/a.png": "https://cdn.example.com/a.png"}.get
-    text = "![x](img/a.png) `img/a.png` <img src=\"img/a.png\">"
-    good = text.replace('](img/a.png)', "](https://cdn.example.com/a.png)")
+    text = '![x](img/a.png) `img/a.png` <img src="img/a.png">'
+    good = text.replace("](img/a.png)", "](https://cdn.example.com/a.png)")
     assert source_edits(text, good, decide, ["img/a.png"]) == [(5, 14, "https://cdn.example.com/a.png")]
     assert isinstance(source_edits(text, good.replace("![x]", "![y]"), decide, ["img/a.png"]), str)
-    assert isinstance(source_edits(text, good.replace("img/a.png", "https://cdn.example.com/b.png"), decide, ["img/a.png"]), str)
+    assert isinstance(
+        source_edits(text, good.replace("img/a.png", "https://cdn.example.com/b.png"), decide, ["img/a.png"]), str
+    )
 
 
 # =================================================================================================
@@ -584,14 +624,33 @@ def test_source_edits_explains_only_url_replacements() -> None:
 GEN_PAGES = ["index.md", "sub/page.md", "章节/页.md"]
 # existing images, some with characters that need (or may take) a backslash escape in Markdown
 GEN_FILES = [
-    "img/a.png", "img/b.png", "img/PHOTO.PNG", "img/a(1).png", "img/with space.png", "img/图.png",
-    "img/e.gif", "img/f.svg", "图片/带 空格 的图.png", "图片/示意图.png", "sub/img/local.png",
-    "章节/配图/流程图.png", "章节/配图/流程图@2x.png", "img/under_score.png", "img/paren).png", "img/d)x(.png",
+    "img/a.png",
+    "img/b.png",
+    "img/PHOTO.PNG",
+    "img/a(1).png",
+    "img/with space.png",
+    "img/图.png",
+    "img/e.gif",
+    "img/f.svg",
+    "图片/带 空格 的图.png",
+    "图片/示意图.png",
+    "sub/img/local.png",
+    "章节/配图/流程图.png",
+    "章节/配图/流程图@2x.png",
+    "img/under_score.png",
+    "img/paren).png",
+    "img/d)x(.png",
 ]
 GEN_MISSING = ["img/missing.png", "img/缺失.png", "sub/nope.png", "../outside.png", "img"]
 GEN_REMOTE = ["https://example.com/img/a.png", "//cdn.example.com/b.png", "data:image/gif;base64,R0lGOD=="]
 SUFFIXES = ["", "", "", "?v=2", "#only-light", "#only-dark", "?v=3#only-dark", "?a=1&b=2"]
-TEXTS = ["这是一段中文说明。", "Plain text, nothing to see.", "图片路径 img/a.png 只是文字", "混合 mixed 文本 ![", "a ] b ) c"]
+TEXTS = [
+    "这是一段中文说明。",
+    "Plain text, nothing to see.",
+    "图片路径 img/a.png 只是文字",
+    "混合 mixed 文本 ![",
+    "a ] b ) c",
+]
 
 
 def _balanced(url: str) -> bool:
@@ -634,10 +693,29 @@ def escaped(draw, url: str) -> str:  # noqa: ANN001
 @st.composite
 def image(draw, page: str, definitions: list[str]) -> str:  # noqa: ANN001
     """One image (or link to an image) in one of the covered styles; may add a definition."""
-    style = draw(st.sampled_from(
-        ["inline", "title", "angle", "ref", "collapsed", "shortcut", "html", "srcset", "picture",
-         "link", "thumb", "attr", "escaped-bang", "html-link", "url-in-alt", "attr-srcset", "decoys"]
-    ))
+    style = draw(
+        st.sampled_from(
+            [
+                "inline",
+                "title",
+                "angle",
+                "ref",
+                "collapsed",
+                "shortcut",
+                "html",
+                "srcset",
+                "picture",
+                "link",
+                "thumb",
+                "attr",
+                "escaped-bang",
+                "html-link",
+                "url-in-alt",
+                "attr-srcset",
+                "decoys",
+            ]
+        )
+    )
     alt = draw(st.sampled_from(["图", "alt text", "", "a [b] c"]))
     if style in ("ref", "collapsed", "shortcut"):
         label = draw(st.sampled_from(["logo", "图一", "Shot 1", "x"])) + str(len(definitions))
@@ -658,7 +736,9 @@ def image(draw, page: str, definitions: list[str]) -> str:  # noqa: ANN001
         if quote_char and draw(st.booleans()):
             url = url.replace("&", "&amp;")
         if style == "html":
-            if not quote_char:  # Python-Markdown shows `<img src=a.png?v=2>` as text (rewrite_source refuses such pages)
+            if (
+                not quote_char
+            ):  # Python-Markdown shows `<img src=a.png?v=2>` as text (rewrite_source refuses such pages)
                 url = re.sub(r"\?[^#]*", "", url)
             return f"<img src={quote_char}{url}{quote_char} alt={quote_char}x{quote_char}>"
         other = draw(written_url(page, spaces_ok=False))
@@ -684,12 +764,20 @@ def image(draw, page: str, definitions: list[str]) -> str:  # noqa: ANN001
         other = draw(written_url(page, spaces_ok=False))
         return f'![{alt}]({dest}){{ srcset="{other} 2x" data-src="{other}" }}'
     if style == "decoys":  # shown as text or as other attributes: never rewritten
-        return draw(st.sampled_from([
-            f'&lt;img src="{url}"&gt;', f'\\<img src="{url}">', f'<span title="{url}" data-src="{url}">x</span>',
-            f"<!-- {url} -->", f"[{url}]", f"<{url}>",
-        ]))
+        return draw(
+            st.sampled_from(
+                [
+                    f'&lt;img src="{url}"&gt;',
+                    f'\\<img src="{url}">',
+                    f'<span title="{url}" data-src="{url}">x</span>',
+                    f"<!-- {url} -->",
+                    f"[{url}]",
+                    f"<{url}>",
+                ]
+            )
+        )
     if style == "attr":
-        return f"![{alt}]({dest}){{ width=\"30\" }}"
+        return f'![{alt}]({dest}){{ width="30" }}'
     return f"![{alt}]({dest})"
 
 
@@ -700,8 +788,18 @@ def _indent(block: str, prefix: str = "    ") -> str:
 @st.composite
 def block(draw, page: str, definitions: list[str], depth: int = 0) -> str:  # noqa: ANN001
     """A block of Markdown: paragraphs with images, code, comments, math, containers."""
-    kinds = ["paragraph"] * 4 + ["fence", "inline-code", "comment", "math", "md-in-html", "table", "footnote",
-                                 "heading", "def-list", "attr-paragraph"]
+    kinds = ["paragraph"] * 4 + [
+        "fence",
+        "inline-code",
+        "comment",
+        "math",
+        "md-in-html",
+        "table",
+        "footnote",
+        "heading",
+        "def-list",
+        "attr-paragraph",
+    ]
     if depth < 2:
         kinds += ["list", "quote", "admonition", "details", "tabs"]
     kind = draw(st.sampled_from(kinds))
@@ -742,7 +840,7 @@ def block(draw, page: str, definitions: list[str], depth: int = 0) -> str:  # no
     if kind == "quote":
         return _indent(f"{text()}\n\n{inner}", "> ").replace("\n\n", "\n>\n")
     if kind == "admonition":
-        return f"!!! note \"{text()}\"\n{_indent(inner)}"
+        return f'!!! note "{text()}"\n{_indent(inner)}'
     if kind == "details":
         return f"??? tip\n{_indent(inner)}"
     return f'=== "一"\n\n{_indent(inner)}\n\n=== "二"\n\n    {img()}'

@@ -16,7 +16,9 @@ from mkdocs_wxcloud.wechat.errors import NetworkError
 
 
 def _upload(api_base: str, image: Path) -> str:
-    client = WxCloudClient(api_base=api_base, env=DEFAULT_ENV, appid=DEFAULT_APPID, secret=DEFAULT_SECRET, max_retries=2)
+    client = WxCloudClient(
+        api_base=api_base, env=DEFAULT_ENV, appid=DEFAULT_APPID, secret=DEFAULT_SECRET, max_retries=2
+    )
     try:
         return client.upload("tls/a.png", image)
     finally:
@@ -45,7 +47,9 @@ def test_a_certificate_from_the_named_ca_bundle_is_trusted(tmp_path: Path, emula
     assert emulator.request_count("/cgi-bin/stable_token") == 1
 
 
-def test_an_unknown_ca_is_refused_in_one_line_without_a_request(tmp_path: Path, emulator: Emulator, image: Path) -> None:
+def test_an_unknown_ca_is_refused_in_one_line_without_a_request(
+    tmp_path: Path, emulator: Emulator, image: Path
+) -> None:
     with TlsFront(emulator.base_url, tmp_path) as front, pytest.raises(NetworkError) as refused:
         _upload(front.base_url, image)
     message = str(refused.value)
@@ -56,7 +60,10 @@ def test_an_unknown_ca_is_refused_in_one_line_without_a_request(tmp_path: Path, 
 
 def test_a_certificate_for_another_host_is_refused(tmp_path: Path, emulator: Emulator, image: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
-    with TlsFront(emulator.base_url, tmp_path, names=("api.weixin.qq.com",)) as front, pytest.raises(NetworkError) as refused:
+    with (
+        TlsFront(emulator.base_url, tmp_path, names=("api.weixin.qq.com",)) as front,
+        pytest.raises(NetworkError) as refused,
+    ):
         monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(front.ca_file))
         _upload(front.base_url, image)
     assert "TLS failure with localhost" in str(refused.value)

@@ -192,4 +192,6 @@ def test_material_blog_excerpts_resolve_against_their_post(tmp_path: Path, emula
     for view in ("blog/index.html", "blog/archive/2024/index.html"):
         html = _built(tmp_path, view)
         assert f'src="{emulator.base_url}/' in html and not re.search(r'src="[./]*img/', html)
-    assert not [r for r in caplog_wxcloud.records if r.name == "mkdocs.plugins.wxcloud" and r.levelno >= logging.WARNING]
+    assert not [
+        r for r in caplog_wxcloud.records if r.name == "mkdocs.plugins.wxcloud" and r.levelno >= logging.WARNING
+    ]

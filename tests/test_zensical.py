@@ -28,9 +28,9 @@ pytest.importorskip("zensical")
 BIN = Path(sys.executable).parent
 MANIFEST = "wxcloud-manifest.yml"
 PAGES = {
-    "index.md": "# 首页\n\n![logo](img/logo.png)\n\n<img src=\"img/banner.png\" alt=\"raw\" width=\"80\">\n",
+    "index.md": '# 首页\n\n![logo](img/logo.png)\n\n<img src="img/banner.png" alt="raw" width="80">\n',
     "指南/入门.md": (
-        "# 入门\n\n![同目录](图片/第一步.png)\n\n![上级](../img/logo.png \"标题\")\n\n"
+        '# 入门\n\n![同目录](图片/第一步.png)\n\n![上级](../img/logo.png "标题")\n\n'
         '!!! note "提示"\n\n    ![提醒里的图](图片/第二步.png)\n\n'
         '=== "甲"\n\n    ![标签页里的图](../img/banner.png)\n\n=== "乙"\n\n    文字\n\n'
         "```md\n![代码里的图](图片/第一步.png)\n```\n\n"
@@ -238,7 +238,9 @@ def test_zensical_optimizes_and_sizes_images_in_one_build(tmp_path: Path, emulat
     env = project(tmp_path, emulator, upload=True)
     (tmp_path / "docs/img/logo.png").write_bytes(images.screenshot())
     config = tmp_path / "zensical.toml"
-    config.write_text(config.read_text(encoding="utf-8") + 'optimize = "lossless"\ndimensions = true\n', encoding="utf-8")
+    config.write_text(
+        config.read_text(encoding="utf-8") + 'optimize = "lossless"\ndimensions = true\n', encoding="utf-8"
+    )
     zensical(tmp_path, env)
     logo = mf.read(tmp_path / MANIFEST).images["img/logo.png"]
     assert (logo.optimize, logo.done, logo.width, logo.height) == ("lossless", "oxipng", 480, 320)

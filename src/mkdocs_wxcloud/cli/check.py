@@ -22,11 +22,19 @@ from .scan import image_references
 
 @click.command()
 @site_command
-@click.option("--format", "output", type=click.Choice(["text", "json", "github"]), default="text",
-              help="Problems as text lines, one JSON document, or GitHub workflow annotations.")
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    help="Problems as text lines, one JSON document, or GitHub workflow annotations.",
+)
 @click.option("--strict", is_flag=True, help="Also fail on manifest entries that no page references.")
-@click.option("--remote", is_flag=True,
-              help="Also ask the cloud (this needs credentials) whether every manifest entry's file still exists.")
+@click.option(
+    "--remote",
+    is_flag=True,
+    help="Also ask the cloud (this needs credentials) whether every manifest entry's file still exists.",
+)
 def check(config_file: Path | None, output: str, strict: bool, remote: bool) -> int:
     """Verify, without credentials or network, that every referenced asset is uploaded and current."""
     site = load_site(config_file, {"offline": True})
@@ -60,7 +68,9 @@ def check(config_file: Path | None, output: str, strict: bool, remote: bool) -> 
                 too_big = linker.size_problem(target.path)
                 if too_big and (scanned.page, url) not in budgets:
                     budgets.add((scanned.page, url))
-                    problems.append(("warning", Problem(scanned.page, line_of(scanned.source, url), url, too_big, target.kind)))
+                    problems.append(
+                        ("warning", Problem(scanned.page, line_of(scanned.source, url), url, too_big, target.kind))
+                    )
                 continue
             linker.warn(scanned.page, scanned.source, url, what, target.kind)
         publisher.close()
@@ -78,7 +88,9 @@ def check(config_file: Path | None, output: str, strict: bool, remote: bool) -> 
             what = "is in the manifest but its file is missing from the cloud: run `mkdocs-wxcloud sync --repair`"
             problems.append(("error", Problem(name, lines.get(path), path, what)))
         for path, why in sorted(unknown.items()):
-            problems.append(("error", Problem(name, lines.get(path), path, f"could not be confirmed in the cloud: {why}")))
+            problems.append(
+                ("error", Problem(name, lines.get(path), path, f"could not be confirmed in the cloud: {why}"))
+            )
     stored = [manifest.images[path] for path in sorted(referenced & set(manifest.images))]
     totals = {"files": len(stored), "bytes": sum(e.size for e in stored), "stored_bytes": sum(e.stored for e in stored)}
     totals["saved_bytes"] = totals["bytes"] - totals["stored_bytes"]
@@ -120,4 +132,3 @@ def _report_check(site: sites.Site, problems: list[tuple[str, Problem]], output:
         log.info("check: %d problem(s), %d warning(s) in %d page(s); %d file(s), %s in the cloud%s", errors,
                  len(problems) - errors, len(site.pages), totals["files"], human_size(totals["stored_bytes"]), saved)  # fmt: skip
     return 1 if errors else 0
-

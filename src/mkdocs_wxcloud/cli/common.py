@@ -39,9 +39,14 @@ def setup_logging(verbose: bool, quiet: bool) -> None:
 def site_command(function: Callable) -> Callable:
     """-f, -v, -q, and error handling shared by the site commands."""
 
-    @click.option("-f", "--config-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
-                  help="The site's mkdocs.yml or zensical.toml (default: the first of zensical.toml, mkdocs.yml, "
-                       "mkdocs.yaml here).")
+    @click.option(
+        "-f",
+        "--config-file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="The site's mkdocs.yml or zensical.toml (default: the first of zensical.toml, mkdocs.yml, "
+        "mkdocs.yaml here).",
+    )
     @click.option("-v", "--verbose", is_flag=True, help="Show debug messages.")
     @click.option("-q", "--quiet", is_flag=True, help="Show only errors.")
     @functools.wraps(function)

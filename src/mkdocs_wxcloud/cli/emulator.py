@@ -12,23 +12,55 @@ from .common import log, setup_logging
 
 
 @click.command()
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to listen on (IPv4, IPv6 or a name); anything but loopback warns: the emulator "
-                   "has no security.")
-@click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535),
-              help="Port to listen on (0: any free port, shown at startup).")
-@click.option("--data", "data_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Keep uploaded files here across restarts (default: in memory).")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on (IPv4, IPv6 or a name); anything but loopback warns: the emulator has no security.",
+)
+@click.option(
+    "--port",
+    default=8765,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port to listen on (0: any free port, shown at startup).",
+)
+@click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Keep uploaded files here across restarts (default: in memory).",
+)
 @click.option("--appid", default=DEFAULT_APPID, show_default=True, help="The AppID it accepts.")
-@click.option("--secret", default=DEFAULT_SECRET, envvar="WXCLOUD_EMULATOR_SECRET",
-              help="The AppSecret it accepts (default: the demo secret).")
-@click.option("--env", "envs", multiple=True, default=[DEFAULT_ENV], show_default=True,
-              help="Cloud environment ids it knows (repeatable).")
+@click.option(
+    "--secret",
+    default=DEFAULT_SECRET,
+    envvar="WXCLOUD_EMULATOR_SECRET",
+    help="The AppSecret it accepts (default: the demo secret).",
+)
+@click.option(
+    "--env",
+    "envs",
+    multiple=True,
+    default=[DEFAULT_ENV],
+    show_default=True,
+    help="Cloud environment ids it knows (repeatable).",
+)
 @click.option("--latency", type=float, default=0.0, show_default=True, help="Seconds to wait before each answer.")
-@click.option("--fault-rate", type=click.FloatRange(0, 1), default=0.0, show_default=True,
-              help="Share of requests that get an injected fault.")
-@click.option("--faults", default="busy,quota,http502,drop", show_default=True,
-              help=f"Comma-separated fault kinds to draw from ({', '.join(FAULT_KINDS[:4])}).")
+@click.option(
+    "--fault-rate",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    show_default=True,
+    help="Share of requests that get an injected fault.",
+)
+@click.option(
+    "--faults",
+    default="busy,quota,http502,drop",
+    show_default=True,
+    help=f"Comma-separated fault kinds to draw from ({', '.join(FAULT_KINDS[:4])}).",
+)
 @click.option("--seed", type=int, default=None, help="Seed of the fault draws, for reproducible runs.")
 @click.option("--private", is_flag=True, help="Private storage: links carry sign=/t= and expire.")
 @click.option("--verbose", is_flag=True, help="Log every request.")

@@ -36,7 +36,9 @@ def find_config(config_file: Path | None) -> Path:
         return config_file
     found = [Path(name) for name in CONFIG_FILES if Path(name).is_file()]
     if not found:
-        raise ConfigError("no zensical.toml or mkdocs.yml here: run in the site's folder, or pass its configuration with -f")
+        raise ConfigError(
+            "no zensical.toml or mkdocs.yml here: run in the site's folder, or pass its configuration with -f"
+        )
     if found[0].suffix == ".toml" and len(found) > 1 and importlib.util.find_spec("zensical") is None:
         log.info("wxcloud: Zensical is not installed, so %s is read instead of %s", found[1], found[0])
         return found[1]
@@ -89,7 +91,9 @@ def from_zensical(config_file: Path, overrides: Mapping[str, Any] | None = None)
     docs_dir = (root / str(config.get("docs_dir") or "docs")).resolve()
     extensions = [e for e in config["markdown_extensions"] if e not in EXTENSION_NAMES]
     configs = {k: v for k, v in config["mdx_configs"].items() if k not in EXTENSION_NAMES}
-    own = next((config["mdx_configs"].get(n) or {} for n in EXTENSION_NAMES if n in config["markdown_extensions"]), None)
+    own = next(
+        (config["mdx_configs"].get(n) or {} for n in EXTENSION_NAMES if n in config["markdown_extensions"]), None
+    )
     if own is None:
         log.info("wxcloud: %s has no `wxcloud` Markdown extension: using the default options", config_file)
     values = {name: (None if value == "" else value) for name, value in (own or {}).items()}
@@ -119,4 +123,6 @@ def _wxcloud_is_an_extension(path: Path) -> bool:
 
     if not isinstance(data, dict):
         return False
-    return NAME not in names(data.get("plugins")) and bool(names(data.get("markdown_extensions")) & set(EXTENSION_NAMES))
+    return NAME not in names(data.get("plugins")) and bool(
+        names(data.get("markdown_extensions")) & set(EXTENSION_NAMES)
+    )

@@ -19,8 +19,13 @@ MAX_DELETE = 100
 @click.command()
 @site_command
 @click.option("--yes", is_flag=True, help="Delete the listed files from cloud storage and the manifest.")
-@click.option("--max-delete", type=click.IntRange(min=0), default=MAX_DELETE, show_default=True,
-              help="Delete nothing when more files than this would go (a wrong docs_dir would list them all).")
+@click.option(
+    "--max-delete",
+    type=click.IntRange(min=0),
+    default=MAX_DELETE,
+    show_default=True,
+    help="Delete nothing when more files than this would go (a wrong docs_dir would list them all).",
+)
 def prune(config_file: Path | None, yes: bool, max_delete: int) -> int:
     """List (and with --yes delete) cloud files of the manifest that no page references."""
     site = load_site(config_file)
@@ -70,4 +75,3 @@ def prune(config_file: Path | None, yes: bool, max_delete: int) -> int:
             log.error(f"{file_id}: not deleted: {reason}")
     log.info("deleted %d of %d file(s)", len(gone), len(doomed))
     return 0 if len(gone) == len(doomed) else 1
-

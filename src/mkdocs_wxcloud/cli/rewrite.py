@@ -26,23 +26,46 @@ from .sync import publish
 @click.command()
 @site_command
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path),
-              help="Write the rewritten files into this folder, mirroring the input tree.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write the rewritten files into this folder, mirroring the input tree.",
+)
 @click.option("--in-place", is_flag=True, help="Overwrite the source files (the only way they are ever changed).")
-@click.option("--root", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None,
-              help="Without a site configuration: the folder that asset paths and manifest paths are relative to (default: .).")
-@click.option("--manifest", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Without a site configuration: the manifest file (default: ROOT/wxcloud-manifest.yml).")
-@click.option("-x", "--markdown-extension", "extensions", multiple=True,
-              help="Without a site configuration: a Python-Markdown extension pages use (repeatable; default: extra, admonition, toc).")
+@click.option(
+    "--root",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="Without a site configuration: the folder that asset paths and manifest paths are relative to (default: .).",
+)
+@click.option(
+    "--manifest",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Without a site configuration: the manifest file (default: ROOT/wxcloud-manifest.yml).",
+)
+@click.option(
+    "-x",
+    "--markdown-extension",
+    "extensions",
+    multiple=True,
+    help="Without a site configuration: a Python-Markdown extension pages use (repeatable; default: extra, admonition, toc).",
+)
 @click.option("--prefix", default=None, help="Cloud folder for uploads (default: docs).")
-@click.option("--appid", default=None, help="AppID (default: $WXCLOUD_APPID; the secret only comes from $WXCLOUD_SECRET).")
+@click.option(
+    "--appid", default=None, help="AppID (default: $WXCLOUD_APPID; the secret only comes from $WXCLOUD_SECRET)."
+)
 @click.option("--env", default=None, help="Cloud environment id (default: $WXCLOUD_ENV).")
 @click.option("--api-base", default=None, help="WeChat API base URL (default: $WXCLOUD_API_BASE or the real API).")
 @click.option("--offline", is_flag=True, help="Upload nothing; rewrite only what the manifest has.")
-@click.option("--link", type=click.Choice(["url", "file-id"]), default="url", show_default=True,
-              help="Write download URLs, or cloud:// file ids for Markdown rendered in a mini program "
-                   "(CSS url() keeps the URL).")
+@click.option(
+    "--link",
+    type=click.Choice(["url", "file-id"]),
+    default="url",
+    show_default=True,
+    help="Write download URLs, or cloud:// file ids for Markdown rendered in a mini program (CSS url() keeps the URL).",
+)
 def rewrite(config_file: Path | None, paths: tuple[Path, ...], output: Path | None, in_place: bool,
             root: Path | None, manifest: Path | None, extensions: tuple[str, ...], prefix: str | None,
             appid: str | None, env: str | None, api_base: str | None, offline: bool, link: str) -> int:  # fmt: skip
@@ -73,7 +96,9 @@ def rewrite(config_file: Path | None, paths: tuple[Path, ...], output: Path | No
         linker = site.open_linker(pool, on_progress=progress.advance)
         try:
             # uploads start while the pages are read; offline, what lacks a URL is reported per page
-            report = publish(linker, missing_images(site, linker, pages), progress) if linker.publisher.online else Report()
+            report = (
+                publish(linker, missing_images(site, linker, pages), progress) if linker.publisher.online else Report()
+            )
             failed = 0
             for page in pages:
                 try:
@@ -116,9 +141,15 @@ def _rewrite_page(site: sites.Site, linker: Linker, page: str, report: Report, o
             written = file_id_reference(entry.file_id)
             if written is not None:
                 return written
-            linker.warn(page, text, url, f"its file id cannot be written in a page as it is ({entry.file_id!r}): "
-                        "the URL is written instead; delete its entry from the manifest and run `mkdocs-wxcloud sync` "
-                        "to store it under a name that gives a usable id", target.kind)
+            linker.warn(
+                page,
+                text,
+                url,
+                f"its file id cannot be written in a page as it is ({entry.file_id!r}): "
+                "the URL is written instead; delete its entry from the manifest and run `mkdocs-wxcloud sync` "
+                "to store it under a name that gives a usable id",
+                target.kind,
+            )
         return with_suffix(cloud, target.suffix)
 
     new = rewrite_source(text, site.make, decide, page)
@@ -131,4 +162,3 @@ def _rewrite_page(site: sites.Site, linker: Linker, page: str, report: Report, o
         return True
     write_atomic(destination, ("\ufeff" if bom else "") + new)
     return True
-

@@ -132,7 +132,11 @@ class _ReferenceCache:
         if not self.dirty or self.fingerprint is None:
             return
         try:
-            write_atomic(self.path, json.dumps({"format": self.FORMAT, "fingerprint": self.fingerprint, "pages": self.pages},
-                                               ensure_ascii=False))
+            write_atomic(
+                self.path,
+                json.dumps(
+                    {"format": self.FORMAT, "fingerprint": self.fingerprint, "pages": self.pages}, ensure_ascii=False
+                ),
+            )
         except OSError as error:
             log.debug("wxcloud: reference cache not saved: %s", error)

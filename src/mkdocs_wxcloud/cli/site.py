@@ -59,7 +59,9 @@ class Site:
 
     def describe(self, problem: Problem) -> str:
         """``docs/page.md:12: img/a.png: what is wrong``, with a path the user can open from here."""
-        where = self.shown(problem.page) if problem.page in self.pages or problem.page in self.stylesheets else problem.page
+        where = (
+            self.shown(problem.page) if problem.page in self.pages or problem.page in self.stylesheets else problem.page
+        )
         line = f":{problem.line}" if problem.line else ""
         return f"{where}{line}: {f'{problem.url}: ' if problem.url else ''}{problem.message}"
 
@@ -115,4 +117,6 @@ def _fingerprint(extensions: list, configs: dict) -> str:
         kind = value if isinstance(value, type) or callable(value) else type(value)
         return f"{getattr(kind, '__module__', '')}.{getattr(kind, '__qualname__', repr(kind))}"
 
-    return json.dumps([[e if isinstance(e, str) else name(e) for e in extensions], configs], default=name, sort_keys=True)
+    return json.dumps(
+        [[e if isinstance(e, str) else name(e) for e in extensions], configs], default=name, sort_keys=True
+    )

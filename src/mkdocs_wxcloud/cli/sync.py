@@ -23,8 +23,11 @@ log = logging.getLogger("mkdocs.plugins.wxcloud")
 @click.command()
 @site_command
 @click.option("--dry-run", is_flag=True, help="List what would be uploaded; upload nothing.")
-@click.option("--repair", is_flag=True,
-              help="First ask the cloud which manifest entries lost their file (see `check --remote`); upload those again.")
+@click.option(
+    "--repair",
+    is_flag=True,
+    help="First ask the cloud which manifest entries lost their file (see `check --remote`); upload those again.",
+)
 def sync(config_file: Path | None, dry_run: bool, repair: bool) -> int:
     """Upload every missing asset the site's pages reference and update the manifest."""
     if dry_run and repair:

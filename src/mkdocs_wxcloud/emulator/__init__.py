@@ -29,5 +29,13 @@ from .app import Emulator, serve
 from .faults import FAULT_KINDS
 from .protocol import DEFAULT_APPID, DEFAULT_ENV, DEFAULT_SECRET, HEALTH_PATH, bucket_name
 
-__all__ = ["DEFAULT_APPID", "DEFAULT_ENV", "DEFAULT_SECRET", "FAULT_KINDS", "HEALTH_PATH", "Emulator",
-           "bucket_name", "serve"]
+__all__ = [
+    "DEFAULT_APPID",
+    "DEFAULT_ENV",
+    "DEFAULT_SECRET",
+    "FAULT_KINDS",
+    "HEALTH_PATH",
+    "Emulator",
+    "bucket_name",
+    "serve",
+]

@@ -61,6 +61,7 @@ def _family(host: str) -> socket.AddressFamily:
 
 _TOKEN_IN_QUERY = re.compile(r"(access_token=)[^&\s\"]+")
 
+
 class Server(ThreadingHTTPServer):
     """Threaded server that remembers open connections so :meth:`Emulator.stop` can cut them."""
 

@@ -73,7 +73,9 @@ class Storage:
                 self._save_state()
         return done
 
-    def store(self, env: str, where: tuple[str, str], mm: mmap.mmap | bytes, start: int, end: int, visible: bool) -> str:
+    def store(
+        self, env: str, where: tuple[str, str], mm: mmap.mmap | bytes, start: int, end: int, visible: bool
+    ) -> str:
         """Keep the bytes ``mm[start:end]`` at ``where``, overwriting; returns the ETag."""
         md5 = hashlib.md5(usedforsecurity=False)
         if self.data_dir is None:

@@ -104,7 +104,9 @@ class HashCache:
             except (OSError, ValueError):
                 pass  # a missing or damaged cache is rebuilt from the files
 
-    def digest(self, key: str, file: Path, stat: os.stat_result | None = None, *, force: bool = False) -> tuple[str, int]:
+    def digest(
+        self, key: str, file: Path, stat: os.stat_result | None = None, *, force: bool = False
+    ) -> tuple[str, int]:
         """Return ``(sha256, size)`` of ``file``; ``key`` is its docs-relative path.
 
         ``force`` reads the file even when size and time match the cache (it is known to have changed).

@@ -92,7 +92,10 @@ def _note(value: object, longest: int) -> str | None:
 
 FIELDS: dict[str, tuple[bool, Callable[[Any], "str | None"]]] = {
     # name: (required, check returning what is wrong or None)
-    "sha256": (True, lambda v: None if isinstance(v, str) and _SHA256.fullmatch(v) else "must be 64 lowercase hex digits"),
+    "sha256": (
+        True,
+        lambda v: None if isinstance(v, str) and _SHA256.fullmatch(v) else "must be 64 lowercase hex digits",
+    ),
     "size": (True, _count),
     "cloud_path": (True, _cloud_path),
     "file_id": (True, _file_id),
@@ -117,8 +120,11 @@ def check_image(path: object, raw: object) -> None:
         raise Invalid(where, "must be a mapping of sha256, size, cloud_path, file_id and url")
     for key in raw:
         if key not in FIELDS:
-            raise Invalid((*where, key), f"unknown field (an entry has {', '.join(FIELDS)})",
-                          f"{_UPGRADE} if a newer one wrote it, else {_FIX}")
+            raise Invalid(
+                (*where, key),
+                f"unknown field (an entry has {', '.join(FIELDS)})",
+                f"{_UPGRADE} if a newer one wrote it, else {_FIX}",
+            )
     for key, (required, check) in FIELDS.items():
         if key not in raw:
             if required:
@@ -140,8 +146,11 @@ def check(data: object) -> None:
             raise Invalid((key,), "unknown key (a manifest has version, env, images and retired)")
     version = data.get("version", VERSION)
     if version != VERSION or isinstance(version, bool):
-        raise Invalid(("version",), f"manifest version {version!r} is not supported by this mkdocs-wxcloud (expects {VERSION})",
-                      _UPGRADE)
+        raise Invalid(
+            ("version",),
+            f"manifest version {version!r} is not supported by this mkdocs-wxcloud (expects {VERSION})",
+            _UPGRADE,
+        )
     if data.get("env") is not None and not _text(data["env"]):
         raise Invalid(("env",), "must be a cloud environment id")
     images = data.get("images")
@@ -187,7 +196,9 @@ def _compose(text: str, loader: type) -> yaml.Node | None:
 def image_lines(text: str, loader: type) -> dict[str, int]:
     """The 1-based line of each image entry, for messages that point into the manifest."""
     node = _compose(text, loader)
-    images = next((v for k, v in node.value if k.value == "images"), None) if isinstance(node, yaml.MappingNode) else None
+    images = (
+        next((v for k, v in node.value if k.value == "images"), None) if isinstance(node, yaml.MappingNode) else None
+    )
     return {k.value: k.start_mark.line + 1 for k, _ in images.value} if isinstance(images, yaml.MappingNode) else {}
 
 

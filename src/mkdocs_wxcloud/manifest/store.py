@@ -213,7 +213,9 @@ class ManifestStore:
             with self._lock.acquire(timeout=LOCK_TIMEOUT):
                 return action()
         except OSError as error:
-            raise ManifestError(f"{self.path}: cannot be written ({_reason(error)}): check `manifest` and `cache_dir`") from None
+            raise ManifestError(
+                f"{self.path}: cannot be written ({_reason(error)}): check `manifest` and `cache_dir`"
+            ) from None
         except Timeout:
             raise ManifestError(
                 f"{self.path}: another mkdocs-wxcloud run has held the manifest lock for "

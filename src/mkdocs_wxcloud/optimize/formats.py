@@ -64,7 +64,11 @@ def dimensions(source: bytes | Path) -> tuple[int, int] | None:
     try:
         with Image.open(io.BytesIO(source) if isinstance(source, bytes) else source) as image:
             width, height = image.size
-            turned = image.getexif().get(ORIENTATION, 1) in (5, 6, 7, 8) if image.format in ("JPEG", "PNG", "WEBP") else False
+            turned = (
+                image.getexif().get(ORIENTATION, 1) in (5, 6, 7, 8)
+                if image.format in ("JPEG", "PNG", "WEBP")
+                else False
+            )
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError):
         return None
     return (height, width) if turned else (width, height)

@@ -53,9 +53,7 @@ def ensure_emulator(settings: Settings) -> str:
     try:
         port_number = int(port)
     except ValueError:
-        raise ConfigError(
-            f"option `emulator_address` must be HOST:PORT, not {settings.emulator_address!r}"
-        ) from None
+        raise ConfigError(f"option `emulator_address` must be HOST:PORT, not {settings.emulator_address!r}") from None
     base = f"http://[{host}]:{port_number}" if ":" in host else f"http://{host}:{port_number}"
     with _emulators_lock:
         if settings.emulator_address in _emulators:

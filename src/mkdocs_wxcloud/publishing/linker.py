@@ -76,7 +76,9 @@ class Linker:
             return None
         return dataclasses.replace(target, kind="image" if tag == "img" else kind_of(target.path))
 
-    def lookup(self, target: Target, url: str, page: str, source: str, *, upload: bool = False) -> tuple[bool, str | None]:
+    def lookup(
+        self, target: Target, url: str, page: str, source: str, *, upload: bool = False
+    ) -> tuple[bool, str | None]:
         """``(publishable, current cloud URL or None)`` of a target; a problem is warned about.
 
         ``upload``: what the manifest lacks is uploaded (see :meth:`Publisher.publish`), and None

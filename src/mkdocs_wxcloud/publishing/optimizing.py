@@ -82,7 +82,12 @@ class Optimizer:
         profile = self.profile(path)
         outcome = self._cached(sha, profile) or self._optimized(data, posixpath.splitext(path)[1].lower(), sha, profile)
         body = outcome.data if outcome.data is not None else data
-        fields: dict[str, Any] = {"width": outcome.width, "height": outcome.height, "optimize": profile, "done": outcome.done}
+        fields: dict[str, Any] = {
+            "width": outcome.width,
+            "height": outcome.height,
+            "optimize": profile,
+            "done": outcome.done,
+        }
         if outcome.data is not None:
             fields["stored_size"] = len(body)
         stored_sha = hashlib.sha256(body).hexdigest() if outcome.data is not None else sha

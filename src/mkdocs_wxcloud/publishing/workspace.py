@@ -47,7 +47,9 @@ def open_linker(
     if not docs.is_dir():
         raise ConfigError(f"docs_dir {docs} does not exist")
     if published_docs:
-        _outside_docs(docs, "manifest", settings.manifest, "MkDocs would publish it and `mkdocs serve` would rebuild in a loop")
+        _outside_docs(
+            docs, "manifest", settings.manifest, "MkDocs would publish it and `mkdocs serve` would rebuild in a loop"
+        )
         _outside_docs(docs, "cache_dir", settings.cache_dir, "its caches and lock would be published with the site")
     try:
         settings.cache_dir.mkdir(parents=True, exist_ok=True)
@@ -69,15 +71,21 @@ def open_linker(
         base_url=settings.base_url,
         link_max_age=settings.link_max_age,
         on_progress=on_progress,
-        optimizer=Optimizer(settings.optimization, settings.cache_dir, dimensions=settings.dimensions,
-                            max_size=settings.max_size, any_profile=any_profile),  # fmt: skip
+        optimizer=Optimizer(
+            settings.optimization,
+            settings.cache_dir,
+            dimensions=settings.dimensions,
+            max_size=settings.max_size,
+            any_profile=any_profile,
+        ),  # fmt: skip
     )
     return Linker(publisher, warn, document_of, settings.assets)
-
 
 
 def _outside_docs(docs: Path, option: str, path: Path, why: str) -> None:
     """Refuse a path inside docs_dir, also through a symlink (the real paths are compared)."""
     real = Path(os.path.realpath(path))
     if real == docs or docs in real.parents:
-        raise ConfigError(f"option `{option}` ({path}) is inside docs_dir {docs}: {why}; keep it beside the site's configuration")
+        raise ConfigError(
+            f"option `{option}` ({path}) is inside docs_dir {docs}: {why}; keep it beside the site's configuration"
+        )

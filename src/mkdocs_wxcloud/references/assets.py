@@ -55,7 +55,9 @@ def parse(value: object) -> Assets:
             continue
         ext = "." + name.lstrip(".")
         if not isinstance(item, str) or len(ext) < 2 or any(c in ext[1:] for c in "./\\ *?"):
-            raise ConfigError(f"option `assets`: {item!r} is neither a group ({', '.join(GROUPS)}) nor an extension such as .zip")
+            raise ConfigError(
+                f"option `assets`: {item!r} is neither a group ({', '.join(GROUPS)}) nor an extension such as .zip"
+            )
         if ext in NEVER:
             raise ConfigError(f"option `assets`: {ext} files are part of the site itself, never published as assets")
         extensions.add(ext)

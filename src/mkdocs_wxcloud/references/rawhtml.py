@@ -48,6 +48,8 @@ def _worth_parsing(text: str) -> bool:
     links = lowered.count("href")
     fragments = lowered.count('href="#') + lowered.count("href='#") + lowered.count("href=#")
     return links > fragments and bool(_LINK.search(lowered))
+
+
 _ATTRIBUTE = re.compile(
     r"""([^\s/>"'=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+)))?""",
 )
@@ -147,7 +149,9 @@ def _rewrite_tag(text: str, replace: Replace, sized: Sized | None) -> str:
         last = end
     tail = text[last:]
     if tag == "img" and sized is not None and "src" in present and not {"width", "height"} & present.keys():
-        extra = "".join(f' {k}="{html.escape(v, quote=True)}"' for k, v in (sized(html.unescape(present["src"])) or {}).items())
+        extra = "".join(
+            f' {k}="{html.escape(v, quote=True)}"' for k, v in (sized(html.unescape(present["src"])) or {}).items()
+        )
         if extra:
             closing = "/>" if tail.endswith("/>") else ">"
             tail = tail[: -len(closing)].rstrip() + extra + (" " if closing == "/>" else "") + closing

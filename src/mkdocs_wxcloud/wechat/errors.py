@@ -20,8 +20,10 @@ FILE_NONEXIST = "STORAGE_FILE_NONEXIST"
 """A batch item's ``errmsg`` for a file WeChat does not know (deleted, or not visible yet)."""
 
 _SECRET_HINT = "check `secret` / WXCLOUD_SECRET (the AppSecret of the mini program)"
-_MALFORMED_HINT = ("the request was refused as malformed: check the cloud path (avoid "
-                   "` ^ \" \\ { } [ ] ~ % # > < and control characters), otherwise report a bug")
+_MALFORMED_HINT = (
+    "the request was refused as malformed: check the cloud path (avoid "
+    '` ^ " \\ { } [ ] ~ % # > < and control characters), otherwise report a bug'
+)
 _HINTS = {
     45009: "the daily quota of this API is used up: try again tomorrow",
     MINUTE_QUOTA: "the per-minute quota stayed exhausted: try again in a few minutes",
@@ -31,11 +33,11 @@ _HINTS = {
     41004: "no AppSecret was sent: set `secret` / WXCLOUD_SECRET",
     40243: "the AppSecret is frozen: unfreeze or reset it in 微信公众平台 → 开发管理 → 开发设置",
     89503: "an administrator must first approve calls from this IP (see the notification in "
-           "微信公众平台), then run again",
+    "微信公众平台), then run again",
     89506: "an administrator refused this IP: its calls are blocked for 24 hours",
     89507: "an administrator refused this IP: its calls are blocked for 1 hour",
     85088: "cloud development (云开发) is not enabled for this AppID: open it in WeChat DevTools, "
-           "or check `appid` / WXCLOUD_APPID",
+    "or check `appid` / WXCLOUD_APPID",
     **{code: _MALFORMED_HINT for code in (40097, 40101, 44002, 47001, 40033)},
     **{code: "the access token was refused even after renewing it" for code in TOKEN_ERRORS},
     **{code: "WeChat stayed busy: try again later" for code in BUSY_ERRORS},
@@ -91,8 +93,10 @@ def _hint(api: str, errcode: int, errmsg: str, env: str) -> str:
         ip = _caller_ip(errmsg) or "this machine's public IP"
         return f"add {ip} to the API IP whitelist: 微信公众平台 → 开发管理 → 开发设置 → IP白名单"
     if errcode == -501005:
-        return (f"the cloud environment {env!r} is unknown or abnormal: check `env` / "
-                f"WXCLOUD_ENV against the environment id in the 云开发 console")
+        return (
+            f"the cloud environment {env!r} is unknown or abnormal: check `env` / "
+            f"WXCLOUD_ENV against the environment id in the 云开发 console"
+        )
     if errcode == 48001:
         return f"this account is not authorised to call {api}"
     return _HINTS.get(errcode, "")
@@ -116,5 +120,6 @@ def cos_error(status: int, content: bytes) -> CosError:
         text = " ".join(content[:200].decode("utf-8", "replace").split())
         return CosError(status, "UnknownError", text or "no error body")
     fields = {child.tag.rsplit("}", 1)[-1]: (child.text or "").strip() for child in root}
-    return CosError(status, fields.get("Code") or "UnknownError",
-                    fields.get("Message") or "no message", fields.get("RequestId", ""))
+    return CosError(
+        status, fields.get("Code") or "UnknownError", fields.get("Message") or "no message", fields.get("RequestId", "")
+    )

@@ -56,7 +56,12 @@ class RetryPolicy:
                 return attempt(credential)
             except (ApiError, CosError, NetworkError) as exc:
                 error: WxCloudError = exc
-            if credentials is not None and isinstance(error, ApiError) and error.errcode in TOKEN_ERRORS and not renewed:
+            if (
+                credentials is not None
+                and isinstance(error, ApiError)
+                and error.errcode in TOKEN_ERRORS
+                and not renewed
+            ):
                 renewed = True
                 log.debug("wxcloud: %s: token refused (errcode %s), renewing it", what, error.errcode)
                 credentials.renew(credential)
@@ -82,7 +87,9 @@ class RetryPolicy:
                 return self.quota_wait
             return backoff if error.errcode in BUSY_ERRORS else None
         if isinstance(error, CosError):
-            if error.code in _STALE_LINK_CODES or (error.code == "AccessDenied" and "expired" in error.cos_message.lower()):
+            if error.code in _STALE_LINK_CODES or (
+                error.code == "AccessDenied" and "expired" in error.cos_message.lower()
+            ):
                 return 0.0  # the upload link is stale: ask for a new one at once
             return backoff if error.status >= 500 else None
         return None

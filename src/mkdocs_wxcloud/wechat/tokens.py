@@ -75,8 +75,11 @@ class TokenCache:
                         os.unlink(temp)
                     raise
             except OSError as exc:
-                log.debug("wxcloud: token cache %s not writable (%s); keeping the token in memory",
-                          path.parent, exc.strerror or type(exc).__name__)
+                log.debug(
+                    "wxcloud: token cache %s not writable (%s); keeping the token in memory",
+                    path.parent,
+                    exc.strerror or type(exc).__name__,
+                )
 
     def discard(self, key: str, token: str) -> None:
         """Forget ``token`` (the server rejected it), unless the entry already holds another one."""

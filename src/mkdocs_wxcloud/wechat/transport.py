@@ -86,16 +86,17 @@ class Transport:
             answer = None
         if not isinstance(answer, dict):
             snippet = content[:80].decode("utf-8", "replace")
-            raise NetworkError(f"WeChat API {api} answered HTTP {status} with something other "
-                               f"than a JSON object ({snippet!r}): check `api_base` "
-                               f"({self.api_base})")
+            raise NetworkError(
+                f"WeChat API {api} answered HTTP {status} with something other "
+                f"than a JSON object ({snippet!r}): check `api_base` "
+                f"({self.api_base})"
+            )
         errcode = answer.get("errcode") or 0
         if errcode:
             raise api_error(api, int(errcode), str(answer.get("errmsg") or ""), self.env)
         return answer
 
-    def post_to_cos(self, link: dict[str, str], cloud_path: str, filename: str,
-                    handle: IO[bytes]) -> None:
+    def post_to_cos(self, link: dict[str, str], cloud_path: str, filename: str, handle: IO[bytes]) -> None:
         """Upload step 2: the multipart form, ``file`` last.
 
         A file of up to :data:`IN_ONE_PIECE` goes as one body built at once (the common case: docs
@@ -110,7 +111,9 @@ class Transport:
         ]
         with secrets_while(link["authorization"], link["token"]):  # errors made here never show them
             if _remaining(handle) <= IN_ONE_PIECE:
-                body, form_type = urllib3.encode_multipart_formdata([*fields, ("file", (filename, handle.read(), content_type))])
+                body, form_type = urllib3.encode_multipart_formdata(
+                    [*fields, ("file", (filename, handle.read(), content_type))]
+                )
                 headers = {"Content-Type": form_type}
             else:
                 body = MultipartEncoder(fields=[*fields, ("file", (filename, handle, content_type))])
@@ -142,7 +145,8 @@ class Transport:
             failure = NetworkError(
                 f"{what}: {_host(url)} answered HTTP {response.status}, a redirect to {target}, "
                 f"which was not followed (WeChat never redirects, and the request carries credentials): "
-                f"check `api_base` ({self.api_base})")
+                f"check `api_base` ({self.api_base})"
+            )
         raise failure  # outside the except clauses: no chained exception to leak a URL
 
 

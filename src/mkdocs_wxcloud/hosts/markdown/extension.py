@@ -33,8 +33,14 @@ from .runs import Run, run_for
 log = logging.getLogger("mkdocs.plugins.wxcloud")
 _SHARED = "as the MkDocs plugin's option of the same name (see the README)"
 _OWN = {
-    "docs_dir": ["", "The folder the manifest's paths are relative to (default docs); Zensical's own is used under Zensical."],
-    "page": ["", "The page being rendered, relative to docs_dir; Zensical tells it, plain Markdown needs it for relative paths."],
+    "docs_dir": [
+        "",
+        "The folder the manifest's paths are relative to (default docs); Zensical's own is used under Zensical.",
+    ],
+    "page": [
+        "",
+        "The page being rendered, relative to docs_dir; Zensical tells it, plain Markdown needs it for relative paths.",
+    ],
     "upload": [False, "Upload what the manifest lacks while pages render (needs credentials, or the emulator)."],
 }
 _WORDS = ("emulator", "optimize")
@@ -110,14 +116,21 @@ class WxCloudExtension(Extension):
         if target is None:
             return None
         upload = self._run.upload and self._run.stopped is None
-        publishable, cloud = linker.lookup(target, url, page, self.source, upload=upload)  # ManifestError: the build stops
+        publishable, cloud = linker.lookup(
+            target, url, page, self.source, upload=upload
+        )  # ManifestError: the build stops
         if not publishable:
             return None
         if cloud is not None:
             return with_suffix(cloud, target.suffix)
         if not upload:
-            why = f"not uploaded: {self._run.stopped}" if self._run.stopped else (
-                "is not in the manifest as it is now: it stays local; run `mkdocs-wxcloud sync` (or set `upload: true`)")
+            why = (
+                f"not uploaded: {self._run.stopped}"
+                if self._run.stopped
+                else (
+                    "is not in the manifest as it is now: it stays local; run `mkdocs-wxcloud sync` (or set `upload: true`)"
+                )
+            )
             linker.warn(page, self.source, url, why, target.kind)
             return None
         return self._pending.add(target.path, target.suffix, url)

@@ -233,6 +233,7 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
 
     def _rewrite_stylesheets(self, files: Files) -> None:
         """The built copies of ``extra_css`` with the cloud URLs of what their ``url(…)`` name."""
+
         def rewritten(found: dict[str, str | None], url: str) -> str | None:
             new = found.get(url)
             return self._pending.fill(new, self._urls, escape=False) if new else None
