@@ -16,16 +16,19 @@ PACKAGE = Path(__file__).resolve().parent.parent / "src" / "mkdocs_wxcloud"
 ROOT = "mkdocs_wxcloud"
 
 # layer -> the layers it may import (besides itself)
+BASE = {"errors", "atomic", "caches"}  # the base layer: one-line errors, atomic writes, the rule of caches
 ALLOWED = {
     "errors": set(),
-    "references": {"errors"},
-    "manifest": {"errors"},
-    "wechat": {"errors"},
-    "optimize": {"errors"},
+    "atomic": set(),
+    "caches": {"atomic"},
+    "references": BASE,
+    "manifest": BASE,
+    "wechat": BASE,
+    "optimize": BASE,
     "emulator": set(),
-    "publishing": {"errors", "references", "manifest", "wechat", "optimize"},
-    "hosts": {"errors", "references", "manifest", "wechat", "optimize", "publishing"},
-    "cli": {"errors", "references", "manifest", "wechat", "optimize", "publishing"},
+    "publishing": {*BASE, "references", "manifest", "wechat", "optimize"},
+    "hosts": {*BASE, "references", "manifest", "wechat", "optimize", "publishing"},
+    "cli": {*BASE, "references", "manifest", "wechat", "optimize", "publishing"},
 }
 EMULATOR_IMPORTERS = {"mkdocs_wxcloud.cli.emulator", "mkdocs_wxcloud.publishing.connection"}
 MAX_MODULE_LINES = 400

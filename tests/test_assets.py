@@ -127,8 +127,8 @@ def test_a_reference_cache_of_another_release_is_ignored(tmp_path: Path, monkeyp
         assert cli("sync").exit_code == 0
         cache = tmp_path / ".cache/plugin/wxcloud/references.json"
         data = json.loads(cache.read_text(encoding="utf-8"))
-        data["format"] = 2  # as 0.1 wrote it, with the page's references as 0.1 found them: none
-        data["pages"] = {page: [key, []] for page, (key, _) in data["pages"].items()}
+        data["release"] = "0.1"  # as 0.1 wrote it, with the page's references as 0.1 found them: none
+        data["data"]["pages"] = {page: [key, []] for page, (key, _) in data["data"]["pages"].items()}
         cache.write_text(json.dumps(data), encoding="utf-8")
         assert cli("check", "--strict").exit_code == 0
         assert cli("prune", "--yes").stdout == ""

@@ -38,8 +38,8 @@ from mkdocs_wxcloud.cli import main as cli_main
 from mkdocs_wxcloud.emulator import DEFAULT_APPID, DEFAULT_ENV, Emulator
 from mkdocs_wxcloud.errors import ManifestError
 from mkdocs_wxcloud.manifest import model as mf
+from mkdocs_wxcloud.publishing.run import open_run
 from mkdocs_wxcloud.publishing.settings import resolve
-from mkdocs_wxcloud.publishing.workspace import open_linker
 from mkdocs_wxcloud.references.sourcemap import RewriteError, rewrite_source
 from mkdocs_wxcloud.references.treeprocessor import MARKDOWN, RAW, TREE, collect, markdown_factory
 from mkdocs_wxcloud.references.urls import resolve as resolve_url
@@ -444,16 +444,10 @@ def test_two_runs_in_threads_keep_every_entry(tmp_path: Path, monkeypatch: pytes
         seen_broken: list[str] = []
 
         def run(part: str) -> None:
-            with ThreadPoolExecutor(4) as pool:
-                linker = open_linker(settings_, docs, pool)
+            with open_run(settings_, docs) as published:
                 start.wait()
-                try:
-                    for path in [*(f"{part}/img/{i}.png" for i in range(n)), "shared.png"]:
-                        linker.publisher.schedule(path)
-                    report = linker.publisher.finish()
-                    assert report.errors == {}
-                finally:
-                    linker.publisher.close()
+                report = published.publish_all([*(f"{part}/img/{i}.png" for i in range(n)), "shared.png"])
+                assert report.errors == {}
 
         def watch() -> None:
             while not finished.is_set():

@@ -4,6 +4,7 @@ orientation and colour profile kept; what it cannot improve or must not touch up
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import images
 import pytest
@@ -13,8 +14,9 @@ from PIL import Image
 
 from mkdocs_wxcloud.errors import ConfigError
 from mkdocs_wxcloud.optimize import engine, formats
-from mkdocs_wxcloud.optimize.settings import Optimization, parse, parse_size
+from mkdocs_wxcloud.optimize.settings import Optimization, parse_size
 from mkdocs_wxcloud.optimize.workers import Workers
+from mkdocs_wxcloud.publishing.settings import resolve
 
 LOSSLESS = Optimization(mode="lossless")
 LOSSY = Optimization(mode="lossy")
@@ -205,7 +207,7 @@ def test_profiles_name_only_what_decides_each_format() -> None:
 ])  # fmt: skip
 def test_a_bad_option_is_one_line_naming_it(values: dict, message: str) -> None:
     with pytest.raises(ConfigError, match="^" + message.replace("(", r"\(").replace(")", r"\)") + "$"):
-        parse(values)
+        resolve(values, Path("."), environ={})
 
 
 def test_sizes_read_as_people_write_them() -> None:

@@ -110,7 +110,9 @@ def test_collect_finds_exactly_the_expected_images(page: str) -> None:
 def test_plugin_path_changes_only_local_image_urls(page: str) -> None:
     text = read(page)
     oracle = Oracle(page, FAKE_CLOUD)
-    verdict = oracle.compare(render(text), render(text, ImageExtension(oracle.replace)))
+    verdict = oracle.compare(
+        render(text), render(text, ImageExtension(lambda ref, page: oracle.replace(ref.url, ref.tag)))
+    )
     assert verdict.ok, str(verdict)
     assert replaced_paths(oracle, verdict) == expected_counts(page)[0]
 
@@ -870,7 +872,9 @@ PROPERTY = settings(
 def test_property_plugin_path(generated: tuple[str, str]) -> None:
     page, text = generated
     oracle = Oracle(page, FAKE_CLOUD)
-    verdict = oracle.compare(render(text), render(text, ImageExtension(oracle.replace)))
+    verdict = oracle.compare(
+        render(text), render(text, ImageExtension(lambda ref, page: oracle.replace(ref.url, ref.tag)))
+    )
     assert verdict.ok, f"{verdict}\n--- {page}\n{text}"
 
 

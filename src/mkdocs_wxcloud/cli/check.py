@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import json
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import click
 
 from ..manifest.model import image_lines
 from ..publishing.connection import connect
+from ..publishing.current import State, Status
 from ..publishing.linker import Problem
 from ..publishing.remote import missing_in_cloud
+from ..publishing.reporting import human_size
+from ..publishing.run import Run
 from ..publishing.sources import ImageProblem
-from ..publishing.uploads import human_size
 from ..references.urls import line_of
 from . import site as sites
 from .common import load_site, log, site_command
@@ -39,42 +40,26 @@ def check(config_file: Path | None, output: str, strict: bool, remote: bool) -> 
     """Verify, without credentials or network, that every referenced asset is uploaded and current."""
     site = load_site(config_file, {"offline": True})
     problems: list[tuple[str, Problem]] = []
-    with ThreadPoolExecutor(1) as pool:
-        linker = site.open_linker(pool, offline=True, readonly=True, warn=lambda p: problems.append(("error", p)))
-        publisher = linker.publisher
+    with site.open(offline=True, readonly=True) as run:
+        linker = site.linker(run, lambda p: problems.append(("error", p)))
         referenced: set[str] = set()
         budgets: set[tuple[str, str]] = set()
         for scanned, url, target in image_references(site, linker, lambda problem: problems.append(("error", problem))):
             referenced.add(target.path)
             try:
-                sha, _ = publisher.files.digest(target.path)
+                status = run.resolve(target.path)
             except ImageProblem as problem:
                 linker.warn(scanned.page, scanned.source, url, str(problem), target.kind)
                 continue
-            entry = publisher.store.get(target.path)
-            if entry is None:
-                what = "is not in the manifest: run `mkdocs-wxcloud sync` (or `mkdocs build`)"
-            elif entry.sha256 != sha:
-                what = "changed since it was uploaded: run `mkdocs-wxcloud sync` (or `mkdocs build`)"
-            elif not entry.url:
-                what = "was uploaded but has no link yet: run `mkdocs-wxcloud sync`"
-            elif target.path in publisher.store.recovered:
-                what = "is only in the journal of an interrupted run: run `mkdocs-wxcloud sync` to record it"
-            elif not publisher.optimizer.accepts(target.path, entry.optimize):
-                wanted = publisher.optimizer.profile(target.path)
-                what = (f"was stored {_as(entry.optimize)}, the options now ask for it {_as(wanted)}: "
-                        "run `mkdocs-wxcloud sync` (or `mkdocs build`)")  # fmt: skip
-            else:
+            if status.state in (State.CURRENT, State.EXPIRING):  # a signed link that still works counts
                 too_big = linker.size_problem(target.path)
                 if too_big and (scanned.page, url) not in budgets:
                     budgets.add((scanned.page, url))
-                    problems.append(
-                        ("warning", Problem(scanned.page, line_of(scanned.source, url), url, too_big, target.kind))
-                    )
+                    where = line_of(scanned.source, url)
+                    problems.append(("warning", Problem(scanned.page, where, url, too_big, target.kind)))
                 continue
-            linker.warn(scanned.page, scanned.source, url, what, target.kind)
-        publisher.close()
-        manifest = publisher.store.manifest
+            linker.warn(scanned.page, scanned.source, url, _wording(run, target.path, status), target.kind)
+    manifest = run.store.manifest
     unreferenced = sorted(set(manifest.images) - referenced)
     lines = image_lines(site.settings.manifest) if unreferenced or remote else {}
     name = site.settings.manifest.name
@@ -95,6 +80,28 @@ def check(config_file: Path | None, output: str, strict: bool, remote: bool) -> 
     totals = {"files": len(stored), "bytes": sum(e.size for e in stored), "stored_bytes": sum(e.stored for e in stored)}
     totals["saved_bytes"] = totals["bytes"] - totals["stored_bytes"]
     return _report_check(site, problems, output, totals)
+
+
+_SYNC = "run `mkdocs-wxcloud sync` (or `mkdocs build`)"
+
+
+def _wording(run: Run, path: str, status: Status) -> str:
+    """What ``check`` says of a file that the manifest does not have as current, and what to do."""
+    state = status.state
+    stored, entry = status.stored, status.entry
+    if state is State.ELSEWHERE and entry is not None:  # the build takes it without a request, not the manifest
+        state = State.MISSING if stored is None else State.CHANGED if stored.sha256 != entry.sha256 else State.OUTDATED
+    if state is State.MISSING:
+        return f"is not in the manifest: {_SYNC}"
+    if state is State.CHANGED:
+        return f"changed since it was uploaded: {_SYNC}"
+    if state is State.UNLINKED:
+        return "was uploaded but has no link yet: run `mkdocs-wxcloud sync`"
+    if state is State.RECOVERED:
+        return "is only in the journal of an interrupted run: run `mkdocs-wxcloud sync` to record it"
+    assert state is State.OUTDATED and stored is not None, state
+    wanted = run.optimizer.profile(path)
+    return f"was stored {_as(stored.optimize)}, the options now ask for it {_as(wanted)}: {_SYNC}"
 
 
 def _as(profile: str) -> str:

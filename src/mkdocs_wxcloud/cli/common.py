@@ -10,12 +10,16 @@ import functools
 import logging
 import sys
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 import click
 
 from ..errors import ConfigError, ManifestError, WxCloudError, redact
+from ..publishing.linker import Linker
+from ..publishing.reporting import Report
+from ..publishing.run import Run
 from . import projects
+from .progress import Progress
 from .site import Site
 
 log = logging.getLogger("mkdocs.plugins.wxcloud")
@@ -71,3 +75,25 @@ def site_command(function: Callable) -> Callable:
 def load_site(config_file: Path | None, overrides: dict[str, Any] | None = None) -> Site:
     """The site of ``-f`` (or of the configuration found here), read as its host reads it."""
     return projects.load(config_file, overrides)
+
+
+def upload(run: Run, linker: Linker, scheduled: Iterable[str], progress: Progress) -> Report:
+    """Drain ``scheduled`` (each path is scheduled on the run as it is yielded, so uploads start at
+    once), then wait and fetch links; what happened goes to stderr, worded as in every command."""
+    for _ in scheduled:
+        pass
+    progress.start(run.ledger.scheduled)
+    try:
+        report = run.finish()
+    finally:
+        progress.close()
+    linker.check_sizes()
+    if isinstance(run.fatal, (ConfigError, ManifestError)):
+        raise run.fatal  # site_command prints it once, exit status 2
+    if run.fatal is not None:  # one cause for every file: say it once
+        log.error("%s", run.fatal)
+    else:
+        for path, reason in sorted(report.errors.items()):
+            log.error(f"{path}: {reason}")
+    log.info("%s", report.summary.line())
+    return report

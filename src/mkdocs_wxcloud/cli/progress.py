@@ -13,7 +13,7 @@ import time
 
 import click
 
-from ..publishing.uploads import human_size
+from ..publishing.reporting import human_size
 
 log = logging.getLogger("mkdocs.plugins.wxcloud")
 _REDRAW = 0.1  # seconds between two redraws of the bar: uploads report every chunk they send

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import click
@@ -36,10 +35,9 @@ def prune(config_file: Path | None, yes: bool, max_delete: int) -> int:
         if not problem.url:  # the page itself could not be read or scanned
             unread.append(problem)
 
-    with ThreadPoolExecutor(1) as pool:
-        linker = site.open_linker(pool, offline=True)
-        store = linker.publisher.store
-        referenced = {target.path for _, _, target in image_references(site, linker, warn)}
+    with site.open(offline=True) as run:
+        store = run.store
+        referenced = {target.path for _, _, target in image_references(site, site.linker(run, warn), warn)}
         images = store.manifest.images
         kept_ids = {images[p].file_id for p in referenced if p in images}
         stale_paths = sorted(p for p in images if p not in referenced)
@@ -69,7 +67,6 @@ def prune(config_file: Path | None, yes: bool, max_delete: int) -> int:
                 store.remove(path)
         for file_id in gone:
             store.forget_retired(file_id)
-        linker.publisher.close()
     for file_id, reason in sorted(failed.items()):
         if file_id not in gone:
             log.error(f"{file_id}: not deleted: {reason}")

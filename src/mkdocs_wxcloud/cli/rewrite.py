@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import click
 
+from ..atomic import write_atomic
 from ..errors import WxCloudError, redact
-from ..manifest.atomic import write_atomic
 from ..publishing.linker import Linker
-from ..publishing.publisher import Report
+from ..publishing.reporting import Report
 from ..references.pages import read_page
 from ..references.sourcemap import rewrite_source
 from ..references.urls import file_id_reference, line_of, with_suffix
 from . import projects
 from . import site as sites
-from .common import load_site, log, site_command
+from .common import load_site, log, site_command, upload
 from .progress import Progress
-from .scan import missing_images
-from .sync import publish
+from .scan import scheduled
 
 
 @click.command()
@@ -91,23 +89,18 @@ def rewrite(config_file: Path | None, paths: tuple[Path, ...], output: Path | No
             raise click.UsageError("-o is the docs folder itself: use --in-place to rewrite the sources")
         if out not in site.docs_dir.resolve().parents:  # never read back what a run wrote into the input
             pages = [p for p in pages if out not in (site.docs_dir / p).resolve().parents]
-    with ThreadPoolExecutor(site.settings.concurrency) as pool:
-        progress = Progress("uploading")
-        linker = site.open_linker(pool, on_progress=progress.advance)
-        try:
-            # uploads start while the pages are read; offline, what lacks a URL is reported per page
-            report = (
-                publish(linker, missing_images(site, linker, pages), progress) if linker.publisher.online else Report()
-            )
-            failed = 0
-            for page in pages:
-                try:
-                    failed += not _rewrite_page(site, linker, page, report, output, link == "file-id")
-                except (OSError, ValueError, WxCloudError) as error:
-                    log.error("%s", redact(error))
-                    failed += 1
-        finally:
-            linker.publisher.close()
+    progress = Progress("uploading")
+    with site.open(offline=site.settings.offline, on_progress=progress.advance) as run:
+        linker = site.linker(run)
+        # uploads start while the pages are read; offline, what lacks a URL is reported per page
+        report = upload(run, linker, scheduled(site, linker, pages), progress) if run.online else Report()
+        failed = 0
+        for page in pages:
+            try:
+                failed += not _rewrite_page(site, linker, page, report, output, link == "file-id")
+            except (OSError, ValueError, WxCloudError) as error:
+                log.error("%s", redact(error))
+                failed += 1
     return 1 if failed or report.errors else 0
 
 
@@ -136,7 +129,7 @@ def _rewrite_page(site: sites.Site, linker: Linker, page: str, report: Report, o
         if cloud is None:
             unresolved.append(url)
             return None
-        entry = linker.publisher.store.get(target.path)
+        entry = linker.run.store.get(target.path)
         if file_ids and tag != "style" and entry is not None:
             written = file_id_reference(entry.file_id)
             if written is not None:

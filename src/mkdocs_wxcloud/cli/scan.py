@@ -8,22 +8,20 @@ the fingerprint of the Markdown configuration.
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
-import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
-from ..manifest.atomic import write_atomic
+from .. import caches
 from ..publishing.linker import Linker, Problem
 from ..references import css
 from ..references.pages import read_page
+from ..references.treeprocessor import Reference
 from ..references.urls import Target
 from .site import Site
 
 log = logging.getLogger("mkdocs.plugins.wxcloud")
-Reference = tuple[str, str, str]  # (url, tag, where)
 
 
 @dataclass
@@ -58,7 +56,7 @@ def scan(site: Site, warn: Callable[[Problem], None], pages: list[str] | None = 
             except (OSError, ValueError) as error:
                 warn(Problem(stylesheet, None, "", f"{error}: its url(…) references are not checked"))
                 continue
-            yield PageScan(stylesheet, source, css.references(source))
+            yield PageScan(stylesheet, source, [Reference(*ref) for ref in css.references(source)])
     finally:
         cache.save()
 
@@ -74,30 +72,37 @@ def image_references(
                 yield scanned, url, target
 
 
-def missing_images(site: Site, linker: Linker, pages: list[str] | None = None) -> Iterator[str]:
-    """The docs path of each referenced image that the manifest lacks as it is now, once, as soon as
-    the scan finds it (so its upload can start while the other pages are read)."""
-    missing: set[str] = set()
+def referenced(site: Site, linker: Linker, pages: list[str] | None = None) -> Iterator[tuple[str, bool]]:
+    """Each referenced file that can be published, once, as soon as the scan finds it: ``(docs path,
+    whether the manifest has it as it is now)``; a lookup only, problems warned about."""
+    seen: set[str] = set()
     for scanned, url, target in image_references(site, linker, site.warn, pages):
-        if target.path not in missing:
+        if target.path not in seen:
+            seen.add(target.path)
             publishable, cloud = linker.lookup(target, url, scanned.page, scanned.source)
-            if publishable and cloud is None:
-                missing.add(target.path)
-                yield target.path
+            if publishable:
+                yield target.path, cloud is not None
 
 
-def _release() -> str:
-    try:
-        return importlib.metadata.version("mkdocs-wxcloud")
-    except importlib.metadata.PackageNotFoundError:  # run from a source tree
-        return "source"
+def missing_images(site: Site, linker: Linker, pages: list[str] | None = None) -> Iterator[str]:
+    """The docs path of each referenced file that the manifest lacks as it is now."""
+    return (path for path, current in referenced(site, linker, pages) if not current)
+
+
+def scheduled(site: Site, linker: Linker, pages: list[str] | None = None) -> Iterator[str]:
+    """:func:`referenced`, each scheduled on the run as it is found (so uploads start while the other
+    pages are read; the current ones count as reused)."""
+    for path, _ in referenced(site, linker, pages):
+        linker.run.schedule(path)
+        yield path
 
 
 class _ReferenceCache:
-    # The shape of a record and what the finder finds: a cache of another format, or written by
-    # another release (which may find other references, e.g. <video> since 0.2), is ignored. Bump
-    # the number with any change to what a scan finds: commits between releases share a version.
-    FORMAT = f"3/{_release()}"
+    """Each page's references by the hash of its text, for one Markdown configuration (``fingerprint``).
+    Tied to the release (another may find other references, e.g. <video> since 0.2); bump the format
+    with any change to what a scan finds between releases."""
+
+    KIND, FORMAT = "references", 4
 
     def __init__(self, path: Path, fingerprint: str | None) -> None:
         """``fingerprint`` None: no cache at all."""
@@ -105,14 +110,9 @@ class _ReferenceCache:
         self.fingerprint = fingerprint
         self.pages: dict[str, list] = {}
         self.dirty = False
-        if fingerprint is None:
-            return
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            if data.get("format") == self.FORMAT and data.get("fingerprint") == fingerprint:
-                self.pages = data["pages"]
-        except (OSError, ValueError, KeyError, AttributeError):
-            pass
+        data = caches.load(path, self.KIND, self.FORMAT, per_release=True) if fingerprint is not None else None
+        if data is not None and data.get("fingerprint") == fingerprint and isinstance(data.get("pages"), dict):
+            self.pages = data["pages"]
 
     @staticmethod
     def _key(source: str) -> str:
@@ -120,8 +120,11 @@ class _ReferenceCache:
 
     def get(self, page: str, source: str) -> list[Reference] | None:
         hit = self.pages.get(page)
-        if hit and hit[0] == self._key(source):
-            return [(url, tag, where) for url, tag, where in hit[1]]
+        try:
+            if hit and hit[0] == self._key(source):
+                return [Reference(*map(str, reference)) for reference in hit[1]]
+        except (TypeError, ValueError, IndexError):  # not what we wrote: render the page
+            pass
         return None
 
     def put(self, page: str, source: str, references: list[Reference]) -> None:
@@ -132,11 +135,6 @@ class _ReferenceCache:
         if not self.dirty or self.fingerprint is None:
             return
         try:
-            write_atomic(
-                self.path,
-                json.dumps(
-                    {"format": self.FORMAT, "fingerprint": self.fingerprint, "pages": self.pages}, ensure_ascii=False
-                ),
-            )
+            caches.save(self.path, self.KIND, self.FORMAT, {"fingerprint": self.fingerprint, "pages": self.pages})
         except OSError as error:
             log.debug("wxcloud: reference cache not saved: %s", error)

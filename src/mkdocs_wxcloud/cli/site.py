@@ -10,17 +10,16 @@ import functools
 import json
 import logging
 import os
-from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, ContextManager, Iterable, Mapping
 
 import markdown
 
 from ..errors import ConfigError
 from ..publishing import settings as options
 from ..publishing.linker import Linker, Problem
-from ..publishing.workspace import open_linker
+from ..publishing.run import Mode, Run, open_run
 from ..references.scanner import Scanner
 from ..references.treeprocessor import ReplaceIn, markdown_factory
 
@@ -50,12 +49,14 @@ class Site:
         """What lists the pages' references, faster than the full pipeline and with the same result."""
         return Scanner(self.extensions, self.configs)
 
-    def open_linker(self, executor: Executor | None, **options: Any) -> Linker:
-        """A run over this site's docs (see :func:`~..publishing.workspace.open_linker` for ``options``)."""
-        options.setdefault("warn", self.warn)
+    def open(self, **mode: Any) -> ContextManager[Run]:
+        """A run over this site's docs (``mode``: the fields of :class:`~..publishing.run.Mode`)."""
+        return open_run(self.settings, self.docs_dir, Mode(published_docs=self.config_file is not None, **mode))
+
+    def linker(self, run: Run, warn: Callable[[Problem], None] | None = None) -> Linker:
+        """How the pages' references are classified and worded (raw HTML against the built page's URL)."""
         document_of = self.documents.get if self.documents is not None else None
-        return open_linker(self.settings, self.docs_dir, executor, published_docs=self.config_file is not None,
-                           document_of=document_of, **options)  # fmt: skip
+        return Linker(run, warn or self.warn, document_of)
 
     def describe(self, problem: Problem) -> str:
         """``docs/page.md:12: img/a.png: what is wrong``, with a path the user can open from here."""

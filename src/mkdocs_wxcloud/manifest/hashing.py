@@ -8,14 +8,13 @@ A warm build must not re-read unchanged images: the cache maps each docs path to
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 import threading
 from pathlib import Path
 from typing import BinaryIO, Callable
 
-from .atomic import write_atomic
+from .. import caches
 
 log = logging.getLogger("mkdocs.plugins.wxcloud")
 _CHUNK = 1 << 16
@@ -94,15 +93,10 @@ class HashCache:
         self._lock = threading.Lock()
         self._entries: dict[str, tuple[int, int, str] | list] = {}  # path -> (size, mtime_ns, sha256)
         self._dirty = False
-        if path is not None:
-            try:
-                data = json.loads(path.read_text(encoding="utf-8"))
-                if isinstance(data, dict) and data.get("version") == 1:
-                    self._entries = {
-                        k: v for k, v in data.get("files", {}).items() if isinstance(v, list) and len(v) == 3
-                    }
-            except (OSError, ValueError):
-                pass  # a missing or damaged cache is rebuilt from the files
+        data = caches.load(path, "hashes", 1) if path is not None else None
+        files = data.get("files") if data is not None else None
+        if isinstance(files, dict):  # a missing, foreign or damaged cache is rebuilt from the files
+            self._entries = {k: v for k, v in files.items() if _valid(v)}
 
     def digest(
         self, key: str, file: Path, stat: os.stat_result | None = None, *, force: bool = False
@@ -134,9 +128,20 @@ class HashCache:
         with self._lock:
             if not self._dirty or self.path is None:
                 return
-            text = json.dumps({"version": 1, "files": self._entries}, ensure_ascii=False, sort_keys=True)
+            data = {"files": dict(self._entries)}
             self._dirty = False
         try:
-            write_atomic(self.path, text)
+            caches.save(self.path, "hashes", 1, data)
         except OSError as error:
             log.debug("wxcloud: hash cache not saved: %s", error)
+
+
+def _valid(value: object) -> bool:
+    """A cached ``[size, mtime_ns, sha256]``, as written (anything else is a miss)."""
+    return (
+        isinstance(value, list)
+        and len(value) == 3
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in value[:2])
+        and isinstance(value[2], str)
+        and len(value[2]) == 64
+    )

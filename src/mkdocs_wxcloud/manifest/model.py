@@ -7,17 +7,15 @@ file times): a run where nothing changed leaves it byte-identical. It never hold
 from __future__ import annotations
 
 import hashlib
-import io
-import json
 import textwrap
-from dataclasses import astuple, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import yaml
 
+from .. import caches
 from ..errors import ManifestError
 from . import schema
-from .atomic import atomic_file
 
 VERSION = schema.VERSION
 HEADER = (
@@ -109,9 +107,7 @@ def from_yaml(text: str, where: str) -> Manifest:
             f"{where}{f':{line}' if line else ''}: {schema.describe(problem.path)}: {problem.message}: "
             f"{problem.advice} (the manifest was left unchanged)"
         ) from None
-    images = {path: entry_from(raw) for path, raw in (data.get("images") or {}).items()}
-    retired = {item["file_id"]: item["cloud_path"] for item in data.get("retired") or []}
-    return Manifest(env=data.get("env"), images=images, retired=retired)
+    return _manifest(data)
 
 
 def entry_from(raw: dict) -> Entry:
@@ -131,7 +127,8 @@ def read(path: Path, cache: Path | None = None) -> Manifest:
     """Load the manifest at ``path``; a missing file is an empty manifest.
 
     Parsing YAML costs a warm build of a large site more than everything else the plugin does, so
-    the parsed form is cached as JSON in ``cache``, valid while the manifest's text is unchanged.
+    the parsed form is cached in ``cache`` (fields by name), valid while the manifest's text is
+    unchanged, and checked by the same schema as the manifest: the cache is no way around it.
     """
     try:
         text = path.read_text(encoding="utf-8")
@@ -140,32 +137,35 @@ def read(path: Path, cache: Path | None = None) -> Manifest:
     except (OSError, UnicodeDecodeError) as error:
         raise ManifestError(f"{path}: cannot read the manifest ({error}); it was left unchanged") from None
     key = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    if cache is not None:
+    data = caches.load(cache, "manifest", 2) if cache is not None else None
+    if data is not None and data.pop("sha256", None) == key:
         try:
-            data = json.loads(cache.read_text(encoding="utf-8"))
-            if data.get("sha256") == key:
-                return Manifest(
-                    env=data["env"],
-                    images={p: Entry(*e) for p, e in data["images"].items()},
-                    retired=data["retired"],
-                )
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
-            pass  # no or stale cache: parse the YAML
+            schema.check(data)
+            return _manifest(data)
+        except (schema.Invalid, TypeError):
+            pass  # not what we wrote: parse the YAML
     manifest = from_yaml(text, str(path))
     if cache is not None:
         remember(manifest, key, cache)
     return manifest
 
 
+def _manifest(data: dict) -> Manifest:
+    """A manifest from a mapping that :func:`schema.check` accepted."""
+    images = {path: entry_from(raw) for path, raw in (data.get("images") or {}).items()}
+    retired = {item["file_id"]: item["cloud_path"] for item in data.get("retired") or []}
+    return Manifest(env=data.get("env"), images=images, retired=retired)
+
+
 def remember(manifest: Manifest, sha256: str, cache: Path) -> None:
     """Cache the parsed form of the manifest text whose hash is ``sha256`` (a cache that cannot be
-    written only costs time). Streamed to the file: the peak of a cold build is when it is saved."""
-    data = {"sha256": sha256, "env": manifest.env, "images": manifest.images, "retired": manifest.retired}
+    written only costs time)."""
+    images = {
+        path: {n: v for n in _ENTRY_FIELDS if (v := getattr(e, n)) is not None} for path, e in manifest.images.items()
+    }
+    retired = [{"file_id": file_id, "cloud_path": cloud_path} for file_id, cloud_path in manifest.retired.items()]
+    data = {"sha256": sha256, "version": VERSION, "env": manifest.env, "images": images, "retired": retired}
     try:
-        with atomic_file(cache) as handle:
-            text = io.TextIOWrapper(handle, encoding="utf-8")
-            json.dump(data, text, ensure_ascii=False, default=astuple)  # an Entry as its tuple
-            text.flush()
-            text.detach()
+        caches.save(cache, "manifest", 2, data)
     except OSError:
         pass

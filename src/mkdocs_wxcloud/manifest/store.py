@@ -20,9 +20,9 @@ from typing import Callable, TypeVar
 
 from filelock import FileLock, Timeout
 
+from ..atomic import holds, write_atomic
 from ..errors import ManifestError
 from . import model as mf
-from .atomic import holds, write_atomic
 from .journal import Journal
 
 log = logging.getLogger("mkdocs.plugins.wxcloud")

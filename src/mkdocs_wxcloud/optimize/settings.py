@@ -28,7 +28,7 @@ class Optimization:
     """The image options, checked. ``mode`` off: images are uploaded byte for byte."""
 
     mode: str = "off"
-    quality: int = 82  # JPEG and lossy WebP
+    quality: int = 82  # JPEG and lossy WebP; these defaults are the options' (publishing/settings.py)
     png_quality: tuple[int, int] = (65, 90)  # palette quantization: the least acceptable, the target
     max_width: int | None = None
     max_height: int | None = None
@@ -49,26 +49,13 @@ class Optimization:
         return " ".join(parts)
 
 
-def parse(values: dict) -> Optimization:
-    """The optimization options among the plugin's ``values``; a bad one is a one-line ConfigError."""
-    mode = values.get("optimize")
-    mode = "off" if mode in (False, None, "false", "off") else mode
-    if mode not in MODES:
-        raise ConfigError(f"option `optimize` must be false, lossless or lossy, not {mode!r}")
-    quality = _integer(values, "quality", 1, 100, 82)
-    png_quality = values.get("png_quality") or "65-90"
-    match = _QUALITY_RANGE.match(str(png_quality))
+def parse_png_quality(value: object, option: str = "png_quality") -> tuple[int, int]:
+    """``(least acceptable, target)`` from ``"65-90"`` (0 to 100), as pngquant's ``--quality``."""
+    match = _QUALITY_RANGE.match(str(value))
     low, high = (int(match[1]), int(match[2])) if match else (-1, -1)
     if not 0 <= low <= high <= 100:
-        raise ConfigError(f"option `png_quality` must be a range such as 65-90 (0 to 100), not {png_quality!r}")
-    return Optimization(
-        mode=mode,
-        quality=quality,
-        png_quality=(low, high),
-        max_width=_integer(values, "max_width", 16, 100_000, None),
-        max_height=_integer(values, "max_height", 16, 100_000, None),
-        webp=_flag(values, "webp"),
-    )
+        raise ConfigError(f"option `{option}` must be a range such as 65-90 (0 to 100), not {value!r}")
+    return low, high
 
 
 def parse_size(value: object, option: str = "max_size") -> int | None:
@@ -79,19 +66,3 @@ def parse_size(value: object, option: str = "max_size") -> int | None:
     if match is None:
         raise ConfigError(f"option `{option}` must be a size such as 500 KB or 2 MB, not {value!r}")
     return int(float(match[1]) * _UNITS[(match[2] or "b").lower()])
-
-
-def _integer(values: dict, name: str, low: int, high: int, default: int | None) -> int | None:
-    value = values.get(name)
-    if value is None:
-        return default
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ConfigError(f"option `{name}` must be a whole number from {low} to {high}, not {value!r}")
-    return value
-
-
-def _flag(values: dict, name: str) -> bool:
-    value = values.get(name, False)
-    if not isinstance(value, bool):
-        raise ConfigError(f"option `{name}` must be true or false, not {value!r}")
-    return value

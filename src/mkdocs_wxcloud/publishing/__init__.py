@@ -1,7 +1,8 @@
 """One run put together: from a reference's docs path to a cloud URL.
 
-:mod:`.settings` resolves options, :mod:`.connection` opens the client (or starts the bundled
-emulator), :mod:`.publisher` decides what is current and uploads the rest, :mod:`.linker` classifies
-references and words problems, :mod:`.workspace` assembles them. Imports :mod:`..references`,
-:mod:`..manifest`, :mod:`..wechat` and :mod:`..errors`; never a host (no MkDocs, no click).
+:mod:`.settings` declares every option once, :mod:`.run` is the lifecycle of one run (open, look
+up, publish, finish, close), :mod:`.current` the one decision of what is current, :mod:`.ledger`
+and :mod:`.uploads` what a run uploads, :mod:`.linker` classifies references and words problems,
+:mod:`.reporting` says what happened. Imports :mod:`..references`, :mod:`..manifest`, :mod:`..wechat`,
+:mod:`..optimize` and :mod:`..errors`; never a host (no MkDocs, no click).
 """

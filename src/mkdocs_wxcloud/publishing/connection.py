@@ -11,20 +11,23 @@ import threading
 
 import requests
 
-from ..emulator import DEFAULT_APPID, DEFAULT_ENV, DEFAULT_SECRET, HEALTH_PATH, Emulator
 from ..errors import ConfigError
 from ..wechat.client import WxCloudClient
 from ..wechat.tokens import TokenCache, default_cache_dir
 from .settings import Settings
 
 log = logging.getLogger("mkdocs.plugins.wxcloud")
-_emulators: dict[str, Emulator] = {}
+_emulators: dict[str, object] = {}  # address -> the Emulator started there (kept for the process)
 _emulators_lock = threading.Lock()
 
 
 def target_env(settings: Settings) -> str | None:
     """The cloud environment the manifest belongs to."""
-    return DEFAULT_ENV if settings.use_emulator else settings.env
+    if settings.use_emulator:
+        from ..emulator import DEFAULT_ENV  # imported only where the emulator is used
+
+        return DEFAULT_ENV
+    return settings.env
 
 
 def connect(settings: Settings) -> WxCloudClient:
@@ -36,6 +39,8 @@ def connect(settings: Settings) -> WxCloudClient:
         "quota_wait": settings.quota_wait,
     }
     if settings.use_emulator:  # demo credentials; tokens die with the emulator, so no disk cache
+        from ..emulator import DEFAULT_APPID, DEFAULT_ENV, DEFAULT_SECRET
+
         return WxCloudClient(
             api_base=ensure_emulator(settings), env=DEFAULT_ENV, appid=DEFAULT_APPID, secret=DEFAULT_SECRET, **common
         )
@@ -48,6 +53,8 @@ def connect(settings: Settings) -> WxCloudClient:
 
 def ensure_emulator(settings: Settings) -> str:
     """Use the emulator already listening at ``emulator_address``, or start one in this process."""
+    from ..emulator import Emulator
+
     host, _, port = settings.emulator_address.rpartition(":")
     host = host.strip("[]") or "127.0.0.1"  # [::1]:8765 names an IPv6 host
     try:
@@ -79,6 +86,8 @@ def ensure_emulator(settings: Settings) -> str:
 
 
 def _is_emulator(base: str) -> bool:
+    from ..emulator import HEALTH_PATH
+
     try:
         answer = requests.get(base + HEALTH_PATH, timeout=2)
         return answer.ok and answer.json().get("emulator") == "mkdocs-wxcloud"

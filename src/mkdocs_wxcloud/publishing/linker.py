@@ -13,14 +13,13 @@ from dataclasses import dataclass
 from typing import Callable
 
 from ..references.assets import Assets, kind_of
-from ..references.assets import parse as parse_assets
 from ..references.css import STYLESHEET
 from ..references.treeprocessor import MARKDOWN
 from ..references.urls import Target, line_of, resolve
 from .placeholders import Placeholders
-from .publisher import Publisher
+from .reporting import human_size
+from .run import Run
 from .sources import ImageProblem
-from .uploads import human_size
 
 
 @dataclass(frozen=True)
@@ -39,12 +38,6 @@ class Problem:
         return f"{where}: {kind} '{self.url}' {self.message}" if self.url else f"{where}: {self.message}"
 
 
-def not_published(path: str, reason: str, page: str = "") -> str:
-    """The message of a failed upload, whose page (or site, without ``page``) keeps the local file."""
-    where = f"{page}: " if page else ""
-    return f"wxcloud: {where}{kind_of(path)} '{path}' not published, the {'page' if page else 'site'} links the local file: {reason}"
-
-
 DocumentOf = Callable[[str], "str | None"]
 """A page's docs path -> the docs path of the file the browser loads for it (``ds/treap.md`` ->
 ``ds/treap/index.html`` with directory URLs), or None when the host has no such notion."""
@@ -53,10 +46,9 @@ DocumentOf = Callable[[str], "str | None"]
 class Linker:
     """Classifies references and reports each problem once per page and URL."""
 
-    def __init__(self, publisher: Publisher, warn: Callable[[Problem], None], document_of: DocumentOf | None = None,
-                 assets: Assets | None = None) -> None:  # fmt: skip
-        self.publisher = publisher
-        self.assets = assets or parse_assets(None)
+    def __init__(self, run: Run, warn: Callable[[Problem], None], document_of: DocumentOf | None = None) -> None:
+        self.run = run
+        self.assets: Assets = run.settings.assets
         self._warn = warn
         self._document_of = document_of
         self._warned: set[tuple[str, str]] = set()
@@ -81,12 +73,11 @@ class Linker:
     ) -> tuple[bool, str | None]:
         """``(publishable, current cloud URL or None)`` of a target; a problem is warned about.
 
-        ``upload``: what the manifest lacks is uploaded (see :meth:`Publisher.publish`), and None
-        means that its URL comes with :meth:`Publisher.finish`.
+        ``upload``: what the manifest lacks is uploaded (see :meth:`Run.publish`), and None means
+        that its URL comes with :meth:`Run.finish`; else a pure lookup.
         """
-        publisher = self.publisher
         try:
-            cloud = publisher.publish(target.path) if upload else publisher.current_url(target.path)
+            cloud = self.run.publish(target.path) if upload else self.run.resolve(target.path).url
         except ImageProblem as problem:
             self.warn(page, source, url, str(problem), target.kind)
             return False, None
@@ -98,7 +89,7 @@ class Linker:
         return True, cloud
 
     def check_sizes(self) -> None:
-        """Once :meth:`Publisher.finish` returned: warn about the new images over ``max_size``."""
+        """Once :meth:`Run.finish` returned: warn about the new images over ``max_size``."""
         with self._lock:
             later, self._later = self._later, {}
         for path, (page, source, url, kind) in later.items():
@@ -106,11 +97,11 @@ class Linker:
 
     def size_problem(self, path: str) -> str | None:
         """What is wrong with the stored size of the image at ``path``, if it is over ``max_size``."""
-        limit = self.publisher.optimizer.max_size
-        entry = self.publisher.store.get(path)
+        limit = self.run.optimizer.max_size
+        entry = self.run.store.get(path)
         if limit is None or entry is None or entry.stored <= limit:
             return None
-        if self.publisher.optimizer.settings.mode == "lossy":
+        if self.run.optimizer.settings.mode == "lossy":
             advice = "lower `quality`, set `max_width`, or make the image smaller"
         else:
             advice = "make the image smaller, or set `optimize: lossy` (with `max_width`)"
@@ -130,7 +121,7 @@ class Linker:
             return None
         if target.path in pending:
             return pending.sized(target.path)
-        size = self.publisher.size_on_screen(target.path)
+        size = self.run.size_on_screen(target.path)
         return {"width": str(size[0]), "height": str(size[1])} if size else None
 
     def warn(self, page: str, source: str, url: str, what: str, kind: str = "") -> None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..manifest.atomic import write_atomic
+from ..atomic import write_atomic
 from ..optimize import engine, formats
 from ..optimize.settings import Optimization
 from ..optimize.workers import Workers

@@ -27,7 +27,10 @@ from ..manifest.store import ManifestStore
 from ..wechat.client import WxCloudClient
 from ..wechat.errors import ApiError, Cancelled, CosError
 from .cloudpath import cloud_path
+from .current import static_url
+from .ledger import Ledger
 from .optimizing import Optimizer
+from .reporting import human_size
 from .sources import DocsFiles, ImageProblem
 
 PER_FILE_ERRCODES = {40097, -503003}  # a bad path or a vanished file: only that image fails
@@ -40,56 +43,29 @@ OnProgress = Callable[[str, int, bool], None]
 """``(docs path, bytes sent since the last call (negative: a retry took them back), finished)``."""
 
 
-@dataclass
-class Summary:
-    uploaded: int = 0
-    reused: int = 0
-    failed: int = 0
-    bytes: int = 0  # stored: after optimizing
-    saved: int = 0  # by optimizing what was uploaded
-    seconds: float = 0.0
+@dataclass(frozen=True)
+class UploadPolicy:
+    """How a run uploads: where, how many at once, on which pool, and who is told of progress."""
 
-    def line(self) -> str:
-        saved = f", {human_size(self.saved)} saved by optimizing" if self.saved > 0 else ""
-        return (
-            f"{self.uploaded} uploaded ({human_size(self.bytes)}{saved}), {self.reused} reused, "
-            f"{self.failed} failed in {self.seconds:.1f} s"
-        )
+    prefix: str
+    base_url: str | None
+    workers: int
+    executor: Executor | None
+    connect: Callable[[], WxCloudClient] | None  # None: offline
+    on_progress: OnProgress | None = None
 
 
 class Uploads:
     """Queued uploads of one run; results are read once :meth:`wait` returns."""
 
     def __init__(
-        self,
-        files: DocsFiles,
-        store: ManifestStore,
-        summary: Summary,
-        *,
-        connect: Callable[[], WxCloudClient] | None,
-        executor: Executor | None,
-        workers: int,
-        prefix: str,
-        static_url: Callable[[str], str],
-        optimizer: Optimizer,
-        on_progress: OnProgress | None = None,
-        on_changed: Callable[[str, str], None] | None = None,
-        on_hashed: Callable[[str, str, int], bool] | None = None,
+        self, files: DocsFiles, store: ManifestStore, optimizer: Optimizer, ledger: Ledger, policy: UploadPolicy
     ) -> None:
-        """``on_changed(path, old_sha256)`` is told when a file changed while it was sent;
-        ``on_hashed(path, sha256, size)`` decides whether a file queued unhashed is uploaded."""
         self._files = files
         self._store = store
-        self._summary = summary
-        self._connect = connect
-        self._executor = executor
-        self._max_workers = workers
-        self._prefix = prefix
         self._optimizer = optimizer
-        self._static_url = static_url
-        self._on_progress = on_progress
-        self._on_changed = on_changed
-        self._on_hashed = on_hashed
+        self._ledger = ledger
+        self._policy = policy
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)
         self._queue: deque[tuple[str, str | None, int]] = deque()  # (docs path, sha256 or None: hash first, size)
@@ -111,9 +87,9 @@ class Uploads:
                 self.failed[sha or path] = INTERRUPTED
                 return
             self._queue.append((path, sha, size))
-            if self._workers < self._max_workers:
-                assert self._executor is not None, "an online publisher needs an executor"
-                self._executor.submit(self._drain)
+            if self._workers < self._policy.workers:
+                assert self._policy.executor is not None, "an online run needs an executor"
+                self._policy.executor.submit(self._drain)
                 self._workers += 1
 
     def wait(self) -> None:
@@ -139,11 +115,14 @@ class Uploads:
         self.wait()
         with self._lock:
             client, self._client = self._client, None
-            # the callbacks are the publisher's methods: without this cycle, a closed run's
-            # manifest and caches are freed at once, not at the next garbage collection
-            self._on_progress = self._on_changed = self._on_hashed = None
         if client is not None:
             client.close()
+
+    @property
+    def requests_made(self) -> int:
+        """HTTP requests sent so far (none when no client was needed)."""
+        with self._lock:
+            return self._client.requests_made if self._client is not None else 0
 
     def client(self) -> WxCloudClient:
         """The run's client, made on first use; none is made once the run is cancelled or closed."""
@@ -151,8 +130,8 @@ class Uploads:
             if self.cancelled:
                 raise Cancelled("the run was interrupted: nothing more is sent")
             if self._client is None:
-                assert self._connect is not None
-                self._client = self._connect()
+                assert self._policy.connect is not None, "an offline run makes no client"
+                self._client = self._policy.connect()
             return self._client
 
     def _drain(self) -> None:
@@ -166,9 +145,8 @@ class Uploads:
                 path, sha, size = self._queue.popleft()
             try:
                 if sha is None:
-                    assert self._on_hashed is not None
                     sha, size = self._files.digest(path)
-                    if not self._on_hashed(path, sha, size):
+                    if not self._ledger.hashed(path, sha, size):
                         continue
                 self._upload(path, sha, size)
             except WxCloudError as error:
@@ -208,26 +186,24 @@ class Uploads:
         self._store.put(path, entry)
         with self._lock:
             self.done[path] = entry
-            self._summary.uploaded += 1
-            self._summary.bytes += entry.stored
-            self._summary.saved += entry.size - entry.stored
-        if sha != asked and self._on_changed is not None:
-            self._on_changed(path, asked)
-        if self._on_progress:
-            self._on_progress(path, 0, True)
+        twin = self._ledger.twin_of(path, asked) if sha != asked else None
+        if twin is not None:  # it waits for the content this file had: it needs its own upload
+            self.submit(twin[0], *twin[1])
+        if self._policy.on_progress:
+            self._policy.on_progress(path, 0, True)
 
     def _store_file(self, client: WxCloudClient, path: str, sha: str, size: int) -> Entry | None:
         """Upload the image as hashed (``sha``), optimized if its profile says so; None if its bytes
         are no longer those hashed (it changed: the caller hashes it again)."""
         full, _ = self._files.locate(path)
         if not self._optimizer.reads(path, size):
-            target = cloud_path(self._prefix, path, sha)
+            target = cloud_path(self._policy.prefix, path, sha)
             file_id, sent = self._send(client, path, full, target, size)
             if sent != sha:
                 self._store.retire(file_id, target)  # it holds bytes that no image has
                 self._progress(path, -size)  # sent again under its new hash
                 return None
-            return Entry(sha256=sha, size=size, cloud_path=target, file_id=file_id, url=self._static_url(target),
+            return Entry(sha256=sha, size=size, cloud_path=target, file_id=file_id, url=static_url(self._policy.base_url, target),
                          **self._optimizer.measure(full))  # fmt: skip
         try:
             data = full.read_bytes()
@@ -236,25 +212,27 @@ class Uploads:
         if hashlib.sha256(data).hexdigest() != sha:
             return None
         prepared = self._optimizer.prepare(path, data, sha)
-        target = cloud_path(self._prefix, path, prepared.sha256, prepared.ext)
+        target = cloud_path(self._policy.prefix, path, prepared.sha256, prepared.ext)
         before = self._store.get(path)
         if before is not None and before.cloud_path == target and before.file_id:
             file_id = before.file_id  # the same bytes are there already (a setting changed, the result did not)
         else:
             file_id = client.upload(target, io.BytesIO(prepared.body), posixpath.basename(target))
         self._progress(path, size)  # what the total counts: the source's bytes
-        return Entry(sha256=sha, size=size, cloud_path=target, file_id=file_id, url=self._static_url(target),
+        return Entry(sha256=sha, size=size, cloud_path=target, file_id=file_id, url=static_url(self._policy.base_url, target),
                      **prepared.fields)  # fmt: skip
 
     def _progress(self, path: str, sent: int) -> None:
-        if self._on_progress:
-            self._on_progress(path, sent, False)
+        if self._policy.on_progress:
+            self._policy.on_progress(path, sent, False)
 
     def _send(self, client: WxCloudClient, path: str, full: Path, target: str, size: int) -> tuple[str, str]:
         """Upload the file as it is now, streamed: ``(file_id, sha256 of the bytes sent)``."""
         try:
             with open(full, "rb") as handle:
-                reader = HashingReader(handle, size, (lambda n: self._progress(path, n)) if self._on_progress else None)
+                reader = HashingReader(
+                    handle, size, (lambda n: self._progress(path, n)) if self._policy.on_progress else None
+                )
                 return client.upload(target, reader, full.name), reader.hexdigest()
         except OSError as error:
             raise ImageProblem(f"cannot be read ({error.strerror}): fix its permissions") from None
@@ -266,12 +244,3 @@ def _per_file(error: WxCloudError) -> bool:
     if isinstance(error, CosError):
         return error.code in PER_FILE_COS_CODES
     return isinstance(error, ImageProblem)
-
-
-def human_size(n: float) -> str:
-    """``1.3 MB``: for the summary line and messages (1 KB = 1024 bytes)."""
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n} B"

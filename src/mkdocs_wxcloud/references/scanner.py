@@ -18,9 +18,8 @@ from typing import Any
 import markdown
 from markdown.extensions import Extension
 
-from .treeprocessor import PRIORITY, ImageTreeprocessor
+from .treeprocessor import PRIORITY, ImageTreeprocessor, Reference
 
-Reference = tuple[str, str, str]  # (url, tag, where)
 _HIGHLIGHT = "pymdownx.highlight"
 _HIGHLIGHTED_BY = ("pymdownx.superfences", "pymdownx.inlinehilite")  # they register pymdownx.highlight themselves
 
@@ -52,11 +51,11 @@ class Scanner:
         self._seen: list[Reference] = []
         self._md = markdown.Markdown(extensions=[*extensions, _CollectorExtension(self)], extension_configs=configs)
 
-    def record(self, url: str, tag: str, where: str) -> None:
-        self._seen.append((url, tag, where))
+    def record(self, reference: Reference, page: object) -> None:
+        self._seen.append(reference)
 
     def references(self, text: str) -> list[Reference]:
-        """Every ``(url, tag, where)`` the rendered page references, in document order."""
+        """Every reference the rendered page makes, in document order."""
         self._seen = []
         self._md.reset()
         try:

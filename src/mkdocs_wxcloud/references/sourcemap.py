@@ -66,7 +66,7 @@ def rewrite_source(text: str, make: Callable[[ReplaceIn], markdown.Markdown], de
     # The oracle itself: the rewritten page must render exactly as the original does through the
     # plugin's treeprocessor. Anything else (a marker that moved text, a URL Python-Markdown shows as
     # prose) refuses the page rather than write a wrong one.
-    if make(decide).convert(text) != make(lambda *_: None).convert(result):
+    if make(lambda ref, page: decide(*ref)).convert(text) != make(lambda *_: None).convert(result):
         raise RewriteError(
             f"{page}: the image references could not be rewritten without touching other text; "
             "the page was left unchanged (please report this page to mkdocs-wxcloud)"

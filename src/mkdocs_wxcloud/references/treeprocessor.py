@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as etree
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable, NamedTuple
 
 import markdown
 from markdown.extensions import Extension
@@ -41,12 +41,24 @@ RAW = "raw"
 
 _RESOLVED_BY_MKDOCS = frozenset({("a", "href"), ("img", "src")})
 
-ReplaceIn = Callable[[str, str, str], "str | None"]
-"""``replace(url, tag, where)``: the new URL or None; ``where`` is :data:`MARKDOWN`, :data:`TREE` or
-:data:`RAW`, which decides what the URL is relative to and how the source writes it."""
-Sized = Callable[[str, str], "dict[str, str] | None"]
-"""``sized(src, where)``: attributes to add to an ``<img>`` that has neither width nor height (its
+
+class Reference(NamedTuple):
+    """One URL a page references: as written, the tag whose attribute holds it (``style`` for a
+    ``url(…)``), and :data:`MARKDOWN`, :data:`TREE` or :data:`RAW`, which decides what the URL is
+    relative to and how the source writes it."""
+
+    url: str
+    tag: str
+    where: str
+
+
+ReplaceIn = Callable[[Reference, Any], "str | None"]
+"""``replace(reference, page)``: the new URL or None; ``page`` is what ``enter`` said of the document."""
+Sized = Callable[[str, str, Any], "dict[str, str] | None"]
+"""``sized(src, where, page)``: attributes to add to an ``<img>`` that has neither width nor height (its
 size, so the page does not jump while it loads), or None; ``src`` is the URL as written."""
+Enter = Callable[[markdown.Markdown], Any]
+"""``enter(md)``, as each document is processed: the page it is, handed to every callback."""
 
 
 class ImageTreeprocessor(Treeprocessor):
@@ -56,26 +68,27 @@ class ImageTreeprocessor(Treeprocessor):
         self,
         md: markdown.Markdown,
         replace: ReplaceIn,
-        before: Callable[[markdown.Markdown], None] | None = None,
+        enter: Enter | None = None,
         sized: Sized | None = None,
     ) -> None:
         super().__init__(md)
         self.replace = replace
-        self.before = before
+        self.enter = enter
         self.sized = sized
 
     def run(self, root: etree.Element) -> None:
-        if self.before is not None:
-            self.before(self.md)
-        _rewrite_elements(root.iter(), self.replace, self.sized, raw=False)
-        in_raw: Replace = lambda url, tag: self.replace(url, tag, RAW)  # noqa: E731
-        sized_raw = (lambda url: self.sized(url, RAW)) if self.sized is not None else None  # type: ignore[misc]
+        page = self.enter(self.md) if self.enter is not None else None
+        replace: Callable[[Reference], str | None] = lambda ref: self.replace(ref, page)  # noqa: E731
+        sized = (lambda src, where: self.sized(src, where, page)) if self.sized is not None else None  # type: ignore[misc]
+        _rewrite_elements(root.iter(), replace, sized, raw=False)
+        in_raw: Replace = lambda url, tag: replace(Reference(url, tag, RAW))  # noqa: E731
+        sized_raw = (lambda url: sized(url, RAW)) if sized is not None else None
         stash = self.md.htmlStash.rawHtmlBlocks
         for index, block in enumerate(stash):
             if isinstance(block, str):
                 stash[index] = rewrite_html(block, in_raw, sized_raw)
             else:
-                _rewrite_elements(block.iter(), self.replace, self.sized, raw=True)
+                _rewrite_elements(block.iter(), replace, sized, raw=True)
 
 
 def _cases(name: str) -> list[str]:
@@ -91,7 +104,13 @@ def _cases(name: str) -> list[str]:
 _TAGS = {spelling: tag for tag in URL_ATTRIBUTES for spelling in _cases(tag)}
 
 
-def _rewrite_elements(elements: Iterable[etree.Element], replace: ReplaceIn, sized: Sized | None, *, raw: bool) -> None:
+def _rewrite_elements(
+    elements: Iterable[etree.Element],
+    replace: Callable[[Reference], str | None],
+    sized: Callable[[str, str], dict[str, str] | None] | None,
+    *,
+    raw: bool,
+) -> None:
     for element in elements:
         tag = _TAGS.get(element.tag)  # type: ignore[call-overload]
         style = element.get("style")
@@ -108,12 +127,14 @@ def _rewrite_elements(elements: Iterable[etree.Element], replace: ReplaceIn, siz
                 # Backslash escapes are still placeholders here (``unescape`` runs at priority 0, with
                 # MkDocs' relpath): read the URL as the reader will get it.
                 plain = _ESCAPED.sub(lambda m: chr(int(m.group(1))), value)
-                new = rewrite_value(tag, attribute, plain, lambda url, t, w=where: replace(url, t, w), encoded=False)
+                new = rewrite_value(
+                    tag, attribute, plain, lambda url, t, w=where: replace(Reference(url, t, w)), encoded=False
+                )
                 if new != plain:
                     element.set(attribute, new)
         if src is not None and element.get("width") is None and element.get("height") is None:
             plain = _ESCAPED.sub(lambda m: chr(int(m.group(1))), src)  # after replace: it knows the image now
-            for name, value in (sized(plain, RAW if raw else MARKDOWN) or {}).items():  # type: ignore[misc]
+            for name, value in (sized(plain, RAW if raw else MARKDOWN) or {}).items():
                 element.set(name, value)
 
 
@@ -123,19 +144,19 @@ class ImageExtension(Extension):
     def __init__(
         self,
         replace: ReplaceIn,
-        before: Callable[[markdown.Markdown], None] | None = None,
+        enter: Enter | None = None,
         sized: Sized | None = None,
         **kwargs: object,
     ) -> None:
-        """``before(md)`` runs as each document is processed, e.g. to learn which page it is;
+        """``enter(md)`` runs as each document is processed, to learn which page it is;
         ``sized`` gives images their size (see :data:`Sized`)."""
         self.replace = replace
-        self.before = before
+        self.enter = enter
         self.sized = sized
         super().__init__(**kwargs)
 
     def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 - Markdown API
-        md.treeprocessors.register(ImageTreeprocessor(md, self.replace, self.before, self.sized), "wxcloud", PRIORITY)
+        md.treeprocessors.register(ImageTreeprocessor(md, self.replace, self.enter, self.sized), "wxcloud", PRIORITY)
 
 
 def markdown_factory(
@@ -152,12 +173,12 @@ def markdown_factory(
     return make
 
 
-def collect(make: Callable[[ReplaceIn], markdown.Markdown], text: str) -> list[tuple[str, str, str]]:
-    """Every ``(url, tag, where)`` the rendered page references, in document order."""
-    seen: list[tuple[str, str, str]] = []
+def collect(make: Callable[[ReplaceIn], markdown.Markdown], text: str) -> list[Reference]:
+    """Every reference the rendered page makes, in document order."""
+    seen: list[Reference] = []
 
-    def record(url: str, tag: str, where: str) -> None:
-        seen.append((url, tag, where))
+    def record(reference: Reference, page: object) -> None:
+        seen.append(reference)
 
     make(record).convert(text)
     return seen

@@ -13,6 +13,7 @@ page as soon as it is rendered). One run is shared by all pages (:mod:`.runs`).
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,16 +23,15 @@ from markdown.postprocessors import Postprocessor
 from markdown.preprocessors import Preprocessor
 
 from ...errors import WxCloudError
-from ...publishing import settings as options
-from ...publishing.linker import not_published
 from ...publishing.placeholders import Placeholders
-from ...references.treeprocessor import PRIORITY, ImageTreeprocessor
+from ...publishing.reporting import not_published
+from ...publishing.settings import Settings, resolve
+from ...references.treeprocessor import PRIORITY, ImageTreeprocessor, Reference
 from ...references.urls import with_suffix
 from ..zensical.context import in_zensical, page_context
-from .runs import Run, run_for
+from .runs import SharedRun, run_for
 
 log = logging.getLogger("mkdocs.plugins.wxcloud")
-_SHARED = "as the MkDocs plugin's option of the same name (see the README)"
 _OWN = {
     "docs_dir": [
         "",
@@ -43,17 +43,24 @@ _OWN = {
     ],
     "upload": [False, "Upload what the manifest lacks while pages render (needs credentials, or the emulator)."],
 }
-_WORDS = ("emulator", "optimize")
 _warned: set[str] = set()  # one-time notices of this process
 
 
 def _config() -> dict[str, list[Any]]:
-    """Every plugin option, plus the extension's own. Python-Markdown parses a value after its
-    default's type, and "no default" must accept any text: those defaults are ``""`` (also for the
-    options that take ``false`` or a word: ``emulator: auto``, ``optimize: lossless``)."""
-    plain = {name: [value if isinstance(value, (int, float, str)) and name not in _WORDS else "", _SHARED]
-             for name, value in options.DEFAULTS.items()}  # fmt: skip
-    return {**plain, **{name: list(entry) for name, entry in _OWN.items()}}
+    """Every option of the schema, plus the extension's own. Python-Markdown parses a value after
+    its default's type: the schema's options default to ``""`` here (unset), so that every value
+    reaches :func:`resolve` as written (``emulator: auto``, ``optimize: lossless``)."""
+    return {**{o.name: ["", o.doc] for o in Settings.options()}, **{name: list(e) for name, e in _OWN.items()}}
+
+
+@dataclass
+class _Page:
+    """The document being converted, handed to every callback of its treeprocessor."""
+
+    path: str
+    run: SharedRun
+    source: str = ""  # its text, for the line numbers of warnings
+    pending: Placeholders = field(default_factory=Placeholders)
 
 
 def _once(key: str, message: str, *args: object) -> None:
@@ -66,19 +73,17 @@ class WxCloudExtension(Extension):
     def __init__(self, **kwargs: object) -> None:
         self.config = _config()
         super().__init__(**kwargs)
-        self._run: Run | None = None
-        self._page = ""
-        self.source = ""
-        self._pending = Placeholders()
+        self.source = ""  # the text of the document being converted (Markdown converts one at a time)
+        self.page: _Page | None = None
 
     def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 - Markdown API
-        if not self.getConfig("enabled"):
+        if self.getConfig("enabled") is False:
             return
         md.preprocessors.register(_Source(md, self), "wxcloud-source", 100)
         md.treeprocessors.register(ImageTreeprocessor(md, self._replace, self._enter, self._sized), "wxcloud", PRIORITY)
         md.postprocessors.register(_Fill(md, self), "wxcloud", 0)  # last: after the raw HTML is back
 
-    def _enter(self, md: markdown.Markdown) -> None:
+    def _enter(self, md: markdown.Markdown) -> _Page | None:
         """Learn the page and the project (once per document), and take the shared run."""
         context = page_context(md)
         explicit = self.getConfig("page")
@@ -92,11 +97,9 @@ class WxCloudExtension(Extension):
         if values.get("exclude_uploaded"):
             _once("exclude", "wxcloud: `exclude_uploaded` needs a host that lets plugins leave files out of "
                   "the site (MkDocs); it is ignored here")  # fmt: skip
-        self._page = explicit or (context.page if context is not None else "")
-        self._pending = Placeholders()
-        self._run = None
+        self.page = None
         try:
-            run = run_for(options.resolve(values, root), docs_dir.resolve(), bool(self.getConfig("upload")))
+            run = run_for(resolve(values, root), docs_dir.resolve(), bool(self.getConfig("upload")))
             run.current()
         except WxCloudError as error:
             if context is None:
@@ -105,57 +108,59 @@ class WxCloudExtension(Extension):
             # the pages keep their local files (nothing from a bad manifest reaches them)
             _once(f"open {error}", "wxcloud: %s; the pages keep their local files, and `mkdocs-wxcloud check` "
                   "fails until this is fixed", error)  # fmt: skip
-            return
-        self._run = run
-
-    def _replace(self, url: str, tag: str, where: str) -> str | None:
-        if self._run is None:
             return None
-        linker, page = self._run.linker, self._page
-        target = linker.target(url, tag, page, where)
+        self.page = _Page(explicit or (context.page if context is not None else ""), run, self.source)
+        return self.page
+
+    def _replace(self, ref: Reference, page: _Page | None) -> str | None:
+        if page is None:
+            return None
+        shared, linker = page.run, page.run.linker
+        target = linker.target(ref.url, ref.tag, page.path, ref.where)
         if target is None:
             return None
-        upload = self._run.upload and self._run.stopped is None
+        upload = shared.upload and shared.stopped is None
         publishable, cloud = linker.lookup(
-            target, url, page, self.source, upload=upload
-        )  # ManifestError: the build stops
+            target, ref.url, page.path, page.source, upload=upload
+        )  # ManifestError: stops
         if not publishable:
             return None
         if cloud is not None:
             return with_suffix(cloud, target.suffix)
         if not upload:
             why = (
-                f"not uploaded: {self._run.stopped}"
-                if self._run.stopped
+                f"not uploaded: {shared.stopped}"
+                if shared.stopped
                 else (
                     "is not in the manifest as it is now: it stays local; run `mkdocs-wxcloud sync` (or set `upload: true`)"
                 )
             )
-            linker.warn(page, self.source, url, why, target.kind)
+            linker.warn(page.path, page.source, ref.url, why, target.kind)
             return None
-        return self._pending.add(target.path, target.suffix, url)
+        return page.pending.add(target.path, target.suffix, ref.url)
 
-    def _sized(self, url: str, where: str) -> dict[str, str] | None:
-        if self._run is None or not self._run.settings.dimensions:
+    def _sized(self, url: str, where: str, page: _Page | None) -> dict[str, str] | None:
+        if page is None or not page.run.settings.dimensions:
             return None
-        return self._run.linker.size_attributes(url, self._page, where, self._pending)
+        return page.run.linker.size_attributes(url, page.path, where, page.pending)
 
     def finish(self, text: str) -> str:
         """Wait for this page's uploads and put their URLs in its HTML (the local ones if they failed)."""
-        if not self._pending or self._run is None:
+        page = self.page
+        if page is None or not page.pending:
             return text
-        publisher = self._run.linker.publisher
-        report = publisher.finish()
-        if publisher.fatal is not None and self._run.stopped is None:
-            self._run.stopped = publisher.fatal
-            log.error("wxcloud: %s (no more uploads in this build; the pages keep their local images)", publisher.fatal)
-        for path in sorted(set(self._pending.paths) & set(report.errors)):
-            message = not_published(path, report.errors[path], self._page)
-            if self._run.settings.on_error == "fail":
+        shared = page.run
+        report = shared.run.finish()
+        if shared.run.fatal is not None and shared.stopped is None:
+            shared.stopped = shared.run.fatal
+            log.error("wxcloud: %s (no more uploads in this build; the pages keep their local images)", shared.stopped)
+        for path in sorted(set(page.pending.paths) & set(report.errors)):
+            message = not_published(path, report.errors[path], page.path)
+            if shared.settings.on_error == "fail":
                 raise WxCloudError(message)
             log.warning("%s", message)
-        self._run.linker.check_sizes()
-        return self._pending.fill(text, report.urls, report.sizes)
+        shared.linker.check_sizes()
+        return page.pending.fill(text, report.urls, report.sizes)
 
 
 class _Source(Preprocessor):
@@ -166,7 +171,7 @@ class _Source(Preprocessor):
         self.extension = extension
 
     def run(self, lines: list[str]) -> list[str]:
-        self.extension.source = "\n".join(lines)
+        self.extension.page = _Page("", None, "\n".join(lines))  # type: ignore[arg-type]  # enter() takes its source
         return lines
 
 

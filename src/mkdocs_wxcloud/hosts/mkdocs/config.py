@@ -1,43 +1,37 @@
-"""The plugin's options as a typed MkDocs config (unknown options become config warnings)."""
+"""The plugin's options as an MkDocs config, made from the one schema (:class:`Settings`).
+
+MkDocs checks each option when it loads mkdocs.yml (a bad value is a config error naming it, an
+unknown option a config warning); the values reach :func:`~...publishing.settings.resolve` as
+written, which applies the ``WXCLOUD_*`` variables and the defaults.
+"""
 
 from __future__ import annotations
 
-from mkdocs.config import base
-from mkdocs.config import config_options as c
+from typing import Any
 
-from ...publishing.settings import AUTH, DEFAULTS, ON_ERROR
+from mkdocs.config import base
+
+from ...errors import ConfigError
+from ...publishing.settings import Option, Settings
+
+
+class _Checked(base.BaseConfigOption[Any]):
+    """An option of the schema: checked as :func:`resolve` will, left unset when not given."""
+
+    def __init__(self, option: Option[Any]) -> None:
+        super().__init__()
+        self.option = option
+
+    def run_validation(self, value: object, /) -> object:
+        if value is not None:
+            try:
+                self.option.check(self.option.name, value)
+            except ConfigError as error:
+                raise base.ValidationError(str(error)) from None
+        return value
 
 
 class WxCloudConfig(base.Config):
-    enabled = c.Type(bool, default=DEFAULTS["enabled"])
-    appid = c.Optional(c.Type(str))
-    secret = c.Optional(c.Type(str))
-    env = c.Optional(c.Type(str))
-    api_base = c.Optional(c.Type(str))
-    auth = c.Choice(AUTH, default=DEFAULTS["auth"])
-    prefix = c.Type(str, default=DEFAULTS["prefix"])
-    manifest = c.Type(str, default=DEFAULTS["manifest"])
-    cache_dir = c.Type(str, default=DEFAULTS["cache_dir"])
-    concurrency = c.Type(int, default=DEFAULTS["concurrency"])
-    on_error = c.Choice(ON_ERROR, default=DEFAULTS["on_error"])
-    offline = c.Type(bool, default=DEFAULTS["offline"])
-    serve_upload = c.Type(bool, default=DEFAULTS["serve_upload"])
-    exclude_uploaded = c.Type(bool, default=DEFAULTS["exclude_uploaded"])
-    base_url = c.Optional(c.Type(str))
-    link_max_age = c.Type(int, default=DEFAULTS["link_max_age"])
-    emulator = c.Choice((False, True, "auto"), default=DEFAULTS["emulator"])
-    emulator_address = c.Type(str, default=DEFAULTS["emulator_address"])
-    emulator_data = c.Type(str, default=DEFAULTS["emulator_data"])
-    timeout = c.Type((int, float), default=DEFAULTS["timeout"])
-    retries = c.Type(int, default=DEFAULTS["retries"])
-    quota_wait = c.Type((int, float), default=DEFAULTS["quota_wait"])
-    cloudbase_token_file = c.Type(str, default=DEFAULTS["cloudbase_token_file"])
-    optimize = c.Choice((False, "lossless", "lossy"), default=DEFAULTS["optimize"])
-    quality = c.Type(int, default=DEFAULTS["quality"])
-    png_quality = c.Type(str, default=DEFAULTS["png_quality"])
-    max_width = c.Optional(c.Type(int))
-    max_height = c.Optional(c.Type(int))
-    webp = c.Type(bool, default=DEFAULTS["webp"])
-    dimensions = c.Type(bool, default=DEFAULTS["dimensions"])
-    max_size = c.Optional(c.Type((int, str)))
-    assets = c.ListOfItems(c.Type(str), default=DEFAULTS["assets"])
+    """Every option of :class:`Settings` (``config["name"]``); ``None`` where mkdocs.yml is silent."""
+
+    _schema = tuple((option.name, _Checked(option)) for option in Settings.options())
