@@ -277,7 +277,7 @@ def test_full_upload_flow(emu: Emulator) -> None:
     g = grant(emu, tok, "docs/img/logo.png")
     assert g["file_id"] == f"cloud://{DEFAULT_ENV}.7765-{DEFAULT_ENV}-1300000000/docs/img/logo.png"
     assert g["url"].startswith(emu.base_url + "/cos/")
-    response = cos_post(g, "docs/img/logo.png", PNG)
+    response = cos_post(g, "docs/img/logo.png", PNG, **{"Content-Type": "image/png"})
     assert response.status_code == 204 and response.content == b""
     assert response.headers["ETag"].startswith('"')
     [item] = links(emu, tok, g["file_id"])

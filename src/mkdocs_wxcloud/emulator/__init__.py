@@ -17,9 +17,12 @@ Latency and faults (busy, quota, HTTP 502, dropped connections, expired tokens o
 can be injected at random or deterministically with :meth:`Emulator.fail_next`. Malformed HTTP gets
 a 400, never a traceback; bodies are limited (1 MiB for the JSON APIs, 5 GB for a COS upload).
 
-Modules: :mod:`.app` (the :class:`Emulator` and ``serve``), :mod:`.server` (HTTP),
-:mod:`.framing` (reading a request's target and body strictly),
-:mod:`.tokens`, :mod:`.api` (storage APIs and downloads), :mod:`.cos` (the form upload),
+Modules: :mod:`.app` (the :class:`Emulator`: lifecycle and test controls, and ``serve``);
+:mod:`.application` (``Application.handle(Request) -> Response``: every route and rule, callable
+in-process) over :mod:`.messages` (``Request``, ``Response``); :mod:`.server` (HTTP framing only)
+and :mod:`.framing` (reading a request's target and body strictly); :mod:`.options` (the settings
+and modes); :mod:`.tokens`, :mod:`.openapi` (the open API service's gate), :mod:`.api` (storage
+APIs), :mod:`.downloads` (links and the download host), :mod:`.cos` (the form upload),
 :mod:`.storage`, :mod:`.faults` and :mod:`.protocol` (shared rules). It imports nothing else of
 mkdocs-wxcloud; only the ``emulator`` command, :mod:`mkdocs_wxcloud.publishing.connection` and
 the tests import it.
