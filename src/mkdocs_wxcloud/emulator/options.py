@@ -83,4 +83,4 @@ class Options:
             raise ValueError("openapi_not_ready must be at least 0")
         modes = self.openapi_whitelist is not None or self.openapi_inactive is not None or self.openapi_not_ready
         if modes and not self.open_api:
-            raise ValueError("the openapi_* options need open_api=True")
+            raise ValueError("the openapi_* options (--openapi-*) need open_api (--open-api)")
