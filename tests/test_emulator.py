@@ -902,12 +902,23 @@ def test_open_api_token_not_ready_for_the_first_calls() -> None:
         assert answers[0]["errmsg"].startswith("cloudbase_token is not ready yet rid: ")
 
 
-@pytest.mark.parametrize("options", [{"openapi_whitelist": []}, {"openapi_inactive": 41001}, {"openapi_not_ready": 1},
-                                     {"open_api": True, "openapi_inactive": 40001},
-                                     {"open_api": True, "openapi_unlisted": "404"}, {"fileid_echo": "nfc"}])  # fmt: skip
-def test_mode_options_are_checked(options: dict[str, Any]) -> None:
-    with pytest.raises(ValueError):
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"openapi_whitelist": []}, "the openapi_* options (--openapi-*) need open_api (--open-api)"),
+        ({"openapi_inactive": 41001}, "the openapi_* options (--openapi-*) need open_api (--open-api)"),
+        ({"openapi_not_ready": 1}, "the openapi_* options (--openapi-*) need open_api (--open-api)"),
+        ({"open_api": True, "openapi_inactive": 40001}, "openapi_inactive must be None or one of (41001, 85112)"),
+        ({"open_api": True, "openapi_unlisted": "404"}, "openapi_unlisted must be one of ('85107', '502')"),
+        ({"fileid_echo": "nfc"}, "fileid_echo must be one of ('exact', 'percent', 'nfd')"),
+        ({"private": True, "sign_public_links": True}, "sign_public_links (--sign-public-links) is a mode of public"),
+        ({"faults": ("busy", "nope")}, "unknown fault kinds ['nope']; known: busy, quota, http502, drop,"),
+    ],
+)
+def test_mode_options_are_checked(options: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError) as error:
         Emulator(**options)
+    assert str(error.value).startswith(message)
 
 
 @pytest.mark.parametrize(

@@ -75,3 +75,15 @@ def test_range_in_process() -> None:
     part = app.handle(Request.of("GET", target, headers={"range": "bytes=2-4"}))
     assert part.status == 206 and part.header("Content-Range") == "bytes 2-4/10" and part.read() == b"234"
     assert re.fullmatch(r'"[0-9a-f]{32}"', part.header("ETag") or "")
+
+
+def test_refusals_in_process() -> None:
+    app = Application(Options(max_upload_bytes=10))
+    assert app.body_limit("/cos/b/a.png") > 10 and app.body_limit("/tcb/uploadfile") == 1 << 20
+    cos = app.refuse("/cos/b/a.png", 413, "the body is over the limit")
+    assert cos.status == 400 and cos.close and b"<Code>EntityTooLarge</Code>" in cos.body
+    plain = app.refuse("/tcb/uploadfile", 400, "bad chunk")
+    assert (
+        plain.status == 400 and plain.body == b"400 Bad Request: bad chunk\n" and plain.header("Connection") == "close"
+    )
+    assert app.request_count() == 2

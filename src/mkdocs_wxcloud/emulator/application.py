@@ -11,13 +11,14 @@ import secrets
 import threading
 import time
 from collections import Counter
+from http import HTTPStatus
 from urllib.parse import unquote
 
 from .api import StorageApi
 from .cos import CosHost, too_large
 from .downloads import DownloadHost
 from .faults import Faults, api_failure, cos_failure
-from .messages import Request, Response, bad_gateway, cos_error, json_answer, not_found
+from .messages import Request, Response, answer, bad_gateway, cos_error, json_answer, not_found
 from .openapi import OpenApiGate
 from .options import Options
 from .protocol import HEALTH_PATH, MAX_JSON_BODY, ApiFailure, CosFailure, endpoint, parse_json
@@ -55,12 +56,19 @@ class Application:
         """The largest body worth reading for ``path``: a COS form, or a JSON body of 1 MiB."""
         return self.cos.max_body if endpoint(path) == "cos" else MAX_JSON_BODY
 
-    def too_large(self, path: str) -> Response | None:
-        """The answer to a body over :meth:`body_limit` (COS's own; None: plain HTTP 413)."""
-        if endpoint(path) != "cos":
-            return None
-        self._count(path)
-        response = cos_error(too_large(), path, [("Connection", "close")])
+    def refuse(self, path: str, status: int, explain: str) -> Response:
+        """The answer to a request whose body cannot be read (400: broken framing, 413: over the limit).
+
+        COS answers a body over its limit with its own 400 ``EntityTooLarge``; the rest get a short
+        plain-text answer. The connection closes after it: the rest of the body is unread.
+        """
+        if path and path != HEALTH_PATH:
+            self._count(path)
+        if status == 413 and endpoint(path) == "cos":
+            response = cos_error(too_large(), path, [("Connection", "close")])
+        else:
+            text = f"{status} {HTTPStatus(status).phrase}: {explain}\n".encode()
+            response = answer(status, text, "text/plain; charset=utf-8", [("Connection", "close")])
         response.close = True
         return response
 

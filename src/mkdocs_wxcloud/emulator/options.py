@@ -73,6 +73,8 @@ class Options:
             raise ValueError("envs must be non-empty environment ids without '.' or '/'")
         if self.max_upload_bytes < 1:
             raise ValueError("max_upload_bytes must be at least 1")
+        if self.private and self.sign_public_links:
+            raise ValueError("sign_public_links (--sign-public-links) is a mode of public storage, not of private")
         if self.fileid_echo not in FILEID_ECHOES:
             raise ValueError(f"fileid_echo must be one of {FILEID_ECHOES}")
         if self.openapi_unlisted not in OPENAPI_UNLISTED:

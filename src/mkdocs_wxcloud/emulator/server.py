@@ -1,10 +1,9 @@
 """The HTTP side: one keep-alive HTTP/1.1 port that frames requests for the :class:`Application`.
 
 It reads each request strictly (:mod:`.framing`), hands a :class:`Request` to the application and
-writes the :class:`Response` back; it knows no route and no rule. A request that cannot be read
-gets a short plain-text 400, or 413 when its body is over the application's limit (unless the
-application has its own answer, such as COS's 400 ``EntityTooLarge``); then the connection is
-closed after a lingering wait, since the rest of the body is unread.
+writes the :class:`Response` back; it knows no route and no rule. A request whose body cannot be
+read (broken framing, or over the application's ``body_limit``) gets the application's refusal;
+then the connection is closed after a lingering wait, since the rest of the body is unread.
 """
 
 from __future__ import annotations
@@ -147,12 +146,8 @@ class _Handler(BaseHTTPRequestHandler):
                 headers = list(self.headers.items())
                 self._send(app.handle(Request(self.command, path, query, headers, body, size, self.client_address[0])))
         except BrokenRequest as broken:
-            refusal = app.too_large(path) if broken.status == 413 else None
-            if refusal is None:
-                self.send_error(broken.status, explain=broken.explain)
-            else:
-                self._send(refusal)
-                self._linger()
+            self._send(app.refuse(path, broken.status, broken.explain))
+            self._linger()
 
     def _read_body(self, sink: BinaryIO, limit: int) -> int | None:
         """Copy the body into ``sink``: its size, or None when the client went away.
