@@ -15,7 +15,7 @@ from typing import Any, BinaryIO, Iterable
 from urllib.parse import parse_qs, unquote
 from xml.sax.saxutils import escape
 
-from .protocol import ApiFailure, CosFailure
+from .protocol import CosFailure
 
 _BAD_GATEWAY = (
     b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
@@ -98,10 +98,6 @@ def answer(status: int, body: bytes, content_type: str | None = None,
 def json_answer(body: dict[str, Any], headers: Iterable[tuple[str, str]] = ()) -> Response:
     """HTTP 200 with raw UTF-8 JSON, as WeChat answers success and failure alike."""
     return answer(200, json.dumps(body, ensure_ascii=False).encode("utf-8"), "application/json; charset=utf-8", headers)
-
-
-def api_error(error: ApiFailure) -> Response:
-    return json_answer(error.answer())
 
 
 def cos_error(error: CosFailure, path: str, headers: Iterable[tuple[str, str]] = ()) -> Response:
