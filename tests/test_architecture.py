@@ -1,8 +1,9 @@
 """The tree shows the architecture: layers import downward only, no cycles, small modules.
 
 The import graph is read from the source (every ``import`` and ``from … import`` of the package,
-lazy ones inside functions included; those under ``if TYPE_CHECKING:`` never run and are left
-out), so the test needs nothing imported and names the file and line of an offending import.
+lazy ones inside functions and type-only ones under ``if TYPE_CHECKING:`` included: a circle of
+types is a circle of knowledge all the same), so the test needs nothing imported and names the
+file and line of an offending import.
 """
 
 from __future__ import annotations
@@ -55,23 +56,20 @@ def _layer(module: str) -> str:
     return {"extension": "hosts"}.get(parts[1], parts[1])  # the documented shim belongs to the hosts
 
 
-def _runtime_nodes(tree: ast.AST) -> list[ast.stmt]:
-    """Import statements that run: everything but the bodies of ``if TYPE_CHECKING:``."""
-    found = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.If) and getattr(node.test, "id", getattr(node.test, "attr", "")) == "TYPE_CHECKING":
-            node.body = []
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            found.append(node)
-    return found
+def _import_nodes(tree: ast.AST) -> list[ast.Import | ast.ImportFrom]:
+    """Every import statement, wherever it is: module level, in a function, under ``if TYPE_CHECKING:``."""
+    return [node for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom))]
 
 
 def _imports(module: str, path: Path) -> list[tuple[str, int]]:
     """``(imported module of the package, line)`` for every import in ``module``."""
-    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    return _imports_of(module, path.name == "__init__.py", path.read_text(encoding="utf-8"))
+
+
+def _imports_of(module: str, is_package: bool, source: str) -> list[tuple[str, int]]:
+    package = module if is_package else module.rpartition(".")[0]
     out = []
-    for node in _runtime_nodes(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in _import_nodes(ast.parse(source)):
         if isinstance(node, ast.Import):
             targets = [alias.name for alias in node.names]
         else:
@@ -166,3 +164,9 @@ def test_the_graph_sees_real_imports() -> None:
     edges = {t for t, _ in GRAPH["mkdocs_wxcloud.publishing.connection"]}
     assert "mkdocs_wxcloud.emulator" in edges and "mkdocs_wxcloud.publishing.settings" in edges
     assert ("mkdocs_wxcloud.hosts.markdown.extension", 3) in GRAPH["mkdocs_wxcloud.extension"]
+
+
+def test_type_only_imports_are_edges_too() -> None:
+    """An import under ``if TYPE_CHECKING:`` makes an edge, so a circle hidden there is still found."""
+    source = "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from .app import Emulator\n"
+    assert _imports_of("mkdocs_wxcloud.emulator.server", False, source) == [("mkdocs_wxcloud.emulator.app", 3)]

@@ -277,7 +277,7 @@ def test_full_upload_flow(emu: Emulator) -> None:
     g = grant(emu, tok, "docs/img/logo.png")
     assert g["file_id"] == f"cloud://{DEFAULT_ENV}.7765-{DEFAULT_ENV}-1300000000/docs/img/logo.png"
     assert g["url"].startswith(emu.base_url + "/cos/")
-    response = cos_post(g, "docs/img/logo.png", PNG)
+    response = cos_post(g, "docs/img/logo.png", PNG, **{"Content-Type": "image/png"})
     assert response.status_code == 204 and response.content == b""
     assert response.headers["ETag"].startswith('"')
     [item] = links(emu, tok, g["file_id"])
@@ -703,3 +703,343 @@ def test_command_warns_when_other_machines_can_reach_it() -> None:
         assert re.search(r"at http://127\.0\.0\.1:\d+ ", banner), banner
     [warning] = stderr[0].splitlines()
     assert warning.startswith("warning: the emulator listens on 0.0.0.0, so other machines can reach it")
+
+
+# -- the modes of the open questions (wechat-api.md section 9) ---------------------------------
+
+
+def stored_link(emu: Emulator, path: str, data: bytes = PNG, **fields: str) -> str:
+    """Upload ``data`` at ``path`` (with extra form fields) and return its download link."""
+    tok = token(emu)
+    [item] = links(emu, tok, upload(emu, tok, path, data, **fields)["file_id"])
+    return item["download_url"]
+
+
+def test_sign_public_links_signs_links_that_never_expire_and_the_bare_url_serves_too() -> None:
+    with Emulator(sign_public_links=True) as emu:
+        before = int(time.time())
+        url = stored_link(emu, "a.png")
+        signed = re.fullmatch(r"(http://[^?]+)\?sign=[0-9a-f]{32}&t=(\d+)", url)
+        assert signed and before <= int(signed[2]) <= time.time()  # t is the signing time
+        bare = signed[1]
+        assert requests.get(url, timeout=10).content == PNG
+        assert requests.get(bare, timeout=10).content == PNG
+        head = requests.head(bare, timeout=10)
+        assert head.status_code == 200 and head.headers["Content-Length"] == str(len(PNG)) and head.content == b""
+        [never] = links(emu, token(emu), emu.file_ids()["a.png"], max_age=0)
+        assert "sign=" in never["download_url"] and requests.get(never["download_url"], timeout=10).content == PNG
+
+
+def test_default_public_links_stay_unsigned(emu: Emulator) -> None:
+    url = stored_link(emu, "a.png")
+    assert "?" not in url and requests.get(url + "?sign=whatever&t=1", timeout=10).content == PNG
+
+
+@pytest.mark.parametrize(
+    "range_, status, content_range, body",
+    [
+        ("bytes=0-0", 206, "bytes 0-0/10", b"0"),
+        ("bytes=2-4", 206, "bytes 2-4/10", b"234"),
+        ("bytes=7-", 206, "bytes 7-9/10", b"789"),
+        ("bytes=-3", 206, "bytes 7-9/10", b"789"),
+        ("bytes=8-99", 206, "bytes 8-9/10", b"89"),
+        ("bytes=0-0,2-3", 200, None, b"0123456789"),  # several ranges: the whole object
+        ("bytes=5-2", 200, None, b"0123456789"),  # not a valid range: ignored
+        ("items=0-1", 200, None, b"0123456789"),
+    ],
+)
+def test_downloads_answer_a_byte_range(emu: Emulator, range_: str, status: int, content_range: str | None,
+                                       body: bytes) -> None:  # fmt: skip
+    url = stored_link(emu, "a.bin", b"0123456789")
+    response = requests.get(url, headers={"Range": range_}, timeout=10)
+    assert response.status_code == status and response.content == body
+    assert response.headers.get("Content-Range") == content_range
+    assert response.headers["Content-Length"] == str(len(body)) and response.headers["Accept-Ranges"] == "bytes"
+
+
+@pytest.mark.parametrize("range_", ["bytes=10-", "bytes=10-20", "bytes=-0"])
+def test_a_range_past_the_object_is_416(emu: Emulator, range_: str) -> None:
+    url = stored_link(emu, "a.bin", b"0123456789")
+    response = requests.get(url, headers={"Range": range_}, timeout=10)
+    assert response.status_code == 416 and response.headers["Content-Range"] == "bytes */10"
+    assert cos_error(response) == "InvalidRange: The requested range is not satisfiable"
+
+
+def test_private_storage_refuses_every_probe_of_the_unsigned_url() -> None:
+    with Emulator(private=True) as emu:
+        url = stored_link(emu, "a.png")
+        bare = url.split("?")[0]
+        for response in (
+            requests.head(bare, timeout=10),
+            requests.get(bare, headers={"Range": "bytes=0-0"}, timeout=10),
+        ):
+            assert response.status_code == 403
+        refused = requests.get(bare, headers={"Range": "bytes=0-0"}, timeout=10)
+        assert cos_error(refused) == "AccessDenied: Access Denied: sign and t are required."
+        part = requests.get(url, headers={"Range": "bytes=0-0"}, timeout=10)
+        assert part.status_code == 206 and part.content == PNG[:1]
+
+
+@pytest.mark.parametrize("field", ["Content-Type", "content-type", "CONTENT-TYPE"])
+def test_the_content_type_form_field_is_the_type_served(emu: Emulator, field: str) -> None:
+    url = stored_link(emu, "a.svg", b"<svg/>", **{field: "image/svg+xml"})
+    response = requests.get(url, timeout=10)
+    assert response.headers["Content-Type"] == "image/svg+xml" and response.content == b"<svg/>"
+    assert requests.head(url, timeout=10).headers["Content-Type"] == "image/svg+xml"
+
+
+@pytest.mark.parametrize("infer, served", [(False, "application/octet-stream"), (True, "application/pdf")])
+def test_without_the_field_the_type_is_octet_stream_or_inferred(infer: bool, served: str) -> None:
+    with Emulator(infer_content_type=infer) as emu:
+        assert requests.get(stored_link(emu, "doc.pdf", b"%PDF-"), timeout=10).headers["Content-Type"] == served
+        assert requests.get(stored_link(emu, "noext", b"x"), timeout=10).headers["Content-Type"] == (
+            "application/octet-stream"
+        )
+        pinned = stored_link(emu, "b.pdf", b"%PDF-", **{"Content-Type": "application/octet-stream"})
+        assert requests.get(pinned, timeout=10).headers["Content-Type"] == "application/octet-stream"  # stored wins
+
+
+def test_the_content_type_survives_a_restart(tmp_path: Path) -> None:
+    with Emulator(data_dir=tmp_path) as first:
+        url = stored_link(first, "a.svg", b"<svg/>", **{"Content-Type": "image/svg+xml"})
+        port = first.port
+    with Emulator(port=port, data_dir=tmp_path):
+        assert requests.get(url, timeout=10).headers["Content-Type"] == "image/svg+xml"
+
+
+def test_a_content_type_field_with_control_characters_is_refused(emu: Emulator) -> None:
+    g = grant(emu, token(emu), "a.png")
+    response = cos_post(g, "a.png", PNG, **{"Content-Type": "image/png\r\nX-Evil: 1"})
+    assert response.status_code == 400 and cos_error(response) == "InvalidArgument: Invalid Content-Type."
+    assert emu.stored_files() == {}
+
+
+def test_cors_headers_on_downloads_only_when_asked() -> None:
+    with Emulator(cors=True) as emu:
+        url = stored_link(emu, "a.png")
+        for response in (
+            requests.get(url, timeout=10),
+            requests.get(url, headers={"Range": "bytes=0-0"}, timeout=10),
+            requests.get(url + "-missing", timeout=10),
+        ):
+            assert response.headers["Access-Control-Allow-Origin"] == "*", response.status_code
+    with Emulator() as emu:
+        assert "Access-Control-Allow-Origin" not in requests.get(stored_link(emu, "a.png"), timeout=10).headers
+
+
+@pytest.mark.parametrize(
+    "how, echoed",
+    [
+        ("exact", "文档/café.png"),
+        ("percent", "%E6%96%87%E6%A1%A3/caf%C3%A9.png"),
+        ("nfd", "文档/cafe\u0301.png"),
+    ],
+)
+def test_batch_answers_echo_a_non_ascii_fileid_as_configured(how: str, echoed: str) -> None:
+    with Emulator(fileid_echo=how) as emu:
+        tok = token(emu)
+        file_id = upload(emu, tok, "文档/café.png", PNG)["file_id"]
+        ascii_id = upload(emu, tok, "plain a+b.png", PNG)["file_id"]
+        prefix = file_id[: -len("文档/café.png")]
+        items = links(emu, tok, file_id, ascii_id)
+        assert [i["fileid"] for i in items] == [prefix + echoed, ascii_id]
+        assert all(i["status"] == 0 for i in items)
+        deleted = api(emu, "batchdeletefile", {"env": DEFAULT_ENV, "fileid_list": [file_id, ascii_id]}, tok)
+        assert [(i["fileid"], i["status"]) for i in deleted["delete_list"]] == [(prefix + echoed, 0), (ascii_id, 0)]
+
+
+def test_open_api_answers_carry_a_seqid() -> None:
+    with Emulator(open_api=True) as emu:
+        response = requests.post(emu.base_url + "/tcb/uploadfile", data=b'{"env": "%s", "path": "a"}' % DEFAULT_ENV.encode(),
+                                 timeout=10)  # fmt: skip
+        assert response.json()["errcode"] == 0 and re.fullmatch(r"[0-9a-f]{32}", response.headers["x-openapi-seqid"])
+        emu.fail_next("busy")
+        busy = requests.post(emu.base_url + "/tcb/uploadfile", data=b"{}", timeout=10)
+        assert busy.json()["errcode"] == -1 and "x-openapi-seqid" in busy.headers
+    with Emulator() as emu:
+        assert "x-openapi-seqid" not in requests.post(emu.base_url + "/tcb/uploadfile", data=b"{}", timeout=10).headers
+
+
+def open_api_call(emu: Emulator, name: str, **params: str) -> requests.Response:
+    body = {"uploadfile": {"env": DEFAULT_ENV, "path": "a.png"}, "batchdeletefile": {"env": DEFAULT_ENV,
+            "fileid_list": []}}[name]  # fmt: skip
+    data = json.dumps(body).encode()
+    return requests.post(f"{emu.base_url}/tcb/{name}", params=params, data=data, timeout=10)
+
+
+def test_open_api_path_not_whitelisted_is_85107() -> None:
+    with Emulator(open_api=True, openapi_whitelist=["/tcb/uploadfile"], cloudbase_token="cb-token") as emu:
+        assert open_api_call(emu, "uploadfile").json()["errcode"] == 0
+        for refused in (open_api_call(emu, "batchdeletefile"),
+                        open_api_call(emu, "batchdeletefile", cloudbase_access_token="cb-token")):  # fmt: skip
+            answer = refused.json()
+            assert answer["errcode"] == 85107 and "/tcb/batchdeletefile" in answer["errmsg"]
+            assert "x-openapi-seqid" in refused.headers
+        with_token = open_api_call(emu, "batchdeletefile", access_token=token(emu))
+        assert with_token.json()["errcode"] == 0  # an access_token goes around the sidecar's whitelist
+
+
+def test_open_api_path_not_whitelisted_can_be_a_bare_502() -> None:
+    with Emulator(open_api=True, openapi_whitelist=["/tcb/uploadfile"], openapi_unlisted="502") as emu:
+        refused = open_api_call(emu, "batchdeletefile")
+        assert refused.status_code == 502 and "text/html" in refused.headers["Content-Type"]
+        assert "x-openapi-seqid" not in refused.headers
+        assert "x-openapi-seqid" in open_api_call(emu, "uploadfile").headers
+
+
+@pytest.mark.parametrize("code", [41001, 85112])
+def test_open_api_not_activated_answers_its_errcode(code: int) -> None:
+    with Emulator(open_api=True, openapi_inactive=code) as emu:
+        for _ in range(2):
+            refused = open_api_call(emu, "uploadfile")
+            assert refused.json()["errcode"] == code and "x-openapi-seqid" in refused.headers
+
+
+def test_open_api_token_not_ready_for_the_first_calls() -> None:
+    with Emulator(open_api=True, openapi_not_ready=2) as emu:
+        answers = [open_api_call(emu, "uploadfile").json() for _ in range(3)]
+        assert [a["errcode"] for a in answers] == [85113, 85113, 0]
+        assert answers[0]["errmsg"].startswith("cloudbase_token is not ready yet rid: ")
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"openapi_whitelist": []}, "the openapi_* options (--openapi-*) need open_api (--open-api)"),
+        ({"openapi_inactive": 41001}, "the openapi_* options (--openapi-*) need open_api (--open-api)"),
+        ({"openapi_not_ready": 1}, "the openapi_* options (--openapi-*) need open_api (--open-api)"),
+        ({"open_api": True, "openapi_inactive": 40001}, "openapi_inactive must be None or one of (41001, 85112)"),
+        ({"open_api": True, "openapi_unlisted": "404"}, "openapi_unlisted must be one of ('85107', '502')"),
+        ({"fileid_echo": "nfc"}, "fileid_echo must be one of ('exact', 'percent', 'nfd')"),
+        ({"private": True, "sign_public_links": True}, "sign_public_links (--sign-public-links) is a mode of public"),
+        ({"faults": ("busy", "nope")}, "unknown fault kinds ['nope']; known: busy, quota, http502, drop,"),
+    ],
+)
+def test_mode_options_are_checked(options: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError) as error:
+        Emulator(**options)
+    assert str(error.value).startswith(message)
+
+
+@pytest.mark.parametrize(
+    "kind, errcode",
+    [
+        ("env_quota", -501003),
+        ("env_concurrency", -501004),
+        ("read_quota", -501015),
+        ("write_quota", -501016),
+        ("daily_quota", 45009),
+        ("quota", 45011),
+        ("no_permission", -503002),
+    ],
+)
+def test_quota_and_permission_faults_on_the_storage_apis(emu: Emulator, kind: str, errcode: int) -> None:
+    tok = token(emu)
+    g = grant(emu, tok, "a.png")
+    emu.fail_next(kind)
+    if kind != "quota":  # the token API and COS are not where these happen (the minute quota is anywhere)
+        assert stable_token(emu)["access_token"] == tok
+        assert cos_post(g, "a.png", PNG).status_code == 204
+    answer = api(emu, "uploadfile", {"env": DEFAULT_ENV, "path": "b.png"}, tok)
+    assert answer["errcode"] == errcode and RID.search(answer["errmsg"])
+    assert grant(emu, tok, "b.png")["errcode"] == 0
+
+
+def test_no_permission_fails_the_first_item_of_a_batch_only(emu: Emulator) -> None:
+    tok = token(emu)
+    first, second = (upload(emu, tok, f"{n}.png", PNG)["file_id"] for n in (1, 2))
+    emu.fail_next("no_permission", path_prefix="/tcb/batchdownloadfile")
+    denied, served = links(emu, tok, first, second)
+    assert denied == {"fileid": first, "download_url": "", "status": -503002, "errmsg": "STORAGE_EXCEED_AUTHORITY"}
+    assert served["status"] == 0 and served["download_url"]
+    emu.fail_next("no_permission", path_prefix="/tcb/batchdeletefile")
+    answer = api(emu, "batchdeletefile", {"env": DEFAULT_ENV, "fileid_list": [first, second]}, tok)
+    assert answer["errcode"] == 0 and answer["delete_list"] == [
+        {"fileid": first, "status": -503002, "errmsg": "STORAGE_EXCEED_AUTHORITY"},
+        {"fileid": second, "status": 0, "errmsg": "ok"},
+    ]
+    assert emu.stored_files() == {"1.png": PNG}  # the denied file is still there
+
+
+@pytest.mark.parametrize(
+    "kind, status, code",
+    [
+        ("cos_request_timeout", 400, "RequestTimeOut"),
+        ("cos_slow_down", 503, "SlowDown"),
+        ("cos_time_skewed", 403, "RequestTimeTooSkewed"),
+        ("cos_expired_token", 403, "ExpiredToken"),
+        ("cos_invalid_access_key", 403, "InvalidAccessKeyId"),
+        ("cos_entity_too_large", 400, "EntityTooLarge"),
+        ("cos_key_too_long", 400, "KeyTooLong"),
+        ("cos_invalid_argument", 400, "InvalidArgument"),
+        ("cos_signature_mismatch", 403, "SignatureDoesNotMatch"),
+        ("cos_malformed", 400, "MalformedPOSTRequest"),
+        ("upload_expired", 403, "AccessDenied"),
+    ],
+)
+def test_cos_error_faults(emu: Emulator, kind: str, status: int, code: str) -> None:
+    emu.fail_next(kind)
+    g = grant(emu, token(emu), "a.png")  # the fault waits for COS
+    failed = cos_post(g, "a.png", PNG)
+    assert failed.status_code == status and cos_error(failed).split(":")[0] == code
+    assert emu.stored_files() == {}
+    assert cos_post(g, "a.png", PNG).status_code == 204
+
+
+def test_random_faults_of_one_host_spare_the_others() -> None:
+    with Emulator(fault_rate=1.0, faults=("cos_slow_down", "no_permission"), seed=1) as emu:
+        tok = token(emu)
+        answer = api(emu, "uploadfile", {"env": DEFAULT_ENV, "path": "a.png"}, tok)
+        assert answer["errcode"] == -503002
+        emu.fault_rate = 0.0
+        g = grant(emu, tok, "a.png")
+        emu.fault_rate = 1.0
+        assert cos_post(g, "a.png", PNG).status_code == 503
+
+
+@pytest.mark.parametrize("path", ["a?b.png", "a#b.png", "dir/x?.png"])
+def test_paths_that_would_split_the_cos_url_are_refused(emu: Emulator, path: str) -> None:
+    answer = api(emu, "uploadfile", {"env": DEFAULT_ENV, "path": path}, token(emu))
+    assert answer["errcode"] == 40097 and answer["errmsg"].startswith("invalid args: path must not contain '?' or '#'")
+
+
+def test_plus_ampersand_and_friends_are_stored_and_served_as_they_are(emu: Emulator) -> None:
+    path = "a+b&c=d@2x $,;.png"
+    url = stored_link(emu, path)
+    assert url.endswith("/a%2Bb%26c%3Dd%402x%20%24%2C%3B.png")
+    assert requests.get(url, timeout=10).content == PNG
+    assert emu.stored_files() == {path: PNG}
+
+
+def test_command_help_documents_every_mode() -> None:
+    result = subprocess.run([str(SCRIPT), "emulator", "--help"], capture_output=True, text=True, timeout=60)
+    for flag in ("--sign-public-links", "--infer-content-type", "--cors", "--fileid-echo", "--open-api",
+                 "--openapi-whitelist", "--openapi-unlisted", "--openapi-inactive", "--openapi-not-ready",
+                 "cos_signature_mismatch", "no_permission"):  # fmt: skip
+        assert flag in result.stdout, flag
+
+
+def test_command_flags_set_the_modes() -> None:
+    flags = ["--sign-public-links", "--infer-content-type", "--cors", "--fileid-echo", "percent", "--open-api",
+             "--openapi-whitelist", "/tcb/uploadfile", "--openapi-unlisted", "502"]  # fmt: skip
+    with emulator_command("--port", "0", *flags) as (banner, _):
+        base = re.search(r"at (http://127\.0\.0\.1:\d+) ", banner)
+        assert base, banner
+        grant_ = requests.post(base[1] + "/tcb/uploadfile", data=b'{"env": "%s", "path": "a.svg"}' % DEFAULT_ENV.encode(),
+                               timeout=10)  # fmt: skip
+        assert grant_.json()["errcode"] == 0 and "x-openapi-seqid" in grant_.headers
+        g = grant_.json()
+        assert cos_post(g, "a.svg", b"<svg/>").status_code == 204
+        assert requests.post(base[1] + "/tcb/batchdownloadfile", data=b"{}", timeout=10).status_code == 502
+        bare = g["url"].replace("/cos/", "/dl/")
+        served = requests.get(bare, timeout=10)
+        assert (
+            served.headers["Content-Type"] == "image/svg+xml" and served.headers["Access-Control-Allow-Origin"] == "*"
+        )
+
+
+def test_command_refuses_openapi_modes_without_open_api() -> None:
+    result = subprocess.run([str(SCRIPT), "emulator", "--port", "0", "--openapi-not-ready", "2"], capture_output=True,
+                            text=True, timeout=60)  # fmt: skip
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip().endswith("the openapi_* options (--openapi-*) need open_api (--open-api)")

@@ -7,7 +7,16 @@ from pathlib import Path
 
 import click
 
-from ..emulator import DEFAULT_APPID, DEFAULT_ENV, DEFAULT_SECRET, FAULT_KINDS, serve
+from ..emulator import (
+    DEFAULT_APPID,
+    DEFAULT_ENV,
+    DEFAULT_SECRET,
+    FAULT_KINDS,
+    FILEID_ECHOES,
+    OPENAPI_INACTIVE,
+    OPENAPI_UNLISTED,
+    serve,
+)
 from .common import log, setup_logging
 
 
@@ -59,14 +68,72 @@ from .common import log, setup_logging
     "--faults",
     default="busy,quota,http502,drop",
     show_default=True,
-    help=f"Comma-separated fault kinds to draw from ({', '.join(FAULT_KINDS[:4])}).",
+    help=f"Comma-separated fault kinds to draw from (each applies where it can happen): {', '.join(FAULT_KINDS)}.",
 )
 @click.option("--seed", type=int, default=None, help="Seed of the fault draws, for reproducible runs.")
-@click.option("--private", is_flag=True, help="Private storage: links carry sign=/t= and expire.")
+@click.option(
+    "--private", is_flag=True, help="Private storage: links carry sign=/t= and expire; the unsigned URL is refused."
+)
+@click.option(
+    "--sign-public-links",
+    is_flag=True,
+    help="Public storage answers signed links (sign=/t=, t the signing time) that never expire; the unsigned URL "
+    "serves the object too.",
+)
+@click.option(
+    "--infer-content-type",
+    is_flag=True,
+    help="Serve an object uploaded without the Content-Type form field with its extension's type "
+    "(default: application/octet-stream, as stored).",
+)
+@click.option("--cors", is_flag=True, help="Downloads carry Access-Control-Allow-Origin: *.")
+@click.option(
+    "--fileid-echo",
+    type=click.Choice(FILEID_ECHOES),
+    default="exact",
+    show_default=True,
+    help="How batch answers echo a non-ASCII fileid: byte for byte, percent-encoded, or NFD-normalized.",
+)
+@click.option(
+    "--open-api",
+    is_flag=True,
+    help="Cloud Hosting's open API service: /tcb/ calls need no token; API answers carry x-openapi-seqid.",
+)
+@click.option(
+    "--openapi-whitelist",
+    "openapi_whitelist",
+    multiple=True,
+    metavar="PATH",
+    help="With --open-api: a path of 微信令牌权限配置, e.g. /tcb/uploadfile (repeatable; default: every path).",
+)
+@click.option(
+    "--openapi-unlisted",
+    type=click.Choice(OPENAPI_UNLISTED),
+    default="85107",
+    show_default=True,
+    help="With --open-api: the answer to a path not in the whitelist, errcode 85107 or a bare HTTP 502 "
+    "without x-openapi-seqid.",
+)
+@click.option(
+    "--openapi-inactive",
+    type=click.Choice([str(code) for code in OPENAPI_INACTIVE]),
+    default=None,
+    help="With --open-api: the service is off or this version predates it; token-less calls answer this errcode.",
+)
+@click.option(
+    "--openapi-not-ready",
+    type=click.IntRange(0),
+    default=0,
+    show_default=True,
+    metavar="N",
+    help="With --open-api: the first N token-less calls answer 85113 (token not ready on a first deployment).",
+)
 @click.option("--verbose", is_flag=True, help="Log every request.")
 def emulator(host: str, port: int, data_dir: Path | None, appid: str, secret: str, envs: tuple[str, ...],
-             latency: float, fault_rate: float, faults: str, seed: int | None, private: bool,
-             verbose: bool) -> None:  # fmt: skip
+             latency: float, fault_rate: float, faults: str, seed: int | None, private: bool, sign_public_links: bool,
+             infer_content_type: bool, cors: bool, fileid_echo: str, open_api: bool,
+             openapi_whitelist: tuple[str, ...], openapi_unlisted: str, openapi_inactive: str | None,
+             openapi_not_ready: int, verbose: bool) -> None:  # fmt: skip
     """Run a local stand-in of the WeChat cloud storage API (and its COS upload host).
 
     Request bodies are limited to 1 MiB for the JSON APIs (HTTP 413 above; the biggest real body,
@@ -77,7 +144,10 @@ def emulator(host: str, port: int, data_dir: Path | None, appid: str, secret: st
     try:
         serve(host, port, str(data_dir) if data_dir else None, appid=appid, secret=secret, envs=tuple(envs),
               latency=latency, fault_rate=fault_rate, faults=tuple(f.strip() for f in faults.split(",") if f.strip()),
-              seed=seed, private=private, verbose=verbose)  # fmt: skip
+              seed=seed, private=private, sign_public_links=sign_public_links, infer_content_type=infer_content_type,
+              cors=cors, fileid_echo=fileid_echo, open_api=open_api, openapi_whitelist=openapi_whitelist or None,
+              openapi_unlisted=openapi_unlisted, openapi_inactive=int(openapi_inactive) if openapi_inactive else None,
+              openapi_not_ready=openapi_not_ready, verbose=verbose)  # fmt: skip
     except (OSError, ValueError) as error:
         where = f"[{host.strip('[]')}]:{port}" if ":" in host else f"{host}:{port}"
         log.error(f"cannot run the emulator on {where}: {getattr(error, 'strerror', None) or error}")

@@ -13,13 +13,19 @@ here too, so a client that passes against the emulator is honest for the real se
   COS, but the file stays invisible to WeChat: ``batchdownloadfile`` answers
   ``STORAGE_FILE_NONEXIST`` for it and ``batchdeletefile`` does not find it.
 
-Latency and faults (busy, quota, HTTP 502, dropped connections, expired tokens or upload links)
-can be injected at random or deterministically with :meth:`Emulator.fail_next`. Malformed HTTP gets
+Latency and faults (busy, quota and permission answers, HTTP 502, dropped connections, expired
+tokens or upload links, COS's XML errors: :data:`FAULT_KINDS`) can be injected at random or
+deterministically with :meth:`Emulator.fail_next`. Modes (:class:`Options`) show each way the open
+questions of ``wechat-api.md`` section 9 may fall: signed public links, inferred content types,
+``fileid`` echoes, and the open API service's whitelist and start-up answers. Malformed HTTP gets
 a 400, never a traceback; bodies are limited (1 MiB for the JSON APIs, 5 GB for a COS upload).
 
-Modules: :mod:`.app` (the :class:`Emulator` and ``serve``), :mod:`.server` (HTTP),
-:mod:`.framing` (reading a request's target and body strictly),
-:mod:`.tokens`, :mod:`.api` (storage APIs and downloads), :mod:`.cos` (the form upload),
+Modules: :mod:`.app` (the :class:`Emulator`: lifecycle and test controls, and ``serve``);
+:mod:`.application` (``Application.handle(Request) -> Response``: every route and rule, callable
+in-process) over :mod:`.messages` (``Request``, ``Response``); :mod:`.server` (HTTP framing only)
+and :mod:`.framing` (reading a request's target and body strictly); :mod:`.options` (the settings
+and modes); :mod:`.tokens`, :mod:`.openapi` (the open API service's gate), :mod:`.api` (storage
+APIs), :mod:`.downloads` (links and the download host), :mod:`.cos` (the form upload),
 :mod:`.storage`, :mod:`.faults` and :mod:`.protocol` (shared rules). It imports nothing else of
 mkdocs-wxcloud; only the ``emulator`` command, :mod:`mkdocs_wxcloud.publishing.connection` and
 the tests import it.
@@ -27,6 +33,7 @@ the tests import it.
 
 from .app import Emulator, serve
 from .faults import FAULT_KINDS
+from .options import FILEID_ECHOES, OPENAPI_INACTIVE, OPENAPI_UNLISTED, Options
 from .protocol import DEFAULT_APPID, DEFAULT_ENV, DEFAULT_SECRET, HEALTH_PATH, bucket_name
 
 __all__ = [
@@ -34,8 +41,12 @@ __all__ = [
     "DEFAULT_ENV",
     "DEFAULT_SECRET",
     "FAULT_KINDS",
+    "FILEID_ECHOES",
     "HEALTH_PATH",
+    "OPENAPI_INACTIVE",
+    "OPENAPI_UNLISTED",
     "Emulator",
+    "Options",
     "bucket_name",
     "serve",
 ]

@@ -1,4 +1,8 @@
-"""The emulator as a whole: configure, :meth:`Emulator.start`, use :attr:`Emulator.base_url`, stop."""
+"""The emulator as a whole: configure, :meth:`Emulator.start`, use :attr:`Emulator.base_url`, stop.
+
+:class:`Emulator` composes the :class:`~.application.Application` (every rule) with the HTTP
+:class:`~.server.Server` (framing only), and keeps the controls tests use.
+"""
 
 from __future__ import annotations
 
@@ -6,21 +10,22 @@ import ipaddress
 import sys
 import threading
 import time
-from collections import Counter
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
-from .api import StorageApi
-from .cos import MAX_UPLOAD_BYTES, CosHost
-from .faults import DEFAULT_FAULTS, Faults
-from .protocol import DEFAULT_APPID, DEFAULT_ENV, DEFAULT_SECRET
+from .application import Application
+from .options import Options
 from .server import Server
-from .storage import Storage
-from .tokens import TokenIssuer
 
 
 class Emulator:
     """The WeChat cloud-storage emulator, with the controls tests use to inspect and disturb it.
+
+    The keyword ``options`` are the fields of :class:`~.options.Options` (``appid``, ``secret``,
+    ``envs``, ``latency``, ``fault_rate``, ``faults``, ``seed``, ``token_ttl``, ``upload_ttl``,
+    ``private``, ``sign_public_links``, ``infer_content_type``, ``cors``, ``fileid_echo``,
+    ``ip_whitelist``, ``open_api``, ``openapi_whitelist``, ``openapi_unlisted``,
+    ``openapi_inactive``, ``openapi_not_ready``, ``cloudbase_token``, ``max_upload_bytes``).
 
     With ``data_dir`` the objects and a JSON state file are kept on disk so that a restart on the
     same port serves the same URLs and files; without it everything lives in memory.
@@ -31,62 +36,44 @@ class Emulator:
     5 GB by default, COS's own limit of one object).
     """
 
-    def __init__(
-        self,
-        host: str = "127.0.0.1",
-        port: int = 0,
-        data_dir: Path | str | None = None,
-        *,
-        appid: str = DEFAULT_APPID,
-        secret: str = DEFAULT_SECRET,
-        envs: Iterable[str] = (DEFAULT_ENV,),
-        latency: float = 0.0,
-        fault_rate: float = 0.0,
-        faults: Iterable[str] = DEFAULT_FAULTS,
-        seed: int | None = None,
-        token_ttl: int = 7200,
-        upload_ttl: int = 900,
-        private: bool = False,
-        ip_whitelist: list[str] | None = None,
-        open_api: bool = False,
-        cloudbase_token: str | None = None,
-        max_upload_bytes: int = MAX_UPLOAD_BYTES,
-        verbose: bool = False,
-    ) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, data_dir: Path | str | None = None, *,
+                 verbose: bool = False, **options: Any) -> None:  # fmt: skip
         self.host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
         self.port = port
-        self.data_dir = Path(data_dir) if data_dir is not None else None
-        self.envs = tuple(envs)
-        if not self.envs or any(not e or "." in e or "/" in e for e in self.envs):
-            raise ValueError("envs must be non-empty environment ids without '.' or '/'")
-        if max_upload_bytes < 1:
-            raise ValueError("max_upload_bytes must be at least 1")
-        self.faults = Faults(faults, fault_rate, seed)
-        self.latency = latency
         self.verbose = verbose
-        self.tokens = TokenIssuer(appid, secret, ttl=token_ttl, ip_whitelist=ip_whitelist,
-                                  cloudbase_token=cloudbase_token, open_api=open_api)  # fmt: skip
-        self.storage = Storage(self.envs, self.data_dir)
-        self.cos = CosHost(self.storage, upload_ttl, max_upload_bytes)
-        self.api = StorageApi(self.storage, self.cos, self.envs, private=private, secret=secret,
-                              base_url=lambda: self.base_url)  # fmt: skip
-        self._counts: Counter[str] = Counter()
-        self._lock = threading.Lock()
+        self.app = Application(Options(data_dir=Path(data_dir) if data_dir is not None else None, **options))
         self._server: Server | None = None
         self._thread: threading.Thread | None = None
 
     @property
     def appid(self) -> str:
-        return self.tokens.appid
+        return self.app.tokens.appid
+
+    @property
+    def envs(self) -> tuple[str, ...]:
+        return self.app.envs
+
+    @property
+    def data_dir(self) -> Path | None:
+        return self.app.storage.data_dir
 
     @property
     def fault_rate(self) -> float:
         """The share of requests that get a random fault; settable while running."""
-        return self.faults.rate
+        return self.app.faults.rate
 
     @fault_rate.setter
     def fault_rate(self, rate: float) -> None:
-        self.faults.rate = rate
+        self.app.faults.rate = rate
+
+    @property
+    def latency(self) -> float:
+        """Seconds waited before each answer; settable while running."""
+        return self.app.latency
+
+    @latency.setter
+    def latency(self, seconds: float) -> None:
+        self.app.latency = seconds
 
     @property
     def base_url(self) -> str:
@@ -104,8 +91,10 @@ class Emulator:
     def start(self) -> Emulator:
         """Bind and serve in a daemon thread."""
         if self._server is None:
-            self._server = Server((self.host, self.port), self)
-            self.host, self.port = self._server.server_address[:2]
+            self._server = Server((self.host, self.port), self.app, verbose=self.verbose)
+            host, port = self._server.server_address[:2]
+            self.host, self.port = str(host), int(port)
+            self.app.base_url = self.base_url
             self._thread = threading.Thread(
                 target=self._server.serve_forever,
                 args=(0.05,),  # poll interval: keeps stop() fast
@@ -135,44 +124,37 @@ class Emulator:
 
     # -- test controls -----------------------------------------------------------------------
 
-    def count(self, path: str) -> None:
-        """Count one request (the server calls it for every request but health checks)."""
-        with self._lock:
-            self._counts[path] += 1
-
     def request_count(self, path_prefix: str = "") -> int:
         """Requests received on paths starting with ``path_prefix`` (health checks excluded)."""
-        with self._lock:
-            return sum(n for path, n in self._counts.items() if path.startswith(path_prefix))
+        return self.app.request_count(path_prefix)
 
     def reset_counts(self) -> None:
-        with self._lock:
-            self._counts.clear()
+        self.app.reset_counts()
 
     def fail_next(self, kind: str, count: int = 1, path_prefix: str = "") -> None:
         """Inject fault ``kind`` into the next ``count`` requests it applies to under the prefix."""
-        self.faults.fail_next(kind, count, path_prefix)
+        self.app.faults.fail_next(kind, count, path_prefix)
 
     def expire_tokens(self) -> None:
         """Make every issued access token expired now (42001 from then on)."""
-        self.tokens.expire_all()
+        self.app.tokens.expire_all()
 
     def expire_upload_links(self) -> None:
         """Make every issued upload authorization expired now."""
-        self.cos.expire_all()
+        self.app.cos.expire_all()
 
     def issued_tokens(self) -> list[str]:
         """Every access token handed out so far (to check that none leaks)."""
-        return self.tokens.issued()
+        return self.app.tokens.issued()
 
     def stored_files(self, env: str | None = None) -> dict[str, bytes]:
         """Cloud path -> bytes of the files visible to WeChat (in ``env``, or in every env)."""
-        files = self.storage.files(env)
-        return {path: self.storage.read_all(bucket, path, stored) for (bucket, path), stored in files.items()}
+        storage = self.app.storage
+        return {path: storage.read_all(bucket, path, stored) for (bucket, path), stored in storage.files(env).items()}
 
     def file_ids(self, env: str | None = None) -> dict[str, str]:
         """Cloud path -> file_id of the files visible to WeChat (in ``env``, or in every env)."""
-        files = self.storage.files(env)
+        files = self.app.storage.files(env)
         return {path: f"cloud://{stored.env}.{bucket}/{path}" for (bucket, path), stored in files.items()}
 
 

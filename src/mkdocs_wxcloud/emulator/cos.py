@@ -4,7 +4,8 @@ The form is checked as COS checks it: ``file`` must be the last part (400 ``Malf
 the fields before it are limited in size, the file to ``max_upload_bytes`` (5 GB, COS's object
 limit: 400 ``EntityTooLarge``), and the signature, token and expiry of the grant must match. An
 upload without the right ``x-cos-meta-fileid`` is stored with 204 like on the real COS, but stays
-invisible to WeChat.
+invisible to WeChat. The form field ``Content-Type`` is the object's type (the ``file`` part's own
+type is ignored, as COS does); without it the object has none of its own.
 """
 
 from __future__ import annotations
@@ -150,7 +151,10 @@ class CosHost:
             raise too_large()
         grant = self._check(bucket, fields)
         visible = fields.get("x-cos-meta-fileid") == grant.cos_file_id
-        return self.storage.store(grant.env, (grant.bucket, grant.path), body, start, end, visible)
+        object_type = fields.get("content-type")
+        if object_type is not None and (not object_type or any(ord(c) < 0x20 or ord(c) == 0x7F for c in object_type)):
+            raise CosFailure(400, "InvalidArgument", "Invalid Content-Type.")
+        return self.storage.store(grant.env, (grant.bucket, grant.path), body, start, end, visible, object_type)
 
     def _check(self, bucket: str, fields: dict[str, str]) -> Grant:
         key = fields.get("key")

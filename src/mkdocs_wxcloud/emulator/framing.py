@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from email.message import Message
-from typing import BinaryIO
+from typing import Protocol
 from urllib.parse import urlsplit
 
 from .protocol import decimal
@@ -18,6 +18,16 @@ from .protocol import decimal
 CHUNK = 1 << 20  # how much to read or write at a time
 _MAX_LINE = 65537  # like http.server's limit on the request line
 _CHUNK_SIZE = re.compile(rb"([0-9A-Fa-f]{1,16})[ \t]*(?:;[^\r\n]*)?\r?\n")
+
+
+class Reader(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
+
+    def readline(self, size: int = -1, /) -> bytes: ...
+
+
+class Writer(Protocol):
+    def write(self, data: bytes, /) -> int: ...
 
 
 class BrokenRequest(Exception):
@@ -68,7 +78,7 @@ def body_length(headers: Message, limit: int) -> int | None:
     return None
 
 
-def read_chunked(rfile: BinaryIO, sink: BinaryIO, limit: int) -> int | None:
+def read_chunked(rfile: Reader, sink: Writer, limit: int) -> int | None:
     """Decode a chunked body into ``sink``; its size, or None when the client went away.
 
     Raises :class:`BrokenRequest` on a bad chunk size or end, and before reading past ``limit``.
@@ -96,7 +106,7 @@ def read_chunked(rfile: BinaryIO, sink: BinaryIO, limit: int) -> int | None:
     return total if line else None
 
 
-def copy(rfile: BinaryIO, size: int, sink: BinaryIO) -> bool:
+def copy(rfile: Reader, size: int, sink: Writer) -> bool:
     """Copy ``size`` bytes by 1 MiB pieces; False when the client went away first."""
     while size > 0:
         chunk = rfile.read(min(size, CHUNK))

@@ -113,7 +113,11 @@ def require(body: dict[str, Any], name: str, kind: type) -> Any:
 
 
 def check_path(path: str) -> None:
-    """Apply the documented cloud-path rules (errcode 40097)."""
+    """Apply the documented cloud-path rules (errcode 40097).
+
+    ``+``, ``&``, ``@``, ``=`` and the like are kept (percent-encoded in URLs, served back as
+    stored); ``?`` and ``#`` are refused, the strict reading of "a ``?`` splits the COS URL".
+    """
     if not path:
         raise ApiFailure(40097, "invalid args: path is empty")
     if path.startswith("/"):
@@ -122,6 +126,8 @@ def check_path(path: str) -> None:
         raise ApiFailure(40097, "invalid args: path must not contain '//'")
     if any(ord(c) < 0x20 or ord(c) == 0x7F for c in path):
         raise ApiFailure(40097, "invalid args: path contains control characters")
+    if "?" in path or "#" in path:  # they would split the COS URL: its query or fragment
+        raise ApiFailure(40097, "invalid args: path must not contain '?' or '#'")
     size = len(quote(path, safe="/"))
     if size > MAX_PATH_BYTES:
         raise ApiFailure(40097, f"invalid args: path is {size} bytes URL-encoded, at most {MAX_PATH_BYTES}")

@@ -1,44 +1,30 @@
-"""The HTTP side: one keep-alive HTTP/1.1 port for the API, COS and download hosts.
+"""The HTTP side: one keep-alive HTTP/1.1 port that frames requests for the :class:`Application`.
 
-A request that :mod:`.framing` cannot read gets a short plain-text 400, or 413 when its body is
-over the limit (COS: 400 ``EntityTooLarge``, as COS answers); then the connection is closed after
-a lingering wait, since the rest of the body is unread. Bodies are limited to ``MAX_JSON_BODY``
-(1 MiB), COS uploads to ``Emulator(max_upload_bytes=…)`` (5 GB by default, COS's limit).
+It reads each request strictly (:mod:`.framing`), hands a :class:`Request` to the application and
+writes the :class:`Response` back; it knows no route and no rule. A request whose body cannot be
+read (broken framing, or over the application's ``body_limit``) gets the application's refusal;
+then the connection is closed after a lingering wait, since the rest of the body is unread.
 """
 
 from __future__ import annotations
 
 import io
-import json
-import mimetypes
 import re
-import secrets
-import shutil
 import socket
 import sys
 import tempfile
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any, BinaryIO, Iterable
-from urllib.parse import parse_qs, unquote
-from xml.sax.saxutils import escape
+from typing import Any, BinaryIO
 
-from .cos import too_large
-from .faults import api_failure
+from .application import Application
 from .framing import CHUNK, BrokenRequest, body_length, copy, read_chunked, request_target
-from .protocol import HEALTH_PATH, MAX_JSON_BODY, ApiFailure, CosFailure, endpoint, parse_json
+from .messages import Request, Response
 
-if TYPE_CHECKING:
-    from .app import Emulator
-
-_IN_MEMORY = 1 << 20  # COS bodies up to this many bytes are kept in memory, bigger ones in a temporary file
+_IN_MEMORY = 1 << 20  # bodies up to this many bytes are kept in memory, bigger ones in a temporary file
 _LINGER_IDLE, _LINGER_MAX = 5.0, 30.0  # nginx's lingering_timeout and lingering_time
-_BAD_GATEWAY = (
-    b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
-    b"<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>stgw</center>\r\n"
-    b"</body>\r\n</html>\r\n"
-)
+_TOKEN_IN_QUERY = re.compile(r"(access_token=)[^&\s\"]+")
 
 
 def _fits_in_memory(headers: Any) -> bool:
@@ -59,16 +45,14 @@ def _family(host: str) -> socket.AddressFamily:
     return socket.AF_INET if socket.AF_INET in families else socket.AF_INET6
 
 
-_TOKEN_IN_QUERY = re.compile(r"(access_token=)[^&\s\"]+")
-
-
 class Server(ThreadingHTTPServer):
-    """Threaded server that remembers open connections so :meth:`Emulator.stop` can cut them."""
+    """Threaded server that remembers open connections so that stopping it can cut them."""
 
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], emulator: Emulator) -> None:
-        self.emulator = emulator
+    def __init__(self, address: tuple[str, int], app: Application, *, verbose: bool = False) -> None:
+        self.app = app
+        self.verbose = verbose
         self.address_family = _family(address[0])
         self._open: set[socket.socket] = set()
         self._open_lock = threading.Lock()
@@ -95,12 +79,12 @@ class Server(ThreadingHTTPServer):
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """Stay quiet about clients that went away; report real bugs."""
-        if self.emulator.verbose or not isinstance(sys.exc_info()[1], OSError):
+        if self.verbose or not isinstance(sys.exc_info()[1], OSError):
             super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):
-    """Routes one HTTP/1.1 request (keep-alive) to the emulator."""
+    """Frames one HTTP/1.1 request (keep-alive) for the application, and its response back."""
 
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # headers and body go in two sends: don't wait for a delayed ACK
@@ -121,7 +105,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._dispatch()
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-        if self.server.emulator.verbose:  # the request line, with its access token masked, as a real log should
+        if self.server.verbose:  # the request line, with its access token masked, as a real log should
             super().log_message(format, *(_TOKEN_IN_QUERY.sub(r"\1***", a) if isinstance(a, str) else a for a in args))
 
     def handle_expect_100(self) -> bool:
@@ -148,26 +132,22 @@ class _Handler(BaseHTTPRequestHandler):
             pass  # reset, timed out or cut by Emulator.stop: done either way
 
     def _dispatch(self) -> None:
-        emulator = self.server.emulator
+        app = self.server.app
         path = ""
         try:
             path, query = request_target(self.path)
-            kind = endpoint(path)
-            if path != HEALTH_PATH:
-                emulator.count(path)
-            on_disk = kind == "cos" and not _fits_in_memory(self.headers)  # big uploads are spooled to disk
+            limit = app.body_limit(path)
+            on_disk = limit > _IN_MEMORY and not _fits_in_memory(self.headers)  # big uploads are spooled to disk
             with tempfile.TemporaryFile() if on_disk else io.BytesIO() as body:
-                size = self._read_body(body, emulator.cos.max_body if kind == "cos" else MAX_JSON_BODY)
+                size = self._read_body(body, limit)
                 if size is None:  # the client went away
                     self.close_connection = True
                     return
-                self._route(path, query, kind, body, size)
+                headers = list(self.headers.items())
+                self._send(app.handle(Request(self.command, path, query, headers, body, size, self.client_address[0])))
         except BrokenRequest as broken:
-            if broken.status == 413 and endpoint(path) == "cos":
-                self._send_cos_error(too_large(), path, [("Connection", "close")])
-                self._linger()
-            else:
-                self.send_error(broken.status, explain=broken.explain)
+            self._send(app.refuse(path, broken.status, broken.explain))
+            self._linger()
 
     def _read_body(self, sink: BinaryIO, limit: int) -> int | None:
         """Copy the body into ``sink``: its size, or None when the client went away.
@@ -183,114 +163,27 @@ class _Handler(BaseHTTPRequestHandler):
             return read_chunked(self.rfile, sink, limit)
         return length if copy(self.rfile, length, sink) else None
 
-    def _route(self, path: str, raw_query: str, kind: str, body: BinaryIO, size: int) -> None:
-        emulator = self.server.emulator
-        if path == HEALTH_PATH:
-            self._send_json({"emulator": "mkdocs-wxcloud", "envs": list(emulator.envs)})
-            return
-        if emulator.latency > 0:
-            time.sleep(emulator.latency)
-        query = {k: v[0] for k, v in parse_qs(raw_query, keep_blank_values=True).items()}
-        fault = emulator.faults.draw(path, kind)
-        if fault is not None:
-            self._fault(fault, kind, path)
-        elif kind in ("token", "api"):
-            assert isinstance(body, io.BytesIO)
-            self._json_api(path, query, body.getvalue())
-        elif kind == "cos":
-            self._cos(path, body, size)
-        elif kind == "download":
-            self._download(path, query)
-        else:
-            self._send(404, b"404 page not found\n", "text/plain; charset=utf-8")
-
-    def _send(self, status: int, body: bytes, content_type: str | None = None,
-              headers: Iterable[tuple[str, str]] = ()) -> None:  # fmt: skip
-        self.send_response(status)
-        if content_type:
-            self.send_header("Content-Type", content_type)
-        if status != 204:
-            self.send_header("Content-Length", str(len(body)))
-        for name, value in headers:
-            self.send_header(name, value)
-        self.end_headers()
-        if body and self.command != "HEAD":
-            self.wfile.write(body)
-
-    def _send_json(self, answer: dict[str, Any]) -> None:
-        self._send(200, json.dumps(answer, ensure_ascii=False).encode("utf-8"), "application/json; charset=utf-8")
-
-    def _send_cos_error(self, error: CosFailure, path: str, headers: Iterable[tuple[str, str]] = ()) -> None:
-        request_id = secrets.token_hex(16)
-        xml = (
-            "<?xml version='1.0' encoding='utf-8' ?><Error>"
-            f"<Code>{error.code}</Code><Message>{escape(error.message)}</Message>"
-            f"<Resource>{escape(unquote(path))}</Resource><RequestId>{request_id}</RequestId></Error>"
-        )
-        self._send(error.status, xml.encode("utf-8"), "application/xml", [("x-cos-request-id", request_id), *headers])
-
-    def _fault(self, kind: str, where: str, path: str) -> None:
-        if kind == "drop":
-            self.close_connection = True
-            self.connection.shutdown(socket.SHUT_RDWR)
-        elif kind == "http502":
-            self._send(502, _BAD_GATEWAY, "text/html")
-        elif where in ("token", "api"):
-            self._send_json(api_failure(kind).answer())
-        elif kind == "upload_expired":
-            self._send_cos_error(CosFailure(403, "AccessDenied", "Request has expired"), path)
-        else:
-            self._send_cos_error(CosFailure(503, "SlowDown", "Please reduce your request rate."), path)
-
-    def _json_api(self, path: str, query: dict[str, str], raw: bytes) -> None:
-        emulator = self.server.emulator
-        ip = self.client_address[0]
+    def _send(self, response: Response) -> None:
+        """Write the response (no body to a HEAD), or cut the connection for ``drop``."""
         try:
-            if path == "/cgi-bin/token":
-                if self.command != "GET":
-                    raise ApiFailure(43001, "require GET method")
-                answer = emulator.tokens.classic_token(query, ip)
-            elif self.command != "POST":
-                raise ApiFailure(43002, "require POST method")
-            elif path == "/cgi-bin/stable_token":
-                answer = emulator.tokens.stable_token(parse_json(raw), ip)
-            else:
-                emulator.tokens.authorize(query)
-                answer = emulator.api.call(path, parse_json(raw))
-        except ApiFailure as error:
-            answer = error.answer()
-        self._send_json(answer)
-
-    def _cos(self, path: str, body: BinaryIO, size: int) -> None:
-        if self.command != "POST":
-            self._send_cos_error(CosFailure(405, "MethodNotAllowed", "The specified method is not allowed."), path)
-            return
-        body.flush()
-        bucket = unquote(path[len("/cos/") :]).partition("/")[0]
-        try:
-            etag = self.server.emulator.cos.post(bucket, self.headers.get("Content-Type", ""), body, size)
-        except CosFailure as error:
-            self._send_cos_error(error, path)
-            return
-        self._send(204, b"", headers=[("ETag", etag), ("x-cos-request-id", secrets.token_hex(16))])
-
-    def _download(self, path: str, query: dict[str, str]) -> None:
-        if self.command not in ("GET", "HEAD"):
-            self._send_cos_error(CosFailure(405, "MethodNotAllowed", "The specified method is not allowed."), path)
-            return
-        bucket, _, key = unquote(path[len("/dl/") :]).partition("/")
-        try:
-            stored, reader = self.server.emulator.api.open_download(bucket, key, query)
-        except CosFailure as error:
-            self._send_cos_error(error, path)
-            return
-        with reader:
-            size = reader.seek(0, io.SEEK_END)
-            reader.seek(0)
-            self.send_response(200)
-            self.send_header("Content-Type", mimetypes.guess_type(key)[0] or "application/octet-stream")
-            self.send_header("Content-Length", str(size))
-            self.send_header("ETag", stored.etag)
+            if response.drop:
+                self.close_connection = True
+                self.connection.shutdown(socket.SHUT_RDWR)
+                return
+            self.send_response(response.status)
+            for name, value in response.headers:
+                self.send_header(name, value)
             self.end_headers()
-            if self.command != "HEAD":
-                shutil.copyfileobj(reader, self.wfile, CHUNK)
+            if self.command == "HEAD":
+                pass
+            elif response.stream is not None:
+                length = int(response.header("Content-Length") or 0)
+                if not copy(response.stream, length, self.wfile):  # the object shrank meanwhile
+                    self.close_connection = True
+            elif response.body:
+                self.wfile.write(response.body)
+            if response.close:
+                self.close_connection = True
+        finally:
+            if response.stream is not None:
+                response.stream.close()

@@ -28,6 +28,7 @@ class Stored:
     etag: str
     size: int
     data: bytes | None = None
+    content_type: str | None = None  # the form field Content-Type of the upload, if it had one
 
 
 class Storage:
@@ -73,9 +74,8 @@ class Storage:
                 self._save_state()
         return done
 
-    def store(
-        self, env: str, where: tuple[str, str], mm: mmap.mmap | bytes, start: int, end: int, visible: bool
-    ) -> str:
+    def store(self, env: str, where: tuple[str, str], mm: mmap.mmap | bytes, start: int, end: int, visible: bool,
+              content_type: str | None) -> str:  # fmt: skip
         """Keep the bytes ``mm[start:end]`` at ``where``, overwriting; returns the ETag."""
         md5 = hashlib.md5(usedforsecurity=False)
         if self.data_dir is None:
@@ -83,7 +83,7 @@ class Storage:
             md5.update(data)
             etag = f'"{md5.hexdigest()}"'
             with self._lock:
-                self._files[where] = Stored(env, visible, etag, len(data), data)
+                self._files[where] = Stored(env, visible, etag, len(data), data, content_type)
             return etag
         fd, tmp = tempfile.mkstemp(dir=self.data_dir / "objects", prefix=".upload-")
         try:
@@ -95,7 +95,7 @@ class Storage:
             etag = f'"{md5.hexdigest()}"'
             with self._lock:
                 os.replace(tmp, self._blob(*where))
-                self._files[where] = Stored(env, visible, etag, end - start)
+                self._files[where] = Stored(env, visible, etag, end - start, content_type=content_type)
                 self._save_state()
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
@@ -132,8 +132,11 @@ class Storage:
             self.buckets = {**self.buckets, **state.get("buckets", {})}
             for entry in state.get("files", {}).values():
                 where = (entry["bucket"], entry["path"])
+                if not isinstance(entry.get("content_type"), (str, type(None))):
+                    raise TypeError(f"content_type of {entry['path']!r} is not a string")
                 if self._blob(*where).exists():
-                    self._files[where] = Stored(entry["env"], entry["visible"], entry["etag"], entry["size"])
+                    self._files[where] = Stored(entry["env"], entry["visible"], entry["etag"], entry["size"],
+                                                content_type=entry.get("content_type"))  # fmt: skip
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise ValueError(f"emulator state {state_file} is unreadable: {exc}") from exc
 
@@ -151,6 +154,7 @@ class Storage:
                     "visible": stored.visible,
                     "etag": stored.etag,
                     "size": stored.size,
+                    "content_type": stored.content_type,
                 }
                 for (bucket, path), stored in self._files.items()
             },
