@@ -22,10 +22,11 @@ ALLOWED = {
     "manifest": {"errors"},
     "wechat": {"errors"},
     "optimize": {"errors"},
+    "remote": {"errors", "references"},
     "emulator": set(),
-    "publishing": {"errors", "references", "manifest", "wechat", "optimize"},
-    "hosts": {"errors", "references", "manifest", "wechat", "optimize", "publishing"},
-    "cli": {"errors", "references", "manifest", "wechat", "optimize", "publishing"},
+    "publishing": {"errors", "references", "manifest", "wechat", "optimize", "remote"},
+    "hosts": {"errors", "references", "manifest", "wechat", "optimize", "remote", "publishing"},
+    "cli": {"errors", "references", "manifest", "wechat", "optimize", "remote", "publishing"},
 }
 EMULATOR_IMPORTERS = {"mkdocs_wxcloud.cli.emulator", "mkdocs_wxcloud.publishing.connection"}
 MAX_MODULE_LINES = 400
