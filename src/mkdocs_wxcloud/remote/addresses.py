@@ -40,8 +40,8 @@ def refusal(address: str) -> str | None:
         ("unspecified", ip.is_unspecified),
         ("link-local", ip.is_link_local),
         ("multicast", ip.is_multicast),
-        ("private", ip.is_private),
         ("reserved", ip.is_reserved),
+        ("private", ip.is_private),
     ):
         if flag:
             return f"{'an' if word[0] in 'aeiou' else 'a'} {word} address"

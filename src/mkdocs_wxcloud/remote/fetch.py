@@ -164,7 +164,7 @@ def _exchange(first: Url, url: Url, policy: Policy, clock: _Clock) -> Iterator[h
     watchdog = threading.Timer(clock.left(), clock.expire, (guard,))
     watchdog.daemon = True
     watchdog.start()
-    connection = None
+    connection = response = None
     try:
         sock = _tls(policy).wrap_socket(raw, server_hostname=url.host) if url.scheme == "https" else raw
         connection = _Pinned(url, sock)
@@ -178,11 +178,14 @@ def _exchange(first: Url, url: Url, policy: Policy, clock: _Clock) -> Iterator[h
         ):
             connection.putheader(name, value)
         connection.endheaders()
-        yield connection.getresponse()
+        response = connection.getresponse()
+        yield response
     except (OSError, http.client.HTTPException) as exc:
         raise ImportProblem(first.shown, url.host, _failure(exc, clock)) from None
     finally:
         watchdog.cancel()
+        if response is not None:
+            response.close()  # it holds the socket when the host closes the connection after the answer
         if connection is not None:
             connection.close()
         raw.close()

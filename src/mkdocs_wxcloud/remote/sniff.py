@@ -26,7 +26,7 @@ class Sniffed:
     @property
     def kind(self) -> str:
         """``image``, ``video``, ``audio`` or ``document``, as the ``assets`` groups name them."""
-        return kind_of(self.extension)
+        return kind_of("file" + self.extension)
 
 
 _MAGIC: list[tuple[bytes, str, str]] = [
