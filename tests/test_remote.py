@@ -203,7 +203,7 @@ def test_web_pages_are_recognised_and_are_no_format(page: bytes) -> None:
 
 @pytest.mark.parametrize(
     "data",
-    [b"<html><body><svg xmlns='http://www.w3.org/2000/svg'/></body></html>", b"just text <svg>", b"<svgx/>",
+    [b"<html><body><svg xmlns='http://www.w3.org/2000/svg'/></body></html>", b"just text <svg>", b"<svgx/>", b"<SVG/>",
      b"BM is a car", b"RIFF\x00\x00\x00\x00AVI ", b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic", b""],
 )  # fmt: skip
 def test_look_alikes_are_not_taken_for_an_image(data: bytes) -> None:
@@ -287,6 +287,21 @@ def test_a_png_from_a_jsdelivr_like_host(jsdelivr: ImageHost, ca_file: str, tmp_
     assert seen.path == "/gh/someone/docs@main/logo.png"
     assert seen.headers["Host"] == "cdn.jsdelivr.net" and seen.headers["Accept-Encoding"] == "identity"
     assert not {"Cookie", "Authorization", "Referer", "Proxy-Authorization"} & set(seen.headers)
+
+
+def test_no_proxy_and_no_netrc_are_used(jsdelivr: ImageHost, ca_file: str, tmp_path: Path,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """Through a proxy the address connected to could not be checked; ~/.netrc would add credentials."""
+    (tmp_path / ".netrc").write_text("machine cdn.jsdelivr.net login someone password hunter22\n")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("NETRC", str(tmp_path / ".netrc"))
+    with ImageHost({}) as proxy:
+        for variable in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "ALL_PROXY"):
+            monkeypatch.setenv(variable, f"http://user:pw@127.0.0.1:{proxy.port}")
+        chosen = policy(["cdn.jsdelivr.net"], {"cdn.jsdelivr.net": jsdelivr}, ca_file)
+        fetch("https://cdn.jsdelivr.net/gh/someone/docs@main/logo.png", chosen, folder=tmp_path).path.unlink()
+    assert proxy.seen == [] and len(jsdelivr.seen) == 1
+    assert not {"Authorization", "Proxy-Authorization"} & set(jsdelivr.seen[0].headers)
 
 
 def test_redirects_within_listed_hosts_are_followed(jsdelivr: ImageHost, ca_file: str, tmp_path: Path) -> None:

@@ -139,7 +139,8 @@ def _bitmap(head: bytes) -> Sniffed | None:
 def _svg(head: bytes) -> Sniffed | None:
     text = _text(head)
     root = _root(text) if text is not None else None
-    return Sniffed(".svg", "image/svg+xml") if root is not None and root.lower() in ("svg", "svg:svg") else None
+    is_svg = root is not None and root.rpartition(":")[2] == "svg"  # XML names are case-sensitive
+    return Sniffed(".svg", "image/svg+xml") if is_svg else None
 
 
 def _text(head: bytes) -> str | None:
