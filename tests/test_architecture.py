@@ -26,10 +26,11 @@ ALLOWED = {
     "manifest": BASE,
     "wechat": BASE,
     "optimize": BASE,
+    "remote": {*BASE, "references"},
     "emulator": set(),
-    "publishing": {*BASE, "references", "manifest", "wechat", "optimize"},
-    "hosts": {*BASE, "references", "manifest", "wechat", "optimize", "publishing"},
-    "cli": {*BASE, "references", "manifest", "wechat", "optimize", "publishing"},
+    "publishing": {*BASE, "references", "manifest", "wechat", "optimize", "remote"},
+    "hosts": {*BASE, "references", "manifest", "wechat", "optimize", "remote", "publishing"},
+    "cli": {*BASE, "references", "manifest", "wechat", "optimize", "remote", "publishing"},
 }
 EMULATOR_IMPORTERS = {"mkdocs_wxcloud.cli.emulator", "mkdocs_wxcloud.publishing.connection"}
 MAX_MODULE_LINES = 400
