@@ -51,23 +51,23 @@ def _text(value: object) -> bool:
 
 
 def _docs_path(value: object) -> str | None:
-    if not _text(value):
+    if not isinstance(value, str) or not _text(value):
         return "must be a non-empty text without control characters"
-    if value != posixpath.normpath(value) or value.startswith(("/", "../")) or value == "..":  # type: ignore[union-attr]
+    if value != posixpath.normpath(value) or value.startswith(("/", "../")) or value == "..":
         return "must be a normalised path inside docs_dir, as mkdocs-wxcloud writes it"
     return None
 
 
 def _cloud_path(value: object) -> str | None:
-    if not _text(value):
+    if not isinstance(value, str) or not _text(value):
         return "must be a non-empty text without control characters"
-    if value.startswith("/") or any(part in ("", ".", "..") for part in value.split("/")):  # type: ignore[union-attr]
+    if value.startswith("/") or any(part in ("", ".", "..") for part in value.split("/")):
         return "must be a cloud storage path (no leading '/', no empty, '.' or '..' parts)"
     return None
 
 
 def _file_id(value: object) -> str | None:
-    if not _text(value) or not value.startswith("cloud://"):  # type: ignore[union-attr]
+    if not isinstance(value, str) or not _text(value) or not value.startswith("cloud://"):
         return "must be a cloud file id (cloud://env.bucket/path)"
     return None
 

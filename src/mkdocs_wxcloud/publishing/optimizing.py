@@ -93,7 +93,7 @@ class Optimizer:
         stored_sha = hashlib.sha256(body).hexdigest() if outcome.data is not None else sha
         return Prepared(body, stored_sha, outcome.ext, fields)
 
-    def measure(self, full: Path) -> dict[str, int]:
+    def measure(self, full: Path) -> dict[str, Any]:
         """``width`` and ``height`` on screen of the image file at ``full`` (read from its header) when
         ``dimensions`` asks for them and it is a raster image; else nothing."""
         size = formats.dimensions(full) if self.dimensions and full.suffix.lower() in formats.RASTER else None

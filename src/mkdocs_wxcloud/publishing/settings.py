@@ -47,7 +47,10 @@ class Option(Generic[T]):
     @overload
     def __get__(self, settings: Settings, owner: type) -> T: ...
     def __get__(self, settings: Settings | None, owner: type) -> Option[T] | T:
-        return self if settings is None else settings.values[self.name]
+        if settings is None:
+            return self
+        value: T = settings.values[self.name]
+        return value
 
     def value(self, options: Mapping[str, Any], environ: Mapping[str, str]) -> T:
         """The option as given, else its variable, else its default; checked."""
@@ -192,7 +195,7 @@ class Settings:
 
     def __init__(self, root: Path, values: Mapping[str, Any]) -> None:
         self.root = root
-        self.values = {k: root / v if isinstance(v, Path) else v for k, v in values.items()}
+        self.values: dict[str, Any] = {k: root / v if isinstance(v, Path) else v for k, v in values.items()}
 
     @classmethod
     def options(cls) -> list[Option[Any]]:

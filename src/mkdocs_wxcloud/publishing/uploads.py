@@ -18,7 +18,7 @@ from collections import deque
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import BinaryIO, Callable, cast
 
 from ..errors import WxCloudError, redact
 from ..manifest.hashing import HashingReader
@@ -233,7 +233,7 @@ class Uploads:
                 reader = HashingReader(
                     handle, size, (lambda n: self._progress(path, n)) if self._policy.on_progress else None
                 )
-                return client.upload(target, reader, full.name), reader.hexdigest()
+                return client.upload(target, cast(BinaryIO, reader), full.name), reader.hexdigest()
         except OSError as error:
             raise ImageProblem(f"cannot be read ({error.strerror}): fix its permissions") from None
 

@@ -112,7 +112,7 @@ def _rewrite_elements(
     raw: bool,
 ) -> None:
     for element in elements:
-        tag = _TAGS.get(element.tag)  # type: ignore[call-overload]
+        tag = _TAGS.get(element.tag) if isinstance(element.tag, str) else None
         style = element.get("style")
         attributes = URL_ATTRIBUTES[tag] if tag is not None else ()
         if style is not None and "url(" in style.lower():
@@ -127,15 +127,17 @@ def _rewrite_elements(
                 # Backslash escapes are still placeholders here (``unescape`` runs at priority 0, with
                 # MkDocs' relpath): read the URL as the reader will get it.
                 plain = _ESCAPED.sub(lambda m: chr(int(m.group(1))), value)
-                new = rewrite_value(
-                    tag, attribute, plain, lambda url, t, w=where: replace(Reference(url, t, w)), encoded=False
-                )
+                new = rewrite_value(tag, attribute, plain, _bound(replace, where), encoded=False)
                 if new != plain:
                     element.set(attribute, new)
-        if src is not None and element.get("width") is None and element.get("height") is None:
+        if src is not None and sized is not None and element.get("width") is None and element.get("height") is None:
             plain = _ESCAPED.sub(lambda m: chr(int(m.group(1))), src)  # after replace: it knows the image now
             for name, value in (sized(plain, RAW if raw else MARKDOWN) or {}).items():
                 element.set(name, value)
+
+
+def _bound(replace: Callable[[Reference], str | None], where: str) -> Callable[[str, str], str | None]:
+    return lambda url, tag: replace(Reference(url, tag, where))
 
 
 class ImageExtension(Extension):

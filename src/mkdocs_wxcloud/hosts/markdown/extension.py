@@ -32,7 +32,7 @@ from ..zensical.context import in_zensical, page_context
 from .runs import SharedRun, run_for
 
 log = logging.getLogger("mkdocs.plugins.wxcloud")
-_OWN = {
+_OWN: dict[str, list[Any]] = {
     "docs_dir": [
         "",
         "The folder the manifest's paths are relative to (default docs); Zensical's own is used under Zensical.",
@@ -50,7 +50,7 @@ def _config() -> dict[str, list[Any]]:
     """Every option of the schema, plus the extension's own. Python-Markdown parses a value after
     its default's type: the schema's options default to ``""`` here (unset), so that every value
     reaches :func:`resolve` as written (``emulator: auto``, ``optimize: lossless``)."""
-    return {**{o.name: ["", o.doc] for o in Settings.options()}, **{name: list(e) for name, e in _OWN.items()}}
+    return {**{o.name: ["", o.doc] for o in Settings.options()}, **{name: list(entry) for name, entry in _OWN.items()}}
 
 
 @dataclass

@@ -122,8 +122,10 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
                     raise PluginError(f"wxcloud: {file.src_uri} {error}") from None
         self.build.files = files
         for path in stylesheets(config.extra_css, files):
+            stylesheet = files.get_file_from_path(path)
+            assert stylesheet is not None and stylesheet.abs_src_path is not None  # stylesheets() found it so
             try:
-                text = read_page(Path(files.get_file_from_path(path).abs_src_path))  # type: ignore[union-attr]
+                text = read_page(Path(stylesheet.abs_src_path))
             except (OSError, ValueError) as error:
                 log.warning("wxcloud: %s %s: its url(…) references stay local", path, error)
                 continue
