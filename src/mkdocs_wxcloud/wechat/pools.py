@@ -42,8 +42,10 @@ class Pools:
         self._lock = threading.Lock()
 
     def post(self, url: str, body: object, headers: dict[str, str]) -> urllib3.BaseHTTPResponse:
-        """One POST, its answer read in full; redirects are never followed (see the transport)."""
-        return self._route(url).urlopen("POST", url, body=body, headers=headers, redirect=False)
+        """One POST, its answer not read yet (the transport reads it against a deadline and a size
+        limit); redirects are never followed (see the transport)."""
+        return self._route(url).urlopen("POST", url, body=body, headers=headers, redirect=False,
+                                        preload_content=False)  # fmt: skip
 
     def clear(self) -> None:
         with self._lock:

@@ -13,8 +13,9 @@ import logging
 import mimetypes
 import os
 import threading
+import time
 from importlib import metadata
-from typing import IO, Any, Optional, Tuple
+from typing import IO, Any, Mapping, NamedTuple, Optional, Tuple
 from urllib.parse import urlencode, urlsplit
 
 import urllib3
@@ -22,13 +23,17 @@ from requests_toolbelt import MultipartEncoder
 from urllib3 import exceptions as http
 
 from ..errors import redact, secrets_while
-from .errors import NetworkError, TransientError, api_error, cos_error
+from .answers import check_common, check_success
+from .errors import NetworkError, TransientError, api_error, cos_error, http_status_error
 from .pools import Pools
 
 Credential = Optional[Tuple[str, str]]
 """The query parameter carrying the token (name, value), or None when calls are signed for us."""
 
 _JSON = "application/json; charset=utf-8"
+MAX_JSON_ANSWER = 1 << 20  # bytes: the largest JSON answer read (a batch of 50 links is about 20 KB)
+MAX_COS_ANSWER = 16 << 10  # bytes: the most of a COS answer read (an XML error is a few hundred)
+_CHUNK = 64 << 10
 IN_ONE_PIECE = 1 << 20  # bytes: a COS form body is built at once up to this size, streamed above
 # dropped or refused connections, timeouts, a proxy that failed: worth another attempt
 _RETRYABLE = (http.TimeoutError, http.ProtocolError, http.IncompleteRead, http.ProxyError, http.NewConnectionError)
@@ -53,12 +58,20 @@ def _user_agent() -> str:
     return f"mkdocs-wxcloud/{version}"
 
 
+class Answer(NamedTuple):
+    status: int
+    headers: Mapping[str, str]
+    content: bytes
+
+
 class Transport:
     """Pooled connections shared by all upload threads, counting every request they send."""
 
-    def __init__(self, api_base: str, env: str, *, concurrency: int, timeout: float) -> None:
+    def __init__(self, api_base: str, env: str, *, concurrency: int, timeout: float, openapi: bool = False) -> None:
         self.api_base = api_base.rstrip("/")
         self.env = env
+        self._timeout = timeout
+        self._openapi = openapi  # calls go through the open API service, whose answers carry x-openapi-seqid
         self._requests_made = 0
         self._count_lock = threading.Lock()
         for name in ("urllib3.connectionpool", "urllib3.util.retry"):
@@ -74,27 +87,28 @@ class Transport:
         self._pools.clear()
 
     def call_json(self, api: str, body: dict[str, Any], credential: Credential) -> dict[str, Any]:
-        """POST a JSON API once; a non-zero errcode raises :class:`ApiError` with a hint."""
+        """POST a JSON API once; a non-zero errcode raises :class:`ApiError` with a hint, an answer of
+        the wrong shape :class:`MalformedAnswer`."""
         url = f"{self.api_base}/{api}" + (f"?{urlencode([credential])}" if credential else "")
         data = json.dumps(body, ensure_ascii=False).encode("utf-8")
-        status, content = self._send(f"WeChat API {api}", url, data, {"Content-Type": _JSON})
-        if status >= 500:
-            raise TransientError(f"WeChat API {api}: HTTP {status} from {_host(url)}")
+        answer = self._send(f"WeChat API {api}", url, data, {"Content-Type": _JSON}, limit=MAX_JSON_ANSWER)
+        if answer.status >= 500:
+            raise http_status_error(api, answer.status, answer.headers, _host(url), openapi=self._openapi)
         try:
-            answer = json.loads(content)
+            parsed = json.loads(answer.content)
         except ValueError:
-            answer = None
-        if not isinstance(answer, dict):
-            snippet = content[:80].decode("utf-8", "replace")
+            parsed = None
+        if not isinstance(parsed, dict):
+            snippet = answer.content[:80].decode("utf-8", "replace")
             raise NetworkError(
-                f"WeChat API {api} answered HTTP {status} with something other "
+                f"WeChat API {api} answered HTTP {answer.status} with something other "
                 f"than a JSON object ({snippet!r}): check `api_base` "
                 f"({self.api_base})"
             )
-        errcode = answer.get("errcode") or 0
+        errcode = check_common(api, parsed)
         if errcode:
-            raise api_error(api, int(errcode), str(answer.get("errmsg") or ""), self.env)
-        return answer
+            raise api_error(api, errcode, parsed.get("errmsg") or "", self.env)
+        return check_success(api, parsed)
 
     def post_to_cos(self, link: dict[str, str], cloud_path: str, filename: str, handle: IO[bytes]) -> None:
         """Upload step 2: the multipart form, ``file`` last.
@@ -109,6 +123,7 @@ class Transport:
             ("x-cos-security-token", link["token"]),
             ("x-cos-meta-fileid", link["cos_file_id"]),
         ]
+        body: bytes | _Streamed
         with secrets_while(link["authorization"], link["token"]):  # errors made here never show them
             if _remaining(handle) <= IN_ONE_PIECE:
                 body, form_type = urllib3.encode_multipart_formdata(
@@ -116,38 +131,98 @@ class Transport:
                 )
                 headers = {"Content-Type": form_type}
             else:
-                body = MultipartEncoder(fields=[*fields, ("file", (filename, handle, content_type))])
-                headers = {"Content-Type": body.content_type, "Content-Length": str(body.len)}
-            status, content = self._send(f"COS upload of {cloud_path}", link["url"], body, headers)
-            if not 200 <= status < 300:
-                raise cos_error(status, content)
+                form = MultipartEncoder(fields=[*fields, ("file", (filename, handle, content_type))])
+                headers = {"Content-Type": form.content_type, "Content-Length": str(form.len)}
+                body = _Streamed(form)
+            answer = self._send(f"COS upload of {cloud_path}", link["url"], body, headers, limit=MAX_COS_ANSWER)
+            if not 200 <= answer.status < 300:
+                raise cos_error(answer.status, answer.content)
 
-    def _send(self, what: str, url: str, body: Any, headers: dict[str, str]) -> tuple[int, bytes]:
-        """One HTTP POST: ``(status, body)``; errors become redacted ones that say what to retry.
+    def _send(self, what: str, url: str, body: Any, headers: dict[str, str], *, limit: int) -> Answer:
+        """One HTTP POST, its answer read within ``timeout`` and at most ``limit`` bytes of it; errors
+        become redacted ones that say what to retry.
 
+        ``timeout`` bounds the answer as a whole, not each read: a server that trickles one byte a
+        second cannot hold a request. It starts when the request is sent (a streamed upload may take
+        longer than ``timeout`` to send). A JSON answer over ``limit`` is an error (no WeChat answer
+        comes near it); a COS answer is cut there (only its error code is read).
         Redirects are never followed: a 307 would send the body (the AppSecret, a COS signature) to
         whatever host it names, and neither WeChat's API nor COS redirects.
         """
         with self._count_lock:
             self._requests_made += 1
+        started = time.monotonic()
+        response = None
         try:
             response = self._pools.post(url, body, headers)
-        except http.SSLError as exc:
-            failure: NetworkError = NetworkError(f"{what}: TLS failure with {_host(url)}: {_reason(exc)}")
-        except _RETRYABLE as exc:
-            failure = TransientError(f"{what}: connection to {_host(url)} failed: {_reason(exc)}")
-        except (http.HTTPError, ValueError) as exc:  # a URL urllib3 cannot parse, for one
-            failure = NetworkError(f"{what}: request to {_host(url)} failed: {_reason(exc)}")
-        else:
             if not 300 <= response.status < 400:
-                return response.status, response.data
+                sent = body.finished if isinstance(body, _Streamed) and body.finished else started
+                content = self._read(what, url, response, sent + self._timeout, limit)
+                return Answer(response.status, response.headers, content)
             target = _host(response.headers.get("Location", "")) or "elsewhere"
-            failure = NetworkError(
+            failure: NetworkError = NetworkError(
                 f"{what}: {_host(url)} answered HTTP {response.status}, a redirect to {target}, "
                 f"which was not followed (WeChat never redirects, and the request carries credentials): "
                 f"check `api_base` ({self.api_base})"
             )
+        except http.SSLError as exc:
+            failure = NetworkError(f"{what}: TLS failure with {_host(url)}: {_reason(exc)}")
+        except _RETRYABLE as exc:
+            failure = TransientError(f"{what}: connection to {_host(url)} failed: {_reason(exc)}")
+        except (http.HTTPError, ValueError) as exc:  # a URL urllib3 cannot parse, for one
+            failure = NetworkError(f"{what}: request to {_host(url)} failed: {_reason(exc)}")
+        except (NetworkError, OSError) as exc:
+            failure = exc if isinstance(exc, NetworkError) else TransientError(f"{what}: {_host(url)}: {_reason(exc)}")
+        if response is not None:
+            response.close()  # never back to the pool with an answer half read
+            response.release_conn()
         raise failure  # outside the except clauses: no chained exception to leak a URL
+
+    def _read(self, what: str, url: str, response: urllib3.BaseHTTPResponse, deadline: float, limit: int) -> bytes:
+        """The answer's body, before ``deadline`` (monotonic) and up to ``limit`` bytes."""
+        declared = response.headers.get("Content-Length", "")
+        too_large = NetworkError(f"{what}: {_host(url)} answered more than {limit // 1024} KB, which no answer of "
+                                 f"this API comes near: check `api_base` ({self.api_base}) and any proxy in between")  # fmt: skip
+        if limit == MAX_JSON_ANSWER and declared.isdigit() and int(declared) > limit:
+            raise too_large
+        chunks: list[bytes] = []
+        size = 0
+        late = TransientError(f"{what}: {_host(url)} did not answer within `timeout` ({self._timeout:g} s)")
+        while size < limit:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise late
+            sock = getattr(response.connection, "sock", None)
+            if sock is not None:
+                sock.settimeout(remaining)  # each read waits no longer than the request has left
+            try:
+                chunk = response.read1(min(_CHUNK, limit - size + 1))
+            except http.ReadTimeoutError:
+                raise late from None
+            if not chunk:
+                response.release_conn()
+                return b"".join(chunks)
+            chunks.append(chunk)
+            size += len(chunk)
+        if limit == MAX_JSON_ANSWER:
+            raise too_large
+        response.close()  # the rest of an oversized COS answer is never read
+        response.release_conn()
+        return b"".join(chunks)[:limit]
+
+
+class _Streamed:
+    """A streamed form that notes when its last byte went out: the answer's deadline starts there."""
+
+    def __init__(self, form: MultipartEncoder) -> None:
+        self._form = form
+        self.finished = 0.0
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self._form.read(size)
+        if not chunk:
+            self.finished = time.monotonic()
+        return chunk
 
 
 def _remaining(handle: IO[bytes]) -> int:
