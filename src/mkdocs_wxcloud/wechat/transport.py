@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import mimetypes
 import os
 import threading
 import time
@@ -25,6 +24,7 @@ from urllib3 import exceptions as http
 from ..errors import redact, secrets_while
 from .answers import check_common, check_success
 from .errors import NetworkError, TransientError, api_error, cos_error, http_status_error
+from .media import content_type
 from .pools import Pools
 
 Credential = Optional[Tuple[str, str]]
@@ -111,27 +111,29 @@ class Transport:
         return check_success(api, parsed)
 
     def post_to_cos(self, link: dict[str, str], cloud_path: str, filename: str, handle: IO[bytes]) -> None:
-        """Upload step 2: the multipart form, ``file`` last.
+        """Upload step 2: the multipart form, ``file`` last, the object's MIME type in the field before it.
 
         A file of up to :data:`IN_ONE_PIECE` goes as one body built at once (the common case: docs
         images), larger ones are streamed from ``handle`` so memory stays flat.
         """
-        content_type = mimetypes.guess_type(filename)[0] or "application/octet-stream"
+        stored_as = content_type(cloud_path)  # the cloud path has the stored bytes' extension
         fields: list[tuple[str, Any]] = [
             ("key", cloud_path),
             ("Signature", link["authorization"]),
             ("x-cos-security-token", link["token"]),
             ("x-cos-meta-fileid", link["cos_file_id"]),
+            *([("Content-Type", stored_as)] if stored_as else []),
         ]
+        part_type = stored_as or "application/octet-stream"
         body: bytes | _Streamed
         with secrets_while(link["authorization"], link["token"]):  # errors made here never show them
             if _remaining(handle) <= IN_ONE_PIECE:
                 body, form_type = urllib3.encode_multipart_formdata(
-                    [*fields, ("file", (filename, handle.read(), content_type))]
+                    [*fields, ("file", (filename, handle.read(), part_type))]
                 )
                 headers = {"Content-Type": form_type}
             else:
-                form = MultipartEncoder(fields=[*fields, ("file", (filename, handle, content_type))])
+                form = MultipartEncoder(fields=[*fields, ("file", (filename, handle, part_type))])
                 headers = {"Content-Type": form.content_type, "Content-Length": str(form.len)}
                 body = _Streamed(form)
             answer = self._send(f"COS upload of {cloud_path}", link["url"], body, headers, limit=MAX_COS_ANSWER)
