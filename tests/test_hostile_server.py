@@ -12,14 +12,14 @@ import logging
 import subprocess
 import sys
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Callable
 
 import pytest
 from conftest import emulator_options, make_site, png
-from loopback import Background
 from proxy import Exchange, Proxy
+from servers import TOKEN, Respond, Server, answer_json
 
 from mkdocs_wxcloud.emulator import DEFAULT_APPID, DEFAULT_ENV, DEFAULT_SECRET, Emulator
 from mkdocs_wxcloud.errors import WxCloudError, printable
@@ -30,7 +30,6 @@ from mkdocs_wxcloud.wechat.tokens import TokenCache
 
 BIN = Path(sys.executable).parent
 FAST = {"max_retries": 2, "backoff": 0.01, "quota_wait": 0.05}
-TOKEN = {"access_token": "hostile-token-0123456789", "expires_in": 7200}
 LINK = {
     "url": "http://127.0.0.1:9/b/a",
     "authorization": "q-sign",
@@ -38,51 +37,6 @@ LINK = {
     "cos_file_id": "cos-id",
     "file_id": "cloud://e.b/a",
 }
-
-Respond = Callable[[BaseHTTPRequestHandler], None]
-
-
-class Server(Background):
-    """A loopback HTTP server whose ``respond(handler)`` writes each answer itself."""
-
-    def __init__(self, respond: Respond) -> None:
-        self.requests: list[str] = []
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self) -> None:  # noqa: N802
-                self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                outer.requests.append(self.path.split("?")[0])
-                try:
-                    respond(self)
-                except OSError:
-                    pass  # the client hung up: what these tests want
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        outer = self
-        super().__init__(ThreadingHTTPServer(("127.0.0.1", 0), Handler))
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-
-def answer_json(by_api: dict[str, object]) -> Respond:
-    """Answers each API (the last path segments) with its JSON, raw bytes allowed."""
-
-    def respond(handler: BaseHTTPRequestHandler) -> None:
-        path = handler.path.split("?")[0].lstrip("/")
-        body = by_api.get(path, TOKEN)
-        data = body if isinstance(body, bytes) else json.dumps(body).encode()
-        handler.send_response(200)
-        handler.send_header("Content-Length", str(len(data)))
-        handler.end_headers()
-        handler.wfile.write(data)
-
-    return respond
 
 
 def client_for(base: str, **options: object) -> WxCloudClient:
