@@ -53,12 +53,13 @@ def check_success(api: str, answer: dict[str, Any]) -> dict[str, Any]:
 
 def _check(api: str, data: dict[str, Any], fields: dict[str, tuple[type | tuple[type, ...], bool]], where: str) -> None:
     for name, (kind, required) in fields.items():
-        value: Any = data.get(name)
+        value = data.get(name)
         if value is None and not required:
             continue
         if isinstance(value, bool) or not isinstance(value, kind):
             raise _malformed(api, f"{where}{name} is {_kind(value)}, not {_kind_name(kind)}")
-        if required and not (value if isinstance(value, str) else value > 0):
+        empty = value == "" if isinstance(value, str) else isinstance(value, (int, float)) and value <= 0
+        if required and empty:
             raise _malformed(api, f"{where}{name} is {'empty' if isinstance(value, str) else value}")
 
 

@@ -91,7 +91,7 @@ class Transport:
         the wrong shape :class:`MalformedAnswer`."""
         url = f"{self.api_base}/{api}" + (f"?{urlencode([credential])}" if credential else "")
         data = json.dumps(body, ensure_ascii=False).encode("utf-8")
-        answer = self._send(f"WeChat API {api}", url, data, {"Content-Type": _JSON}, limit=MAX_JSON_ANSWER)
+        answer = self._send(f"WeChat API {api}", url, data, {"Content-Type": _JSON}, limit=MAX_JSON_ANSWER, whole=True)
         if answer.status >= 500:
             raise http_status_error(api, answer.status, answer.headers, _host(url), openapi=self._openapi)
         try:
@@ -136,18 +136,21 @@ class Transport:
                 form = MultipartEncoder(fields=[*fields, ("file", (filename, handle, part_type))])
                 headers = {"Content-Type": form.content_type, "Content-Length": str(form.len)}
                 body = _Streamed(form)
-            answer = self._send(f"COS upload of {cloud_path}", link["url"], body, headers, limit=MAX_COS_ANSWER)
+            answer = self._send(
+                f"COS upload of {cloud_path}", link["url"], body, headers, limit=MAX_COS_ANSWER, whole=False
+            )
             if not 200 <= answer.status < 300:
                 raise cos_error(answer.status, answer.content)
 
-    def _send(self, what: str, url: str, body: Any, headers: dict[str, str], *, limit: int) -> Answer:
+    def _send(self, what: str, url: str, body: Any, headers: dict[str, str], *, limit: int, whole: bool) -> Answer:
         """One HTTP POST, its answer read within ``timeout`` and at most ``limit`` bytes of it; errors
         become redacted ones that say what to retry.
 
         ``timeout`` bounds the answer as a whole, not each read: a server that trickles one byte a
         second cannot hold a request. It starts when the request is sent (a streamed upload may take
-        longer than ``timeout`` to send). A JSON answer over ``limit`` is an error (no WeChat answer
-        comes near it); a COS answer is cut there (only its error code is read).
+        longer than ``timeout`` to send). A successful answer needed ``whole`` (JSON) is an error over
+        ``limit`` (no WeChat answer comes near it); any other answer is cut there (only its error code,
+        or its status, is read).
         Redirects are never followed: a 307 would send the body (the AppSecret, a COS signature) to
         whatever host it names, and neither WeChat's API nor COS redirects.
         """
@@ -159,7 +162,8 @@ class Transport:
             response = self._pools.post(url, body, headers)
             if not 300 <= response.status < 400:
                 sent = body.finished if isinstance(body, _Streamed) and body.finished else started
-                content = self._read(what, url, response, sent + self._timeout, limit)
+                strict = whole and 200 <= response.status < 300
+                content = self._read(what, url, response, sent + self._timeout, limit, strict)
                 return Answer(response.status, response.headers, content)
             target = _host(response.headers.get("Location", "")) or "elsewhere"
             failure: NetworkError = NetworkError(
@@ -180,37 +184,48 @@ class Transport:
             response.release_conn()
         raise failure  # outside the except clauses: no chained exception to leak a URL
 
-    def _read(self, what: str, url: str, response: urllib3.BaseHTTPResponse, deadline: float, limit: int) -> bytes:
-        """The answer's body, before ``deadline`` (monotonic) and up to ``limit`` bytes."""
+    def _read(
+        self, what: str, url: str, response: urllib3.BaseHTTPResponse, deadline: float, limit: int, strict: bool
+    ) -> bytes:
+        """The answer's body, before ``deadline`` (monotonic) and up to ``limit`` bytes (more is an error
+        when ``strict``, else cut)."""
         declared = response.headers.get("Content-Length", "")
-        too_large = NetworkError(f"{what}: {_host(url)} answered more than {limit // 1024} KB, which no answer of "
-                                 f"this API comes near: check `api_base` ({self.api_base}) and any proxy in between")  # fmt: skip
-        if limit == MAX_JSON_ANSWER and declared.isdigit() and int(declared) > limit:
-            raise too_large
+        if strict and declared.isdigit() and int(declared) > limit:
+            raise self._too_large(what, url, limit)
         chunks: list[bytes] = []
         size = 0
-        late = TransientError(f"{what}: {_host(url)} did not answer within `timeout` ({self._timeout:g} s)")
         while size < limit:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise late
-            sock = getattr(response.connection, "sock", None)
-            if sock is not None:
-                sock.settimeout(remaining)  # each read waits no longer than the request has left
-            try:
-                chunk = response.read1(min(_CHUNK, limit - size + 1))
-            except http.ReadTimeoutError:
-                raise late from None
+            chunk = self._read_some(response, deadline, min(_CHUNK, limit - size + 1))
+            if chunk is None:
+                raise TransientError(f"{what}: {_host(url)} did not answer within `timeout` ({self._timeout:g} s)")
             if not chunk:
                 response.release_conn()
                 return b"".join(chunks)
             chunks.append(chunk)
             size += len(chunk)
-        if limit == MAX_JSON_ANSWER:
-            raise too_large
-        response.close()  # the rest of an oversized COS answer is never read
+        if strict:
+            raise self._too_large(what, url, limit)
+        response.close()  # the rest of an oversized answer is never read
         response.release_conn()
         return b"".join(chunks)[:limit]
+
+    @staticmethod
+    def _read_some(response: urllib3.BaseHTTPResponse, deadline: float, size: int) -> bytes | None:
+        """What arrives next (b"" at the end), or None once ``deadline`` (monotonic) passed."""
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return None
+        sock = getattr(response.connection, "sock", None)
+        if sock is not None:
+            sock.settimeout(remaining)  # this read waits no longer than the request has left
+        try:
+            return response.read1(size)
+        except http.ReadTimeoutError:
+            return None
+
+    def _too_large(self, what: str, url: str, limit: int) -> NetworkError:
+        return NetworkError(f"{what}: {_host(url)} answered more than {limit // 1024} KB, which no answer of this "
+                            f"API comes near: check `api_base` ({self.api_base}) and any proxy in between")  # fmt: skip
 
 
 class _Streamed:
