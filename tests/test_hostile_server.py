@@ -176,6 +176,23 @@ def test_a_trickled_answer_ends_at_the_timeout() -> None:
     assert server.requests == ["/cgi-bin/stable_token"] * 2
 
 
+def test_trickled_headers_end_at_the_timeout_too() -> None:
+    sent = [0]
+
+    def respond(handler: BaseHTTPRequestHandler) -> None:
+        for byte in b"HTTP/1.1 200 OK\r\n" + b"X-Padding: " + b"x" * 200 + b"\r\n":
+            handler.wfile.write(bytes([byte]))
+            handler.wfile.flush()
+            sent[0] += 1
+            time.sleep(0.1)
+
+    with Server(respond) as server:
+        with client_for(server.base_url, timeout=1.0, max_retries=0) as client, pytest.raises(NetworkError) as caught:
+            client.token()
+    assert "did not answer within `timeout` (1 s)" in one_line(caught.value)
+    assert sent[0] < 100  # the client gave up long before the headers' end (each read alone was quick)
+
+
 def test_a_quick_answer_after_a_slow_upload_is_read(emulator: Emulator, tmp_path: Path) -> None:
     """The deadline of a streamed upload starts once it is sent: a large file may take longer."""
     data = bytes(range(256)) * 8192  # 2 MiB: streamed

@@ -18,11 +18,12 @@ from typing import IO, Any, Mapping, NamedTuple, Optional, Tuple
 from urllib.parse import urlencode, urlsplit
 
 import urllib3
-from requests_toolbelt import MultipartEncoder
+from requests_toolbelt import MultipartEncoder  # type: ignore[import-untyped]
 from urllib3 import exceptions as http
 
 from ..errors import redact, secrets_while
 from .answers import check_common, check_success
+from .deadline import answer_by
 from .errors import NetworkError, TransientError, api_error, cos_error, http_status_error
 from .media import content_type
 from .pools import Pools
@@ -125,7 +126,7 @@ class Transport:
             *([("Content-Type", stored_as)] if stored_as else []),
         ]
         part_type = stored_as or "application/octet-stream"
-        body: bytes | _Streamed
+        body: bytes | MultipartEncoder
         with secrets_while(link["authorization"], link["token"]):  # errors made here never show them
             if _remaining(handle) <= IN_ONE_PIECE:
                 body, form_type = urllib3.encode_multipart_formdata(
@@ -135,7 +136,7 @@ class Transport:
             else:
                 form = MultipartEncoder(fields=[*fields, ("file", (filename, handle, part_type))])
                 headers = {"Content-Type": form.content_type, "Content-Length": str(form.len)}
-                body = _Streamed(form)
+                body = form
             answer = self._send(
                 f"COS upload of {cloud_path}", link["url"], body, headers, limit=MAX_COS_ANSWER, whole=False
             )
@@ -157,13 +158,14 @@ class Transport:
         with self._count_lock:
             self._requests_made += 1
         started = time.monotonic()
+        streamed = isinstance(body, MultipartEncoder)  # may take longer than `timeout` to send
         response = None
         try:
-            response = self._pools.post(url, body, headers)
+            with answer_by(lambda: (time.monotonic() if streamed else started) + self._timeout):
+                response = self._pools.post(url, body, headers)
             if not 300 <= response.status < 400:
-                sent = body.finished if isinstance(body, _Streamed) and body.finished else started
                 strict = whole and 200 <= response.status < 300
-                content = self._read(what, url, response, sent + self._timeout, limit, strict)
+                content = self._read(what, url, response, limit, strict)
                 return Answer(response.status, response.headers, content)
             target = _host(response.headers.get("Location", "")) or "elsewhere"
             failure: NetworkError = NetworkError(
@@ -171,6 +173,8 @@ class Transport:
                 f"which was not followed (WeChat never redirects, and the request carries credentials): "
                 f"check `api_base` ({self.api_base})"
             )
+        except http.ReadTimeoutError:
+            failure = self._late(what, url)
         except http.SSLError as exc:
             failure = NetworkError(f"{what}: TLS failure with {_host(url)}: {_reason(exc)}")
         except _RETRYABLE as exc:
@@ -184,20 +188,19 @@ class Transport:
             response.release_conn()
         raise failure  # outside the except clauses: no chained exception to leak a URL
 
-    def _read(
-        self, what: str, url: str, response: urllib3.BaseHTTPResponse, deadline: float, limit: int, strict: bool
-    ) -> bytes:
-        """The answer's body, before ``deadline`` (monotonic) and up to ``limit`` bytes (more is an error
-        when ``strict``, else cut)."""
+    def _read(self, what: str, url: str, response: urllib3.BaseHTTPResponse, limit: int, strict: bool) -> bytes:
+        """The answer's body, up to ``limit`` bytes (more is an error when ``strict``, else cut); the
+        connection reads it against the request's deadline (:mod:`.deadline`)."""
         declared = response.headers.get("Content-Length", "")
         if strict and declared.isdigit() and int(declared) > limit:
             raise self._too_large(what, url, limit)
         chunks: list[bytes] = []
         size = 0
         while size < limit:
-            chunk = self._read_some(response, deadline, min(_CHUNK, limit - size + 1))
-            if chunk is None:
-                raise TransientError(f"{what}: {_host(url)} did not answer within `timeout` ({self._timeout:g} s)")
+            try:
+                chunk = response.read1(min(_CHUNK, limit - size + 1))
+            except http.ReadTimeoutError:
+                raise self._late(what, url) from None
             if not chunk:
                 response.release_conn()
                 return b"".join(chunks)
@@ -209,37 +212,12 @@ class Transport:
         response.release_conn()
         return b"".join(chunks)[:limit]
 
-    @staticmethod
-    def _read_some(response: urllib3.BaseHTTPResponse, deadline: float, size: int) -> bytes | None:
-        """What arrives next (b"" at the end), or None once ``deadline`` (monotonic) passed."""
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            return None
-        sock = getattr(response.connection, "sock", None)
-        if sock is not None:
-            sock.settimeout(remaining)  # this read waits no longer than the request has left
-        try:
-            return response.read1(size)
-        except http.ReadTimeoutError:
-            return None
+    def _late(self, what: str, url: str) -> TransientError:
+        return TransientError(f"{what}: {_host(url)} did not answer within `timeout` ({self._timeout:g} s)")
 
     def _too_large(self, what: str, url: str, limit: int) -> NetworkError:
         return NetworkError(f"{what}: {_host(url)} answered more than {limit // 1024} KB, which no answer of this "
                             f"API comes near: check `api_base` ({self.api_base}) and any proxy in between")  # fmt: skip
-
-
-class _Streamed:
-    """A streamed form that notes when its last byte went out: the answer's deadline starts there."""
-
-    def __init__(self, form: MultipartEncoder) -> None:
-        self._form = form
-        self.finished = 0.0
-
-    def read(self, size: int = -1) -> bytes:
-        chunk = self._form.read(size)
-        if not chunk:
-            self.finished = time.monotonic()
-        return chunk
 
 
 def _remaining(handle: IO[bytes]) -> int:
