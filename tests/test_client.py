@@ -147,11 +147,36 @@ def test_token_expired_mid_run_is_replaced(emu: Emulator, tmp_path: Path) -> Non
         assert later.token() != old
 
 
-def test_token_refused_while_still_current_is_force_refreshed(emu: Emulator, tmp_path: Path) -> None:
+def test_token_refused_once_while_still_current_is_tried_again_without_force_refresh(
+    emu: Emulator, tmp_path: Path
+) -> None:
     with make_client(emu) as client:
         client.token()
         emu.fail_next("token_expired", path_prefix="/tcb/uploadfile")
         client.upload("a.txt", write(tmp_path / "a.txt", b"a"))
+    assert emu.stored_files() == {"a.txt": b"a"}
+    assert emu.request_count("/cgi-bin/stable_token") == 2  # the first token, the same one again: no force_refresh
+    assert len(emu.issued_tokens()) == 1
+
+
+def test_token_refused_twice_while_still_current_stops_with_an_explanation(emu: Emulator, tmp_path: Path) -> None:
+    with make_client(emu) as client:
+        client.token()
+        emu.fail_next("token_expired", count=2, path_prefix="/tcb/uploadfile")
+        with pytest.raises(ApiError) as caught:
+            client.upload("a.txt", write(tmp_path / "a.txt", b"a"))
+    assert "another service of this mini program may be replacing tokens" in one_line(caught.value)
+    assert "`force_refresh`" in str(caught.value) and "20 a day" in str(caught.value)
+    assert emu.request_count("/cgi-bin/stable_token") == 2 and len(emu.issued_tokens()) == 1
+    assert emu.request_count("/tcb/uploadfile") == 2
+
+
+def test_force_refresh_replaces_a_refused_current_token_only_when_asked(emu: Emulator, tmp_path: Path) -> None:
+    with make_client(emu, force_refresh=True) as client:
+        first = client.token()
+        emu.fail_next("token_expired", path_prefix="/tcb/uploadfile")
+        client.upload("a.txt", write(tmp_path / "a.txt", b"a"))
+        assert client.token() != first
     assert emu.stored_files() == {"a.txt": b"a"}
     # the first token, the same one again (force_refresh false), then a forced new one
     assert emu.request_count("/cgi-bin/stable_token") == 3

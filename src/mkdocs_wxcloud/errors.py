@@ -2,7 +2,9 @@
 
 Every exception that reaches a user is a :class:`WxCloudError` whose ``str()`` is one line that
 says what is wrong and what to do. Tokens travel in URLs and secrets in request bodies, so any
-text that may carry either goes through :func:`redact` before it is shown or logged.
+text that may carry either goes through :func:`redact` before it is shown or logged. Text from
+outside (a server's answer, a file name) may hold terminal control sequences (OSC 52 writes the
+clipboard): :func:`printable` makes them visible escapes before anything reaches a terminal.
 """
 
 from __future__ import annotations
@@ -57,11 +59,24 @@ def redact(text: object) -> str:
     return out
 
 
+# C0 and C1 controls and DEL; whitespace among them is normalised away first where a line is wanted
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def printable(text: object) -> str:
+    """``str(text)`` with every control character shown as an escape (``\\x1b``), so that text from a
+    server or a file name can move no cursor, set no title and write no clipboard."""
+    return _CONTROLS.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text))
+
+
 class WxCloudError(Exception):
-    """An error with a one-line, secret-free message meant for the user."""
+    """An error with a one-line, secret-free, printable message meant for the user."""
+
+    per_file = False
+    """True when only the file at hand fails (a bad path, a file too large): other uploads go on."""
 
     def __init__(self, message: str) -> None:
-        super().__init__(redact(" ".join(str(message).split())))
+        super().__init__(printable(redact(" ".join(str(message).split()))))
 
 
 class ConfigError(WxCloudError):

@@ -14,7 +14,7 @@ from typing import Any, Callable, Iterable
 
 import click
 
-from ..errors import ConfigError, ManifestError, WxCloudError, redact
+from ..errors import ConfigError, ManifestError, WxCloudError, printable, redact
 from ..publishing.linker import Linker
 from ..publishing.reporting import Report
 from ..publishing.run import Run
@@ -26,8 +26,11 @@ log = logging.getLogger("mkdocs.plugins.wxcloud")
 
 
 class _Handler(logging.Handler):
+    """Each record as lines on stderr: redacted, and with control characters of file names or server
+    answers escaped (our own line breaks are kept)."""
+
     def emit(self, record: logging.LogRecord) -> None:
-        text = redact(record.getMessage()).removeprefix("wxcloud: ")
+        text = "\n".join(map(printable, redact(record.getMessage()).removeprefix("wxcloud: ").split("\n")))
         prefix = "" if record.levelno == logging.INFO else f"{record.levelname.lower()}: "
         click.echo(f"{prefix}{text}", err=True)
 

@@ -12,9 +12,11 @@ import re
 from urllib.parse import quote
 
 MAX_ENCODED_BYTES = 850
-# the storage's rules, plus what a page could not carry in a file id as it is (spaces, quotes,
-# parentheses, commas): `rewrite --link file-id` writes ids verbatim, since WeChat matches them so
-_UNSAFE = re.compile(r'[\x00-\x1f\x7f`^"\\{}\[\]~%#<>\s\'(),]')
+# the storage's rules (` ^ " \ { } [ ] ~ % # > < | and controls), the characters WeChat says "may need
+# special handling" (+ ? & = ; $ : and space; a `?` splits the COS upload URL), and what a page could
+# not carry in a file id as it is (quotes, parentheses, commas): `rewrite --link file-id` writes ids
+# verbatim, since WeChat matches them so. `@` (as in `@2x`) stays: it round-trips (tests/test_cloudpath.py).
+_UNSAFE = re.compile(r'[\x00-\x1f\x7f`^"\\{}\[\]~%#<>|+?&=;$:\s\'(),]')
 
 
 def cloud_path(prefix: str, docs_path: str, sha256: str, ext: str | None = None) -> str:

@@ -28,7 +28,7 @@ class Credentials:
     """The credential of every call, shared by all upload threads (one token fetch for all)."""
 
     def __init__(self, transport: Transport, retry: RetryPolicy, *, auth: str, appid: str, secret: str,
-                 token_cache: TokenCache, cloudbase_token_file: str) -> None:  # fmt: skip
+                 token_cache: TokenCache, cloudbase_token_file: str, force_refresh: bool = False) -> None:  # fmt: skip
         self.auth = auth
         self._transport = transport
         self._retry = retry
@@ -39,6 +39,7 @@ class Credentials:
         self._cloudbase_file = Path(cloudbase_token_file)
         self._token: tuple[str, float] | None = None
         self._token_lock = threading.Lock()
+        self._force_refresh = force_refresh  # the user's explicit opt-in
         self._forced_refresh = False
         self._token_failure: WxCloudError | None = None  # credentials refused: no thread asks again
         self._cloudbase: tuple[str, float] | None = None  # (token, monotonic time it was read)
@@ -76,26 +77,34 @@ class Credentials:
             self._token = current
             return current[0]
 
-    def renew(self, rejected: Credential) -> None:
-        """Replace a token the server refused, unless another thread already did."""
+    def renew(self, rejected: Credential) -> bool:
+        """Replace a token the server refused, unless another thread already did.
+
+        False when ``stable_token`` hands out the rejected token again: it is still valid for WeChat,
+        and only ``force_refresh`` would replace it, which logs out every other service of the mini
+        program (its backend included) and is allowed 20 times a day. That happens only when the user
+        opted in (``force_refresh=True``), once per run.
+        """
         if self.auth == "cloudbase":
             with self._cloudbase_lock:
                 if rejected is not None and self._cloudbase and self._cloudbase[0] == rejected[1]:
                     self._cloudbase = None
-            return
+            return True
         if self.auth != "token" or rejected is None:
-            return
+            return True
         with self._token_lock:
             if self._token is not None and self._token[0] != rejected[1]:
-                return
+                return True
             self._tokens.discard(self._cache_key, rejected[1])
             fresh = self._fetch_token(force_refresh=False)
-            if fresh[0] == rejected[1] and not self._forced_refresh:
-                # The server still considers it valid: only force_refresh (20 a day) replaces it.
+            if fresh[0] == rejected[1] and self._force_refresh and not self._forced_refresh:
                 self._forced_refresh = True
+                log.warning("wxcloud: the access token was refused while still current: replacing it with "
+                            "force_refresh, as asked (the mini program's other services must fetch a new one)")  # fmt: skip
                 fresh = self._fetch_token(force_refresh=True)
             self._tokens.store(self._cache_key, *fresh)
             self._token = fresh
+            return fresh[0] != rejected[1]
 
     def _fetch_token(self, *, force_refresh: bool) -> tuple[str, float]:
         """One ``stable_token`` call (with retries); never the classic ``/cgi-bin/token``."""
@@ -104,10 +113,7 @@ class Credentials:
         started = time.time()
         answer = self._retry.run("cgi-bin/stable_token",
                                  lambda _: self._transport.call_json("cgi-bin/stable_token", body, None))  # fmt: skip
-        token, expires_in = answer.get("access_token"), answer.get("expires_in")
-        if (not isinstance(token, str) or not token or isinstance(expires_in, bool)
-                or not isinstance(expires_in, (int, float)) or expires_in <= 0):  # fmt: skip
-            raise WxCloudError("WeChat API cgi-bin/stable_token answered without a usable access_token / expires_in")
+        token, expires_in = answer["access_token"], answer["expires_in"]  # their types are checked (answers.py)
         register_secret(token)
         log.debug("wxcloud: got an access token valid for %s s", expires_in)
         return token, started + expires_in

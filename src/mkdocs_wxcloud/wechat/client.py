@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import posixpath
+import unicodedata
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, BinaryIO, Callable, Sequence
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
-from ..errors import ConfigError, WxCloudError, register_secret
+from ..errors import ConfigError, WxCloudError, printable, redact, register_secret
 from .auth import AUTH_MODES, CLOUDBASE_TOKEN_FILE, Credentials
 from .retry import RetryPolicy
 from .tokens import TokenCache
@@ -23,8 +24,6 @@ from .transport import Credential, Transport
 
 BATCH_SIZE = 50
 """Most ids a batchdownloadfile / batchdeletefile call accepts."""
-
-_UPLOAD_FIELDS = ("url", "authorization", "token", "cos_file_id", "file_id")
 
 
 class WxCloudClient:
@@ -35,7 +34,11 @@ class WxCloudClient:
                  token_cache: TokenCache | None = None, concurrency: int = 16,
                  timeout: float = 30.0, max_retries: int = 6, backoff: float = 0.5,
                  quota_wait: float = 60.0,
-                 cloudbase_token_file: str = CLOUDBASE_TOKEN_FILE) -> None:  # fmt: skip
+                 cloudbase_token_file: str = CLOUDBASE_TOKEN_FILE, force_refresh: bool = False) -> None:  # fmt: skip
+        """``force_refresh``: when WeChat refuses a token that ``stable_token`` still hands out, replace it
+        with ``force_refresh`` (once a run) instead of stopping. It costs one of 20 a day and logs out
+        every other service of the mini program (its production backend included) until they fetch a
+        new token: only for a user who asked for it."""
         if auth not in AUTH_MODES:
             raise ConfigError(f"unknown auth {auth!r}: use one of {', '.join(AUTH_MODES)}")
         if urlsplit(api_base).scheme not in ("http", "https"):
@@ -51,13 +54,14 @@ class WxCloudClient:
         self.env = env
         self.auth = auth
         self._concurrency = max(1, concurrency)
-        self._transport = Transport(api_base, env, concurrency=self._concurrency, timeout=timeout)
+        self._transport = Transport(api_base, env, concurrency=self._concurrency, timeout=timeout,
+                                    openapi=auth == "openapi")  # fmt: skip
         self.api_base = self._transport.api_base
         self._retry = RetryPolicy(max_retries=max(0, max_retries), backoff=backoff, quota_wait=quota_wait)
         self._credentials = Credentials(
             self._transport, self._retry, auth=auth, appid=appid or "", secret=secret or "",
             token_cache=token_cache if token_cache is not None else TokenCache(None),
-            cloudbase_token_file=cloudbase_token_file,
+            cloudbase_token_file=cloudbase_token_file, force_refresh=force_refresh,
         )  # fmt: skip
 
     @property
@@ -103,9 +107,6 @@ class WxCloudClient:
         def attempt(credential: Credential) -> str:
             handle.seek(0)  # a retry sends the whole file again
             link = self._transport.call_json("tcb/uploadfile", {"env": self.env, "path": cloud_path}, credential)
-            missing = [f for f in _UPLOAD_FIELDS if not isinstance(link.get(f), str) or not link[f]]
-            if missing:
-                raise WxCloudError(f"WeChat API tcb/uploadfile answered without {', '.join(missing)} for {cloud_path}")
             self._transport.post_to_cos(link, cloud_path, name, handle)
             return link["file_id"]
 
@@ -125,10 +126,10 @@ class WxCloudClient:
             items = _items(answer, "file_list", ids, errors)
             for file_id, item in items.items():
                 url = item.get("download_url")
-                if isinstance(url, str) and url:
+                if url:
                     urls[file_id] = url
                 else:
-                    errors[file_id] = str(item.get("errmsg") or "no download_url in the answer")
+                    errors[file_id] = _said(item.get("errmsg") or "no download_url in the answer")
         return urls, errors
 
     def delete(self, file_ids: Sequence[str]) -> dict[str, str]:
@@ -170,14 +171,48 @@ def _items(answer: dict[str, Any] | WxCloudError, field: str, ids: list[str],
     if isinstance(answer, WxCloudError):
         errors.update(dict.fromkeys(ids, str(answer)))
         return {}
-    by_id = {item.get("fileid"): item for item in answer.get(field) or [] if isinstance(item, dict)}
+    by_id = _match(ids, answer.get(field) or [])
     good: dict[str, dict[str, Any]] = {}
     for file_id in ids:
         item = by_id.get(file_id)
         if item is None:
             errors[file_id] = f"missing from the {field} of the answer"
-        elif item.get("status", 0) != 0:
-            errors[file_id] = str(item.get("errmsg") or f"status {item.get('status')}")
+        elif item.get("status") or 0:
+            errors[file_id] = _said(item.get("errmsg") or f"status {item.get('status')}")
         else:
             good[file_id] = item
     return good
+
+
+def _match(ids: list[str], items: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Answer items by the id asked: the same ``fileid``; else the same id once percent-decoded and
+    NFC-normalised (whether WeChat echoes a Chinese id byte for byte is unknown); else, when the answer
+    has one item per id asked, by request order, but only where the unmatched ids and the unmatched
+    items sit at the same positions: a file never gets another file's link."""
+    where: dict[str, int] = {}
+    for index, item in enumerate(items):
+        where.setdefault(item["fileid"], index)
+    matched = {file_id: where[file_id] for file_id in ids if file_id in where}
+    loose: dict[str, list[int]] = {}
+    for index, item in enumerate(items):
+        if index not in matched.values():
+            loose.setdefault(_normal(item["fileid"]), []).append(index)
+    wanted = [_normal(file_id) for file_id in ids]
+    for file_id, key in zip(ids, wanted):
+        if file_id not in matched and len(loose.get(key, ())) == 1 and wanted.count(key) == 1:
+            matched[file_id] = loose[key][0]
+    if len(items) == len(ids):
+        taken = set(matched.values())
+        rest = [index for index, file_id in enumerate(ids) if file_id not in matched]
+        if set(rest) == set(range(len(items))) - taken:
+            matched.update((ids[index], index) for index in rest)
+    return {file_id: items[index] for file_id, index in matched.items()}
+
+
+def _normal(file_id: str) -> str:
+    return unicodedata.normalize("NFC", unquote(file_id))
+
+
+def _said(errmsg: str) -> str:
+    """A batch item's errmsg, fit to show: one line, no secret, no control character."""
+    return printable(redact(" ".join(errmsg.split())))

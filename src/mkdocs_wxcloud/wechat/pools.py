@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import threading
+from typing import Any
 from urllib.parse import urlsplit
 
 import urllib3
@@ -23,13 +24,15 @@ from requests.utils import (
     select_proxy,
 )
 
+from .deadline import with_deadlines
+
 
 class Pools:
     """Keep-alive pools by proxy ("" for direct), and the route of each host; thread-safe."""
 
     def __init__(self, *, maxsize: int, timeout: float, user_agent: str) -> None:
         bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or DEFAULT_CA_BUNDLE_PATH
-        self._options = {
+        self._options: dict[str, Any] = {
             "maxsize": maxsize,
             "retries": False,  # ours know what is safe to retry
             "timeout": urllib3.Timeout(connect=timeout, read=timeout),
@@ -42,8 +45,10 @@ class Pools:
         self._lock = threading.Lock()
 
     def post(self, url: str, body: object, headers: dict[str, str]) -> urllib3.BaseHTTPResponse:
-        """One POST, its answer read in full; redirects are never followed (see the transport)."""
-        return self._route(url).urlopen("POST", url, body=body, headers=headers, redirect=False)
+        """One POST, its answer not read yet (the transport reads it up to a size limit, against the
+        deadline of :func:`.deadline.answer_by`); redirects are never followed (see the transport)."""
+        return self._route(url).urlopen("POST", url, body=body, headers=headers, redirect=False,
+                                        preload_content=False)  # fmt: skip
 
     def clear(self) -> None:
         with self._lock:
@@ -64,6 +69,11 @@ class Pools:
             return manager
 
     def _manager(self, proxy: str) -> urllib3.PoolManager:
+        manager = self._new_manager(proxy)
+        manager.pool_classes_by_scheme = with_deadlines(manager.pool_classes_by_scheme)  # type: ignore[assignment]
+        return manager
+
+    def _new_manager(self, proxy: str) -> urllib3.PoolManager:
         if not proxy:
             return urllib3.PoolManager(**self._options)
         proxy = prepend_scheme_if_needed(proxy, "http")

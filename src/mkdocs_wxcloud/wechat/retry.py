@@ -1,8 +1,10 @@
 """Which failures are worth another attempt, and how long to wait before it.
 
-Busy answers, 5xx and dropped connections are retried with exponential backoff and full jitter;
-a minute-quota answer waits ``quota_wait``; a stale COS upload link is asked for again at once; a
-rejected token is renewed once, outside the retry budget. Everything else is final at once.
+Busy answers, 5xx, COS's slow-upload and slow-down answers and dropped connections are retried with
+exponential backoff and full jitter; a minute-quota answer (and the open API service's token not
+being ready) waits ``quota_wait``; a stale COS upload link is asked for again at once, a signature
+COS refuses once more; a rejected token is renewed once, outside the retry budget. Everything else
+(daily and plan quotas included) is final at once.
 """
 
 from __future__ import annotations
@@ -14,14 +16,13 @@ from dataclasses import dataclass, field
 from typing import Callable, Protocol, TypeVar
 
 from ..errors import WxCloudError
-from .errors import BUSY_ERRORS, MINUTE_QUOTA, TOKEN_ERRORS, ApiError, Cancelled, CosError, NetworkError, TransientError
+from .errors import BUSY_ERRORS, TOKEN_ERRORS, WAIT_ERRORS, ApiError, Cancelled, CosError, NetworkError, TransientError
 from .transport import Credential
 
 log = logging.getLogger("mkdocs.plugins.wxcloud")
 T = TypeVar("T")
 
 _MAX_DELAY = 30.0
-_STALE_LINK_CODES = frozenset({"ExpiredToken", "InvalidToken", "SignatureDoesNotMatch"})
 
 
 class CredentialSource(Protocol):
@@ -29,7 +30,9 @@ class CredentialSource(Protocol):
 
     def current(self) -> Credential: ...
 
-    def renew(self, rejected: Credential) -> None: ...
+    def renew(self, rejected: Credential) -> bool:
+        """Replace ``rejected``; False when the service hands out the very same token again."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -46,7 +49,7 @@ class RetryPolicy:
         With ``credentials``, each attempt gets the current one, and a rejected token is renewed
         and the call retried once, on top of the retry budget.
         """
-        renewed = False
+        renewed = signed_again = same_token = False
         tries = 0
         while True:
             if self.cancelled.is_set():
@@ -64,7 +67,12 @@ class RetryPolicy:
             ):
                 renewed = True
                 log.debug("wxcloud: %s: token refused (errcode %s), renewing it", what, error.errcode)
-                credentials.renew(credential)
+                same_token = not credentials.renew(credential)
+                continue
+            if same_token and isinstance(error, ApiError) and error.errcode in TOKEN_ERRORS:
+                raise error.stale_token()
+            if isinstance(error, CosError) and error.code == "SignatureDoesNotMatch" and not signed_again:
+                signed_again = True  # once with a fresh link; a path COS cannot sign then fails alone
                 continue
             delay = self.delay(error, tries)
             if delay is None:
@@ -83,13 +91,11 @@ class RetryPolicy:
         if isinstance(error, TransientError):
             return backoff
         if isinstance(error, ApiError):
-            if error.errcode == MINUTE_QUOTA:
+            if error.errcode in WAIT_ERRORS:
                 return self.quota_wait
             return backoff if error.errcode in BUSY_ERRORS else None
         if isinstance(error, CosError):
-            if error.code in _STALE_LINK_CODES or (
-                error.code == "AccessDenied" and "expired" in error.cos_message.lower()
-            ):
-                return 0.0  # the upload link is stale: ask for a new one at once
-            return backoff if error.status >= 500 else None
+            if error.stale_link:
+                return 0.0  # ask for a new link at once
+            return backoff if error.transient else None
         return None

@@ -10,25 +10,31 @@ from __future__ import annotations
 
 import json
 import logging
-import mimetypes
 import os
 import threading
+import time
 from importlib import metadata
-from typing import IO, Any, Optional, Tuple
+from typing import IO, Any, Mapping, NamedTuple, Optional, Tuple
 from urllib.parse import urlencode, urlsplit
 
 import urllib3
-from requests_toolbelt import MultipartEncoder
+from requests_toolbelt import MultipartEncoder  # type: ignore[import-untyped]
 from urllib3 import exceptions as http
 
 from ..errors import redact, secrets_while
-from .errors import NetworkError, TransientError, api_error, cos_error
+from .answers import check_common, check_success
+from .deadline import answer_by
+from .errors import NetworkError, TransientError, api_error, cos_error, http_status_error
+from .media import content_type
 from .pools import Pools
 
 Credential = Optional[Tuple[str, str]]
 """The query parameter carrying the token (name, value), or None when calls are signed for us."""
 
 _JSON = "application/json; charset=utf-8"
+MAX_JSON_ANSWER = 1 << 20  # bytes: the largest JSON answer read (a batch of 50 links is about 20 KB)
+MAX_COS_ANSWER = 16 << 10  # bytes: the most of a COS answer read (an XML error is a few hundred)
+_CHUNK = 64 << 10
 IN_ONE_PIECE = 1 << 20  # bytes: a COS form body is built at once up to this size, streamed above
 # dropped or refused connections, timeouts, a proxy that failed: worth another attempt
 _RETRYABLE = (http.TimeoutError, http.ProtocolError, http.IncompleteRead, http.ProxyError, http.NewConnectionError)
@@ -53,12 +59,20 @@ def _user_agent() -> str:
     return f"mkdocs-wxcloud/{version}"
 
 
+class Answer(NamedTuple):
+    status: int
+    headers: Mapping[str, str]
+    content: bytes
+
+
 class Transport:
     """Pooled connections shared by all upload threads, counting every request they send."""
 
-    def __init__(self, api_base: str, env: str, *, concurrency: int, timeout: float) -> None:
+    def __init__(self, api_base: str, env: str, *, concurrency: int, timeout: float, openapi: bool = False) -> None:
         self.api_base = api_base.rstrip("/")
         self.env = env
+        self._timeout = timeout
+        self._openapi = openapi  # calls go through the open API service, whose answers carry x-openapi-seqid
         self._requests_made = 0
         self._count_lock = threading.Lock()
         for name in ("urllib3.connectionpool", "urllib3.util.retry"):
@@ -74,80 +88,136 @@ class Transport:
         self._pools.clear()
 
     def call_json(self, api: str, body: dict[str, Any], credential: Credential) -> dict[str, Any]:
-        """POST a JSON API once; a non-zero errcode raises :class:`ApiError` with a hint."""
+        """POST a JSON API once; a non-zero errcode raises :class:`ApiError` with a hint, an answer of
+        the wrong shape :class:`MalformedAnswer`."""
         url = f"{self.api_base}/{api}" + (f"?{urlencode([credential])}" if credential else "")
         data = json.dumps(body, ensure_ascii=False).encode("utf-8")
-        status, content = self._send(f"WeChat API {api}", url, data, {"Content-Type": _JSON})
-        if status >= 500:
-            raise TransientError(f"WeChat API {api}: HTTP {status} from {_host(url)}")
+        answer = self._send(f"WeChat API {api}", url, data, {"Content-Type": _JSON}, limit=MAX_JSON_ANSWER, whole=True)
+        if answer.status >= 500:
+            raise http_status_error(api, answer.status, answer.headers, _host(url), openapi=self._openapi)
         try:
-            answer = json.loads(content)
+            parsed = json.loads(answer.content)
         except ValueError:
-            answer = None
-        if not isinstance(answer, dict):
-            snippet = content[:80].decode("utf-8", "replace")
+            parsed = None
+        if not isinstance(parsed, dict):
+            snippet = answer.content[:80].decode("utf-8", "replace")
             raise NetworkError(
-                f"WeChat API {api} answered HTTP {status} with something other "
+                f"WeChat API {api} answered HTTP {answer.status} with something other "
                 f"than a JSON object ({snippet!r}): check `api_base` "
                 f"({self.api_base})"
             )
-        errcode = answer.get("errcode") or 0
+        errcode = check_common(api, parsed)
         if errcode:
-            raise api_error(api, int(errcode), str(answer.get("errmsg") or ""), self.env)
-        return answer
+            raise api_error(api, errcode, parsed.get("errmsg") or "", self.env)
+        return check_success(api, parsed)
 
     def post_to_cos(self, link: dict[str, str], cloud_path: str, filename: str, handle: IO[bytes]) -> None:
-        """Upload step 2: the multipart form, ``file`` last.
+        """Upload step 2: the multipart form, ``file`` last, the object's MIME type in the field before it.
 
         A file of up to :data:`IN_ONE_PIECE` goes as one body built at once (the common case: docs
         images), larger ones are streamed from ``handle`` so memory stays flat.
         """
-        content_type = mimetypes.guess_type(filename)[0] or "application/octet-stream"
+        stored_as = content_type(cloud_path)  # the cloud path has the stored bytes' extension
         fields: list[tuple[str, Any]] = [
             ("key", cloud_path),
             ("Signature", link["authorization"]),
             ("x-cos-security-token", link["token"]),
             ("x-cos-meta-fileid", link["cos_file_id"]),
+            *([("Content-Type", stored_as)] if stored_as else []),
         ]
+        part_type = stored_as or "application/octet-stream"
+        body: bytes | MultipartEncoder
         with secrets_while(link["authorization"], link["token"]):  # errors made here never show them
             if _remaining(handle) <= IN_ONE_PIECE:
                 body, form_type = urllib3.encode_multipart_formdata(
-                    [*fields, ("file", (filename, handle.read(), content_type))]
+                    [*fields, ("file", (filename, handle.read(), part_type))]
                 )
                 headers = {"Content-Type": form_type}
             else:
-                body = MultipartEncoder(fields=[*fields, ("file", (filename, handle, content_type))])
-                headers = {"Content-Type": body.content_type, "Content-Length": str(body.len)}
-            status, content = self._send(f"COS upload of {cloud_path}", link["url"], body, headers)
-            if not 200 <= status < 300:
-                raise cos_error(status, content)
+                form = MultipartEncoder(fields=[*fields, ("file", (filename, handle, part_type))])
+                headers = {"Content-Type": form.content_type, "Content-Length": str(form.len)}
+                body = form
+            answer = self._send(
+                f"COS upload of {cloud_path}", link["url"], body, headers, limit=MAX_COS_ANSWER, whole=False
+            )
+            if not 200 <= answer.status < 300:
+                raise cos_error(answer.status, answer.content)
 
-    def _send(self, what: str, url: str, body: Any, headers: dict[str, str]) -> tuple[int, bytes]:
-        """One HTTP POST: ``(status, body)``; errors become redacted ones that say what to retry.
+    def _send(self, what: str, url: str, body: Any, headers: dict[str, str], *, limit: int, whole: bool) -> Answer:
+        """One HTTP POST, its answer read within ``timeout`` and at most ``limit`` bytes of it; errors
+        become redacted ones that say what to retry.
 
+        ``timeout`` bounds the answer as a whole, not each read: a server that trickles one byte a
+        second cannot hold a request. It starts when the request is sent (a streamed upload may take
+        longer than ``timeout`` to send). A successful answer needed ``whole`` (JSON) is an error over
+        ``limit`` (no WeChat answer comes near it); any other answer is cut there (only its error code,
+        or its status, is read).
         Redirects are never followed: a 307 would send the body (the AppSecret, a COS signature) to
         whatever host it names, and neither WeChat's API nor COS redirects.
         """
         with self._count_lock:
             self._requests_made += 1
+        started = time.monotonic()
+        streamed = isinstance(body, MultipartEncoder)  # may take longer than `timeout` to send
+        response = None
         try:
-            response = self._pools.post(url, body, headers)
-        except http.SSLError as exc:
-            failure: NetworkError = NetworkError(f"{what}: TLS failure with {_host(url)}: {_reason(exc)}")
-        except _RETRYABLE as exc:
-            failure = TransientError(f"{what}: connection to {_host(url)} failed: {_reason(exc)}")
-        except (http.HTTPError, ValueError) as exc:  # a URL urllib3 cannot parse, for one
-            failure = NetworkError(f"{what}: request to {_host(url)} failed: {_reason(exc)}")
-        else:
+            with answer_by(lambda: (time.monotonic() if streamed else started) + self._timeout):
+                response = self._pools.post(url, body, headers)
             if not 300 <= response.status < 400:
-                return response.status, response.data
+                strict = whole and 200 <= response.status < 300
+                content = self._read(what, url, response, limit, strict)
+                return Answer(response.status, response.headers, content)
             target = _host(response.headers.get("Location", "")) or "elsewhere"
-            failure = NetworkError(
+            failure: NetworkError = NetworkError(
                 f"{what}: {_host(url)} answered HTTP {response.status}, a redirect to {target}, "
                 f"which was not followed (WeChat never redirects, and the request carries credentials): "
                 f"check `api_base` ({self.api_base})"
             )
+        except http.ReadTimeoutError:
+            failure = self._late(what, url)
+        except http.SSLError as exc:
+            failure = NetworkError(f"{what}: TLS failure with {_host(url)}: {_reason(exc)}")
+        except _RETRYABLE as exc:
+            failure = TransientError(f"{what}: connection to {_host(url)} failed: {_reason(exc)}")
+        except (http.HTTPError, ValueError) as exc:  # a URL urllib3 cannot parse, for one
+            failure = NetworkError(f"{what}: request to {_host(url)} failed: {_reason(exc)}")
+        except (NetworkError, OSError) as exc:
+            failure = exc if isinstance(exc, NetworkError) else TransientError(f"{what}: {_host(url)}: {_reason(exc)}")
+        if response is not None:
+            response.close()  # never back to the pool with an answer half read
+            response.release_conn()
         raise failure  # outside the except clauses: no chained exception to leak a URL
+
+    def _read(self, what: str, url: str, response: urllib3.BaseHTTPResponse, limit: int, strict: bool) -> bytes:
+        """The answer's body, up to ``limit`` bytes (more is an error when ``strict``, else cut); the
+        connection reads it against the request's deadline (:mod:`.deadline`)."""
+        declared = response.headers.get("Content-Length", "")
+        if strict and declared.isdigit() and int(declared) > limit:
+            raise self._too_large(what, url, limit)
+        chunks: list[bytes] = []
+        size = 0
+        while size < limit:
+            try:
+                chunk = response.read1(min(_CHUNK, limit - size + 1))
+            except http.ReadTimeoutError:
+                raise self._late(what, url) from None
+            if not chunk:
+                response.release_conn()
+                return b"".join(chunks)
+            chunks.append(chunk)
+            size += len(chunk)
+        if strict:
+            raise self._too_large(what, url, limit)
+        response.close()  # the rest of an oversized answer is never read
+        response.release_conn()
+        return b"".join(chunks)[:limit]
+
+    def _late(self, what: str, url: str) -> TransientError:
+        return TransientError(f"{what}: {_host(url)} did not answer within `timeout` ({self._timeout:g} s)")
+
+    def _too_large(self, what: str, url: str, limit: int) -> NetworkError:
+        return NetworkError(f"{what}: {_host(url)} answered more than {limit // 1024} KB, which no answer of this "
+                            f"API comes near: check `api_base` ({self.api_base}) and any proxy in between")  # fmt: skip
 
 
 def _remaining(handle: IO[bytes]) -> int:
