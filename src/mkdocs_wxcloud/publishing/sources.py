@@ -18,6 +18,8 @@ from ..references.urls import escapes
 class ImageProblem(WxCloudError):
     """A referenced image that cannot be published (missing, outside docs_dir, not a file)."""
 
+    per_file = True  # that file fails alone
+
 
 class DocsFiles:
     """Locates and hashes the files of one docs_dir; hashes are cached across runs by ``hashes``."""

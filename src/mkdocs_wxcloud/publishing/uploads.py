@@ -25,7 +25,7 @@ from ..manifest.hashing import HashingReader
 from ..manifest.model import Entry
 from ..manifest.store import ManifestStore
 from ..wechat.client import WxCloudClient
-from ..wechat.errors import ApiError, Cancelled, CosError
+from ..wechat.errors import Cancelled
 from .cloudpath import cloud_path
 from .current import static_url
 from .ledger import Ledger
@@ -33,8 +33,6 @@ from .optimizing import Optimizer
 from .reporting import human_size
 from .sources import DocsFiles, ImageProblem
 
-PER_FILE_ERRCODES = {40097, -503003}  # a bad path or a vanished file: only that image fails
-PER_FILE_COS_CODES = {"EntityTooLarge", "InvalidArgument", "KeyTooLong"}
 CHANGING_TRIES = 3  # uploads of a file that keeps changing before that image fails
 INTERRUPTED = "not uploaded: the run was interrupted"
 COS_MAX_BYTES = 5 << 30  # the largest object one COS form upload takes (5 GB): a larger file fails alone
@@ -180,7 +178,7 @@ class Uploads:
             else:
                 raise ImageProblem("kept changing while it was uploaded: run again once it is saved")
         except WxCloudError as error:
-            if not _per_file(error) and not isinstance(error, Cancelled):
+            if not error.per_file and not isinstance(error, Cancelled):
                 self.fatal = self.fatal or error
             raise
         self._store.put(path, entry)
@@ -236,11 +234,3 @@ class Uploads:
                 return client.upload(target, cast(BinaryIO, reader), full.name), reader.hexdigest()
         except OSError as error:
             raise ImageProblem(f"cannot be read ({error.strerror}): fix its permissions") from None
-
-
-def _per_file(error: WxCloudError) -> bool:
-    if isinstance(error, ApiError):
-        return error.errcode in PER_FILE_ERRCODES
-    if isinstance(error, CosError):
-        return error.code in PER_FILE_COS_CODES
-    return isinstance(error, ImageProblem)
