@@ -277,7 +277,7 @@ def _srgb(image: Any) -> Any:
     from PIL import ImageCms
 
     source = ImageCms.ImageCmsProfile(io.BytesIO(image.info["icc_profile"]))
-    converted = ImageCms.profileToProfile(image, source, ImageCms.createProfile("sRGB"), outputMode="RGB")
+    converted: Any = ImageCms.profileToProfile(image, source, ImageCms.createProfile("sRGB"), outputMode="RGB")
     converted.info = {}
     return converted
 
