@@ -76,7 +76,8 @@ def optimize(data: bytes, ext: str, settings: Optimization) -> Outcome:
     kind = formats.sniff(data)
 
     def kept(why: str) -> Outcome:
-        return Outcome(None, ext, *(size or (None, None)), f"kept: {why}")
+        width, height = size or (None, None)
+        return Outcome(None, ext, width, height, f"kept: {why}")
 
     if settings.mode == "off" or ext not in OPTIMIZABLE:
         return kept("not optimized")

@@ -55,7 +55,7 @@ def parse(values: dict) -> Optimization:
     mode = "off" if mode in (False, None, "false", "off") else mode
     if mode not in MODES:
         raise ConfigError(f"option `optimize` must be false, lossless or lossy, not {mode!r}")
-    quality = _integer(values, "quality", 1, 100, 82)
+    quality = _integer(values, "quality", 1, 100, 82) or 82  # never None: it has a default
     png_quality = values.get("png_quality") or "65-90"
     match = _QUALITY_RANGE.match(str(png_quality))
     low, high = (int(match[1]), int(match[2])) if match else (-1, -1)

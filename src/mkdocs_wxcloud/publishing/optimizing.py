@@ -26,7 +26,7 @@ from ..optimize.workers import ProcessDied, Workers
 from .sources import ImageProblem
 
 log = logging.getLogger("mkdocs.plugins.wxcloud")
-ENGINE_VERSION = 1  # part of the cache key: bump when the engine makes other bytes from the same input
+ENGINE_VERSION = 2  # part of the cache key: bump when the engine makes other bytes from the same input
 MAX_IN_MEMORY = 64 << 20  # bytes: a larger file is streamed as it is, never optimized
 
 
