@@ -211,6 +211,7 @@ def test_the_workers_exit_when_their_run_is_killed(tmp_path: Path) -> None:
         workers: list[int] = []
         try:
             assert _until(lambda: bool(workers.extend(_workers_of(process.pid)) or workers)), "no worker started"
+            workers[:] = sorted(set(workers) | set(_workers_of(process.pid)))  # those started meanwhile too
             process.kill()  # kill -9: nothing of the run's own code runs after it
             process.wait()
             gone = _until(lambda: not any(_alive(pid) for pid in workers), 60)
