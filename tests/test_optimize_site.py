@@ -207,3 +207,29 @@ def test_sizes_without_optimizing_and_for_images_uploaded_before(tmp_path: Path,
     build(_site(tmp_path, emulator, dimensions=True))
     new = _manifest(tmp_path)["img/new.jpg"]
     assert (new["width"], new["height"], new["size"]) == (240, 320, len(images.photo(seed=5)))
+
+
+def test_every_raster_image_gets_its_size_and_every_jpeg_is_optimized(tmp_path: Path, emulator: Emulator) -> None:
+    from test_optimize_headers import huge_gif
+
+    files = {
+        "index.md": "![a](img/anim.gif) ![b](img/photo.jfif) ![c](img/photo.jpe) ![d](img/gif-named.png)\n",
+        "img/anim.gif": huge_gif(),  # too large for Pillow to open: its size comes from its header
+        "img/photo.jfif": images.photo(),
+        "img/photo.jpe": images.photo(seed=3),
+        "img/gif-named.png": huge_gif(9000, 8000),
+    }
+    build(make_site(tmp_path, files, emulator_options(emulator, optimize="lossless", dimensions=True)))
+    entries = _manifest(tmp_path)
+    assert (entries["img/anim.gif"]["width"], entries["img/anim.gif"]["height"]) == (14000, 13000)
+    assert (entries["img/gif-named.png"]["width"], entries["img/gif-named.png"]["done"]) == (
+        9000,
+        "kept: not a PNG or JPEG inside",
+    )
+    for name in ("img/photo.jfif", "img/photo.jpe"):
+        entry = entries[name]
+        assert (entry["optimize"], entry["done"], entry["width"], entry["height"]) == ("lossless", "mozjpeg", 240, 320)
+        stored = requests.get(entry["url"], timeout=5).content
+        exif, _ = images.metadata(stored)
+        assert images.GPS not in exif and images.MAKE not in exif
+        assert images.shown(stored) == images.shown(files[name])  # type: ignore[arg-type]

@@ -17,11 +17,21 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from . import formats
-from .metadata import jpeg_with_exif, orientation, orientation_exif, png_with_exif
-from .settings import JPEG, PNG, Optimization
+from .metadata import (
+    PNG_COLOUR,
+    jpeg_with_exif,
+    orientation,
+    orientation_exif,
+    png_colour,
+    png_colour_beyond_icc,
+    png_with_chunks,
+    png_with_exif,
+)
+from .settings import JPEG, OPTIMIZABLE, PNG, Optimization
 
 OXIPNG_LEVEL = 1  # benchmarks/optimize.py: 11% smaller at 53 KB/CPU-s; level 2 saves 14% at 32 KB/CPU-s
 WEBP_METHOD = 4  # libwebp's default effort: 5 and 6 cost twice the time for about 1% fewer bytes
+_WIDE = ("I;16", "I;16B", "I;16L", "I;16N", "I")  # Pillow's modes of 16-bit greyscale PNGs
 
 
 @dataclass(frozen=True)
@@ -56,19 +66,23 @@ def missing_library(ext: str, mode: str) -> str | None:
 
 
 def optimize(data: bytes, ext: str, settings: Optimization) -> Outcome:
-    """The smallest acceptable version of ``data`` (a file named ``*ext``) under ``settings``."""
+    """The smallest acceptable version of ``data`` (a file named ``*ext``) under ``settings``.
+
+    The name says whether an image is optimized (its profile); its bytes say how: a JPEG named
+    ``.png`` or ``.jfif`` is optimized as the JPEG it is.
+    """
     ext = ext.lower()
     size = formats.dimensions(data)
-    expected = "png" if ext in PNG else "jpeg" if ext in JPEG else None
     kind = formats.sniff(data)
 
     def kept(why: str) -> Outcome:
-        return Outcome(None, ext, *(size or (None, None)), f"kept: {why}")
+        width, height = size or (None, None)
+        return Outcome(None, ext, width, height, f"kept: {why}")
 
-    if settings.mode == "off" or expected is None:
+    if settings.mode == "off" or ext not in OPTIMIZABLE:
         return kept("not optimized")
-    if kind != expected:
-        return kept(f"not a {expected.upper()} inside")
+    if kind not in ("png", "jpeg"):
+        return kept("not a PNG or JPEG inside")
     if kind == "png" and formats.is_animated_png(data):
         return kept("animated")
     if size is None:
@@ -90,8 +104,8 @@ def optimize(data: bytes, ext: str, settings: Optimization) -> Outcome:
 
 def _png_lossless(data: bytes, ext: str, settings: Optimization) -> list[_Candidate]:
     turn = orientation(data)
-    found = [_Candidate(_oxipng(data, turn), ".png", "oxipng")]
-    if settings.webp and turn == 1 and formats.png_bit_depth(data) <= 8:
+    found = [_Candidate(_oxipng(data, turn), ext, "oxipng")]
+    if settings.webp and turn == 1 and formats.png_bit_depth(data) <= 8 and not png_colour_beyond_icc(data):
         image = _open(data)
         found.append(_Candidate(_webp(image, lossless=True, quality=100), ".webp", "WebP lossless"))
     return found
@@ -102,10 +116,19 @@ def _jpeg_lossless(data: bytes, ext: str, settings: Optimization) -> list[_Candi
 
 
 def _oxipng(data: bytes, turn: int) -> bytes:
+    """oxipng keeping the chunks that set the colours (not only its "safe" ones: it drops gamma and
+    primaries, which browsers apply), and the orientation alone in a new ``eXIf``."""
     import oxipng
 
-    out = oxipng.optimize_from_memory(data, level=OXIPNG_LEVEL, strip=oxipng.StripChunks.safe())
+    out = oxipng.optimize_from_memory(data, level=OXIPNG_LEVEL, strip=oxipng.StripChunks.keep(list(PNG_COLOUR)))
     return png_with_exif(out, orientation_exif(turn)) if turn != 1 else out
+
+
+def _png_of(image: Any, source: bytes) -> bytes:
+    """``image`` as an optimized PNG, with the colour chunks of the PNG ``source`` it was made from."""
+    encoded = _encode(image, "PNG", compress_level=1)
+    present = {kind for kind, _ in png_colour(encoded)}
+    return _oxipng(png_with_chunks(encoded, [c for c in png_colour(source) if c[0] not in present]), 1)
 
 
 def _mozjpeg(data: bytes, turn: int) -> bytes:
@@ -124,13 +147,13 @@ def _png_lossy(data: bytes, ext: str, settings: Optimization) -> list[_Candidate
     palette = _quantized(image, settings)
     if palette is not None:
         colours = len(palette.getpalette() or []) // 3
-        found.append(_Candidate(_oxipng(_encode(palette, "PNG", compress_level=1), 1), ".png",
-                                _join(note, f"quantized to {colours} colours"), image.size))  # fmt: skip
+        found.append(_Candidate(_png_of(palette, data), ext, _join(note, f"quantized to {colours} colours"),
+                                image.size))  # fmt: skip
     if note:
-        found.append(_Candidate(_oxipng(_encode(image, "PNG", compress_level=1), 1), ".png", note, image.size))
+        found.append(_Candidate(_png_of(image, data), ext, note, image.size))
     else:
-        found.append(_Candidate(_oxipng(data, orientation(data)), ".png", "oxipng"))
-    if settings.webp:
+        found.append(_Candidate(_oxipng(data, orientation(data)), ext, "oxipng"))
+    if settings.webp and not png_colour_beyond_icc(data):
         found.append(_Candidate(_webp(image, lossless=False, quality=settings.quality), ".webp",
                                 _join(note, f"WebP q{settings.quality}"), image.size))  # fmt: skip
     return found
@@ -151,10 +174,19 @@ def _jpeg_lossy(data: bytes, ext: str, settings: Optimization) -> list[_Candidat
 
 
 def _upright_and_fitted(data: bytes, settings: Optimization) -> tuple[Any, str]:
-    """The decoded image turned as the EXIF orientation says, scaled down to fit the maximum size."""
-    from PIL import Image, ImageOps
+    """The decoded image turned as its EXIF orientation says (read as browsers read it), scaled down to
+    fit the maximum size."""
+    from PIL import Image
 
-    image = ImageOps.exif_transpose(_open(data))
+    image = _open(data)
+    turn = orientation(data)
+    if turn != 1:
+        t = Image.Transpose
+        methods = {2: t.FLIP_LEFT_RIGHT, 3: t.ROTATE_180, 4: t.FLIP_TOP_BOTTOM, 5: t.TRANSPOSE, 6: t.ROTATE_270,
+                   7: t.TRANSVERSE, 8: t.ROTATE_90}  # fmt: skip
+        turned = image.transpose(methods[turn])
+        turned.info = image.info
+        image = turned
     if image.mode not in ("L", "LA", "RGB", "RGBA", "CMYK"):  # palettes, 1-bit, 16-bit: resized in full colour
         image = _full_colour(image)
     width, height = image.size
@@ -215,10 +247,39 @@ def _webp(image: Any, *, lossless: bool, quality: int) -> bytes:
 
 
 def _full_colour(image: Any) -> Any:
-    """RGB, or RGBA where the image has transparency; with its colour profile and nothing else."""
+    """RGB, or RGBA where the image has transparency, 8 bits a sample; with its colour profile and
+    nothing else (CMYK is converted through its profile to sRGB: an RGB image cannot carry that one)."""
+    if image.mode in _WIDE:
+        image = _eight_bits(image)
+    if image.mode == "CMYK" and image.info.get("icc_profile"):
+        return _srgb(image)
     has_alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
     converted = image.convert("RGBA" if has_alpha else "RGB")
     converted.info = _looks(image)
+    return converted
+
+
+def _eight_bits(image: Any) -> Any:
+    """16-bit greyscale scaled to 8 bits, as browsers show it (Pillow's own conversion clips at 255),
+    with its transparent grey as an alpha channel."""
+    from PIL import ImageMath
+
+    wide = image.convert("I")
+    narrowed = wide.point(lambda v: v * (1 / 257) + 0.5).convert("L")
+    transparent = image.info.get("transparency")
+    if isinstance(transparent, int):
+        narrowed.putalpha(ImageMath.lambda_eval(lambda a: (a["v"] != transparent) * 255, v=wide).convert("L"))
+    narrowed.info = _looks(image)
+    return narrowed
+
+
+def _srgb(image: Any) -> Any:
+    """A CMYK image in RGB, through its ICC profile to sRGB (what browsers assume without a profile)."""
+    from PIL import ImageCms
+
+    source = ImageCms.ImageCmsProfile(io.BytesIO(image.info["icc_profile"]))
+    converted: Any = ImageCms.profileToProfile(image, source, ImageCms.createProfile("sRGB"), outputMode="RGB")
+    converted.info = {}
     return converted
 
 

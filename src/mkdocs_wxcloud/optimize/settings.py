@@ -16,7 +16,7 @@ from ..errors import ConfigError
 
 MODES = ("off", "lossless", "lossy")
 PNG = (".png",)
-JPEG = (".jpg", ".jpeg")
+JPEG = (".jpg", ".jpeg", ".jfif", ".jpe")
 OPTIMIZABLE = PNG + JPEG  # GIF, SVG, WebP, AVIF…: uploaded as they are
 _QUALITY_RANGE = re.compile(r"^\s*(\d{1,3})\s*-\s*(\d{1,3})\s*$")
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kKmM]i?[bB]|[bB])?\s*$")

@@ -7,6 +7,12 @@ upload thread that asked waits without the lock. oxipng's own threads are limite
 worker, since the workers already use every core. Where processes cannot be started (a sandbox
 without semaphores, a script that starts the build without ``if __name__ == "__main__":``), the
 engine runs in the calling thread, as it would without workers.
+
+The workers belong to the run that started them: Ctrl-C is the parent's to handle (the workers
+ignore it, so it never comes back as an image's result), and a worker whose parent is gone, even
+killed with ``kill -9``, exits. A worker that dies (the OOM killer, a crash in a library) is no
+verdict on the image it had: the image is optimized once more in a process of its own, and if that
+one dies too, :class:`ProcessDied` says so; it is never uploaded as it is in its stead.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import signal
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -22,7 +29,11 @@ from . import engine
 from .settings import Optimization
 
 log = logging.getLogger("mkdocs.plugins.wxcloud")
-CRASHES_BEFORE_IN_THREAD = 3  # workers that die this often cannot start here (an unguarded __main__?)
+PARENT_POLL = 1.0  # seconds between a worker's looks at its parent
+
+
+class ProcessDied(Exception):
+    """The worker process optimizing an image died on it twice (killed, out of memory, a crash)."""
 
 
 def cores() -> int:
@@ -33,8 +44,21 @@ def cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _start_worker() -> None:
+def _start_worker(parent: int) -> None:
     os.environ["RAYON_NUM_THREADS"] = "1"  # read by oxipng's thread pool when it is first used
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl-C stops, and closes the pool
+    threading.Thread(target=_exit_with_parent, args=(parent,), name="wxcloud-parent", daemon=True).start()
+
+
+def _exit_with_parent(parent: int) -> None:
+    """Exit once the parent is gone: its sentinel closes (every system), or this process is adopted."""
+    process = multiprocessing.parent_process()
+    while os.getppid() == parent and (process is None or process.is_alive()):
+        if process is not None:
+            process.join(PARENT_POLL)
+        else:
+            threading.Event().wait(PARENT_POLL)
+    os._exit(1)
 
 
 class Workers:
@@ -44,24 +68,21 @@ class Workers:
         self._processes = processes or cores()
         self._pool: ProcessPoolExecutor | None = None
         self._in_thread = False
-        self._crashes = 0
         self._lock = threading.Lock()
 
     def optimize(self, data: bytes, ext: str, settings: Optimization) -> engine.Outcome:
+        """:func:`engine.optimize` in a worker; :class:`ProcessDied` if the worker died on it twice."""
         pool = self._get()
         if pool is None:
             return engine.optimize(data, ext, settings)
         try:
             return pool.submit(engine.optimize, data, ext, settings).result()
-        except BrokenProcessPool:  # a library crashed on this image, or workers cannot start at all
+        except BrokenProcessPool:  # a worker died: on this image, or on another one of the pool's
             with self._lock:
                 if self._pool is pool:
-                    self._pool, self._crashes = None, self._crashes + 1
-                    if self._crashes == CRASHES_BEFORE_IN_THREAD:
-                        log.info("wxcloud: worker processes keep failing; images are optimized in this process")
-                        self._in_thread = True
+                    self._pool = None
             pool.shutdown(wait=False, cancel_futures=True)
-            return engine.Outcome(None, ext.lower(), None, None, "kept: the optimizer's process failed on it")
+        return self._alone(data, ext, settings)
 
     def close(self) -> None:
         with self._lock:
@@ -69,14 +90,41 @@ class Workers:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
 
+    def _alone(self, data: bytes, ext: str, settings: Optimization) -> engine.Outcome:
+        """Once more, in a process of its own: what it dies on is this image, not one beside it."""
+        pool = self._start(1)
+        if pool is None:
+            return engine.optimize(data, ext, settings)
+        try:
+            try:
+                pool.submit(os.getpid).result()
+            except BrokenProcessPool:  # not even a process doing nothing: they cannot start here
+                self._no_processes("worker processes keep failing")
+                return engine.optimize(data, ext, settings)
+            try:
+                return pool.submit(engine.optimize, data, ext, settings).result()
+            except BrokenProcessPool:
+                raise ProcessDied("the optimizer's process died on it twice (out of memory?)") from None
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
     def _get(self) -> ProcessPoolExecutor | None:
         with self._lock:
             if self._pool is None and not self._in_thread:
-                try:
-                    self._pool = ProcessPoolExecutor(
-                        self._processes, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker
-                    )
-                except (OSError, NotImplementedError, ImportError) as error:
-                    log.info("wxcloud: images are optimized in this process (no worker processes: %s)", error)
-                    self._in_thread = True
+                self._pool = self._start(self._processes)
             return self._pool
+
+    def _start(self, processes: int) -> ProcessPoolExecutor | None:
+        if self._in_thread:
+            return None
+        try:
+            return ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"),
+                                       initializer=_start_worker, initargs=(os.getpid(),))  # fmt: skip
+        except (OSError, NotImplementedError, ImportError) as error:
+            self._no_processes(f"no worker processes: {error}")
+            return None
+
+    def _no_processes(self, why: str) -> None:
+        if not self._in_thread:
+            self._in_thread = True
+            log.info("wxcloud: images are optimized in this process (%s)", why)

@@ -19,12 +19,14 @@ from pathlib import Path
 from typing import Any
 
 from ..atomic import write_atomic
+from ..manifest.schema import FIELDS
 from ..optimize import engine, formats
-from ..optimize.settings import Optimization
-from ..optimize.workers import Workers
+from ..optimize.settings import JPEG, PNG, Optimization
+from ..optimize.workers import ProcessDied, Workers
+from .sources import ImageProblem
 
 log = logging.getLogger("mkdocs.plugins.wxcloud")
-ENGINE_VERSION = 1  # part of the cache key: bump when the engine makes other bytes from the same input
+ENGINE_VERSION = 2  # part of the cache key: bump when the engine makes other bytes from the same input
 MAX_IN_MEMORY = 64 << 20  # bytes: a larger file is streamed as it is, never optimized
 
 
@@ -79,8 +81,11 @@ class Optimizer:
 
     def prepare(self, path: str, data: bytes, sha: str) -> Prepared:
         """The bytes to store for the image ``data`` (whose hash is ``sha``), as its profile says."""
-        profile = self.profile(path)
-        outcome = self._cached(sha, profile) or self._optimized(data, posixpath.splitext(path)[1].lower(), sha, profile)
+        profile, ext = self.profile(path), posixpath.splitext(path)[1].lower()
+        try:
+            outcome = self._cached(sha, profile) or self._optimized(data, ext, sha, profile)
+        except ProcessDied as error:  # not uploaded as it is (its GPS with it), not recorded: it fails
+            raise ImageProblem(f"could not be optimized: {error}; make it smaller or turn `optimize` off") from None
         body = outcome.data if outcome.data is not None else data
         fields: dict[str, Any] = {
             "width": outcome.width,
@@ -88,6 +93,8 @@ class Optimizer:
             "optimize": profile,
             "done": outcome.done,
         }
+        if not _acceptable(fields):  # sizes beyond what a manifest holds: none rather than a refused manifest
+            fields["width"] = fields["height"] = None
         if outcome.data is not None:
             fields["stored_size"] = len(body)
         stored_sha = hashlib.sha256(body).hexdigest() if outcome.data is not None else sha
@@ -95,9 +102,13 @@ class Optimizer:
 
     def measure(self, full: Path) -> dict[str, Any]:
         """``width`` and ``height`` on screen of the image file at ``full`` (read from its header) when
-        ``dimensions`` asks for them and it is a raster image; else nothing."""
-        size = formats.dimensions(full) if self.dimensions and full.suffix.lower() in formats.RASTER else None
-        return {"width": size[0], "height": size[1]} if size else {}
+        ``dimensions`` asks for them and it is a raster image (by its bytes, or by its name for the
+        formats only Pillow reads); else nothing."""
+        if not self.dimensions:
+            return {}
+        size = formats.dimensions(full, other_formats=full.suffix.lower() in formats.RASTER)
+        fields = {"width": size[0], "height": size[1]} if size else {}
+        return fields if _acceptable(fields) else {}
 
     def close(self) -> None:
         self._workers.close()
@@ -131,11 +142,17 @@ class Optimizer:
             data = (self._cache / f"{key}.bin").read_bytes() if meta["sha256"] else None
             if data is not None and hashlib.sha256(data).hexdigest() != meta["sha256"]:
                 return None
-            sizes = [meta["width"], meta["height"]]
-            if not all(v is None or (isinstance(v, int) and 0 < v <= 100_000) for v in sizes):
+            fields = {"width": meta["width"], "height": meta["height"], "done": meta["done"]}
+            if not _acceptable(fields) or not isinstance(meta["done"], str) or meta["ext"] not in _STORED_EXTS:
                 return None
-            if meta["ext"] not in (".png", ".jpg", ".jpeg", ".webp") or not isinstance(meta["done"], str):
-                return None
-            return engine.Outcome(data, meta["ext"], *sizes, meta["done"][:200])
+            return engine.Outcome(data, meta["ext"], meta["width"], meta["height"], meta["done"])
         except (OSError, ValueError, KeyError, TypeError):
             return None
+
+
+_STORED_EXTS = (*PNG, *JPEG, ".webp")  # what an optimized image may be stored as
+
+
+def _acceptable(fields: dict[str, Any]) -> bool:
+    """Whether the manifest takes these entry fields, by its own rules (a cache entry is not trusted)."""
+    return all(FIELDS[name][1](value) is None for name, value in fields.items())

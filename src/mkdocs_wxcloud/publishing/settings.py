@@ -16,7 +16,7 @@ from typing import Any, Callable, Generic, Mapping, TypeVar, overload
 
 from ..errors import ConfigError
 from ..manifest.schema import is_web_url
-from ..optimize.settings import Optimization, parse_png_quality, parse_size
+from ..optimize.settings import MODES, Optimization, parse_png_quality, parse_size
 from ..references.assets import DEFAULT_GROUPS, Assets
 from ..references.assets import parse as parse_assets
 from ..wechat.auth import AUTH_MODES, CLOUDBASE_TOKEN_FILE
@@ -129,7 +129,7 @@ def api_base(name: str, value: Any) -> str:
 
 def optimize_mode(name: str, value: Any) -> str:
     mode = "off" if value in (False, None, "false", "off") else value
-    if mode not in ("off", "lossless", "lossy"):
+    if mode not in MODES:
         raise ConfigError(f"option `{name}` must be false, lossless or lossy, not {value!r}")
     return str(mode)
 

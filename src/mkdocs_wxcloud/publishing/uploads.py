@@ -153,6 +153,11 @@ class Uploads:
             except Exception as error:  # noqa: BLE001 - one image must not lose the others
                 with self._lock:
                     self.failed[sha or path] = redact(f"unexpected error: {type(error).__name__}: {error}")
+            except BaseException:  # an interrupt raised in this thread: counted out, or wait() never returns
+                with self._lock:
+                    self._workers -= 1
+                    self._idle.notify_all()
+                raise
 
     def _check_writable(self) -> None:
         """Before the first upload: one that could not be recorded would be lost."""
