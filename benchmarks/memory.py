@@ -115,19 +115,16 @@ class Peak:
 
 def child_upload(api_base: str, file: Path) -> dict:
     from mkdocs_wxcloud.emulator import DEFAULT_APPID, DEFAULT_ENV, DEFAULT_SECRET
+    from mkdocs_wxcloud.wechat.auth import Account
     from mkdocs_wxcloud.wechat.client import WxCloudClient
-    from mkdocs_wxcloud.wechat.tokens import TokenCache
 
-    client = WxCloudClient(
-        api_base=api_base, env=DEFAULT_ENV, appid=DEFAULT_APPID, secret=DEFAULT_SECRET, token_cache=TokenCache(None)
-    )
+    account = Account(DEFAULT_ENV, DEFAULT_APPID, DEFAULT_SECRET)
+    client = WxCloudClient(api_base, account)
     with client, Peak() as peak:
         file_id = client.upload("benchmark/large.bin", file)
     result = peak.result()
     # outside the measured block: the stored file must be the whole file
-    with WxCloudClient(
-        api_base=api_base, env=DEFAULT_ENV, appid=DEFAULT_APPID, secret=DEFAULT_SECRET, token_cache=TokenCache(None)
-    ) as client:
+    with WxCloudClient(api_base, account) as client:
         urls, errors = client.download_urls([file_id])
     size = 0
     if file_id in urls:

@@ -11,8 +11,9 @@ import subprocess
 import sys
 import time
 import zlib
+from dataclasses import fields
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import pytest
 import requests
@@ -20,6 +21,8 @@ import yaml
 from hypothesis import settings
 
 from mkdocs_wxcloud.emulator import DEFAULT_APPID, DEFAULT_ENV, DEFAULT_SECRET, Emulator
+from mkdocs_wxcloud.wechat.auth import Account
+from mkdocs_wxcloud.wechat.client import Limits, WxCloudClient
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -57,6 +60,13 @@ def _restore_logging() -> Iterator[None]:
     saved = (logger.handlers[:], logger.level, logger.propagate)
     yield
     logger.handlers[:], logger.level, logger.propagate = saved
+
+
+def wx_client(api_base: str, **options: Any) -> WxCloudClient:
+    """A client from flat options, as tests write them (``env``, ``appid``, …, ``timeout``, ``token_cache``)."""
+    limits = {name: options.pop(name) for name in [f.name for f in fields(Limits)] if name in options}
+    token_cache = options.pop("token_cache", None)
+    return WxCloudClient(api_base, Account(**options), Limits(**limits), token_cache)
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ import pytest
 import requests
 import yaml
 from click.testing import CliRunner, Result
-from conftest import emulator_options, free_port, make_site, png, start_emulator, stop_emulator
+from conftest import emulator_options, free_port, make_site, png, start_emulator, stop_emulator, wx_client
 
 from mkdocs_wxcloud.cli import main
 from mkdocs_wxcloud.emulator import DEFAULT_APPID, DEFAULT_ENV, DEFAULT_SECRET, Emulator
@@ -760,13 +760,11 @@ def test_prune_never_deletes_content_still_referenced_under_another_name(here: P
 
 
 def test_prune_counts_files_already_gone_as_deleted(here: Path, emulator: Emulator) -> None:
-    from mkdocs_wxcloud.wechat.client import WxCloudClient
-
     site(here, emulator, {"index.md": "![a](img/a.png)\n\n![b](img/b.png)\n", "img/a.png": png(1),
                           "img/b.png": png(2)})  # fmt: skip
     assert cli("sync").exit_code == 0
     gone = manifest(here)["images"]["img/a.png"]["file_id"]
-    with WxCloudClient(api_base=emulator.base_url, env=DEFAULT_ENV, appid=DEFAULT_APPID, secret=DEFAULT_SECRET) as c:
+    with wx_client(api_base=emulator.base_url, env=DEFAULT_ENV, appid=DEFAULT_APPID, secret=DEFAULT_SECRET) as c:
         assert c.delete([gone]) == {}  # someone deleted it in the console
     (here / "docs/index.md").write_text("nothing\n", encoding="utf-8")
     result = cli("prune", "--yes")

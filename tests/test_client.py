@@ -20,6 +20,7 @@ from typing import Iterator
 
 import pytest
 import requests
+from conftest import wx_client
 
 import mkdocs_wxcloud
 from mkdocs_wxcloud.emulator import DEFAULT_APPID, DEFAULT_ENV, DEFAULT_SECRET, Emulator
@@ -49,7 +50,7 @@ def make_client(server: Emulator, cache_dir: Path | None = None, **kwargs: objec
         **FAST,
     }
     options.update(kwargs)
-    return WxCloudClient(**options)  # type: ignore[arg-type]
+    return wx_client(**options)  # type: ignore[arg-type]
 
 
 def write(path: Path, data: bytes) -> Path:
@@ -361,7 +362,7 @@ def canned_server(body: bytes) -> Iterator[str]:
 def test_answers_the_emulator_never_gives_fail_fast(body: bytes, error_type: type, expected: str) -> None:
     with canned_server(body) as base:
         with (
-            WxCloudClient(api_base=base, env="e", appid="wx1", secret="canned-secret", **FAST) as client,
+            wx_client(api_base=base, env="e", appid="wx1", secret="canned-secret", **FAST) as client,
             pytest.raises(error_type) as caught,
         ):
             client.token()
@@ -384,7 +385,7 @@ def free_port() -> int:
 
 def test_unreachable_service_gives_network_error_without_secrets(caplog: pytest.LogCaptureFixture) -> None:
     secret = "unreachable-secret-42"
-    client = WxCloudClient(
+    client = wx_client(
         api_base=f"http://127.0.0.1:{free_port()}", env="e", appid="wx1", secret=secret, max_retries=2, backoff=0.01
     )
     with caplog.at_level(logging.DEBUG), client, pytest.raises(NetworkError) as caught:
@@ -426,7 +427,7 @@ def test_delete(emu: Emulator, tmp_path: Path) -> None:
 def test_openapi_mode_sends_no_token(tmp_path: Path) -> None:
     server = Emulator(open_api=True).start()
     try:
-        with WxCloudClient(api_base=server.base_url, env=DEFAULT_ENV, auth="openapi", **FAST) as client:
+        with wx_client(api_base=server.base_url, env=DEFAULT_ENV, auth="openapi", **FAST) as client:
             file_id = client.upload("o.txt", write(tmp_path / "o.txt", b"open"))
             urls, errors = client.download_urls([file_id])
         assert errors == {} and fetch(urls[file_id]) == b"open"
@@ -440,13 +441,13 @@ def test_cloudbase_mode_reads_the_token_file(tmp_path: Path) -> None:
     server = Emulator(cloudbase_token=token).start()
     try:
         token_file = write(tmp_path / "cloudbase_access_token", token.encode() + b"\n")
-        with WxCloudClient(
+        with wx_client(
             api_base=server.base_url, env=DEFAULT_ENV, auth="cloudbase", cloudbase_token_file=str(token_file), **FAST
         ) as client:
             file_id = client.upload("c.txt", write(tmp_path / "c.txt", b"cb"))
             assert client.delete([file_id]) == {}
         assert server.request_count("/cgi-bin/stable_token") == 0
-        with WxCloudClient(
+        with wx_client(
             api_base=server.base_url,
             env=DEFAULT_ENV,
             auth="cloudbase",
@@ -464,7 +465,7 @@ def test_cloudbase_token_file_is_read_again_after_a_refusal(tmp_path: Path) -> N
     try:
         token_file = write(tmp_path / "token", b"cloudbase-token-old-0000")
         file = write(tmp_path / "c.txt", b"cb")
-        with WxCloudClient(
+        with wx_client(
             api_base=server.base_url, env=DEFAULT_ENV, auth="cloudbase", cloudbase_token_file=str(token_file), **FAST
         ) as client:
             with pytest.raises(ApiError) as caught:
@@ -528,9 +529,10 @@ def test_bad_secret_does_not_leak(emu: Emulator, caplog: pytest.LogCaptureFixtur
 _MEASURE = textwrap.dedent("""
     import sys, tracemalloc
     from pathlib import Path
+    from mkdocs_wxcloud.wechat.auth import Account
     from mkdocs_wxcloud.wechat.client import WxCloudClient
     base, env, appid, secret, path = sys.argv[1:]
-    with WxCloudClient(api_base=base, env=env, appid=appid, secret=secret) as client:
+    with WxCloudClient(base, Account(env, appid, secret)) as client:
         client.token()
         tracemalloc.start()
         client.upload("big.bin", Path(path))

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import upload_probe
 from click.testing import CliRunner
-from conftest import build, emulator_options, make_site, png
+from conftest import build, emulator_options, make_site, png, wx_client
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from oracle import load_extensions
@@ -30,7 +30,6 @@ from mkdocs_wxcloud.manifest import hashing
 from mkdocs_wxcloud.references import rawhtml
 from mkdocs_wxcloud.references.scanner import Scanner
 from mkdocs_wxcloud.references.treeprocessor import collect, markdown_factory
-from mkdocs_wxcloud.wechat.client import WxCloudClient
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 MATERIAL = {"pymdownx.highlight": {"anchor_linenums": True, "line_spans": "__span", "pygments_lang_class": True},
@@ -176,7 +175,8 @@ def _upload_through(emu: Emulator, tmp_path: Path, environment: dict[str, str]) 
     image.write_bytes(png(400 + len(environment)))
     code = (
         "import sys; from pathlib import Path; from mkdocs_wxcloud.wechat.client import WxCloudClient\n"
-        f"c = WxCloudClient(api_base={emu.base_url!r}, env={DEFAULT_ENV!r}, appid={DEFAULT_APPID!r}, secret={DEFAULT_SECRET!r})\n"
+        "from mkdocs_wxcloud.wechat.auth import Account\n"
+        f"c = WxCloudClient({emu.base_url!r}, Account({DEFAULT_ENV!r}, {DEFAULT_APPID!r}, {DEFAULT_SECRET!r}))\n"
         "for i in range(3): c.upload(f'p/{i}.png', Path(sys.argv[1]))\n"
     )  # fmt: skip
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "XDG_CACHE_HOME": str(tmp_path / "xdg"), **environment}
@@ -205,7 +205,7 @@ def test_a_small_and_a_large_file_are_stored_alike(tmp_path: Path, emulator: Emu
     from mkdocs_wxcloud.wechat import transport
 
     small, large = png(500), bytes(range(256)) * (transport.IN_ONE_PIECE // 256 + 10)  # built at once / streamed
-    with WxCloudClient(api_base=emulator.base_url, env=DEFAULT_ENV, appid=DEFAULT_APPID, secret=DEFAULT_SECRET) as c:
+    with wx_client(api_base=emulator.base_url, env=DEFAULT_ENV, appid=DEFAULT_APPID, secret=DEFAULT_SECRET) as c:
         for name, data in (("small.png", small), ("large.bin", large)):
             (tmp_path / name).write_bytes(data)
             c.upload(f"t/{name}", tmp_path / name)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Callable
 
 import pytest
-from conftest import emulator_options, make_site, png
+from conftest import emulator_options, make_site, png, wx_client
 from proxy import Exchange, Proxy
 from servers import TOKEN, Respond, Server, answer_json
 
@@ -42,7 +42,7 @@ LINK = {
 def client_for(base: str, **options: object) -> WxCloudClient:
     settings = {"api_base": base, "env": "e", "appid": "wx1", "secret": "hostile-secret-1", **FAST, "timeout": 10.0}
     settings.update(options)
-    return WxCloudClient(token_cache=TokenCache(None), **settings)  # type: ignore[arg-type]
+    return wx_client(token_cache=TokenCache(None), **settings)  # type: ignore[arg-type]
 
 
 def one_line(error: BaseException) -> str:
@@ -197,7 +197,7 @@ def test_a_quick_answer_after_a_slow_upload_is_read(emulator: Emulator, tmp_path
     """The deadline of a streamed upload starts once it is sent: a large file may take longer."""
     data = bytes(range(256)) * 8192  # 2 MiB: streamed
     (tmp_path / "big.bin").write_bytes(data)
-    with WxCloudClient(api_base=emulator.base_url, env=DEFAULT_ENV, appid=DEFAULT_APPID, secret=DEFAULT_SECRET,
+    with wx_client(api_base=emulator.base_url, env=DEFAULT_ENV, appid=DEFAULT_APPID, secret=DEFAULT_SECRET,
                        token_cache=TokenCache(None), timeout=5.0, max_retries=0) as client:  # fmt: skip
         client.upload("big.bin", tmp_path / "big.bin")
     assert emulator.stored_files()["big.bin"] == data

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import emulator_options, make_site, png
+from conftest import emulator_options, make_site, png, wx_client
 from proxy import Exchange, Proxy
 
 from mkdocs_wxcloud.emulator import DEFAULT_APPID, DEFAULT_ENV, DEFAULT_SECRET, Emulator
@@ -30,7 +30,7 @@ def run(root: Path, *args: str) -> subprocess.CompletedProcess:
 
 
 def client(emu: Emulator) -> WxCloudClient:
-    return WxCloudClient(api_base=emu.base_url, env=DEFAULT_ENV, appid=DEFAULT_APPID, secret=DEFAULT_SECRET)
+    return wx_client(api_base=emu.base_url, env=DEFAULT_ENV, appid=DEFAULT_APPID, secret=DEFAULT_SECRET)
 
 
 def many(n: int) -> dict[str, bytes | str]:

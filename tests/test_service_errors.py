@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import wx_client
 from servers import Reply, Server, answer_json
 
 from mkdocs_wxcloud.errors import WxCloudError
@@ -31,7 +32,7 @@ LINK = {
 
 def client_for(base: str, **options: object) -> WxCloudClient:
     settings = {"api_base": base, "env": "e", "appid": "wx1", "secret": "service-secret-1", **FAST, **options}
-    return WxCloudClient(token_cache=TokenCache(None), **settings)  # type: ignore[arg-type]
+    return wx_client(token_cache=TokenCache(None), **settings)  # type: ignore[arg-type]
 
 
 def upload(base: str, tmp_path: Path, **options: object) -> str:

@@ -15,12 +15,11 @@ from pathlib import Path
 import pytest
 import requests
 import yaml
-from conftest import emulator_options, make_site, png
+from conftest import emulator_options, make_site, png, wx_client
 from proxy import Exchange, Proxy
 
 from mkdocs_wxcloud.emulator import DEFAULT_APPID, DEFAULT_ENV, DEFAULT_SECRET, Emulator
 from mkdocs_wxcloud.publishing.cloudpath import cloud_path
-from mkdocs_wxcloud.wechat.client import WxCloudClient
 from mkdocs_wxcloud.wechat.media import content_type
 from mkdocs_wxcloud.wechat.tokens import TokenCache
 
@@ -70,7 +69,7 @@ def test_entries_stored_under_older_cloud_paths_stay_valid(tmp_path: Path, emula
     data = yaml.safe_load(manifest.read_text(encoding="utf-8"))
     old = data["images"]["c++.png"]
     old["cloud_path"] = old["cloud_path"].replace("c__", "c++")
-    with WxCloudClient(api_base=emulator.base_url, env=DEFAULT_ENV, appid=DEFAULT_APPID, secret=DEFAULT_SECRET,
+    with wx_client(api_base=emulator.base_url, env=DEFAULT_ENV, appid=DEFAULT_APPID, secret=DEFAULT_SECRET,
                        token_cache=TokenCache(None)) as client:  # fmt: skip
         old["file_id"] = client.upload(old["cloud_path"], tmp_path / "docs" / "c++.png")
         old["url"] = client.download_urls([old["file_id"]])[0][old["file_id"]]
@@ -140,7 +139,7 @@ def test_the_upload_form_names_the_type_before_the_file(
     data = (b"%PDF-1.4 " * (size // 9 + 1))[:size]
     (tmp_path / name).write_bytes(data)
     with cos_through(Proxy(emulator.base_url), emulator) as proxy:
-        with WxCloudClient(api_base=proxy.base_url, env=DEFAULT_ENV, appid=DEFAULT_APPID, secret=DEFAULT_SECRET,
+        with wx_client(api_base=proxy.base_url, env=DEFAULT_ENV, appid=DEFAULT_APPID, secret=DEFAULT_SECRET,
                            token_cache=TokenCache(None)) as client:  # fmt: skip
             client.upload(f"docs/{name}", tmp_path / name)
         index = next(i for i, e in enumerate(proxy.seen) if e.path.startswith("/cos/"))

@@ -7,18 +7,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import png
+from conftest import png, wx_client
 from tls import TlsFront
 
 from mkdocs_wxcloud.emulator import DEFAULT_APPID, DEFAULT_ENV, DEFAULT_SECRET, Emulator
-from mkdocs_wxcloud.wechat.client import WxCloudClient
 from mkdocs_wxcloud.wechat.errors import NetworkError
 
 
 def _upload(api_base: str, image: Path) -> str:
-    client = WxCloudClient(
-        api_base=api_base, env=DEFAULT_ENV, appid=DEFAULT_APPID, secret=DEFAULT_SECRET, max_retries=2
-    )
+    client = wx_client(api_base=api_base, env=DEFAULT_ENV, appid=DEFAULT_APPID, secret=DEFAULT_SECRET, max_retries=2)
     try:
         return client.upload("tls/a.png", image)
     finally:

@@ -12,7 +12,8 @@ import threading
 import requests
 
 from ..errors import ConfigError
-from ..wechat.client import WxCloudClient
+from ..wechat.auth import Account
+from ..wechat.client import Limits, WxCloudClient
 from ..wechat.tokens import TokenCache, default_cache_dir
 from .settings import Settings
 
@@ -32,23 +33,16 @@ def target_env(settings: Settings) -> str | None:
 
 def connect(settings: Settings) -> WxCloudClient:
     """A client for the settings' target; the client raises :class:`ConfigError` for missing credentials."""
-    common = {
-        "concurrency": settings.concurrency,
-        "timeout": settings.timeout,
-        "max_retries": settings.retries,
-        "quota_wait": settings.quota_wait,
-    }
+    limits = Limits(settings.concurrency, settings.timeout, settings.retries, quota_wait=settings.quota_wait)
     if settings.use_emulator:  # demo credentials; tokens die with the emulator, so no disk cache
         from ..emulator import DEFAULT_APPID, DEFAULT_ENV, DEFAULT_SECRET
 
-        return WxCloudClient(
-            api_base=ensure_emulator(settings), env=DEFAULT_ENV, appid=DEFAULT_APPID, secret=DEFAULT_SECRET, **common
-        )
-    return WxCloudClient(
-        api_base=settings.api_base, env=settings.env or "", appid=settings.appid, secret=settings.secret,
-        auth=settings.auth, token_cache=TokenCache(default_cache_dir()),
-        cloudbase_token_file=settings.cloudbase_token_file, **common,
+        return WxCloudClient(ensure_emulator(settings), Account(DEFAULT_ENV, DEFAULT_APPID, DEFAULT_SECRET), limits)
+    account = Account(
+        settings.env or "", settings.appid, settings.secret, settings.auth, settings.cloudbase_token_file,
+        settings.force_refresh,
     )  # fmt: skip
+    return WxCloudClient(settings.api_base, account, limits, TokenCache(default_cache_dir()))
 
 
 def ensure_emulator(settings: Settings) -> str:

@@ -180,6 +180,11 @@ class Settings:
     cloudbase_token_file = Option(
         CLOUDBASE_TOKEN_FILE, lambda n, v: str(text(n, v)), "Token file of `auth: cloudbase`."
     )
+    force_refresh = Option(
+        False,
+        flag,
+        "Replace a token WeChat refuses but still hands out (costs 1 of 20 a day; logs out other services).",
+    )
     assets = Option(list(DEFAULT_GROUPS), assets, "Kinds of files published: groups and extensions.")
     # images (see optimize/settings.py): off by default, since oxipng costs 50-350 ms of CPU per PNG
     optimize = Option(False, optimize_mode, "`lossless` or `lossy`: store fewer bytes for the same pictures.")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ConfigError, WxCloudError, register_secret
@@ -24,22 +25,37 @@ CLOUDBASE_TOKEN_FILE = "/.tencentcloudbase/wx/cloudbase_access_token"
 _CLOUDBASE_TOKEN_MAX_AGE = 300.0  # the file is renewed every 10 minutes and valid for 30
 
 
+@dataclass(frozen=True)
+class Account:
+    """Whose storage a client talks to (``env``), and how its calls are authorised (``auth``)."""
+
+    env: str
+    appid: str | None = None
+    secret: str | None = field(default=None, repr=False)
+    auth: str = "token"
+    cloudbase_token_file: str = CLOUDBASE_TOKEN_FILE
+    force_refresh: bool = False
+    """When WeChat refuses a token that ``stable_token`` still hands out, replace it with
+    ``force_refresh`` (once a run) instead of stopping. It costs one of 20 a day and logs out every
+    other service of the mini program (its production backend included) until they fetch a new
+    token: only for a user who asked for it."""
+
+
 class Credentials:
     """The credential of every call, shared by all upload threads (one token fetch for all)."""
 
-    def __init__(self, transport: Transport, retry: RetryPolicy, *, auth: str, appid: str, secret: str,
-                 token_cache: TokenCache, cloudbase_token_file: str, force_refresh: bool = False) -> None:  # fmt: skip
-        self.auth = auth
+    def __init__(self, transport: Transport, retry: RetryPolicy, account: Account, token_cache: TokenCache) -> None:
+        self.auth = account.auth
         self._transport = transport
         self._retry = retry
-        self._appid = appid
-        self._secret = secret
+        self._appid = account.appid or ""
+        self._secret = account.secret or ""
         self._tokens = token_cache
-        self._cache_key = token_cache_key(transport.api_base, appid)
-        self._cloudbase_file = Path(cloudbase_token_file)
+        self._cache_key = token_cache_key(transport.api_base, self._appid)
+        self._cloudbase_file = Path(account.cloudbase_token_file)
         self._token: tuple[str, float] | None = None
         self._token_lock = threading.Lock()
-        self._force_refresh = force_refresh  # the user's explicit opt-in
+        self._force_refresh = account.force_refresh  # the user's explicit opt-in
         self._forced_refresh = False
         self._token_failure: WxCloudError | None = None  # credentials refused: no thread asks again
         self._cloudbase: tuple[str, float] | None = None  # (token, monotonic time it was read)

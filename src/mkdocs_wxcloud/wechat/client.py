@@ -12,12 +12,13 @@ import contextlib
 import posixpath
 import unicodedata
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Callable, Sequence
 from urllib.parse import unquote, urlsplit
 
 from ..errors import ConfigError, WxCloudError, printable, redact, register_secret
-from .auth import AUTH_MODES, CLOUDBASE_TOKEN_FILE, Credentials
+from .auth import AUTH_MODES, Account, Credentials
 from .retry import RetryPolicy
 from .tokens import TokenCache
 from .transport import Credential, Transport
@@ -26,43 +27,46 @@ BATCH_SIZE = 50
 """Most ids a batchdownloadfile / batchdeletefile call accepts."""
 
 
+@dataclass(frozen=True)
+class Limits:
+    """How hard a client tries: requests at once, seconds per request, retries and their waits."""
+
+    concurrency: int = 16
+    timeout: float = 30.0
+    max_retries: int = 6
+    backoff: float = 0.5
+    quota_wait: float = 60.0
+
+
 class WxCloudClient:
     """Talks to the WeChat cloud-storage API; one instance is shared by all upload threads."""
 
-    def __init__(self, *, api_base: str, env: str, appid: str | None = None,
-                 secret: str | None = None, auth: str = "token",
-                 token_cache: TokenCache | None = None, concurrency: int = 16,
-                 timeout: float = 30.0, max_retries: int = 6, backoff: float = 0.5,
-                 quota_wait: float = 60.0,
-                 cloudbase_token_file: str = CLOUDBASE_TOKEN_FILE, force_refresh: bool = False) -> None:  # fmt: skip
-        """``force_refresh``: when WeChat refuses a token that ``stable_token`` still hands out, replace it
-        with ``force_refresh`` (once a run) instead of stopping. It costs one of 20 a day and logs out
-        every other service of the mini program (its production backend included) until they fetch a
-        new token: only for a user who asked for it."""
-        if auth not in AUTH_MODES:
-            raise ConfigError(f"unknown auth {auth!r}: use one of {', '.join(AUTH_MODES)}")
+    def __init__(
+        self, api_base: str, account: Account, limits: Limits | None = None, token_cache: TokenCache | None = None
+    ) -> None:
+        limits = limits or Limits()
+        if account.auth not in AUTH_MODES:
+            raise ConfigError(f"unknown auth {account.auth!r}: use one of {', '.join(AUTH_MODES)}")
         if urlsplit(api_base).scheme not in ("http", "https"):
             raise ConfigError(f"`api_base` must be an http(s) URL, not {api_base!r}")
-        if not env:
+        if not account.env:
             raise ConfigError("no cloud environment: set the option `env` or WXCLOUD_ENV")
-        if auth == "token":
-            if not appid:
+        if account.auth == "token":
+            if not account.appid:
                 raise ConfigError("no AppID: set the option `appid` or the variable WXCLOUD_APPID")
-            if not secret:
-                raise ConfigError("no AppSecret: set the option `secret` or the variable WXCLOUD_SECRET")
-        register_secret(secret)
-        self.env = env
-        self.auth = auth
-        self._concurrency = max(1, concurrency)
-        self._transport = Transport(api_base, env, concurrency=self._concurrency, timeout=timeout,
-                                    openapi=auth == "openapi")  # fmt: skip
+            if not account.secret:
+                raise ConfigError("no AppSecret (option `secret` or variable WXCLOUD_SECRET)")
+        register_secret(account.secret)
+        self.env = account.env
+        self.auth = account.auth
+        self._concurrency = max(1, limits.concurrency)
+        self._transport = Transport(api_base, account.env, concurrency=self._concurrency, timeout=limits.timeout,
+                                    openapi=account.auth == "openapi")  # fmt: skip
         self.api_base = self._transport.api_base
-        self._retry = RetryPolicy(max_retries=max(0, max_retries), backoff=backoff, quota_wait=quota_wait)
-        self._credentials = Credentials(
-            self._transport, self._retry, auth=auth, appid=appid or "", secret=secret or "",
-            token_cache=token_cache if token_cache is not None else TokenCache(None),
-            cloudbase_token_file=cloudbase_token_file, force_refresh=force_refresh,
-        )  # fmt: skip
+        self._retry = RetryPolicy(max_retries=max(0, limits.max_retries), backoff=limits.backoff,
+                                  quota_wait=limits.quota_wait)  # fmt: skip
+        tokens = token_cache if token_cache is not None else TokenCache(None)
+        self._credentials = Credentials(self._transport, self._retry, account, tokens)
 
     @property
     def requests_made(self) -> int:
