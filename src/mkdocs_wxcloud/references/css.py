@@ -63,14 +63,14 @@ def urls(text: str, *, encoded: bool = False) -> list[CssUrl]:
     while (match := tokens.search(text, at)) is not None:
         token, at = match.group(), match.end()
         if token == "/*":
-            close = text.find("*/", at)
-            at = len(text) if close < 0 else close + 2
+            comment_end = text.find("*/", at)
+            at = len(text) if comment_end < 0 else comment_end + 2
         elif token[0] in "uU":
             opened = openings.match(text, at)
             if opened is not None:
                 quote = '"' if opened.group(1) is not None else "'"
                 start = opened.end()
-                string = strings[quote].match(text, start)
+                string = _always(strings[quote], text, start)
                 at = string.end()
                 if string.group(1) is not None:
                     close = _CLOSE.match(text, at)
@@ -85,11 +85,18 @@ def urls(text: str, *, encoded: bool = False) -> list[CssUrl]:
                 found.append(CssUrl(at, end, "", text[at:end]))
                 at = close.end()
             else:
-                at = _BAD_URL_REST.match(text, end).end()  # type: ignore[union-attr]
+                at = _always(_BAD_URL_REST, text, end).end()
         else:  # a quote opens a string, and nothing in it is a reference
             quote = '"' if match.group(1) is not None else "'"
-            at = strings[quote].match(text, at).end()  # type: ignore[union-attr]
+            at = _always(strings[quote], text, at).end()
     return found
+
+
+def _always(pattern: re.Pattern[str], text: str, at: int) -> re.Match[str]:
+    """The match of a pattern that matches the empty string, so anywhere."""
+    match = pattern.match(text, at)
+    assert match is not None
+    return match
 
 
 def url_spans(text: str, *, encoded: bool = False) -> list[tuple[int, int]]:
