@@ -28,13 +28,14 @@ RAWTEXT = ("script", "style", "textarea", "title", "xmp", "iframe", "noembed", "
 
 _WS = r"\t\n\f\r "
 _NAME_END = rf"(?=[{_WS}/>])"
-_VALUE = rf"""[{_WS}]*=[{_WS}]*(?:"[^"]*"|'[^']*'|[^{_WS}>"'][^{_WS}>]*|(?=>))"""
+# After a name, an "=" and a value (quoted: up to its quote, however far), or no "=" at all
+_VALUE = rf"""(?:[{_WS}]*=[{_WS}]*(?:"[^"]*"|'[^']*'|[^{_WS}>"'][^{_WS}>]*|(?=>))|(?![{_WS}]*=))"""
 
 
 def _attributes(plain: bool) -> str:
     """Attributes up to a tag's ``>``; ``plain``: none of them is a ``style``."""
     no_style = rf"(?!(?i:style)[{_WS}/>=])" if plain else ""
-    return rf"(?:[{_WS}/]+|{no_style}[^{_WS}/>][^{_WS}/>=]*(?:{_VALUE})?)*+"
+    return rf"(?:[{_WS}/]+|{no_style}[^{_WS}/>][^{_WS}/>=]*{_VALUE})*+"
 
 
 def _names(names: tuple[str, ...] | list[str]) -> str:
@@ -42,26 +43,34 @@ def _names(names: tuple[str, ...] | list[str]) -> str:
 
 
 _PLAIN = _attributes(plain=True)
+# the attributes of an <a> that links to a fragment of this page (or to nothing): a heading's
+# permalink, a line of highlighted code, the table of contents
+_TO_THIS_PAGE = (
+    rf"(?:[{_WS}/]+|(?!(?i:style|href)[{_WS}/>=])[^{_WS}/>][^{_WS}/>=]*{_VALUE}"
+    rf"""|(?i:href)[{_WS}]*=[{_WS}]*(?:"#[^"]*"|'#[^']*'|#[^{_WS}>]*))*+"""
+)
+# In order of frequency in built pages; one of them matches anything but a start tag worth a look
 _SKIPPED = "|".join(
     [
         r"[^<]++",
-        r"<(?![a-zA-Z!/?])",  # a '<' that opens nothing is text
-        r"<!--(?:-?>|(?:[^-]++|-(?!-!?>))*+(?:--!?>)?)",  # a comment, maybe unclosed
-        r"<!\[CDATA\[(?:[^\]]++|\](?!\]>))*+(?:\]\]>)?",
-        r"<[!?][^>]*+>?",  # a doctype, a bogus comment
-        rf"</[a-zA-Z][^{_WS}/>]*{_attributes(plain=False)}>",  # an end tag
-        r"</(?![a-zA-Z])[^>]*+>?",
+        # a start tag without a style attribute, not named in TAGS and not holding text
+        rf"<(?!{_names([*TAGS, *RAWTEXT, 'plaintext'])}{_NAME_END})[a-zA-Z][^{_WS}/>]*+{_PLAIN}>",
+        rf"</[a-zA-Z][^{_WS}/>]*+{_attributes(plain=False)}>",  # an end tag
+        rf"<(?i:a){_NAME_END}{_TO_THIS_PAGE}>",
         # the elements whose content is text, when nothing in their start tag counts
         *(rf"<(?i:{name}){_NAME_END}{_PLAIN}>(?:[^<]++|<(?!/(?i:{name})[{_WS}/>]))*+"
           for name in RAWTEXT if name not in TAGS),
         rf"<(?i:plaintext){_NAME_END}{_PLAIN}>[\s\S]*+",
-        # any other start tag without a style attribute
-        rf"<(?!{_names([*TAGS, *RAWTEXT, 'plaintext'])}{_NAME_END})[a-zA-Z][^{_WS}/>]*{_PLAIN}>",
+        r"<!--(?:-?>|(?:[^-]++|-(?!-!?>))*+(?:--!?>)?)",  # a comment, maybe unclosed
+        r"<!\[CDATA\[(?:[^\]]++|\](?!\]>))*+(?:\]\]>)?",
+        r"<[!?][^>]*+>?",  # a doctype, a bogus comment
+        r"</(?![a-zA-Z])[^>]*+>?",
+        r"<(?![a-zA-Z!/?])",  # a '<' that opens nothing is text
     ]
 )  # fmt: skip
 _NEXT = re.compile(rf"(?:{_SKIPPED})*+<(?P<name>[a-zA-Z][^{_WS}/>]*)(?P<attributes>{_attributes(plain=False)})>")
 _ATTRIBUTE = re.compile(
-    rf"""(?P<name>[^{_WS}/>][^{_WS}/>=]*)(?:[{_WS}]*=[{_WS}]*(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)'|(?P<uq>[^{_WS}>"'][^{_WS}>]*)))?"""
+    rf"""(?P<name>[^{_WS}/>][^{_WS}/>=]*)(?:[{_WS}]*=[{_WS}]*(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)'|(?P<uq>[^{_WS}>"'][^{_WS}>]*)|))?"""
 )
 _RAW_END = {name: re.compile(rf"</(?i:{name})[{_WS}/>]") for name in (*RAWTEXT, "plaintext")}
 
