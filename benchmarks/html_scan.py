@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import time
 from html.parser import HTMLParser
-from pathlib import Path
 
 import _common as common
 
