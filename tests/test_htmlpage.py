@@ -7,6 +7,8 @@ changes those spans only, and decoding a file's bytes and encoding them back cha
 
 from __future__ import annotations
 
+from html.parser import HTMLParser
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -14,7 +16,7 @@ from hypothesis import strategies as st
 from mkdocs_wxcloud.references import rawhtml
 from mkdocs_wxcloud.references.charset import EncodingError, decode_css, decode_html
 from mkdocs_wxcloud.references.htmlpage import Reference, rewrite, scan_css, scan_html
-from mkdocs_wxcloud.references.tokenizer import unescape
+from mkdocs_wxcloud.references.tokenizer import TAGS, start_tags, unescape
 
 
 def _found(text: str) -> list[tuple[str, str, str, str]]:
@@ -217,3 +219,60 @@ def test_reference_is_a_plain_tuple_the_caller_can_keep() -> None:
     (reference,) = scan_html("<img src='a&amp;b.png'>").references
     assert reference == Reference("a&b.png", 10, 21, "img", "src", "'", None)
     assert unescape("&lt;&gt&notit;&amp=x") == "<>&notit;&amp=x"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=200) | st.lists(_PIECES, max_size=30).map(lambda p: "".join(p).encode("utf-8")))
+def test_any_bytes_decode_to_an_error_or_back_to_themselves(data: bytes) -> None:
+    try:
+        page = decode_html(data, "p.html")
+    except EncodingError as error:
+        assert str(error).startswith("p.html: ") and "\n" not in str(error)
+        return
+    assert page.encode(rewrite(page.text, scan_html(page.text).references, lambda r: r.url)) == data
+
+
+_VALUES = st.text(alphabet=st.sampled_from(list("ab .png/<>=\"'`#中\n")), max_size=8)
+
+
+@st.composite
+def _tags(draw: st.DrawFn) -> tuple[str, list[tuple[str, str]], str]:
+    name = draw(st.sampled_from(["img", "IMG", "a", "source", "video", "span", "div"]))
+    attributes = draw(st.lists(st.tuples(st.sampled_from(["src", "SRC", "href", "alt", "data-x", "poster"]), _VALUES),
+                               max_size=4))  # fmt: skip
+    written = []
+    for attribute, value in attributes:
+        if '"' not in value:
+            written.append(f'{attribute}="{value}"')
+        elif "'" not in value:
+            written.append(f"{attribute}='{value}'")
+        else:
+            bare = (
+                "".join(ch for ch in value if ch in "ab.png/#中") or "x"
+            )  # what html.parser reads as the standard does
+            written.append(f"{attribute}={bare}")
+    spaces = draw(st.sampled_from([" ", "\n", "  ", "\t"]))
+    return name, attributes, f"<{name}{''.join(spaces + w for w in written)}>"
+
+
+class _Standard(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=False)
+        self.tags: list[tuple[str, list[tuple[str, str | None]]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:  # type: ignore[override]
+        self.tags.append((tag, attrs))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(_tags(), st.sampled_from(["", "text", " > ", "</p>", "<br/>", "&lt;img src=x&gt;"])),
+                max_size=6))  # fmt: skip
+def test_well_formed_tags_are_read_as_the_standard_parser_reads_them(parts: list) -> None:  # noqa: ANN001
+    text = "".join(tag[2] + between for tag, between in parts)
+    standard = _Standard()
+    standard.feed(text)
+    standard.close()
+    in_page = lambda t, a: t == "a" and all(v is not None and v.startswith("#") for n, v in a if n == "href")  # noqa: E731
+    expected = [(t, [(n, v or "") for n, v in a]) for t, a in standard.tags if t in TAGS and not in_page(t, a)]
+    ours = [(t.name, [(a.name, text[a.start : a.end]) for a in t.attributes]) for t in start_tags(text)]
+    assert ours == expected

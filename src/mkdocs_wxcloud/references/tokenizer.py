@@ -97,7 +97,8 @@ class Tag(NamedTuple):
 
 
 def start_tags(text: str) -> Iterator[Tag]:
-    """The start tags of ``text`` named in :data:`TAGS`, or with a ``style`` attribute, in order."""
+    """The start tags of ``text`` named in :data:`TAGS`, or with a ``style`` attribute, in order; an
+    ``<a>`` whose every ``href`` is a fragment (``#top``: permalinks, code line anchors) is left out."""
     at = 0
     while (match := _NEXT.match(text, at)) is not None:
         name, at = match.group("name").lower(), match.end()
