@@ -7,7 +7,8 @@ tags, the text-only content of ``<script>``, ``<style>``, ``<textarea>``, ``<tit
 ``<iframe>``, ``<noembed>``, ``<noframes>`` (up to their end tag) and ``<plaintext>`` (to the end);
 an unfinished tag at the end is no tag. Escaped text (``&lt;img&gt;``, code blocks) has no ``<``.
 Simplified: a ``<script>``'s ``<!--<script>`` escape states, and CDATA sections, which are read as
-text everywhere (they are text in SVG and MathML).
+text everywhere (they are text in SVG and MathML). ``<noscript>`` is read as markup: what it shows
+is loaded when scripts are off.
 
 Speed is the point: built pages are mostly tags nobody references a file from (highlighted code is a
 ``<span>`` per token). One expression skips, in C, all text, comments, end tags and start tags that
