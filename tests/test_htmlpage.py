@@ -276,3 +276,15 @@ def test_well_formed_tags_are_read_as_the_standard_parser_reads_them(parts: list
     expected = [(t, [(n, v or "") for n, v in a]) for t, a in standard.tags if t in TAGS and not in_page(t, a)]
     ours = [(t.name, [(a.name, text[a.start : a.end]) for a in t.attributes]) for t in start_tags(text)]
     assert ours == expected
+
+
+def test_the_kind_of_a_reference_is_what_the_linker_classifies_by() -> None:
+    text = (
+        "<img src=a.png srcset='b.png 2x'><a href=c.pdf></a><video poster=d.jpg></video><link rel=icon href=e.ico>"
+        "<input type=image src=f.bin><p style='background:url(g.png)'></p><style>.x{background:url(h.png)}</style>"
+    )
+    assert [(r.url, r.kind) for r in scan_html(text).references] == [
+        ("a.png", "img"), ("b.png", "img"), ("c.pdf", "a"), ("d.jpg", "video"), ("e.ico", "img"), ("f.bin", "img"),
+        ("g.png", "style"), ("h.png", "style"),
+    ]  # fmt: skip
+    assert [r.kind for r in scan_css(".a{background:url(a.png)}")] == ["style"]

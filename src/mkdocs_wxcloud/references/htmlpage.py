@@ -52,6 +52,19 @@ class Reference(NamedTuple):
     quote: str | None
     css_quote: str | None
 
+    @property
+    def kind(self) -> str:
+        """What the URL is to the linker (a ``tag`` of :meth:`.assets.Assets.publishes`): ``style`` for
+        a ``url(…)``, ``img`` for what only shows images (a srcset, an icon, an image button)."""
+        return "style" if self.css_quote is not None else kind(self.tag, self.attribute)
+
+
+def kind(tag: str, attribute: str) -> str:
+    """The kind of the URLs of ``attribute`` of ``tag`` (see :attr:`Reference.kind`)."""
+    if attribute == "style":
+        return "style"
+    return "img" if attribute in SRCSETS or tag in ("link", "input") else tag
+
 
 class Scan(NamedTuple):
     """A page's references in document order, and its ``<base href>`` (decoded; None without one)."""

@@ -14,7 +14,7 @@ import re
 from typing import Callable
 
 from . import css
-from .htmlpage import PAGE_ATTRIBUTES, value_urls
+from .htmlpage import PAGE_ATTRIBUTES, kind, value_urls
 from .tokenizer import Tag, escape, srcset_spans, start_tags, unescape
 
 __all__ = ["URL_ATTRIBUTES", "Replace", "Sized", "rewrite_html", "rewrite_value", "srcset_spans"]
@@ -50,7 +50,7 @@ def rewrite_value(tag: str, attribute: str, value: str, replace: Replace, *, enc
     written inside ``quote``)."""
     # a style's url() is CSS, whatever the element: published by extension, as in stylesheets; a
     # srcset lists images, whatever they are called (``<picture><source srcset="a.jxl">``)
-    who = {"style": "style", "srcset": "img"}.get(attribute, tag)
+    who = kind(tag, attribute)
     out, last = [], 0
     for start, end, url, css_quote in value_urls(attribute, value, encoded=encoded):
         new = replace(url, who)
