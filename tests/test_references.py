@@ -441,6 +441,16 @@ def test_css_url_spans(value: str, encoded: bool, urls: list[str]) -> None:
     assert [value[a:b] for a, b in url_spans(value, encoded=encoded)] == urls
 
 
+@pytest.mark.parametrize("element", ["textarea", "TITLE", "xmp", "noembed", "noframes", "iframe", "script", "style"])
+def test_rewrite_html_leaves_the_text_of_text_only_elements_alone(element: str) -> None:
+    """Python's HTMLParser reads <textarea>'s content as markup; the browser reads it as text (issue #23)."""
+    text = f'<{element}><img src="a.png"> <a href="b.png">b</a></{element}><img src="c.png">'
+    assert rewrite_html(text, _cdn) == text.replace('"c.png"', '"https://cdn.example.com/img/c.png"')
+    assert rewrite_html('<plaintext><img src="a.png"></plaintext><img src="c.png">', _cdn) == (
+        '<plaintext><img src="a.png"></plaintext><img src="c.png">'
+    )
+
+
 def test_rewrite_html_keeps_other_entries_of_a_srcset() -> None:
     text = '<img srcset="https://x.example/a.png 1x, a.png 2x" src="a.png">'
     assert rewrite_html(text, _cdn) == (

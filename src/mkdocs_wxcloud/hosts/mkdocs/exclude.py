@@ -4,7 +4,7 @@ Only what the site finally contains can tell: a theme template, ``extra_css`` (`
 inline ``style``, ``<video poster>`` or a page we could not rewrite may still load an uploaded
 image from site_dir. So the decision is taken after the build, by reading every text file of the
 site: a candidate goes only when its file name appears in none of them, written any way (HTML
-references, percent-encoding, any case). Mentions are looked for where a name can end, at each
+references, percent-encoding, CSS escapes, any case). Mentions are looked for where a name can end, at each
 occurrence of a candidate's extension, so one pass over the site suffices for thousands of files.
 """
 
@@ -17,6 +17,8 @@ import re
 from pathlib import Path
 from typing import Iterable
 from urllib.parse import unquote
+
+from ...references import css
 
 TEXT_SUFFIXES = frozenset(".html .htm .xhtml .css .js .mjs .json .xml .svg .txt .webmanifest .map".split())
 
@@ -36,7 +38,8 @@ def unmentioned(site_dir: Path, candidates: Iterable[Path]) -> list[Path]:
         for name in names:
             if posixpath.splitext(name)[1].lower() in TEXT_SUFFIXES:
                 text = (Path(folder) / name).read_text(encoding="utf-8", errors="replace").lower()
-                for form in {text, html.unescape(text), unquote(html.unescape(text))}:
+                forms = {text, html.unescape(text), unquote(html.unescape(text))}
+                for form in forms | {css.unescape(form) for form in forms if "\\" in form}:
                     mentioned.update(_names_in(form, ending, lengths, by_name))
     return sorted(path for name, paths in by_name.items() if name not in mentioned for path in paths)
 
