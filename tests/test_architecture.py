@@ -30,7 +30,7 @@ ALLOWED = {
     "emulator": set(),
     "publishing": {*BASE, "references", "manifest", "wechat", "optimize", "remote"},
     "hosts": {*BASE, "references", "manifest", "wechat", "optimize", "remote", "publishing"},
-    "cli": {*BASE, "references", "manifest", "wechat", "optimize", "remote", "publishing"},
+    "cli": {*BASE, "references", "manifest", "wechat", "optimize", "remote", "publishing", "hosts"},
 }
 EMULATOR_IMPORTERS = {"mkdocs_wxcloud.cli.emulator", "mkdocs_wxcloud.publishing.connection"}
 MAX_MODULE_LINES = 400

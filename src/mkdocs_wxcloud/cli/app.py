@@ -7,6 +7,7 @@ import click
 from .check import check
 from .emulator import emulator
 from .prune import prune
+from .publish import publish
 from .rewrite import rewrite
 from .sync import sync
 
@@ -17,5 +18,5 @@ def main() -> None:
     """Publish the images of Markdown docs to WeChat cloud storage (云开发 / 云托管)."""
 
 
-for command in (sync, check, prune, rewrite, emulator):
+for command in (sync, check, prune, rewrite, publish, emulator):
     main.add_command(command)

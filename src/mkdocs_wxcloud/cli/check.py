@@ -18,6 +18,7 @@ from ..publishing.sources import ImageProblem
 from ..references.urls import line_of
 from . import site as sites
 from .common import load_site, log, site_command
+from .publish import check_site
 from .scan import image_references
 
 
@@ -36,8 +37,17 @@ from .scan import image_references
     is_flag=True,
     help="Also ask the cloud (this needs credentials) whether every manifest entry's file still exists.",
 )
-def check(config_file: Path | None, output: str, strict: bool, remote: bool) -> int:
+@click.option(
+    "--site",
+    "site_dir",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="Check the built site in this folder (what its pages load) instead of the Markdown pages.",
+)
+def check(config_file: Path | None, output: str, strict: bool, remote: bool, site_dir: Path | None) -> int:
     """Verify, without credentials or network, that every referenced asset is uploaded and current."""
+    if site_dir is not None:
+        return _report_folder(check_site(config_file, site_dir), output)
     site = load_site(config_file, {"offline": True})
     problems: list[tuple[str, Problem]] = []
     with site.open(offline=True, readonly=True) as run:
@@ -102,6 +112,25 @@ def _wording(run: Run, path: str, status: Status) -> str:
     assert state is State.OUTDATED and stored is not None, state
     wanted = run.optimizer.profile(path)
     return f"was stored {_as(stored.optimize)}, the options now ask for it {_as(wanted)}: {_SYNC}"
+
+
+def _report_folder(problems: list[tuple[str, Problem]], output: str) -> int:
+    """``check --site``'s problems, in the format asked for."""
+    problems = sorted(problems, key=lambda item: (item[1].page, item[1].line or 0, item[1].url))
+    if output == "json":
+        items = [
+            {"level": level, "file": p.page, "line": p.line, "url": p.url, "message": p.message}
+            for level, p in problems
+        ]
+        click.echo(json.dumps({"ok": not problems, "problems": items}, ensure_ascii=False, indent=2))
+    for level, problem in problems if output != "json" else ():
+        where = f"{problem.page}:{problem.line}" if problem.line else problem.page
+        if output == "github":
+            click.echo(f"::{level} file={_github(problem.page, property=True)}::{_github(problem.message)}")
+        else:
+            click.echo(f"{where}: {f'{problem.url}: ' if problem.url else ''}{problem.message}")
+    log.info("check: %d problem(s) in the built site", len(problems))
+    return 1 if problems else 0
 
 
 def _as(profile: str) -> str:

@@ -15,9 +15,11 @@ from typing import Any, Callable, Iterable
 import click
 
 from ..errors import ConfigError, ManifestError, WxCloudError, printable, redact
+from ..publishing import settings
 from ..publishing.linker import Linker
 from ..publishing.reporting import Report
 from ..publishing.run import Run
+from ..publishing.settings import Option, Settings
 from . import projects
 from .progress import Progress
 from .site import Site
@@ -73,6 +75,47 @@ def site_command(function: Callable) -> Callable:
         sys.exit(code or 0)
 
     return wrapper
+
+
+def option_flags(*names: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Flags for options of the schema (``--api-base`` for ``api_base``), their help from it. The
+    command gets the given ones in ``options`` (a mapping for :func:`~..publishing.settings.resolve`:
+    a flag not given is absent, so the configuration, then the ``WXCLOUD_*`` variable, then the
+    default apply)."""
+
+    def decorate(function: Callable[..., Any]) -> Callable[..., Any]:
+        flags = [getattr(Settings, name) for name in names]
+
+        @functools.wraps(function)
+        def wrapper(**kwargs: Any) -> Any:
+            given = {o.name: _flag_value(o, kwargs.pop(o.name)) for o in flags}
+            return function(options={k: v for k, v in given.items() if v is not None}, **kwargs)
+
+        for option in reversed(flags):
+            wrapper = _flag(option)(wrapper)
+        return wrapper
+
+    return decorate
+
+
+def _flag(option: Option[Any]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    name = "--" + option.name.replace("_", "-")
+    variable = f" [env: {option.variable}]" if option.variable else ""
+    if option.check is settings.flag:
+        return click.option(f"{name}/--no-{name[2:]}", option.name, default=None, help=option.doc + variable)
+    if isinstance(option.default, list):
+        return click.option(name, option.name, multiple=True, help=option.doc + " (repeatable)")
+    numeric = not isinstance(option.default, bool) and isinstance(option.default, (int, float))
+    kind = type(option.default) if numeric else str
+    return click.option(name, option.name, type=kind, default=None, help=option.doc + variable)
+
+
+def _flag_value(option: Option[Any], value: Any) -> Any:
+    if value == ():  # a repeatable flag not given
+        return None
+    if isinstance(option.default, bool) and isinstance(value, str) and value in ("true", "false"):
+        return value == "true"
+    return list(value) if isinstance(value, tuple) else value
 
 
 def load_site(config_file: Path | None, overrides: dict[str, Any] | None = None) -> Site:

@@ -74,6 +74,7 @@ def from_mkdocs(config_file: Path, overrides: Mapping[str, Any] | None = None) -
         list(config.markdown_extensions), dict(config.mdx_configs or {}), config_file=config_file,
         documents={f.src_uri: f.dest_uri for f in files.documentation_pages()},
         stylesheets=stylesheets(config.extra_css, files),
+        site_url=config.site_url or None, site_dir=Path(config.site_dir),
     )  # fmt: skip
 
 
@@ -99,8 +100,9 @@ def from_zensical(config_file: Path, overrides: Mapping[str, Any] | None = None)
     values = {name: (None if value == "" else value) for name, value in (own or {}).items()}
     settings = options.resolve({**values, **(overrides or {})}, root)
     # Zensical resolves every relative link, raw HTML too, against the page's file: no `documents`.
+    site_url, site_dir = config.get("site_url"), root / str(config.get("site_dir") or "site")
     return new_site(settings, docs_dir, markdown_pages([docs_dir], docs_dir), extensions, configs,
-                    config_file=config_file)  # fmt: skip
+                    config_file=config_file, site_url=site_url or None, site_dir=site_dir)  # fmt: skip
 
 
 class _Tolerant(yaml.SafeLoader):

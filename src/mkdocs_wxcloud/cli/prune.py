@@ -6,10 +6,13 @@ from pathlib import Path
 
 import click
 
+from ..hosts.folder.publish import FolderRun, referenced_entries
 from ..publishing.connection import connect
 from ..publishing.linker import Problem
+from ..publishing.run import Mode, open_run
 from ..wechat.errors import FILE_NONEXIST
 from .common import load_site, log, site_command
+from .publish import _warn, folder_of
 from .scan import image_references
 
 MAX_DELETE = 100
@@ -25,19 +28,34 @@ MAX_DELETE = 100
     show_default=True,
     help="Delete nothing when more files than this would go (a wrong docs_dir would list them all).",
 )
-def prune(config_file: Path | None, yes: bool, max_delete: int) -> int:
+@click.option(
+    "--site",
+    "site_dir",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="Judge by the built site in this folder (what its pages load), not by the Markdown pages.",
+)
+def prune(config_file: Path | None, yes: bool, max_delete: int, site_dir: Path | None) -> int:
     """List (and with --yes delete) cloud files of the manifest that no page references."""
-    site = load_site(config_file)
     unread: list[Problem] = []
+    if site_dir is not None:
+        settings, folder = folder_of(config_file, site_dir, None, {"offline": True})
+        opened, show = open_run(settings, folder.root, Mode(offline=True)), _warn
+    else:
+        site = load_site(config_file)
+        settings, opened, show = site.settings, site.open(offline=True), site.warn
 
     def warn(problem: Problem) -> None:
-        site.warn(problem)
+        show(problem)
         if not problem.url:  # the page itself could not be read or scanned
             unread.append(problem)
 
-    with site.open(offline=True) as run:
+    with opened as run:
         store = run.store
-        referenced = {target.path for _, _, target in image_references(site, site.linker(run, warn), warn)}
+        if site_dir is not None:
+            referenced = referenced_entries(FolderRun(folder, run, warn, settings.keep_local))
+        else:
+            referenced = {target.path for _, _, target in image_references(site, site.linker(run, warn), warn)}
         images = store.manifest.images
         kept_ids = {images[p].file_id for p in referenced if p in images}
         stale_paths = sorted(p for p in images if p not in referenced)
@@ -59,7 +77,7 @@ def prune(config_file: Path | None, yes: bool, max_delete: int) -> int:
             return 1
         failed: dict[str, str] = {}
         if doomed:
-            with connect(site.settings) as client:
+            with connect(settings) as client:
                 failed = client.delete(sorted(doomed))
         gone = {fid for fid in doomed if fid not in failed or FILE_NONEXIST in failed[fid]}
         for path in stale_paths:

@@ -38,6 +38,8 @@ class Site:
     config_file: Path | None = None  # None: plain folders, not an MkDocs site
     documents: dict[str, str] | None = None  # page -> its built file (the URL raw HTML resolves against)
     stylesheets: list[str] = field(default_factory=list)  # extra_css of docs_dir, whose url(…) are published
+    site_url: str | None = None  # where the built site is served (its base path matters to raw URLs)
+    site_dir: Path | None = None  # where the host builds it
 
     @functools.cached_property
     def make(self) -> Callable[[ReplaceIn], markdown.Markdown]:

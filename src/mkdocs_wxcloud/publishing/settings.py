@@ -146,6 +146,13 @@ def assets(name: str, value: Any) -> Assets:
     return parse_assets(value)
 
 
+def globs(name: str, value: Any) -> list[str]:
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, (list, tuple)) or not all(isinstance(item, str) and item for item in items):
+        raise _problem(name, "a list of path patterns such as [assets/images/favicon.png, 'avatars/*']", value)
+    return [item.strip("/") for item in items]
+
+
 class Settings:
     """Resolved options: every path absolute, every fallback applied. Made by :func:`resolve`."""
 
@@ -197,6 +204,7 @@ class Settings:
     webp = Option(False, flag, "Store WebP when that is smaller.")
     dimensions = Option(False, flag, "Give every `<img>` without width/height the stored image's size.")
     max_size = Option(None, size, "A budget such as `500 KB`: larger files in the cloud are warned about.")
+    keep_local = Option([], globs, "`publish`: files of the built folder to leave local (globs, e.g. favicon.png).")
 
     def __init__(self, root: Path, values: Mapping[str, Any]) -> None:
         self.root = root
