@@ -20,7 +20,8 @@ import markdown
 import pytest
 import requests
 import yaml
-from conftest import emulator_options, make_site, png
+from conftest import build, emulator_options, make_site, png
+from inprocess import build_errors, cli
 from proxy import Exchange, Proxy
 
 from mkdocs_wxcloud.emulator import DEFAULT_SECRET, Emulator
@@ -48,28 +49,31 @@ def one_line(stderr: str, needle: str) -> str:
 
 
 def _published(root: Path, emu: Emulator) -> str:
-    make_site(root, {"index.md": "# Home\n\n![x](x.png)\n\n[big](x.png)\n", "x.png": png(1)}, emulator_options(emu))
-    assert run(root, "build").returncode == 0
+    build(
+        make_site(root, {"index.md": "# Home\n\n![x](x.png)\n\n[big](x.png)\n", "x.png": png(1)}, emulator_options(emu))
+    )
     return (root / MANIFEST).read_text(encoding="utf-8")
 
 
 # -- URLs that are not http(s) -------------------------------------------------------------------
 
 
-def test_a_javascript_url_in_the_manifest_reaches_no_page(tmp_path: Path, emulator: Emulator) -> None:
+def test_a_javascript_url_in_the_manifest_reaches_no_page(
+    tmp_path: Path, emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
     text = _published(tmp_path, emulator)
     entry = mf.from_yaml(text, MANIFEST).images["x.png"]
     evil = text.replace(f"url: {entry.url}", "url: javascript:alert(document.cookie)")
     (tmp_path / MANIFEST).write_text(evil, encoding="utf-8")
     line = evil.splitlines().index("    url: javascript:alert(document.cookie)") + 1
 
-    build = run(tmp_path, "build")
-    assert build.returncode != 0
-    assert f"{MANIFEST}:{line}: image 'x.png' field `url`" in build.stderr
+    errors = build_errors(tmp_path / "mkdocs.yml")
+    assert sum(f"{MANIFEST}:{line}: image 'x.png' field `url`" in error for error in errors) == 1
     assert "javascript:" not in (tmp_path / "site/index.html").read_text(encoding="utf-8")
 
-    check = run(tmp_path, "check")
-    assert check.returncode == 2
+    check = cli("check")
+    assert check.exit_code == 2
     assert f"{MANIFEST}:{line}: image 'x.png' field `url`: must be an http:// or https:// URL" in one_line(
         check.stderr, "field `url`"
     )
@@ -107,12 +111,32 @@ def test_a_link_answered_as_javascript_is_refused(tmp_path: Path, emulator: Emul
     assert "javascript" not in (tmp_path / MANIFEST).read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("base_url", ["not a url", "javascript:alert(1)", "ftp://cdn.example.com", "//cdn.example.com"])
-def test_base_url_must_be_an_absolute_http_url(tmp_path: Path, emulator: Emulator, base_url: str) -> None:
-    make_site(tmp_path, {"index.md": "![x](x.png)\n", "x.png": png(3)}, emulator_options(emulator, base_url=base_url))
+BAD_BASE_URLS = ["not a url", "javascript:alert(1)", "ftp://cdn.example.com", "//cdn.example.com"]
+BASE_URL_ERROR = "option `base_url` must be an absolute http(s) URL"
+
+
+@pytest.mark.parametrize("base_url", BAD_BASE_URLS)
+def test_base_url_must_be_an_absolute_http_url(
+    tmp_path: Path, emulator: Emulator, monkeypatch: pytest.MonkeyPatch, base_url: str
+) -> None:
+    config = make_site(
+        tmp_path, {"index.md": "![x](x.png)\n", "x.png": png(3)}, emulator_options(emulator, base_url=base_url)
+    )
+    monkeypatch.chdir(tmp_path)
+    assert sum(BASE_URL_ERROR in line for line in build_errors(config)) == 1
+    sync = cli("sync")
+    assert sync.exit_code != 0
+    assert BASE_URL_ERROR in one_line(sync.stderr, "base_url")
+    assert emulator.request_count() == 0
+
+
+def test_a_bad_base_url_is_one_line_from_each_command_as_a_process(tmp_path: Path, emulator: Emulator) -> None:
+    make_site(
+        tmp_path, {"index.md": "![x](x.png)\n", "x.png": png(3)}, emulator_options(emulator, base_url=BAD_BASE_URLS[-1])
+    )
     for result in (run(tmp_path, "build"), run(tmp_path, "sync")):
         assert result.returncode != 0
-        assert "option `base_url` must be an absolute http(s) URL" in one_line(result.stderr, "base_url")
+        assert BASE_URL_ERROR in one_line(result.stderr, "base_url")
     assert emulator.request_count() == 0
 
 
@@ -180,19 +204,51 @@ MALFORMED = {
 }
 
 
-@pytest.mark.parametrize("case", list(MALFORMED))
-def test_a_malformed_manifest_is_one_line_and_never_rewritten(tmp_path: Path, emulator: Emulator, case: str) -> None:
+def _malformed(root: Path, emu: Emulator, case: str) -> tuple[str, str]:
+    """A site whose manifest was hand-edited into ``MALFORMED[case]``: (the manifest's text, the needle)."""
     data, needle = MALFORMED[case]
-    make_site(tmp_path, {"index.md": "![x](x.png)\n", "x.png": png(5)}, emulator_options(emulator))
+    make_site(root, {"index.md": "![x](x.png)\n", "x.png": png(5)}, emulator_options(emu))
     text = "# hand-edited\n" + yaml.safe_dump(data, allow_unicode=True)
-    (tmp_path / MANIFEST).write_text(text, encoding="utf-8")
+    (root / MANIFEST).write_text(text, encoding="utf-8")
+    return text, needle
+
+
+@pytest.mark.parametrize("case", list(MALFORMED))
+def test_the_schema_refuses_a_malformed_manifest_in_one_line(case: str) -> None:
+    data, needle = MALFORMED[case]
+    with pytest.raises(ManifestError) as error:
+        mf.from_yaml("# hand-edited\n" + yaml.safe_dump(data, allow_unicode=True), MANIFEST)
+    assert needle in str(error.value) and "\n" not in str(error.value)
+    assert str(error.value).startswith(f"{MANIFEST}:") and "left unchanged" in str(error.value)
+
+
+@pytest.mark.parametrize("case", list(MALFORMED))
+def test_a_malformed_manifest_is_one_line_and_never_rewritten(
+    tmp_path: Path, emulator: Emulator, monkeypatch: pytest.MonkeyPatch, case: str
+) -> None:
+    text, needle = _malformed(tmp_path, emulator, case)
+    monkeypatch.chdir(tmp_path)
+    assert sum(needle in line for line in build_errors(tmp_path / "mkdocs.yml")) == 1
+    for command in (("check",), ("sync",), ("prune", "--yes")):
+        result = cli(*command)
+        assert result.exit_code == 2, (command, result.stderr)
+        line = one_line(result.stderr, needle)
+        assert f"{MANIFEST}:" in line and "left unchanged" in line
+    assert (tmp_path / MANIFEST).read_text(encoding="utf-8") == text
+    assert emulator.request_count() == 0
+
+
+def test_a_malformed_manifest_is_one_line_from_each_command_as_a_process(tmp_path: Path, emulator: Emulator) -> None:
+    """The in-process test above, end to end for one case: exit statuses and stderr of real processes."""
+    text, needle = _malformed(tmp_path, emulator, "width-markup")
     for command in (("check",), ("sync",), ("prune", "--yes")):
         result = run(tmp_path, *command)
         assert result.returncode == 2, (command, result.stderr)
         line = one_line(result.stderr, needle)
         assert f"{MANIFEST}:" in line and "left unchanged" in line
-    build = run(tmp_path, "build")
-    assert build.returncode != 0 and needle in build.stderr and "Traceback" not in build.stderr
+    built = run(tmp_path, "build")
+    assert built.returncode != 0 and "Traceback" not in built.stderr
+    assert sum(needle in line for line in built.stderr.splitlines()) == 1, built.stderr
     assert (tmp_path / MANIFEST).read_text(encoding="utf-8") == text
     assert emulator.request_count() == 0
 
