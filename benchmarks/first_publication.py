@@ -34,6 +34,10 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import _common as common
+import _real_site as real_site
+import _service as service
+import _sites as sites
+import processes
 
 MIN_SPEEDUP = 20.0  # sync over the sequential script
 MAX_UPLOAD_OVER_FLOOR = 1.25  # upload phase / floor
@@ -87,7 +91,7 @@ def main() -> int:
     targets = common.Targets()
     problems: list[str] = []
     with common.scratch("first", args.keep) as tmp:
-        site = common.generate_real_site(
+        site = real_site.generate_real_site(
             tmp / "site",
             pages=max(1, min(args.pages, 2000)),
             images=max(1, min(args.images, 20000)),
@@ -98,7 +102,7 @@ def main() -> int:
             site.set_options(concurrency=concurrency)  # for sync and the cold builds
         paths = site.image_paths()
         n = len(paths)
-        floor = common.upload_floor(n, latency, concurrency)
+        floor = service.upload_floor(n, latency, concurrency)
         print(
             f"Site: {site.pages} pages, {site.code_blocks} code blocks, {n} images, {site.references} image "
             f"references; theme {site.theme}; emulator latency {latency * 1000:.0f} ms, concurrency {concurrency}, "
@@ -111,7 +115,7 @@ def main() -> int:
             """One first publication by ``run`` against a fresh emulator (nothing stored, nothing counted),
             from no manifest, caches or token; every image must be stored, and linked in the manifest."""
             site.forget_uploads()
-            with common.EmulatorProcess(tmp / f"emulator-{next(logs):02d}.log", latency=latency, verbose=True) as e:
+            with service.EmulatorProcess(tmp / f"emulator-{next(logs):02d}.log", latency=latency, verbose=True) as e:
                 site.point_at(e.base_url)
                 wall, cpu = run()
                 result = Run(wall, cpu, e.cpu_seconds(), e.counts())
@@ -120,15 +124,17 @@ def main() -> int:
                 problems.append(f"a run stored {result.counts['cos']} files and linked {linked} images, expected {n}")
             return result
 
-        with common.EmulatorProcess(tmp / "emulator-probe.log", latency=latency) as e:
-            round_trip = common.probe_round_trip(e.base_url)
+        with service.EmulatorProcess(tmp / "emulator-probe.log", latency=latency) as e:
+            round_trip = service.probe_round_trip(e.base_url)
         print(f"  one JSON request on a kept-alive connection: {round_trip * 1000:.1f} ms", flush=True)
 
         # (a) the sequential per-file script (it keeps no manifest: its links are counted instead)
         links: dict[str, str] = {}
         sequential = publish(
             lambda: timed(
-                lambda: links.update(common.sequential_upload(site.api_base, [site.docs / p for p in paths], site.docs))
+                lambda: links.update(
+                    service.sequential_upload(site.api_base, [site.docs / p for p in paths], site.docs)
+                )
             ),
             manifest=False,
         )
@@ -225,7 +231,7 @@ def timed(action: Callable[[], object]) -> tuple[float, float]:
     return time.perf_counter() - started, cpu() - cpu_started
 
 
-def linked_images(site: common.GeneratedSite) -> int:
+def linked_images(site: sites.GeneratedSite) -> int:
     """Images the manifest links to a URL (0 without a manifest)."""
     from mkdocs_wxcloud.manifest.model import read
 
@@ -233,7 +239,7 @@ def linked_images(site: common.GeneratedSite) -> int:
     return sum(1 for entry in read(manifest).images.values() if entry.url) if manifest.exists() else 0
 
 
-def run_sync(site: common.GeneratedSite, problems: list[str], separate: bool = False) -> tuple[float, float]:
+def run_sync(site: sites.GeneratedSite, problems: list[str], separate: bool = False) -> tuple[float, float]:
     """``mkdocs-wxcloud sync``, in-process with click's runner or as a ``separate`` process."""
     command = ["sync", "-q", "-f", str(site.config)]
     outcome: dict[str, Any] = {}
@@ -241,7 +247,7 @@ def run_sync(site: common.GeneratedSite, problems: list[str], separate: bool = F
     def sync() -> None:
         if separate:
             process = subprocess.run(
-                [common.console_script("mkdocs-wxcloud"), *command], capture_output=True, text=True, timeout=900
+                [processes.console_script("mkdocs-wxcloud"), *command], capture_output=True, text=True, timeout=900
             )
             outcome.update(code=process.returncode, output=process.stderr + process.stdout)
         else:
@@ -261,14 +267,14 @@ def run_sync(site: common.GeneratedSite, problems: list[str], separate: bool = F
 
 
 def upload_phase(
-    site: common.GeneratedSite, paths: list[str], concurrency: int, problems: list[str]
+    site: sites.GeneratedSite, paths: list[str], concurrency: int, problems: list[str]
 ) -> tuple[float, float]:
     """``schedule`` of every image and ``finish`` (token, uploads, links, manifest), timed; the images are
     hashed before (untimed), so this is the cost of publishing alone, without finding the images."""
     from mkdocs_wxcloud.publishing.settings import resolve
     from mkdocs_wxcloud.publishing.workspace import open_linker
 
-    settings = resolve({**common.plugin_options(site.api_base), "concurrency": concurrency}, site.root)
+    settings = resolve({**sites.plugin_options(site.api_base), "concurrency": concurrency}, site.root)
     with ThreadPoolExecutor(concurrency) as pool:
         publisher = open_linker(settings, site.docs, pool).publisher
         try:
@@ -290,7 +296,7 @@ def upload_phase(
             publisher.close()
 
 
-def cold_build(site: common.GeneratedSite, problems: list[str]) -> tuple[float, float]:
+def cold_build(site: sites.GeneratedSite, problems: list[str]) -> tuple[float, float]:
     """One in-process ``mkdocs build`` with the plugin, every image new; every <img> must link the cloud."""
     common.quiet_logging()
     cpu: list[float] = []
@@ -333,7 +339,7 @@ def summarize(
     return {
         "images": n,
         "floor_s": floor,
-        "link_floor_s": common.link_floor(n, latency),
+        "link_floor_s": service.link_floor(n, latency),
         "json_round_trip_s": round_trip,
         "sequential": medians([sequential]),
         "sync": sync,
@@ -347,14 +353,14 @@ def summarize(
         "cold_excess_cpu_s": cold["cpu_s"] - plain["cpu_s"],
         "cold_excess_over_floor": excess / floor,
         "sweep": [
-            {"concurrency": c, "floor_s": common.upload_floor(n, latency, c), **medians([run])}
+            {"concurrency": c, "floor_s": service.upload_floor(n, latency, c), **medians([run])}
             for c, run in swept.items()
         ],
     }
 
 
 def report(
-    info: dict[str, Any], site: common.GeneratedSite, rounds: int, concurrency: int, latency: float, f: dict[str, Any]
+    info: dict[str, Any], site: sites.GeneratedSite, rounds: int, concurrency: int, latency: float, f: dict[str, Any]
 ) -> None:
     """The Markdown tables: measured times next to the floor and the sequential script."""
     n, floor, sequential = f["images"], f["floor_s"], f["sequential"]["wall_s"]

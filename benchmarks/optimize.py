@@ -33,6 +33,8 @@ from pathlib import Path
 os.environ["RAYON_NUM_THREADS"] = "1"  # as in the worker processes: one thread per image
 
 import _common as common  # noqa: E402
+import _service as service  # noqa: E402
+import _sites as sites  # noqa: E402
 
 MODES = {
     "off": {},
@@ -75,7 +77,7 @@ def screenshot(rng: random.Random, size: tuple[int, int]) -> bytes:
         draw.rounded_rectangle(panel, 12, fill=(255, 255, 255), outline=(220, 222, 228), width=2)
         ty = panel[1] + 16
         while ty < panel[3] - 30:
-            text = " ".join(rng.choice(common.WORDS) for _ in range(rng.randrange(3, 9)))
+            text = " ".join(rng.choice(sites.WORDS) for _ in range(rng.randrange(3, 9)))
             draw.text((panel[0] + 20, ty), text.capitalize(), fill=(40, 44, 52), font=_font(rng.choice((22, 26, 30))))
             ty += 40
         for i in range(rng.randrange(0, 4)):
@@ -232,15 +234,15 @@ def cold_builds(tmp: Path, images: list[tuple[str, str, bytes]], latency: float,
     optimizing.Optimizer._optimized = lambda self, *a: calls.append(1) or real(self, *a)  # type: ignore[method-assign]
     figures: dict = {}
     for mode, options in MODES.items():
-        with common.EmulatorProcess(tmp / f"emulator-{len(figures)}.log", latency=latency, verbose=True) as emulator:
+        with service.EmulatorProcess(tmp / f"emulator-{len(figures)}.log", latency=latency, verbose=True) as emulator:
             config = site / "mkdocs.yml"
-            common.write_yaml(
+            sites.write_yaml(
                 config,
                 {
                     "site_name": "图片",
                     "docs_dir": "docs",
                     "site_dir": "site",
-                    "plugins": [{"wxcloud": common.plugin_options(emulator.base_url, **options)}],
+                    "plugins": [{"wxcloud": sites.plugin_options(emulator.base_url, **options)}],
                 },
             )
             for folder in (site / ".cache", site / "site"):

@@ -4,7 +4,7 @@ Targets (issue #5, and "First publication at the speed limit"): no HTTP request,
 re-read (hash cache keyed by size+mtime), and a warm ``mkdocs build`` with the plugin costing at
 most 1.03x the CPU time of the same build without it (median of the per-round ratios).
 
-The site is the real-shaped one of ``_common.generate_real_site``: Chinese pages full of fenced code
+The site is the real-shaped one of ``_real_site.generate_real_site``: Chinese pages full of fenced code
 blocks, half with ``linenums`` and Material's ``anchor_linenums``, so every highlighted block is
 stashed raw HTML full of ``<a href="#__codelineno-…">`` that the plugin's raw-HTML pass must get
 through cheaply. It is built once cold against an in-process emulator (warm builds make no request,
@@ -26,6 +26,8 @@ import sys
 from pathlib import Path
 
 import _common as common
+import _real_site as real_site
+import _service as service
 
 MAX_CPU_RATIO = 1.03
 
@@ -59,7 +61,7 @@ def main() -> int:
     figures: dict = {}
     with common.scratch("warm", args.keep) as tmp:
         with Emulator() as emulator:
-            site = common.generate_real_site(
+            site = real_site.generate_real_site(
                 tmp / "site",
                 pages=max(1, min(args.pages, 2000)),
                 images=max(1, min(args.images, 20000)),
@@ -76,7 +78,7 @@ def main() -> int:
             )
 
             cold = common.build(site.config)
-            cold_counts = common.endpoint_counts(emulator)
+            cold_counts = service.endpoint_counts(emulator)
             uploaded = len(emulator.stored_files())
             if uploaded != site.images:
                 problems.append(f"cold build stored {uploaded} files, expected {site.images}")
