@@ -8,6 +8,7 @@ to prove the one-line error and the exit status end to end.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from pathlib import Path
 
@@ -19,9 +20,11 @@ from mkdocs.exceptions import Abort
 from mkdocs_wxcloud.cli import main
 
 
-def cli(*args: object) -> Result:
-    """``mkdocs-wxcloud *args`` in the current folder; its exit status, stdout and stderr."""
-    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+def cli(*args: object, cwd: Path | None = None) -> Result:
+    """``mkdocs-wxcloud *args`` in ``cwd`` (default: the current folder); its exit status, stdout and
+    stderr. An exception the command lets out fails the test, as a traceback would."""
+    with contextlib.chdir(cwd) if cwd else contextlib.nullcontext():
+        return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
 
 
 class _Errors(logging.Handler):
