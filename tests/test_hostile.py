@@ -157,9 +157,9 @@ def test_secrets_never_follow_a_redirect(tmp_path: Path, emulator: Emulator) -> 
                 {"index.md": "![x](x.png)\n", "x.png": png(4)},
                 emulator_options(emulator, api_base=api.base_url),
             )
-            sync = run(tmp_path, "sync")
+            sync = cli("sync", cwd=tmp_path)
         assert elsewhere.seen == []
-    assert sync.returncode == 1
+    assert sync.exit_code == 1
     line = one_line(sync.stderr, "307")
     assert "redirect" in line and "not followed" in line and DEFAULT_SECRET not in sync.stderr
     assert emulator.request_count("/tcb/uploadfile") == 0
@@ -288,8 +288,8 @@ def test_a_file_rewritten_while_it_is_uploaded_is_stored_under_its_new_hash(
             {"index.md": "![x](x.png)\n", "x.png": png(60)},
             emulator_options(emulator, api_base=proxy.base_url),
         )
-        sync = run(tmp_path, "sync")
-    assert sync.returncode == 0, sync.stderr
+        sync = cli("sync", cwd=tmp_path)
+    assert sync.exit_code == 0, sync.stderr
     assert rewritten.is_set()
     manifest = mf.read(tmp_path / MANIFEST)
     entry = manifest.images["x.png"]
@@ -300,31 +300,29 @@ def test_a_file_rewritten_while_it_is_uploaded_is_stored_under_its_new_hash(
     old_path = next(p for p in stored if p != entry.cloud_path)  # what was sent under the old hash
     assert hashlib.sha256(png(60)).hexdigest()[:12] in old_path
     assert old_path in manifest.retired.values()  # `prune --yes` deletes it
-    assert run(tmp_path, "check").returncode == 0
+    assert cli("check", cwd=tmp_path).exit_code == 0
 
 
 # -- where the manifest and the caches may live --------------------------------------------------
 
 
 def test_cache_dir_inside_docs_dir_is_refused(tmp_path: Path, emulator: Emulator) -> None:
-    make_site(
+    config = make_site(
         tmp_path, {"index.md": "![x](x.png)\n", "x.png": png(7)}, emulator_options(emulator, cache_dir="docs/.cache")
     )
-    build = run(tmp_path, "build")
-    assert build.returncode != 0
-    assert "option `cache_dir`" in one_line(build.stderr, "cache_dir") and "inside docs_dir" in build.stderr
+    errors = [line for line in build_errors(config) if "cache_dir" in line]
+    assert len(errors) == 1 and "option `cache_dir`" in errors[0] and "inside docs_dir" in errors[0]
     assert not (tmp_path / "docs/.cache").exists() and emulator.request_count() == 0
 
 
 def test_a_manifest_reaching_docs_dir_through_a_symlink_is_refused(tmp_path: Path, emulator: Emulator) -> None:
-    make_site(
+    config = make_site(
         tmp_path, {"index.md": "![x](x.png)\n", "x.png": png(8)}, emulator_options(emulator, manifest="meta/images.yml")
     )
     (tmp_path / "docs/meta").mkdir()
     (tmp_path / "meta").symlink_to(tmp_path / "docs/meta", target_is_directory=True)
-    build = run(tmp_path, "build")
-    assert build.returncode != 0
-    assert "option `manifest`" in one_line(build.stderr, "option `manifest`") and "inside docs_dir" in build.stderr
+    errors = [line for line in build_errors(config) if "option `manifest`" in line]
+    assert len(errors) == 1 and "inside docs_dir" in errors[0]
     assert list((tmp_path / "docs/meta").iterdir()) == []
 
 
@@ -333,8 +331,7 @@ def test_a_manifest_that_is_a_symlink_is_written_through(tmp_path: Path, emulato
     shared.parent.mkdir()
     shared.write_text("", encoding="utf-8")
     (tmp_path / MANIFEST).symlink_to(shared)
-    make_site(tmp_path, {"index.md": "![x](x.png)\n", "x.png": png(9)}, emulator_options(emulator))
-    assert run(tmp_path, "build").returncode == 0
+    build(make_site(tmp_path, {"index.md": "![x](x.png)\n", "x.png": png(9)}, emulator_options(emulator)))
     assert (tmp_path / MANIFEST).is_symlink()
     assert "x.png" in mf.read(shared).images
 
