@@ -35,6 +35,7 @@ os.environ["RAYON_NUM_THREADS"] = "1"  # as in the worker processes: one thread 
 import _common as common  # noqa: E402
 import _service as service  # noqa: E402
 import _sites as sites  # noqa: E402
+import images  # noqa: E402 - the tests' images (tests/ is on the path)
 
 MODES = {
     "off": {},
@@ -97,8 +98,9 @@ def screenshot(rng: random.Random, size: tuple[int, int]) -> bytes:
 
 
 def photo(rng: random.Random, size: tuple[int, int]) -> bytes:
-    """A phone photo: smooth shapes, texture and sensor noise; JPEG q92 with GPS, camera, orientation, sRGB."""
-    from PIL import Image, ImageCms, ImageDraw, ImageFilter
+    """A phone photo: smooth shapes, texture and sensor noise; JPEG q92 with the tests' EXIF (GPS, camera,
+    orientation) and sRGB profile."""
+    from PIL import Image, ImageDraw, ImageFilter
 
     w, h = size
     sky = Image.linear_gradient("L").resize(size)
@@ -114,13 +116,8 @@ def photo(rng: random.Random, size: tuple[int, int]) -> bytes:
     image = image.filter(ImageFilter.GaussianBlur(6))
     noise = Image.effect_noise(size, 18).convert("RGB")
     image = Image.blend(image, noise, 0.12)
-    exif = Image.Exif()
-    exif[0x0112] = rng.choice((1, 6))
-    exif[0x010F] = "PhoneMaker"
-    exif.get_ifd(0x8825).update({1: "N", 2: (31.0, 14.0, 2.5), 3: "E", 4: (121.0, 28.0, 1.0)})
     out = io.BytesIO()
-    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
-    image.save(out, "JPEG", quality=92, exif=exif.tobytes(), icc_profile=srgb)
+    image.save(out, "JPEG", quality=92, exif=images.exif(rng.choice((1, 6))).tobytes(), icc_profile=images.SRGB)
     return out.getvalue()
 
 
