@@ -148,14 +148,15 @@ def svg(rng: random.Random) -> bytes:
     return f'<svg xmlns="http://www.w3.org/2000/svg" width="200" height="120">{shapes}</svg>'.encode()
 
 
-def image_set(scale: float, seed: int = 7) -> list[tuple[str, str, bytes]]:
-    """``(kind, file name, bytes)`` of the set; ``scale`` multiplies how many of each kind."""
+def image_set(scale: float, seed: int = 7, shrink: int = 1) -> list[tuple[str, str, bytes]]:
+    """``(kind, file name, bytes)`` of the set; ``scale`` multiplies how many of each kind, ``shrink``
+    divides the sides of the screenshots and photos."""
     rng = random.Random(seed)
     n = lambda count: max(1, round(count * scale))  # noqa: E731
     found = []
-    sizes = [(2560, 1600), (2880, 1800), (1920, 1200), (1440, 900)]
+    sizes = [(w // shrink, h // shrink) for w, h in [(2560, 1600), (2880, 1800), (1920, 1200), (1440, 900)]]
     found += [("screenshot", f"截图-{i}.png", screenshot(rng, sizes[i % len(sizes)])) for i in range(n(8))]
-    found += [("photo", f"照片-{i}.jpg", photo(rng, (2016, 1512))) for i in range(n(4))]
+    found += [("photo", f"照片-{i}.jpg", photo(rng, (2016 // shrink, 1512 // shrink))) for i in range(n(4))]
     found += [("optimized PNG", f"图标-{i}.png", optimized_png(rng)) for i in range(n(8))]
     found += [("GIF", f"动画-{i}.gif", animated_gif(rng)) for i in range(n(2))]
     found += [("SVG", f"图形-{i}.svg", svg(rng)) for i in range(n(2))]
@@ -272,12 +273,16 @@ def main() -> int:
     parser.add_argument("--scale", type=float, default=1.0, help="multiplies how many images of each kind (default 1)")
     parser.add_argument("--latency", type=float, default=0.02, help="seconds the emulator waits before each answer")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    parser.add_argument(
+        "--quick", action="store_true", help="one image of each kind, screenshots and photos at a quarter of their "
+        "sides: shows that the script runs (its figures are not the README's)"
+    )  # fmt: skip
     args = parser.parse_args()
     info = common.machine()
     common.quiet_logging()
     targets, problems = common.Targets(), []
     with common.scratch("optimize", args.keep) as tmp:
-        images = image_set(max(0.25, min(args.scale, 8.0)))
+        images = image_set(0.1, shrink=4) if args.quick else image_set(max(0.25, min(args.scale, 8.0)))
         print(f"{len(images)} images, {_size(sum(len(d) for _, _, d in images))}", flush=True)
         engine = engine_figures(images, problems)
         levels = oxipng_levels(images)
