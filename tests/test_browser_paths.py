@@ -18,6 +18,7 @@ import pytest
 import requests
 from conftest import build, emulator_options, make_site, png
 from inprocess import cli
+from sites import write_files
 
 from mkdocs_wxcloud.emulator import Emulator
 from mkdocs_wxcloud.manifest import model as mf
@@ -34,7 +35,7 @@ Raw HTML, against the page's URL: <img src="../images/x.png" alt="raw">
 
 A srcset in the tree is not rewritten by MkDocs either: ![s](images/p.png){ srcset="../images/p.png 2x" }
 """
-FILES = {"index.md": "# Home\n", "ds/treap.md": PAGE, "ds/images/x.png": NEAR, "images/x.png": FAR,
+FILES: dict[str, bytes | str] = {"index.md": "# Home\n", "ds/treap.md": PAGE, "ds/images/x.png": NEAR, "images/x.png": FAR,
          "ds/images/p.png": PHOTO, "images/p.png": png(104)}  # fmt: skip
 
 
@@ -101,9 +102,7 @@ def test_rewrite_with_mkdocs_yml_resolves_raw_html_as_the_site_does(tmp_path: Pa
 
 def test_rewrite_without_mkdocs_yml_resolves_against_the_file(tmp_path: Path, emulator: Emulator) -> None:
     docs = tmp_path / "content"
-    for name, data in FILES.items():
-        (docs / name).parent.mkdir(parents=True, exist_ok=True)
-        (docs / name).write_bytes(data.encode() if isinstance(data, str) else data)
+    write_files(docs, FILES)
     options = emulator_options(emulator)
     result = subprocess.run(
         [str(BIN / "mkdocs-wxcloud"), "rewrite", "content", "--root", "content", "-o", "out",

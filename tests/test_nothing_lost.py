@@ -164,7 +164,7 @@ def test_exclude_uploaded_keeps_every_file_the_built_site_may_load(tmp_path: Pat
         '<video src="clip.mp4" poster="img/poster.png"></video>\n\n'
         '<form><input type="image" src="img/btn.png" alt="go"></form>\n'
     )
-    files = {"index.md": page, "extra.css": ".hero { background: url(img/css.png) }\n", "clip.mp4": b"\0" * 16,
+    files: dict[str, bytes | str] = {"index.md": page, "extra.css": ".hero { background: url(img/css.png) }\n", "clip.mp4": b"\0" * 16,
              **{f"img/{n}.png": png(70 + i) for i, n in enumerate(["cloud", "bg", "poster", "btn", "css"])}}  # fmt: skip
     config = make_site(tmp_path, files, emulator_options(emulator, exclude_uploaded=True), extra_css=["extra.css"],
                        theme={"name": "mkdocs"})  # fmt: skip
@@ -231,7 +231,12 @@ def test_rewrite_handles_long_page_names_and_entity_encoded_attributes(tmp_path:
     assert len(long_name.encode()) >= 242
     # raw HTML resolves against the page's URL (<name>/), Markdown against its file
     page = '<img src="../img/a&quot;b.png" alt="q"> <img src="../img/&#22270;.png" alt="e"> ![m](img/a&b.png)\n'
-    files = {long_name: page, 'img/a"b.png': png(90), "img/图.png": png(91), "img/a&b.png": png(92)}
+    files: dict[str, bytes | str] = {
+        long_name: page,
+        'img/a"b.png': png(90),
+        "img/图.png": png(91),
+        "img/a&b.png": png(92),
+    }
     make_site(tmp_path, files, emulator_options(emulator))
     result = cli("rewrite", "docs", "-o", "out", cwd=tmp_path)
     assert result.exit_code == 0, result.stderr
