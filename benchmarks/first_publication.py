@@ -24,6 +24,7 @@ the machine's cores rather than by the network.
 from __future__ import annotations
 
 import argparse
+import functools
 import itertools
 import resource
 import subprocess
@@ -166,7 +167,7 @@ def main() -> int:
             )
         swept = {}
         for c in sweep:
-            swept[c] = publish(lambda c=c: upload_phase(site, paths, c, problems))
+            swept[c] = publish(functools.partial(upload_phase, site, paths, c, problems))
             print(f"  (e) upload phase at concurrency {c}: {common.secs(swept[c].wall)}", flush=True)
 
         # (d) cold builds with the plugin against plain builds, alternating

@@ -29,15 +29,16 @@ import shutil
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 os.environ["RAYON_NUM_THREADS"] = "1"  # as in the worker processes: one thread per image
 
 import _common as common  # noqa: E402
 import _service as service  # noqa: E402
 import _sites as sites  # noqa: E402
-import images  # noqa: E402 - the tests' images (tests/ is on the path)
+import images as test_images  # noqa: E402 - the tests' images and their notion of "the same pixels"
 
-MODES = {
+MODES: dict[str, dict[str, Any]] = {
     "off": {},
     "lossless": {"optimize": "lossless"},
     "lossless + webp": {"optimize": "lossless", "webp": True},
@@ -117,7 +118,9 @@ def photo(rng: random.Random, size: tuple[int, int]) -> bytes:
     noise = Image.effect_noise(size, 18).convert("RGB")
     image = Image.blend(image, noise, 0.12)
     out = io.BytesIO()
-    image.save(out, "JPEG", quality=92, exif=images.exif(rng.choice((1, 6))).tobytes(), icc_profile=images.SRGB)
+    image.save(
+        out, "JPEG", quality=92, exif=test_images.exif(rng.choice((1, 6))).tobytes(), icc_profile=test_images.SRGB
+    )
     return out.getvalue()
 
 
@@ -170,9 +173,6 @@ def engine_figures(images: list[tuple[str, str, bytes]], problems: list[str]) ->
     from mkdocs_wxcloud.optimize import engine
     from mkdocs_wxcloud.optimize.settings import parse
 
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-    from images import pixels  # the tests' notion of "the same pixels"
-
     figures: dict = {}
     for mode, options in MODES.items():
         settings = parse(options)
@@ -184,7 +184,11 @@ def engine_figures(images: list[tuple[str, str, bytes]], problems: list[str]) ->
             stored = outcome.data if outcome.data is not None else data
             if len(stored) > len(data):
                 problems.append(f"{mode}: {name} grew from {len(data)} to {len(stored)} bytes")
-            if mode.startswith("lossless") and outcome.data is not None and pixels(stored) != pixels(data):
+            if (
+                mode.startswith("lossless")
+                and outcome.data is not None
+                and test_images.pixels(stored) != test_images.pixels(data)
+            ):
                 problems.append(f"{mode}: {name} changed pixels ({outcome.done})")
             row = per_kind.setdefault(kind, {"images": 0, "before": 0, "after": 0, "cpu": 0.0, "done": {}})
             row["images"] += 1
@@ -229,7 +233,7 @@ def cold_builds(tmp: Path, images: list[tuple[str, str, bytes]], latency: float,
     (docs / "index.md").write_text("\n".join(lines), encoding="utf-8")
     calls = []
     real = optimizing.Optimizer._optimized
-    optimizing.Optimizer._optimized = lambda self, *a: calls.append(1) or real(self, *a)  # type: ignore[method-assign]
+    optimizing.Optimizer._optimized = lambda self, *a: calls.append(1) or real(self, *a)  # type: ignore[method-assign, func-returns-value]
     figures: dict = {}
     for mode, options in MODES.items():
         with service.EmulatorProcess(tmp / f"emulator-{len(figures)}.log", latency=latency, verbose=True) as emulator:
@@ -280,7 +284,7 @@ def main() -> int:
     args = parser.parse_args()
     info = common.machine()
     common.quiet_logging()
-    targets, problems = common.Targets(), []
+    targets, problems = common.Targets(), list[str]()
     with common.scratch("optimize", args.keep) as tmp:
         images = image_set(0.1, shrink=4) if args.quick else image_set(max(0.25, min(args.scale, 8.0)))
         print(f"{len(images)} images, {_size(sum(len(d) for _, _, d in images))}", flush=True)

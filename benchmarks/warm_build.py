@@ -24,6 +24,8 @@ import os
 import pstats
 import sys
 from pathlib import Path
+from types import FrameType
+from typing import Any
 
 import _common as common
 import _real_site as real_site
@@ -269,7 +271,7 @@ def instrumented_build(config: Path, images: set[str]) -> dict:
     Audit hooks cannot be removed, so this runs after the timed rounds.
     """
     package = os.sep + "mkdocs_wxcloud" + os.sep
-    state = {
+    state: dict[str, Any] = {
         "active": False,
         "image_opens_total": 0,
         "image_opens_by_plugin": 0,
@@ -286,7 +288,7 @@ def instrumented_build(config: Path, images: set[str]) -> dict:
                 path = os.path.abspath(os.fsdecode(path))
                 if path in images:
                     state["image_opens_total"] += 1
-                    frame = sys._getframe(1)
+                    frame: FrameType | None = sys._getframe(1)
                     while frame is not None:
                         if package in frame.f_code.co_filename:
                             state["image_opens_by_plugin"] += 1
