@@ -189,11 +189,10 @@ BAD_ASSETS = [
 
 
 @pytest.mark.parametrize(("value", "needle"), BAD_ASSETS)
-def test_a_bad_assets_option_is_one_line(tmp_path: Path, monkeypatch, value: object, needle: str) -> None:  # noqa: ANN001
+def test_a_bad_assets_option_is_one_line(tmp_path: Path, value: object, needle: str) -> None:
     config = make_site(tmp_path, {"index.md": "![a](a.png)\n", "a.png": png(1)}, {"offline": True, "assets": value})
-    monkeypatch.chdir(tmp_path)
     assert sum(needle in line for line in build_errors(config)) == 1
-    result = cli("check")
+    result = cli("check", cwd=tmp_path)
     assert result.exit_code != 0 and "Traceback" not in result.stderr, result.stderr
     assert sum(needle in line for line in result.stderr.splitlines()) == 1, result.stderr
 

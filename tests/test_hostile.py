@@ -58,10 +58,7 @@ def _published(root: Path, emu: Emulator) -> str:
 # -- URLs that are not http(s) -------------------------------------------------------------------
 
 
-def test_a_javascript_url_in_the_manifest_reaches_no_page(
-    tmp_path: Path, emulator: Emulator, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.chdir(tmp_path)
+def test_a_javascript_url_in_the_manifest_reaches_no_page(tmp_path: Path, emulator: Emulator) -> None:
     text = _published(tmp_path, emulator)
     entry = mf.from_yaml(text, MANIFEST).images["x.png"]
     evil = text.replace(f"url: {entry.url}", "url: javascript:alert(document.cookie)")
@@ -72,7 +69,7 @@ def test_a_javascript_url_in_the_manifest_reaches_no_page(
     assert sum(f"{MANIFEST}:{line}: image 'x.png' field `url`" in error for error in errors) == 1
     assert "javascript:" not in (tmp_path / "site/index.html").read_text(encoding="utf-8")
 
-    check = cli("check")
+    check = cli("check", cwd=tmp_path)
     assert check.exit_code == 2
     assert f"{MANIFEST}:{line}: image 'x.png' field `url`: must be an http:// or https:// URL" in one_line(
         check.stderr, "field `url`"
@@ -116,15 +113,12 @@ BASE_URL_ERROR = "option `base_url` must be an absolute http(s) URL"
 
 
 @pytest.mark.parametrize("base_url", BAD_BASE_URLS)
-def test_base_url_must_be_an_absolute_http_url(
-    tmp_path: Path, emulator: Emulator, monkeypatch: pytest.MonkeyPatch, base_url: str
-) -> None:
+def test_base_url_must_be_an_absolute_http_url(tmp_path: Path, emulator: Emulator, base_url: str) -> None:
     config = make_site(
         tmp_path, {"index.md": "![x](x.png)\n", "x.png": png(3)}, emulator_options(emulator, base_url=base_url)
     )
-    monkeypatch.chdir(tmp_path)
     assert sum(BASE_URL_ERROR in line for line in build_errors(config)) == 1
-    sync = cli("sync")
+    sync = cli("sync", cwd=tmp_path)
     assert sync.exit_code != 0
     assert BASE_URL_ERROR in one_line(sync.stderr, "base_url")
     assert emulator.request_count() == 0
@@ -218,19 +212,17 @@ def test_the_schema_refuses_a_malformed_manifest_in_one_line(case: str) -> None:
     data, needle = MALFORMED[case]
     with pytest.raises(ManifestError) as error:
         mf.from_yaml("# hand-edited\n" + yaml.safe_dump(data, allow_unicode=True), MANIFEST)
-    assert needle in str(error.value) and "\n" not in str(error.value)
-    assert str(error.value).startswith(f"{MANIFEST}:") and "left unchanged" in str(error.value)
+    message = str(error.value)
+    assert needle in message and "\n" not in message
+    assert message.startswith(f"{MANIFEST}:") and "left unchanged" in message
 
 
 @pytest.mark.parametrize("case", list(MALFORMED))
-def test_a_malformed_manifest_is_one_line_and_never_rewritten(
-    tmp_path: Path, emulator: Emulator, monkeypatch: pytest.MonkeyPatch, case: str
-) -> None:
+def test_a_malformed_manifest_is_one_line_and_never_rewritten(tmp_path: Path, emulator: Emulator, case: str) -> None:
     text, needle = _malformed(tmp_path, emulator, case)
-    monkeypatch.chdir(tmp_path)
     assert sum(needle in line for line in build_errors(tmp_path / "mkdocs.yml")) == 1
     for command in (("check",), ("sync",), ("prune", "--yes")):
-        result = cli(*command)
+        result = cli(*command, cwd=tmp_path)
         assert result.exit_code == 2, (command, result.stderr)
         line = one_line(result.stderr, needle)
         assert f"{MANIFEST}:" in line and "left unchanged" in line
