@@ -30,7 +30,7 @@ HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
 sys.path.insert(1, str(HERE.parent / "tests"))
 
-from sites import CREDENTIAL_VARIABLES  # noqa: E402
+from sites import CREDENTIAL_VARIABLES, LogRecorder  # noqa: E402
 from sites import build as build_in_process  # noqa: E402
 
 # -- machine -------------------------------------------------------------------------------------
@@ -181,20 +181,10 @@ def isolate(tmp: Path) -> None:
     os.environ["NO_MKDOCS_2_WARNING"] = "1"  # Material's banner about MkDocs 2.0 would fill the output
 
 
-class _Counter(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if len(self.messages) < 1000:
-            self.messages.append(f"{record.levelname}: {record.getMessage()}")
+WARNINGS = LogRecorder(logging.WARNING)
 
 
-WARNINGS = _Counter()
-
-
-def quiet_logging() -> _Counter:
+def quiet_logging() -> LogRecorder:
     """Silence MkDocs' (and the plugin's) log output; warnings are kept in WARNINGS.messages."""
     logger = logging.getLogger("mkdocs")
     logger.handlers[:] = [WARNINGS]

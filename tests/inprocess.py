@@ -1,5 +1,5 @@
 """The commands run inside the test's process: ``mkdocs-wxcloud`` through click's ``CliRunner``,
-``mkdocs build`` through conftest's ``build``.
+``mkdocs build`` through the shared ``sites.build``.
 
 A process costs about half a second of start-up (imports), so rules decided by the schema or the
 options alone are tested this way, for every case; one case per command still runs as a real process
@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from conftest import build
 from mkdocs.exceptions import Abort
+from sites import LogRecorder, build
 
 from mkdocs_wxcloud.cli import main
 
@@ -27,19 +27,10 @@ def cli(*args: object, cwd: Path | None = None) -> Result:
         return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
 
 
-class _Errors(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.ERROR)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-
-
 def build_errors(config_path: Path) -> list[str]:
     """Build in this process, expecting MkDocs to abort (``mkdocs build`` exits 1 on ``Abort``, without a
     traceback); the error lines it logged, none of them with a traceback."""
-    errors, logger = _Errors(), logging.getLogger("mkdocs")
+    errors, logger = LogRecorder(logging.ERROR), logging.getLogger("mkdocs")
     logger.addHandler(errors)  # on the logger itself: the CLI turns its propagation off, as a program's main does
     try:
         with pytest.raises(Abort):

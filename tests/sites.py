@@ -6,6 +6,7 @@ both write and build sites the same way.
 
 from __future__ import annotations
 
+import logging
 import random
 import struct
 import zlib
@@ -55,6 +56,23 @@ def write_files(folder: Path, files: Mapping[str, bytes | str]) -> None:
             path.write_text(content, encoding="utf-8")
         else:
             path.write_bytes(content)
+
+
+class LogRecorder(logging.Handler):
+    """Keeps the records of ``level`` and above, the first ``limit`` of them: what a build logged."""
+
+    def __init__(self, level: int = logging.WARNING, limit: int = 1000) -> None:
+        super().__init__(level)
+        self.limit = limit
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if len(self.records) < self.limit:
+            self.records.append(record)
+
+    @property
+    def messages(self) -> list[str]:
+        return [f"{record.levelname}: {record.getMessage()}" for record in self.records]
 
 
 def build(
