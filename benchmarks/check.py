@@ -21,6 +21,8 @@ import sys
 import time
 
 import _common as common
+import _sites as sites
+import processes
 
 MAX_WARM = 1.0
 
@@ -47,7 +49,7 @@ def main() -> int:
     runner = CliRunner()
     with common.scratch("check", args.keep) as tmp:
         with Emulator() as emulator:
-            site = common.generate_site(
+            site = sites.generate_site(
                 tmp / "site",
                 pages=args.pages,
                 images=args.images,
@@ -96,7 +98,7 @@ def main() -> int:
 
         began = time.perf_counter()
         process = subprocess.run(
-            [common.console_script("mkdocs-wxcloud"), "check", "-f", str(site.config)],
+            [processes.console_script("mkdocs-wxcloud"), "check", "-f", str(site.config)],
             capture_output=True,
             text=True,
             timeout=120,

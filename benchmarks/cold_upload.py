@@ -6,7 +6,7 @@ that one file, next file), and the concurrent run sends per new image at most tw
 (uploadfile + COS POST), plus one batchdownloadfile per 50 images and at most one token request.
 
 Each run gets its own fresh emulator (same latency), on the same image files, in a separate process
-(``_common.EmulatorProcess``): the real service is remote, and an emulator in this process would
+(``_service.EmulatorProcess``): the real service is remote, and an emulator in this process would
 compete with the client for the GIL (with 16 uploads at once, a small sync took 2-3x as long).
 
     python benchmarks/cold_upload.py [--images 300] [--latency 0.05]
@@ -20,6 +20,8 @@ import sys
 import time
 
 import _common as common
+import _service as service
+import _sites as sites
 
 MIN_SPEEDUP = 10.0
 
@@ -44,12 +46,12 @@ def main() -> int:
     figures: dict = {}
     with common.scratch("upload", args.keep) as tmp:
 
-        def emulator_process(name: str) -> common.EmulatorProcess:
-            return common.EmulatorProcess(tmp / f"emulator-{name}.log", latency=args.latency, verbose=True)
+        def emulator_process(name: str) -> service.EmulatorProcess:
+            return service.EmulatorProcess(tmp / f"emulator-{name}.log", latency=args.latency, verbose=True)
 
         # -- what one request costs on a kept-alive connection (expected: about the latency) --------
         with emulator_process("probe") as emulator:
-            round_trip = common.probe_round_trip(emulator.base_url)
+            round_trip = service.probe_round_trip(emulator.base_url)
         print(
             f"One JSON request on a kept-alive connection: {round_trip * 1000:.1f} ms "
             f"(emulator latency {args.latency * 1000:.0f} ms)"
@@ -57,7 +59,7 @@ def main() -> int:
 
         # -- the project's concurrent path ---------------------------------------------------------
         with emulator_process("sync") as emulator:
-            site = common.generate_site(
+            site = sites.generate_site(
                 tmp / "site", pages=max(1, n // 4), images=n, seed=args.seed, api_base=emulator.base_url, search=False
             )
             print(f"Site: {site.pages} pages, {site.images} images; emulator latency {args.latency * 1000:.0f} ms")
@@ -77,7 +79,7 @@ def main() -> int:
         images = sorted(p for p in (site.docs / "images").rglob("*.png"))
         with emulator_process("sequential") as emulator:
             started = time.perf_counter()
-            links = common.sequential_upload(emulator.base_url, images, site.docs)
+            links = service.sequential_upload(emulator.base_url, images, site.docs)
             sequential = time.perf_counter() - started
             baseline_counts = emulator.counts()
         if baseline_counts["cos"] != n or len(links) != n:

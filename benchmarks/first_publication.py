@@ -24,16 +24,20 @@ the machine's cores rather than by the network.
 from __future__ import annotations
 
 import argparse
+import functools
 import itertools
 import resource
 import subprocess
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import _common as common
+import _real_site as real_site
+import _service as service
+import _sites as sites
+import processes
 
 MIN_SPEEDUP = 20.0  # sync over the sequential script
 MAX_UPLOAD_OVER_FLOOR = 1.25  # upload phase / floor
@@ -51,7 +55,9 @@ class Run:
 
 
 def main() -> int:
-    from mkdocs_wxcloud.publishing.settings import DEFAULTS
+    from mkdocs_wxcloud.publishing.settings import Settings
+
+    default = Settings.concurrency.default
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pages", type=int, default=120)
@@ -68,8 +74,7 @@ def main() -> int:
         "--concurrency",
         type=int,
         default=None,
-        help=f"uploads at once for sync, the upload phase and the cold build "
-        f"(default: the package's, {DEFAULTS['concurrency']})",
+        help=f"uploads at once for sync, the upload phase and the cold build (default: the package's, {default})",
     )
     parser.add_argument(
         "--sweep", default="4,8,16,32", help="comma-separated concurrencies for one upload phase each ('' to skip)"
@@ -78,7 +83,7 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (site, emulator logs)")
     args = parser.parse_args()
     rounds = max(1, min(args.rounds, 20))
-    concurrency = max(1, min(args.concurrency or DEFAULTS["concurrency"], 64))
+    concurrency = max(1, min(args.concurrency or default, 64))
     sweep = [max(1, min(int(c), 64)) for c in args.sweep.split(",") if c.strip()][:8]
     latency = max(0.001, min(args.latency, 1.0))  # the floor is proportional to it
 
@@ -87,18 +92,18 @@ def main() -> int:
     targets = common.Targets()
     problems: list[str] = []
     with common.scratch("first", args.keep) as tmp:
-        site = common.generate_real_site(
+        site = real_site.generate_real_site(
             tmp / "site",
             pages=max(1, min(args.pages, 2000)),
             images=max(1, min(args.images, 20000)),
             blocks=max(0, min(args.blocks, 100)),
             seed=args.seed,
         )
-        if concurrency != DEFAULTS["concurrency"]:
+        if concurrency != default:
             site.set_options(concurrency=concurrency)  # for sync and the cold builds
         paths = site.image_paths()
         n = len(paths)
-        floor = common.upload_floor(n, latency, concurrency)
+        floor = service.upload_floor(n, latency, concurrency)
         print(
             f"Site: {site.pages} pages, {site.code_blocks} code blocks, {n} images, {site.references} image "
             f"references; theme {site.theme}; emulator latency {latency * 1000:.0f} ms, concurrency {concurrency}, "
@@ -111,7 +116,7 @@ def main() -> int:
             """One first publication by ``run`` against a fresh emulator (nothing stored, nothing counted),
             from no manifest, caches or token; every image must be stored, and linked in the manifest."""
             site.forget_uploads()
-            with common.EmulatorProcess(tmp / f"emulator-{next(logs):02d}.log", latency=latency, verbose=True) as e:
+            with service.EmulatorProcess(tmp / f"emulator-{next(logs):02d}.log", latency=latency, verbose=True) as e:
                 site.point_at(e.base_url)
                 wall, cpu = run()
                 result = Run(wall, cpu, e.cpu_seconds(), e.counts())
@@ -120,15 +125,17 @@ def main() -> int:
                 problems.append(f"a run stored {result.counts['cos']} files and linked {linked} images, expected {n}")
             return result
 
-        with common.EmulatorProcess(tmp / "emulator-probe.log", latency=latency) as e:
-            round_trip = common.probe_round_trip(e.base_url)
+        with service.EmulatorProcess(tmp / "emulator-probe.log", latency=latency) as e:
+            round_trip = service.probe_round_trip(e.base_url)
         print(f"  one JSON request on a kept-alive connection: {round_trip * 1000:.1f} ms", flush=True)
 
         # (a) the sequential per-file script (it keeps no manifest: its links are counted instead)
         links: dict[str, str] = {}
         sequential = publish(
             lambda: timed(
-                lambda: links.update(common.sequential_upload(site.api_base, [site.docs / p for p in paths], site.docs))
+                lambda: links.update(
+                    service.sequential_upload(site.api_base, [site.docs / p for p in paths], site.docs)
+                )
             ),
             manifest=False,
         )
@@ -160,7 +167,7 @@ def main() -> int:
             )
         swept = {}
         for c in sweep:
-            swept[c] = publish(lambda c=c: upload_phase(site, paths, c, problems))
+            swept[c] = publish(functools.partial(upload_phase, site, paths, c, problems))
             print(f"  (e) upload phase at concurrency {c}: {common.secs(swept[c].wall)}", flush=True)
 
         # (d) cold builds with the plugin against plain builds, alternating
@@ -225,7 +232,7 @@ def timed(action: Callable[[], object]) -> tuple[float, float]:
     return time.perf_counter() - started, cpu() - cpu_started
 
 
-def linked_images(site: common.GeneratedSite) -> int:
+def linked_images(site: sites.GeneratedSite) -> int:
     """Images the manifest links to a URL (0 without a manifest)."""
     from mkdocs_wxcloud.manifest.model import read
 
@@ -233,7 +240,7 @@ def linked_images(site: common.GeneratedSite) -> int:
     return sum(1 for entry in read(manifest).images.values() if entry.url) if manifest.exists() else 0
 
 
-def run_sync(site: common.GeneratedSite, problems: list[str], separate: bool = False) -> tuple[float, float]:
+def run_sync(site: sites.GeneratedSite, problems: list[str], separate: bool = False) -> tuple[float, float]:
     """``mkdocs-wxcloud sync``, in-process with click's runner or as a ``separate`` process."""
     command = ["sync", "-q", "-f", str(site.config)]
     outcome: dict[str, Any] = {}
@@ -241,7 +248,7 @@ def run_sync(site: common.GeneratedSite, problems: list[str], separate: bool = F
     def sync() -> None:
         if separate:
             process = subprocess.run(
-                [common.console_script("mkdocs-wxcloud"), *command], capture_output=True, text=True, timeout=900
+                [processes.console_script("mkdocs-wxcloud"), *command], capture_output=True, text=True, timeout=900
             )
             outcome.update(code=process.returncode, output=process.stderr + process.stdout)
         else:
@@ -261,36 +268,30 @@ def run_sync(site: common.GeneratedSite, problems: list[str], separate: bool = F
 
 
 def upload_phase(
-    site: common.GeneratedSite, paths: list[str], concurrency: int, problems: list[str]
+    site: sites.GeneratedSite, paths: list[str], concurrency: int, problems: list[str]
 ) -> tuple[float, float]:
     """``schedule`` of every image and ``finish`` (token, uploads, links, manifest), timed; the images are
     hashed before (untimed), so this is the cost of publishing alone, without finding the images."""
+    from mkdocs_wxcloud.publishing.run import open_run
     from mkdocs_wxcloud.publishing.settings import resolve
-    from mkdocs_wxcloud.publishing.workspace import open_linker
 
-    settings = resolve({**common.plugin_options(site.api_base), "concurrency": concurrency}, site.root)
-    with ThreadPoolExecutor(concurrency) as pool:
-        publisher = open_linker(settings, site.docs, pool).publisher
-        try:
-            for path in paths:
-                publisher.files.digest(path)
+    settings = resolve({**sites.plugin_options(site.api_base), "concurrency": concurrency}, site.root)
+    with open_run(settings, site.docs) as run:
+        for path in paths:
+            run.files.digest(path)
 
-            def publish() -> None:
-                for path in paths:
-                    publisher.schedule(path)
-                result = publisher.finish()
-                if result.errors or len(result.urls) != len(paths):
-                    problems.append(
-                        f"the upload phase at concurrency {concurrency} linked {len(result.urls)} of "
-                        f"{len(paths)} images: {list(result.errors.items())[:3]}"
-                    )
+        def publish() -> None:
+            result = run.publish_all(paths)
+            if result.errors or len(result.urls) != len(paths):
+                problems.append(
+                    f"the upload phase at concurrency {concurrency} linked {len(result.urls)} of "
+                    f"{len(paths)} images: {list(result.errors.items())[:3]}"
+                )
 
-            return timed(publish)
-        finally:
-            publisher.close()
+        return timed(publish)
 
 
-def cold_build(site: common.GeneratedSite, problems: list[str]) -> tuple[float, float]:
+def cold_build(site: sites.GeneratedSite, problems: list[str]) -> tuple[float, float]:
     """One in-process ``mkdocs build`` with the plugin, every image new; every <img> must link the cloud."""
     common.quiet_logging()
     cpu: list[float] = []
@@ -333,7 +334,7 @@ def summarize(
     return {
         "images": n,
         "floor_s": floor,
-        "link_floor_s": common.link_floor(n, latency),
+        "link_floor_s": service.link_floor(n, latency),
         "json_round_trip_s": round_trip,
         "sequential": medians([sequential]),
         "sync": sync,
@@ -347,14 +348,14 @@ def summarize(
         "cold_excess_cpu_s": cold["cpu_s"] - plain["cpu_s"],
         "cold_excess_over_floor": excess / floor,
         "sweep": [
-            {"concurrency": c, "floor_s": common.upload_floor(n, latency, c), **medians([run])}
+            {"concurrency": c, "floor_s": service.upload_floor(n, latency, c), **medians([run])}
             for c, run in swept.items()
         ],
     }
 
 
 def report(
-    info: dict[str, Any], site: common.GeneratedSite, rounds: int, concurrency: int, latency: float, f: dict[str, Any]
+    info: dict[str, Any], site: sites.GeneratedSite, rounds: int, concurrency: int, latency: float, f: dict[str, Any]
 ) -> None:
     """The Markdown tables: measured times next to the floor and the sequential script."""
     n, floor, sequential = f["images"], f["floor_s"], f["sequential"]["wall_s"]

@@ -14,7 +14,7 @@ Targets (issue #5):
     (with minus without) costs at most 2 KB per extra image (a manifest entry and a hash-cache entry
     take about 1 KB; anything beyond is memory proportional to the site, not to the concurrency).
 
-The emulator runs in a separate process (``mkdocs-wxcloud emulator``, ``_common.EmulatorProcess``)
+The emulator runs in a separate process (``mkdocs-wxcloud emulator``, ``_service.EmulatorProcess``)
 so that its memory (it keeps uploads in memory) is not counted, and each measurement runs in a
 fresh child process (this script with ``--child``), so that earlier work does not hide a peak.
 Peak RSS comes from VmHWM in /proc/self/status (reset through /proc/self/clear_refs before the
@@ -40,6 +40,8 @@ import tracemalloc
 from pathlib import Path
 
 import _common as common
+import _service as service
+import _sites as sites
 import requests
 import yaml
 
@@ -175,12 +177,12 @@ def video_site(root: Path, video: Path, api_base: str) -> Path:
     """A one-page site whose page shows ``video`` (moved into it); returns its mkdocs.yml."""
     (root / "docs/media").mkdir(parents=True)
     video.rename(root / "docs/media/录屏.mp4")
-    (root / "docs/media/封面.png").write_bytes(common.png(1))
+    (root / "docs/media/封面.png").write_bytes(sites.png(1, 4, noisy=True))
     (root / "docs/index.md").write_text('# 录屏\n\n<video src="media/录屏.mp4" poster="media/封面.png" controls></video>\n',
                                         encoding="utf-8")  # fmt: skip
     config = {"site_name": "video", "docs_dir": "docs", "site_dir": "site", "theme": {"name": "mkdocs"},
-              "plugins": [{"wxcloud": common.plugin_options(api_base)}]}  # fmt: skip
-    common.write_yaml(root / "mkdocs.yml", config)
+              "plugins": [{"wxcloud": sites.plugin_options(api_base)}]}  # fmt: skip
+    sites.write_yaml(root / "mkdocs.yml", config)
     return root / "mkdocs.yml"
 
 
@@ -216,7 +218,7 @@ def main() -> int:
     problems: list[str] = []
     emulator = None
     try:
-        emulator = common.EmulatorProcess(tmp / "emulator.log")
+        emulator = service.EmulatorProcess(tmp / "emulator.log")
         base = emulator.base_url
         print(f"Emulator process {emulator.process.pid} at {base}")
 
@@ -251,11 +253,11 @@ def main() -> int:
         # emulator: one that holds the large files of (a) and (c) answers more slowly, and slower
         # answers keep more uploads waiting at the peak
         emulator.stop()
-        emulator = common.EmulatorProcess(tmp / "emulator-b.log")
+        emulator = service.EmulatorProcess(tmp / "emulator-b.log")
         base = emulator.base_url
         builds = {}
         for label, count in (("small", args.small), ("large", args.large)):
-            site = common.generate_site(
+            site = sites.generate_site(
                 tmp / f"site-{label}",
                 pages=args.pages,
                 images=count,

@@ -29,12 +29,16 @@ import shutil
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 os.environ["RAYON_NUM_THREADS"] = "1"  # as in the worker processes: one thread per image
 
 import _common as common  # noqa: E402
+import _service as service  # noqa: E402
+import _sites as sites  # noqa: E402
+import images as test_images  # noqa: E402 - the tests' images and their notion of "the same pixels"
 
-MODES = {
+MODES: dict[str, dict[str, Any]] = {
     "off": {},
     "lossless": {"optimize": "lossless"},
     "lossless + webp": {"optimize": "lossless", "webp": True},
@@ -75,7 +79,7 @@ def screenshot(rng: random.Random, size: tuple[int, int]) -> bytes:
         draw.rounded_rectangle(panel, 12, fill=(255, 255, 255), outline=(220, 222, 228), width=2)
         ty = panel[1] + 16
         while ty < panel[3] - 30:
-            text = " ".join(rng.choice(common.WORDS) for _ in range(rng.randrange(3, 9)))
+            text = " ".join(rng.choice(sites.WORDS) for _ in range(rng.randrange(3, 9)))
             draw.text((panel[0] + 20, ty), text.capitalize(), fill=(40, 44, 52), font=_font(rng.choice((22, 26, 30))))
             ty += 40
         for i in range(rng.randrange(0, 4)):
@@ -95,8 +99,9 @@ def screenshot(rng: random.Random, size: tuple[int, int]) -> bytes:
 
 
 def photo(rng: random.Random, size: tuple[int, int]) -> bytes:
-    """A phone photo: smooth shapes, texture and sensor noise; JPEG q92 with GPS, camera, orientation, sRGB."""
-    from PIL import Image, ImageCms, ImageDraw, ImageFilter
+    """A phone photo: smooth shapes, texture and sensor noise; JPEG q92 with the tests' EXIF (GPS, camera,
+    orientation) and sRGB profile."""
+    from PIL import Image, ImageDraw, ImageFilter
 
     w, h = size
     sky = Image.linear_gradient("L").resize(size)
@@ -112,13 +117,10 @@ def photo(rng: random.Random, size: tuple[int, int]) -> bytes:
     image = image.filter(ImageFilter.GaussianBlur(6))
     noise = Image.effect_noise(size, 18).convert("RGB")
     image = Image.blend(image, noise, 0.12)
-    exif = Image.Exif()
-    exif[0x0112] = rng.choice((1, 6))
-    exif[0x010F] = "PhoneMaker"
-    exif.get_ifd(0x8825).update({1: "N", 2: (31.0, 14.0, 2.5), 3: "E", 4: (121.0, 28.0, 1.0)})
     out = io.BytesIO()
-    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
-    image.save(out, "JPEG", quality=92, exif=exif.tobytes(), icc_profile=srgb)
+    image.save(
+        out, "JPEG", quality=92, exif=test_images.exif(rng.choice((1, 6))).tobytes(), icc_profile=test_images.SRGB
+    )
     return out.getvalue()
 
 
@@ -149,14 +151,15 @@ def svg(rng: random.Random) -> bytes:
     return f'<svg xmlns="http://www.w3.org/2000/svg" width="200" height="120">{shapes}</svg>'.encode()
 
 
-def image_set(scale: float, seed: int = 7) -> list[tuple[str, str, bytes]]:
-    """``(kind, file name, bytes)`` of the set; ``scale`` multiplies how many of each kind."""
+def image_set(scale: float, seed: int = 7, shrink: int = 1) -> list[tuple[str, str, bytes]]:
+    """``(kind, file name, bytes)`` of the set; ``scale`` multiplies how many of each kind, ``shrink``
+    divides the sides of the screenshots and photos."""
     rng = random.Random(seed)
     n = lambda count: max(1, round(count * scale))  # noqa: E731
     found = []
-    sizes = [(2560, 1600), (2880, 1800), (1920, 1200), (1440, 900)]
+    sizes = [(w // shrink, h // shrink) for w, h in [(2560, 1600), (2880, 1800), (1920, 1200), (1440, 900)]]
     found += [("screenshot", f"截图-{i}.png", screenshot(rng, sizes[i % len(sizes)])) for i in range(n(8))]
-    found += [("photo", f"照片-{i}.jpg", photo(rng, (2016, 1512))) for i in range(n(4))]
+    found += [("photo", f"照片-{i}.jpg", photo(rng, (2016 // shrink, 1512 // shrink))) for i in range(n(4))]
     found += [("optimized PNG", f"图标-{i}.png", optimized_png(rng)) for i in range(n(8))]
     found += [("GIF", f"动画-{i}.gif", animated_gif(rng)) for i in range(n(2))]
     found += [("SVG", f"图形-{i}.svg", svg(rng)) for i in range(n(2))]
@@ -168,14 +171,11 @@ def image_set(scale: float, seed: int = 7) -> list[tuple[str, str, bytes]]:
 
 def engine_figures(images: list[tuple[str, str, bytes]], problems: list[str]) -> dict:
     from mkdocs_wxcloud.optimize import engine
-    from mkdocs_wxcloud.optimize.settings import parse
-
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-    from images import pixels  # the tests' notion of "the same pixels"
+    from mkdocs_wxcloud.publishing.settings import resolve
 
     figures: dict = {}
     for mode, options in MODES.items():
-        settings = parse(options)
+        settings = resolve(options, Path("."), environ={}).optimization
         per_kind: dict[str, dict] = {}
         for kind, name, data in images:
             started = time.process_time()
@@ -184,7 +184,11 @@ def engine_figures(images: list[tuple[str, str, bytes]], problems: list[str]) ->
             stored = outcome.data if outcome.data is not None else data
             if len(stored) > len(data):
                 problems.append(f"{mode}: {name} grew from {len(data)} to {len(stored)} bytes")
-            if mode.startswith("lossless") and outcome.data is not None and pixels(stored) != pixels(data):
+            if (
+                mode.startswith("lossless")
+                and outcome.data is not None
+                and test_images.pixels(stored) != test_images.pixels(data)
+            ):
                 problems.append(f"{mode}: {name} changed pixels ({outcome.done})")
             row = per_kind.setdefault(kind, {"images": 0, "before": 0, "after": 0, "cpu": 0.0, "done": {}})
             row["images"] += 1
@@ -229,18 +233,18 @@ def cold_builds(tmp: Path, images: list[tuple[str, str, bytes]], latency: float,
     (docs / "index.md").write_text("\n".join(lines), encoding="utf-8")
     calls = []
     real = optimizing.Optimizer._optimized
-    optimizing.Optimizer._optimized = lambda self, *a: calls.append(1) or real(self, *a)  # type: ignore[method-assign]
+    optimizing.Optimizer._optimized = lambda self, *a: calls.append(1) or real(self, *a)  # type: ignore[method-assign, func-returns-value]
     figures: dict = {}
     for mode, options in MODES.items():
-        with common.EmulatorProcess(tmp / f"emulator-{len(figures)}.log", latency=latency, verbose=True) as emulator:
+        with service.EmulatorProcess(tmp / f"emulator-{len(figures)}.log", latency=latency, verbose=True) as emulator:
             config = site / "mkdocs.yml"
-            common.write_yaml(
+            sites.write_yaml(
                 config,
                 {
                     "site_name": "图片",
                     "docs_dir": "docs",
                     "site_dir": "site",
-                    "plugins": [{"wxcloud": common.plugin_options(emulator.base_url, **options)}],
+                    "plugins": [{"wxcloud": sites.plugin_options(emulator.base_url, **options)}],
                 },
             )
             for folder in (site / ".cache", site / "site"):
@@ -273,12 +277,16 @@ def main() -> int:
     parser.add_argument("--scale", type=float, default=1.0, help="multiplies how many images of each kind (default 1)")
     parser.add_argument("--latency", type=float, default=0.02, help="seconds the emulator waits before each answer")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    parser.add_argument(
+        "--quick", action="store_true", help="one image of each kind, screenshots and photos at a quarter of their "
+        "sides: shows that the script runs (its figures are not the README's)"
+    )  # fmt: skip
     args = parser.parse_args()
     info = common.machine()
     common.quiet_logging()
-    targets, problems = common.Targets(), []
+    targets, problems = common.Targets(), list[str]()
     with common.scratch("optimize", args.keep) as tmp:
-        images = image_set(max(0.25, min(args.scale, 8.0)))
+        images = image_set(0.1, shrink=4) if args.quick else image_set(max(0.25, min(args.scale, 8.0)))
         print(f"{len(images)} images, {_size(sum(len(d) for _, _, d in images))}", flush=True)
         engine = engine_figures(images, problems)
         levels = oxipng_levels(images)

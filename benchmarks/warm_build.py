@@ -4,7 +4,7 @@ Targets (issue #5, and "First publication at the speed limit"): no HTTP request,
 re-read (hash cache keyed by size+mtime), and a warm ``mkdocs build`` with the plugin costing at
 most 1.03x the CPU time of the same build without it (median of the per-round ratios).
 
-The site is the real-shaped one of ``_common.generate_real_site``: Chinese pages full of fenced code
+The site is the real-shaped one of ``_real_site.generate_real_site``: Chinese pages full of fenced code
 blocks, half with ``linenums`` and Material's ``anchor_linenums``, so every highlighted block is
 stashed raw HTML full of ``<a href="#__codelineno-…">`` that the plugin's raw-HTML pass must get
 through cheaply. It is built once cold against an in-process emulator (warm builds make no request,
@@ -24,8 +24,12 @@ import os
 import pstats
 import sys
 from pathlib import Path
+from types import FrameType
+from typing import Any
 
 import _common as common
+import _real_site as real_site
+import _service as service
 
 MAX_CPU_RATIO = 1.03
 
@@ -59,7 +63,7 @@ def main() -> int:
     figures: dict = {}
     with common.scratch("warm", args.keep) as tmp:
         with Emulator() as emulator:
-            site = common.generate_real_site(
+            site = real_site.generate_real_site(
                 tmp / "site",
                 pages=max(1, min(args.pages, 2000)),
                 images=max(1, min(args.images, 20000)),
@@ -76,7 +80,7 @@ def main() -> int:
             )
 
             cold = common.build(site.config)
-            cold_counts = common.endpoint_counts(emulator)
+            cold_counts = service.endpoint_counts(emulator)
             uploaded = len(emulator.stored_files())
             if uploaded != site.images:
                 problems.append(f"cold build stored {uploaded} files, expected {site.images}")
@@ -267,7 +271,7 @@ def instrumented_build(config: Path, images: set[str]) -> dict:
     Audit hooks cannot be removed, so this runs after the timed rounds.
     """
     package = os.sep + "mkdocs_wxcloud" + os.sep
-    state = {
+    state: dict[str, Any] = {
         "active": False,
         "image_opens_total": 0,
         "image_opens_by_plugin": 0,
@@ -284,7 +288,7 @@ def instrumented_build(config: Path, images: set[str]) -> dict:
                 path = os.path.abspath(os.fsdecode(path))
                 if path in images:
                     state["image_opens_total"] += 1
-                    frame = sys._getframe(1)
+                    frame: FrameType | None = sys._getframe(1)
                     while frame is not None:
                         if package in frame.f_code.co_filename:
                             state["image_opens_by_plugin"] += 1

@@ -5,24 +5,24 @@ from __future__ import annotations
 import logging
 import os
 import signal
-import socket
-import struct
 import subprocess
-import sys
-import time
-import zlib
 from dataclasses import fields
 from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
-import requests
 import yaml
 from hypothesis import settings
+from processes import free_port, spawn_emulator
+from sites import CREDENTIAL_VARIABLES, build, demo_options, png, write_files
 
-from mkdocs_wxcloud.emulator import DEFAULT_APPID, DEFAULT_ENV, DEFAULT_SECRET, Emulator
+from mkdocs_wxcloud.emulator import Emulator
 from mkdocs_wxcloud.wechat.auth import Account
 from mkdocs_wxcloud.wechat.client import Limits, WxCloudClient
+
+__all__ = [
+    "ROOT", "build", "emulator_options", "free_port", "make_site", "png", "start_emulator", "stop_emulator", "wx_client",
+]  # fmt: skip
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -33,22 +33,10 @@ if os.environ.get("CI"):
     settings.load_profile("ci")
 
 
-def png(seed: int, size: int = 8) -> bytes:
-    """A small valid PNG whose bytes depend on ``seed`` (distinct seeds, distinct hashes)."""
-    colour = bytes(((seed * 67) % 256, (seed * 131) % 256, (seed * 29 + 7) % 256))
-    raw = b"".join(b"\x00" + colour * size for _ in range(size))
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    header = struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
-
-
 @pytest.fixture(autouse=True)
 def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
     """No test reads the developer's credentials or writes to the user's token cache."""
-    for name in ("WXCLOUD_APPID", "WXCLOUD_SECRET", "WXCLOUD_ENV", "WXCLOUD_API_BASE"):
+    for name in CREDENTIAL_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache")))
 
@@ -77,14 +65,7 @@ def emulator() -> Iterator[Emulator]:
 
 def emulator_options(emu: Emulator, **extra: object) -> dict:
     """Plugin options that point a site at ``emu`` with its demo credentials."""
-    return {
-        "api_base": emu.base_url,
-        "appid": DEFAULT_APPID,
-        "secret": DEFAULT_SECRET,
-        "env": DEFAULT_ENV,
-        "retries": 8,
-        **extra,
-    }
+    return {**demo_options(emu.base_url), "retries": 8, **extra}
 
 
 def make_site(
@@ -95,13 +76,7 @@ def make_site(
     **config: object,
 ) -> Path:
     """Write ``root/mkdocs.yml`` and ``root/docs/<files>``; return the config path."""
-    for name, content in files.items():
-        path = root / "docs" / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, str):
-            path.write_text(content, encoding="utf-8")
-        else:
-            path.write_bytes(content)
+    write_files(root / "docs", files)
     data = {
         "site_name": "test",
         "docs_dir": "docs",
@@ -115,51 +90,17 @@ def make_site(
     return config_path
 
 
-def build(config_path: Path, *, strict: bool = False, command: str = "build") -> None:
-    """Run a real MkDocs build in this process, with the start-up and shut-down events."""
-    from mkdocs.commands.build import build as mkdocs_build
-    from mkdocs.config import load_config
-
-    config = load_config(str(config_path), strict=strict)
-    config.plugins.on_startup(command=command, dirty=False)
-    try:
-        mkdocs_build(config)
-    finally:
-        config.plugins.on_shutdown()
-
-
 @pytest.fixture
 def caplog_wxcloud(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
     caplog.set_level(logging.INFO, logger="mkdocs")
     return caplog
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def start_emulator(port: int, data: Path) -> subprocess.Popen:
     """``mkdocs-wxcloud emulator`` in a process of its own (its memory and threads are not the test's)."""
-    proc = subprocess.Popen(
-        [str(Path(sys.executable).parent / "mkdocs-wxcloud"), "emulator", "--host", "127.0.0.1", "--port", str(port), "--data", str(data)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
-    )  # fmt: skip
-    for _ in range(300):  # wait until it answers (not a timed assertion: up to 30 s of polling)
-        if proc.poll() is not None:
-            raise AssertionError(f"the emulator exited with {proc.returncode}: {proc.stderr.read()}")
-        try:
-            answer = requests.get(f"http://127.0.0.1:{port}/__emulator__/health", timeout=1)
-            if answer.ok:
-                assert answer.json()["emulator"] == "mkdocs-wxcloud"
-                assert DEFAULT_ENV in answer.json()["envs"]
-                return proc
-        except requests.ConnectionError:
-            pass
-        time.sleep(0.1)
-    proc.kill()
-    raise AssertionError("the emulator never answered its health endpoint")
+    return spawn_emulator(
+        port, "--data", str(data), stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True
+    )
 
 
 def stop_emulator(proc: subprocess.Popen) -> tuple[int, str]:

@@ -15,10 +15,9 @@ from urllib.parse import quote
 import pytest
 import requests
 import yaml
-from click.testing import CliRunner, Result
 from conftest import build, emulator_options, free_port, make_site, png, start_emulator, stop_emulator
+from inprocess import build_errors, cli
 
-from mkdocs_wxcloud.cli import main
 from mkdocs_wxcloud.emulator import DEFAULT_APPID, DEFAULT_ENV, DEFAULT_SECRET, Emulator
 from mkdocs_wxcloud.manifest.hashing import HashingReader
 from mkdocs_wxcloud.publishing import uploads
@@ -46,10 +45,6 @@ FILES: dict[str, bytes | str] = {
     "图片/封面.png": png(1),
     "图片/背景.png": png(2),
 }
-
-
-def cli(*args: object) -> Result:
-    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
 
 
 def manifest(root: Path) -> dict:
@@ -186,12 +181,24 @@ def test_a_file_over_the_storage_limit_fails_alone_and_names_itself(tmp_path: Pa
         assert emu.request_count("/tcb/uploadfile") == 1  # nothing was asked for the big one
 
 
-@pytest.mark.parametrize(("value", "needle"), [
+BAD_ASSETS = [
     (["images", "*.png"], "option `assets`: '*.png' is neither a group"),
     (["images", ".css"], "option `assets`: .css files are part of the site itself"),
     ([], "option `assets` must be a list"),
-])  # fmt: skip
+]
+
+
+@pytest.mark.parametrize(("value", "needle"), BAD_ASSETS)
 def test_a_bad_assets_option_is_one_line(tmp_path: Path, value: object, needle: str) -> None:
+    config = make_site(tmp_path, {"index.md": "![a](a.png)\n", "a.png": png(1)}, {"offline": True, "assets": value})
+    assert sum(needle in line for line in build_errors(config)) == 1
+    result = cli("check", cwd=tmp_path)
+    assert result.exit_code != 0 and "Traceback" not in result.stderr, result.stderr
+    assert sum(needle in line for line in result.stderr.splitlines()) == 1, result.stderr
+
+
+def test_a_bad_assets_option_is_one_line_from_each_command_as_a_process(tmp_path: Path) -> None:
+    value, needle = BAD_ASSETS[0]
     make_site(tmp_path, {"index.md": "![a](a.png)\n", "a.png": png(1)}, {"offline": True, "assets": value})
     for command in ([sys.executable, "-m", "mkdocs", "build"],
                     [str(Path(sys.executable).parent / "mkdocs-wxcloud"), "check"]):  # fmt: skip

@@ -16,7 +16,9 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import emulator_options, make_site, png
+from conftest import build, emulator_options, make_site, png
+from inprocess import cli
+from sites import write_files
 
 from mkdocs_wxcloud.emulator import Emulator
 from mkdocs_wxcloud.manifest import model as mf
@@ -33,14 +35,13 @@ Raw HTML, against the page's URL: <img src="../images/x.png" alt="raw">
 
 A srcset in the tree is not rewritten by MkDocs either: ![s](images/p.png){ srcset="../images/p.png 2x" }
 """
-FILES = {"index.md": "# Home\n", "ds/treap.md": PAGE, "ds/images/x.png": NEAR, "images/x.png": FAR,
+FILES: dict[str, bytes | str] = {"index.md": "# Home\n", "ds/treap.md": PAGE, "ds/images/x.png": NEAR, "images/x.png": FAR,
          "ds/images/p.png": PHOTO, "images/p.png": png(104)}  # fmt: skip
 
 
-def _build(root: Path, emu: Emulator, directory_urls: bool) -> subprocess.CompletedProcess:
-    make_site(root, FILES, emulator_options(emu), use_directory_urls=directory_urls)
-    return subprocess.run([str(BIN / "mkdocs"), "build", "--strict"], cwd=root, capture_output=True, text=True,
-                          timeout=120)  # fmt: skip
+def _build(root: Path, emu: Emulator, directory_urls: bool) -> None:
+    """``mkdocs build --strict``: a "not found in docs_dir" warning would abort it."""
+    build(make_site(root, FILES, emulator_options(emu), use_directory_urls=directory_urls), strict=True)
 
 
 def _shown(html: str, emu: Emulator) -> dict[str, bytes]:
@@ -54,8 +55,7 @@ def _shown(html: str, emu: Emulator) -> dict[str, bytes]:
 
 
 def test_raw_html_resolves_against_the_page_url_with_directory_urls(tmp_path: Path, emulator: Emulator) -> None:
-    result = _build(tmp_path, emulator, directory_urls=True)
-    assert result.returncode == 0, result.stderr  # --strict: no "not found in docs_dir" warning
+    _build(tmp_path, emulator, directory_urls=True)
     html = (tmp_path / "site/ds/treap/index.html").read_text(encoding="utf-8")
     shown = _shown(html, emulator)
     assert shown["m"] == NEAR  # ds/treap.md + images/x.png
@@ -69,9 +69,7 @@ def test_raw_html_resolves_against_the_page_url_with_directory_urls(tmp_path: Pa
 
 
 def test_raw_html_resolves_against_the_page_url_without_directory_urls(tmp_path: Path, emulator: Emulator) -> None:
-    result = _build(tmp_path, emulator, directory_urls=False)
-    # ds/treap.html + ../images/p.png is images/p.png: the <source> and the srcset now name it
-    assert result.returncode == 0, result.stderr
+    _build(tmp_path, emulator, directory_urls=False)  # ds/treap.html + ../images/p.png is images/p.png
     html = (tmp_path / "site/ds/treap.html").read_text(encoding="utf-8")
     shown = _shown(html, emulator)
     assert shown["m"] == NEAR  # Markdown: always against the source file
@@ -81,25 +79,22 @@ def test_raw_html_resolves_against_the_page_url_without_directory_urls(tmp_path:
 
 @pytest.mark.parametrize("directory_urls", [True, False])
 def test_check_and_sync_agree_with_the_build(tmp_path: Path, emulator: Emulator, directory_urls: bool) -> None:
-    assert _build(tmp_path, emulator, directory_urls).returncode == 0
+    _build(tmp_path, emulator, directory_urls)
     entries = mf.read(tmp_path / "wxcloud-manifest.yml").images
-    check = subprocess.run([str(BIN / "mkdocs-wxcloud"), "check", "--strict"], cwd=tmp_path, capture_output=True,
-                           text=True, timeout=120)  # fmt: skip
-    assert check.returncode == 0, check.stdout + check.stderr  # nothing missing, nothing unreferenced
+    check = cli("check", "--strict", cwd=tmp_path)
+    assert check.exit_code == 0, check.stdout + check.stderr  # nothing missing, nothing unreferenced
     emulator.reset_counts()
-    sync = subprocess.run([str(BIN / "mkdocs-wxcloud"), "sync"], cwd=tmp_path, capture_output=True, text=True,
-                          timeout=120)  # fmt: skip
-    assert sync.returncode == 0, sync.stderr
+    sync = cli("sync", cwd=tmp_path)
+    assert sync.exit_code == 0, sync.stderr
     assert emulator.request_count() == 0
     assert mf.read(tmp_path / "wxcloud-manifest.yml").images == entries
 
 
 def test_rewrite_with_mkdocs_yml_resolves_raw_html_as_the_site_does(tmp_path: Path, emulator: Emulator) -> None:
-    assert _build(tmp_path, emulator, directory_urls=True).returncode == 0
+    _build(tmp_path, emulator, directory_urls=True)
     entries = mf.read(tmp_path / "wxcloud-manifest.yml").images
-    result = subprocess.run([str(BIN / "mkdocs-wxcloud"), "rewrite", "docs", "-o", "out"], cwd=tmp_path,
-                            capture_output=True, text=True, timeout=120)  # fmt: skip
-    assert result.returncode == 0, result.stderr
+    result = cli("rewrite", "docs", "-o", "out", cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
     text = (tmp_path / "out/ds/treap.md").read_text(encoding="utf-8")
     assert f'<img src="{entries["ds/images/x.png"].url}" alt="raw">' in text
     assert f"![m]({entries['ds/images/x.png'].url})" in text
@@ -107,9 +102,7 @@ def test_rewrite_with_mkdocs_yml_resolves_raw_html_as_the_site_does(tmp_path: Pa
 
 def test_rewrite_without_mkdocs_yml_resolves_against_the_file(tmp_path: Path, emulator: Emulator) -> None:
     docs = tmp_path / "content"
-    for name, data in FILES.items():
-        (docs / name).parent.mkdir(parents=True, exist_ok=True)
-        (docs / name).write_bytes(data.encode() if isinstance(data, str) else data)
+    write_files(docs, FILES)
     options = emulator_options(emulator)
     result = subprocess.run(
         [str(BIN / "mkdocs-wxcloud"), "rewrite", "content", "--root", "content", "-o", "out",

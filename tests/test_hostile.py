@@ -20,7 +20,8 @@ import markdown
 import pytest
 import requests
 import yaml
-from conftest import emulator_options, make_site, png
+from conftest import build, emulator_options, make_site, png
+from inprocess import build_errors, cli
 from proxy import Exchange, Proxy
 
 from mkdocs_wxcloud.emulator import DEFAULT_SECRET, Emulator
@@ -48,8 +49,9 @@ def one_line(stderr: str, needle: str) -> str:
 
 
 def _published(root: Path, emu: Emulator) -> str:
-    make_site(root, {"index.md": "# Home\n\n![x](x.png)\n\n[big](x.png)\n", "x.png": png(1)}, emulator_options(emu))
-    assert run(root, "build").returncode == 0
+    build(
+        make_site(root, {"index.md": "# Home\n\n![x](x.png)\n\n[big](x.png)\n", "x.png": png(1)}, emulator_options(emu))
+    )
     return (root / MANIFEST).read_text(encoding="utf-8")
 
 
@@ -63,13 +65,12 @@ def test_a_javascript_url_in_the_manifest_reaches_no_page(tmp_path: Path, emulat
     (tmp_path / MANIFEST).write_text(evil, encoding="utf-8")
     line = evil.splitlines().index("    url: javascript:alert(document.cookie)") + 1
 
-    build = run(tmp_path, "build")
-    assert build.returncode != 0
-    assert f"{MANIFEST}:{line}: image 'x.png' field `url`" in build.stderr
+    errors = build_errors(tmp_path / "mkdocs.yml")
+    assert sum(f"{MANIFEST}:{line}: image 'x.png' field `url`" in error for error in errors) == 1
     assert "javascript:" not in (tmp_path / "site/index.html").read_text(encoding="utf-8")
 
-    check = run(tmp_path, "check")
-    assert check.returncode == 2
+    check = cli("check", cwd=tmp_path)
+    assert check.exit_code == 2
     assert f"{MANIFEST}:{line}: image 'x.png' field `url`: must be an http:// or https:// URL" in one_line(
         check.stderr, "field `url`"
     )
@@ -107,12 +108,29 @@ def test_a_link_answered_as_javascript_is_refused(tmp_path: Path, emulator: Emul
     assert "javascript" not in (tmp_path / MANIFEST).read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("base_url", ["not a url", "javascript:alert(1)", "ftp://cdn.example.com", "//cdn.example.com"])
+BAD_BASE_URLS = ["not a url", "javascript:alert(1)", "ftp://cdn.example.com", "//cdn.example.com"]
+BASE_URL_ERROR = "option `base_url` must be an absolute http(s) URL"
+
+
+@pytest.mark.parametrize("base_url", BAD_BASE_URLS)
 def test_base_url_must_be_an_absolute_http_url(tmp_path: Path, emulator: Emulator, base_url: str) -> None:
-    make_site(tmp_path, {"index.md": "![x](x.png)\n", "x.png": png(3)}, emulator_options(emulator, base_url=base_url))
+    config = make_site(
+        tmp_path, {"index.md": "![x](x.png)\n", "x.png": png(3)}, emulator_options(emulator, base_url=base_url)
+    )
+    assert sum(BASE_URL_ERROR in line for line in build_errors(config)) == 1
+    sync = cli("sync", cwd=tmp_path)
+    assert sync.exit_code != 0
+    assert BASE_URL_ERROR in one_line(sync.stderr, "base_url")
+    assert emulator.request_count() == 0
+
+
+def test_a_bad_base_url_is_one_line_from_each_command_as_a_process(tmp_path: Path, emulator: Emulator) -> None:
+    make_site(
+        tmp_path, {"index.md": "![x](x.png)\n", "x.png": png(3)}, emulator_options(emulator, base_url=BAD_BASE_URLS[-1])
+    )
     for result in (run(tmp_path, "build"), run(tmp_path, "sync")):
         assert result.returncode != 0
-        assert "option `base_url` must be an absolute http(s) URL" in one_line(result.stderr, "base_url")
+        assert BASE_URL_ERROR in one_line(result.stderr, "base_url")
     assert emulator.request_count() == 0
 
 
@@ -133,9 +151,9 @@ def test_secrets_never_follow_a_redirect(tmp_path: Path, emulator: Emulator) -> 
                 {"index.md": "![x](x.png)\n", "x.png": png(4)},
                 emulator_options(emulator, api_base=api.base_url),
             )
-            sync = run(tmp_path, "sync")
+            sync = cli("sync", cwd=tmp_path)
         assert elsewhere.seen == []
-    assert sync.returncode == 1
+    assert sync.exit_code == 1
     line = one_line(sync.stderr, "307")
     assert "redirect" in line and "not followed" in line and DEFAULT_SECRET not in sync.stderr
     assert emulator.request_count("/tcb/uploadfile") == 0
@@ -180,19 +198,49 @@ MALFORMED = {
 }
 
 
+def _malformed(root: Path, emu: Emulator, case: str) -> tuple[str, str]:
+    """A site whose manifest was hand-edited into ``MALFORMED[case]``: (the manifest's text, the needle)."""
+    data, needle = MALFORMED[case]
+    make_site(root, {"index.md": "![x](x.png)\n", "x.png": png(5)}, emulator_options(emu))
+    text = "# hand-edited\n" + yaml.safe_dump(data, allow_unicode=True)
+    (root / MANIFEST).write_text(text, encoding="utf-8")
+    return text, needle
+
+
+@pytest.mark.parametrize("case", list(MALFORMED))
+def test_the_schema_refuses_a_malformed_manifest_in_one_line(case: str) -> None:
+    data, needle = MALFORMED[case]
+    with pytest.raises(ManifestError) as error:
+        mf.from_yaml("# hand-edited\n" + yaml.safe_dump(data, allow_unicode=True), MANIFEST)
+    message = str(error.value)
+    assert needle in message and "\n" not in message
+    assert message.startswith(f"{MANIFEST}:") and "left unchanged" in message
+
+
 @pytest.mark.parametrize("case", list(MALFORMED))
 def test_a_malformed_manifest_is_one_line_and_never_rewritten(tmp_path: Path, emulator: Emulator, case: str) -> None:
-    data, needle = MALFORMED[case]
-    make_site(tmp_path, {"index.md": "![x](x.png)\n", "x.png": png(5)}, emulator_options(emulator))
-    text = "# hand-edited\n" + yaml.safe_dump(data, allow_unicode=True)
-    (tmp_path / MANIFEST).write_text(text, encoding="utf-8")
+    text, needle = _malformed(tmp_path, emulator, case)
+    assert sum(needle in line for line in build_errors(tmp_path / "mkdocs.yml")) == 1
+    for command in (("check",), ("sync",), ("prune", "--yes")):
+        result = cli(*command, cwd=tmp_path)
+        assert result.exit_code == 2, (command, result.stderr)
+        line = one_line(result.stderr, needle)
+        assert f"{MANIFEST}:" in line and "left unchanged" in line
+    assert (tmp_path / MANIFEST).read_text(encoding="utf-8") == text
+    assert emulator.request_count() == 0
+
+
+def test_a_malformed_manifest_is_one_line_from_each_command_as_a_process(tmp_path: Path, emulator: Emulator) -> None:
+    """The in-process test above, end to end for one case: exit statuses and stderr of real processes."""
+    text, needle = _malformed(tmp_path, emulator, "width-markup")
     for command in (("check",), ("sync",), ("prune", "--yes")):
         result = run(tmp_path, *command)
         assert result.returncode == 2, (command, result.stderr)
         line = one_line(result.stderr, needle)
         assert f"{MANIFEST}:" in line and "left unchanged" in line
-    build = run(tmp_path, "build")
-    assert build.returncode != 0 and needle in build.stderr and "Traceback" not in build.stderr
+    built = run(tmp_path, "build")
+    assert built.returncode != 0 and "Traceback" not in built.stderr
+    assert sum(needle in line for line in built.stderr.splitlines()) == 1, built.stderr
     assert (tmp_path / MANIFEST).read_text(encoding="utf-8") == text
     assert emulator.request_count() == 0
 
@@ -232,8 +280,8 @@ def test_a_file_rewritten_while_it_is_uploaded_is_stored_under_its_new_hash(
             {"index.md": "![x](x.png)\n", "x.png": png(60)},
             emulator_options(emulator, api_base=proxy.base_url),
         )
-        sync = run(tmp_path, "sync")
-    assert sync.returncode == 0, sync.stderr
+        sync = cli("sync", cwd=tmp_path)
+    assert sync.exit_code == 0, sync.stderr
     assert rewritten.is_set()
     manifest = mf.read(tmp_path / MANIFEST)
     entry = manifest.images["x.png"]
@@ -244,31 +292,29 @@ def test_a_file_rewritten_while_it_is_uploaded_is_stored_under_its_new_hash(
     old_path = next(p for p in stored if p != entry.cloud_path)  # what was sent under the old hash
     assert hashlib.sha256(png(60)).hexdigest()[:12] in old_path
     assert old_path in manifest.retired.values()  # `prune --yes` deletes it
-    assert run(tmp_path, "check").returncode == 0
+    assert cli("check", cwd=tmp_path).exit_code == 0
 
 
 # -- where the manifest and the caches may live --------------------------------------------------
 
 
 def test_cache_dir_inside_docs_dir_is_refused(tmp_path: Path, emulator: Emulator) -> None:
-    make_site(
+    config = make_site(
         tmp_path, {"index.md": "![x](x.png)\n", "x.png": png(7)}, emulator_options(emulator, cache_dir="docs/.cache")
     )
-    build = run(tmp_path, "build")
-    assert build.returncode != 0
-    assert "option `cache_dir`" in one_line(build.stderr, "cache_dir") and "inside docs_dir" in build.stderr
+    errors = [line for line in build_errors(config) if "cache_dir" in line]
+    assert len(errors) == 1 and "option `cache_dir`" in errors[0] and "inside docs_dir" in errors[0]
     assert not (tmp_path / "docs/.cache").exists() and emulator.request_count() == 0
 
 
 def test_a_manifest_reaching_docs_dir_through_a_symlink_is_refused(tmp_path: Path, emulator: Emulator) -> None:
-    make_site(
+    config = make_site(
         tmp_path, {"index.md": "![x](x.png)\n", "x.png": png(8)}, emulator_options(emulator, manifest="meta/images.yml")
     )
     (tmp_path / "docs/meta").mkdir()
     (tmp_path / "meta").symlink_to(tmp_path / "docs/meta", target_is_directory=True)
-    build = run(tmp_path, "build")
-    assert build.returncode != 0
-    assert "option `manifest`" in one_line(build.stderr, "option `manifest`") and "inside docs_dir" in build.stderr
+    errors = [line for line in build_errors(config) if "option `manifest`" in line]
+    assert len(errors) == 1 and "inside docs_dir" in errors[0]
     assert list((tmp_path / "docs/meta").iterdir()) == []
 
 
@@ -277,8 +323,7 @@ def test_a_manifest_that_is_a_symlink_is_written_through(tmp_path: Path, emulato
     shared.parent.mkdir()
     shared.write_text("", encoding="utf-8")
     (tmp_path / MANIFEST).symlink_to(shared)
-    make_site(tmp_path, {"index.md": "![x](x.png)\n", "x.png": png(9)}, emulator_options(emulator))
-    assert run(tmp_path, "build").returncode == 0
+    build(make_site(tmp_path, {"index.md": "![x](x.png)\n", "x.png": png(9)}, emulator_options(emulator)))
     assert (tmp_path / MANIFEST).is_symlink()
     assert "x.png" in mf.read(shared).images
 

@@ -13,7 +13,8 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import emulator_options, make_site, png, wx_client
+from conftest import build, emulator_options, make_site, png, wx_client
+from inprocess import cli
 from proxy import Exchange, Proxy
 
 from mkdocs_wxcloud.emulator import DEFAULT_APPID, DEFAULT_ENV, DEFAULT_SECRET, Emulator
@@ -45,7 +46,7 @@ def many(n: int) -> dict[str, bytes | str]:
 def _pruneable(root: Path, emu: Emulator, stale: int) -> None:
     """A synced site whose page then stops showing ``stale`` of its images."""
     make_site(root, many(stale + 1), emulator_options(emu))
-    assert run(root, "sync").returncode == 0
+    assert cli("sync", cwd=root).exit_code == 0
     (root / "docs/index.md").write_text("![0](img/0.png)\n", encoding="utf-8")
 
 
@@ -53,7 +54,7 @@ def test_prune_deletes_nothing_while_a_page_cannot_be_read(tmp_path: Path, emula
     _pruneable(tmp_path, emulator, 0)
     (tmp_path / "docs/other.md").write_text("![1](img/1.png)\n", encoding="utf-8")
     make_site(tmp_path, {"img/1.png": png(1001)}, emulator_options(emulator))
-    assert run(tmp_path, "sync").returncode == 0
+    assert cli("sync", cwd=tmp_path).exit_code == 0
     (tmp_path / "docs/other.md").write_bytes("![1](img/1.png) \xff\n".encode("latin-1"))  # not UTF-8
     before = (tmp_path / MANIFEST).read_bytes()
     emulator.reset_counts()
@@ -73,13 +74,13 @@ def test_prune_deletes_nothing_beyond_max_delete(tmp_path: Path, emulator: Emula
     assert "nothing deleted: 5 files is more than --max-delete 3" in refused.stderr
     assert "mkdocs-wxcloud prune --yes --max-delete 5" in refused.stderr
     assert emulator.request_count() == 0 and len(emulator.stored_files()) == 6
-    done = run(tmp_path, "prune", "--yes", "--max-delete", "5")
-    assert done.returncode == 0, done.stderr
+    done = cli("prune", "--yes", "--max-delete", "5", cwd=tmp_path)
+    assert done.exit_code == 0, done.stderr
     assert len(emulator.stored_files()) == 1 and set(mf.read(tmp_path / MANIFEST).images) == {"img/0.png"}
 
 
 def test_prune_max_delete_defaults_to_a_safe_number(tmp_path: Path) -> None:
-    result = subprocess.run([str(BIN / "mkdocs-wxcloud"), "prune", "--help"], capture_output=True, text=True)
+    result = cli("prune", "--help")
     assert "--max-delete" in result.stdout and "100" in result.stdout
 
 
@@ -133,7 +134,8 @@ def test_a_run_after_ctrl_c_uploads_only_the_rest(tmp_path: Path) -> None:
         _interrupt(process, emu, after=10)
         first = _every_upload_recorded(tmp_path, emu)
         emu.reset_counts()
-        assert run(tmp_path, "sync").returncode == 0
+        emu.latency = 0.0  # the interrupt needed a slow service, the rest of the uploads does not
+        assert cli("sync", cwd=tmp_path).exit_code == 0
         assert emu.request_count("/cos/") == n - first
         assert _every_upload_recorded(tmp_path, emu) == n
 
@@ -145,8 +147,8 @@ def test_a_run_after_ctrl_c_uploads_only_the_rest(tmp_path: Path) -> None:
 @pytest.mark.parametrize("option", [{"cache_dir": "/proc/self"}, {"manifest": "/proc/self/wxcloud-manifest.yml"}])
 def test_nothing_is_uploaded_when_the_run_could_not_record_it(tmp_path: Path, emulator: Emulator, option: dict) -> None:
     make_site(tmp_path, many(3), emulator_options(emulator, **option))
-    result = run(tmp_path, "sync")
-    assert result.returncode == 2
+    result = cli("sync", cwd=tmp_path)
+    assert result.exit_code == 2
     assert "cannot be written" in result.stderr and "Traceback" not in result.stderr
     assert emulator.request_count("/tcb/uploadfile") == 0 and emulator.stored_files() == {}
 
@@ -162,12 +164,11 @@ def test_exclude_uploaded_keeps_every_file_the_built_site_may_load(tmp_path: Pat
         '<video src="clip.mp4" poster="img/poster.png"></video>\n\n'
         '<form><input type="image" src="img/btn.png" alt="go"></form>\n'
     )
-    files = {"index.md": page, "extra.css": ".hero { background: url(img/css.png) }\n", "clip.mp4": b"\0" * 16,
+    files: dict[str, bytes | str] = {"index.md": page, "extra.css": ".hero { background: url(img/css.png) }\n", "clip.mp4": b"\0" * 16,
              **{f"img/{n}.png": png(70 + i) for i, n in enumerate(["cloud", "bg", "poster", "btn", "css"])}}  # fmt: skip
-    make_site(tmp_path, files, emulator_options(emulator, exclude_uploaded=True), extra_css=["extra.css"],
-              theme={"name": "mkdocs"})  # fmt: skip
-    build = subprocess.run([str(BIN / "mkdocs"), "build", "--strict"], cwd=tmp_path, capture_output=True, text=True)
-    assert build.returncode == 0, build.stderr
+    config = make_site(tmp_path, files, emulator_options(emulator, exclude_uploaded=True), extra_css=["extra.css"],
+                       theme={"name": "mkdocs"})  # fmt: skip
+    build(config, strict=True)
     site = tmp_path / "site"
     for gone in ("img/cloud.png", "img/bg.png", "img/poster.png", "img/css.png", "clip.mp4"):
         assert not (site / gone).exists(), gone  # linked from the cloud everywhere, loaded by nothing else
@@ -180,12 +181,12 @@ def test_exclude_uploaded_keeps_every_file_the_built_site_may_load(tmp_path: Pat
 
 def test_check_remote_finds_lost_files_and_sync_repair_uploads_them(tmp_path: Path, emulator: Emulator) -> None:
     make_site(tmp_path, many(3), emulator_options(emulator))
-    assert run(tmp_path, "sync").returncode == 0
+    assert cli("sync", cwd=tmp_path).exit_code == 0
     manifest = mf.read(tmp_path / MANIFEST)
     lost = manifest.images["img/1.png"]
     with client(emulator) as c:
         assert c.delete([lost.file_id]) == {}  # deleted in the cloud console, say
-    assert run(tmp_path, "check").returncode == 0  # offline, it cannot know
+    assert cli("check", cwd=tmp_path).exit_code == 0  # offline, it cannot know
     check = run(tmp_path, "check", "--remote")
     assert check.returncode == 1
     line = next(line for line in check.stdout.splitlines() if "img/1.png" in line)
@@ -193,11 +194,11 @@ def test_check_remote_finds_lost_files_and_sync_repair_uploads_them(tmp_path: Pa
     assert line.startswith(f"{MANIFEST}:{entry_line}: img/1.png: ") and "missing from the cloud" in line
     assert "sync --repair" in line and check.stdout.count("\n") == 1
     emulator.reset_counts()
-    repair = run(tmp_path, "sync", "--repair")
-    assert repair.returncode == 0, repair.stderr
+    repair = cli("sync", "--repair", cwd=tmp_path)
+    assert repair.exit_code == 0, repair.stderr
     assert emulator.request_count("/cos/") == 1
     assert emulator.stored_files()[lost.cloud_path] == png(1001)
-    assert run(tmp_path, "check", "--remote").returncode == 0
+    assert cli("check", "--remote", cwd=tmp_path).exit_code == 0
 
 
 def test_a_file_the_link_call_does_not_see_yet_is_uploaded_once_more(tmp_path: Path, emulator: Emulator) -> None:
@@ -216,8 +217,8 @@ def test_a_file_the_link_call_does_not_see_yet_is_uploaded_once_more(tmp_path: P
             {"index.md": "![x](x.png)\n", "x.png": png(80)},
             emulator_options(emulator, api_base=proxy.base_url),
         )
-        result = run(tmp_path, "sync")
-    assert result.returncode == 0, result.stderr
+        result = cli("sync", cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
     assert proxy.count("/tcb/uploadfile") == 2 and proxy.count("/tcb/batchdownloadfile") == 2
     assert mf.read(tmp_path / MANIFEST).images["x.png"].url
 
@@ -230,10 +231,15 @@ def test_rewrite_handles_long_page_names_and_entity_encoded_attributes(tmp_path:
     assert len(long_name.encode()) >= 242
     # raw HTML resolves against the page's URL (<name>/), Markdown against its file
     page = '<img src="../img/a&quot;b.png" alt="q"> <img src="../img/&#22270;.png" alt="e"> ![m](img/a&b.png)\n'
-    files = {long_name: page, 'img/a"b.png': png(90), "img/图.png": png(91), "img/a&b.png": png(92)}
+    files: dict[str, bytes | str] = {
+        long_name: page,
+        'img/a"b.png': png(90),
+        "img/图.png": png(91),
+        "img/a&b.png": png(92),
+    }
     make_site(tmp_path, files, emulator_options(emulator))
-    result = run(tmp_path, "rewrite", "docs", "-o", "out")
-    assert result.returncode == 0, result.stderr
+    result = cli("rewrite", "docs", "-o", "out", cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
     entries = mf.read(tmp_path / MANIFEST).images
     text = (tmp_path / "out" / long_name).read_text(encoding="utf-8")
     quoted, encoded, amp = (entries[p].url for p in ('img/a"b.png', "img/图.png", "img/a&b.png"))
