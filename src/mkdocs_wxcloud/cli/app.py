@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from .check import check
+from .doctor import doctor
 from .emulator import emulator
 from .prune import prune
 from .rewrite import rewrite
@@ -17,5 +18,5 @@ def main() -> None:
     """Publish the images of Markdown docs to WeChat cloud storage (云开发 / 云托管)."""
 
 
-for command in (sync, check, prune, rewrite, emulator):
+for command in (sync, check, prune, rewrite, doctor, emulator):
     main.add_command(command)
