@@ -107,12 +107,13 @@ class Doctor:
     def run(self) -> list[Step]:
         """Every step in order; the probes are deleted even on Ctrl-C (which is re-raised afterwards)."""
         try:
-            steps: list[Callable[[Step], None]] = [self._configuration, self._token, self._environment,
-                                                   self._upload, self._links, self._read_back]  # fmt: skip
-            for run_step in steps:
+            for run_step in (self._configuration, self._token, self._environment, self._upload):
                 if not self._step(run_step):
                     break
-            if self.timings:
+            else:
+                self._step(self._links)
+                if self.urls:  # private storage still gives signed links to read them back with
+                    self._step(self._read_back)
                 self._step(self._latency)
         finally:
             with _sigint_deferred():
@@ -316,6 +317,7 @@ class Doctor:
         if self._client is None:
             settings = self.settings
             appid: str | None
+            secret: str | None
             if settings.use_emulator:
                 from ..emulator import DEFAULT_APPID, DEFAULT_SECRET
 
