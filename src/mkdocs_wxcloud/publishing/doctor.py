@@ -27,7 +27,7 @@ from ..errors import WxCloudError
 from ..wechat.client import WxCloudClient
 from ..wechat.errors import FILE_NONEXIST
 from ..wechat.tokens import TokenCache
-from .connection import ensure_emulator, target_env
+from .connection import connect, target_env
 from .current import static_url
 from .links import get, is_signed, serves, unsigned
 from .probes import EXPECTED_TYPES, probes
@@ -313,20 +313,12 @@ class Doctor:
 
     def _connect(self) -> WxCloudClient:
         """A client that fetches a token itself (no token cache: a wrong secret must show) and retries
-        little (a diagnostic shows faults rather than waiting them out)."""
+        little (a diagnostic shows faults rather than waiting them out); the emulator's as a build's."""
         if self._client is None:
             settings = self.settings
-            appid: str | None
-            secret: str | None
-            if settings.use_emulator:
-                from ..emulator import DEFAULT_APPID, DEFAULT_SECRET
-
-                api_base, appid, secret = ensure_emulator(settings), DEFAULT_APPID, DEFAULT_SECRET
-            else:
-                api_base, appid, secret = settings.api_base, settings.appid, settings.secret
-            self._client = WxCloudClient(
-                api_base=api_base, env=self.env, appid=appid, secret=secret, auth=settings.auth,
-                token_cache=TokenCache(None), concurrency=4, timeout=settings.timeout,
+            self._client = connect(settings) if settings.use_emulator else WxCloudClient(
+                api_base=settings.api_base, env=self.env, appid=settings.appid, secret=settings.secret,
+                auth=settings.auth, token_cache=TokenCache(None), concurrency=4, timeout=settings.timeout,
                 max_retries=min(settings.retries, 2), quota_wait=min(settings.quota_wait, 5.0),
                 cloudbase_token_file=settings.cloudbase_token_file,
             )  # fmt: skip
