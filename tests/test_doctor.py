@@ -195,3 +195,18 @@ def test_ctrl_c_deletes_the_probes_then_exits_130(tmp_path: Path) -> None:
         assert "interrupted: the probes stored so far were deleted" in err
         assert "✔ cleanup: " in out
         assert emu.stored_files() == {}
+
+
+def test_a_probe_that_could_not_be_deleted_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    credentials(monkeypatch)
+    with Emulator() as emu:
+        emu.fail_next("no_permission", 1, "/tcb/batchdeletefile")  # the first probe is refused (-503002)
+        result = doctor("--api-base", emu.base_url, "--format", "json")
+        (left,) = emu.file_ids().values()
+    cleanup = json.loads(result.stdout)["steps"][-1]
+    assert result.exit_code == 1 and cleanup["name"] == "cleanup" and not cleanup["ok"]
+    assert cleanup["detail"] == f"1 probe(s) may still be stored (STORAGE_EXCEED_AUTHORITY): {left}"
+    assert (
+        cleanup["advice"].startswith("delete the folder docs/.wxcloud-doctor/")
+        and "云开发控制台 → 存储" in cleanup["advice"]
+    )

@@ -35,6 +35,7 @@ from .settings import Settings
 
 T = TypeVar("T")
 FOLDER = ".wxcloud-doctor"
+_CALL_FAILED = ("WeChat API", "auth ")  # how the client words a failed call, unlike an item's errmsg
 _ORIGIN = {"Origin": "https://example.com"}  # COS sends CORS headers only to a request with an Origin
 STORAGE_PERMISSIONS = "云开发控制台 → 存储 → 权限设置"
 _OPENAPI_PATHS = "/tcb/uploadfile, /tcb/batchdownloadfile and /tcb/batchdeletefile"
@@ -193,9 +194,12 @@ class Doctor:
         nowhere = f"cloud://{self.env}.wxcloud-doctor/{FOLDER}/no-such-file"
         urls, errors = self._timed("batchdownloadfile", step, lambda: self._connect().download_urls([nowhere]))
         why = errors.get(nowhere, "")
-        if FILE_NONEXIST not in why:
+        if FILE_NONEXIST in why:
+            step.detail = f"env {self.env!r} answers: a file that does not exist is {FILE_NONEXIST}"
+        elif why and not why.startswith(_CALL_FAILED):  # the item failed, the call did not
+            step.status, step.detail = "warn", f"env {self.env!r} answers, a file that does not exist is {why!r}"
+        else:
             raise _Failed(f"env {self.env!r}: {why or 'a file that does not exist got a link'}", self._advice(why))
-        step.detail = f"env {self.env!r} answers: a file that does not exist is {FILE_NONEXIST}"
 
     def _upload(self, step: Step) -> None:
         client = self._connect()
@@ -288,11 +292,12 @@ class Doctor:
             return
         errors = self._timed("batchdeletefile", step, lambda: self._connect().delete(ids))
         refused = {i: why for i, why in errors.items() if FILE_NONEXIST not in why}
-        urls, _ = self._timed("batchdownloadfile", step, lambda: self._connect().download_urls(ids))
-        left = sorted(set(urls) | set(refused))
+        _, answers = self._timed("batchdownloadfile", step, lambda: self._connect().download_urls(ids))
+        left = sorted(i for i in ids if FILE_NONEXIST not in answers.get(i, ""))  # a link, or no clear answer
         if left:
-            reason = f" ({next(iter(refused.values()))})" if refused else ""
-            raise _Failed(f"{len(left)} probe(s) still stored{reason}: {', '.join(left)}",
+            why = [*refused.values(), *(answers[i] for i in left if i in answers)]
+            reason = f" ({why[0]})" if why else ""
+            raise _Failed(f"{len(left)} probe(s) may still be stored{reason}: {', '.join(left)}",
                           f"delete the folder {self._folder()}/ in 云开发控制台 → 存储")  # fmt: skip
         step.detail = f"{len(ids)} probes deleted; batchdownloadfile answers {FILE_NONEXIST} for each"
 
