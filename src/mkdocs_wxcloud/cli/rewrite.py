@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -62,14 +63,24 @@ from .scan import scheduled
     type=click.Choice(["url", "file-id"]),
     default="url",
     show_default=True,
-    help="Write download URLs, or cloud:// file ids for Markdown rendered in a mini program (CSS url() keeps the URL).",
+    help="Write download URLs, or cloud:// file ids for Markdown rendered in a mini program (CSS url() and "
+    "images stored as WebP keep the URL).",
+)
+@click.option(
+    "--webp-ids",
+    is_flag=True,
+    help="With --link file-id: write file ids for images stored as WebP too (only if your renderer sets the "
+    "`webp` attribute of <image>; towxml does not).",
 )
 def rewrite(config_file: Path | None, paths: tuple[Path, ...], output: Path | None, in_place: bool,
             root: Path | None, manifest: Path | None, extensions: tuple[str, ...], prefix: str | None,
-            appid: str | None, env: str | None, api_base: str | None, offline: bool, link: str) -> int:  # fmt: skip
+            appid: str | None, env: str | None, api_base: str | None, offline: bool, link: str,
+            webp_ids: bool) -> int:  # fmt: skip
     """Write Markdown whose local asset references are cloud URLs (or file ids), every other byte unchanged."""
     if bool(output) == in_place:
         raise click.UsageError("give exactly one of -o/--output DIR or --in-place")
+    if webp_ids and link != "file-id":
+        raise click.UsageError("--webp-ids only applies with --link file-id")
     overrides: dict[str, Any] = {"offline": offline or None, "prefix": prefix, "appid": appid, "env": env,
                                  "api_base": api_base}  # fmt: skip
     here = any(Path(name).is_file() for name in projects.CONFIG_FILES)
@@ -95,23 +106,41 @@ def rewrite(config_file: Path | None, paths: tuple[Path, ...], output: Path | No
         # uploads start while the pages are read; offline, what lacks a URL is reported per page
         report = upload(run, linker, scheduled(site, linker, pages), progress) if run.online else Report()
         failed = 0
+        ids = _Ids(link == "file-id", webp_ids)
         for page in pages:
             try:
-                failed += not _rewrite_page(site, linker, page, report, output, link == "file-id")
+                failed += not _rewrite_page(site, linker, page, report, output, ids)
             except (OSError, ValueError, WxCloudError) as error:
                 log.error("%s", redact(error))
                 failed += 1
+    if ids.webp_as_urls:
+        log.info(
+            f"{len(ids.webp_as_urls)} image(s) stored as WebP written as URLs, not file ids: WeChat's <image> "
+            "decodes WebP only from a network URL and with its `webp` attribute, which towxml never sets "
+            "(--webp-ids writes ids for them if your renderer sets it)"
+        )
     return 1 if failed or report.errors else 0
 
 
-def _rewrite_page(site: sites.Site, linker: Linker, page: str, report: Report, output: Path | None,
-                  file_ids: bool) -> bool:  # fmt: skip
-    """Rewrite one page; False (and nothing written) when one of its images has no URL.
+@dataclass
+class _Ids:
+    """Whether ``cloud://`` file ids are written (``--link file-id``), and for WebP (``--webp-ids``).
 
-    ``file_ids``: WeChat's ``<image>``, ``<video>`` and ``<audio>`` load ``cloud://`` ids with no
-    download-domain whitelist, and ``wx.cloud.downloadFile`` opens a linked PDF from one; WXSS
-    loads no ids, so a ``url()`` in a style keeps the URL.
+    WeChat's ``<image>``, ``<video>`` and ``<audio>`` load ``cloud://`` ids with no download-domain
+    whitelist, and ``wx.cloud.downloadFile`` opens a linked PDF from one; WXSS loads no ids, so a
+    ``url()`` in a style keeps the URL. ``<image>`` decodes WebP only from a network URL with its
+    ``webp`` attribute, which towxml never sets: an object stored as WebP keeps the URL unless the
+    user says their renderer sets it.
     """
+
+    file_ids: bool
+    webp_ids: bool
+    webp_as_urls: set[str] = field(default_factory=set)  # docs paths written as URLs for being WebP
+
+
+def _rewrite_page(site: sites.Site, linker: Linker, page: str, report: Report, output: Path | None,
+                  ids: _Ids) -> bool:  # fmt: skip
+    """Rewrite one page; False (and nothing written) when one of its images has no URL."""
     source_path = site.docs_dir / page
     data = source_path.read_bytes()
     bom = data.startswith(b"\xef\xbb\xbf")
@@ -130,7 +159,9 @@ def _rewrite_page(site: sites.Site, linker: Linker, page: str, report: Report, o
             unresolved.append(url)
             return None
         entry = linker.run.store.get(target.path)
-        if file_ids and tag != "style" and entry is not None:
+        if entry is not None and ids.file_ids and not ids.webp_ids and entry.cloud_path.lower().endswith(".webp"):
+            ids.webp_as_urls.add(target.path)
+        elif ids.file_ids and tag != "style" and entry is not None:
             written = file_id_reference(entry.file_id)
             if written is not None:
                 return written

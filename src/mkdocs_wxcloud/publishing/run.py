@@ -21,17 +21,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator, TypeVar
-from urllib.parse import parse_qs, urlsplit
 
 from ..errors import ConfigError, WxCloudError
 from ..manifest.hashing import HashCache
 from ..manifest.model import Entry
-from ..manifest.schema import is_web_url
 from ..manifest.store import ManifestStore
 from ..wechat.errors import FILE_NONEXIST
 from .connection import connect, target_env
-from .current import Decider, Status, static_url
+from .current import Decider, Status
 from .ledger import Ledger
+from .links import Links, StorageAccess
 from .optimizing import Optimizer
 from .reporting import Report, Summary
 from .settings import Settings
@@ -74,6 +73,8 @@ class Run:
             None if mode.offline else functools.partial(connect, settings), mode.on_progress,
         )  # fmt: skip
         self.uploads = Uploads(self.files, self.store, self.optimizer, self.ledger, policy)
+        access = StorageAccess(settings.cache_dir, target_env(settings), settings.timeout)
+        self.links = Links(self.decider, self.uploads.client, access, settings.base_url, settings.link_max_age)
         self._started = time.monotonic()
 
     @property
@@ -144,7 +145,7 @@ class Run:
         report = Report()
         self.uploads.wait()
         entries = self._entries(report)
-        self._fetch_links(entries, report)
+        self.links.fetch(entries, report)
         # WeChat can answer that a file it just stored does not exist yet: send it once more.
         lost = {p for p, why in report.errors.items() if FILE_NONEXIST in why and p in self.uploads.done}
         if lost and not self.uploads.cancelled:
@@ -154,7 +155,7 @@ class Run:
                 self.uploads.submit(path, entry.sha256, entry.size)
             self.uploads.wait()
             again = self._entries(report, only=lost)
-            self._fetch_links(again, report)
+            self.links.fetch(again, report)
             entries.update(again)
         for path, status in self.ledger.current().items():
             if status.adopted and status.entry is not None:  # the same content under this name, a new base_url…
@@ -184,7 +185,8 @@ class Run:
         return Summary(
             uploaded=len(done), reused=len(self.ledger.current()), failed=len(report.errors),
             bytes=sum(e.stored for e in done), saved=sum(e.size - e.stored for e in done),
-            seconds=time.monotonic() - self._started, requests=self.uploads.requests_made,
+            seconds=time.monotonic() - self._started,
+            requests=self.uploads.requests_made + self.links.access.requests_made,
         )  # fmt: skip
 
     def _entries(self, report: Report, only: set[str] | None = None) -> dict[str, Entry]:
@@ -201,42 +203,6 @@ class Run:
             else:
                 entries[path] = entry
         return entries
-
-    def _signed_expiry(self, url: str) -> int | None:
-        """When a signed (private storage) link stops working; None for a permanent one.
-
-        Counted from the request and ``link_max_age``, not from ``t=``, whose meaning (signing time
-        or expiry) the protocol reference does not settle.
-        """
-        signed = "sign" in parse_qs(urlsplit(url).query)
-        return int(time.time()) + self.settings.link_max_age if signed else None
-
-    def _fetch_links(self, entries: dict[str, Entry], report: Report) -> None:
-        need = {e.file_id for e in entries.values() if not e.url or self.decider.expiring(e)}
-        if self.settings.base_url:
-            for path, entry in entries.items():
-                if entry.file_id in need:
-                    entries[path] = dataclasses.replace(entry, url=static_url(self.settings.base_url, entry.cloud_path))
-            return
-        if not need:
-            return
-        try:
-            urls, errors = self.uploads.client().download_urls(sorted(need), self.settings.link_max_age)
-        except WxCloudError as error:
-            urls, errors = {}, {fid: str(error) for fid in need}
-        for path, entry in list(entries.items()):
-            if entry.file_id not in need:
-                continue
-            url = urls.get(entry.file_id)
-            if url and not is_web_url(url):  # it would go into pages as it is
-                errors[entry.file_id], url = f"WeChat answered a link that is not an http(s) URL: {url[:60]!r}", ""
-            if not url:
-                report.errors[path] = f"no download link: {errors.get(entry.file_id, 'unknown error')}"
-                del entries[path]
-                continue
-            expires = self._signed_expiry(url)
-            report.signed = report.signed or expires is not None
-            entries[path] = dataclasses.replace(entry, url=url, expires=expires)
 
     def close(self) -> None:
         """Stop what is left, then write the manifest (every finished upload) and the hash cache."""
