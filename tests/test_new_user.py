@@ -1,0 +1,60 @@
+"""What a new user trips over (issue 21): each first-run surprise, as the user meets it, over real HTTP."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner, Result
+from conftest import build, emulator_options, make_site, png
+
+from mkdocs_wxcloud.cli import main
+from mkdocs_wxcloud.emulator import Emulator
+from mkdocs_wxcloud.errors import ConfigError
+from mkdocs_wxcloud.references import assets
+
+MANIFEST = "wxcloud-manifest.yml"
+
+
+@pytest.fixture
+def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def cli(*args: object) -> Result:
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+def wx_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.getMessage().startswith("wxcloud:")]
+
+
+# -- 3. an unknown word in `assets` --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("word", ["videos", "apk", "Zip"])
+def test_a_word_in_assets_that_is_no_group_and_has_no_dot_is_an_error(word: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        assets.parse(["images", word])
+    assert str(raised.value) == (
+        f"option `assets`: {word!r} is neither a group (images, video, audio, documents) nor an extension: "
+        "write extensions with a dot, such as .zip"
+    )
+
+
+def test_extensions_with_their_dot_and_groups_are_taken() -> None:
+    parsed = assets.parse(["video", ".APK", ".zip"])
+    assert parsed.publishes("a.apk", "a") and parsed.publishes("b.zip", "a") and parsed.publishes("c.mp4", "video")
+    assert not parsed.images
+
+
+def test_check_fails_on_a_mistyped_group_instead_of_passing(here: Path) -> None:
+    make_site(here, {"index.md": '<video src="a.mp4"></video>\n', "a.mp4": b"\x00\x00\x00\x18ftypmp42"},
+              {"offline": True, "assets": ["images", "videos"]})  # fmt: skip
+    result = cli("check")
+    assert result.exit_code == 2
+    assert "'videos' is neither a group" in result.stderr
