@@ -58,3 +58,19 @@ def test_check_fails_on_a_mistyped_group_instead_of_passing(here: Path) -> None:
     result = cli("check")
     assert result.exit_code == 2
     assert "'videos' is neither a group" in result.stderr
+
+
+# -- 1. the emulator's demo credentials ----------------------------------------------------------
+
+
+def test_the_emulator_banner_and_help_show_the_demo_secret(tmp_path: Path) -> None:
+    from conftest import free_port, start_emulator, stop_emulator
+
+    from mkdocs_wxcloud.emulator import DEFAULT_APPID, DEFAULT_ENV, DEFAULT_SECRET
+
+    port = free_port()
+    code, out = stop_emulator(start_emulator(port, tmp_path / "data"))
+    assert code == 0
+    assert f"(appid {DEFAULT_APPID}, secret {DEFAULT_SECRET}, env {DEFAULT_ENV})" in out
+    help_text = "".join(cli("emulator", "--help").output.split())  # click wraps lines at spaces and hyphens
+    assert f"TheAppSecretitaccepts(default:thepublicdemosecret{DEFAULT_SECRET})." in help_text
