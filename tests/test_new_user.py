@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 from pathlib import Path
 
 import pytest
@@ -74,3 +75,16 @@ def test_the_emulator_banner_and_help_show_the_demo_secret(tmp_path: Path) -> No
     assert f"(appid {DEFAULT_APPID}, secret {DEFAULT_SECRET}, env {DEFAULT_ENV})" in out
     help_text = "".join(cli("emulator", "--help").output.split())  # click wraps lines at spaces and hyphens
     assert f"TheAppSecretitaccepts(default:thepublicdemosecret{DEFAULT_SECRET})." in help_text
+
+
+# -- 2. `dimensions: true` without Pillow --------------------------------------------------------
+
+
+def test_dimensions_without_pillow_says_so_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                 caplog_wxcloud: pytest.LogCaptureFixture) -> None:  # fmt: skip
+    monkeypatch.setitem(sys.modules, "PIL", None)  # what `import PIL` finds when Pillow is not installed
+    pages = {f"p{i}.md": f"![a](a{i}.png)\n" for i in range(3)}
+    make_site(tmp_path, {**pages, **{f"a{i}.png": png(i) for i in range(3)}}, {"offline": True, "dimensions": True})
+    build(tmp_path / "mkdocs.yml")
+    needs = "wxcloud: `dimensions: true` needs Pillow: pip install 'mkdocs-wxcloud[optimize]'"
+    assert wx_lines(caplog_wxcloud).count(needs) == 1
