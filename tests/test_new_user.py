@@ -88,3 +88,25 @@ def test_dimensions_without_pillow_says_so_once(tmp_path: Path, monkeypatch: pyt
     build(tmp_path / "mkdocs.yml")
     needs = "wxcloud: `dimensions: true` needs Pillow: pip install 'mkdocs-wxcloud[optimize]'"
     assert wx_lines(caplog_wxcloud).count(needs) == 1
+
+
+# -- 4, 5. missing credentials: every one at once, worded so that redaction leaves them alone ----
+
+
+APPID = "no AppID (option `appid` or variable WXCLOUD_APPID)"
+SECRET = "no AppSecret (option `secret` or variable WXCLOUD_SECRET)"
+ENV = "no cloud environment (option `env` or variable WXCLOUD_ENV)"
+
+
+@pytest.mark.parametrize(("plugin", "missing"), [
+    ({}, [APPID, SECRET, ENV]),
+    ({"appid": "wx1"}, [SECRET, ENV]),
+    ({"env": "e1"}, [APPID, SECRET]),
+    ({"appid": "wx1", "env": "e1"}, [SECRET]),
+    ({"auth": "openapi"}, [ENV]),
+])  # fmt: skip
+def test_missing_credentials_are_named_at_once_in_one_line(here: Path, plugin: dict, missing: list[str]) -> None:
+    make_site(here, {"index.md": "![a](a.png)\n", "a.png": png(1)}, {"api_base": "http://127.0.0.1:9", **plugin})
+    result = cli("sync")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [f"error: missing credentials: {', '.join(missing)}"]

@@ -44,6 +44,15 @@ def connect(settings: Settings) -> WxCloudClient:
         return WxCloudClient(
             api_base=ensure_emulator(settings), env=DEFAULT_ENV, appid=DEFAULT_APPID, secret=DEFAULT_SECRET, **common
         )
+    # every missing one in one line: a build for each would teach them one at a time
+    wanted = [("AppID", "appid", settings.appid), ("AppSecret", "secret", settings.secret)] if settings.auth == "token" else []
+    missing = [
+        f"no {what} (option `{name}` or variable WXCLOUD_{name.upper()})"
+        for what, name, value in [*wanted, ("cloud environment", "env", settings.env)]
+        if not value
+    ]
+    if missing:
+        raise ConfigError(f"missing credentials: {', '.join(missing)}")
     return WxCloudClient(
         api_base=settings.api_base, env=settings.env or "", appid=settings.appid, secret=settings.secret,
         auth=settings.auth, token_cache=TokenCache(default_cache_dir()),
