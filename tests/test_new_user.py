@@ -110,3 +110,33 @@ def test_missing_credentials_are_named_at_once_in_one_line(here: Path, plugin: d
     result = cli("sync")
     assert result.exit_code == 2
     assert result.stderr.splitlines() == [f"error: missing credentials: {', '.join(missing)}"]
+
+
+# -- 6. a first build with a mistyped env --------------------------------------------------------
+
+
+def test_a_mistyped_env_on_the_first_build_does_not_pin_the_manifest(tmp_path: Path, emulator: Emulator) -> None:
+    from mkdocs.exceptions import Abort, PluginError
+
+    files = {"index.md": "![a](a.png)\n", "a.png": png(1)}
+    make_site(tmp_path, files, emulator_options(emulator, env="emulator-typo"))
+    with pytest.raises((Abort, PluginError)):
+        build(tmp_path / "mkdocs.yml")
+    assert (yaml.safe_load((tmp_path / MANIFEST).read_text()) or {}).get("env") is None
+    make_site(tmp_path, files, emulator_options(emulator))  # the env corrected
+    build(tmp_path / "mkdocs.yml")
+    written = yaml.safe_load((tmp_path / MANIFEST).read_text())
+    assert written["env"] == emulator.envs[0] and list(written["images"]) == ["a.png"]
+
+
+def test_sync_writes_an_empty_manifest_without_an_env_then_pins_it_with_the_first_entry(
+    here: Path, emulator: Emulator
+) -> None:
+    make_site(here, {"index.md": "# no images yet\n"}, emulator_options(emulator))
+    assert cli("sync").exit_code == 0
+    written = yaml.safe_load((here / MANIFEST).read_text())  # Zensical's `watch` needs the file
+    assert written["env"] is None and not written["images"]
+    make_site(here, {"index.md": "![a](a.png)\n", "a.png": png(1)}, emulator_options(emulator))
+    assert cli("sync").exit_code == 0
+    written = yaml.safe_load((here / MANIFEST).read_text())
+    assert written["env"] == emulator.envs[0] and list(written["images"]) == ["a.png"]
