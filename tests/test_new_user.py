@@ -140,3 +140,19 @@ def test_sync_writes_an_empty_manifest_without_an_env_then_pins_it_with_the_firs
     assert cli("sync").exit_code == 0
     written = yaml.safe_load((here / MANIFEST).read_text())
     assert written["env"] == emulator.envs[0] and list(written["images"]) == ["a.png"]
+
+
+# -- 7. the hint to view the site names the emulator's address -----------------------------------
+
+
+def test_the_hint_to_view_the_site_names_a_non_default_port(tmp_path: Path,
+                                                            caplog_wxcloud: pytest.LogCaptureFixture) -> None:  # fmt: skip
+    from conftest import free_port
+
+    port = free_port()
+    data = tmp_path / "emu"
+    make_site(tmp_path, {"index.md": "![a](a.png)\n", "a.png": png(1)},
+              {"emulator": True, "emulator_address": f"127.0.0.1:{port}", "emulator_data": str(data)})  # fmt: skip
+    build(tmp_path / "mkdocs.yml")
+    hints = [line for line in wx_lines(caplog_wxcloud) if "to view the built site" in line]
+    assert len(hints) == 1 and f"run `mkdocs-wxcloud emulator --data {data} --port {port}` to view" in hints[0]

@@ -86,10 +86,12 @@ def ensure_emulator(settings: Settings) -> str:
                 "stop what uses that port, set `emulator_address`, or remove a damaged `emulator_data`"
             ) from None
         _emulators[settings.emulator_address] = emulator
+    default_host, _, default_port = Settings.emulator_address.default.rpartition(":")
+    where = (f" --host {host}" if host != default_host else "") + (f" --port {port_number}" if port != default_port else "")
     log.info(
         "wxcloud: no credentials set, so assets go to the bundled emulator at %s (files in %s); "
-        "run `mkdocs-wxcloud emulator --data %s` to view the built site with its assets",
-        base, settings.emulator_data, settings.emulator_data,
+        "run `mkdocs-wxcloud emulator --data %s%s` to view the built site with its assets",
+        base, settings.emulator_data, settings.emulator_data, where,
     )  # fmt: skip
     return base
 
