@@ -156,3 +156,49 @@ def test_the_hint_to_view_the_site_names_a_non_default_port(tmp_path: Path,
     build(tmp_path / "mkdocs.yml")
     hints = [line for line in wx_lines(caplog_wxcloud) if "to view the built site" in line]
     assert len(hints) == 1 and f"run `mkdocs-wxcloud emulator --data {data} --port {port}` to view" in hints[0]
+
+
+# -- 8. the API cannot be reached: said once, with its cause -------------------------------------
+
+
+def unreachable_site(root: Path, n: int) -> tuple[Path, str]:
+    from conftest import free_port
+
+    api = f"http://127.0.0.1:{free_port()}"  # nothing listens there: connection refused
+    pages = {f"p{i}.md": f"![a](a{i}.png)\n" for i in range(n)}
+    options = {"api_base": api, "appid": "wx1", "secret": "s3cret-value", "env": "e1", "retries": 0}
+    return make_site(root, {**pages, **{f"a{i}.png": png(i) for i in range(n)}}, options), api
+
+
+def test_an_unreachable_api_is_one_warning_with_its_cause(tmp_path: Path,
+                                                          caplog_wxcloud: pytest.LogCaptureFixture) -> None:  # fmt: skip
+    config, api = unreachable_site(tmp_path, 3)
+    build(config)
+    warnings = [r.getMessage() for r in caplog_wxcloud.records if r.levelno >= logging.WARNING]
+    assert warnings == [f"wxcloud: the WeChat API at {api} could not be reached (connection refused): 3 files not "
+                        "published, the pages link the local files"]  # fmt: skip
+    assert '<img alt="a" src="../a0.png" />' in (tmp_path / "site" / "p0" / "index.html").read_text()
+
+
+def test_an_unreachable_api_still_fails_a_strict_build(tmp_path: Path) -> None:
+    from mkdocs.exceptions import Abort
+
+    config, _ = unreachable_site(tmp_path, 2)
+    with pytest.raises(Abort):
+        build(config, strict=True)
+
+
+def test_an_unreachable_api_is_one_warning_under_the_markdown_extension(
+    here: Path, caplog_wxcloud: pytest.LogCaptureFixture
+) -> None:
+    import markdown
+
+    _, api = unreachable_site(here, 3)
+    options = yaml.safe_load((here / "mkdocs.yml").read_text())["plugins"][0]["wxcloud"]
+    for i in range(3):  # a new Markdown per page, as Zensical makes
+        config = {"wxcloud": {**options, "docs_dir": "docs", "page": f"p{i}.md", "upload": True}}
+        html = markdown.Markdown(extensions=["wxcloud"], extension_configs=config).convert(f"![a](a{i}.png)")
+        assert html == f'<p><img alt="a" src="a{i}.png" /></p>'
+    warnings = [r.getMessage() for r in caplog_wxcloud.records if r.levelno >= logging.WARNING]
+    assert warnings == [f"wxcloud: the WeChat API at {api} could not be reached (connection refused): no more files "
+                        "are published, the pages link the local files"]  # fmt: skip

@@ -7,11 +7,12 @@ the manifest needs no credentials, starts no emulator and sends no request.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 
 import requests
 
-from ..errors import ConfigError
+from ..errors import ConfigError, WxCloudError
 from ..wechat.client import WxCloudClient
 from ..wechat.tokens import TokenCache, default_cache_dir
 from .settings import Settings
@@ -58,6 +59,21 @@ def connect(settings: Settings) -> WxCloudClient:
         auth=settings.auth, token_cache=TokenCache(default_cache_dir()),
         cloudbase_token_file=settings.cloudbase_token_file, **common,
     )  # fmt: skip
+
+
+def unreachable(settings: Settings, error: WxCloudError, count: int | None = None) -> str:
+    """One line for a network failure that stopped every upload (said once, not once per file)."""
+    text = str(error)
+    cause = re.search(r"\[Errno -?\d+\] ([^()\[\]]+)", text)
+    timed_out = "timed out" in text.lower()
+    api = settings.emulator_address if settings.use_emulator else settings.api_base
+    what = (
+        f"could not be reached ({cause.group(1).strip().lower() if cause else 'timed out'})"
+        if cause or timed_out
+        else f"failed ({text})"
+    )
+    files = "no more files are published" if count is None else f"{count} file{'s' if count != 1 else ''} not published"
+    return f"wxcloud: the WeChat API at {api} {what}: {files}, the pages link the local files"
 
 
 def ensure_emulator(settings: Settings) -> str:

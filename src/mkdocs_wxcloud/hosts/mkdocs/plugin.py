@@ -26,6 +26,7 @@ from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
 from ...errors import ManifestError, WxCloudError
+from ...publishing.connection import unreachable
 from ...publishing.linker import Linker
 from ...publishing.placeholders import Placeholders
 from ...publishing.reporting import PRIVATE_STORAGE, Report, not_published
@@ -214,8 +215,13 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
         if fatal is not None and not isinstance(fatal, NetworkError):
             # credentials, env, quota: no retry helps and every image would fail alike
             raise PluginError(f"wxcloud: {fatal}")
-        for path, reason in sorted(report.errors.items()):
-            message = not_published(path, reason)
+        # one network failure stopped every upload: said once, not once per file
+        messages = (
+            [unreachable(build.settings, fatal, len(report.errors))]
+            if fatal is not None and report.errors
+            else [not_published(path, reason) for path, reason in sorted(report.errors.items())]
+        )
+        for message in messages:
             if build.settings.on_error == "fail":
                 raise PluginError(message)
             log.warning(message)
