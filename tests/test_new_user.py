@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import sys
@@ -202,3 +203,44 @@ def test_an_unreachable_api_is_one_warning_under_the_markdown_extension(
     warnings = [r.getMessage() for r in caplog_wxcloud.records if r.levelno >= logging.WARNING]
     assert warnings == [f"wxcloud: the WeChat API at {api} could not be reached (connection refused): no more files "
                         "are published, the pages link the local files"]  # fmt: skip
+
+
+# -- 9. a summary line on every build, and progress on a terminal --------------------------------
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_every_build_says_what_it_did_and_a_cold_one_shows_progress_on_a_terminal(
+    tmp_path: Path, emulator: Emulator, monkeypatch: pytest.MonkeyPatch, caplog_wxcloud: pytest.LogCaptureFixture
+) -> None:
+    import re
+
+    pages = {f"p{i}.md": f"![a](a{i}.png)\n" for i in range(3)}
+    config = make_site(tmp_path, {**pages, **{f"a{i}.png": png(i) for i in range(3)}}, emulator_options(emulator))
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    build(config)
+    size = len(png(0)) + len(png(1)) + len(png(2))
+    shown = terminal.getvalue()
+    assert f"\rwxcloud: uploading 3/3 files, {size} B of {size} B\x1b[K" in shown and shown.endswith("\r\x1b[K")
+    summary = [line for line in wx_lines(caplog_wxcloud) if " reused, " in line]
+    assert len(summary) == 1 and re.fullmatch(
+        rf"wxcloud: 3 uploaded \({size} B\), 0 reused, 0 failed in \d+\.\d s, \d+ requests", summary[0]
+    ), summary
+    caplog_wxcloud.clear()
+    terminal.truncate(0)
+    build(config)  # warm: nothing to upload, and still a line
+    summary = [line for line in wx_lines(caplog_wxcloud) if " reused, " in line]
+    assert len(summary) == 1 and re.fullmatch(
+        r"wxcloud: 0 uploaded \(0 B\), 3 reused, 0 failed in \d+\.\d s, 0 requests", summary[0]
+    ), summary
+    assert "uploading" not in terminal.getvalue()
+
+
+def test_no_progress_line_when_stderr_is_no_terminal(tmp_path: Path, emulator: Emulator, capsys) -> None:  # noqa: ANN001
+    config = make_site(tmp_path, {"index.md": "![a](a.png)\n", "a.png": png(1)}, emulator_options(emulator))
+    build(config)
+    assert "uploading" not in capsys.readouterr().err

@@ -46,12 +46,9 @@ def connect(settings: Settings) -> WxCloudClient:
             api_base=ensure_emulator(settings), env=DEFAULT_ENV, appid=DEFAULT_APPID, secret=DEFAULT_SECRET, **common
         )
     # every missing one in one line: a build for each would teach them one at a time
-    wanted = [("AppID", "appid", settings.appid), ("AppSecret", "secret", settings.secret)] if settings.auth == "token" else []
-    missing = [
-        f"no {what} (option `{name}` or variable WXCLOUD_{name.upper()})"
-        for what, name, value in [*wanted, ("cloud environment", "env", settings.env)]
-        if not value
-    ]
+    token = [("AppID", "appid", settings.appid), ("AppSecret", "secret", settings.secret)]
+    needed = [*(token if settings.auth == "token" else []), ("cloud environment", "env", settings.env)]
+    missing = [f"no {what} (option `{name}` or variable WXCLOUD_{name.upper()})" for what, name, v in needed if not v]
     if missing:
         raise ConfigError(f"missing credentials: {', '.join(missing)}")
     return WxCloudClient(
@@ -103,7 +100,8 @@ def ensure_emulator(settings: Settings) -> str:
             ) from None
         _emulators[settings.emulator_address] = emulator
     default_host, _, default_port = Settings.emulator_address.default.rpartition(":")
-    where = (f" --host {host}" if host != default_host else "") + (f" --port {port_number}" if port != default_port else "")
+    flags = [f"--host {host}" if host != default_host else "", f"--port {port_number}" if port != default_port else ""]
+    where = "".join(f" {flag}" for flag in flags if flag)
     log.info(
         "wxcloud: no credentials set, so assets go to the bundled emulator at %s (files in %s); "
         "run `mkdocs-wxcloud emulator --data %s%s` to view the built site with its assets",
