@@ -244,3 +244,25 @@ def test_no_progress_line_when_stderr_is_no_terminal(tmp_path: Path, emulator: E
     config = make_site(tmp_path, {"index.md": "![a](a.png)\n", "a.png": png(1)}, emulator_options(emulator))
     build(config)
     assert "uploading" not in capsys.readouterr().err
+
+
+# -- 10. `rewrite --root`: its manifest and caches beside where it runs, not in the root ---------
+
+
+def test_rewrite_with_a_root_keeps_the_manifest_and_caches_out_of_it(here: Path, emulator: Emulator,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    from mkdocs_wxcloud.emulator import DEFAULT_APPID, DEFAULT_ENV, DEFAULT_SECRET
+
+    (here / "content/img").mkdir(parents=True)
+    (here / "content/a.md").write_text("![a](img/a.png)\n", encoding="utf-8")
+    (here / "content/img/a.png").write_bytes(png(1))
+    for name, value in [("API_BASE", emulator.base_url), ("APPID", DEFAULT_APPID), ("SECRET", DEFAULT_SECRET),
+                        ("ENV", DEFAULT_ENV)]:  # fmt: skip
+        monkeypatch.setenv(f"WXCLOUD_{name}", value)
+    result = cli("rewrite", "content", "--root", "content", "-o", "out")
+    assert result.exit_code == 0, result.stderr
+    assert sorted(p.relative_to(here / "content").as_posix() for p in (here / "content").rglob("*")) == [
+        "a.md", "img", "img/a.png"
+    ]  # fmt: skip
+    assert list(yaml.safe_load((here / MANIFEST).read_text())["images"]) == ["img/a.png"]
+    assert (here / ".cache/plugin/wxcloud").is_dir()

@@ -11,6 +11,7 @@ from ..atomic import write_atomic
 from ..errors import WxCloudError, redact
 from ..publishing.linker import Linker
 from ..publishing.reporting import Report
+from ..publishing.settings import Settings
 from ..references.pages import read_page
 from ..references.sourcemap import rewrite_source
 from ..references.urls import file_id_reference, line_of, with_suffix
@@ -41,7 +42,8 @@ from .scan import scheduled
     "--manifest",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="Without a site configuration: the manifest file (default: ROOT/wxcloud-manifest.yml).",
+    help="Without a site configuration: the manifest file (default: wxcloud-manifest.yml in the current folder, "
+    "where the caches go too).",
 )
 @click.option(
     "-x",
@@ -79,8 +81,9 @@ def rewrite(config_file: Path | None, paths: tuple[Path, ...], output: Path | No
         pages = sorted(set(sites.markdown_pages(paths, site.docs_dir)))
     else:
         base = (root or Path(".")).resolve()
-        if manifest is not None:
-            overrides["manifest"] = str(manifest.resolve())
+        # beside where the command runs, not in the root: its files may be shipped as they are (a mini program)
+        overrides["manifest"] = str((manifest or Path(Settings.manifest.default)).resolve())
+        overrides["cache_dir"] = str(Path(Settings.cache_dir.default).resolve())
         site = sites.from_paths(paths, base, list(extensions) or sites.PLAIN_EXTENSIONS, overrides)
         pages = site.pages
     if output is not None:
