@@ -266,3 +266,23 @@ def test_rewrite_with_a_root_keeps_the_manifest_and_caches_out_of_it(here: Path,
     ]  # fmt: skip
     assert list(yaml.safe_load((here / MANIFEST).read_text())["images"]) == ["img/a.png"]
     assert (here / ".cache/plugin/wxcloud").is_dir()
+
+
+# -- 11, 12. `rewrite`: a missing file fails it; -o inside docs_dir is refused -------------------
+
+
+def test_rewrite_fails_on_a_missing_file_as_check_does(here: Path, emulator: Emulator) -> None:
+    make_site(here, {"a.md": "![a](a.png)\n\n![gone](gone.png)\n", "a.png": png(1)}, emulator_options(emulator))
+    result = cli("rewrite", "docs", "-o", "out")
+    assert result.exit_code == 1
+    assert "docs/a.md:3: gone.png: not found in docs_dir: fix the path or add the file" in result.stderr
+    assert cli("check").exit_code == 1
+
+
+def test_rewrite_refuses_an_output_folder_inside_docs_dir(here: Path, emulator: Emulator) -> None:
+    make_site(here, {"a.md": "![a](a.png)\n", "a.png": png(1)}, emulator_options(emulator))
+    result = cli("rewrite", "docs", "-o", "docs/out")
+    assert result.exit_code == 2
+    assert ("-o docs/out is inside the docs folder docs: the next build would publish the rewritten copies; "
+            "write them outside it") in result.stderr  # fmt: skip
+    assert not (here / "docs/out").exists() and emulator.request_count() == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -88,8 +89,12 @@ def rewrite(config_file: Path | None, paths: tuple[Path, ...], output: Path | No
         pages = site.pages
     if output is not None:
         out = output.resolve()
-        if out == site.docs_dir.resolve():
+        docs = site.docs_dir.resolve()
+        if out == docs:
             raise click.UsageError("-o is the docs folder itself: use --in-place to rewrite the sources")
+        if site.config_file is not None and docs in out.parents:
+            raise click.UsageError(f"-o {output} is inside the docs folder {os.path.relpath(docs)}: the next build "
+                                   "would publish the rewritten copies; write them outside it")  # fmt: skip
         if out not in site.docs_dir.resolve().parents:  # never read back what a run wrote into the input
             pages = [p for p in pages if out not in (site.docs_dir / p).resolve().parents]
     progress = Progress("uploading")
@@ -109,7 +114,8 @@ def rewrite(config_file: Path | None, paths: tuple[Path, ...], output: Path | No
 
 def _rewrite_page(site: sites.Site, linker: Linker, page: str, report: Report, output: Path | None,
                   file_ids: bool) -> bool:  # fmt: skip
-    """Rewrite one page; False (and nothing written) when one of its images has no URL.
+    """Rewrite one page; False when one of its files has no URL (then nothing is written) or is
+    missing (warned about; the page is written with its other references rewritten).
 
     ``file_ids``: WeChat's ``<image>``, ``<video>`` and ``<audio>`` load ``cloud://`` ids with no
     download-domain whitelist, and ``wx.cloud.downloadFile`` opens a linked PDF from one; WXSS
@@ -120,6 +126,7 @@ def _rewrite_page(site: sites.Site, linker: Linker, page: str, report: Report, o
     bom = data.startswith(b"\xef\xbb\xbf")
     text = read_page(source_path)
     unresolved: list[str] = []
+    missing: list[str] = []  # not found, outside docs_dir…: `check` fails on them too
 
     def decide(url: str, tag: str, where: str) -> str | None:
         target = linker.target(url, tag, page, where)
@@ -127,6 +134,7 @@ def _rewrite_page(site: sites.Site, linker: Linker, page: str, report: Report, o
             return None
         publishable, cloud = linker.lookup(target, url, page, text)
         if not publishable:
+            missing.append(url)
             return None
         cloud = cloud or report.urls.get(target.path)
         if cloud is None:
@@ -155,6 +163,6 @@ def _rewrite_page(site: sites.Site, linker: Linker, page: str, report: Report, o
         return False
     destination = (output / page) if output else source_path
     if output is None and new == text:
-        return True
+        return not missing
     write_atomic(destination, ("\ufeff" if bom else "") + new)
-    return True
+    return not missing
