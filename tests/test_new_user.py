@@ -286,3 +286,22 @@ def test_rewrite_refuses_an_output_folder_inside_docs_dir(here: Path, emulator: 
     assert ("-o docs/out is inside the docs folder docs: the next build would publish the rewritten copies; "
             "write them outside it") in result.stderr  # fmt: skip
     assert not (here / "docs/out").exists() and emulator.request_count() == 0
+
+
+# -- 13. `sync --dry-run` tells uploads from links -----------------------------------------------
+
+
+def test_sync_dry_run_counts_files_that_lack_only_a_link_apart(here: Path, emulator: Emulator) -> None:
+    files = {"index.md": "![a](a.png)\n\n![b](b.png)\n\n![c](c.png)\n", "a.png": png(1), "b.png": png(2)}
+    make_site(here, files, emulator_options(emulator))
+    assert cli("sync").exit_code == 0
+    written = yaml.safe_load((here / MANIFEST).read_text())
+    written["images"]["b.png"]["url"] = ""  # uploaded, and interrupted before its link came
+    (here / MANIFEST).write_text(yaml.safe_dump(written))
+    (here / "docs/c.png").write_bytes(png(3))
+    emulator.reset_counts()
+    result = cli("sync", "--dry-run")
+    assert result.exit_code == 0
+    assert result.stdout.splitlines() == ["c.png", "b.png  (uploaded; only its link is fetched)"]
+    assert "1 file(s) to upload, 1 link(s) to fetch (dry run)" in result.stderr.splitlines()
+    assert emulator.request_count() == 0
