@@ -305,3 +305,28 @@ def test_sync_dry_run_counts_files_that_lack_only_a_link_apart(here: Path, emula
     assert result.stdout.splitlines() == ["c.png", "b.png  (uploaded; only its link is fetched)"]
     assert "1 file(s) to upload, 1 link(s) to fetch (dry run)" in result.stderr.splitlines()
     assert emulator.request_count() == 0
+
+
+# -- 14, 15. `prune` with nothing to do; `prune -q` ----------------------------------------------
+
+
+def test_prune_with_nothing_to_do_says_so(here: Path, emulator: Emulator) -> None:
+    make_site(here, {"index.md": "![a](a.png)\n", "a.png": png(1)}, emulator_options(emulator))
+    assert cli("sync").exit_code == 0
+    for args in ([], ["--yes"]):
+        result = cli("prune", *args)
+        assert result.exit_code == 0
+        assert (result.stdout, result.stderr) == ("", "nothing to prune\n")
+
+
+def test_prune_quiet_prints_nothing_but_errors(here: Path, emulator: Emulator) -> None:
+    make_site(here, {"index.md": "![a](a.png)\n\n![b](b.png)\n", "a.png": png(1), "b.png": png(2)},
+              emulator_options(emulator))  # fmt: skip
+    assert cli("sync").exit_code == 0
+    (here / "docs/index.md").write_text("![a](a.png)\n", encoding="utf-8")
+    result = cli("prune", "-q")
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "", "")
+    assert len(cli("prune").stdout.splitlines()) == 1  # not quiet: the file is listed
+    result = cli("prune", "-q", "--yes")
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "", "")
+    assert len(emulator.stored_files()) == 1
