@@ -330,3 +330,26 @@ def test_prune_quiet_prints_nothing_but_errors(here: Path, emulator: Emulator) -
     result = cli("prune", "-q", "--yes")
     assert (result.exit_code, result.stdout, result.stderr) == (0, "", "")
     assert len(emulator.stored_files()) == 1
+
+
+# -- 16. a video is called a video ---------------------------------------------------------------
+
+
+def test_a_video_over_max_size_gets_advice_for_a_video_and_json_names_its_kind(here: Path, emulator: Emulator) -> None:
+    video = b"\x00\x00\x00\x18ftypmp42" + bytes(2000)
+    files = {"index.md": '![a](a.png)\n\n<video src="v.mp4"></video>\n', "a.png": png(1), "v.mp4": video}
+    make_site(here, files, emulator_options(emulator, max_size="1 KB"))
+    assert cli("sync").exit_code == 0
+    (here / "docs/b.pdf").write_bytes(b"%PDF-1.4")
+    (here / "docs/index.md").write_text(files["index.md"] + "\n[manual](b.pdf)\n", encoding="utf-8")
+    make_site(here, {}, emulator_options(emulator, max_size="1 KB", assets=["images", "video", "documents"]))
+    result = cli("check", "--format", "json")
+    assert result.exit_code == 1
+    problems = json.loads(result.stdout)["problems"]
+    assert [(p["level"], p["line"], p["asset"], p["kind"], p["image"]) for p in problems] == [
+        ("warning", 3, "v.mp4", "video", "v.mp4"),
+        ("error", 5, "b.pdf", "document", "b.pdf"),
+    ]
+    assert problems[0]["message"] == (
+        "is 2.0 KB in the cloud (not optimized), over `max_size` (1.0 KB): make the video smaller, or host it elsewhere"
+    )

@@ -96,12 +96,15 @@ class Linker:
             self._check_size(page, source, url, path, kind)
 
     def size_problem(self, path: str) -> str | None:
-        """What is wrong with the stored size of the image at ``path``, if it is over ``max_size``."""
+        """What is wrong with the stored size of the file at ``path``, if it is over ``max_size``."""
         limit = self.run.optimizer.max_size
         entry = self.run.store.get(path)
         if limit is None or entry is None or entry.stored <= limit:
             return None
-        if self.run.optimizer.settings.mode == "lossy":
+        kind = kind_of(path)
+        if kind != "image":  # only images are optimized
+            advice = f"make the {kind} smaller, or host it elsewhere"
+        elif self.run.optimizer.settings.mode == "lossy":
             advice = "lower `quality`, set `max_width`, or make the image smaller"
         else:
             advice = "make the image smaller, or set `optimize: lossy` (with `max_width`)"
