@@ -353,3 +353,16 @@ def test_a_video_over_max_size_gets_advice_for_a_video_and_json_names_its_kind(h
     assert problems[0]["message"] == (
         "is 2.0 KB in the cloud (not optimized), over `max_size` (1.0 KB): make the video smaller, or host it elsewhere"
     )
+
+
+# -- 17. `exclude_uploaded` leaves no empty folders ----------------------------------------------
+
+
+def test_exclude_uploaded_removes_the_folders_it_emptied(tmp_path: Path, emulator: Emulator) -> None:
+    files = {"index.md": "![a](media/img/a.png)\n\n![b](shared/b.png)\n\n[notes](shared/notes.txt)\n",
+             "media/img/a.png": png(1), "shared/b.png": png(2), "shared/notes.txt": "kept\n"}  # fmt: skip
+    config = make_site(tmp_path, files, emulator_options(emulator, exclude_uploaded=True))
+    build(config)
+    site = tmp_path / "site"
+    assert not (site / "media").exists()
+    assert sorted(p.name for p in (site / "shared").iterdir()) == ["notes.txt"]

@@ -325,8 +325,13 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
         """Delete from site_dir the uploaded files that nothing in the built site mentions."""
         built = [Path(f.abs_dest_path) for p in sorted(build.linked) if (f := files.get_file_from_path(p)) is not None]
         gone = unmentioned(site_dir, [path for path in built if path.is_file()])
+        site = site_dir.resolve()
         for path in gone:
             path.unlink()
+            folder = path.parent.resolve()
+            while folder != site and site in folder.parents and not any(folder.iterdir()):
+                folder.rmdir()  # emptied by this: only folders that held what went are looked at
+                folder = folder.parent
         if gone:
             log.info("wxcloud: %d uploaded file(s) left out of the site (`exclude_uploaded`)", len(gone))
 
