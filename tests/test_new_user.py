@@ -366,3 +366,19 @@ def test_exclude_uploaded_removes_the_folders_it_emptied(tmp_path: Path, emulato
     site = tmp_path / "site"
     assert not (site / "media").exists()
     assert sorted(p.name for p in (site / "shared").iterdir()) == ["notes.txt"]
+
+
+# -- 18. raw HTML that is not found names the path looked for ------------------------------------
+
+
+def test_raw_html_not_found_names_the_path_it_looked_for(here: Path, caplog_wxcloud: pytest.LogCaptureFixture) -> None:
+    files = {"guide/page.md": 'Text\n\n<img src="img/x.png">\n', "guide/img/x.png": png(1)}
+    make_site(here, files, {"offline": True})
+    build(here / "mkdocs.yml")
+    why = "not found in docs_dir: fix the path or add the file; looked for guide/page/img/x.png (raw HTML is " \
+          "relative to the page's URL)"  # fmt: skip
+    found = [r.getMessage() for r in caplog_wxcloud.records if "x.png" in r.getMessage()]
+    assert found == [f"guide/page.md:3: image 'img/x.png' {why}"]
+    result = cli("check")
+    assert result.exit_code == 1
+    assert result.stdout == f"docs/guide/page.md:3: img/x.png: {why}\n"

@@ -50,7 +50,9 @@ def check(config_file: Path | None, output: str, strict: bool, remote: bool) -> 
             try:
                 status = run.resolve(target.path)
             except ImageProblem as problem:
-                linker.warn(scanned.page, scanned.source, url, str(problem), target.kind)
+                linker.warn(
+                    scanned.page, scanned.source, url, linker.worded(problem, scanned.page, target), target.kind
+                )
                 continue
             if status.state in (State.CURRENT, State.EXPIRING):  # a signed link that still works counts
                 too_big = linker.size_problem(target.path)
