@@ -119,7 +119,7 @@ def test_missing_credentials_are_named_at_once_in_one_line(here: Path, plugin: d
 def test_a_mistyped_env_on_the_first_build_does_not_pin_the_manifest(tmp_path: Path, emulator: Emulator) -> None:
     from mkdocs.exceptions import Abort, PluginError
 
-    files = {"index.md": "![a](a.png)\n", "a.png": png(1)}
+    files: dict[str, bytes | str] = {"index.md": "![a](a.png)\n", "a.png": png(1)}
     make_site(tmp_path, files, emulator_options(emulator, env="emulator-typo"))
     with pytest.raises((Abort, PluginError)):
         build(tmp_path / "mkdocs.yml")
@@ -292,7 +292,11 @@ def test_rewrite_refuses_an_output_folder_inside_docs_dir(here: Path, emulator: 
 
 
 def test_sync_dry_run_counts_files_that_lack_only_a_link_apart(here: Path, emulator: Emulator) -> None:
-    files = {"index.md": "![a](a.png)\n\n![b](b.png)\n\n![c](c.png)\n", "a.png": png(1), "b.png": png(2)}
+    files: dict[str, bytes | str] = {
+        "index.md": "![a](a.png)\n\n![b](b.png)\n\n![c](c.png)\n",
+        "a.png": png(1),
+        "b.png": png(2),
+    }
     make_site(here, files, emulator_options(emulator))
     assert cli("sync").exit_code == 0
     written = yaml.safe_load((here / MANIFEST).read_text())
@@ -337,11 +341,12 @@ def test_prune_quiet_prints_nothing_but_errors(here: Path, emulator: Emulator) -
 
 def test_a_video_over_max_size_gets_advice_for_a_video_and_json_names_its_kind(here: Path, emulator: Emulator) -> None:
     video = b"\x00\x00\x00\x18ftypmp42" + bytes(2000)
-    files = {"index.md": '![a](a.png)\n\n<video src="v.mp4"></video>\n', "a.png": png(1), "v.mp4": video}
+    page = '![a](a.png)\n\n<video src="v.mp4"></video>\n'
+    files: dict[str, bytes | str] = {"index.md": page, "a.png": png(1), "v.mp4": video}
     make_site(here, files, emulator_options(emulator, max_size="1 KB"))
     assert cli("sync").exit_code == 0
     (here / "docs/b.pdf").write_bytes(b"%PDF-1.4")
-    (here / "docs/index.md").write_text(files["index.md"] + "\n[manual](b.pdf)\n", encoding="utf-8")
+    (here / "docs/index.md").write_text(f"{page}\n[manual](b.pdf)\n", encoding="utf-8")
     make_site(here, {}, emulator_options(emulator, max_size="1 KB", assets=["images", "video", "documents"]))
     result = cli("check", "--format", "json")
     assert result.exit_code == 1
@@ -359,7 +364,7 @@ def test_a_video_over_max_size_gets_advice_for_a_video_and_json_names_its_kind(h
 
 
 def test_exclude_uploaded_removes_the_folders_it_emptied(tmp_path: Path, emulator: Emulator) -> None:
-    files = {"index.md": "![a](media/img/a.png)\n\n![b](shared/b.png)\n\n[notes](shared/notes.txt)\n",
+    files: dict[str, bytes | str] = {"index.md": "![a](media/img/a.png)\n\n![b](shared/b.png)\n\n[notes](shared/notes.txt)\n",
              "media/img/a.png": png(1), "shared/b.png": png(2), "shared/notes.txt": "kept\n"}  # fmt: skip
     config = make_site(tmp_path, files, emulator_options(emulator, exclude_uploaded=True))
     build(config)
@@ -372,7 +377,7 @@ def test_exclude_uploaded_removes_the_folders_it_emptied(tmp_path: Path, emulato
 
 
 def test_raw_html_not_found_names_the_path_it_looked_for(here: Path, caplog_wxcloud: pytest.LogCaptureFixture) -> None:
-    files = {"guide/page.md": 'Text\n\n<img src="img/x.png">\n', "guide/img/x.png": png(1)}
+    files: dict[str, bytes | str] = {"guide/page.md": 'Text\n\n<img src="img/x.png">\n', "guide/img/x.png": png(1)}
     make_site(here, files, {"offline": True})
     build(here / "mkdocs.yml")
     why = "not found in docs_dir: fix the path or add the file; looked for guide/page/img/x.png (raw HTML is " \
