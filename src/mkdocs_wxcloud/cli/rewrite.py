@@ -95,7 +95,7 @@ def rewrite(config_file: Path | None, paths: tuple[Path, ...], output: Path | No
         if site.config_file is not None and docs in out.parents:
             raise click.UsageError(f"-o {output} is inside the docs folder {os.path.relpath(docs)}: the next build "
                                    "would publish the rewritten copies; write them outside it")  # fmt: skip
-        if out not in site.docs_dir.resolve().parents:  # never read back what a run wrote into the input
+        if out not in docs.parents:  # never read back what a run wrote into the input
             pages = [p for p in pages if out not in (site.docs_dir / p).resolve().parents]
     progress = Progress("uploading")
     with site.open(offline=site.settings.offline, on_progress=progress.advance) as run:

@@ -170,8 +170,9 @@ def serve(host: str, port: int, data_dir: str | None, **options: Any) -> None:
                   "accepts the demo credentials and has no security", file=sys.stderr, flush=True)  # fmt: skip
         where = f"in {Path(data_dir).resolve()}" if data_dir else "in memory only"
         print(  # the demo credentials are public: a user needs them to point another program here
-            f"WeChat cloud emulator at {emulator.base_url} (appid {emulator.appid}, secret {emulator.app.options.secret}, "
-            f"env {', '.join(emulator.envs)}); data kept {where}. Ctrl-C stops it.",
+            f"WeChat cloud emulator at {emulator.base_url} (appid {emulator.appid}, "
+            f"secret {emulator.app.options.secret}, env {', '.join(emulator.envs)}); data kept {where}. "
+            "Ctrl-C stops it.",
             flush=True,
         )
         while True:

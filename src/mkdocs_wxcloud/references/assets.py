@@ -1,9 +1,9 @@
 """Which files are published: kinds of assets, by extension.
 
 The ``assets`` option lists groups (``images``, ``video``, ``audio``, ``documents``) and single
-extensions written with their dot (``.zip``, ``.apk``). A reference is published when the file it names has one of the listed
-extensions; an ``<img>`` shows an image whatever its file is called, so it counts while ``images``
-is listed. Pages and the site's own code are never assets.
+extensions, written with their dot (``.zip``, ``.apk``). A reference is published when the file it
+names has one of the listed extensions; an ``<img>`` shows an image whatever its file is called, so
+it counts while ``images`` is listed. Pages and the site's own code are never assets.
 """
 
 from __future__ import annotations
