@@ -91,8 +91,9 @@ class _Progress:
                 return
             self._last = now
             files, size = self.run.ledger.scheduled
+            # the cursor is left at the start: a message logged meanwhile writes over the line, not after it
             sys.stderr.write(f"\rwxcloud: uploading {self.files}/{files} files, "
-                             f"{human_size(min(self.sent, size))} of {human_size(size)}\x1b[K")  # fmt: skip
+                             f"{human_size(min(self.sent, size))} of {human_size(size)}\x1b[K\r")  # fmt: skip
             sys.stderr.flush()
             self._shown = now
 
