@@ -290,6 +290,8 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
         return build.pending.fill(output, build.report.urls, build.report.sizes)
 
     def on_build_error(self, *, error: Exception) -> None:
+        if self.build is not None and self.build.progress is not None:
+            self.build.progress.end()  # the error starts on a clean line
         self._close(failed=True)
 
     @event_priority(50)  # before plugins that minify the built CSS
