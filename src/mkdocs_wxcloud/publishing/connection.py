@@ -20,6 +20,7 @@ from .settings import Settings
 log = logging.getLogger("mkdocs.plugins.wxcloud")
 _emulators: dict[str, object] = {}  # address -> the Emulator started there (kept for the process)
 _emulators_lock = threading.Lock()
+_NAMED = 5  # files a message names before "and N more"
 
 
 def target_env(settings: Settings) -> str | None:
@@ -58,8 +59,9 @@ def connect(settings: Settings) -> WxCloudClient:
     )  # fmt: skip
 
 
-def unreachable(settings: Settings, error: WxCloudError, count: int | None = None) -> str:
-    """One line for a network failure that stopped every upload (said once, not once per file)."""
+def unreachable(settings: Settings, error: WxCloudError, paths: list[str] | None = None) -> str:
+    """One line for a network failure that stopped every upload (said once, not once per file); it
+    names the first few of ``paths``, the files not published (None: not known yet)."""
     text = str(error)
     cause = re.search(r"\[Errno -?\d+\] ([^()\[\]]+)", text)
     timed_out = "timed out" in text.lower()
@@ -69,7 +71,10 @@ def unreachable(settings: Settings, error: WxCloudError, count: int | None = Non
         if cause or timed_out
         else f"failed ({text})"
     )
-    files = "no more files are published" if count is None else f"{count} file{'s' if count != 1 else ''} not published"
+    files = "no more files are published"
+    if paths is not None:
+        shown = ", ".join(sorted(paths)[:_NAMED]) + (f" and {len(paths) - _NAMED} more" if len(paths) > _NAMED else "")
+        files = f"{len(paths)} file{'s' if len(paths) != 1 else ''} not published ({shown})"
     return f"wxcloud: the WeChat API at {api} {what}: {files}, the pages link the local files"
 
 

@@ -264,7 +264,7 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
             raise PluginError(f"wxcloud: {fatal}")
         # one network failure stopped every upload: said once, not once per file
         messages = (
-            [unreachable(build.settings, fatal, len(report.errors))]
+            [unreachable(build.settings, fatal, list(report.errors))]
             if fatal is not None and len(report.errors) > 1
             else [not_published(path, reason) for path, reason in sorted(report.errors.items())]
         )
