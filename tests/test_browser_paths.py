@@ -111,6 +111,6 @@ def test_rewrite_without_mkdocs_yml_resolves_against_the_file(tmp_path: Path, em
         env={"WXCLOUD_SECRET": options["secret"], "PATH": str(BIN), "HOME": str(tmp_path)},
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    entries = mf.read(docs / "wxcloud-manifest.yml").images
+    entries = mf.read(tmp_path / "wxcloud-manifest.yml").images
     text = (tmp_path / "out/ds/treap.md").read_text(encoding="utf-8")
     assert f'<img src="{entries["images/x.png"].url}" alt="raw">' in text  # ds/ + ../images/x.png

@@ -15,6 +15,7 @@ from ..publishing.remote import missing_in_cloud
 from ..publishing.reporting import human_size
 from ..publishing.run import Run
 from ..publishing.sources import ImageProblem
+from ..references.assets import kind_of
 from ..references.urls import line_of
 from . import site as sites
 from .common import load_site, log, site_command
@@ -59,7 +60,9 @@ def check(config_file: Path | None, output: str, strict: bool, remote: bool, sit
             try:
                 status = run.resolve(target.path)
             except ImageProblem as problem:
-                linker.warn(scanned.page, scanned.source, url, str(problem), target.kind)
+                linker.warn(
+                    scanned.page, scanned.source, url, linker.worded(problem, scanned.page, target), target.kind
+                )
                 continue
             if status.state in (State.CURRENT, State.EXPIRING):  # a signed link that still works counts
                 too_big = linker.size_problem(target.path)
@@ -137,6 +140,11 @@ def _as(profile: str) -> str:
     return f"optimized as `{profile}`" if profile else "as it is (`optimize: false`)"
 
 
+def _kind(problem: Problem) -> str | None:
+    """What the problem's file is (None for a problem of a page or of the manifest as a whole)."""
+    return (problem.kind or kind_of(problem.url)) if problem.url else None
+
+
 def _github(text: str, *, property: bool = False) -> str:
     """Escape a workflow-command value (``%``, newlines; and ``:`` ``,`` in properties)."""
     text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
@@ -150,10 +158,13 @@ def _report_check(site: sites.Site, problems: list[tuple[str, Problem]], output:
     problems = sorted(problems, key=lambda item: (item[1].page, item[1].line or 0, item[1].url))
     errors = sum(1 for level, _ in problems if level == "error")
     if output == "json":
+        # "asset" and its "kind" (image, video, audio, document, file); "image" is the same URL, kept for
+        # the readers written before other kinds were published
         items = [
-            {"level": level, "file": where(p), "line": p.line, "image": p.url, "message": p.message}
+            {"level": level, "file": where(p), "line": p.line, "asset": p.url, "kind": _kind(p), "image": p.url,
+             "message": p.message}
             for level, p in problems
-        ]
+        ]  # fmt: skip
         click.echo(json.dumps({"ok": errors == 0, "problems": items, "totals": totals}, ensure_ascii=False, indent=2))
     else:
         for level, problem in problems:

@@ -46,7 +46,7 @@ from .common import log, setup_logging
     "--secret",
     default=DEFAULT_SECRET,
     envvar="WXCLOUD_EMULATOR_SECRET",
-    help="The AppSecret it accepts (default: the demo secret).",
+    help=f"The AppSecret it accepts (default: the public demo secret {DEFAULT_SECRET}).",
 )
 @click.option(
     "--env",

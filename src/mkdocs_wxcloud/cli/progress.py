@@ -72,10 +72,11 @@ class Progress:
         self._shown = target
 
     def close(self) -> None:
-        """End the bar, or write where it ended (some files failed: it never reached the total)."""
+        """End the bar, or write where it ended (some files failed: it never reached the total; when
+        nothing was sent, the error that stopped it says enough)."""
         with self._lock:
             if self._bar is not None:
                 self._bar.__exit__(None, None, None)
                 self._bar = None
-            elif self.files and self._logged != self._status():
+            elif self.files and (self.sent or self.done) and self._logged != self._status():
                 self._log()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import click
@@ -62,10 +63,18 @@ def prune(config_file: Path | None, yes: bool, max_delete: int, site_dir: Path |
         doomed = {images[p].file_id: images[p].cloud_path for p in stale_paths}
         doomed.update(store.manifest.retired)
         doomed = {fid: cp for fid, cp in doomed.items() if fid not in kept_ids}
-        for file_id in sorted(doomed):
-            click.echo(f"{doomed[file_id]}  ({file_id})")
+        if not doomed and not stale_paths:
+            log.info("nothing to prune")
+            return 0
+        if log.isEnabledFor(logging.INFO):  # -q: nothing but errors
+            for file_id in sorted(doomed):
+                click.echo(f"{doomed[file_id]}  ({file_id})")
         if not yes:
-            log.info("%d unreferenced cloud file(s); run with --yes to delete them", len(doomed))
+            if doomed:
+                log.info("%d unreferenced cloud file(s); run with --yes to delete them", len(doomed))
+            else:  # their content is still shown under other names: only the manifest changes
+                log.info("no cloud file to delete; run with --yes to drop %d manifest entr%s that no page "
+                         "references", len(stale_paths), "y" if len(stale_paths) == 1 else "ies")  # fmt: skip
             return 0
         if unread:  # the images only those pages show would look unreferenced
             log.error("nothing deleted: %d page(s) could not be read, and the images they show may be listed above; "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from ..atomic import write_atomic
 from ..errors import WxCloudError, redact
 from ..publishing.linker import Linker
 from ..publishing.reporting import Report
+from ..publishing.settings import Settings
 from ..references.pages import read_page
 from ..references.sourcemap import rewrite_source
 from ..references.urls import file_id_reference, line_of, with_suffix
@@ -42,7 +44,8 @@ from .scan import scheduled
     "--manifest",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="Without a site configuration: the manifest file (default: ROOT/wxcloud-manifest.yml).",
+    help="Without a site configuration: the manifest file (default: wxcloud-manifest.yml in the current folder, "
+    "where the caches go too).",
 )
 @click.option(
     "-x",
@@ -90,15 +93,20 @@ def rewrite(config_file: Path | None, paths: tuple[Path, ...], output: Path | No
         pages = sorted(set(sites.markdown_pages(paths, site.docs_dir)))
     else:
         base = (root or Path(".")).resolve()
-        if manifest is not None:
-            overrides["manifest"] = str(manifest.resolve())
+        # beside where the command runs, not in the root: its files may be shipped as they are (a mini program)
+        overrides["manifest"] = str((manifest or Path(Settings.manifest.default)).resolve())
+        overrides["cache_dir"] = str(Path(Settings.cache_dir.default).resolve())
         site = sites.from_paths(paths, base, list(extensions) or sites.PLAIN_EXTENSIONS, overrides)
         pages = site.pages
     if output is not None:
         out = output.resolve()
-        if out == site.docs_dir.resolve():
+        docs = site.docs_dir.resolve()
+        if out == docs:
             raise click.UsageError("-o is the docs folder itself: use --in-place to rewrite the sources")
-        if out not in site.docs_dir.resolve().parents:  # never read back what a run wrote into the input
+        if site.config_file is not None and docs in out.parents:
+            raise click.UsageError(f"-o {output} is inside the docs folder {os.path.relpath(docs)}: the next build "
+                                   "would publish the rewritten copies; write them outside it")  # fmt: skip
+        if out not in docs.parents:  # never read back what a run wrote into the input
             pages = [p for p in pages if out not in (site.docs_dir / p).resolve().parents]
     progress = Progress("uploading")
     with site.open(offline=site.settings.offline, on_progress=progress.advance) as run:
@@ -140,12 +148,14 @@ class _Ids:
 
 def _rewrite_page(site: sites.Site, linker: Linker, page: str, report: Report, output: Path | None,
                   ids: _Ids) -> bool:  # fmt: skip
-    """Rewrite one page; False (and nothing written) when one of its images has no URL."""
+    """Rewrite one page; False when one of its files has no URL (then nothing is written) or is
+    missing (warned about; the page is written with its other references rewritten)."""
     source_path = site.docs_dir / page
     data = source_path.read_bytes()
     bom = data.startswith(b"\xef\xbb\xbf")
     text = read_page(source_path)
     unresolved: list[str] = []
+    missing: list[str] = []  # not found, outside docs_dir…: `check` fails on them too
 
     def decide(url: str, tag: str, where: str) -> str | None:
         target = linker.target(url, tag, page, where)
@@ -153,6 +163,7 @@ def _rewrite_page(site: sites.Site, linker: Linker, page: str, report: Report, o
             return None
         publishable, cloud = linker.lookup(target, url, page, text)
         if not publishable:
+            missing.append(url)
             return None
         cloud = cloud or report.urls.get(target.path)
         if cloud is None:
@@ -183,6 +194,6 @@ def _rewrite_page(site: sites.Site, linker: Linker, page: str, report: Report, o
         return False
     destination = (output / page) if output else source_path
     if output is None and new == text:
-        return True
+        return not missing
     write_atomic(destination, ("\ufeff" if bom else "") + new)
-    return True
+    return not missing

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from ..publishing.current import State
 from ..publishing.remote import missing_in_cloud
 from ..publishing.run import Run
 from .common import load_site, site_command, upload
@@ -35,9 +36,14 @@ def sync(config_file: Path | None, dry_run: bool, repair: bool) -> int:
         unconfirmed = _repair(run) if repair else 0
         if dry_run:
             missing = sorted(missing_images(site, linker))
-            for path in missing:
+            # uploaded already (an interrupted run), they lack only a link: one batched call, no upload
+            links = [path for path in missing if run.resolve(path).state in (State.UNLINKED, State.EXPIRING)]
+            uploads = [path for path in missing if path not in links]
+            for path in uploads:
                 click.echo(path)
-            log.info("%d file(s) to upload (dry run)", len(missing))
+            for path in links:
+                click.echo(f"{path}  (uploaded; only its link is fetched)")
+            log.info("%d file(s) to upload, %d link(s) to fetch (dry run)", len(uploads), len(links))
             return 0
         report = upload(run, linker, scheduled(site, linker), progress)
     return 1 if report.errors or unconfirmed else 0

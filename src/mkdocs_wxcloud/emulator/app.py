@@ -169,9 +169,10 @@ def serve(host: str, port: int, data_dir: str | None, **options: Any) -> None:
             print(f"warning: the emulator listens on {emulator.host}, so other machines can reach it; it "
                   "accepts the demo credentials and has no security", file=sys.stderr, flush=True)  # fmt: skip
         where = f"in {Path(data_dir).resolve()}" if data_dir else "in memory only"
-        print(
+        print(  # the demo credentials are public: a user needs them to point another program here
             f"WeChat cloud emulator at {emulator.base_url} (appid {emulator.appid}, "
-            f"env {', '.join(emulator.envs)}); data kept {where}. Ctrl-C stops it.",
+            f"secret {emulator.app.options.secret}, env {', '.join(emulator.envs)}); data kept {where}. "
+            "Ctrl-C stops it.",
             flush=True,
         )
         while True:

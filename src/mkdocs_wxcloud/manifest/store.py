@@ -185,7 +185,8 @@ class ManifestStore:
         _overlay(disk, changed, retire, unretire)
         used = {e.file_id for e in disk.images.values()}
         disk.retired = {fid: cp for fid, cp in disk.retired.items() if fid not in used}
-        disk.env = disk.env or self.env
+        if disk.images or disk.retired:  # a manifest that records nothing pins no env: a mistyped one is not kept
+            disk.env = disk.env or self.env
         data = mf.to_yaml(disk).encode("utf-8")
         if not holds(self.path, data):
             write_atomic(self.path, data)

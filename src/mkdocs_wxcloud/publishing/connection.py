@@ -7,11 +7,12 @@ the manifest needs no credentials, starts no emulator and sends no request.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 
 import requests
 
-from ..errors import ConfigError
+from ..errors import ConfigError, WxCloudError
 from ..wechat.auth import Account
 from ..wechat.client import Limits, WxCloudClient
 from ..wechat.tokens import TokenCache, default_cache_dir
@@ -20,6 +21,7 @@ from .settings import Settings
 log = logging.getLogger("mkdocs.plugins.wxcloud")
 _emulators: dict[str, object] = {}  # address -> the Emulator started there (kept for the process)
 _emulators_lock = threading.Lock()
+_NAMED = 5  # files a message names before "and N more"
 
 
 def target_env(settings: Settings) -> str | None:
@@ -38,11 +40,36 @@ def connect(settings: Settings) -> WxCloudClient:
         from ..emulator import DEFAULT_APPID, DEFAULT_ENV, DEFAULT_SECRET
 
         return WxCloudClient(ensure_emulator(settings), Account(DEFAULT_ENV, DEFAULT_APPID, DEFAULT_SECRET), limits)
+    # every missing one in one line: a build for each would teach them one at a time
+    token = [("AppID", "appid", settings.appid), ("AppSecret", "secret", settings.secret)]
+    needed = [*(token if settings.auth == "token" else []), ("cloud environment", "env", settings.env)]
+    missing = [f"no {what} (option `{name}` or variable WXCLOUD_{name.upper()})" for what, name, v in needed if not v]
+    if missing:
+        raise ConfigError(f"missing credentials: {', '.join(missing)}")
     account = Account(
         settings.env or "", settings.appid, settings.secret, settings.auth, settings.cloudbase_token_file,
         settings.force_refresh,
     )  # fmt: skip
     return WxCloudClient(settings.api_base, account, limits, TokenCache(default_cache_dir()))
+
+
+def unreachable(settings: Settings, error: WxCloudError, paths: list[str] | None = None) -> str:
+    """One line for a network failure that stopped every upload (said once, not once per file); it
+    names the first few of ``paths``, the files not published (None: not known yet)."""
+    text = str(error)
+    cause = re.search(r"\[Errno -?\d+\] ([^()\[\]]+)", text)
+    timed_out = "timed out" in text.lower()
+    api = settings.emulator_address if settings.use_emulator else settings.api_base
+    what = (
+        f"could not be reached ({cause.group(1).strip().lower() if cause else 'timed out'})"
+        if cause or timed_out
+        else f"failed ({text})"
+    )
+    files = "no more files are published"
+    if paths is not None:
+        shown = ", ".join(sorted(paths)[:_NAMED]) + (f" and {len(paths) - _NAMED} more" if len(paths) > _NAMED else "")
+        files = f"{len(paths)} file{'s' if len(paths) != 1 else ''} not published ({shown})"
+    return f"wxcloud: the WeChat API at {api} {what}: {files}, the pages link the local files"
 
 
 def ensure_emulator(settings: Settings) -> str:
@@ -71,10 +98,13 @@ def ensure_emulator(settings: Settings) -> str:
                 "stop what uses that port, set `emulator_address`, or remove a damaged `emulator_data`"
             ) from None
         _emulators[settings.emulator_address] = emulator
+    default_host, _, default_port = Settings.emulator_address.default.rpartition(":")
+    flags = [f"--host {host}" if host != default_host else "", f"--port {port_number}" if port != default_port else ""]
+    where = "".join(f" {flag}" for flag in flags if flag)
     log.info(
         "wxcloud: no credentials set, so assets go to the bundled emulator at %s (files in %s); "
-        "run `mkdocs-wxcloud emulator --data %s` to view the built site with its assets",
-        base, settings.emulator_data, settings.emulator_data,
+        "run `mkdocs-wxcloud emulator --data %s%s` to view the built site with its assets",
+        base, settings.emulator_data, settings.emulator_data, where,
     )  # fmt: skip
     return base
 

@@ -53,6 +53,7 @@ class Linker:
         self._document_of = document_of
         self._warned: set[tuple[str, str]] = set()
         self._later: dict[str, tuple[str, str, str, str]] = {}  # path -> (page, source, url, kind): not stored yet
+        self._against_url: set[tuple[str, str]] = set()  # (page, docs path) of raw HTML resolved against the page's URL
         self._lock = threading.Lock()
 
     def target(self, url: str, tag: str, page: str, where: str = MARKDOWN) -> Target | None:
@@ -64,6 +65,8 @@ class Linker:
         """
         base = page if where in (MARKDOWN, STYLESHEET) or self._document_of is None else self._document_of(page) or page
         target = resolve(url, base)
+        if where not in (MARKDOWN, STYLESHEET) and target is not None:
+            self._against_url.add((page, target.path))
         if target is None or not self.assets.publishes(target.path, tag):
             return None
         return dataclasses.replace(target, kind="image" if tag == "img" else kind_of(target.path))
@@ -79,7 +82,7 @@ class Linker:
         try:
             cloud = self.run.publish(target.path) if upload else self.run.resolve(target.path).url
         except ImageProblem as problem:
-            self.warn(page, source, url, str(problem), target.kind)
+            self.warn(page, source, url, self.worded(problem, page, target), target.kind)
             return False, None
         if cloud is None:
             with self._lock:
@@ -87,6 +90,13 @@ class Linker:
         else:
             self._check_size(page, source, url, target.path, target.kind)
         return True, cloud
+
+    def worded(self, problem: ImageProblem, page: str, target: Target) -> str:
+        """The problem, with the docs path looked for when the reference was resolved against the page's URL (raw
+        HTML): with directory URLs it is not the folder of the page's file, which surprises people."""
+        if (page, target.path) in self._against_url:
+            return f"{problem}; looked for {target.path} (raw HTML is relative to the page's URL)"
+        return str(problem)
 
     def check_sizes(self) -> None:
         """Once :meth:`Run.finish` returned: warn about the new images over ``max_size``."""
@@ -96,12 +106,15 @@ class Linker:
             self._check_size(page, source, url, path, kind)
 
     def size_problem(self, path: str) -> str | None:
-        """What is wrong with the stored size of the image at ``path``, if it is over ``max_size``."""
+        """What is wrong with the stored size of the file at ``path``, if it is over ``max_size``."""
         limit = self.run.optimizer.max_size
         entry = self.run.store.get(path)
         if limit is None or entry is None or entry.stored <= limit:
             return None
-        if self.run.optimizer.settings.mode == "lossy":
+        kind = kind_of(path)
+        if kind != "image":  # only images are optimized
+            advice = f"make the {kind} smaller, or host it elsewhere"
+        elif self.run.optimizer.settings.mode == "lossy":
             advice = "lower `quality`, set `max_width`, or make the image smaller"
         else:
             advice = "make the image smaller, or set `optimize: lossy` (with `max_width`)"

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import importlib.util
+import logging
 import os
 import time
 from concurrent.futures import Executor, ThreadPoolExecutor
@@ -38,6 +40,7 @@ from .sources import DocsFiles
 from .uploads import OnProgress, UploadPolicy, Uploads
 
 E = TypeVar("E", Entry, "Entry | None")
+log = logging.getLogger("mkdocs.plugins.wxcloud")
 
 
 @dataclass(frozen=True)
@@ -236,6 +239,8 @@ def open_run(
             f"option `cache_dir` ({settings.cache_dir}) cannot be used as a folder ({error.strerror}): "
             "point it at a folder of its own"
         ) from None
+    if settings.dimensions and importlib.util.find_spec("PIL") is None:  # else `dimensions` would do nothing, silently
+        log.info("wxcloud: `dimensions: true` needs Pillow: pip install 'mkdocs-wxcloud[optimize]'")
     own = None
     if executor is None and not mode.offline:
         executor = own = ThreadPoolExecutor(settings.concurrency, thread_name_prefix="wxcloud")

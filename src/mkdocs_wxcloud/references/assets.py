@@ -1,9 +1,9 @@
 """Which files are published: kinds of assets, by extension.
 
 The ``assets`` option lists groups (``images``, ``video``, ``audio``, ``documents``) and single
-extensions (``.zip``, ``apk``). A reference is published when the file it names has one of the listed
-extensions; an ``<img>`` shows an image whatever its file is called, so it counts while ``images``
-is listed. Pages and the site's own code are never assets.
+extensions, written with their dot (``.zip``, ``.apk``). A reference is published when the file it
+names has one of the listed extensions; an ``<img>`` shows an image whatever its file is called, so
+it counts while ``images`` is listed. Pages and the site's own code are never assets.
 """
 
 from __future__ import annotations
@@ -53,12 +53,14 @@ def parse(value: object) -> Assets:
         if name in GROUPS:
             extensions |= GROUPS[name]
             continue
-        ext = "." + name.lstrip(".")
-        if not isinstance(item, str) or len(ext) < 2 or any(c in ext[1:] for c in "./\\ *?"):
+        # a word without its dot is a mistyped group (`videos`) far more often than an extension
+        bad = len(name) < 2 or not name.startswith(".") or any(c in name[1:] for c in "./\\ *?")
+        if not isinstance(item, str) or bad:
             raise ConfigError(
-                f"option `assets`: {item!r} is neither a group ({', '.join(GROUPS)}) nor an extension such as .zip"
+                f"option `assets`: {item!r} is neither a group ({', '.join(GROUPS)}) nor an extension: "
+                "write extensions with a dot, such as .zip"
             )
-        if ext in NEVER:
-            raise ConfigError(f"option `assets`: {ext} files are part of the site itself, never published as assets")
-        extensions.add(ext)
+        if name in NEVER:
+            raise ConfigError(f"option `assets`: {name} files are part of the site itself, never published as assets")
+        extensions.add(name)
     return Assets(frozenset(extensions), images=GROUPS["images"] <= extensions)

@@ -23,11 +23,13 @@ from markdown.postprocessors import Postprocessor
 from markdown.preprocessors import Preprocessor
 
 from ...errors import WxCloudError
+from ...publishing.connection import unreachable
 from ...publishing.placeholders import Placeholders
 from ...publishing.reporting import not_published
 from ...publishing.settings import Settings, resolve
 from ...references.treeprocessor import PRIORITY, ImageTreeprocessor, Reference
 from ...references.urls import with_suffix
+from ...wechat.errors import NetworkError
 from ..zensical.context import in_zensical, page_context
 from .runs import SharedRun, run_for
 
@@ -128,6 +130,8 @@ class WxCloudExtension(Extension):
         if cloud is not None:
             return with_suffix(cloud, target.suffix)
         if not upload:
+            if isinstance(shared.stopped, NetworkError):  # said once, when it stopped the uploads
+                return None
             why = (
                 f"not uploaded: {shared.stopped}"
                 if shared.stopped
@@ -153,8 +157,16 @@ class WxCloudExtension(Extension):
         report = shared.run.finish()
         if shared.run.fatal is not None and shared.stopped is None:
             shared.stopped = shared.run.fatal
-            log.error("wxcloud: %s (no more uploads in this build; the pages keep their local images)", shared.stopped)
-        for path in sorted(set(page.pending.paths) & set(report.errors)):
+            if isinstance(shared.stopped, NetworkError):  # one line, not one per file
+                message = unreachable(shared.settings, shared.stopped)
+                if shared.settings.on_error == "fail":
+                    raise WxCloudError(message)
+                log.warning("%s", message)
+            else:
+                log.error("wxcloud: %s (no more uploads in this build; the pages keep their local images)",
+                          shared.stopped)  # fmt: skip
+        said = isinstance(shared.stopped, NetworkError)  # once, for every file
+        for path in sorted(set() if said else set(page.pending.paths) & set(report.errors)):
             message = not_published(path, report.errors[path], page.path)
             if shared.settings.on_error == "fail":
                 raise WxCloudError(message)

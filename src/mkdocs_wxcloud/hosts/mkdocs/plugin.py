@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import functools
 import logging
+import sys
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -26,9 +29,10 @@ from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
 from ...errors import ManifestError, WxCloudError
+from ...publishing.connection import unreachable
 from ...publishing.linker import Linker
 from ...publishing.placeholders import Placeholders
-from ...publishing.reporting import PRIVATE_STORAGE, Report, not_published
+from ...publishing.reporting import PRIVATE_STORAGE, Report, human_size, not_published
 from ...publishing.run import Mode, Run, open_run
 from ...publishing.settings import Settings, resolve
 from ...publishing.stylesheets import stylesheets
@@ -41,6 +45,7 @@ from .config import WxCloudConfig
 from .exclude import unmentioned
 
 log = logging.getLogger("mkdocs.plugins.wxcloud")
+_REDRAW = 0.1  # seconds between two redraws of the progress line: uploads report every chunk they send
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,41 @@ class _Build:
     report: Report | None = None  # once every page is rendered
     linked: set[str] = field(default_factory=set)  # docs paths that some reference links from the cloud
     css: dict[str, dict[str, str | None]] = field(default_factory=dict)  # extra_css -> url() -> its new URL
+    progress: _Progress | None = None  # on a terminal
+
+
+class _Progress:
+    """On a terminal, the line a cold build rewrites while it uploads (MkDocs shows nothing meanwhile);
+    a plain ``\\r`` line: the build's output is MkDocs' logging, no progress bar library of ours."""
+
+    def __init__(self) -> None:
+        self.run: Run | None = None  # the total so far comes from its ledger
+        self.files = self.sent = 0
+        self._shown = self._last = 0.0
+        self._lock = threading.Lock()
+
+    def advance(self, path: str, sent: int, finished: bool) -> None:
+        with self._lock:
+            self.files += finished
+            self.sent += sent
+            now = time.monotonic()
+            if self.run is None or not (finished or now - self._last >= _REDRAW):
+                return
+            self._last = now
+            files, size = self.run.ledger.scheduled
+            # the cursor is left at the start: a message logged meanwhile writes over the line, not after it
+            sys.stderr.write(f"\rwxcloud: uploading {self.files}/{files} files, "
+                             f"{human_size(min(self.sent, size))} of {human_size(size)}\x1b[K\r")  # fmt: skip
+            sys.stderr.flush()
+            self._shown = now
+
+    def end(self) -> None:
+        """Clear the line, so that the next message starts on a clean one."""
+        with self._lock:
+            if self._shown:
+                sys.stderr.write("\r\x1b[K")
+                sys.stderr.flush()
+                self._shown = 0.0
 
 
 class WxCloudPlugin(BasePlugin[WxCloudConfig]):
@@ -99,12 +139,17 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
             return None
         if self.pool is None and not settings.offline:
             self.pool = ThreadPoolExecutor(settings.concurrency, thread_name_prefix="wxcloud")
-        mode = Mode(offline=settings.offline, any_profile=settings.offline)
+        terminal = sys.stderr.isatty() and log.isEnabledFor(logging.INFO) and not settings.offline
+        progress = _Progress() if terminal else None
+        mode = Mode(offline=settings.offline, any_profile=settings.offline,
+                    on_progress=progress.advance if progress is not None else None)  # fmt: skip
         try:
             run = self._stack.enter_context(open_run(settings, Path(config.docs_dir), mode, self.pool))
         except WxCloudError as error:
             raise PluginError(f"wxcloud: {error}") from None
-        self.build = _Build(settings, run, Linker(run, log.warning, document_of=self._document_of))
+        if progress is not None:
+            progress.run = run
+        self.build = _Build(settings, run, Linker(run, log.warning, document_of=self._document_of), progress=progress)
         sized = self._sized if settings.dimensions else None
         config.markdown_extensions.append(ImageExtension(self._replace, self._enter, sized))  # type: ignore[arg-type]
         return config
@@ -212,12 +257,20 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
             build.report = report = build.run.finish()
         except WxCloudError as error:  # the manifest could not be written
             raise PluginError(f"wxcloud: {error}") from None
+        finally:
+            if build.progress is not None:
+                build.progress.end()
         fatal = build.run.fatal
         if fatal is not None and not isinstance(fatal, NetworkError):
             # credentials, env, quota: no retry helps and every image would fail alike
             raise PluginError(f"wxcloud: {fatal}")
-        for path, reason in sorted(report.errors.items()):
-            message = not_published(path, reason)
+        # one network failure stopped every upload: said once, not once per file
+        messages = (
+            [unreachable(build.settings, fatal, list(report.errors))]
+            if fatal is not None and len(report.errors) > 1
+            else [not_published(path, reason) for path, reason in sorted(report.errors.items())]
+        )
+        for message in messages:
             if build.settings.on_error == "fail":
                 raise PluginError(message)
             log.warning(message)
@@ -229,8 +282,7 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
             page = file.page
             if page is not None and page.content:
                 page.content = build.pending.fill(page.content, report.urls, report.sizes)
-        if report.summary.uploaded or report.summary.failed:
-            log.info("wxcloud: %s", report.summary.line())
+        log.info("wxcloud: %s, %d requests", report.summary.line(), report.summary.requests)  # warm builds too
         return env
 
     def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str | None:
@@ -240,6 +292,8 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
         return build.pending.fill(output, build.report.urls, build.report.sizes)
 
     def on_build_error(self, *, error: Exception) -> None:
+        if self.build is not None and self.build.progress is not None:
+            self.build.progress.end()  # the error starts on a clean line
         self._close(failed=True)
 
     @event_priority(50)  # before plugins that minify the built CSS
@@ -276,8 +330,13 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
         """Delete from site_dir the uploaded files that nothing in the built site mentions."""
         built = [Path(f.abs_dest_path) for p in sorted(build.linked) if (f := files.get_file_from_path(p)) is not None]
         gone = unmentioned(site_dir, [path for path in built if path.is_file()])
+        site = site_dir.resolve()
         for path in gone:
             path.unlink()
+            folder = path.parent.resolve()
+            while folder != site and site in folder.parents and not any(folder.iterdir()):
+                folder.rmdir()  # emptied by this: only folders that held what went are looked at
+                folder = folder.parent
         if gone:
             log.info("wxcloud: %d uploaded file(s) left out of the site (`exclude_uploaded`)", len(gone))
 
