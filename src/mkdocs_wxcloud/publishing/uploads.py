@@ -28,10 +28,11 @@ from ..wechat.client import WxCloudClient
 from ..wechat.errors import ApiError, Cancelled, CosError
 from .cloudpath import cloud_path
 from .current import static_url
+from .imports import FilesAndImports
 from .ledger import Ledger
 from .optimizing import Optimizer
 from .reporting import human_size
-from .sources import DocsFiles, ImageProblem
+from .sources import ImageProblem
 
 PER_FILE_ERRCODES = {40097, -503003}  # a bad path or a vanished file: only that image fails
 PER_FILE_COS_CODES = {"EntityTooLarge", "InvalidArgument", "KeyTooLong"}
@@ -59,7 +60,7 @@ class Uploads:
     """Queued uploads of one run; results are read once :meth:`wait` returns."""
 
     def __init__(
-        self, files: DocsFiles, store: ManifestStore, optimizer: Optimizer, ledger: Ledger, policy: UploadPolicy
+        self, files: FilesAndImports, store: ManifestStore, optimizer: Optimizer, ledger: Ledger, policy: UploadPolicy
     ) -> None:
         self._files = files
         self._store = store
@@ -183,6 +184,7 @@ class Uploads:
             if not _per_file(error) and not isinstance(error, Cancelled):
                 self.fatal = self.fatal or error
             raise
+        entry = self._files.imports.sourced(path, entry)
         self._store.put(path, entry)
         with self._lock:
             self.done[path] = entry
@@ -197,7 +199,7 @@ class Uploads:
         are no longer those hashed (it changed: the caller hashes it again)."""
         full, _ = self._files.locate(path)
         if not self._optimizer.reads(path, size):
-            target = cloud_path(self._policy.prefix, path, sha)
+            target = cloud_path(self._policy.prefix, self._files.name(path), sha)
             file_id, sent = self._send(client, path, full, target, size)
             if sent != sha:
                 self._store.retire(file_id, target)  # it holds bytes that no image has
@@ -212,7 +214,7 @@ class Uploads:
         if hashlib.sha256(data).hexdigest() != sha:
             return None
         prepared = self._optimizer.prepare(path, data, sha)
-        target = cloud_path(self._policy.prefix, path, prepared.sha256, prepared.ext)
+        target = cloud_path(self._policy.prefix, self._files.name(path), prepared.sha256, prepared.ext)
         before = self._store.get(path)
         if before is not None and before.cloud_path == target and before.file_id:
             file_id = before.file_id  # the same bytes are there already (a setting changed, the result did not)
@@ -233,7 +235,7 @@ class Uploads:
                 reader = HashingReader(
                     handle, size, (lambda n: self._progress(path, n)) if self._policy.on_progress else None
                 )
-                return client.upload(target, reader, full.name), reader.hexdigest()
+                return client.upload(target, reader, posixpath.basename(self._files.name(path))), reader.hexdigest()
         except OSError as error:
             raise ImageProblem(f"cannot be read ({error.strerror}): fix its permissions") from None
 

@@ -154,6 +154,7 @@ class WxCloudExtension(Extension):
         if shared.run.fatal is not None and shared.stopped is None:
             shared.stopped = shared.run.fatal
             log.error("wxcloud: %s (no more uploads in this build; the pages keep their local images)", shared.stopped)
+        shared.linker.imports_failed(report)
         for path in sorted(set(page.pending.paths) & set(report.errors)):
             message = not_published(path, report.errors[path], page.path)
             if shared.settings.on_error == "fail":

@@ -214,6 +214,7 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
         if fatal is not None and not isinstance(fatal, NetworkError):
             # credentials, env, quota: no retry helps and every image would fail alike
             raise PluginError(f"wxcloud: {fatal}")
+        build.linker.imports_failed(report)  # a warning each, naming the page: `--strict` fails
         for path, reason in sorted(report.errors.items()):
             message = not_published(path, reason)
             if build.settings.on_error == "fail":
