@@ -10,24 +10,28 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pytest
 import yaml
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 from conftest import build, emulator_options, make_site, png
 from imagehosts import ImageHost, endless, file, redirect, stall, status
 from mkdocs.exceptions import Abort
 
 from mkdocs_wxcloud.cli.app import main
 from mkdocs_wxcloud.emulator import Emulator
+from mkdocs_wxcloud.errors import ManifestError
 from mkdocs_wxcloud.manifest import model as mf
 from mkdocs_wxcloud.manifest import schema
-from mkdocs_wxcloud.remote import MAX_BYTES
 from mkdocs_wxcloud.publishing import imports
+from mkdocs_wxcloud.remote import MAX_BYTES
 
 PNG, GIF = png(41), b"GIF89a" + bytes(40)
 SVG = b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"></svg>'
@@ -54,15 +58,17 @@ def origin(host: ImageHost) -> str:
     return f"http://127.0.0.1:{host.port}"
 
 
-def page(o: str) -> str:
-    """Every way a page shows a remote image, and the places where a URL is not an image."""
+def page(o: str, shown: Callable[[str], str] | None = None) -> str:
+    """Every way a page shows a remote image, and places where a URL is not an image (``shown``: what
+    the shown ones are written as, the URL by default)."""
+    u = shown or (lambda name: f"{o}/img/{name}")
     return (
-        f"# Imports\n\n![inline]({o}/img/logo.png)\n\n![by reference][photo]\n\n"
-        f'<img src="{o}/img/anim.gif#dark" alt="raw">\n\n'
-        f'<img src="{o}/img/icon.svg" srcset="{o}/img/wide.png 2x" alt="srcset">\n\n'
-        f"![same bytes]({o}/img/same.png) ![moved]({o}/img/moved.png)\n\n"
+        f"# Imports\n\n![inline]({u('logo.png')})\n\n![by reference][photo]\n\n"
+        f'<img src="{u("anim.gif")}#dark" alt="raw">\n\n'
+        f'<img src="{u("icon.svg")}" srcset="{u("wide.png")} 2x" alt="srcset">\n\n'
+        f"![same bytes]({u('same.png')}) ![moved]({u('moved.png')})\n\n"
         f"```md\n![in code]({o}/img/logo.png)\n```\n\n`{o}/img/photo` [a link]({o}/img/wide.png)\n\n"
-        f"[photo]: {o}/img/photo\n"
+        f"[photo]: {u('photo')}\n"
     )
 
 
@@ -89,7 +95,8 @@ def test_a_build_imports_every_image_a_page_shows(tmp_path: Path, emulator: Emul
     stored = emulator.stored_files()
     sha = {name: hashlib.sha256(data).hexdigest() for name, data in (("png", PNG), ("jpg", JPEG), ("gif", GIF))}
     assert images[f"{o}/img/photo"].cloud_path == f"docs/imported/127.0.0.1_{host.port}/photo.{sha['jpg'][:12]}.jpg"
-    assert images[f"{o}/img/logo.png"].cloud_path == f"docs/imported/127.0.0.1_{host.port}/logo.{sha['png'][:12]}.png"
+    twins = rf"docs/imported/127\.0\.0\.1_{host.port}/(logo|same|moved)\.{sha['png'][:12]}\.png"  # the first one sent
+    assert re.fullmatch(twins, images[f"{o}/img/logo.png"].cloud_path)
     assert images[f"{o}/img/same.png"].file_id == images[f"{o}/img/logo.png"].file_id  # one upload
     assert images[f"{o}/img/moved.png"].file_id == images[f"{o}/img/logo.png"].file_id
     assert len(stored) == 5 and stored[images[f"{o}/img/photo"].cloud_path] == JPEG
@@ -103,9 +110,7 @@ def test_a_build_imports_every_image_a_page_shows(tmp_path: Path, emulator: Emul
     assert f'href="{o}/img/wide.png"' in out  # a link is followed, not shown: not imported
 
 
-def test_a_warm_build_and_a_fresh_checkout_make_no_request(
-    tmp_path: Path, emulator: Emulator, host: ImageHost
-) -> None:
+def test_a_warm_build_and_a_fresh_checkout_make_no_request(tmp_path: Path, emulator: Emulator, host: ImageHost) -> None:
     config = site(tmp_path, emulator, host)
     build(config)
     first = html(tmp_path)
@@ -187,3 +192,164 @@ def test_an_unlisted_host_and_private_addresses_are_left_alone(
     make_site(tmp_path, {"index.md": page(o)}, emulator_options(emulator, import_hosts=["example.com"]))
     build(tmp_path / "mkdocs.yml", strict=True)  # not listed: a remote image like any other, no warning
     assert host.seen == [] and manifest(tmp_path).images == {}
+
+
+# -- the commands ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def cli(*args: object) -> Result:
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+def test_check_lints_unreliable_hosts_and_listed_images_not_imported(
+    here: Path, emulator: Emulator, host: ImageHost
+) -> None:
+    o = origin(host)
+    other = (
+        "# Elsewhere\n\n![cdn](https://cdn.jsdelivr.net/gh/a/b@main/x.png)\n\n"
+        '<img src="//i.imgur.com/y.png">\n\n[a link, not shown](https://raw.githubusercontent.com/a/b/main/z.png)\n\n'
+        "![fine](https://example.com/ok.png)\n"
+    )
+    site(here, emulator, host, {"other.md": other})
+    result = cli("check")
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert len([line for line in lines if line.startswith("docs/index.md")]) == 7  # the 7 imports, errors
+    assert f"docs/index.md:3: {o}/img/logo.png: {imports.NOT_IMPORTED}" in lines
+    assert (
+        "warning: docs/other.md:3: https://cdn.jsdelivr.net/gh/a/b@main/x.png: is on cdn.jsdelivr.net, which readers "
+        "in mainland China may fail to load (jsDelivr lost its ICP licence in 2021 and is often slow or unreachable "
+        "from mainland China): list the host in `import_hosts` to publish it to the cloud, or copy it into docs_dir"
+    ) in lines
+    assert any(line.startswith("warning: docs/other.md:5: //i.imgur.com/y.png: is on i.imgur.com") for line in lines)
+    assert not any("raw.githubusercontent.com" in line or "example.com" in line for line in lines)
+    assert host.seen == [] and emulator.request_count() == 0  # check asks nobody
+    assert cli("sync").exit_code == 0
+    assert len(host.seen) == 8
+    result = cli("check")
+    assert result.exit_code == 0 and not [line for line in result.output.splitlines() if line.startswith("docs/")]
+
+
+def test_rewrite_in_place_migrates_the_sources(here: Path, emulator: Emulator, host: ImageHost) -> None:
+    o = origin(host)
+    failing = f"# Half\n\n![good]({o}/img/logo.png)\n\n![gone]({o}/gone.png)\n"
+    site(here, emulator, host, {"half.md": failing})
+    result = cli("rewrite", "--in-place", "docs")
+    assert result.exit_code == 1
+    images = manifest(here).images
+    after = (here / "docs/index.md").read_text(encoding="utf-8")
+    assert after == page(o, lambda name: images[f"{o}/img/{name}"].url)
+    assert (here / "docs/half.md").read_text(encoding="utf-8") == failing  # one image failed: not written
+    lines = result.output.splitlines()
+    assert f"error: docs/half.md: not written: no cloud URL for {o}/gone.png (line 5)" in lines
+    assert [line for line in lines if "not written" in line] == [lines[-1]]  # one line per page, at the end
+    assert f"warning: docs/half.md:5: {o}/gone.png: cannot be imported: 127.0.0.1 answered 404 Not Found" in lines[0]
+    # the migrated page needs the host no more: a build makes no request to it
+    asked = len(host.seen)
+    (here / "docs/half.md").unlink()
+    build(here / "mkdocs.yml", strict=True)
+    assert len(host.seen) == asked
+
+
+def test_rewrite_with_a_root_takes_import_hosts_on_the_command_line(
+    here: Path, emulator: Emulator, host: ImageHost, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    o = origin(host)
+    (here / "notes").mkdir()
+    (here / "notes/a.md").write_text(f"# A\n\n![logo]({o}/img/logo.png)\n", encoding="utf-8")
+    for name, value in emulator_options(emulator).items():
+        if name != "retries":
+            monkeypatch.setenv(f"WXCLOUD_{name.upper()}", str(value))
+    result = cli("rewrite", "--in-place", "notes", "--root", "notes")
+    assert result.exit_code == 0 and host.seen == []  # not listed: left alone
+    result = cli("rewrite", "--in-place", "notes", "--root", "notes", "--import-host", o, "--import-allow-private")
+    assert result.exit_code == 0, result.output
+    entry = manifest(here / "notes").images[o + "/img/logo.png"]
+    assert (here / "notes/a.md").read_text(encoding="utf-8") == f"# A\n\n![logo]({entry.url})\n"
+    assert entry.source == o + "/img/logo.png"
+    assert cli("rewrite", "-o", "out", "notes", "--root", "notes", "--import-host", "bad host").exit_code == 2
+
+
+# -- the manifest ----------------------------------------------------------------------------------
+
+SHA = "a" * 64
+ENTRY = {"sha256": SHA, "size": 3, "cloud_path": "docs/imported/h/a.aaaaaaaaaaaa.png",
+         "file_id": "cloud://env.b/docs/imported/h/a.aaaaaaaaaaaa.png", "url": "https://cdn.example/a.png"}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("key", "source", "wrong"),
+    [
+        ("https://cdn.jsdelivr.net/gh/a/b@main/a.png", "https://CDN.jsdelivr.net/gh/a/b@main/a.png#x", None),
+        ("img/a.png", "", None),
+        ("https://cdn.jsdelivr.net/a.png", "", "the image path must be a normalised path inside docs_dir"),
+        ("img/a.png", "https://cdn.jsdelivr.net/a.png", "the source URL must be an http(s) URL without a #fragment"),
+        ("https://cdn.jsdelivr.net/a.png#x", "https://cdn.jsdelivr.net/a.png#x", "the source URL must be an http(s)"),
+        ("javascript:alert(1)", "https://cdn.jsdelivr.net/a.png", "the source URL must be an http(s) URL"),
+        ("https://cdn.jsdelivr.net/a.png", "javascript:alert(1)", "field `source`: must be an http:// or https://"),
+        ("https://cdn.jsdelivr.net/a b.png", "https://cdn.jsdelivr.net/a b.png", "the source URL must be an http(s)"),
+    ],
+)
+def test_the_manifest_keys_imported_entries_by_their_url_and_nothing_else(key: str, source: str, wrong: str) -> None:
+    """An https key is accepted exactly for an entry with a source URL; everything refused before still is."""
+    raw = {**ENTRY, **({"source": source} if source else {})}
+    text = mf.to_yaml(mf.Manifest(images={})).replace(
+        "images: {}", "images:\n  " + yaml.safe_dump({key: raw}).replace("\n", "\n  ")
+    )
+    if wrong is None:
+        assert mf.from_yaml(text, "m.yml").images[key].source == source
+        return
+    with pytest.raises(ManifestError) as raised:
+        mf.from_yaml(text, "m.yml")
+    assert wrong in str(raised.value) and "m.yml:" in str(raised.value)
+    with pytest.raises(schema.Invalid):
+        schema.check_image(key, raw)  # journal lines too
+
+
+def test_an_imported_entry_round_trips() -> None:
+    entry = mf.Entry(SHA, 3, ENTRY["cloud_path"], ENTRY["file_id"], ENTRY["url"], source="https://cdn.example/A.png")
+    manifest_ = mf.Manifest(
+        images={"https://cdn.example/A.png": entry, "img/a.png": mf.Entry(SHA, 3, "p", "cloud://e.b/p")}
+    )
+    text = mf.to_yaml(manifest_)
+    assert "    source: https://cdn.example/A.png\n" in text and text.count("source:") == 1
+    assert mf.from_yaml(text, "m.yml") == manifest_
+
+
+# -- Zensical --------------------------------------------------------------------------------------
+
+
+def test_zensical_imports_every_image_and_a_second_build_asks_nobody(
+    tmp_path: Path, emulator: Emulator, host: ImageHost
+) -> None:
+    pytest.importorskip("zensical")
+    o = origin(host)
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs/index.md").write_text(page(o), encoding="utf-8")
+    (tmp_path / "zensical.toml").write_text(
+        '[project]\nsite_name = "z"\ndocs_dir = "docs"\nsite_dir = "site"\n'
+        "[project.markdown_extensions.attr_list]\n[project.markdown_extensions.md_in_html]\n"
+        f'[project.markdown_extensions.wxcloud]\nupload = true\nimport_hosts = ["{o}"]\nimport_allow_private = true\n',
+        encoding="utf-8",
+    )
+    env = {**os.environ, **{f"WXCLOUD_{k.upper()}": str(v) for k, v in emulator_options(emulator).items()}}
+    zensical = [str(Path(sys.executable).parent / "zensical"), "build"]
+    result = subprocess.run(zensical, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=180)
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stdout + result.stderr
+    images = manifest(tmp_path).images
+    assert len(images) == 7 and len(emulator.stored_files()) == 5
+    out = html(tmp_path)
+    assert out.count(emulator.base_url) == 7 and images[f"{o}/img/anim.gif"].url + "#dark" in out
+    assert f"{images[f'{o}/img/wide.png'].url} 2x" in out and f'href="{o}/img/wide.png"' in out
+    asked = len(host.seen)
+    emulator.reset_counts()
+    result = subprocess.run([*zensical, "--clean"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=180)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (len(host.seen), emulator.request_count()) == (asked, 0)
+    assert html(tmp_path) == out

@@ -9,6 +9,7 @@ import click
 
 from ..atomic import write_atomic
 from ..errors import WxCloudError, redact
+from ..publishing.imports import is_imported
 from ..publishing.linker import Linker
 from ..publishing.reporting import Report
 from ..references.pages import read_page
@@ -56,6 +57,18 @@ from .scan import scheduled
 )
 @click.option("--env", default=None, help="Cloud environment id (default: $WXCLOUD_ENV).")
 @click.option("--api-base", default=None, help="WeChat API base URL (default: $WXCLOUD_API_BASE or the real API).")
+@click.option(
+    "--import-host",
+    "import_hosts",
+    multiple=True,
+    help="Without a site configuration: import what pages show from this host (repeatable; see `import_hosts`).",
+)
+@click.option(
+    "--import-allow-private",
+    is_flag=True,
+    default=None,
+    help="UNSAFE: let imports reach loopback and private addresses (see `import_allow_private`).",
+)
 @click.option("--offline", is_flag=True, help="Upload nothing; rewrite only what the manifest has.")
 @click.option(
     "--link",
@@ -66,12 +79,14 @@ from .scan import scheduled
 )
 def rewrite(config_file: Path | None, paths: tuple[Path, ...], output: Path | None, in_place: bool,
             root: Path | None, manifest: Path | None, extensions: tuple[str, ...], prefix: str | None,
-            appid: str | None, env: str | None, api_base: str | None, offline: bool, link: str) -> int:  # fmt: skip
-    """Write Markdown whose local asset references are cloud URLs (or file ids), every other byte unchanged."""
+            appid: str | None, env: str | None, api_base: str | None, import_hosts: tuple[str, ...],
+            import_allow_private: bool | None, offline: bool, link: str) -> int:  # fmt: skip
+    """Write Markdown whose local (and imported) asset references are cloud URLs (or file ids), every other byte unchanged."""
     if bool(output) == in_place:
         raise click.UsageError("give exactly one of -o/--output DIR or --in-place")
     overrides: dict[str, Any] = {"offline": offline or None, "prefix": prefix, "appid": appid, "env": env,
-                                 "api_base": api_base}  # fmt: skip
+                                 "api_base": api_base, "import_hosts": list(import_hosts) or None,
+                                 "import_allow_private": import_allow_private}  # fmt: skip
     here = any(Path(name).is_file() for name in projects.CONFIG_FILES)
     use_config = config_file is not None or (root is None and manifest is None and here)
     if use_config:
@@ -124,6 +139,8 @@ def _rewrite_page(site: sites.Site, linker: Linker, page: str, report: Report, o
             return None
         publishable, cloud = linker.lookup(target, url, page, text)
         if not publishable:
+            if is_imported(target.path):  # it stays remote: the page is not migrated yet
+                unresolved.append(url)
             return None
         cloud = cloud or report.urls.get(target.path)
         if cloud is None:

@@ -32,8 +32,9 @@ from ..manifest.hashing import HashCache
 from ..manifest.model import Entry
 from ..manifest.store import ManifestStore
 from ..references.assets import kind_of
+from ..references.treeprocessor import Reference
 from ..references.urls import Target
-from ..remote import DEADLINE, Fetched, ImportProblem, Policy, RemoteCache, Sniffed
+from ..remote import DEADLINE, Fetched, ImportProblem, Policy, RemoteCache, Sniffed, unreliable
 from ..remote.hosts import split_url
 from .settings import Settings
 from .sources import DocsFiles, ImageProblem
@@ -162,6 +163,21 @@ class Imports:
                 f"cannot be imported: its bytes are {sniffed.kind} ({sniffed.extension}), a kind that `assets` "
                 "does not publish"
             )
+
+
+def remote_problem(reference: Reference) -> str | None:
+    """Why a page's reference to another host may fail its readers in mainland China (for ``check``):
+    what the page shows from a host of :func:`~..remote.unreliable`; links are left alone."""
+    url = "https:" + reference.url if reference.url.startswith("//") else reference.url
+    why = unreliable(url) if reference.tag != "a" else None
+    if why is None:
+        return None
+    parts = split_url(url)
+    host = parts.host if parts is not None else "its host"
+    return (
+        f"is on {host}, which readers in mainland China may fail to load ({why}): list the host in "
+        "`import_hosts` to publish it to the cloud, or copy it into docs_dir"
+    )
 
 
 def _what(problem: ImportProblem) -> str:
