@@ -353,3 +353,23 @@ def test_zensical_imports_every_image_and_a_second_build_asks_nobody(
     assert result.returncode == 0, result.stdout + result.stderr
     assert (len(host.seen), emulator.request_count()) == (asked, 0)
     assert html(tmp_path) == out
+
+
+def test_a_migrated_page_keeps_its_imports_referenced(here: Path, emulator: Emulator, host: ImageHost) -> None:
+    """After `rewrite --in-place`, the pages link the cloud: check and prune still count those files as
+    used, and a build links them from the manifest, even once `import_hosts` is gone."""
+    site(here, emulator, host)
+    assert cli("rewrite", "--in-place", "docs").exit_code == 0
+    migrated = (here / "docs/index.md").read_text(encoding="utf-8")
+    make_site(here, {}, emulator_options(emulator))  # no import_hosts any more
+    result = cli("check")
+    assert result.exit_code == 0, result.output
+    twins = [line for line in result.output.splitlines() if "no page references it" in line]
+    assert [line.split(": ")[2] for line in twins] == [f"{origin(host)}/img/{n}" for n in ("moved.png", "same.png")]
+    result = cli("prune")  # the twins' entries go, not their file
+    assert result.exit_code == 0 and "0 unreferenced cloud file(s)" in result.output
+    asked = len(host.seen)
+    emulator.reset_counts()
+    build(here / "mkdocs.yml", strict=True)
+    assert (len(host.seen), emulator.request_count()) == (asked, 0)
+    assert (here / "docs/index.md").read_text(encoding="utf-8") == migrated

@@ -26,7 +26,7 @@ import os
 import posixpath
 import threading
 from pathlib import Path
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 from ..manifest.hashing import HashCache
 from ..manifest.model import Entry
@@ -63,18 +63,45 @@ class Imports:
         self._lock = threading.Lock()
         self._written: dict[str, str] = {}  # source URL -> as a page first wrote it
         self._known: dict[str, Fetched] = {}  # source URL -> its checked download, this run
+        self._by_cloud_path: dict[str, str] | None = None  # cloud path -> source URL, made on first use
 
     def target(self, url: str, tag: str) -> Target | None:
-        """The import ``url`` stands for in ``tag``, if its host is listed (its ``#fragment`` is kept aside)."""
+        """The import ``url`` stands for in ``tag`` (its ``#fragment`` kept aside): its own, if its host is
+        listed, or the one whose cloud URL it is (a page that ``rewrite --in-place`` migrated)."""
+        if not url.startswith(("http://", "https://", "HTTP://", "HTTPS://")):
+            return None
+        written, hash_, fragment = url.strip().partition("#")
+        kind = "image" if tag == "img" else ""
+        migrated = self._migrated(written)
+        if migrated is not None:
+            return Target(migrated, hash_ + fragment, kind or kind_of(migrated))
         if not self.hosts or tag not in IMPORTED_TAGS:
             return None
         parts = split_url(url)
         if parts is None or not self.hosts.allows_url(parts):
             return None
-        written, hash_, fragment = url.strip().partition("#")
         with self._lock:
             self._written.setdefault(parts.shown, written)
-        return Target(parts.shown, hash_ + fragment, "image" if tag == "img" else kind_of(parts.shown))
+        return Target(parts.shown, hash_ + fragment, kind or kind_of(parts.shown))
+
+    def _migrated(self, url: str) -> str | None:
+        """The source URL of the imported file whose cloud URL ``url`` is, matched by its cloud path (the
+        URL's host and query change with ``base_url`` and signed links). A migrated page keeps its
+        imports referenced, so ``check`` and ``prune`` keep them, even once ``import_hosts`` is gone."""
+        with self._lock:
+            if self._by_cloud_path is None:
+                self._by_cloud_path = {}
+                for key, entry in sorted(self.store.manifest.images.items()):  # twins: the first URL stands for all
+                    if entry.source:
+                        self._by_cloud_path.setdefault(entry.cloud_path, key)
+            by_cloud_path = self._by_cloud_path
+        if not by_cloud_path:
+            return None
+        try:
+            segments = unquote(urlsplit(url).path).split("/")
+        except ValueError:
+            return None
+        return next((k for i in range(1, len(segments)) if (k := by_cloud_path.get("/".join(segments[i:])))), None)
 
     def written(self, source: str) -> str:
         """The URL as a page wrote it (the manifest's record, else the canonical form)."""
