@@ -373,3 +373,18 @@ def test_a_migrated_page_keeps_its_imports_referenced(here: Path, emulator: Emul
     build(here / "mkdocs.yml", strict=True)
     assert (len(host.seen), emulator.request_count()) == (asked, 0)
     assert (here / "docs/index.md").read_text(encoding="utf-8") == migrated
+
+
+def test_imports_are_optimized_like_local_images(tmp_path: Path, emulator: Emulator) -> None:
+    pytest.importorskip("oxipng")
+    routes = {"/a.png": file(PNG, "image/png"), "/lies.png": file(JPEG, "image/png"), "/b": file(png(43))}
+    with ImageHost(routes) as server:
+        o = origin(server)
+        text = f"![a]({o}/a.png) ![jpeg]({o}/lies.png) ![b]({o}/b)\n"
+        build(site(tmp_path, emulator, server, {"index.md": text}, optimize="lossless"))
+    images = manifest(tmp_path).images
+    assert images[f"{o}/a.png"].optimize == "lossless" and images[f"{o}/a.png"].cloud_path.endswith(".png")
+    assert images[f"{o}/lies.png"].cloud_path.endswith(".jpg")  # named by its bytes
+    assert images[f"{o}/b"].cloud_path.endswith(".png")
+    assert f'src="{o}' not in html(tmp_path)
+    assert html(tmp_path).count(emulator.base_url) == 3

@@ -28,7 +28,7 @@ from ..wechat.client import WxCloudClient
 from ..wechat.errors import ApiError, Cancelled, CosError
 from .cloudpath import cloud_path
 from .current import static_url
-from .imports import FilesAndImports
+from .imports import FilesAndImports, is_imported
 from .ledger import Ledger
 from .optimizing import Optimizer
 from .reporting import human_size
@@ -214,7 +214,10 @@ class Uploads:
         if hashlib.sha256(data).hexdigest() != sha:
             return None
         prepared = self._optimizer.prepare(path, data, sha)
-        target = cloud_path(self._policy.prefix, self._files.name(path), prepared.sha256, prepared.ext)
+        kept = is_imported(path) and prepared.sha256 == sha  # the bytes as downloaded: named by what they are
+        target = cloud_path(
+            self._policy.prefix, self._files.name(path), prepared.sha256, None if kept else prepared.ext
+        )
         before = self._store.get(path)
         if before is not None and before.cloud_path == target and before.file_id:
             file_id = before.file_id  # the same bytes are there already (a setting changed, the result did not)
