@@ -388,3 +388,25 @@ def test_imports_are_optimized_like_local_images(tmp_path: Path, emulator: Emula
     assert images[f"{o}/b"].cloud_path.endswith(".png")
     assert f'src="{o}' not in html(tmp_path)
     assert html(tmp_path).count(emulator.base_url) == 3
+
+
+def test_offline_links_what_the_manifest_has_and_asks_no_host(
+    tmp_path: Path, emulator: Emulator, host: ImageHost, caplog_wxcloud: pytest.LogCaptureFixture
+) -> None:
+    o = origin(host)
+    config = site(tmp_path, emulator, host, offline=True)
+    build(config)
+    assert host.seen == [] and emulator.request_count() == 0
+    said = [r.getMessage() for r in caplog_wxcloud.records if f"{o}/img/logo.png" in r.getMessage()]
+    assert said == [f"index.md:3: image '{o}/img/logo.png' {imports.NOT_IMPORTED}"]
+    assert f'src="{o}/img/logo.png"' in html(tmp_path)
+
+
+def test_a_bad_import_host_is_one_configuration_error(
+    tmp_path: Path, emulator: Emulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = make_site(tmp_path, {"index.md": "hi\n"}, emulator_options(emulator, import_hosts=["https://a.example/x"]))
+    with pytest.raises(Abort):
+        build(config)
+    errors = [r.getMessage() for r in caplog.records if "import_hosts" in r.getMessage()]
+    assert len(errors) == 1 and "option `import_hosts`: 'https://a.example/x' is not an origin" in errors[0], errors
