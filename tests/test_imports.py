@@ -68,6 +68,7 @@ def page(o: str, shown: Callable[[str], str] | None = None) -> str:
         f'<img src="{u("icon.svg")}" srcset="{u("wide.png")} 2x" alt="srcset">\n\n'
         f"![same bytes]({u('same.png')}) ![moved]({u('moved.png')})\n\n"
         f"```md\n![in code]({o}/img/logo.png)\n```\n\n`{o}/img/photo` [a link]({o}/img/wide.png)\n\n"
+        f'<object data="{o}/img/icon.svg"></object>\n\n'  # it would run an SVG's scripts: not imported
         f"[photo]: {u('photo')}\n"
     )
 
@@ -108,6 +109,7 @@ def test_a_build_imports_every_image_a_page_shows(tmp_path: Path, emulator: Emul
     assert f"{images[f'{o}/img/wide.png'].url} 2x" in out
     assert f"![in code]({o}/img/logo.png)" in out  # code stays
     assert f'href="{o}/img/wide.png"' in out  # a link is followed, not shown: not imported
+    assert f'<object data="{o}/img/icon.svg">' in out
 
 
 def test_a_warm_build_and_a_fresh_checkout_make_no_request(tmp_path: Path, emulator: Emulator, host: ImageHost) -> None:
@@ -410,3 +412,18 @@ def test_a_bad_import_host_is_one_configuration_error(
         build(config)
     errors = [r.getMessage() for r in caplog.records if "import_hosts" in r.getMessage()]
     assert len(errors) == 1 and "option `import_hosts`: 'https://a.example/x' is not an origin" in errors[0], errors
+
+
+def test_cloud_names_come_from_the_url_and_the_bytes(tmp_path: Path, emulator: Emulator) -> None:
+    routes = {"/mmbiz/640": file(PNG, "application/octet-stream"), "/img/%E5%9B%BE.gif": file(GIF, "image/gif")}
+    with ImageHost(routes) as server:
+        o = origin(server)
+        text = f"![wechat]({o}/mmbiz/640?wx_fmt=png&from=appmsg) ![图]({o}/img/图.gif)\n"
+        build(site(tmp_path, emulator, server, {"index.md": text}))
+    folder = f"docs/imported/127.0.0.1_{server.port}"
+    images = manifest(tmp_path).images
+    assert {key: e.cloud_path for key, e in images.items()} == {
+        f"{o}/mmbiz/640?wx_fmt=png&from=appmsg": f"{folder}/640.{hashlib.sha256(PNG).hexdigest()[:12]}.png",
+        f"{o}/img/%E5%9B%BE.gif": f"{folder}/图.{hashlib.sha256(GIF).hexdigest()[:12]}.gif",
+    }
+    assert images[f"{o}/img/%E5%9B%BE.gif"].source == f"{o}/img/图.gif"  # as the page wrote it

@@ -68,9 +68,9 @@ class Imports:
     def target(self, url: str, tag: str) -> Target | None:
         """The import ``url`` stands for in ``tag`` (its ``#fragment`` kept aside): its own, if its host is
         listed, or the one whose cloud URL it is (a page that ``rewrite --in-place`` migrated)."""
-        if not url.startswith(("http://", "https://", "HTTP://", "HTTPS://")):
-            return None
         written, hash_, fragment = url.strip().partition("#")
+        if not written[:8].lower().startswith(("http://", "https://")):
+            return None
         kind = "image" if tag == "img" else ""
         migrated = self._migrated(written)
         if migrated is not None:
