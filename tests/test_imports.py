@@ -333,7 +333,7 @@ def test_zensical_imports_every_image_and_a_second_build_asks_nobody(
     pytest.importorskip("zensical")
     o = origin(host)
     (tmp_path / "docs").mkdir()
-    (tmp_path / "docs/index.md").write_text(page(o), encoding="utf-8")
+    (tmp_path / "docs/index.md").write_text(page(o) + f"\n![gone]({o}/gone.png)\n", encoding="utf-8")
     (tmp_path / "zensical.toml").write_text(
         '[project]\nsite_name = "z"\ndocs_dir = "docs"\nsite_dir = "site"\n'
         "[project.markdown_extensions.attr_list]\n[project.markdown_extensions.md_in_html]\n"
@@ -344,11 +344,14 @@ def test_zensical_imports_every_image_and_a_second_build_asks_nobody(
     zensical = [str(Path(sys.executable).parent / "zensical"), "build"]
     result = subprocess.run(zensical, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=180)
     assert result.returncode == 0 and "Traceback" not in result.stderr, result.stdout + result.stderr
+    said = [line for line in (result.stdout + result.stderr).splitlines() if f"{o}/gone.png" in line]
+    assert len(said) == 1 and f"index.md:23: image '{o}/gone.png' cannot be imported: 127.0.0.1 answered 404" in said[0]
     images = manifest(tmp_path).images
     assert len(images) == 7 and len(emulator.stored_files()) == 5
     out = html(tmp_path)
     assert out.count(emulator.base_url) == 7 and images[f"{o}/img/anim.gif"].url + "#dark" in out
     assert f"{images[f'{o}/img/wide.png'].url} 2x" in out and f'href="{o}/img/wide.png"' in out
+    assert f'src="{o}/gone.png"' in out
     asked = len(host.seen)
     emulator.reset_counts()
     result = subprocess.run([*zensical, "--clean"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=180)

@@ -172,7 +172,7 @@ class _Source(Preprocessor):
         self.extension = extension
 
     def run(self, lines: list[str]) -> list[str]:
-        self.extension.page = _Page("", None, "\n".join(lines))  # type: ignore[arg-type]  # enter() takes its source
+        self.extension.source = "\n".join(lines)  # enter() hands it to the page
         return lines
 
 
