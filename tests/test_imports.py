@@ -356,7 +356,8 @@ def test_zensical_imports_every_image_and_a_second_build_asks_nobody(
     emulator.reset_counts()
     result = subprocess.run([*zensical, "--clean"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=180)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert (len(host.seen), emulator.request_count()) == (asked, 0)
+    assert [seen.path for seen in host.seen[asked:]] == ["/gone.png"]  # only a failure is tried again
+    assert emulator.request_count() == 0
     assert html(tmp_path) == out
 
 
