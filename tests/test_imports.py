@@ -422,7 +422,7 @@ def test_cloud_names_come_from_the_url_and_the_bytes(tmp_path: Path, emulator: E
     routes = {"/mmbiz/640": file(PNG, "application/octet-stream"), "/img/%E5%9B%BE.gif": file(GIF, "image/gif")}
     with ImageHost(routes) as server:
         o = origin(server)
-        text = f"![wechat]({o}/mmbiz/640?wx_fmt=png&from=appmsg) ![图]({o}/img/图.gif)\n"
+        text = f"![wechat]({o}/mmbiz/640?wx_fmt=png&amp;from=appmsg) ![图]({o}/img/图.gif)\n"  # the browser loads &
         build(site(tmp_path, emulator, server, {"index.md": text}))
     folder = f"docs/imported/127.0.0.1_{server.port}"
     images = manifest(tmp_path).images
@@ -431,3 +431,7 @@ def test_cloud_names_come_from_the_url_and_the_bytes(tmp_path: Path, emulator: E
         f"{o}/img/%E5%9B%BE.gif": f"{folder}/图.{hashlib.sha256(GIF).hexdigest()[:12]}.gif",
     }
     assert images[f"{o}/img/%E5%9B%BE.gif"].source == f"{o}/img/图.gif"  # as the page wrote it
+    assert images[f"{o}/mmbiz/640?wx_fmt=png&from=appmsg"].source == f"{o}/mmbiz/640?wx_fmt=png&amp;from=appmsg"
+    assert [seen.path for seen in server.seen if seen.path.startswith("/mmbiz")] == [
+        "/mmbiz/640?wx_fmt=png&from=appmsg"
+    ]

@@ -22,6 +22,7 @@ reference stays as it was.
 from __future__ import annotations
 
 import dataclasses
+import html
 import os
 import posixpath
 import threading
@@ -32,7 +33,7 @@ from ..manifest.hashing import HashCache
 from ..manifest.model import Entry
 from ..manifest.store import ManifestStore
 from ..references.assets import kind_of
-from ..references.treeprocessor import Reference
+from ..references.treeprocessor import RAW, Reference
 from ..references.urls import Target
 from ..remote import DEADLINE, Fetched, ImportProblem, Policy, RemoteCache, Sniffed, unreliable
 from ..remote.hosts import split_url
@@ -65,19 +66,22 @@ class Imports:
         self._known: dict[str, Fetched] = {}  # source URL -> its checked download, this run
         self._by_cloud_path: dict[str, str] | None = None  # cloud path -> source URL, made on first use
 
-    def target(self, url: str, tag: str) -> Target | None:
+    def target(self, url: str, tag: str, where: str) -> Target | None:
         """The import ``url`` stands for in ``tag`` (its ``#fragment`` kept aside): its own, if its host is
-        listed, or the one whose cloud URL it is (a page that ``rewrite --in-place`` migrated)."""
+        listed, or the one whose cloud URL it is (a page that ``rewrite --in-place`` migrated). Outside
+        raw HTML, Python-Markdown writes a URL's character references (``&amp;``) as they are, so the
+        browser, and the download, decode them."""
         written, hash_, fragment = url.strip().partition("#")
+        loaded = written if where == RAW else html.unescape(written)
         if not written[:8].lower().startswith(("http://", "https://")):
             return None
         kind = "image" if tag == "img" else ""
-        migrated = self._migrated(written)
+        migrated = self._migrated(loaded)
         if migrated is not None:
             return Target(migrated, hash_ + fragment, kind or kind_of(migrated))
         if not self.hosts or tag not in IMPORTED_TAGS:
             return None
-        parts = split_url(url)
+        parts = split_url(loaded)
         if parts is None or not self.hosts.allows_url(parts):
             return None
         with self._lock:

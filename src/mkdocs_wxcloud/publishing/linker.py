@@ -64,7 +64,7 @@ class Linker:
         the built page, which is the source file itself for hosts without one (plain Markdown).
         A file that a page shows from an ``import_hosts`` host is named by its URL (:mod:`.imports`).
         """
-        imported = self.run.imports.target(url, tag)
+        imported = self.run.imports.target(url, tag, where)
         if imported is not None:
             return imported
         base = page if where in (MARKDOWN, STYLESHEET) or self._document_of is None else self._document_of(page) or page
