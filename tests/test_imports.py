@@ -435,3 +435,17 @@ def test_cloud_names_come_from_the_url_and_the_bytes(tmp_path: Path, emulator: E
     assert [seen.path for seen in server.seen if seen.path.startswith("/mmbiz")] == [
         "/mmbiz/640?wx_fmt=png&from=appmsg"
     ]
+
+
+def test_a_download_cache_that_cannot_be_written_is_one_warning(
+    tmp_path: Path, emulator: Emulator, host: ImageHost, caplog_wxcloud: pytest.LogCaptureFixture
+) -> None:
+    config = site(tmp_path, emulator, host)
+    (tmp_path / ".cache/plugin/wxcloud").mkdir(parents=True)
+    (tmp_path / ".cache/plugin/wxcloud/remote").write_text("a file, not a folder")
+    build(config)
+    said = [r.getMessage() for r in caplog_wxcloud.records if f"{origin(host)}/img/logo.png" in r.getMessage()]
+    assert len(said) == 1 and "cannot be imported: the download cache" in said[0] and "`cache_dir`" in said[0]
+    result = CliRunner().invoke(main, ["sync", "-f", str(config)], catch_exceptions=False)  # no traceback
+    assert result.output.count("cannot be imported: the download cache") == 7
+    assert CliRunner().invoke(main, ["check", "-f", str(config)]).exit_code == 1  # the gate

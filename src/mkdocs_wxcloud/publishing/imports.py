@@ -170,9 +170,15 @@ class Imports:
             if not self.online:
                 raise ImageProblem(NOT_IMPORTED)
             try:
+                self.cache.folder.mkdir(parents=True, exist_ok=True)  # here: a download would blame the host
                 fetched = self.cache.fetch(source, self.policy)
             except ImportProblem as problem:
                 raise ImageProblem(f"cannot be imported: {_what(problem)}") from None
+            except OSError as error:  # the download cache, not the host
+                raise ImageProblem(
+                    f"cannot be imported: the download cache {self.cache.folder} cannot be written "
+                    f"({error.strerror or error}): fix its permissions, or point `cache_dir` elsewhere"
+                ) from None
         self._check_kind(fetched)
         with self._lock:
             self._known[source] = fetched
