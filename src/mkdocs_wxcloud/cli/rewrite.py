@@ -81,7 +81,7 @@ def rewrite(config_file: Path | None, paths: tuple[Path, ...], output: Path | No
             root: Path | None, manifest: Path | None, extensions: tuple[str, ...], prefix: str | None,
             appid: str | None, env: str | None, api_base: str | None, import_hosts: tuple[str, ...],
             import_allow_private: bool | None, offline: bool, link: str) -> int:  # fmt: skip
-    """Write Markdown whose local (and imported) asset references are cloud URLs (or file ids), every other byte unchanged."""
+    """Write Markdown whose local and imported asset references are cloud URLs (or file ids), the rest unchanged."""
     if bool(output) == in_place:
         raise click.UsageError("give exactly one of -o/--output DIR or --in-place")
     overrides: dict[str, Any] = {"offline": offline or None, "prefix": prefix, "appid": appid, "env": env,
