@@ -241,7 +241,7 @@ def test_check_lints_unreliable_hosts_and_listed_images_not_imported(
 def test_rewrite_in_place_migrates_the_sources(here: Path, emulator: Emulator, host: ImageHost) -> None:
     o = origin(host)
     failing = f"# Half\n\n![good]({o}/img/logo.png)\n\n![gone]({o}/gone.png)\n"
-    site(here, emulator, host, {"half.md": failing})
+    site(here, emulator, host, {"half.md": failing, "again.md": f"![gone again]({o}/gone.png)\n"})
     result = cli("rewrite", "--in-place", "docs")
     assert result.exit_code == 1
     images = manifest(here).images
@@ -249,12 +249,19 @@ def test_rewrite_in_place_migrates_the_sources(here: Path, emulator: Emulator, h
     assert after == page(o, lambda name: images[f"{o}/img/{name}"].url)
     assert (here / "docs/half.md").read_text(encoding="utf-8") == failing  # one image failed: not written
     lines = result.output.splitlines()
+    assert [seen.path for seen in host.seen].count("/gone.png") == 1  # once a run, however many pages show it
     assert f"error: docs/half.md: not written: no cloud URL for {o}/gone.png (line 5)" in lines
-    assert [line for line in lines if "not written" in line] == [lines[-1]]  # one line per page, at the end
-    assert f"warning: docs/half.md:5: {o}/gone.png: cannot be imported: 127.0.0.1 answered 404 Not Found" in lines[0]
+    assert f"error: docs/again.md: not written: no cloud URL for {o}/gone.png (line 1)" in lines
+    assert [line for line in lines if "not written" in line] == lines[-2:]  # one line per page, at the end
+    said = f"{o}/gone.png: cannot be imported: 127.0.0.1 answered 404 Not Found: the image is gone"
+    assert [line for line in lines if "cannot be imported" in line] == [
+        f"warning: docs/{where}: {said}; fix the link or copy the image into docs_dir"
+        for where in ("again.md:1", "half.md:5")
+    ]
     # the migrated page needs the host no more: a build makes no request to it
     asked = len(host.seen)
     (here / "docs/half.md").unlink()
+    (here / "docs/again.md").unlink()
     build(here / "mkdocs.yml", strict=True)
     assert len(host.seen) == asked
 

@@ -109,19 +109,22 @@ def rewrite(config_file: Path | None, paths: tuple[Path, ...], output: Path | No
         linker = site.linker(run)
         # uploads start while the pages are read; offline, what lacks a URL is reported per page
         report = upload(run, linker, scheduled(site, linker, pages), progress) if run.online else Report()
-        failed = 0
+        unwritten: list[str] = []
         for page in pages:
             try:
-                failed += not _rewrite_page(site, linker, page, report, output, link == "file-id")
+                why = _rewrite_page(site, linker, page, report, output, link == "file-id")
             except (OSError, ValueError, WxCloudError) as error:
-                log.error("%s", redact(error))
-                failed += 1
-    return 1 if failed or report.errors else 0
+                why = redact(error)
+            if why is not None:
+                unwritten.append(why)
+    for why in unwritten:  # at the end, one line per page: what is left to fix
+        log.error("%s", why)
+    return 1 if unwritten or report.errors else 0
 
 
 def _rewrite_page(site: sites.Site, linker: Linker, page: str, report: Report, output: Path | None,
-                  file_ids: bool) -> bool:  # fmt: skip
-    """Rewrite one page; False (and nothing written) when one of its images has no URL.
+                  file_ids: bool) -> str | None:  # fmt: skip
+    """Rewrite one page; what is wrong (and nothing written) when one of its images has no URL.
 
     ``file_ids``: WeChat's ``<image>``, ``<video>`` and ``<audio>`` load ``cloud://`` ids with no
     download-domain whitelist, and ``wx.cloud.downloadFile`` opens a linked PDF from one; WXSS
@@ -165,10 +168,9 @@ def _rewrite_page(site: sites.Site, linker: Linker, page: str, report: Report, o
     new = rewrite_source(text, site.make, decide, page)
     if unresolved:
         lines = ", ".join(f"{u} (line {line_of(text, u)})" for u in sorted(set(unresolved)))
-        log.error(f"{site.shown(page)}: not written: no cloud URL for {lines}")
-        return False
+        return f"{site.shown(page)}: not written: no cloud URL for {lines}"
     destination = (output / page) if output else source_path
     if output is None and new == text:
-        return True
+        return None
     write_atomic(destination, ("\ufeff" if bom else "") + new)
-    return True
+    return None

@@ -64,6 +64,7 @@ class Imports:
         self._lock = threading.Lock()
         self._written: dict[str, str] = {}  # source URL -> as a page first wrote it
         self._known: dict[str, Fetched] = {}  # source URL -> its checked download, this run
+        self._failed: dict[str, str] = {}  # source URL -> why it cannot be imported, this run
         self._by_cloud_path: dict[str, str] | None = None  # cloud path -> source URL, made on first use
 
     def target(self, url: str, tag: str, where: str) -> Target | None:
@@ -162,27 +163,38 @@ class Imports:
     def fetched(self, source: str) -> Fetched:
         """The checked download of ``source``: this run's, the cache's, or (online) a new one."""
         with self._lock:
-            known = self._known.get(source)
+            known, failed = self._known.get(source), self._failed.get(source)
         if known is not None:
             return known
-        fetched = self.cache.get(source)
-        if fetched is None:
-            if not self.online:
-                raise ImageProblem(NOT_IMPORTED)
-            try:
-                self.cache.folder.mkdir(parents=True, exist_ok=True)  # here: a download would blame the host
-                fetched = self.cache.fetch(source, self.policy)
-            except ImportProblem as problem:
-                raise ImageProblem(f"cannot be imported: {_what(problem)}") from None
-            except OSError as error:  # the download cache, not the host
-                raise ImageProblem(
-                    f"cannot be imported: the download cache {self.cache.folder} cannot be written "
-                    f"({error.strerror or error}): fix its permissions, or point `cache_dir` elsewhere"
-                ) from None
-        self._check_kind(fetched)
+        if failed is not None:  # once a run: every page that shows it gets the same answer
+            raise ImageProblem(failed)
+        try:
+            fetched = self._fetch(source)
+            self._check_kind(fetched)
+        except ImageProblem as problem:
+            with self._lock:
+                self._failed[source] = str(problem)
+            raise
         with self._lock:
             self._known[source] = fetched
         return fetched
+
+    def _fetch(self, source: str) -> Fetched:
+        fetched = self.cache.get(source)
+        if fetched is not None:
+            return fetched
+        if not self.online:
+            raise ImageProblem(NOT_IMPORTED)
+        try:
+            self.cache.folder.mkdir(parents=True, exist_ok=True)  # here: a download would blame the host
+            return self.cache.fetch(source, self.policy)
+        except ImportProblem as problem:
+            raise ImageProblem(f"cannot be imported: {_what(problem)}") from None
+        except OSError as error:  # the download cache, not the host
+            raise ImageProblem(
+                f"cannot be imported: the download cache {self.cache.folder} cannot be written "
+                f"({error.strerror or error}): fix its permissions, or point `cache_dir` elsewhere"
+            ) from None
 
     def _check_kind(self, fetched: Fetched) -> None:
         """Publish only bytes of a kind ``assets`` lists, whatever the URL and ``Content-Type`` claim."""
