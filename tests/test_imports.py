@@ -456,3 +456,16 @@ def test_a_download_cache_that_cannot_be_written_is_one_warning(
     result = CliRunner().invoke(main, ["sync", "-f", str(config)], catch_exceptions=False)  # no traceback
     assert result.output.count("cannot be imported: the download cache") == 7
     assert CliRunner().invoke(main, ["check", "-f", str(config)]).exit_code == 1  # the gate
+
+
+def test_dimensions_apply_to_imported_images(tmp_path: Path, emulator: Emulator, host: ImageHost) -> None:
+    pytest.importorskip("PIL")
+    o = origin(host)
+    config = site(tmp_path, emulator, host, {"index.md": f"![logo]({o}/img/logo.png)\n"}, dimensions=True)
+    build(config)
+    url = manifest(tmp_path).images[f"{o}/img/logo.png"].url
+    assert f'<img alt="logo" height="8" src="{url}" width="8" />' in html(tmp_path)
+    shutil.rmtree(tmp_path / ".cache")
+    asked = len(host.seen)
+    build(config)
+    assert len(host.seen) == asked and f'height="8" src="{url}" width="8"' in html(tmp_path)

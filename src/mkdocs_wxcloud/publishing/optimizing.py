@@ -93,10 +93,12 @@ class Optimizer:
         stored_sha = hashlib.sha256(body).hexdigest() if outcome.data is not None else sha
         return Prepared(body, stored_sha, outcome.ext, fields)
 
-    def measure(self, full: Path) -> dict[str, int]:
+    def measure(self, full: Path, name: str) -> dict[str, int]:
         """``width`` and ``height`` on screen of the image file at ``full`` (read from its header) when
-        ``dimensions`` asks for them and it is a raster image; else nothing."""
-        size = formats.dimensions(full) if self.dimensions and full.suffix.lower() in formats.RASTER else None
+        ``dimensions`` asks for them and it is a raster image (by ``name``: an imported file's is not its
+        cached file's); else nothing."""
+        raster = posixpath.splitext(name)[1].lower() in formats.RASTER
+        size = formats.dimensions(full) if self.dimensions and raster else None
         return {"width": size[0], "height": size[1]} if size else {}
 
     def close(self) -> None:

@@ -178,7 +178,7 @@ class Run:
         (read from the image's header; recorded by :meth:`finish`)."""
         if entry is None or entry.width is not None or not self.optimizer.dimensions:
             return entry
-        return dataclasses.replace(entry, **self.optimizer.measure(self.files.locate(path)[0]))
+        return dataclasses.replace(entry, **self.optimizer.measure(self.files.locate(path)[0], self.files.name(path)))
 
     def _summary(self, report: Report) -> Summary:
         done = list(self.uploads.done.values())

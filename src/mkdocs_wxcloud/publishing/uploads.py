@@ -206,7 +206,7 @@ class Uploads:
                 self._progress(path, -size)  # sent again under its new hash
                 return None
             return Entry(sha256=sha, size=size, cloud_path=target, file_id=file_id, url=static_url(self._policy.base_url, target),
-                         **self._optimizer.measure(full))  # fmt: skip
+                         **self._optimizer.measure(full, self._files.name(path)))  # fmt: skip
         try:
             data = full.read_bytes()
         except OSError as error:
