@@ -10,17 +10,19 @@ import click
 from ..manifest.model import image_lines
 from ..publishing.connection import connect
 from ..publishing.current import State, Status
+from ..publishing.imports import remote_problem
 from ..publishing.linker import Problem
 from ..publishing.remote import missing_in_cloud
 from ..publishing.reporting import human_size
 from ..publishing.run import Run
 from ..publishing.sources import ImageProblem
 from ..references.assets import kind_of
+from ..references.treeprocessor import Reference
 from ..references.urls import line_of
 from . import site as sites
 from .common import load_site, log, site_command
 from .publish import check_site
-from .scan import image_references
+from .scan import PageScan, image_references
 
 
 @click.command()
@@ -55,7 +57,15 @@ def check(config_file: Path | None, output: str, strict: bool, remote: bool, sit
         linker = site.linker(run, lambda p: problems.append(("error", p)))
         referenced: set[str] = set()
         budgets: set[tuple[str, str]] = set()
-        for scanned, url, target in image_references(site, linker, lambda problem: problems.append(("error", problem))):
+
+        def lint(scanned: PageScan, reference: Reference) -> None:
+            why = remote_problem(reference)
+            if why is not None:
+                where = line_of(scanned.source, reference.url)
+                problems.append(("warning", Problem(scanned.page, where, reference.url, why, "image")))
+
+        found = image_references(site, linker, lambda problem: problems.append(("error", problem)), others=lint)
+        for scanned, url, target in found:
             referenced.add(target.path)
             try:
                 status = run.resolve(target.path)

@@ -11,6 +11,7 @@ import click
 
 from ..atomic import write_atomic
 from ..errors import WxCloudError, redact
+from ..publishing.imports import is_imported
 from ..publishing.linker import Linker
 from ..publishing.reporting import Report
 from ..publishing.settings import Settings
@@ -60,6 +61,18 @@ from .scan import scheduled
 )
 @click.option("--env", default=None, help="Cloud environment id (default: $WXCLOUD_ENV).")
 @click.option("--api-base", default=None, help="WeChat API base URL (default: $WXCLOUD_API_BASE or the real API).")
+@click.option(
+    "--import-host",
+    "import_hosts",
+    multiple=True,
+    help="Without a site configuration: import what pages show from this host (repeatable; see `import_hosts`).",
+)
+@click.option(
+    "--import-allow-private",
+    is_flag=True,
+    default=None,
+    help="UNSAFE: let imports reach loopback and private addresses (see `import_allow_private`).",
+)
 @click.option("--offline", is_flag=True, help="Upload nothing; rewrite only what the manifest has.")
 @click.option(
     "--link",
@@ -77,15 +90,16 @@ from .scan import scheduled
 )
 def rewrite(config_file: Path | None, paths: tuple[Path, ...], output: Path | None, in_place: bool,
             root: Path | None, manifest: Path | None, extensions: tuple[str, ...], prefix: str | None,
-            appid: str | None, env: str | None, api_base: str | None, offline: bool, link: str,
-            webp_ids: bool) -> int:  # fmt: skip
-    """Write Markdown whose local asset references are cloud URLs (or file ids), every other byte unchanged."""
+            appid: str | None, env: str | None, api_base: str | None, import_hosts: tuple[str, ...],
+            import_allow_private: bool | None, offline: bool, link: str, webp_ids: bool) -> int:  # fmt: skip
+    """Write Markdown whose local and imported asset references are cloud URLs (or file ids), the rest unchanged."""
     if bool(output) == in_place:
         raise click.UsageError("give exactly one of -o/--output DIR or --in-place")
     if webp_ids and link != "file-id":
         raise click.UsageError("--webp-ids only applies with --link file-id")
     overrides: dict[str, Any] = {"offline": offline or None, "prefix": prefix, "appid": appid, "env": env,
-                                 "api_base": api_base}  # fmt: skip
+                                 "api_base": api_base, "import_hosts": list(import_hosts) or None,
+                                 "import_allow_private": import_allow_private}  # fmt: skip
     here = any(Path(name).is_file() for name in projects.CONFIG_FILES)
     use_config = config_file is not None or (root is None and manifest is None and here)
     if use_config:
@@ -113,21 +127,24 @@ def rewrite(config_file: Path | None, paths: tuple[Path, ...], output: Path | No
         linker = site.linker(run)
         # uploads start while the pages are read; offline, what lacks a URL is reported per page
         report = upload(run, linker, scheduled(site, linker, pages), progress) if run.online else Report()
-        failed = 0
+        unwritten: list[str] = []
         ids = _Ids(link == "file-id", webp_ids)
         for page in pages:
             try:
-                failed += not _rewrite_page(site, linker, page, report, output, ids)
+                why = _rewrite_page(site, linker, page, report, output, ids)
             except (OSError, ValueError, WxCloudError) as error:
-                log.error("%s", redact(error))
-                failed += 1
+                why = redact(error)
+            if why is not None:
+                unwritten.append(why)
     if ids.webp_as_urls:
         log.info(
             f"{len(ids.webp_as_urls)} image(s) stored as WebP written as URLs, not file ids: WeChat's <image> "
             "decodes WebP only from a network URL and with its `webp` attribute, which towxml never sets "
             "(--webp-ids writes ids for them if your renderer sets it)"
         )
-    return 1 if failed or report.errors else 0
+    for why in unwritten:  # at the end, one line per page: what is left to fix
+        log.error("%s", why)
+    return 1 if unwritten or report.errors else 0
 
 
 @dataclass
@@ -147,9 +164,9 @@ class _Ids:
 
 
 def _rewrite_page(site: sites.Site, linker: Linker, page: str, report: Report, output: Path | None,
-                  ids: _Ids) -> bool:  # fmt: skip
-    """Rewrite one page; False when one of its files has no URL (then nothing is written) or is
-    missing (warned about; the page is written with its other references rewritten)."""
+                  ids: _Ids) -> str | None:  # fmt: skip
+    """Rewrite one page; what is wrong with it: one of its files has no URL (then nothing is written),
+    or is missing (warned about; the page is written with its other references rewritten)."""
     source_path = site.docs_dir / page
     data = source_path.read_bytes()
     bom = data.startswith(b"\xef\xbb\xbf")
@@ -163,7 +180,10 @@ def _rewrite_page(site: sites.Site, linker: Linker, page: str, report: Report, o
             return None
         publishable, cloud = linker.lookup(target, url, page, text)
         if not publishable:
-            missing.append(url)
+            if is_imported(target.path):  # it stays remote: the page is not migrated yet
+                unresolved.append(url)
+            else:
+                missing.append(url)
             return None
         cloud = cloud or report.urls.get(target.path)
         if cloud is None:
@@ -190,10 +210,16 @@ def _rewrite_page(site: sites.Site, linker: Linker, page: str, report: Report, o
     new = rewrite_source(text, site.make, decide, page)
     if unresolved:
         lines = ", ".join(f"{u} (line {line_of(text, u)})" for u in sorted(set(unresolved)))
-        log.error(f"{site.shown(page)}: not written: no cloud URL for {lines}")
-        return False
+        return f"{site.shown(page)}: not written: no cloud URL for {lines}"
     destination = (output / page) if output else source_path
     if output is None and new == text:
-        return not missing
+        return _missing(site, page, missing)
     write_atomic(destination, ("\ufeff" if bom else "") + new)
-    return not missing
+    return _missing(site, page, missing)
+
+
+def _missing(site: sites.Site, page: str, missing: list[str]) -> str | None:
+    """What is left to fix in a page written with files it references missing (warned about above)."""
+    if not missing:
+        return None
+    return f"{site.shown(page)}: written, but {len(set(missing))} file(s) it references are missing (see above)"

@@ -62,14 +62,21 @@ def scan(site: Site, warn: Callable[[Problem], None], pages: list[str] | None = 
 
 
 def image_references(
-    site: Site, linker: Linker, warn: Callable[[Problem], None], pages: list[str] | None = None
+    site: Site,
+    linker: Linker,
+    warn: Callable[[Problem], None],
+    pages: list[str] | None = None,
+    others: Callable[[PageScan, Reference], None] | None = None,
 ) -> Iterator[tuple[PageScan, str, Target]]:
-    """Every reference to a local image: ``(page, url as written, target)``."""
+    """Every reference to a local (or imported) file: ``(page, url as written, target)``; ``others``
+    is told of every other reference."""
     for scanned in scan(site, warn, pages):
-        for url, tag, where in scanned.references:
-            target = linker.target(url, tag, scanned.page, where)
+        for reference in scanned.references:
+            target = linker.target(reference.url, reference.tag, scanned.page, reference.where)
             if target is not None:
-                yield scanned, url, target
+                yield scanned, reference.url, target
+            elif others is not None:
+                others(scanned, reference)
 
 
 def referenced(site: Site, linker: Linker, pages: list[str] | None = None) -> Iterator[tuple[str, bool]]:

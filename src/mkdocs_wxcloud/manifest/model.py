@@ -46,6 +46,7 @@ class Entry:
     height: int | None = None
     optimize: str = ""  # the optimization profile it was stored with ("" for the bytes as they are)
     done: str = ""  # what optimizing did ("oxipng", "kept: already as small")
+    source: str = ""  # imported files: the URL as the page wrote it (the entry's key is that URL, canonical)
 
     @property
     def stored(self) -> int:
@@ -56,7 +57,7 @@ class Entry:
 @dataclass
 class Manifest:
     env: str | None = None
-    images: dict[str, Entry] = field(default_factory=dict)  # docs-relative path -> entry
+    images: dict[str, Entry] = field(default_factory=dict)  # docs-relative path (or imported URL) -> entry
     retired: dict[str, str] = field(default_factory=dict)  # file_id -> cloud_path, no longer used
 
 

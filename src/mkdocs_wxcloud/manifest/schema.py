@@ -106,16 +106,25 @@ FIELDS: dict[str, tuple[bool, Callable[[Any], "str | None"]]] = {
     "height": (False, lambda v: None if v is None else _pixels(v)),
     "optimize": (False, lambda v: _note(v, 80)),
     "done": (False, lambda v: _note(v, 200)),
+    "source": (False, lambda v: None if v in ("", None) or is_web_url(v) else "must be an http:// or https:// URL"),
 }
 """The fields of an image entry; the manifest's ``Entry`` has exactly these."""
+
+
+def _imported_key(value: object) -> str | None:
+    """An imported file is keyed by its source URL (as downloads name it: no fragment)."""
+    if not is_web_url(value) or "#" in value:  # type: ignore[operator]
+        return "must be an http(s) URL without a #fragment, as mkdocs-wxcloud writes it"
+    return None
 
 
 def check_image(path: object, raw: object) -> None:
     """Check one image: its docs path and its entry (from the manifest, or a journal line)."""
     where = ("images", path)
-    wrong = _docs_path(path)
+    imported = isinstance(raw, dict) and raw.get("source") not in ("", None)
+    wrong = _imported_key(path) if imported else _docs_path(path)
     if wrong:
-        raise Invalid(where, f"the image path {wrong}")
+        raise Invalid(where, f"the {'source URL' if imported else 'image path'} {wrong}")
     if not isinstance(raw, dict):
         raise Invalid(where, "must be a mapping of sha256, size, cloud_path, file_id and url")
     for key in raw:

@@ -16,8 +16,9 @@ from ..references.assets import Assets, kind_of
 from ..references.css import STYLESHEET
 from ..references.treeprocessor import MARKDOWN
 from ..references.urls import Target, line_of, resolve
+from .imports import is_imported
 from .placeholders import Placeholders
-from .reporting import human_size
+from .reporting import Report, human_size
 from .run import Run
 from .sources import ImageProblem
 
@@ -62,7 +63,11 @@ class Linker:
         It is resolved as the reader's browser resolves it: against the page's source file where
         the host rewrites it (:data:`~..references.treeprocessor.MARKDOWN`), else against the URL of
         the built page, which is the source file itself for hosts without one (plain Markdown).
+        A file that a page shows from an ``import_hosts`` host is named by its URL (:mod:`.imports`).
         """
+        imported = self.run.imports.target(url, tag, where)
+        if imported is not None:
+            return imported
         base = page if where in (MARKDOWN, STYLESHEET) or self._document_of is None else self._document_of(page) or page
         target = resolve(url, base)
         if where not in (MARKDOWN, STYLESHEET) and target is not None:
@@ -97,6 +102,15 @@ class Linker:
         if (page, target.path) in self._against_url:
             return f"{problem}; looked for {target.path} (raw HTML is relative to the page's URL)"
         return str(problem)
+
+    def imports_failed(self, report: Report) -> None:
+        """Once :meth:`Run.finish` returned: each failed import is one warning naming the first page that
+        shows it (its reference stays as written), and leaves ``report.errors``."""
+        for path in sorted(p for p in report.errors if is_imported(p)):
+            why = report.errors.pop(path)
+            with self._lock:
+                page, source, url, kind = self._later.pop(path, ("", "", path, ""))
+            self.warn(page, source, url, f"{why}; the reference stays as it was", kind)
 
     def check_sizes(self) -> None:
         """Once :meth:`Run.finish` returned: warn about the new images over ``max_size``."""

@@ -100,13 +100,13 @@ class Optimizer:
         stored_sha = hashlib.sha256(body).hexdigest() if outcome.data is not None else sha
         return Prepared(body, stored_sha, outcome.ext, fields)
 
-    def measure(self, full: Path) -> dict[str, Any]:
+    def measure(self, full: Path, name: str) -> dict[str, Any]:
         """``width`` and ``height`` on screen of the image file at ``full`` (read from its header) when
-        ``dimensions`` asks for them and it is a raster image (by its bytes, or by its name for the
-        formats only Pillow reads); else nothing."""
+        ``dimensions`` asks for them and it is a raster image (by its bytes, or by ``name`` for the
+        formats only Pillow reads: an imported file's name is not its cached file's); else nothing."""
         if not self.dimensions:
             return {}
-        size = formats.dimensions(full, other_formats=full.suffix.lower() in formats.RASTER)
+        size = formats.dimensions(full, other_formats=posixpath.splitext(name)[1].lower() in formats.RASTER)
         fields = {"width": size[0], "height": size[1]} if size else {}
         return fields if _acceptable(fields) else {}
 

@@ -31,12 +31,12 @@ from ..manifest.store import ManifestStore
 from ..wechat.errors import FILE_NONEXIST
 from .connection import connect, target_env
 from .current import Decider, Status
+from .imports import FilesAndImports, Imports
 from .ledger import Ledger
 from .links import Links, StorageAccess
 from .optimizing import Optimizer
 from .reporting import Report, Summary
 from .settings import Settings
-from .sources import DocsFiles
 from .uploads import OnProgress, UploadPolicy, Uploads
 
 E = TypeVar("E", Entry, "Entry | None")
@@ -63,7 +63,8 @@ class Run:
     def __init__(self, settings: Settings, docs_dir: Path, mode: Mode, executor: Executor | None) -> None:
         self.settings = settings
         self.store = ManifestStore(settings.manifest, settings.cache_dir, target_env(settings), readonly=mode.readonly)
-        self.files = DocsFiles(docs_dir, HashCache(settings.cache_dir / "hashes.json"))
+        self.imports = Imports(settings, self.store, online=not mode.offline)
+        self.files = FilesAndImports(docs_dir, HashCache(settings.cache_dir / "hashes.json"), self.imports)
         self.optimizer = Optimizer(
             settings.optimization, settings.cache_dir, dimensions=settings.dimensions,
             max_size=settings.max_size, any_profile=mode.any_profile,
@@ -164,7 +165,7 @@ class Run:
             if status.adopted and status.entry is not None:  # the same content under this name, a new base_url…
                 entries.setdefault(path, status.entry)
         for path, entry in entries.items():
-            entry = entries[path] = self._measured(path, entry)
+            entry = entries[path] = self.imports.sourced(path, self._measured(path, entry))
             self.store.put(path, entry)
             if entry.url and path in self.ledger.waiting({path}):
                 report.urls[path] = entry.url
@@ -181,7 +182,7 @@ class Run:
         (read from the image's header; recorded by :meth:`finish`)."""
         if entry is None or entry.width is not None or not self.optimizer.dimensions:
             return entry
-        return dataclasses.replace(entry, **self.optimizer.measure(self.files.locate(path)[0]))
+        return dataclasses.replace(entry, **self.optimizer.measure(self.files.locate(path)[0], self.files.name(path)))
 
     def _summary(self, report: Report) -> Summary:
         done = list(self.uploads.done.values())

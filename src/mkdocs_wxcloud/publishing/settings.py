@@ -19,6 +19,7 @@ from ..manifest.schema import is_web_url
 from ..optimize.settings import MODES, Optimization, parse_png_quality, parse_size
 from ..references.assets import DEFAULT_GROUPS, Assets
 from ..references.assets import parse as parse_assets
+from ..remote import HostList, parse_hosts
 from ..wechat.auth import AUTH_MODES, CLOUDBASE_TOKEN_FILE
 
 T = TypeVar("T")
@@ -153,6 +154,10 @@ def globs(name: str, value: Any) -> list[str]:
     return [item.strip("/") for item in items]
 
 
+def hosts(name: str, value: Any) -> HostList:
+    return parse_hosts(value)
+
+
 class Settings:
     """Resolved options: every path absolute, every fallback applied. Made by :func:`resolve`."""
 
@@ -205,6 +210,11 @@ class Settings:
     dimensions = Option(False, flag, "Give every `<img>` without width/height the stored image's size.")
     max_size = Option(None, size, "A budget such as `500 KB`: larger files in the cloud are warned about.")
     keep_local = Option([], globs, "`publish`: files of the built folder to leave local (globs, e.g. favicon.png).")
+    # imports (see publishing/imports.py and remote/): what pages show from these hosts is copied to the cloud
+    import_hosts = Option(None, hosts, "Hosts whose images pages show are imported: cdn.example.com, *.example.com.")
+    import_allow_private = Option(
+        False, flag, "UNSAFE: let imports reach loopback and private addresses (tests, trusted networks only)."
+    )
 
     def __init__(self, root: Path, values: Mapping[str, Any]) -> None:
         self.root = root

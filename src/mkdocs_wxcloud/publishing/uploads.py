@@ -28,10 +28,11 @@ from ..wechat.client import WxCloudClient
 from ..wechat.errors import Cancelled
 from .cloudpath import cloud_path
 from .current import static_url
+from .imports import FilesAndImports, is_imported
 from .ledger import Ledger
 from .optimizing import Optimizer
 from .reporting import human_size
-from .sources import DocsFiles, ImageProblem
+from .sources import ImageProblem
 
 CHANGING_TRIES = 3  # uploads of a file that keeps changing before that image fails
 INTERRUPTED = "not uploaded: the run was interrupted"
@@ -57,7 +58,7 @@ class Uploads:
     """Queued uploads of one run; results are read once :meth:`wait` returns."""
 
     def __init__(
-        self, files: DocsFiles, store: ManifestStore, optimizer: Optimizer, ledger: Ledger, policy: UploadPolicy
+        self, files: FilesAndImports, store: ManifestStore, optimizer: Optimizer, ledger: Ledger, policy: UploadPolicy
     ) -> None:
         self._files = files
         self._store = store
@@ -186,6 +187,7 @@ class Uploads:
             if not error.per_file and not isinstance(error, Cancelled):
                 self.fatal = self.fatal or error
             raise
+        entry = self._files.imports.sourced(path, entry)
         self._store.put(path, entry)
         with self._lock:
             self.done[path] = entry
@@ -200,14 +202,14 @@ class Uploads:
         are no longer those hashed (it changed: the caller hashes it again)."""
         full, _ = self._files.locate(path)
         if not self._optimizer.reads(path, size):
-            target = cloud_path(self._policy.prefix, path, sha)
+            target = cloud_path(self._policy.prefix, self._files.name(path), sha)
             file_id, sent = self._send(client, path, full, target, size)
             if sent != sha:
                 self._store.retire(file_id, target)  # it holds bytes that no image has
                 self._progress(path, -size)  # sent again under its new hash
                 return None
             return Entry(sha256=sha, size=size, cloud_path=target, file_id=file_id, url=static_url(self._policy.base_url, target),
-                         **self._optimizer.measure(full))  # fmt: skip
+                         **self._optimizer.measure(full, self._files.name(path)))  # fmt: skip
         try:
             data = full.read_bytes()
         except OSError as error:
@@ -215,7 +217,10 @@ class Uploads:
         if hashlib.sha256(data).hexdigest() != sha:
             return None
         prepared = self._optimizer.prepare(path, data, sha)
-        target = cloud_path(self._policy.prefix, path, prepared.sha256, prepared.ext)
+        kept = is_imported(path) and prepared.sha256 == sha  # the bytes as downloaded: named by what they are
+        target = cloud_path(
+            self._policy.prefix, self._files.name(path), prepared.sha256, None if kept else prepared.ext
+        )
         before = self._store.get(path)
         if before is not None and before.cloud_path == target and before.file_id:
             file_id = before.file_id  # the same bytes are there already (a setting changed, the result did not)
@@ -236,6 +241,7 @@ class Uploads:
                 reader = HashingReader(
                     handle, size, (lambda n: self._progress(path, n)) if self._policy.on_progress else None
                 )
-                return client.upload(target, cast(BinaryIO, reader), full.name), reader.hexdigest()
+                name = posixpath.basename(self._files.name(path))
+                return client.upload(target, cast(BinaryIO, reader), name), reader.hexdigest()
         except OSError as error:
             raise ImageProblem(f"cannot be read ({error.strerror}): fix its permissions") from None

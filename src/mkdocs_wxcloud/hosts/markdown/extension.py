@@ -165,6 +165,7 @@ class WxCloudExtension(Extension):
             else:
                 log.error("wxcloud: %s (no more uploads in this build; the pages keep their local images)",
                           shared.stopped)  # fmt: skip
+        shared.linker.imports_failed(report)
         said = isinstance(shared.stopped, NetworkError)  # once, for every file
         for path in sorted(set() if said else set(page.pending.paths) & set(report.errors)):
             message = not_published(path, report.errors[path], page.path)
@@ -183,7 +184,7 @@ class _Source(Preprocessor):
         self.extension = extension
 
     def run(self, lines: list[str]) -> list[str]:
-        self.extension.page = _Page("", None, "\n".join(lines))  # type: ignore[arg-type]  # enter() takes its source
+        self.extension.source = "\n".join(lines)  # enter() hands it to the page
         return lines
 
 

@@ -264,6 +264,7 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
         if fatal is not None and not isinstance(fatal, NetworkError):
             # credentials, env, quota: no retry helps and every image would fail alike
             raise PluginError(f"wxcloud: {fatal}")
+        build.linker.imports_failed(report)  # a warning each, naming the page: `--strict` fails
         # one network failure stopped every upload: said once, not once per file
         messages = (
             [unreachable(build.settings, fatal, list(report.errors))]
