@@ -35,6 +35,7 @@ ALLOWED = {
 EMULATOR_IMPORTERS = {"mkdocs_wxcloud.cli.emulator", "mkdocs_wxcloud.publishing.connection"}
 MAX_MODULE_LINES = 400
 MAX_CLASS_LINES = 250
+MAX_CONSTRUCTOR_PARAMETERS = 6  # more means settings shredded into tramp arguments: pass a value instead
 
 
 def _modules() -> dict[str, Path]:
@@ -148,6 +149,10 @@ def test_modules_and_classes_stay_small(module: str) -> None:
         if isinstance(node, ast.ClassDef):
             size = node.end_lineno - node.lineno + 1  # type: ignore[operator]
             assert size <= MAX_CLASS_LINES, f"{module}.{node.name} has {size} lines"
+        if isinstance(node, ast.FunctionDef) and node.name == "__init__":
+            args = node.args
+            count = len(args.posonlyargs) + len(args.args) - 1 + len(args.kwonlyargs) + bool(args.vararg)
+            assert count <= MAX_CONSTRUCTOR_PARAMETERS, f"{module}: a constructor takes {count} parameters"
 
 
 def test_every_subpackage_says_its_job_and_what_it_may_import() -> None:

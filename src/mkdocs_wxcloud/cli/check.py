@@ -20,7 +20,7 @@ from ..references.assets import kind_of
 from ..references.treeprocessor import Reference
 from ..references.urls import line_of
 from . import site as sites
-from .common import load_site, log, site_command
+from .common import load_site, log, say, site_command
 from .publish import check_site
 from .scan import PageScan, image_references
 
@@ -139,9 +139,9 @@ def _report_folder(problems: list[tuple[str, Problem]], output: str) -> int:
     for level, problem in problems if output != "json" else ():
         where = f"{problem.page}:{problem.line}" if problem.line else problem.page
         if output == "github":
-            click.echo(f"::{level} file={_github(problem.page, property=True)}::{_github(problem.message)}")
+            say(f"::{level} file={_github(problem.page, property=True)}::{_github(problem.message)}")
         else:
-            click.echo(f"{where}: {f'{problem.url}: ' if problem.url else ''}{problem.message}")
+            say(f"{where}: {f'{problem.url}: ' if problem.url else ''}{problem.message}")
     log.info("check: %d problem(s) in the built site", len(problems))
     return 1 if problems else 0
 
@@ -182,9 +182,9 @@ def _report_check(site: sites.Site, problems: list[tuple[str, Problem]], output:
                 line = f",line={problem.line}" if problem.line else ""
                 image = f"{problem.url}: " if problem.url else ""
                 file = _github(where(problem), property=True)
-                click.echo(f"::{level} file={file}{line}::{_github(image + problem.message)}")
+                say(f"::{level} file={file}{line}::{_github(image + problem.message)}")
             else:
-                click.echo(f"{'warning: ' if level == 'warning' else ''}{site.describe(problem)}")
+                say(f"{'warning: ' if level == 'warning' else ''}{site.describe(problem)}")
         saved = f", {human_size(totals['saved_bytes'])} saved by optimizing" if totals["saved_bytes"] > 0 else ""
         log.info("check: %d problem(s), %d warning(s) in %d page(s); %d file(s), %s in the cloud%s", errors,
                  len(problems) - errors, len(site.pages), totals["files"], human_size(totals["stored_bytes"]), saved)  # fmt: skip

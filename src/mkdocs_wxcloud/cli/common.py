@@ -91,9 +91,10 @@ def option_flags(*names: str) -> Callable[[Callable[..., Any]], Callable[..., An
             given = {o.name: _flag_value(o, kwargs.pop(o.name)) for o in flags}
             return function(options={k: v for k, v in given.items() if v is not None}, **kwargs)
 
+        decorated: Callable[..., Any] = wrapper
         for option in reversed(flags):
-            wrapper = _flag(option)(wrapper)
-        return wrapper
+            decorated = _flag(option)(decorated)
+        return decorated
 
     return decorate
 
@@ -116,6 +117,11 @@ def _flag_value(option: Option[Any], value: Any) -> Any:
     if isinstance(option.default, bool) and isinstance(value, str) and value in ("true", "false"):
         return value == "true"
     return list(value) if isinstance(value, tuple) else value
+
+
+def say(text: str) -> None:
+    """A line of a command's output (stdout), with control characters of file names or server text escaped."""
+    click.echo(printable(text))
 
 
 def load_site(config_file: Path | None, overrides: dict[str, Any] | None = None) -> Site:

@@ -10,6 +10,7 @@ import logging
 import sys
 import threading
 import time
+from typing import Any
 
 import click
 
@@ -30,7 +31,7 @@ class Progress:
         self.done = 0  # files
         self.sent = 0  # bytes
         self._shown = 0  # bytes the bar shows
-        self._bar = None
+        self._bar: Any = None  # click's progress bar, on a terminal
         self._logged = ""  # the last status line written (no terminal)
         self._last = time.monotonic()
         self._lock = threading.Lock()

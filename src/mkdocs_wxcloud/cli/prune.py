@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import ContextManager
 
 import click
 
 from ..hosts.folder.publish import FolderRun, referenced_entries
 from ..publishing.connection import connect
 from ..publishing.linker import Problem
-from ..publishing.run import Mode, open_run
+from ..publishing.run import Mode, Run, open_run
 from ..wechat.errors import FILE_NONEXIST
-from .common import load_site, log, site_command
+from .common import load_site, log, say, site_command
 from .publish import _warn, folder_of
 from .scan import image_references
 
@@ -39,6 +40,7 @@ MAX_DELETE = 100
 def prune(config_file: Path | None, yes: bool, max_delete: int, site_dir: Path | None) -> int:
     """List (and with --yes delete) cloud files of the manifest that no page references."""
     unread: list[Problem] = []
+    opened: ContextManager[Run]
     if site_dir is not None:
         settings, folder = folder_of(config_file, site_dir, None, {"offline": True})
         opened, show = open_run(settings, folder.root, Mode(offline=True)), _warn
@@ -68,7 +70,7 @@ def prune(config_file: Path | None, yes: bool, max_delete: int, site_dir: Path |
             return 0
         if log.isEnabledFor(logging.INFO):  # -q: nothing but errors
             for file_id in sorted(doomed):
-                click.echo(f"{doomed[file_id]}  ({file_id})")
+                say(f"{doomed[file_id]}  ({file_id})")
         if not yes:
             if doomed:
                 log.info("%d unreferenced cloud file(s); run with --yes to delete them", len(doomed))

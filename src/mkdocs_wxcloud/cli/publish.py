@@ -20,7 +20,7 @@ from ..publishing.linker import Problem
 from ..publishing.run import Mode, open_run
 from ..publishing.settings import Settings, resolve
 from . import projects
-from .common import load_site, log, option_flags, site_command
+from .common import load_site, log, option_flags, say, site_command
 from .progress import Progress
 
 FLAGS = ("prefix", "manifest", "cache_dir", "appid", "env", "api_base", "emulator", "assets", "keep_local",
@@ -68,7 +68,7 @@ def publish(config_file: Path | None, site_dir: Path, site_url: str | None, dry_
         if dry_run:
             paths = missing(folder_run)
             for path in paths:
-                click.echo(path)
+                say(path)
             log.info("%d file(s) to upload (dry run)", len(paths))
             return 0
         urls: dict[str, str] = {}

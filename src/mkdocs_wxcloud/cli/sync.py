@@ -10,7 +10,7 @@ import click
 from ..publishing.current import State
 from ..publishing.remote import missing_in_cloud
 from ..publishing.run import Run
-from .common import load_site, site_command, upload
+from .common import load_site, say, site_command, upload
 from .progress import Progress
 from .scan import missing_images, scheduled
 
@@ -40,9 +40,9 @@ def sync(config_file: Path | None, dry_run: bool, repair: bool) -> int:
             links = [path for path in missing if run.resolve(path).state in (State.UNLINKED, State.EXPIRING)]
             uploads = [path for path in missing if path not in links]
             for path in uploads:
-                click.echo(path)
+                say(path)
             for path in links:
-                click.echo(f"{path}  (uploaded; only its link is fetched)")
+                say(f"{path}  (uploaded; only its link is fetched)")
             log.info("%d file(s) to upload, %d link(s) to fetch (dry run)", len(uploads), len(links))
             return 0
         report = upload(run, linker, scheduled(site, linker), progress)

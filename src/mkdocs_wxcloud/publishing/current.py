@@ -52,6 +52,11 @@ class Status:
         return self.linkable and self.entry != self.stored
 
 
+_NO_VERDICT = "kept: the optimizer's process failed"
+"""What releases before 0.2 recorded when an optimizer process died: the original bytes (GPS and all)
+were stored as if optimized. A dead process is no verdict about the image: such entries are redone."""
+
+
 def static_url(base_url: str | None, cloud_path: str) -> str:
     """The URL of a cloud path under ``base_url`` (a CDN domain bound to the storage), or ""."""
     return f"{base_url}/{quote(cloud_path)}" if base_url else ""
@@ -69,11 +74,11 @@ class Decider:
     def status(self, path: str, sha: str, size: int) -> Status:
         stored = self.store.get(path)
         entry = stored if stored is not None and stored.sha256 == sha else None
-        if entry is not None and not self.optimizer.accepts(path, entry.optimize):
+        if entry is not None and (not self.optimizer.accepts(path, entry.optimize) or _redo(entry)):
             entry = None
         state = State.RECOVERED if path in self.store.recovered else State.CURRENT
         if entry is None:
-            same = [e for profile, e in self.store.by_sha(sha).items() if self.optimizer.accepts(path, profile)]
+            same = [e for p, e in self.store.by_sha(sha).items() if self.optimizer.accepts(path, p) and not _redo(e)]
             if not same:
                 return Status(self._missing(stored, sha), None, stored)
             entry, state = dataclasses.replace(same[0], size=size), State.ELSEWHERE
@@ -92,3 +97,7 @@ class Decider:
         if stored is None:
             return State.MISSING
         return State.CHANGED if stored.sha256 != sha else State.OUTDATED
+
+
+def _redo(entry: Entry) -> bool:
+    return entry.done.startswith(_NO_VERDICT)

@@ -70,7 +70,7 @@ class Pools:
 
     def _manager(self, proxy: str) -> urllib3.PoolManager:
         manager = self._new_manager(proxy)
-        manager.pool_classes_by_scheme = with_deadlines(manager.pool_classes_by_scheme)  # type: ignore[assignment]
+        manager.pool_classes_by_scheme = with_deadlines(manager.pool_classes_by_scheme)
         return manager
 
     def _new_manager(self, proxy: str) -> urllib3.PoolManager:

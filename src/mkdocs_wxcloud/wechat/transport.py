@@ -18,7 +18,7 @@ from typing import IO, Any, Mapping, NamedTuple, Optional, Tuple
 from urllib.parse import urlencode, urlsplit
 
 import urllib3
-from requests_toolbelt import MultipartEncoder  # type: ignore[import-untyped]
+from requests_toolbelt import MultipartEncoder
 from urllib3 import exceptions as http
 
 from ..errors import redact, secrets_while
@@ -223,7 +223,7 @@ class Transport:
 def _remaining(handle: IO[bytes]) -> int:
     """How many bytes reading ``handle`` to its end gives (a sized reader, or any seekable one)."""
     if hasattr(handle, "__len__"):
-        return len(handle)  # type: ignore[arg-type]
+        return len(handle)
     position = handle.tell()
     end = handle.seek(0, os.SEEK_END)
     handle.seek(position)
