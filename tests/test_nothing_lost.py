@@ -201,6 +201,19 @@ def test_check_remote_finds_lost_files_and_sync_repair_uploads_them(tmp_path: Pa
     assert cli("check", "--remote", cwd=tmp_path).exit_code == 0
 
 
+def test_sync_repair_retires_rather_than_drops_what_the_server_says_is_gone(tmp_path: Path, emulator: Emulator) -> None:
+    """If that answer was wrong and no upload replaces the file, `prune` must still see it."""
+    make_site(tmp_path, many(2), emulator_options(emulator))
+    assert cli("sync", cwd=tmp_path).exit_code == 0
+    lost = mf.read(tmp_path / MANIFEST).images["img/1.png"]
+    with client(emulator) as c:
+        assert c.delete([lost.file_id]) == {}
+    emulator.fail_next("daily_quota", 1, "/tcb/uploadfile")  # the upload again fails: nothing replaces it
+    assert cli("sync", "--repair", cwd=tmp_path).exit_code != 0
+    manifest = mf.read(tmp_path / MANIFEST)
+    assert "img/1.png" not in manifest.images and manifest.retired.get(lost.file_id) == lost.cloud_path
+
+
 def test_a_file_the_link_call_does_not_see_yet_is_uploaded_once_more(tmp_path: Path, emulator: Emulator) -> None:
     def not_yet(answer: Exchange) -> Exchange:  # the first link call: WeChat has not indexed the upload
         if answer.path.startswith("/tcb/batchdownloadfile") and proxy.count("/tcb/batchdownloadfile") == 1:

@@ -50,10 +50,14 @@ def sync(config_file: Path | None, dry_run: bool, repair: bool) -> int:
 
 
 def _repair(run: Run) -> int:
-    """Forget the entries whose file the cloud lost, so that the images are uploaded again."""
-    missing, unknown = missing_in_cloud(run.uploads.client(), run.store.manifest.images)
+    """Retire the entries whose file the cloud says it lost, so that the images are uploaded again: retired,
+    not dropped, so that `prune` still sees the file if that answer was wrong and no upload replaces it."""
+    images = run.store.manifest.images
+    missing, unknown = missing_in_cloud(run.uploads.client(), images)
     for path in sorted(missing):
+        entry = images[path]
         run.store.remove(path)
+        run.store.retire(entry.file_id, entry.cloud_path)
     for path, why in sorted(unknown.items()):
         log.error("%s: could not be confirmed in the cloud: %s", path, why)
     log.info("repair: %d manifest entr%s had no file in the cloud", len(missing), "y" if len(missing) == 1 else "ies")
