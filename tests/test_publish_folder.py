@@ -226,3 +226,17 @@ def test_bad_folders_are_one_line_and_lose_nothing(tmp_path: Path, monkeypatch, 
             assert "leak.png" in result.stderr and "outside" in result.stderr
         if case == "climbs-out":
             assert "leaves the site's root" in result.stderr and b"../../../etc/passwd.png" in text
+
+
+def test_dimensions_adds_width_and_height_and_nothing_else(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    monkeypatch.chdir(tmp_path)
+    site = tmp_path / "public"
+    site.mkdir()
+    (site / "a.png").write_bytes(png(31, size=12))
+    page = '<p><img src="a.png" alt="a"><img src="a.png" width="5"></p>\n'
+    (site / "index.html").write_text(page, encoding="utf-8")
+    with Emulator() as emu:
+        assert cli("publish", site, *credentials(emu), "--dimensions").exit_code == 0
+        html = (site / "index.html").read_text(encoding="utf-8")
+        url = re.search(r'src="([^"]+)"', html).group(1)  # type: ignore[union-attr]
+        assert html == f'<p><img src="{url}" alt="a" width="12" height="12"><img src="{url}" width="5"></p>\n'

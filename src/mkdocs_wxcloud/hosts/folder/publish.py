@@ -24,6 +24,7 @@ from ...publishing.run import Run
 from ...publishing.sources import ImageProblem
 from ...references import charset, htmlpage
 from ...references.assets import kind_of
+from ...references.tokenizer import start_tags, unescape
 from ...references.urls import with_suffix
 from ..mkdocs.exclude import unmentioned
 from .site import MAX_TEXT_BYTES, STYLESHEETS, Outside, SiteFolder, Target
@@ -135,10 +136,21 @@ class FolderRun:
             text = scanned.document.text
             targets = {reference.start: target for reference, target in scanned.found}
             new = htmlpage.rewrite(text, (r for r, _ in scanned.found), functools.partial(_cloud, targets, urls))
+            if self.run.settings.dimensions and not scanned.path.lower().endswith(STYLESHEETS):
+                new = _sized(new, self._sizes(urls))
             if new != text:
                 write_atomic(self.folder.root / scanned.path, scanned.document.encode(new))
                 changed += 1
         return changed
+
+    def _sizes(self, urls: dict[str, str]) -> dict[str, tuple[int, int]]:
+        """The size on screen of each published image, by the cloud URL a page now holds."""
+        sizes = {}
+        for path, url in urls.items():
+            entry = self.run.store.get(path)
+            if entry is not None and entry.width and entry.height:
+                sizes[with_suffix(url, "")] = (entry.width, entry.height)
+        return sizes
 
     def leave_out(self, published: set[str]) -> list[str]:
         """``exclude_uploaded``: delete the files published now or recorded in the manifest (an in-build
@@ -154,6 +166,25 @@ class FolderRun:
                     break
                 parent.rmdir()
         return [path.relative_to(self.folder.root).as_posix() for path in gone]
+
+
+def _sized(text: str, sizes: dict[str, tuple[int, int]]) -> str:
+    """``dimensions``: ``width``/``height`` added to each ``<img>`` that has neither and shows a published
+    image (so pages do not jump while images load); nothing else changes."""
+    out, last = [], 0
+    for tag in start_tags(text):
+        names = {attribute.name for attribute in tag.attributes}
+        if tag.name != "img" or "src" not in names or names & {"width", "height"}:
+            continue
+        src = next(a for a in tag.attributes if a.name == "src")
+        size = sizes.get(unescape(text[src.start : src.end]).split("#", 1)[0].split("?", 1)[0])
+        if size is None:
+            continue
+        end = tag.end - 2 if text.startswith("/>", tag.end - 2) else tag.end - 1
+        out += [text[last:end], f' width="{size[0]}" height="{size[1]}"']
+        last = end
+    out.append(text[last:])
+    return "".join(out)
 
 
 def _cloud(targets: dict[int, Target], urls: dict[str, str], reference: htmlpage.Reference) -> str | None:
