@@ -7,6 +7,7 @@ end up served by the emulator, and only the bytes of URLs may change.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -240,3 +241,39 @@ def test_dimensions_adds_width_and_height_and_nothing_else(tmp_path: Path, monke
         html = (site / "index.html").read_text(encoding="utf-8")
         url = re.search(r'src="([^"]+)"', html).group(1)  # type: ignore[union-attr]
         assert html == f'<p><img src="{url}" alt="a" width="12" height="12"><img src="{url}" width="5"></p>\n'
+
+
+HEXO_PACKAGES = {"hexo": "^7.3.0", "hexo-renderer-marked": "^6.3.0", "hexo-renderer-ejs": "^2.0.0",
+                 "hexo-generator-index": "^4.0.0", "hexo-theme-landscape": "^1.0.0"}  # fmt: skip
+
+
+def test_hexo_post_with_asset_folder(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    npm, npx = shutil.which("npm"), shutil.which("npx")
+    if npm is None or npx is None:
+        pytest.skip("Hexo needs node and npm")
+    monkeypatch.chdir(tmp_path)
+    package = {"name": "blog", "version": "0.0.0", "private": True, "hexo": {"version": "7.3.0"},  # a Hexo folder
+               "dependencies": HEXO_PACKAGES}  # fmt: skip
+    (tmp_path / "package.json").write_text(json.dumps(package), encoding="utf-8")
+    installed = subprocess.run([npm, "install", "--no-audit", "--no-fund", "--loglevel=error"], capture_output=True,
+                               text=True, timeout=300)  # fmt: skip
+    if installed.returncode != 0:
+        pytest.skip(f"npm could not install Hexo here: {installed.stderr.strip()[-200:]}")
+    (tmp_path / "_config.yml").write_text(
+        "title: t\nurl: https://example.com/blog\nroot: /blog/\ntheme: landscape\npost_asset_folder: true\n"
+        "permalink: :year/:month/:day/:title/\nmarked:\n  postAsset: true\n",
+        encoding="utf-8",
+    )
+    post = tmp_path / "source/_posts"
+    (post / "第一篇").mkdir(parents=True)
+    (post / "第一篇.md").write_text("---\ntitle: 第一篇\ndate: 2024-01-15 10:00:00\ncover: cover.png\n---\n\n"
+                                    "{% asset_img photo.png 照片 %}\n\n![inline](cover.png)\n", encoding="utf-8")  # fmt: skip
+    (post / "第一篇/photo.png").write_bytes(png(41))
+    (post / "第一篇/cover.png").write_bytes(png(42))
+    built = subprocess.run([npx, "hexo", "generate"], capture_output=True, text=True, timeout=300)
+    assert built.returncode == 0, built.stderr
+    with Emulator() as emu:
+        result = cli("publish", tmp_path / "public", *credentials(emu))  # the base path from url + root
+        assert result.exit_code == 0, result.stderr
+        assert png(41) in emu.stored_files().values() and png(42) in emu.stored_files().values()
+        assert len(loaded_images(tmp_path / "public", emu)) >= 2
