@@ -58,6 +58,13 @@ def wx_client(api_base: str, **options: Any) -> WxCloudClient:
 
 
 @pytest.fixture
+def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Run in ``tmp_path`` so relative paths (./mkdocs.yml, docs/...) work as for a user."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.fixture
 def emulator() -> Iterator[Emulator]:
     with Emulator() as emu:
         yield emu

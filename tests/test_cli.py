@@ -14,10 +14,9 @@ from pathlib import Path
 import pytest
 import requests
 import yaml
-from click.testing import CliRunner, Result
 from conftest import emulator_options, free_port, make_site, png, start_emulator, stop_emulator, wx_client
+from inprocess import cli
 
-from mkdocs_wxcloud.cli import main
 from mkdocs_wxcloud.emulator import DEFAULT_APPID, DEFAULT_ENV, DEFAULT_SECRET, Emulator
 
 SCRIPT = Path(sys.executable).parent / "mkdocs-wxcloud"
@@ -26,18 +25,6 @@ NOWHERE = "http://127.0.0.1:9"  # the discard port: nothing answers there
 
 
 # -- helpers -------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Run in ``tmp_path`` so relative paths (./mkdocs.yml, docs/...) work as for a user."""
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
-def cli(*args: object) -> Result:
-    """Invoke the command in this process; unexpected exceptions propagate (a crash is no exit 1)."""
-    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
 
 
 def run(*args: object, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:

@@ -20,9 +20,10 @@ from typing import Callable, Iterator
 
 import pytest
 import yaml
-from click.testing import CliRunner, Result
+from click.testing import CliRunner
 from conftest import build, emulator_options, make_site, png
 from imagehosts import ImageHost, endless, file, redirect, stall, status
+from inprocess import cli
 from mkdocs.exceptions import Abort
 
 from mkdocs_wxcloud.cli.app import main
@@ -197,16 +198,6 @@ def test_an_unlisted_host_and_private_addresses_are_left_alone(
 
 
 # -- the commands ----------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
-def cli(*args: object) -> Result:
-    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
 
 
 def test_check_lints_unreliable_hosts_and_listed_images_not_imported(

@@ -10,25 +10,14 @@ from pathlib import Path
 
 import pytest
 import yaml
-from click.testing import CliRunner, Result
 from conftest import build, emulator_options, make_site, png
+from inprocess import cli
 
-from mkdocs_wxcloud.cli import main
 from mkdocs_wxcloud.emulator import Emulator
 from mkdocs_wxcloud.errors import ConfigError
 from mkdocs_wxcloud.references import assets
 
 MANIFEST = "wxcloud-manifest.yml"
-
-
-@pytest.fixture
-def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
-def cli(*args: object) -> Result:
-    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
 
 
 def wx_lines(caplog: pytest.LogCaptureFixture) -> list[str]:

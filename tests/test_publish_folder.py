@@ -18,10 +18,9 @@ from pathlib import Path
 import pytest
 import requests
 import yaml
-from click.testing import CliRunner, Result
 from conftest import emulator_options, make_site, png
+from inprocess import cli
 
-from mkdocs_wxcloud.cli import main
 from mkdocs_wxcloud.emulator import DEFAULT_APPID, DEFAULT_ENV, DEFAULT_SECRET, Emulator
 
 BIN = Path(sys.executable).parent
@@ -48,10 +47,6 @@ FILES = {
     "css/extra.css": '.hero { background: url("../img/bg.png") } /* url(../img/none.png) */\n',
     "img/bg.png": png(5),
 }
-
-
-def cli(*args: object) -> Result:
-    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
 
 
 def credentials(emu: Emulator) -> list[str]:

@@ -21,7 +21,7 @@ from ..references.treeprocessor import Reference
 from ..references.urls import line_of
 from . import site as sites
 from .common import load_site, log, say, site_command
-from .publish import check_site
+from .publish import check_site, site_option
 from .scan import PageScan, image_references
 
 
@@ -40,13 +40,7 @@ from .scan import PageScan, image_references
     is_flag=True,
     help="Also ask the cloud (this needs credentials) whether every manifest entry's file still exists.",
 )
-@click.option(
-    "--site",
-    "site_dir",
-    type=click.Path(file_okay=False, exists=True, path_type=Path),
-    default=None,
-    help="Check the built site in this folder (what its pages load) instead of the Markdown pages.",
-)
+@site_option("Check")
 def check(config_file: Path | None, output: str, strict: bool, remote: bool, site_dir: Path | None) -> int:
     """Verify, without credentials or network, that every referenced asset is uploaded and current."""
     if site_dir is not None:

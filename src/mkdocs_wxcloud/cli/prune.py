@@ -14,7 +14,7 @@ from ..publishing.linker import Problem
 from ..publishing.run import Mode, Run, open_run
 from ..wechat.errors import FILE_NONEXIST
 from .common import load_site, log, say, site_command
-from .publish import _warn, folder_of
+from .publish import folder_of, show_problem, site_option
 from .scan import image_references
 
 MAX_DELETE = 100
@@ -30,20 +30,14 @@ MAX_DELETE = 100
     show_default=True,
     help="Delete nothing when more files than this would go (a wrong docs_dir would list them all).",
 )
-@click.option(
-    "--site",
-    "site_dir",
-    type=click.Path(file_okay=False, exists=True, path_type=Path),
-    default=None,
-    help="Judge by the built site in this folder (what its pages load), not by the Markdown pages.",
-)
+@site_option("Judge by")
 def prune(config_file: Path | None, yes: bool, max_delete: int, site_dir: Path | None) -> int:
     """List (and with --yes delete) cloud files of the manifest that no page references."""
     unread: list[Problem] = []
     opened: ContextManager[Run]
     if site_dir is not None:
         settings, folder = folder_of(config_file, site_dir, None, {"offline": True})
-        opened, show = open_run(settings, folder.root, Mode(offline=True)), _warn
+        opened, show = open_run(settings, folder.root, Mode(offline=True)), show_problem
     else:
         site = load_site(config_file)
         settings, opened, show = site.settings, site.open(offline=True), site.warn

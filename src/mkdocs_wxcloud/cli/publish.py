@@ -9,7 +9,7 @@ MkDocs configuration.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import click
 
@@ -27,6 +27,13 @@ FLAGS = ("prefix", "manifest", "cache_dir", "appid", "env", "api_base", "emulato
          "optimize", "dimensions", "exclude_uploaded", "concurrency")  # fmt: skip
 
 
+def site_option(what: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--site SITE_DIR`` of ``check`` and ``prune``: judge a built folder, not the Markdown pages."""
+    return click.option("--site", "site_dir", type=click.Path(file_okay=False, exists=True, path_type=Path),
+                        default=None, help=f"{what} the built site in this folder (what its pages load), not the "
+                                           "Markdown pages.")  # fmt: skip
+
+
 def folder_of(config_file: Path | None, site_dir: Path, site_url: str | None, options: dict[str, Any]
               ) -> tuple[Settings, SiteFolder]:  # fmt: skip
     """The settings (the site's configuration when there is one, else flags and variables) and the folder."""
@@ -41,7 +48,7 @@ def folder_of(config_file: Path | None, site_dir: Path, site_url: str | None, op
     return settings, folder
 
 
-def _warn(problem: Problem) -> None:
+def show_problem(problem: Problem) -> None:
     line = f":{problem.line}" if problem.line else ""
     log.warning("%s%s: %s%s", problem.page, line, f"{problem.url}: " if problem.url else "", problem.message)
 
@@ -64,7 +71,7 @@ def publish(config_file: Path | None, site_dir: Path, site_url: str | None, dry_
     progress = Progress("uploading")
     mode = Mode(offline=dry_run, readonly=dry_run, on_progress=progress.advance)
     with open_run(settings, folder.root, mode) as run:
-        folder_run = FolderRun(folder, run, _warn, settings.keep_local)
+        folder_run = FolderRun(folder, run, show_problem, settings.keep_local)
         if dry_run:
             paths = missing(folder_run)
             for path in paths:
@@ -109,4 +116,4 @@ def prune_site(config_file: Path | None, site_dir: Path) -> tuple[set[str], Sett
     """``prune --site``: the manifest entries that the built folder still loads."""
     settings, folder = folder_of(config_file, site_dir, None, {"offline": True})
     with open_run(settings, folder.root, Mode(offline=True, readonly=True)) as run:
-        return referenced_entries(FolderRun(folder, run, _warn, settings.keep_local)), settings
+        return referenced_entries(FolderRun(folder, run, show_problem, settings.keep_local)), settings

@@ -206,8 +206,9 @@ class Doctor:
         for cloud_path, data in self.files.items():
             self.created[cloud_path] = None
             name = cloud_path.rsplit("/", 1)[1]
-            file_id = self._timed("upload", step, functools.partial(client.upload, cloud_path, io.BytesIO(data), name))
-            self.created[cloud_path] = file_id
+            known = functools.partial(self.created.__setitem__, cloud_path)  # its id, before its bytes go
+            upload = functools.partial(client.upload, cloud_path, io.BytesIO(data), name, known)
+            self.created[cloud_path] = self._timed("upload", step, upload)
         step.detail = f"{len(self.files)} probes stored under {self._folder()}/ (PNG, SVG, PDF, a Chinese name)"
 
     def _links(self, step: Step) -> None:

@@ -91,10 +91,15 @@ class WxCloudClient:
         """The access token: from memory, else the disk cache, else one ``stable_token`` call."""
         return self._credentials.token()
 
-    def upload(self, cloud_path: str, file: Path | BinaryIO, filename: str | None = None) -> str:
+    def upload(
+        self, cloud_path: str, file: Path | BinaryIO, filename: str | None = None,
+        on_link: Callable[[str], None] | None = None,
+    ) -> str:  # fmt: skip
         """Store ``file`` (a path, or an open reader the caller closes) at ``cloud_path``, overwriting.
 
         Returns the permanent ``file_id``. A reader must rewind with ``seek(0)``: retries send it again.
+        ``on_link(file_id)`` is told the id before the bytes are sent: a caller interrupted while they
+        go knows what may be stored (to delete it).
         """
         if isinstance(file, (str, Path)):
             file = Path(file)
@@ -111,6 +116,8 @@ class WxCloudClient:
         def attempt(credential: Credential) -> str:
             handle.seek(0)  # a retry sends the whole file again
             link = self._transport.call_json("tcb/uploadfile", {"env": self.env, "path": cloud_path}, credential)
+            if on_link is not None:
+                on_link(link["file_id"])
             self._transport.post_to_cos(link, cloud_path, name, handle)
             return link["file_id"]
 
