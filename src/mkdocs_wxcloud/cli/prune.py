@@ -12,6 +12,7 @@ from ..publishing.connection import connect
 from ..publishing.linker import Problem
 from ..publishing.run import Mode, open_run
 from ..wechat.errors import FILE_NONEXIST
+from . import built
 from .common import load_site, log, site_command
 from .publish import _warn, folder_of
 from .scan import image_references
@@ -43,7 +44,7 @@ def prune(config_file: Path | None, yes: bool, max_delete: int, site_dir: Path |
         settings, folder = folder_of(config_file, site_dir, None, {"offline": True})
         opened, show = open_run(settings, folder.root, Mode(offline=True)), _warn
     else:
-        site = load_site(config_file)
+        site = built.prepare(load_site(config_file))
         settings, opened, show = site.settings, site.open(offline=True), site.warn
 
     def warn(problem: Problem) -> None:
@@ -57,6 +58,7 @@ def prune(config_file: Path | None, yes: bool, max_delete: int, site_dir: Path |
             referenced = referenced_entries(FolderRun(folder, run, warn, settings.keep_local))
         else:
             referenced = {target.path for _, _, target in image_references(site, site.linker(run, warn), warn)}
+            referenced.update(leftover.path for leftover in site.leftovers)  # loaded from the site, unlinked
         images = store.manifest.images
         kept_ids = {images[p].file_id for p in referenced if p in images}
         stale_paths = sorted(p for p in images if p not in referenced)

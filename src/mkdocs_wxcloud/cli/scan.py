@@ -65,6 +65,9 @@ def image_references(
     site: Site, linker: Linker, warn: Callable[[Problem], None], pages: list[str] | None = None
 ) -> Iterator[tuple[PageScan, str, Target]]:
     """Every reference to a local image: ``(page, url as written, target)``."""
+    if site.found is not None:  # read through the site's build (cli/built.py)
+        yield from (found for found in site.found if pages is None or found[0].page in pages)
+        return
     for scanned in scan(site, warn, pages):
         for url, tag, where in scanned.references:
             target = linker.target(url, tag, scanned.page, where)

@@ -39,7 +39,7 @@ from ...publishing.stylesheets import stylesheets
 from ...references import css
 from ...references.pages import read_page
 from ...references.treeprocessor import MARKDOWN, ImageExtension, Reference
-from ...references.urls import with_suffix
+from ...references.urls import Target, with_suffix
 from ...wechat.errors import NetworkError
 from .config import WxCloudConfig
 from .exclude import unmentioned
@@ -70,6 +70,15 @@ class _Build:
     linked: set[str] = field(default_factory=set)  # docs paths that some reference links from the cloud
     css: dict[str, dict[str, str | None]] = field(default_factory=dict)  # extra_css -> url() -> its new URL
     progress: _Progress | None = None  # on a terminal
+
+
+@dataclass
+class Scan:
+    """A build that only looks (the commands' ``cli/built.py``): no upload, no manifest written, every URL
+    left as MkDocs writes it; what the pages and stylesheets reference, resolved as the build resolves it."""
+
+    found: list[tuple[str, str, str, Target]] = field(default_factory=list)  # (docs page, its text, url, target)
+    copies: dict[str, str] = field(default_factory=dict)  # built path -> docs path, of every file MkDocs copies
 
 
 class _Progress:
@@ -113,6 +122,7 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
         self.command = "build"
         self.pool: ThreadPoolExecutor | None = None  # kept across the rebuilds of `mkdocs serve`
         self.build: _Build | None = None
+        self.scan: Scan | None = None  # set by the commands before a build that only looks
         self._stack = ExitStack()
         self._markdown: tuple[str, str] = ("", "")  # (docs path, Markdown) that on_page_markdown saw last
 
@@ -132,6 +142,8 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
             settings = resolve(dict(self.config), Path(config.config_file_path or ".").parent)
         except WxCloudError as error:
             raise PluginError(f"wxcloud: {error}") from None
+        if self.scan is not None:
+            settings = Settings(settings.root, {**settings.values, "enabled": True, "offline": True, "dimensions": False})
         if not settings.enabled:
             return None
         if self.command == "serve" and not settings.serve_upload:
@@ -141,7 +153,7 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
             self.pool = ThreadPoolExecutor(settings.concurrency, thread_name_prefix="wxcloud")
         terminal = sys.stderr.isatty() and log.isEnabledFor(logging.INFO) and not settings.offline
         progress = _Progress() if terminal else None
-        mode = Mode(offline=settings.offline, any_profile=settings.offline,
+        mode = Mode(offline=settings.offline, readonly=self.scan is not None, any_profile=settings.offline,
                     on_progress=progress.advance if progress is not None else None)  # fmt: skip
         try:
             run = self._stack.enter_context(open_run(settings, Path(config.docs_dir), mode, self.pool))
@@ -212,6 +224,9 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
         target = linker.target(ref.url, ref.tag, page, ref.where)
         if target is None or self._generated(target.path):
             return None
+        if self.scan is not None:
+            self.scan.found.append((page, doc.source, ref.url, target))
+            return None
         upload = build.run.online and build.report is None  # after finish (e.g. an excerpt): stays local
         try:
             publishable, cloud = linker.lookup(target, ref.url, page, doc.source, upload=upload)
@@ -251,7 +266,9 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
     @event_priority(100)  # before other plugins (e.g. search) read page.content
     def on_env(self, env, *, config: MkDocsConfig, files: Files):  # noqa: ANN001, ANN201
         build = self.build
-        if build is None:
+        if self.scan is not None:  # i18n builds each language in turn: their files add up
+            self.scan.copies.update((f.dest_uri, f.src_uri) for f in files.static_pages() if f.abs_src_path)
+        if build is None or self.scan is not None:
             return env
         try:
             build.report = report = build.run.finish()
@@ -300,7 +317,7 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         build = self.build
         self._close()
-        if build is None or build.files is None:
+        if build is None or build.files is None or self.scan is not None:
             return
         self._rewrite_stylesheets(build, build.files)
         if build.settings.exclude_uploaded:

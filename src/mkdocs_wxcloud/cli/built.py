@@ -1,0 +1,164 @@
+"""A site read through its real build, for sites whose plugins change what the pages show.
+
+Macros, included files, a blog's post URLs, localized files: Python-Markdown alone would judge another
+site than the one readers load, so ``check``, ``sync`` and ``prune`` then run ``mkdocs build`` into a
+temporary folder with the wxcloud plugin in its scan mode (:class:`~..hosts.mkdocs.plugin.Scan`: no
+upload, no manifest written, URLs left local). The plugin hands over every reference as the build
+resolves it; the built folder then shows what the pages load that the build never links (a theme
+template's avatar, a stylesheet another plugin renamed), mapped back to docs paths by MkDocs' own
+record of the files it copied. A site without such plugins keeps the fast scanner (:mod:`.scan`).
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConfigError
+from ..hosts.folder.publish import FolderRun
+from ..hosts.folder.site import SiteFolder
+from ..publishing.linker import Problem
+from ..publishing.run import Mode, open_run
+from ..references.urls import Target
+from .scan import PageScan
+from .site import Site
+
+log = logging.getLogger("mkdocs.plugins.wxcloud")
+
+# Plugins that leave each page's references as Python-Markdown renders them (by their name in mkdocs.yml,
+# without a theme's `material/`): the commands keep the fast scanner for them.
+SAFE = frozenset(
+    "search wxcloud tags offline privacy glightbox git-revision-date git-revision-date-localized git-authors "
+    "git-committers redirects awesome-pages awesome-nav literate-nav section-index social meta typeset "
+    "optimize minify htmlproofer rss autorefs mkdocstrings".split()
+)
+OPTIMIZE = "material/optimize"
+OPTIMIZE_WARNING = (
+    "material/optimize writes smaller copies of images into site_dir, but wxcloud publishes the originals, so "
+    "its work is lost: disable it and set wxcloud's `optimize: lossless` (or `lossy`) instead"
+)
+
+
+def page_changing(plugins: Any) -> list[str]:
+    """The names of the configured plugins that can change what a page references (``plugins``: MkDocs'
+    plugin collection, name -> plugin with its ``config``)."""
+    found = []
+    for name, plugin in plugins.items():
+        bare = name.split("/", 1)[-1]
+        config = getattr(plugin, "config", {}) or {}
+        if bare == "minify" and (config.get("css_files") or config.get("js_files")):
+            found.append(name)  # it renames extra_css entries: their url(…) are no longer the ones we see
+        elif bare not in SAFE:
+            found.append(name)
+    return found
+
+
+@dataclass
+class Leftover:
+    """A local file of a published kind that the built site loads but that the build never links."""
+
+    built: str  # the built page or stylesheet that loads it
+    line: int
+    url: str
+    path: str  # its docs path
+
+
+@dataclass
+class Built:
+    """What a scan build found: every reference the pages' Markdown holds, and what the build leaves local."""
+
+    found: list[tuple[PageScan, str, Target]] = field(default_factory=list)
+    leftovers: list[Leftover] = field(default_factory=list)
+
+
+def scan_build(site: Site) -> Built:
+    """Build the site into a temporary folder with the plugin in scan mode; what its pages reference."""
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+    from mkdocs.exceptions import Abort, ConfigurationError, MkDocsException
+
+    from ..hosts.mkdocs.plugin import Scan, WxCloudPlugin
+
+    assert site.config_file is not None
+    scan = Scan()
+    mkdocs_log = logging.getLogger("mkdocs")
+    level = mkdocs_log.level
+    with tempfile.TemporaryDirectory(prefix="wxcloud-scan-") as site_dir:
+        try:
+            config = load_config(str(site.config_file), site_dir=site_dir)
+        except (ConfigurationError, Abort) as error:
+            raise ConfigError(f"{site.config_file}: {error}") from None
+        plugin = config.plugins.get("wxcloud")
+        if not isinstance(plugin, WxCloudPlugin):
+            plugin = WxCloudPlugin()
+            plugin.load_config({}, str(site.config_file))
+            config.plugins["wxcloud"] = plugin
+        plugin.scan = scan
+        log.info("wxcloud: %s changes the pages: reading them through a build (no upload)", ", ".join(site.plugins))
+        if level > logging.DEBUG:
+            mkdocs_log.setLevel(logging.ERROR)  # the build's own lines are not this command's (-v shows them)
+        try:
+            config.plugins.on_startup(command="build", dirty=False)
+            try:
+                build(config)
+            finally:
+                config.plugins.on_shutdown()
+        except (MkDocsException, OSError) as error:
+            raise ConfigError(
+                f"{site.config_file}: the build failed ({' '.join(str(error).split()) or type(error).__name__}): "
+                "fix it (`mkdocs build` shows why), then run the command again"
+            ) from None
+        finally:
+            mkdocs_log.setLevel(level)
+        return Built(_found(scan), _leftovers(site, Path(site_dir), config.site_url, scan))
+
+
+def _found(scan: Any) -> list[tuple[PageScan, str, Target]]:
+    pages: dict[tuple[str, str], PageScan] = {}
+    found = []
+    for page, source, url, target in scan.found:
+        scanned = pages.setdefault((page, source), PageScan(page, source, []))
+        found.append((scanned, url, target))
+    return found
+
+
+def _leftovers(site: Site, site_dir: Path, site_url: str | None, scan: Any) -> list[Leftover]:
+    """Local files of the docs that the built pages and stylesheets load without the build linking them."""
+    seen = {target.path for _, _, _, target in scan.found}
+    leftovers: list[Leftover] = []
+    problems: list[Problem] = []
+    with open_run(site.settings, site_dir, Mode(offline=True, readonly=True)) as run:
+        folder_run = FolderRun(SiteFolder(site_dir, site_url), run, problems.append, site.settings.keep_local)
+        for scanned in folder_run.scan():
+            for reference, target in scanned.found:
+                path = scan.copies.get(target.path)
+                if path is not None and path not in seen:
+                    line = scanned.document.text.count("\n", 0, reference.start) + 1
+                    leftovers.append(Leftover(scanned.path, line, reference.url, path))
+    return leftovers
+
+
+def prepare(site: Site) -> Site:
+    """``site`` with its references read through a scan build when its plugins change pages
+    (:attr:`Site.found`, :attr:`Site.leftovers`); as it is otherwise."""
+    if site.optimized_by_theme:
+        log.warning("wxcloud: %s", OPTIMIZE_WARNING)
+    if site.plugins and site.config_file is not None and site.found is None:
+        result = scan_build(site)
+        site.found, site.leftovers = result.found, result.leftovers
+    return site
+
+
+def leftover_problem(leftover: Leftover) -> Problem:
+    """What ``check`` says of a file the built site loads locally without the build linking it."""
+    how = (
+        "a plugin renamed or rewrote this stylesheet after wxcloud read it (minify's css_files?)"
+        if leftover.built.lower().endswith(".css")
+        else "the theme or a plugin writes it outside the pages' Markdown"
+    )
+    what = (f"loads {leftover.path} from the site, not the cloud: {how}; publish the built folder "
+            "(`mkdocs-wxcloud publish site/`) or list it in `keep_local`")  # fmt: skip
+    return Problem(leftover.built, leftover.line, leftover.url, what)

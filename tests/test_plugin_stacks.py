@@ -1,0 +1,62 @@
+"""The commands judge the site the build makes, with the site's own MkDocs plugins (issue 21).
+
+One small site per popular plugin, with the real package: the build publishes and links its
+images; then ``check --strict`` passes on the complete build and ``prune --yes`` deletes nothing that
+the built site shows.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import emulator_options, png
+from inprocess import cli
+from sites import build, write_files
+
+from mkdocs_wxcloud.emulator import Emulator
+
+
+def _site(root: Path, files: dict[str, bytes | str], plugins: list, **config: object) -> Path:
+    write_files(root / "docs", files)
+    data = {"site_name": "t", "docs_dir": "docs", "site_dir": "site", "plugins": plugins, **config}
+    path = root / "mkdocs.yml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def _needs(module: str) -> None:
+    if importlib.util.find_spec(module) is None:
+        pytest.skip(f"{module} is not installed (pip install -e '.[test]')")
+
+
+def _built_then_judged(root: Path, emu: Emulator, config: Path, shown: set[str]) -> None:
+    """Build (uploads and links), then ``check --strict`` passes and ``prune --yes`` deletes nothing;
+    ``shown``: docs paths of files the built site shows, all of them in the cloud."""
+    build(config)
+    stored = set(emu.stored_files())
+    for path in shown:
+        stem = path.rsplit(".", 1)[0]
+        assert any(cloud.startswith(f"docs/{stem}.") for cloud in stored), (path, stored)
+    checked = cli("check", "--strict", "-f", config, cwd=root)
+    assert checked.exit_code == 0, checked.stdout + checked.stderr
+    pruned = cli("prune", "--yes", "-f", config, cwd=root)
+    assert pruned.exit_code == 0, pruned.stderr
+    assert set(emu.stored_files()) == stored, pruned.stdout
+    assert "nothing to prune" in pruned.stderr
+
+
+def test_macros_that_write_image_paths(tmp_path: Path) -> None:
+    _needs("mkdocs_macros")
+    with Emulator() as emu:
+        files = {
+            "index.md": "# Home\n\n![a]({{ config.extra.imgdir }}/a.png)\n\n{{ figure('b') }}\n",
+            "img/a.png": png(1),
+            "img/b.png": png(2),
+        }
+        write_files(tmp_path, {"main.py": "def define_env(env):\n    @env.macro\n    def figure(name):\n"
+                                          "        return f'![{name}](img/{name}.png)'\n"})  # fmt: skip
+        config = _site(tmp_path, files, ["macros", {"wxcloud": emulator_options(emu)}], extra={"imgdir": "img"})
+        _built_then_judged(tmp_path, emu, config, {"img/a.png", "img/b.png"})
