@@ -32,20 +32,21 @@ def _needs(module: str) -> None:
         pytest.skip(f"{module} is not installed (pip install -e '.[test]')")
 
 
-def _built_then_judged(root: Path, emu: Emulator, config: Path, shown: set[str]) -> None:
+def _built_then_judged(root: Path, emu: Emulator, config: Path, shown: set[str], strict: bool = True) -> str:
     """Build (uploads and links), then ``check --strict`` passes and ``prune --yes`` deletes nothing;
-    ``shown``: docs paths of files the built site shows, all of them in the cloud."""
+    ``shown``: docs paths of files the built site shows, all of them in the cloud. What check said."""
     build(config)
     stored = set(emu.stored_files())
     for path in shown:
         stem = path.rsplit(".", 1)[0]
         assert any(cloud.startswith(f"docs/{stem}.") for cloud in stored), (path, stored)
-    checked = cli("check", "--strict", "-f", config, cwd=root)
+    checked = cli("check", *(["--strict"] if strict else []), "-f", config, cwd=root)
     assert checked.exit_code == 0, checked.stdout + checked.stderr
     pruned = cli("prune", "--yes", "-f", config, cwd=root)
     assert pruned.exit_code == 0, pruned.stderr
     assert set(emu.stored_files()) == stored, pruned.stdout
     assert "nothing to prune" in pruned.stderr
+    return checked.stdout
 
 
 def test_macros_that_write_image_paths(tmp_path: Path) -> None:
@@ -60,3 +61,45 @@ def test_macros_that_write_image_paths(tmp_path: Path) -> None:
                                           "        return f'![{name}](img/{name}.png)'\n"})  # fmt: skip
         config = _site(tmp_path, files, ["macros", {"wxcloud": emulator_options(emu)}], extra={"imgdir": "img"})
         _built_then_judged(tmp_path, emu, config, {"img/a.png", "img/b.png"})
+
+
+def test_include_markdown_images_relative_to_the_included_file(tmp_path: Path) -> None:
+    _needs("mkdocs_include_markdown_plugin")
+    with Emulator() as emu:
+        files = {
+            "guide/page.md": '# Guide\n\n{% include-markdown "../_parts/_part.md" %}\n\n'
+            '{% include-markdown "../../shared/outside.md" %}\n',
+            "_parts/_part.md": "![x](../img/x.png)\n",
+            "img/x.png": png(3),
+            "img/y.png": png(4),
+        }
+        write_files(tmp_path, {"shared/outside.md": "![y](../docs/img/y.png)\n"})
+        plugins = ["include-markdown", {"wxcloud": emulator_options(emu)}]
+        config = _site(tmp_path, files, plugins, exclude_docs="_parts/\n")
+        _built_then_judged(tmp_path, emu, config, {"img/x.png", "img/y.png"})
+
+
+def test_material_blog_raw_html_against_the_post_url_and_author_avatars(tmp_path: Path) -> None:
+    _needs("material")
+    with Emulator() as emu:
+        post = ("---\ndate: 2024-01-15\nslug: 文章\nauthors: [ann]\n---\n\n# 文章\n\n![md](../../img/md.png)\n\n"
+                "<!-- more -->\n\n<img src=\"../../../../../img/raw.png\">\n")  # fmt: skip
+        files = {
+            "index.md": "# Home\n",
+            "blog/index.md": "# Blog\n",
+            "blog/.authors.yml": "authors:\n  ann:\n    name: Ann\n    description: Writer\n    avatar: img/ann.png\n",
+            "blog/posts/post.md": post,
+            "img/md.png": png(5),
+            "img/raw.png": png(6),
+            "img/ann.png": png(7),
+        }
+        plugins = ["blog", {"wxcloud": emulator_options(emu)}]
+        config = _site(tmp_path, files, plugins, theme={"name": "material"})
+        said = _built_then_judged(tmp_path, emu, config, {"img/md.png", "img/raw.png"}, strict=False)
+    # the avatar comes from the theme's template: the build leaves it local, and check says so (once)
+    assert said == (
+        "warning: blog/index.html:401: ../img/ann.png: the built site loads img/ann.png from the site, not the "
+        "cloud: the theme or a plugin writes this URL outside the pages' Markdown; after `mkdocs build`, "
+        "`mkdocs-wxcloud publish site/` publishes it\n"
+    )
+    assert cli("check", "--strict", "-f", config, cwd=tmp_path).exit_code == 1

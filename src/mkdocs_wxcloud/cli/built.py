@@ -113,6 +113,7 @@ def scan_build(site: Site) -> Built:
             ) from None
         finally:
             mkdocs_log.setLevel(level)
+            plugin.scan = None  # MkDocs hands the same plugin instance to the next configuration loaded
         return Built(_found(scan), _leftovers(site, Path(site_dir), config.site_url, scan))
 
 
@@ -126,19 +127,30 @@ def _found(scan: Any) -> list[tuple[PageScan, str, Target]]:
 
 
 def _leftovers(site: Site, site_dir: Path, site_url: str | None, scan: Any) -> list[Leftover]:
-    """Local files of the docs that the built pages and stylesheets load without the build linking them."""
+    """Files of docs_dir that the built pages and stylesheets load without the build linking them, each
+    once (where it is loaded first; a theme's own files are not ours)."""
+    docs_dir = site.docs_dir.resolve()
+    sources = {built: _docs_path(source, docs_dir) for built, source in scan.copies.items()}
     seen = {target.path for _, _, _, target in scan.found}
-    leftovers: list[Leftover] = []
+    leftovers: dict[str, Leftover] = {}
     problems: list[Problem] = []
     with open_run(site.settings, site_dir, Mode(offline=True, readonly=True)) as run:
         folder_run = FolderRun(SiteFolder(site_dir, site_url), run, problems.append, site.settings.keep_local)
         for scanned in folder_run.scan():
             for reference, target in scanned.found:
-                path = scan.copies.get(target.path)
-                if path is not None and path not in seen:
+                path = sources.get(target.path)
+                if path is not None and path not in seen and path not in leftovers:
                     line = scanned.document.text.count("\n", 0, reference.start) + 1
-                    leftovers.append(Leftover(scanned.path, line, reference.url, path))
-    return leftovers
+                    leftovers[path] = Leftover(scanned.path, line, reference.url, path)
+    return list(leftovers.values())
+
+
+def _docs_path(source: str | None, docs_dir: Path) -> str | None:
+    """The docs path of a copied file's source; None for a theme's file or one made during the build."""
+    if source is None:
+        return None
+    full = Path(source).resolve()
+    return full.relative_to(docs_dir).as_posix() if full.is_relative_to(docs_dir) else None
 
 
 def prepare(site: Site) -> Site:
@@ -157,8 +169,8 @@ def leftover_problem(leftover: Leftover) -> Problem:
     how = (
         "a plugin renamed or rewrote this stylesheet after wxcloud read it (minify's css_files?)"
         if leftover.built.lower().endswith(".css")
-        else "the theme or a plugin writes it outside the pages' Markdown"
+        else "the theme or a plugin writes this URL outside the pages' Markdown"
     )
-    what = (f"loads {leftover.path} from the site, not the cloud: {how}; publish the built folder "
-            "(`mkdocs-wxcloud publish site/`) or list it in `keep_local`")  # fmt: skip
+    what = (f"the built site loads {leftover.path} from the site, not the cloud: {how}; after `mkdocs build`, "
+            "`mkdocs-wxcloud publish site/` publishes it")  # fmt: skip
     return Problem(leftover.built, leftover.line, leftover.url, what)

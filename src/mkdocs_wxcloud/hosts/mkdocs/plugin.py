@@ -78,7 +78,7 @@ class Scan:
     left as MkDocs writes it; what the pages and stylesheets reference, resolved as the build resolves it."""
 
     found: list[tuple[str, str, str, Target]] = field(default_factory=list)  # (docs page, its text, url, target)
-    copies: dict[str, str] = field(default_factory=dict)  # built path -> docs path, of every file MkDocs copies
+    copies: dict[str, str | None] = field(default_factory=dict)  # built path -> source of each file MkDocs copies
 
 
 class _Progress:
@@ -267,7 +267,7 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
     def on_env(self, env, *, config: MkDocsConfig, files: Files):  # noqa: ANN001, ANN201
         build = self.build
         if self.scan is not None:  # i18n builds each language in turn: their files add up
-            self.scan.copies.update((f.dest_uri, f.src_uri) for f in files.static_pages() if f.abs_src_path)
+            self.scan.copies.update((f.dest_uri, f.abs_src_path) for f in files if not f.is_documentation_page())
         if build is None or self.scan is not None:
             return env
         try:
