@@ -103,3 +103,36 @@ def test_material_blog_raw_html_against_the_post_url_and_author_avatars(tmp_path
         "`mkdocs-wxcloud publish site/` publishes it\n"
     )
     assert cli("check", "--strict", "-f", config, cwd=tmp_path).exit_code == 1
+
+
+I18N = {"locale": "en", "default": True, "name": "English"}, {"locale": "zh", "name": "中文"}
+
+
+def test_static_i18n_localized_files_by_suffix(tmp_path: Path) -> None:
+    _needs("mkdocs_static_i18n")
+    with Emulator() as emu:
+        files = {
+            "index.en.md": "# Home\n\n![ui](images/界面.png)\n",
+            "index.zh.md": "# 首页\n\n![ui](images/界面.png)\n",
+            "images/界面.en.png": png(10),
+            "images/界面.zh.png": png(11),
+        }
+        i18n = {"i18n": {"docs_structure": "suffix", "languages": list(I18N)}}
+        config = _site(tmp_path, files, [i18n, {"wxcloud": emulator_options(emu)}])
+        _built_then_judged(tmp_path, emu, config, {"images/界面.en.png", "images/界面.zh.png"})
+        zh = (tmp_path / "site/zh/index.html").read_text(encoding="utf-8")
+        assert "/docs/images/%E7%95%8C%E9%9D%A2.zh." in zh  # each language links its own picture
+
+
+def test_static_i18n_folder_fallback_to_the_default_language(tmp_path: Path) -> None:
+    _needs("mkdocs_static_i18n")
+    with Emulator() as emu:
+        files = {
+            "en/index.md": "# Home\n\n![ui](images/pic.png)\n",
+            "zh/index.md": "# 首页\n\n![ui](images/pic.png)\n",  # no zh/images/pic.png: the English one is shown
+            "en/images/pic.png": png(12),
+        }
+        i18n = {"i18n": {"docs_structure": "folder", "fallback_to_default": True, "languages": list(I18N)}}
+        config = _site(tmp_path, files, [i18n, {"wxcloud": emulator_options(emu)}])
+        _built_then_judged(tmp_path, emu, config, {"en/images/pic.png"})
+        assert "/docs/en/images/pic." in (tmp_path / "site/zh/index.html").read_text(encoding="utf-8")

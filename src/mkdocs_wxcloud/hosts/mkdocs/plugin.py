@@ -11,6 +11,7 @@ have written if the upload failed.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import sys
@@ -191,6 +192,12 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
             self.build.css[path] = {ref.url: self._replace(ref, sheet) for ref in found}
         return files
 
+    def on_nav(self, nav, *, config: MkDocsConfig, files: Files):  # noqa: ANN001, ANN201
+        """The files as every plugin left them (i18n and blog replace them in their own on_files)."""
+        if self.build is not None:
+            self.build.files = files
+        return nav
+
     def on_page_markdown(self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files) -> str | None:
         self._markdown = (page.file.src_uri, markdown)
         return None
@@ -224,6 +231,7 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
         target = linker.target(ref.url, ref.tag, page, ref.where)
         if target is None or self._generated(target.path):
             return None
+        target = self._copied(target)
         if self.scan is not None:
             self.scan.found.append((page, doc.source, ref.url, target))
             return None
@@ -250,6 +258,17 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
         if self.build is None or doc is None:
             return None
         return self.build.linker.size_attributes(url, doc.path, where, self.build.pending)
+
+    def _copied(self, target: Target) -> Target:
+        """A docs path that no file has, but that the site's files answer for (mkdocs-static-i18n finds
+        ``images/a.zh.png`` for ``images/a.png``, or the default language's file): MkDocs' own lookup."""
+        files = self.build.files if self.build is not None else None
+        if files is None or target.path in files.src_uris:
+            return target
+        file = files.get_file_from_path(target.path)
+        if file is None or file.is_documentation_page() or file.src_uri == target.path:
+            return target
+        return dataclasses.replace(target, path=file.src_uri)
 
     def _generated(self, path: str) -> bool:
         """Files another plugin made during the build (no file on disk to upload): left to MkDocs."""
