@@ -136,3 +136,36 @@ def test_static_i18n_folder_fallback_to_the_default_language(tmp_path: Path) -> 
         config = _site(tmp_path, files, [i18n, {"wxcloud": emulator_options(emu)}])
         _built_then_judged(tmp_path, emu, config, {"en/images/pic.png"})
         assert "/docs/en/images/pic." in (tmp_path / "site/zh/index.html").read_text(encoding="utf-8")
+
+
+def _minified(root: Path, emu: Emulator, **minify: object) -> Path:
+    files = {
+        "index.md": "# Home\n\n![a](img/a.png)\n",
+        "css/extra.css": ".hero { background: url(../img/bg.png); }\n",
+        "img/a.png": png(20),
+        "img/bg.png": png(21),
+    }
+    plugins = [{"minify": {"minify_css": True, "css_files": ["css/extra.css"], **minify}},
+               {"wxcloud": emulator_options(emu)}]  # fmt: skip
+    return _site(root, files, plugins, extra_css=["css/extra.css"])
+
+
+def test_minify_css_files_renames_the_stylesheet_that_the_build_links(tmp_path: Path) -> None:
+    _needs("mkdocs_minify_plugin")
+    with Emulator() as emu:
+        _built_then_judged(tmp_path, emu, _minified(tmp_path, emu), {"img/a.png", "img/bg.png"})
+        assert "/docs/img/bg." in (tmp_path / "site/css/extra.min.css").read_text(encoding="utf-8")
+
+
+def test_minify_cache_safe_writes_the_local_urls_back_and_check_says_so(tmp_path: Path) -> None:
+    _needs("mkdocs_minify_plugin")
+    with Emulator() as emu:
+        config = _minified(tmp_path, emu, cache_safe=True)
+        said = _built_then_judged(tmp_path, emu, config, {"img/a.png", "img/bg.png"}, strict=False)
+    (minified,) = (tmp_path / "site/css").glob("extra.*.min.css")
+    assert "url(../img/bg.png)" in minified.read_text(encoding="utf-8")  # what readers load: the local file
+    assert said == (
+        f"warning: css/{minified.name}:1: ../img/bg.png: the built site loads img/bg.png from the site, not the "
+        "cloud: a plugin wrote this stylesheet after wxcloud linked its copy (minify's `cache_safe` does); after "
+        "`mkdocs build`, `mkdocs-wxcloud publish site/` publishes it\n"
+    )

@@ -127,11 +127,10 @@ def _found(scan: Any) -> list[tuple[PageScan, str, Target]]:
 
 
 def _leftovers(site: Site, site_dir: Path, site_url: str | None, scan: Any) -> list[Leftover]:
-    """Files of docs_dir that the built pages and stylesheets load without the build linking them, each
-    once (where it is loaded first; a theme's own files are not ours)."""
+    """Files of docs_dir that the built pages and stylesheets still load locally (the plugin linked what it
+    saw), each once, where it is loaded first; a theme's own files are not ours."""
     docs_dir = site.docs_dir.resolve()
     sources = {built: _docs_path(source, docs_dir) for built, source in scan.copies.items()}
-    seen = {target.path for _, _, _, target in scan.found}
     leftovers: dict[str, Leftover] = {}
     problems: list[Problem] = []
     with open_run(site.settings, site_dir, Mode(offline=True, readonly=True)) as run:
@@ -139,7 +138,7 @@ def _leftovers(site: Site, site_dir: Path, site_url: str | None, scan: Any) -> l
         for scanned in folder_run.scan():
             for reference, target in scanned.found:
                 path = sources.get(target.path)
-                if path is not None and path not in seen and path not in leftovers:
+                if path is not None and path not in leftovers:
                     line = scanned.document.text.count("\n", 0, reference.start) + 1
                     leftovers[path] = Leftover(scanned.path, line, reference.url, path)
     return list(leftovers.values())
@@ -167,7 +166,7 @@ def prepare(site: Site) -> Site:
 def leftover_problem(leftover: Leftover) -> Problem:
     """What ``check`` says of a file the built site loads locally without the build linking it."""
     how = (
-        "a plugin renamed or rewrote this stylesheet after wxcloud read it (minify's css_files?)"
+        "a plugin wrote this stylesheet after wxcloud linked its copy (minify's `cache_safe` does)"
         if leftover.built.lower().endswith(".css")
         else "the theme or a plugin writes this URL outside the pages' Markdown"
     )

@@ -21,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 from markdown import Markdown
 from mkdocs.config.defaults import MkDocsConfig
@@ -71,12 +72,17 @@ class _Build:
     linked: set[str] = field(default_factory=set)  # docs paths that some reference links from the cloud
     css: dict[str, dict[str, str | None]] = field(default_factory=dict)  # extra_css -> url() -> its new URL
     progress: _Progress | None = None  # on a terminal
+    extra_css: list[str] = field(default_factory=list)  # as configured: minify's on_pre_build renames them
+
+
+SCANNED = "https://wxcloud-scan.invalid/"  # where a scan build links each file (its docs path follows)
 
 
 @dataclass
 class Scan:
-    """A build that only looks (the commands' ``cli/built.py``): no upload, no manifest written, every URL
-    left as MkDocs writes it; what the pages and stylesheets reference, resolved as the build resolves it."""
+    """A build that only looks (the commands' ``cli/built.py``): no upload, no manifest written; what the
+    pages and stylesheets reference, resolved as the build resolves it, and linked to :data:`SCANNED`, so
+    that what the built site still loads locally is what a real build leaves local."""
 
     found: list[tuple[str, str, str, Target]] = field(default_factory=list)  # (docs page, its text, url, target)
     copies: dict[str, str | None] = field(default_factory=dict)  # built path -> source of each file MkDocs copies
@@ -162,7 +168,8 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
             raise PluginError(f"wxcloud: {error}") from None
         if progress is not None:
             progress.run = run
-        self.build = _Build(settings, run, Linker(run, log.warning, document_of=self._document_of), progress=progress)
+        linker = Linker(run, log.warning, document_of=self._document_of)
+        self.build = _Build(settings, run, linker, progress=progress, extra_css=list(map(str, config.extra_css)))
         sized = self._sized if settings.dimensions else None
         config.markdown_extensions.append(ImageExtension(self._replace, self._enter, sized))  # type: ignore[arg-type]
         return config
@@ -179,7 +186,7 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
                 except (OSError, ValueError) as error:
                     raise PluginError(f"wxcloud: {file.src_uri} {error}") from None
         self.build.files = files
-        for path in stylesheets(config.extra_css, files):
+        for path in stylesheets(self.build.extra_css, files):
             stylesheet = files.get_file_from_path(path)
             assert stylesheet is not None and stylesheet.abs_src_path is not None  # stylesheets() found it so
             try:
@@ -232,9 +239,9 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
         if target is None or self._generated(target.path):
             return None
         target = self._copied(target)
-        if self.scan is not None:
+        if self.scan is not None:  # linked as the build would link it, to a URL that names it
             self.scan.found.append((page, doc.source, ref.url, target))
-            return None
+            return with_suffix(SCANNED + quote(target.path), target.suffix)
         upload = build.run.online and build.report is None  # after finish (e.g. an excerpt): stays local
         try:
             publishable, cloud = linker.lookup(target, ref.url, page, doc.source, upload=upload)
@@ -336,10 +343,10 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         build = self.build
         self._close()
-        if build is None or build.files is None or self.scan is not None:
+        if build is None or build.files is None:
             return
         self._rewrite_stylesheets(build, build.files)
-        if build.settings.exclude_uploaded:
+        if build.settings.exclude_uploaded and self.scan is None:
             self._exclude_uploaded(build, Path(config.site_dir), build.files)
 
     def _rewrite_stylesheets(self, build: _Build, files: Files) -> None:
