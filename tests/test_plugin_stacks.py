@@ -8,13 +8,14 @@ the built site shows.
 from __future__ import annotations
 
 import importlib.util
+import logging
 from pathlib import Path
 
 import pytest
 import yaml
 from conftest import emulator_options, png
 from inprocess import cli
-from sites import build, write_files
+from sites import LogRecorder, build, write_files
 
 from mkdocs_wxcloud.emulator import Emulator
 
@@ -169,3 +170,25 @@ def test_minify_cache_safe_writes_the_local_urls_back_and_check_says_so(tmp_path
         "cloud: a plugin wrote this stylesheet after wxcloud linked its copy (minify's `cache_safe` does); after "
         "`mkdocs build`, `mkdocs-wxcloud publish site/` publishes it\n"
     )
+
+
+def test_material_optimize_is_said_to_be_lost_work(tmp_path: Path) -> None:
+    _needs("material")
+    pil = pytest.importorskip("PIL.Image")
+    with Emulator() as emu:
+        picture = pil.effect_noise((64, 64), 80).convert("RGB")
+        picture.save(tmp_path / "b.jpg", quality=100)
+        files = {"index.md": "# Home\n\n![b](img/b.jpg)\n", "img/b.jpg": (tmp_path / "b.jpg").read_bytes()}
+        plugins = [{"optimize": {"optimize_png": False}}, {"wxcloud": emulator_options(emu)}]
+        config = _site(tmp_path, files, plugins, theme={"name": "material"})
+        logger, recorder = logging.getLogger("mkdocs"), LogRecorder()
+        logger.addHandler(recorder)
+        try:
+            _built_then_judged(tmp_path, emu, config, {"img/b.jpg"})
+        finally:
+            logger.removeHandler(recorder)
+        checked = cli("check", "-f", config, cwd=tmp_path)
+    said = "material/optimize writes smaller copies of images into site_dir, but wxcloud publishes the originals"
+    assert sum(said in message for message in recorder.messages) == 1  # the build says it, once
+    assert checked.exit_code == 0 and said in checked.stderr  # and so does check
+    assert (tmp_path / "site/img/b.jpg").stat().st_size < len(files["img/b.jpg"])  # the copy nobody loads

@@ -35,11 +35,6 @@ SAFE = frozenset(
     "git-committers redirects awesome-pages awesome-nav literate-nav section-index social meta typeset "
     "optimize minify htmlproofer rss autorefs mkdocstrings".split()
 )
-OPTIMIZE = "material/optimize"
-OPTIMIZE_WARNING = (
-    "material/optimize writes smaller copies of images into site_dir, but wxcloud publishes the originals, so "
-    "its work is lost: disable it and set wxcloud's `optimize: lossless` (or `lossy`) instead"
-)
 
 
 def page_changing(plugins: Any) -> list[str]:
@@ -156,6 +151,8 @@ def prepare(site: Site) -> Site:
     """``site`` with its references read through a scan build when its plugins change pages
     (:attr:`Site.found`, :attr:`Site.leftovers`); as it is otherwise."""
     if site.optimized_by_theme:
+        from ..hosts.mkdocs.plugin import OPTIMIZE_WARNING
+
         log.warning("wxcloud: %s", OPTIMIZE_WARNING)
     if site.plugins and site.config_file is not None and site.found is None:
         result = scan_build(site)

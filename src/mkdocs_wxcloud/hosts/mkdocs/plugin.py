@@ -75,6 +75,12 @@ class _Build:
     extra_css: list[str] = field(default_factory=list)  # as configured: minify's on_pre_build renames them
 
 
+OPTIMIZE = "material/optimize"
+OPTIMIZE_WARNING = (
+    "material/optimize writes smaller copies of images into site_dir, but wxcloud publishes the originals from "
+    "docs_dir, so readers load the larger files: disable material/optimize and set wxcloud's `optimize: lossless` "
+    "(or `lossy`)"
+)
 SCANNED = "https://wxcloud-scan.invalid/"  # where a scan build links each file (its docs path follows)
 
 
@@ -150,7 +156,9 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
         except WxCloudError as error:
             raise PluginError(f"wxcloud: {error}") from None
         if self.scan is not None:
-            settings = Settings(settings.root, {**settings.values, "enabled": True, "offline": True, "dimensions": False})
+            settings = Settings(
+                settings.root, {**settings.values, "enabled": True, "offline": True, "dimensions": False}
+            )
         if not settings.enabled:
             return None
         if self.command == "serve" and not settings.serve_upload:
@@ -168,6 +176,8 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
             raise PluginError(f"wxcloud: {error}") from None
         if progress is not None:
             progress.run = run
+        if OPTIMIZE in config.plugins and self.scan is None:
+            log.warning("wxcloud: %s", OPTIMIZE_WARNING)
         linker = Linker(run, log.warning, document_of=self._document_of)
         self.build = _Build(settings, run, linker, progress=progress, extra_css=list(map(str, config.extra_css)))
         sized = self._sized if settings.dimensions else None
