@@ -192,3 +192,60 @@ def test_material_optimize_is_said_to_be_lost_work(tmp_path: Path) -> None:
     assert sum(said in message for message in recorder.messages) == 1  # the build says it, once
     assert checked.exit_code == 0 and said in checked.stderr  # and so does check
     assert (tmp_path / "site/img/b.jpg").stat().st_size < len(files["img/b.jpg"])  # the copy nobody loads
+
+
+def _macros_site(root: Path, emu: Emulator, **macros: object) -> Path:
+    files = {"index.md": "# Home\n\n![a]({{ config.extra.imgdir }}/a.png)\n", "img/a.png": png(1), "img/b.png": png(2)}
+    plugins = [{"macros": macros}, {"wxcloud": emulator_options(emu)}]
+    return _site(root, files, plugins, extra={"imgdir": "img"})
+
+
+def test_sync_uploads_what_the_macros_render_without_a_build(tmp_path: Path) -> None:
+    _needs("mkdocs_macros")
+    with Emulator() as emu:
+        config = _macros_site(tmp_path, emu)
+        synced = cli("sync", "-f", config, cwd=tmp_path)
+        assert synced.exit_code == 0, synced.stderr
+        assert [path.split("/")[-1].split(".")[0] for path in emu.stored_files()] == ["a"]
+        assert not (tmp_path / "site").exists()  # the build it read through went to a temporary folder
+        assert cli("check", "--strict", "-f", config, cwd=tmp_path).exit_code == 0
+
+
+def test_prune_refuses_when_a_macro_failed_and_the_page_shows_an_error(tmp_path: Path) -> None:
+    _needs("mkdocs_macros")
+    with Emulator() as emu:
+        config = _macros_site(tmp_path, emu)
+        build(config)
+        index = tmp_path / "docs/index.md"
+        index.write_text(index.read_text(encoding="utf-8") + "\n{{ nope( }}\n", encoding="utf-8")
+        stored = set(emu.stored_files())
+        pruned = cli("prune", "--yes", "-f", config, cwd=tmp_path)
+        assert pruned.exit_code == 1 and set(emu.stored_files()) == stored
+        assert pruned.stderr.splitlines()[-1] == (
+            "error: nothing deleted: the build warned ([macros] - ERROR # _Macro Syntax Error_ _File_: `index.md` "
+            "_Line 5 in Markdown file:_ **unexpected '}', expected ')'** ```markdown {{ nope( }} ```): fix it "
+            "(`mkdocs build` shows it), then prune again"
+        )
+
+
+def test_a_build_that_fails_is_one_line_and_prune_deletes_nothing(tmp_path: Path) -> None:
+    _needs("mkdocs_macros")
+    with Emulator() as emu:
+        config = _macros_site(tmp_path, emu, on_error_fail=True)
+        build(config)
+        (tmp_path / "docs/index.md").write_text("# Home\n\n{{ nope( }}\n", encoding="utf-8")
+        stored = set(emu.stored_files())
+        pruned = cli("prune", "--yes", "-f", config, cwd=tmp_path)
+    assert pruned.exit_code == 2 and set(emu.stored_files()) == stored
+    (line,) = [line for line in pruned.stderr.splitlines() if line.startswith("error:")]
+    assert line.startswith(f"error: {config}: the build failed ([macros] - ERROR")
+    assert line.endswith("): fix it (`mkdocs build` shows why), then run the command again")
+
+
+def test_a_site_without_page_changing_plugins_keeps_the_fast_scan(tmp_path: Path) -> None:
+    with Emulator() as emu:
+        files = {"index.md": "# Home\n\n![a](img/a.png)\n", "img/a.png": png(1)}
+        config = _site(tmp_path, files, ["search", {"wxcloud": emulator_options(emu)}])
+        build(config)
+        checked = cli("check", "-f", config, cwd=tmp_path)
+    assert checked.exit_code == 0 and "through a build" not in checked.stderr

@@ -11,11 +11,12 @@ record of the files it copied. A site without such plugins keeps the fast scanne
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from ..errors import ConfigError
 from ..hosts.folder.publish import FolderRun
@@ -35,6 +36,9 @@ SAFE = frozenset(
     "git-committers redirects awesome-pages awesome-nav literate-nav section-index social meta typeset "
     "optimize minify htmlproofer rss autorefs mkdocstrings".split()
 )
+
+
+MAX_SHOWN = 5  # build warnings a command repeats
 
 
 def page_changing(plugins: Any) -> list[str]:
@@ -63,53 +67,74 @@ class Leftover:
 
 @dataclass
 class Built:
-    """What a scan build found: every reference the pages' Markdown holds, and what the build leaves local."""
+    """What a scan build found: every reference the pages' Markdown holds, what the built site loads
+    locally, and the warnings the build logged (a macro that failed shows an error, not its images)."""
 
     found: list[tuple[PageScan, str, Target]] = field(default_factory=list)
     leftovers: list[Leftover] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+class _Warnings(logging.Handler):
+    """The build's warnings, one line each; the rest of its output is not this command's (-v shows it)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(" ".join(record.getMessage().split()))
+
+    @contextlib.contextmanager
+    def catching(self) -> Iterator[None]:
+        logger = logging.getLogger("mkdocs")
+        saved = logger.handlers[:], logger.level, logger.propagate
+        verbose = logger.getEffectiveLevel() <= logging.DEBUG
+        logger.handlers[:] = [*saved[0], self] if verbose else [self]
+        logger.setLevel(logging.DEBUG if verbose else logging.WARNING)
+        logger.propagate = False
+        try:
+            yield
+        finally:
+            logger.handlers[:], logger.level, logger.propagate = saved
 
 
 def scan_build(site: Site) -> Built:
     """Build the site into a temporary folder with the plugin in scan mode; what its pages reference."""
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
-    from mkdocs.exceptions import Abort, ConfigurationError, MkDocsException
+    from mkdocs.exceptions import Abort, ConfigurationError
 
     from ..hosts.mkdocs.plugin import Scan, WxCloudPlugin
 
     assert site.config_file is not None
-    scan = Scan()
-    mkdocs_log = logging.getLogger("mkdocs")
-    level = mkdocs_log.level
+    scan, warnings = Scan(), _Warnings()
+    log.info("wxcloud: %s changes the pages: reading them through a build (no upload)", ", ".join(site.plugins))
     with tempfile.TemporaryDirectory(prefix="wxcloud-scan-") as site_dir:
         try:
             config = load_config(str(site.config_file), site_dir=site_dir)
         except (ConfigurationError, Abort) as error:
             raise ConfigError(f"{site.config_file}: {error}") from None
         plugin = config.plugins.get("wxcloud")
-        if not isinstance(plugin, WxCloudPlugin):
+        if not isinstance(plugin, WxCloudPlugin):  # no entry: the default options, as the commands use them
             plugin = WxCloudPlugin()
             plugin.load_config({}, str(site.config_file))
             config.plugins["wxcloud"] = plugin
         plugin.scan = scan
-        log.info("wxcloud: %s changes the pages: reading them through a build (no upload)", ", ".join(site.plugins))
-        if level > logging.DEBUG:
-            mkdocs_log.setLevel(logging.ERROR)  # the build's own lines are not this command's (-v shows them)
         try:
-            config.plugins.on_startup(command="build", dirty=False)
-            try:
-                build(config)
-            finally:
-                config.plugins.on_shutdown()
-        except (MkDocsException, OSError) as error:
-            raise ConfigError(
-                f"{site.config_file}: the build failed ({' '.join(str(error).split()) or type(error).__name__}): "
-                "fix it (`mkdocs build` shows why), then run the command again"
-            ) from None
+            with warnings.catching():
+                config.plugins.on_startup(command="build", dirty=False)
+                try:
+                    build(config)
+                finally:
+                    config.plugins.on_shutdown()
+        except (Exception, SystemExit) as error:  # noqa: BLE001 - Abort, what a plugin raises, macros' exit(100)
+            why = warnings.lines[-1] if warnings.lines else " ".join(str(error).split()) or type(error).__name__
+            raise ConfigError(f"{site.config_file}: the build failed ({why}): fix it (`mkdocs build` shows why), "
+                              "then run the command again") from None  # fmt: skip
         finally:
-            mkdocs_log.setLevel(level)
             plugin.scan = None  # MkDocs hands the same plugin instance to the next configuration loaded
-        return Built(_found(scan), _leftovers(site, Path(site_dir), config.site_url, scan))
+        return Built(_found(scan), _leftovers(site, Path(site_dir), config.site_url, scan), warnings.lines)
 
 
 def _found(scan: Any) -> list[tuple[PageScan, str, Target]]:
@@ -156,7 +181,12 @@ def prepare(site: Site) -> Site:
         log.warning("wxcloud: %s", OPTIMIZE_WARNING)
     if site.plugins and site.config_file is not None and site.found is None:
         result = scan_build(site)
-        site.found, site.leftovers = result.found, result.leftovers
+        site.found, site.leftovers, site.build_warnings = result.found, result.leftovers, result.warnings
+        for line in result.warnings[:MAX_SHOWN]:
+            log.warning("wxcloud: the build warned: %s", line)
+        if len(result.warnings) > MAX_SHOWN:
+            log.warning("wxcloud: … and %d more warnings of the build (`mkdocs build` shows them)",
+                        len(result.warnings) - MAX_SHOWN)  # fmt: skip
     return site
 
 

@@ -78,6 +78,10 @@ def prune(config_file: Path | None, yes: bool, max_delete: int, site_dir: Path |
                 log.info("no cloud file to delete; run with --yes to drop %d manifest entr%s that no page "
                          "references", len(stale_paths), "y" if len(stale_paths) == 1 else "ies")  # fmt: skip
             return 0
+        if site_dir is None and site.build_warnings:  # a failed macro shows an error, not the page's images
+            log.error("nothing deleted: the build warned (%s): fix it (`mkdocs build` shows it), then prune again",
+                      site.build_warnings[0])  # fmt: skip
+            return 1
         if unread:  # the images only those pages show would look unreferenced
             log.error("nothing deleted: %d page(s) could not be read, and the images they show may be listed above; "
                       "fix them first", len(unread))  # fmt: skip

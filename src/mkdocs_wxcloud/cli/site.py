@@ -44,6 +44,7 @@ class Site:
     optimized_by_theme: bool = False  # Material's optimize plugin writes copies nobody loads
     found: list | None = None  # (PageScan, url, Target) as a scan build found them (cli/built.py); None: scan
     leftovers: list = field(default_factory=list)  # built.Leftover: what the built site loads unlinked
+    build_warnings: list[str] = field(default_factory=list)  # what that build warned about
 
     @functools.cached_property
     def make(self) -> Callable[[ReplaceIn], markdown.Markdown]:
