@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -249,3 +251,33 @@ def test_a_site_without_page_changing_plugins_keeps_the_fast_scan(tmp_path: Path
         build(config)
         checked = cli("check", "-f", config, cwd=tmp_path)
     assert checked.exit_code == 0 and "through a build" not in checked.stderr
+
+
+def _git(root: Path, *args: str) -> None:
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=root, check=True,
+                   capture_output=True)  # fmt: skip
+
+
+def test_prune_keeps_what_a_tagged_version_still_records(tmp_path: Path) -> None:
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    with Emulator() as emu:
+        files = {"index.md": "# Home\n\n![a](img/a.png)\n\n![b](img/b.png)\n", "img/a.png": png(1), "img/b.png": png(2)}
+        config = _site(tmp_path, files, [{"wxcloud": emulator_options(emu)}])
+        build(config)
+        _git(tmp_path, "init", "-q", "-b", "main")
+        _git(tmp_path, "add", "mkdocs.yml", "docs", "wxcloud-manifest.yml")
+        _git(tmp_path, "commit", "-qm", "v1")
+        _git(tmp_path, "tag", "-a", "v1", "-m", "v1")  # deployed as version 1 (mike): it shows b
+        (tmp_path / "docs/index.md").write_text("# Home\n\n![a](img/a.png)\n", encoding="utf-8")
+        _git(tmp_path, "commit", "-qam", "v2 without b")
+        stored = set(emu.stored_files())
+        kept = cli("prune", "--yes", "-f", config, cwd=tmp_path)
+        assert kept.exit_code == 0 and set(emu.stored_files()) == stored, kept.stderr
+        (b,) = [path for path in stored if path.startswith("docs/img/b.")]
+        assert f"kept 1 file(s) that other branches or tags still record (tags/v1 records {b})" in kept.stderr
+        manifest = yaml.safe_load((tmp_path / "wxcloud-manifest.yml").read_text(encoding="utf-8"))
+        assert list(manifest["images"]) == ["img/a.png"] and [r["cloud_path"] for r in manifest["retired"]] == [b]
+        _git(tmp_path, "tag", "-d", "v1")  # version 1 is gone: b goes with the next prune
+        gone = cli("prune", "--yes", "-f", config, cwd=tmp_path)
+        assert gone.exit_code == 0 and set(emu.stored_files()) == stored - {b}, gone.stderr

@@ -8,11 +8,11 @@ from pathlib import Path
 import click
 
 from ..hosts.folder.publish import FolderRun, referenced_entries
-from ..publishing.connection import connect
+from ..publishing.connection import connect, target_env
 from ..publishing.linker import Problem
 from ..publishing.run import Mode, open_run
 from ..wechat.errors import FILE_NONEXIST
-from . import built
+from . import built, lineage
 from .common import load_site, log, site_command
 from .publish import _warn, folder_of
 from .scan import image_references
@@ -65,6 +65,20 @@ def prune(config_file: Path | None, yes: bool, max_delete: int, site_dir: Path |
         doomed = {images[p].file_id: images[p].cloud_path for p in stale_paths}
         doomed.update(store.manifest.retired)
         doomed = {fid: cp for fid, cp in doomed.items() if fid not in kept_ids}
+        try:  # other branches and tagged versions of the site store the same files under the same paths
+            elsewhere = lineage.shown_elsewhere(settings.manifest, store.manifest.env or target_env(settings))
+        except lineage.Unknown as error:
+            if yes:
+                log.error("nothing deleted: %s; fix that manifest, or delete the ref", error)
+                return 1
+            log.warning("%s", error)
+            elsewhere = {}
+        shared = sorted(fid for fid in doomed if fid in elsewhere)
+        if shared:
+            log.info("kept %d file(s) that other branches or tags still record (%s records %s)", len(shared),
+                     elsewhere[shared[0]], doomed[shared[0]])  # fmt: skip
+            kept_ids.update(shared)
+            doomed = {fid: cp for fid, cp in doomed.items() if fid not in kept_ids}
         if not doomed and not stale_paths:
             log.info("nothing to prune")
             return 0
@@ -96,8 +110,11 @@ def prune(config_file: Path | None, yes: bool, max_delete: int, site_dir: Path |
                 failed = client.delete(sorted(doomed))
         gone = {fid for fid in doomed if fid not in failed or FILE_NONEXIST in failed[fid]}
         for path in stale_paths:
-            if images[path].file_id in gone or images[path].file_id in kept_ids:
+            entry = images[path]
+            if entry.file_id in gone or entry.file_id in kept_ids:
                 store.remove(path)
+            if entry.file_id in shared:  # deleted by a later prune, once no other ref records it
+                store.retire(entry.file_id, entry.cloud_path)
         for file_id in gone:
             store.forget_retired(file_id)
     for file_id, reason in sorted(failed.items()):
