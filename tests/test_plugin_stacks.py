@@ -281,3 +281,20 @@ def test_prune_keeps_what_a_tagged_version_still_records(tmp_path: Path) -> None
         _git(tmp_path, "tag", "-d", "v1")  # version 1 is gone: b goes with the next prune
         gone = cli("prune", "--yes", "-f", config, cwd=tmp_path)
         assert gone.exit_code == 0 and set(emu.stored_files()) == stored - {b}, gone.stderr
+
+
+def test_prune_keeps_what_another_site_of_the_repository_records(tmp_path: Path) -> None:
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    with Emulator() as emu:
+        files = {"index.md": "# Home\n\n![logo](img/logo.png)\n", "img/logo.png": png(9)}
+        first, second = (_site(tmp_path / name, files, [{"wxcloud": emulator_options(emu)}]) for name in "ab")
+        build(first)
+        build(second)  # the same file at the same cloud path: one object for both sites
+        _git(tmp_path, "init", "-q", "-b", "main")
+        _git(tmp_path, "add", ".")
+        (tmp_path / "a/docs/index.md").write_text("# Home\n", encoding="utf-8")
+        stored = set(emu.stored_files())
+        pruned = cli("prune", "--yes", "-f", first, cwd=first.parent)
+        assert pruned.exit_code == 0 and set(emu.stored_files()) == stored and len(stored) == 1, pruned.stderr
+        assert f"(b/wxcloud-manifest.yml records {next(iter(stored))})" in pruned.stderr

@@ -4,16 +4,18 @@ A file's cloud path depends only on its docs path, its content and ``prefix``: a
 version (as ``mike`` deploys them) built from the same manifest stores the same file at the same
 path. ``prune`` on one of them must not delete what another still shows, so it keeps every file id
 that the manifest at the same path records on any branch, remote branch or tag of its git
-repository. Sites in other repositories that share the env must use another ``prefix``.
+repository, and that the other sites of the checkout (manifests of the same name: a monorepo) record.
+Sites in other repositories that share the env must use another ``prefix``.
 """
 
 from __future__ import annotations
 
+import posixpath
 import subprocess
 from pathlib import Path
 
 from ..errors import ManifestError, WxCloudError
-from ..manifest.model import from_yaml
+from ..manifest.model import Manifest, from_yaml
 
 _TIMEOUT = 120.0  # seconds: git reads only refs and one blob per ref
 
@@ -51,11 +53,11 @@ def shown_elsewhere(manifest: Path, env: str | None) -> dict[str, str]:
         if ref and not ref.endswith("/HEAD") and head not in (commit, peeled):  # this checkout: its manifest rules
             refs.append(ref)
     if not refs:
-        return {}
+        return _other_sites(root, relative, env)
     batch = _git(root, "cat-file", "--batch", stdin="".join(f"{ref}:{relative}\n" for ref in refs).encode())
     if batch is None:
         raise Unknown(f"{manifest}: git could not read the manifests of the other branches and tags")
-    shown: dict[str, str] = {}
+    shown = _other_sites(root, relative, env)
     seen: set[bytes] = set()
     at = 0
     for ref in refs:
@@ -74,7 +76,27 @@ def shown_elsewhere(manifest: Path, env: str | None) -> dict[str, str]:
             recorded = from_yaml(blob.decode("utf-8"), f"{name}:{relative}")
         except (ManifestError, UnicodeDecodeError) as error:
             raise Unknown(f"{error}: so what {name} shows is not known") from None
-        if env is None or recorded.env in (None, env):
-            for entry in recorded.images.values():
-                shown.setdefault(entry.file_id, name)
+        _record(shown, recorded, env, name)
+    return shown
+
+
+def _record(shown: dict[str, str], recorded: Manifest, env: str | None, name: str) -> None:
+    if env is None or recorded.env in (None, env):
+        for entry in recorded.images.values():
+            shown.setdefault(entry.file_id, name)
+
+
+def _other_sites(root: Path, relative: str, env: str | None) -> dict[str, str]:
+    """The file ids that the other sites of the repository (manifests of the same name, elsewhere in the
+    checkout: a monorepo's sites) record."""
+    listed = _git(root, "ls-files", "-z", "--", f":(glob)**/{posixpath.basename(relative)}")
+    shown: dict[str, str] = {}
+    for name in (listed or b"").decode("utf-8", "surrogateescape").split("\0"):
+        if not name or name == relative or not (root / name).is_file():
+            continue
+        try:
+            recorded = from_yaml((root / name).read_text(encoding="utf-8"), name)
+        except (ManifestError, OSError, UnicodeDecodeError) as error:
+            raise Unknown(f"{error}: so what the site of {name} shows is not known") from None
+        _record(shown, recorded, env, name)
     return shown

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import ContextManager
 
 import click
 
 from ..hosts.folder.publish import FolderRun, referenced_entries
 from ..publishing.connection import connect, target_env
 from ..publishing.linker import Problem
-from ..publishing.run import Mode, open_run
+from ..publishing.run import Mode, Run, open_run
 from ..wechat.errors import FILE_NONEXIST
 from . import built, lineage
 from .common import load_site, log, site_command
@@ -40,6 +41,7 @@ MAX_DELETE = 100
 def prune(config_file: Path | None, yes: bool, max_delete: int, site_dir: Path | None) -> int:
     """List (and with --yes delete) cloud files of the manifest that no page references."""
     unread: list[Problem] = []
+    opened: ContextManager[Run]
     if site_dir is not None:
         settings, folder = folder_of(config_file, site_dir, None, {"offline": True})
         opened, show = open_run(settings, folder.root, Mode(offline=True)), _warn
