@@ -105,7 +105,8 @@ def scan_build(site: Site) -> Built:
     from mkdocs.config import load_config
     from mkdocs.exceptions import Abort, ConfigurationError
 
-    from ..hosts.mkdocs.plugin import Scan, WxCloudPlugin
+    from ..hosts.mkdocs.plugin import WxCloudPlugin
+    from ..hosts.mkdocs.scan import Scan
 
     assert site.config_file is not None
     scan, warnings = Scan(), _Warnings()
@@ -176,7 +177,7 @@ def prepare(site: Site) -> Site:
     """``site`` with its references read through a scan build when its plugins change pages
     (:attr:`Site.found`, :attr:`Site.leftovers`); as it is otherwise."""
     if site.optimized_by_theme:
-        from ..hosts.mkdocs.plugin import OPTIMIZE_WARNING
+        from ..hosts.mkdocs.scan import OPTIMIZE_WARNING
 
         log.warning("wxcloud: %s", OPTIMIZE_WARNING)
     if site.plugins and site.config_file is not None and site.found is None:

@@ -45,6 +45,7 @@ from ...references.urls import Target, with_suffix
 from ...wechat.errors import NetworkError
 from .config import WxCloudConfig
 from .exclude import unmentioned
+from .scan import OPTIMIZE, OPTIMIZE_WARNING, SCANNED, Scan
 
 log = logging.getLogger("mkdocs.plugins.wxcloud")
 _REDRAW = 0.1  # seconds between two redraws of the progress line: uploads report every chunk they send
@@ -73,25 +74,6 @@ class _Build:
     css: dict[str, dict[str, str | None]] = field(default_factory=dict)  # extra_css -> url() -> its new URL
     progress: _Progress | None = None  # on a terminal
     extra_css: list[str] = field(default_factory=list)  # as configured: minify's on_pre_build renames them
-
-
-OPTIMIZE = "material/optimize"
-OPTIMIZE_WARNING = (
-    "material/optimize writes smaller copies of images into site_dir, but wxcloud publishes the originals from "
-    "docs_dir, so readers load the larger files: disable material/optimize and set wxcloud's `optimize: lossless` "
-    "(or `lossy`)"
-)
-SCANNED = "https://wxcloud-scan.invalid/"  # where a scan build links each file (its docs path follows)
-
-
-@dataclass
-class Scan:
-    """A build that only looks (the commands' ``cli/built.py``): no upload, no manifest written; what the
-    pages and stylesheets reference, resolved as the build resolves it, and linked to :data:`SCANNED`, so
-    that what the built site still loads locally is what a real build leaves local."""
-
-    found: list[tuple[str, str, str, Target]] = field(default_factory=list)  # (docs page, its text, url, target)
-    copies: dict[str, str | None] = field(default_factory=dict)  # built path -> source of each file MkDocs copies
 
 
 class _Progress:
@@ -155,10 +137,7 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
             settings = resolve(dict(self.config), Path(config.config_file_path or ".").parent)
         except WxCloudError as error:
             raise PluginError(f"wxcloud: {error}") from None
-        if self.scan is not None:
-            settings = Settings(
-                settings.root, {**settings.values, "enabled": True, "offline": True, "dimensions": False}
-            )
+        settings = settings if self.scan is None else self.scan.settings(settings)
         if not settings.enabled:
             return None
         if self.command == "serve" and not settings.serve_upload:
@@ -248,7 +227,7 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
         target = linker.target(ref.url, ref.tag, page, ref.where)
         if target is None or self._generated(target.path):
             return None
-        target = self._copied(target)
+        target = _copied(build.files, target)
         if self.scan is not None:  # linked as the build would link it, to a URL that names it
             self.scan.found.append((page, doc.source, ref.url, target))
             return with_suffix(SCANNED + quote(target.path), target.suffix)
@@ -276,17 +255,6 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
             return None
         return self.build.linker.size_attributes(url, doc.path, where, self.build.pending)
 
-    def _copied(self, target: Target) -> Target:
-        """A docs path that no file has, but that the site's files answer for (mkdocs-static-i18n finds
-        ``images/a.zh.png`` for ``images/a.png``, or the default language's file): MkDocs' own lookup."""
-        files = self.build.files if self.build is not None else None
-        if files is None or target.path in files.src_uris:
-            return target
-        file = files.get_file_from_path(target.path)
-        if file is None or file.is_documentation_page() or file.src_uri == target.path:
-            return target
-        return dataclasses.replace(target, path=file.src_uri)
-
     def _generated(self, path: str) -> bool:
         """Files another plugin made during the build (no file on disk to upload): left to MkDocs."""
         files = self.build.files if self.build is not None else None
@@ -302,8 +270,8 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
     @event_priority(100)  # before other plugins (e.g. search) read page.content
     def on_env(self, env, *, config: MkDocsConfig, files: Files):  # noqa: ANN001, ANN201
         build = self.build
-        if self.scan is not None:  # i18n builds each language in turn: their files add up
-            self.scan.copies.update((f.dest_uri, f.abs_src_path) for f in files if not f.is_documentation_page())
+        if self.scan is not None:
+            self.scan.record(files)
         if build is None or self.scan is not None:
             return env
         try:
@@ -357,7 +325,7 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
             return
         self._rewrite_stylesheets(build, build.files)
         if build.settings.exclude_uploaded and self.scan is None:
-            self._exclude_uploaded(build, Path(config.site_dir), build.files)
+            _exclude_uploaded(build, Path(config.site_dir), build.files)
 
     def _rewrite_stylesheets(self, build: _Build, files: Files) -> None:
         """The built copies of ``extra_css`` with the cloud URLs of what their ``url(…)`` name."""
@@ -379,20 +347,6 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
                 log.warning("wxcloud: %s: the built stylesheet was not rewritten (%s): its url(…) load the local "
                             "files", path, reason)  # fmt: skip
 
-    def _exclude_uploaded(self, build: _Build, site_dir: Path, files: Files) -> None:
-        """Delete from site_dir the uploaded files that nothing in the built site mentions."""
-        built = [Path(f.abs_dest_path) for p in sorted(build.linked) if (f := files.get_file_from_path(p)) is not None]
-        gone = unmentioned(site_dir, [path for path in built if path.is_file()])
-        site = site_dir.resolve()
-        for path in gone:
-            path.unlink()
-            folder = path.parent.resolve()
-            while folder != site and site in folder.parents and not any(folder.iterdir()):
-                folder.rmdir()  # emptied by this: only folders that held what went are looked at
-                folder = folder.parent
-        if gone:
-            log.info("wxcloud: %d uploaded file(s) left out of the site (`exclude_uploaded`)", len(gone))
-
     def _close(self, failed: bool = False) -> None:
         """Save what was done (the manifest keeps every finished upload), release the client."""
         try:
@@ -401,3 +355,29 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
             log.log(logging.DEBUG if failed else logging.ERROR, "wxcloud: %s", error)
         finally:
             self._stack = ExitStack()
+
+
+def _copied(files: Files | None, target: Target) -> Target:
+    """A docs path that no file has, but that the site's files answer for (mkdocs-static-i18n finds
+    ``images/a.zh.png`` for ``images/a.png``, or the default language's file): MkDocs' own lookup."""
+    if files is None or target.path in files.src_uris:
+        return target
+    file = files.get_file_from_path(target.path)
+    if file is None or file.is_documentation_page() or file.src_uri == target.path:
+        return target
+    return dataclasses.replace(target, path=file.src_uri)
+
+
+def _exclude_uploaded(build: _Build, site_dir: Path, files: Files) -> None:
+    """Delete from site_dir the uploaded files that nothing in the built site mentions."""
+    built = [Path(f.abs_dest_path) for p in sorted(build.linked) if (f := files.get_file_from_path(p)) is not None]
+    gone = unmentioned(site_dir, [path for path in built if path.is_file()])
+    site = site_dir.resolve()
+    for path in gone:
+        path.unlink()
+        folder = path.parent.resolve()
+        while folder != site and site in folder.parents and not any(folder.iterdir()):
+            folder.rmdir()  # emptied by this: only folders that held what went are looked at
+            folder = folder.parent
+    if gone:
+        log.info("wxcloud: %d uploaded file(s) left out of the site (`exclude_uploaded`)", len(gone))
