@@ -41,6 +41,9 @@ SAFE = frozenset(
 MAX_SHOWN = 5  # build warnings a command repeats
 
 
+KEPT = frozenset({"search", "wxcloud", "tags"})  # safe plugins that a scan build keeps: others may need them
+
+
 def page_changing(plugins: Any) -> list[str]:
     """The names of the configured plugins that can change what a page references (``plugins``: MkDocs'
     plugin collection, name -> plugin with its ``config``)."""
@@ -122,6 +125,7 @@ def scan_build(site: Site) -> Built:
             plugin.load_config({}, str(site.config_file))
             config.plugins["wxcloud"] = plugin
         plugin.scan = scan
+        idle = _idle(config.plugins)
         try:
             with warnings.catching():
                 config.plugins.on_startup(command="build", dirty=False)
@@ -135,7 +139,21 @@ def scan_build(site: Site) -> Built:
                               "then run the command again") from None  # fmt: skip
         finally:
             plugin.scan = None  # MkDocs hands the same plugin instance to the next configuration loaded
+            for other in idle:
+                other.config["enabled"] = True
         return Built(_found(scan), _leftovers(site, Path(site_dir), config.site_url, scan), warnings.lines)
+
+
+def _idle(plugins: Any) -> list[Any]:
+    """Turn off, for the scan, the safe plugins that can be (Material's social cards and privacy download
+    fonts and assets, optimize compresses, git-revision-date asks git for every page); those turned off."""
+    turned = []
+    for name, other in plugins.items():
+        config = getattr(other, "config", None)
+        if name.split("/", 1)[-1] in SAFE - KEPT and hasattr(config, "get") and config.get("enabled") is True:
+            config["enabled"] = False
+            turned.append(other)
+    return turned
 
 
 def _found(scan: Any) -> list[tuple[PageScan, str, Target]]:
