@@ -2,11 +2,11 @@
 
 Macros, included files, a blog's post URLs, localized files: Python-Markdown alone would judge another
 site than the one readers load, so ``check``, ``sync`` and ``prune`` then run ``mkdocs build`` into a
-temporary folder with the wxcloud plugin in its scan mode (:class:`~..hosts.mkdocs.plugin.Scan`: no
-upload, no manifest written, URLs left local). The plugin hands over every reference as the build
-resolves it; the built folder then shows what the pages load that the build never links (a theme
-template's avatar, a stylesheet another plugin renamed), mapped back to docs paths by MkDocs' own
-record of the files it copied. A site without such plugins keeps the fast scanner (:mod:`.scan`).
+temporary folder with the wxcloud plugin in its scan mode (:mod:`..hosts.mkdocs.scan`: no upload, no
+manifest written). The plugin hands over every reference as the build resolves it, and links it to a
+marker URL; what the built folder still loads locally is then what a real build leaves local (a theme
+template's avatar, a stylesheet a plugin wrote again), mapped back to docs paths by MkDocs' own record
+of the files it copied. A site without such plugins keeps the fast scanner (:mod:`.scan`).
 """
 
 from __future__ import annotations
@@ -36,12 +36,8 @@ SAFE = frozenset(
     "git-committers redirects awesome-pages awesome-nav literate-nav section-index social meta typeset "
     "optimize minify htmlproofer rss autorefs mkdocstrings".split()
 )
-
-
-MAX_SHOWN = 5  # build warnings a command repeats
-
-
 KEPT = frozenset({"search", "wxcloud", "tags"})  # safe plugins that a scan build keeps: others may need them
+MAX_SHOWN = 5  # build warnings a command repeats
 
 
 def page_changing(plugins: Any) -> list[str]:
