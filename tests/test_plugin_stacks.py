@@ -56,7 +56,7 @@ def test_macros_that_write_image_paths(tmp_path: Path) -> None:
     _needs("mkdocs_macros")
     with Emulator() as emu:
         files = {
-            "index.md": "# Home\n\n![a]({{ config.extra.imgdir }}/a.png)\n\n{{ figure('b') }}\n",
+            "index.md": "# Home\n\n![a]({{ config.extra.imgdir }}/a.png)\n\n{{ figure('b') }}\n\n[gone](gone.md)\n",
             "img/a.png": png(1),
             "img/b.png": png(2),
         }
@@ -301,3 +301,16 @@ def test_prune_keeps_what_another_site_of_the_repository_records(tmp_path: Path)
         pruned = cli("prune", "--yes", "-f", first, cwd=first.parent)
         assert pruned.exit_code == 0 and set(emu.stored_files()) == stored and len(stored) == 1, pruned.stderr
         assert f"(b/wxcloud-manifest.yml records {next(iter(stored))})" in pruned.stderr
+
+
+def test_prune_deletes_through_a_build_that_warns_only_about_a_broken_link(tmp_path: Path) -> None:
+    _needs("mkdocs_macros")
+    with Emulator() as emu:
+        config = _macros_site(tmp_path, emu)
+        index = tmp_path / "docs/index.md"
+        index.write_text(index.read_text(encoding="utf-8") + "\n![b](img/b.png)\n", encoding="utf-8")
+        build(config)
+        index.write_text("# Home\n\n![a]({{ config.extra.imgdir }}/a.png)\n\n[gone](gone.md)\n", encoding="utf-8")
+        pruned = cli("prune", "--yes", "-f", config, cwd=tmp_path)
+        assert pruned.exit_code == 0, pruned.stderr
+        assert [path.split("/")[-1].split(".")[0] for path in emu.stored_files()] == ["a"]

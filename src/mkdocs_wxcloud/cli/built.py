@@ -38,6 +38,7 @@ SAFE = frozenset(
 )
 KEPT = frozenset({"search", "wxcloud", "tags"})  # safe plugins that a scan build keeps: others may need them
 MAX_SHOWN = 5  # build warnings a command repeats
+_NOT_OURS = ("mkdocs.structure", "mkdocs.plugins.wxcloud")  # a broken link, our own words: no page lost images
 
 
 def page_changing(plugins: Any) -> list[str]:
@@ -75,14 +76,16 @@ class Built:
 
 
 class _Warnings(logging.Handler):
-    """The build's warnings, one line each; the rest of its output is not this command's (-v shows it)."""
+    """The build's warnings, one line each, but MkDocs' own about links and nav; the rest of its output is
+    not this command's (-v shows it)."""
 
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
         self.lines: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(" ".join(record.getMessage().split()))
+        if not record.name.startswith(_NOT_OURS):
+            self.lines.append(" ".join(record.getMessage().split()))
 
     @contextlib.contextmanager
     def catching(self) -> Iterator[None]:
