@@ -148,7 +148,7 @@ def _idle(plugins: Any) -> list[Any]:
     fonts and assets, optimize compresses, git-revision-date asks git for every page); those turned off."""
     turned = []
     for name, other in plugins.items():
-        config = getattr(other, "config", None)
+        config: Any = getattr(other, "config", None)
         if name.split("/", 1)[-1] in SAFE - KEPT and hasattr(config, "get") and config.get("enabled") is True:
             config["enabled"] = False
             turned.append(other)
