@@ -19,6 +19,7 @@ from ..publishing.sources import ImageProblem
 from ..references.assets import kind_of
 from ..references.treeprocessor import Reference
 from ..references.urls import line_of
+from . import built
 from . import site as sites
 from .common import load_site, log, say, site_command
 from .publish import check_site, site_option
@@ -45,7 +46,7 @@ def check(config_file: Path | None, output: str, strict: bool, remote: bool, sit
     """Verify, without credentials or network, that every referenced asset is uploaded and current."""
     if site_dir is not None:
         return _report_folder(check_site(config_file, site_dir), output)
-    site = load_site(config_file, {"offline": True})
+    site = built.prepare(load_site(config_file, {"offline": True}))
     problems: list[tuple[str, Problem]] = []
     with site.open(offline=True, readonly=True) as run:
         linker = site.linker(run, lambda p: problems.append(("error", p)))
@@ -76,6 +77,9 @@ def check(config_file: Path | None, output: str, strict: bool, remote: bool, sit
                     problems.append(("warning", Problem(scanned.page, where, url, too_big, target.kind)))
                 continue
             linker.warn(scanned.page, scanned.source, url, _wording(run, target.path, status), target.kind)
+    for leftover in site.leftovers:  # the built site loads them from the site: say so, and keep them
+        referenced.add(leftover.path)
+        problems.append(("error" if strict else "warning", built.leftover_problem(leftover)))
     manifest = run.store.manifest
     unreferenced = sorted(set(manifest.images) - referenced)
     lines = image_lines(site.settings.manifest) if unreferenced or remote else {}

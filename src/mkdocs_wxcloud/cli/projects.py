@@ -20,6 +20,7 @@ import yaml
 from ..errors import ConfigError
 from ..publishing import settings as options
 from ..publishing.stylesheets import stylesheets
+from . import built
 from .site import Site, markdown_pages, new_site
 
 log = logging.getLogger("mkdocs.plugins.wxcloud")
@@ -75,6 +76,7 @@ def from_mkdocs(config_file: Path, overrides: Mapping[str, Any] | None = None) -
         documents={f.src_uri: f.dest_uri for f in files.documentation_pages()},
         stylesheets=stylesheets(config.extra_css, files),
         site_url=config.site_url or None, site_dir=Path(config.site_dir),
+        plugins=built.page_changing(config.plugins), optimized_by_theme="material/optimize" in config.plugins,
     )  # fmt: skip
 
 

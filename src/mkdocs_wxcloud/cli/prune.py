@@ -9,10 +9,11 @@ from typing import ContextManager
 import click
 
 from ..hosts.folder.publish import FolderRun, referenced_entries
-from ..publishing.connection import connect
+from ..publishing.connection import connect, target_env
 from ..publishing.linker import Problem
 from ..publishing.run import Mode, Run, open_run
 from ..wechat.errors import FILE_NONEXIST
+from . import built, lineage
 from .common import load_site, log, say, site_command
 from .publish import folder_of, show_problem, site_option
 from .scan import image_references
@@ -39,7 +40,7 @@ def prune(config_file: Path | None, yes: bool, max_delete: int, site_dir: Path |
         settings, folder = folder_of(config_file, site_dir, None, {"offline": True})
         opened, show = open_run(settings, folder.root, Mode(offline=True)), show_problem
     else:
-        site = load_site(config_file)
+        site = built.prepare(load_site(config_file))
         settings, opened, show = site.settings, site.open(offline=True), site.warn
 
     def warn(problem: Problem) -> None:
@@ -53,12 +54,27 @@ def prune(config_file: Path | None, yes: bool, max_delete: int, site_dir: Path |
             referenced = referenced_entries(FolderRun(folder, run, warn, settings.keep_local))
         else:
             referenced = {target.path for _, _, target in image_references(site, site.linker(run, warn), warn)}
+            referenced.update(leftover.path for leftover in site.leftovers)  # loaded from the site, unlinked
         images = store.manifest.images
         kept_ids = {images[p].file_id for p in referenced if p in images}
         stale_paths = sorted(p for p in images if p not in referenced)
         doomed = {images[p].file_id: images[p].cloud_path for p in stale_paths}
         doomed.update(store.manifest.retired)
         doomed = {fid: cp for fid, cp in doomed.items() if fid not in kept_ids}
+        try:  # other branches and tagged versions of the site store the same files under the same paths
+            elsewhere = lineage.shown_elsewhere(settings.manifest, store.manifest.env or target_env(settings))
+        except lineage.Unknown as error:
+            if yes:
+                log.error("nothing deleted: %s; fix that manifest, or delete the ref", error)
+                return 1
+            log.warning("%s", error)
+            elsewhere = {}
+        shared = sorted(fid for fid in doomed if fid in elsewhere)
+        if shared:
+            log.info("kept %d file(s) that other branches or tags still record (%s records %s)", len(shared),
+                     elsewhere[shared[0]], doomed[shared[0]])  # fmt: skip
+            kept_ids.update(shared)
+            doomed = {fid: cp for fid, cp in doomed.items() if fid not in kept_ids}
         if not doomed and not stale_paths:
             log.info("nothing to prune")
             return 0
@@ -72,6 +88,10 @@ def prune(config_file: Path | None, yes: bool, max_delete: int, site_dir: Path |
                 log.info("no cloud file to delete; run with --yes to drop %d manifest entr%s that no page "
                          "references", len(stale_paths), "y" if len(stale_paths) == 1 else "ies")  # fmt: skip
             return 0
+        if site_dir is None and site.build_warnings:  # a failed macro shows an error, not the page's images
+            log.error("nothing deleted: the build warned (%s): fix it (`mkdocs build` shows it), then prune again",
+                      site.build_warnings[0])  # fmt: skip
+            return 1
         if unread:  # the images only those pages show would look unreferenced
             log.error("nothing deleted: %d page(s) could not be read, and the images they show may be listed above; "
                       "fix them first", len(unread))  # fmt: skip
@@ -86,8 +106,11 @@ def prune(config_file: Path | None, yes: bool, max_delete: int, site_dir: Path |
                 failed = client.delete(sorted(doomed))
         gone = {fid for fid in doomed if fid not in failed or FILE_NONEXIST in failed[fid]}
         for path in stale_paths:
-            if images[path].file_id in gone or images[path].file_id in kept_ids:
+            entry = images[path]
+            if entry.file_id in gone or entry.file_id in kept_ids:
                 store.remove(path)
+            if entry.file_id in shared:  # deleted by a later prune, once no other ref records it
+                store.retire(entry.file_id, entry.cloud_path)
         for file_id in gone:
             store.forget_retired(file_id)
     for file_id, reason in sorted(failed.items()):

@@ -70,6 +70,9 @@ def image_references(
 ) -> Iterator[tuple[PageScan, str, Target]]:
     """Every reference to a local (or imported) file: ``(page, url as written, target)``; ``others``
     is told of every other reference."""
+    if site.found is not None:  # read through the site's build (cli/built.py)
+        yield from (found for found in site.found if pages is None or found[0].page in pages)
+        return
     for scanned in scan(site, warn, pages):
         for reference in scanned.references:
             target = linker.target(reference.url, reference.tag, scanned.page, reference.where)

@@ -40,6 +40,11 @@ class Site:
     stylesheets: list[str] = field(default_factory=list)  # extra_css of docs_dir, whose url(…) are published
     site_url: str | None = None  # where the built site is served (its base path matters to raw URLs)
     site_dir: Path | None = None  # where the host builds it
+    plugins: list[str] = field(default_factory=list)  # MkDocs plugins that change pages: read through a build
+    optimized_by_theme: bool = False  # Material's optimize plugin writes copies nobody loads
+    found: list | None = None  # (PageScan, url, Target) as a scan build found them (cli/built.py); None: scan
+    leftovers: list = field(default_factory=list)  # built.Leftover: what the built site loads unlinked
+    build_warnings: list[str] = field(default_factory=list)  # what that build warned about
 
     @functools.cached_property
     def make(self) -> Callable[[ReplaceIn], markdown.Markdown]:

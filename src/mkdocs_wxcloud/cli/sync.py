@@ -10,6 +10,7 @@ import click
 from ..publishing.current import State
 from ..publishing.remote import missing_in_cloud
 from ..publishing.run import Run
+from . import built
 from .common import load_site, say, site_command, upload
 from .progress import Progress
 from .scan import missing_images, scheduled
@@ -29,7 +30,7 @@ def sync(config_file: Path | None, dry_run: bool, repair: bool) -> int:
     """Upload every missing asset the site's pages reference and update the manifest."""
     if dry_run and repair:
         raise click.UsageError("--repair asks the cloud: it cannot be combined with --dry-run")
-    site = load_site(config_file)
+    site = built.prepare(load_site(config_file))
     progress = Progress("uploading")
     with site.open(offline=dry_run, readonly=dry_run, on_progress=progress.advance) as run:
         linker = site.linker(run)

@@ -11,6 +11,7 @@ have written if the upload failed.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import sys
@@ -20,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 from markdown import Markdown
 from mkdocs.config.defaults import MkDocsConfig
@@ -39,10 +41,11 @@ from ...publishing.stylesheets import stylesheets
 from ...references import css
 from ...references.pages import read_page
 from ...references.treeprocessor import MARKDOWN, ImageExtension, Reference
-from ...references.urls import with_suffix
+from ...references.urls import Target, with_suffix
 from ...wechat.errors import NetworkError
 from .config import WxCloudConfig
 from .exclude import unmentioned
+from .scan import OPTIMIZE, OPTIMIZE_WARNING, SCANNED, Scan
 
 log = logging.getLogger("mkdocs.plugins.wxcloud")
 _REDRAW = 0.1  # seconds between two redraws of the progress line: uploads report every chunk they send
@@ -70,6 +73,7 @@ class _Build:
     linked: set[str] = field(default_factory=set)  # docs paths that some reference links from the cloud
     css: dict[str, dict[str, str | None]] = field(default_factory=dict)  # extra_css -> url() -> its new URL
     progress: _Progress | None = None  # on a terminal
+    extra_css: list[str] = field(default_factory=list)  # as configured: minify's on_pre_build renames them
 
 
 class _Progress:
@@ -113,6 +117,7 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
         self.command = "build"
         self.pool: ThreadPoolExecutor | None = None  # kept across the rebuilds of `mkdocs serve`
         self.build: _Build | None = None
+        self.scan: Scan | None = None  # set by the commands before a build that only looks
         self._stack = ExitStack()
         self._markdown: tuple[str, str] = ("", "")  # (docs path, Markdown) that on_page_markdown saw last
 
@@ -132,6 +137,7 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
             settings = resolve(dict(self.config), Path(config.config_file_path or ".").parent)
         except WxCloudError as error:
             raise PluginError(f"wxcloud: {error}") from None
+        settings = settings if self.scan is None else self.scan.settings(settings)
         if not settings.enabled:
             return None
         if self.command == "serve" and not settings.serve_upload:
@@ -141,7 +147,7 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
             self.pool = ThreadPoolExecutor(settings.concurrency, thread_name_prefix="wxcloud")
         terminal = sys.stderr.isatty() and log.isEnabledFor(logging.INFO) and not settings.offline
         progress = _Progress() if terminal else None
-        mode = Mode(offline=settings.offline, any_profile=settings.offline,
+        mode = Mode(offline=settings.offline, readonly=self.scan is not None, any_profile=settings.offline,
                     on_progress=progress.advance if progress is not None else None)  # fmt: skip
         try:
             run = self._stack.enter_context(open_run(settings, Path(config.docs_dir), mode, self.pool))
@@ -149,7 +155,10 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
             raise PluginError(f"wxcloud: {error}") from None
         if progress is not None:
             progress.run = run
-        self.build = _Build(settings, run, Linker(run, log.warning, document_of=self._document_of), progress=progress)
+        if OPTIMIZE in config.plugins and self.scan is None:
+            log.warning("wxcloud: %s", OPTIMIZE_WARNING)
+        linker = Linker(run, log.warning, document_of=self._document_of)
+        self.build = _Build(settings, run, linker, progress=progress, extra_css=list(map(str, config.extra_css)))
         sized = self._sized if settings.dimensions else None
         config.markdown_extensions.append(ImageExtension(self._replace, self._enter, sized))  # type: ignore[arg-type]
         return config
@@ -166,7 +175,7 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
                 except (OSError, ValueError) as error:
                     raise PluginError(f"wxcloud: {file.src_uri} {error}") from None
         self.build.files = files
-        for path in stylesheets(config.extra_css, files):
+        for path in stylesheets(self.build.extra_css, files):
             stylesheet = files.get_file_from_path(path)
             assert stylesheet is not None and stylesheet.abs_src_path is not None  # stylesheets() found it so
             try:
@@ -178,6 +187,12 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
             found = map(Reference._make, css.references(text))
             self.build.css[path] = {ref.url: self._replace(ref, sheet) for ref in found}
         return files
+
+    def on_nav(self, nav, *, config: MkDocsConfig, files: Files):  # noqa: ANN001, ANN201
+        """The files as every plugin left them (i18n and blog replace them in their own on_files)."""
+        if self.build is not None:
+            self.build.files = files
+        return nav
 
     def on_page_markdown(self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files) -> str | None:
         self._markdown = (page.file.src_uri, markdown)
@@ -212,6 +227,10 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
         target = linker.target(ref.url, ref.tag, page, ref.where)
         if target is None or self._generated(target.path):
             return None
+        target = _copied(build.files, target)
+        if self.scan is not None:  # linked as the build would link it, to a URL that names it
+            self.scan.found.append((page, doc.source, ref.url, target))
+            return with_suffix(SCANNED + quote(target.path), target.suffix)
         upload = build.run.online and build.report is None  # after finish (e.g. an excerpt): stays local
         try:
             publishable, cloud = linker.lookup(target, ref.url, page, doc.source, upload=upload)
@@ -251,7 +270,9 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
     @event_priority(100)  # before other plugins (e.g. search) read page.content
     def on_env(self, env, *, config: MkDocsConfig, files: Files):  # noqa: ANN001, ANN201
         build = self.build
-        if build is None:
+        if self.scan is not None:
+            self.scan.record(files)
+        if build is None or self.scan is not None:
             return env
         try:
             build.report = report = build.run.finish()
@@ -304,8 +325,8 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
         if build is None or build.files is None:
             return
         self._rewrite_stylesheets(build, build.files)
-        if build.settings.exclude_uploaded:
-            self._exclude_uploaded(build, Path(config.site_dir), build.files)
+        if build.settings.exclude_uploaded and self.scan is None:
+            _exclude_uploaded(build, Path(config.site_dir), build.files)
 
     def _rewrite_stylesheets(self, build: _Build, files: Files) -> None:
         """The built copies of ``extra_css`` with the cloud URLs of what their ``url(…)`` name."""
@@ -327,20 +348,6 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
                 log.warning("wxcloud: %s: the built stylesheet was not rewritten (%s): its url(…) load the local "
                             "files", path, reason)  # fmt: skip
 
-    def _exclude_uploaded(self, build: _Build, site_dir: Path, files: Files) -> None:
-        """Delete from site_dir the uploaded files that nothing in the built site mentions."""
-        built = [Path(f.abs_dest_path) for p in sorted(build.linked) if (f := files.get_file_from_path(p)) is not None]
-        gone = unmentioned(site_dir, [path for path in built if path.is_file()])
-        site = site_dir.resolve()
-        for path in gone:
-            path.unlink()
-            folder = path.parent.resolve()
-            while folder != site and site in folder.parents and not any(folder.iterdir()):
-                folder.rmdir()  # emptied by this: only folders that held what went are looked at
-                folder = folder.parent
-        if gone:
-            log.info("wxcloud: %d uploaded file(s) left out of the site (`exclude_uploaded`)", len(gone))
-
     def _close(self, failed: bool = False) -> None:
         """Save what was done (the manifest keeps every finished upload), release the client."""
         try:
@@ -349,3 +356,29 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
             log.log(logging.DEBUG if failed else logging.ERROR, "wxcloud: %s", error)
         finally:
             self._stack = ExitStack()
+
+
+def _copied(files: Files | None, target: Target) -> Target:
+    """A docs path that no file has, but that the site's files answer for (mkdocs-static-i18n finds
+    ``images/a.zh.png`` for ``images/a.png``, or the default language's file): MkDocs' own lookup."""
+    if files is None or target.path in files.src_uris:
+        return target
+    file = files.get_file_from_path(target.path)
+    if file is None or file.is_documentation_page() or file.src_uri == target.path:
+        return target
+    return dataclasses.replace(target, path=file.src_uri)
+
+
+def _exclude_uploaded(build: _Build, site_dir: Path, files: Files) -> None:
+    """Delete from site_dir the uploaded files that nothing in the built site mentions."""
+    built = [Path(f.abs_dest_path) for p in sorted(build.linked) if (f := files.get_file_from_path(p)) is not None]
+    gone = unmentioned(site_dir, [path for path in built if path.is_file()])
+    site = site_dir.resolve()
+    for path in gone:
+        path.unlink()
+        folder = path.parent.resolve()
+        while folder != site and site in folder.parents and not any(folder.iterdir()):
+            folder.rmdir()  # emptied by this: only folders that held what went are looked at
+            folder = folder.parent
+    if gone:
+        log.info("wxcloud: %d uploaded file(s) left out of the site (`exclude_uploaded`)", len(gone))
