@@ -104,6 +104,9 @@ def rewrite(config_file: Path | None, paths: tuple[Path, ...], output: Path | No
     use_config = config_file is not None or (root is None and manifest is None and here)
     if use_config:
         site = load_site(config_file, {k: v for k, v in overrides.items() if v is not None})
+        if site.plugins:  # rewrite maps references back to the Markdown source: what a plugin writes has none
+            log.warning(f"the site's plugins {', '.join(site.plugins)} change pages: the references they make are "
+                        "not in the Markdown, so they are not rewritten (the build publishes them)")  # fmt: skip
         pages = sorted(set(sites.markdown_pages(paths, site.docs_dir)))
     else:
         base = (root or Path(".")).resolve()
