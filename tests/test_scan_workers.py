@@ -1,0 +1,127 @@
+"""Pages rendered in worker processes find exactly what the scan in the command's process finds.
+
+The commands render pages for their references in one worker per core when there are enough pages
+to render (:mod:`mkdocs_wxcloud.references.pool`): the results are the same, in the same order, on
+the corpus and on a generated site; a page the reference cache has is never sent to a worker; a
+small site starts no process; and an extension that cannot be sent to another process is rendered
+in the command's own.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import make_site
+from test_fast_paths import CORPUS, FRAGMENTS, PIPELINES
+
+from mkdocs_wxcloud.cli import scan
+from mkdocs_wxcloud.cli.common import load_site
+from mkdocs_wxcloud.publishing.linker import Problem
+from mkdocs_wxcloud.references import pool
+from mkdocs_wxcloud.references.scanner import Scanner
+from mkdocs_wxcloud.references.treeprocessor import Reference
+
+MANY = 2 * pool.MIN_PAGES_PER_WORKER + 4  # enough pages for two workers
+
+
+def _nowhere(text: str) -> list[Reference]:
+    raise AssertionError("rendered in the command's process, not in a worker")
+
+
+@pytest.mark.parametrize("pipeline", ["corpus", "material"])
+def test_workers_find_what_one_scanner_finds_in_the_corpus_in_order(pipeline: str) -> None:
+    extensions, configs = PIPELINES[pipeline]
+    texts = [page.read_text(encoding="utf-8-sig") for page in sorted((CORPUS / "docs").rglob("*.md"))]
+    texts = texts * (1 + MANY // len(texts))  # the same pages again: every worker renders some of each
+    scanner = Scanner(extensions, configs)
+    assert list(pool.render(extensions, configs, texts, 2, _nowhere)) == [scanner.references(t) for t in texts]
+
+
+def _generated_site(root: Path, pages: int, seed: int = 7) -> None:
+    rng = random.Random(seed)
+    files: dict[str, bytes | str] = {
+        f"part{i % 3}/p{i:03}.md": f"# Page {i}\n\n" + "\n".join(rng.choices(FRAGMENTS, k=6)) for i in range(pages)
+    }
+    extensions, configs = PIPELINES["material"]
+    make_site(root, files, extensions=[{name: configs[name]} if name in configs else name for name in extensions])
+
+
+def _scanned(root: Path, warn: Any = None) -> tuple[list[tuple[str, list[Reference]]], Any]:
+    site = load_site(root / "mkdocs.yml")
+    found = [(page.page, page.references) for page in scan.scan(site, warn or (lambda problem: None))]
+    return found, site
+
+
+def _expected(site: Any, unreadable: str = "") -> list[tuple[str, list[Reference]]]:
+    """What one scanner in this process finds, page after page."""
+    scanner = Scanner(site.extensions, site.configs)
+    pages = [page for page in site.pages if page != unreadable]
+    return [(page, scanner.references((site.docs_dir / page).read_text(encoding="utf-8"))) for page in pages]
+
+
+def _spy(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """The texts each :func:`pool.render` call is asked to render."""
+    sent: list[list[str]] = []
+    real = pool.render
+
+    def render(extensions: list, configs: dict, texts: list[str], *args: Any) -> Any:
+        sent.append(list(texts))
+        return real(extensions, configs, texts, *args)
+
+    monkeypatch.setattr(pool, "render", render)
+    return sent
+
+
+def test_a_site_scanned_by_workers_finds_what_one_process_finds_in_page_order(tmp_path: Path,
+                                                                              monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    _generated_site(tmp_path, MANY)
+    (tmp_path / "docs" / "part1" / "p001.md").write_bytes(b"\xff\xfe not UTF-8")
+    sent = _spy(monkeypatch)
+    problems: list[Problem] = []
+    found, site = _scanned(tmp_path, problems.append)
+    assert len(sent) == 1 and len(sent[0]) == MANY - 1  # every readable page went to the workers
+    assert "scanner" not in vars(site)  # and none was rendered here
+    assert [problem.page for problem in problems] == ["part1/p001.md"]
+    assert found == _expected(site, "part1/p001.md")
+
+
+def test_a_page_the_reference_cache_has_is_never_sent_to_a_worker(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    _generated_site(tmp_path, MANY + 10)
+    _scanned(tmp_path)  # fills the cache
+    changed = sorted((tmp_path / "docs").rglob("*.md"))[: MANY - 2]
+    for page in changed:
+        page.write_text(page.read_text(encoding="utf-8") + "\n![new](img/new.png)\n", encoding="utf-8")
+    sent = _spy(monkeypatch)
+    found, site = _scanned(tmp_path)
+    assert sent == [[page.read_text(encoding="utf-8") for page in changed]]
+    assert found == _expected(site)
+    assert _scanned(tmp_path)[0] == found and len(sent) == 1  # all cached now: nothing rendered
+
+
+def test_a_small_site_starts_no_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _generated_site(tmp_path, 2 * pool.MIN_PAGES_PER_WORKER - 1)
+    sent = _spy(monkeypatch)
+    found, site = _scanned(tmp_path)
+    assert sent == [] and found == _expected(site)
+    assert pool.worth_it(2 * pool.MIN_PAGES_PER_WORKER - 1, 8) == 0
+    assert pool.worth_it(2 * pool.MIN_PAGES_PER_WORKER, 8) == 2
+    assert pool.worth_it(10 * pool.MIN_PAGES_PER_WORKER, 1) == 0  # one core: no worker beside it
+
+
+class _Unpicklable:
+    """An extension given as an object that cannot be sent to another process."""
+
+    def __reduce__(self) -> Any:
+        raise TypeError("not picklable")
+
+
+def test_a_configuration_that_cannot_be_sent_is_rendered_in_this_process() -> None:
+    extensions, configs = PIPELINES["corpus"]
+    texts = ["![a](img/a.png)\n", '<img src="b.png">\n']
+    rendered = list(pool.render(extensions, {**configs, "x": _Unpicklable()}, texts, 2,
+                                Scanner(extensions, configs).references))  # fmt: skip
+    assert rendered == [[Reference("img/a.png", "img", "markdown")], [Reference("b.png", "img", "raw")]]
