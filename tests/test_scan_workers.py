@@ -4,18 +4,22 @@ The commands render pages for their references in one worker per core when there
 to render (:mod:`mkdocs_wxcloud.references.pool`): the results are the same, in the same order, on
 the corpus and on a generated site; a page the reference cache has is never sent to a worker; a
 small site starts no process; and an extension that cannot be sent to another process is rendered
-in the command's own.
+in the command's own. The workers ignore Ctrl-C (the command handles it) and die with the command.
 """
 
 from __future__ import annotations
 
+import os
 import random
+import signal
+import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import make_site
 from test_fast_paths import CORPUS, FRAGMENTS, PIPELINES
+from test_optimize_processes import BIN, _alive, _until, _workers_of
 
 from mkdocs_wxcloud.cli import scan
 from mkdocs_wxcloud.cli.common import load_site
@@ -125,3 +129,54 @@ def test_a_configuration_that_cannot_be_sent_is_rendered_in_this_process() -> No
     rendered = list(pool.render(extensions, {**configs, "x": _Unpicklable()}, texts, 2,
                                 Scanner(extensions, configs).references))  # fmt: skip
     assert rendered == [[Reference("img/a.png", "img", "markdown")], [Reference("b.png", "img", "raw")]]
+
+
+def _slow_site(root: Path) -> None:
+    """Pages long enough that the workers are still rendering when the command is stopped."""
+    body = "".join(f"## Part {i}\n\n![a](img/{i}.png) *some* **text** `code` [link](#part-{i})\n\n" for i in range(400))
+    make_site(root, {f"p{i:03}.md": body for i in range(MANY)})
+
+
+def _check(root: Path) -> subprocess.Popen:
+    return subprocess.Popen([str(BIN / "mkdocs-wxcloud"), "check"], cwd=root, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)  # fmt: skip
+
+
+def _scan_workers(process: subprocess.Popen) -> list[int]:
+    """The worker processes rendering pages for ``process``, once it has them."""
+    workers: list[int] = []
+    assert _until(lambda: bool(workers.extend(_workers_of(process.pid)) or workers) or process.poll() is not None)
+    assert workers, f"no worker started: {process.communicate()[1]}"
+    return sorted(set(workers) | set(_workers_of(process.pid)))
+
+
+def test_ctrl_c_while_pages_render_ends_the_command_without_a_worker_traceback(tmp_path: Path) -> None:
+    _slow_site(tmp_path)
+    process = _check(tmp_path)
+    try:
+        _scan_workers(process)
+        os.killpg(process.pid, signal.SIGINT)  # Ctrl-C in a terminal: the whole group, workers too
+        stderr = process.communicate(timeout=120)[1]
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr
+
+
+def test_the_scan_workers_exit_when_their_command_is_killed(tmp_path: Path) -> None:
+    _slow_site(tmp_path)
+    process = _check(tmp_path)
+    workers: list[int] = []
+    try:
+        workers = _scan_workers(process)
+        process.kill()  # kill -9: nothing of the command's own code runs after it
+        process.wait()
+        gone = _until(lambda: not any(_alive(pid) for pid in workers), 60)
+    finally:
+        for pid in workers:  # the test's own leftovers, if the workers did not go
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+        process.stderr.close()  # type: ignore[union-attr]
+    assert gone, f"worker processes {workers} outlived their command"
