@@ -14,7 +14,7 @@ import random
 import signal
 import subprocess
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from conftest import make_site
@@ -28,6 +28,11 @@ from mkdocs_wxcloud.references import pool
 from mkdocs_wxcloud.references.scanner import Scanner
 from mkdocs_wxcloud.references.treeprocessor import Reference
 
+
+def _pipeline(name: str) -> tuple[list, dict[str, Any]]:
+    return cast("tuple[list, dict[str, Any]]", PIPELINES[name])
+
+
 MANY = 2 * pool.MIN_PAGES_PER_WORKER + 4  # enough pages for two workers
 
 
@@ -37,7 +42,7 @@ def _nowhere(text: str) -> list[Reference]:
 
 @pytest.mark.parametrize("pipeline", ["corpus", "material"])
 def test_workers_find_what_one_scanner_finds_in_the_corpus_in_order(pipeline: str) -> None:
-    extensions, configs = PIPELINES[pipeline]
+    extensions, configs = _pipeline(pipeline)
     texts = [page.read_text(encoding="utf-8-sig") for page in sorted((CORPUS / "docs").rglob("*.md"))]
     texts = texts * (1 + MANY // len(texts))  # the same pages again: every worker renders some of each
     scanner = Scanner(extensions, configs)
@@ -49,7 +54,7 @@ def _generated_site(root: Path, pages: int, seed: int = 7) -> None:
     files: dict[str, bytes | str] = {
         f"part{i % 3}/p{i:03}.md": f"# Page {i}\n\n" + "\n".join(rng.choices(FRAGMENTS, k=6)) for i in range(pages)
     }
-    extensions, configs = PIPELINES["material"]
+    extensions, configs = _pipeline("material")
     make_site(root, files, extensions=[{name: configs[name]} if name in configs else name for name in extensions])
 
 
@@ -124,7 +129,7 @@ class _Unpicklable:
 
 
 def test_a_configuration_that_cannot_be_sent_is_rendered_in_this_process() -> None:
-    extensions, configs = PIPELINES["corpus"]
+    extensions, configs = _pipeline("corpus")
     texts = ["![a](img/a.png)\n", '<img src="b.png">\n']
     rendered = list(pool.render(extensions, {**configs, "x": _Unpicklable()}, texts, 2,
                                 Scanner(extensions, configs).references))  # fmt: skip
@@ -144,10 +149,10 @@ def _check(root: Path) -> subprocess.Popen:
 
 def _scan_workers(process: subprocess.Popen) -> list[int]:
     """The worker processes rendering pages for ``process``, once it has them."""
-    workers: list[int] = []
-    assert _until(lambda: bool(workers.extend(_workers_of(process.pid)) or workers) or process.poll() is not None)
+    assert _until(lambda: bool(_workers_of(process.pid)) or process.poll() is not None)
+    workers = _workers_of(process.pid)
     assert workers, f"no worker started: {process.communicate()[1]}"
-    return sorted(set(workers) | set(_workers_of(process.pid)))
+    return workers
 
 
 def test_ctrl_c_while_pages_render_ends_the_command_without_a_worker_traceback(tmp_path: Path) -> None:

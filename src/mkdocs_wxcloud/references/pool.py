@@ -17,6 +17,7 @@ that does not pickle), the pages left are rendered in the calling process: slowe
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -25,7 +26,7 @@ import signal
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any, Callable, Generator, Sequence
+from typing import Any, Callable, Generator, Iterator, Sequence
 
 from .scanner import Scanner
 from .treeprocessor import Reference
@@ -78,7 +79,8 @@ def render(extensions: list, configs: dict[str, Any], texts: Sequence[str], proc
     chunks = [texts[start : start + size] for start in range(0, len(texts), size)]
     done = 0
     try:
-        futures: list[Future[list[list[Reference]]]] = [pool.submit(_references, chunk) for chunk in chunks]
+        with _children_ignore_ctrl_c():  # the workers start on the first submits
+            futures: list[Future[list[list[Reference]]]] = [pool.submit(_references, chunk) for chunk in chunks]
         for future in futures:
             for references in future.result():
                 done += 1
@@ -88,6 +90,22 @@ def render(extensions: list, configs: dict[str, Any], texts: Sequence[str], proc
         yield from map(fallback, texts[done:])
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+@contextlib.contextmanager
+def _children_ignore_ctrl_c() -> Iterator[None]:
+    """Processes started in this block ignore Ctrl-C from their first instruction (an ignored SIGINT
+    survives ``exec``, and Python then installs no handler of its own), not only once their
+    initializer runs: a Ctrl-C while a worker starts never prints its traceback. One pressed during
+    the milliseconds of starting them is not seen by the command either (press it again)."""
+    if threading.current_thread() is not threading.main_thread():  # only the main thread sets handlers
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _start_worker(parent: int, extensions: list, configs: dict[str, Any]) -> None:
