@@ -33,7 +33,14 @@ def _pipeline(name: str) -> tuple[list, dict[str, Any]]:
     return cast("tuple[list, dict[str, Any]]", PIPELINES[name])
 
 
-MANY = 2 * pool.MIN_PAGES_PER_WORKER + 4  # enough pages for two workers
+MANY = 84  # pages of the generated sites
+TWO_CORES = pytest.mark.skipif(pool.cores() < 2, reason="workers start only with two cores or more")
+
+
+@pytest.fixture
+def low_threshold(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Workers for the small pages of these tests (about 40,000 characters a site)."""
+    monkeypatch.setattr(pool, "MIN_CHARS_PER_WORKER", 2000)
 
 
 def _nowhere(text: str) -> list[Reference]:
@@ -84,8 +91,10 @@ def _spy(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     return sent
 
 
-def test_a_site_scanned_by_workers_finds_what_one_process_finds_in_page_order(tmp_path: Path,
-                                                                              monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+@TWO_CORES
+def test_a_site_scanned_by_workers_finds_what_one_process_finds_in_page_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, low_threshold: None
+) -> None:
     _generated_site(tmp_path, MANY)
     (tmp_path / "docs" / "part1" / "p001.md").write_bytes(b"\xff\xfe not UTF-8")
     sent = _spy(monkeypatch)
@@ -97,8 +106,10 @@ def test_a_site_scanned_by_workers_finds_what_one_process_finds_in_page_order(tm
     assert found == _expected(site, "part1/p001.md")
 
 
-def test_a_page_the_reference_cache_has_is_never_sent_to_a_worker(tmp_path: Path,
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+@TWO_CORES
+def test_a_page_the_reference_cache_has_is_never_sent_to_a_worker(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, low_threshold: None
+) -> None:
     _generated_site(tmp_path, MANY + 10)
     _scanned(tmp_path)  # fills the cache
     changed = sorted((tmp_path / "docs").rglob("*.md"))[: MANY - 2]
@@ -112,13 +123,15 @@ def test_a_page_the_reference_cache_has_is_never_sent_to_a_worker(tmp_path: Path
 
 
 def test_a_small_site_starts_no_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    _generated_site(tmp_path, 2 * pool.MIN_PAGES_PER_WORKER - 1)
+    _generated_site(tmp_path, MANY)  # about 40,000 characters: rendered here
     sent = _spy(monkeypatch)
     found, site = _scanned(tmp_path)
     assert sent == [] and found == _expected(site)
-    assert pool.worth_it(2 * pool.MIN_PAGES_PER_WORKER - 1, 8) == 0
-    assert pool.worth_it(2 * pool.MIN_PAGES_PER_WORKER, 8) == 2
-    assert pool.worth_it(10 * pool.MIN_PAGES_PER_WORKER, 1) == 0  # one core: no worker beside it
+    least = pool.MIN_CHARS_PER_WORKER
+    assert pool.worth_it(2 * least - 1, 8) == 0
+    assert pool.worth_it(2 * least, 8) == 2
+    assert pool.worth_it(10 * least, 4) == 4  # one per core at most
+    assert pool.worth_it(10 * least, 1) == 0  # one core: no worker beside the command
 
 
 class _Unpicklable:
@@ -137,7 +150,7 @@ def test_a_configuration_that_cannot_be_sent_is_rendered_in_this_process() -> No
 
 
 def _slow_site(root: Path) -> None:
-    """Pages long enough that the workers are still rendering when the command is stopped."""
+    """Pages long enough (2.5 million characters) that the workers are still rendering when the command is stopped."""
     body = "".join(f"## Part {i}\n\n![a](img/{i}.png) *some* **text** `code` [link](#part-{i})\n\n" for i in range(400))
     make_site(root, {f"p{i:03}.md": body for i in range(MANY)})
 
@@ -155,6 +168,7 @@ def _scan_workers(process: subprocess.Popen) -> list[int]:
     return workers
 
 
+@TWO_CORES
 def test_ctrl_c_while_pages_render_ends_the_command_without_a_worker_traceback(tmp_path: Path) -> None:
     _slow_site(tmp_path)
     process = _check(tmp_path)
@@ -170,6 +184,7 @@ def test_ctrl_c_while_pages_render_ends_the_command_without_a_worker_traceback(t
     assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr
 
 
+@TWO_CORES
 def test_the_scan_workers_exit_when_their_command_is_killed(tmp_path: Path) -> None:
     _slow_site(tmp_path)
     process = _check(tmp_path)

@@ -52,7 +52,7 @@ def scan(site: Site, warn: Callable[[Problem], None], pages: list[str] | None = 
 
 def _pages(site: Site, warn: Callable[[Problem], None], cache: _ReferenceCache, pages: list[str]) -> Iterator[PageScan]:
     """Each readable page's scan, in order: from the cache, else rendered, in worker processes when
-    enough pages are to be rendered for them to pay (:func:`..references.pool.worth_it`)."""
+    there is enough to render for them to pay (:func:`..references.pool.worth_it`)."""
     read: list[tuple[str, str, list[Reference] | None] | Problem] = []  # page, text, references cached
     for page in pages:
         try:
@@ -63,7 +63,7 @@ def _pages(site: Site, warn: Callable[[Problem], None], cache: _ReferenceCache, 
             continue
         read.append((page, source, cache.get(page, source)))
     texts = [item[1] for item in read if not isinstance(item, Problem) and item[2] is None]
-    workers = pool.worth_it(len(texts))
+    workers = pool.worth_it(sum(map(len, texts)))
     rendered: Generator[list[Reference], None, None] = (
         pool.render(site.extensions, site.configs, texts, workers, lambda text: site.scanner.references(text))
         if workers
