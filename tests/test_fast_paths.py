@@ -225,3 +225,12 @@ def test_the_cos_form_is_byte_for_byte_what_urllib3_makes(filename: str) -> None
     assert len(boundary) == 32
     expected = urllib3.encode_multipart_formdata([*fields, ("file", (filename, data, "image/png"))], boundary)
     assert (body, form_type) == expected
+
+
+def test_every_request_names_mkdocs_wxcloud_as_its_user_agent(tmp_path: Path, emulator: Emulator) -> None:
+    with Proxy(emulator.base_url) as proxy:
+        _upload_through(emulator, tmp_path, {"HTTP_PROXY": proxy.base_url})
+    agents = {headers.get("User-Agent", "") for headers in proxy.headers}
+    assert (
+        len(proxy.headers) >= 6 and len(agents) == 1
+    )  # the token, 3 upload links, 3 COS forms and agents.pop().startswith("mkdocs-wxcloud/")
