@@ -9,8 +9,9 @@ start on the first pages while the workers render the next.
 
 Starting a worker costs about as much as rendering 400,000 characters of pages (a Python
 interpreter, Markdown and the site's extensions imported): :func:`worth_it` says when there is
-enough to render for it to pay. The workers belong to the command: Ctrl-C is its to handle (they ignore it), and a worker
-whose parent is gone, even killed with ``kill -9``, exits. Where processes cannot be started, or
+enough to render for it to pay; a page the reference cache has is never rendered at all. The
+workers belong to the command: Ctrl-C is its to handle (they ignore it, from their start), and a
+worker whose parent is gone, even killed with ``kill -9``, exits. Where processes cannot be started, or
 one dies, or the configuration cannot be sent to another process (an extension given as an object
 that does not pickle), the pages left are rendered in the calling process: slower, never different.
 """
