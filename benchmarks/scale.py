@@ -96,10 +96,10 @@ def main() -> int:
             figures["check_requests"] = emulator.counts()["total"] - before
             print(f"  warm check: {', '.join(f'{s:.3f}' for s in figures['check_s'])} s", flush=True)
 
-        peak = {kind: memory.run_child("build", "--path", str(config)) for kind, config in (("plain", site.plain),
-                                                                                              ("with", site.config))}  # fmt: skip
-        rss = {kind: memory.run_child("build", "--path", str(config), "--no-trace")
-               for kind, config in (("plain", site.plain), ("with", site.config))}  # fmt: skip
+        # each build in a fresh child process (the emulator is gone: a warm build needs none)
+        configs = {"plain": site.plain, "with": site.config}
+        peak = {kind: memory.run_child("build", "--path", str(config)) for kind, config in configs.items()}
+        rss = {kind: memory.run_child("build", "--path", str(config), "--no-trace") for kind, config in configs.items()}
 
     ratios = [w / p for w, p in zip(cpu["with"], cpu["plain"])]
     figures.update(
@@ -117,8 +117,9 @@ def main() -> int:
     targets.check("warm build CPU, with / without the plugin", f["cpu_ratio"] <= MAX_CPU_RATIO,
                   f"<= {MAX_CPU_RATIO:.2f}", f"{f['cpu_ratio']:.3f}")  # fmt: skip
     targets.check("requests of the warm builds", f["build_requests"] == 0, "0", str(f["build_requests"]))
+    check = f"{common.secs(f['check_median_s'])}, {f['check_requests']} requests"
     targets.check("warm `check`, median", f["check_median_s"] < MAX_CHECK_S and f["check_requests"] == 0,
-                  f"< {MAX_CHECK_S:.1f} s, 0 requests", f"{common.secs(f['check_median_s'])}, {f['check_requests']} requests")  # fmt: skip
+                  f"< {MAX_CHECK_S:.1f} s, 0 requests", check)  # fmt: skip
     targets.check("peak traced memory over MkDocs' own, per image", f["bytes_per_image"] <= MAX_BYTES_PER_IMAGE,
                   f"<= {MAX_BYTES_PER_IMAGE} B", f"{f['bytes_per_image']:.0f} B")  # fmt: skip
     params = {"pages": site.pages, "images": site.images, "references": site.references, "rounds": rounds,
