@@ -13,13 +13,14 @@ import os
 import random
 import signal
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any, cast
 
 import pytest
 from conftest import make_site
 from test_fast_paths import CORPUS, FRAGMENTS, PIPELINES
-from test_optimize_processes import BIN, _alive, _until, _workers_of
+from test_optimize_processes import _alive, _until, _workers_of
 
 from mkdocs_wxcloud.cli import scan
 from mkdocs_wxcloud.cli.common import load_site
@@ -41,6 +42,7 @@ TWO_CORES = pytest.mark.skipif(pool.cores() < 2, reason="workers start only with
 def low_threshold(monkeypatch: pytest.MonkeyPatch) -> None:
     """Workers for the small pages of these tests (about 40,000 characters a site)."""
     monkeypatch.setattr(pool, "MIN_CHARS_PER_WORKER", 2000)
+    monkeypatch.setattr(pool, "idle_cores", lambda: 2)  # however busy the machine running the tests
 
 
 def _nowhere(text: str) -> list[Reference]:
@@ -131,7 +133,15 @@ def test_a_small_site_starts_no_process(tmp_path: Path, monkeypatch: pytest.Monk
     assert pool.worth_it(2 * least - 1, 8) == 0
     assert pool.worth_it(2 * least, 8) == 2
     assert pool.worth_it(10 * least, 4) == 4  # one per core at most
-    assert pool.worth_it(10 * least, 1) == 0  # one core: no worker beside the command
+    assert pool.worth_it(10 * least, 1) == 0  # one idle core: no worker beside the command
+
+
+def test_workers_are_started_only_for_idle_cores(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pool, "cores", lambda: 4)
+    for load, idle in [(0.0, 4), (1.0, 4), (1.9, 4), (2.0, 3), (3.5, 2), (4.2, 1), (30.0, 1)]:
+        monkeypatch.setattr(os, "getloadavg", lambda load=load: (load, load, load))
+        assert pool.idle_cores() == idle, load  # the command itself counts as one
+    assert pool.worth_it(10 * pool.MIN_CHARS_PER_WORKER) == 0  # one idle core left: rendered here
 
 
 class _Unpicklable:
@@ -156,7 +166,10 @@ def _slow_site(root: Path) -> None:
 
 
 def _check(root: Path) -> subprocess.Popen:
-    return subprocess.Popen([str(BIN / "mkdocs-wxcloud"), "check"], cwd=root, stdout=subprocess.DEVNULL,
+    """``mkdocs-wxcloud check`` in a process of its own, with workers however busy the machine is."""
+    code = "from mkdocs_wxcloud.references import pool; pool.idle_cores = lambda: 2\n"
+    code += "from mkdocs_wxcloud.cli import main; main()"
+    return subprocess.Popen([sys.executable, "-c", code, "check"], cwd=root, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True, start_new_session=True)  # fmt: skip
 
 

@@ -1,11 +1,12 @@
 """Pages rendered for their references in worker processes, one per core, in page order.
 
 Rendering is pure Python under the interpreter lock: a command that renders a hundred pages uses
-one core while the others wait. Each worker (spawned: forking a process that runs threads is
-unsafe) builds one :class:`~.scanner.Scanner` from the site's extensions and their configs, once,
-and renders the pages it is sent; the results come back in the order the pages were given, so a
-command sees exactly what the scan in its own process would have found, page after page, and can
-start on the first pages while the workers render the next.
+one core while the others wait (if they are idle: workers are started only for idle cores). Each
+worker (spawned: forking a process that runs threads is unsafe) builds one
+:class:`~.scanner.Scanner` from the site's extensions and their configs, once, and renders the pages
+it is sent; the results come back in the order the pages were given, so a command sees exactly what
+the scan in its own process would have found, page after page, and can start on the first pages
+while the workers render the next.
 
 Starting a worker costs about as much as rendering 400,000 characters of pages (a Python
 interpreter, Markdown and the site's extensions imported): :func:`worth_it` says when there is
@@ -48,6 +49,17 @@ def cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def idle_cores() -> int:
+    """The cores that nothing but this command keeps busy, from the 1-minute load average (which counts
+    this command): on a machine busy with other work, workers get no more CPU than this process has,
+    and their start-up is lost."""
+    try:
+        busy = os.getloadavg()[0]
+    except (AttributeError, OSError):  # Windows, or no load average to read
+        busy = 0.0
+    return max(1, min(cores(), cores() + 1 - int(busy)))
+
+
 def worth_it(chars: int, processes: int | None = None) -> int:
     """How many workers to start for pages of ``chars`` characters in all: 0 when rendering them here is
     faster.
@@ -56,9 +68,9 @@ def worth_it(chars: int, processes: int | None = None) -> int:
     or not), and starting a worker about 0.4-0.5 s of CPU (an interpreter, the command's modules,
     Markdown and the extensions), so a worker pays for itself from :data:`MIN_CHARS_PER_WORKER`
     characters on: about 50 pages of a code-heavy manual, 200 short ones. One worker beside a waiting
-    command gains nothing: it takes two.
+    command gains nothing: it takes two idle cores (``processes``: :func:`idle_cores`).
     """
-    workers = min(processes or cores(), chars // MIN_CHARS_PER_WORKER)
+    workers = min(processes or idle_cores(), chars // MIN_CHARS_PER_WORKER)
     return workers if workers >= 2 else 0
 
 
