@@ -15,7 +15,10 @@ one for each run, its log counting the requests), because the real service is re
 process would compete with the client for the GIL. The concurrency is the package's default unless
 ``--concurrency`` is given; ``--sweep`` measures the upload phase at other concurrencies too. Next
 to wall times, the CPU time of the client and of the emulator process show when a run is bound by
-the machine's cores rather than by the network.
+the machine's cores rather than by the network (the client's CPU counts the worker processes that
+render pages; the emulator's is its process's, from /proc, reported apart). ``sync --dry-run`` with
+empty caches shows what finding the images costs, and the upload phase's CPU per upload (client) and
+per request (emulator) what publishing them costs.
 
     python benchmarks/first_publication.py [--pages 120] [--images 506] [--latency 0.02] [--rounds 3]
                                            [--concurrency C] [--sweep 4,8,16,32]
@@ -155,6 +158,11 @@ def main() -> int:
             )
         sync_process = publish(lambda: run_sync(site, problems, separate=True))
         print(f"  (b) sync as a separate process: {common.secs(sync_process.wall)}", flush=True)
+        dry_runs = []
+        for r in range(rounds):
+            site.forget_uploads()  # empty caches: every page is rendered
+            dry_runs.append(Run(*run_sync(site, problems, dry_run=True)))
+            print(f"  (b) sync --dry-run {r + 1}/{rounds}: {common.secs(dry_runs[-1].wall)}", flush=True)
 
         # (c) the upload phase alone, at the chosen concurrency; (e) at each of the sweep
         phases = []
@@ -187,7 +195,9 @@ def main() -> int:
                 flush=True,
             )
 
-    figures = summarize(n, floor, latency, round_trip, sequential, syncs, sync_process, phases, colds, plains, swept)
+    figures = summarize(
+        n, floor, latency, round_trip, sequential, syncs, sync_process, dry_runs, phases, colds, plains, swept
+    )
     figures["warnings"] = common.WARNINGS.messages[:20]
     report(info, site, rounds, concurrency, latency, figures)
     speedup, over, excess = figures["speedup"], figures["upload_phase_over_floor"], figures["cold_excess_over_floor"]
@@ -240,9 +250,12 @@ def linked_images(site: sites.GeneratedSite) -> int:
     return sum(1 for entry in read(manifest).images.values() if entry.url) if manifest.exists() else 0
 
 
-def run_sync(site: sites.GeneratedSite, problems: list[str], separate: bool = False) -> tuple[float, float]:
-    """``mkdocs-wxcloud sync``, in-process with click's runner or as a ``separate`` process."""
-    command = ["sync", "-q", "-f", str(site.config)]
+def run_sync(
+    site: sites.GeneratedSite, problems: list[str], separate: bool = False, dry_run: bool = False
+) -> tuple[float, float]:
+    """``mkdocs-wxcloud sync`` (``--dry-run``), in-process with click's runner or as a ``separate`` process;
+    the CPU time counts the worker processes that render pages."""
+    command = ["sync", "-q", *(["--dry-run"] if dry_run else []), "-f", str(site.config)]
     outcome: dict[str, Any] = {}
 
     def sync() -> None:
@@ -313,6 +326,7 @@ def summarize(
     sequential: Run,
     syncs: list[Run],
     sync_process: Run,
+    dry_runs: list[Run],
     phases: list[Run],
     colds: list[Run],
     plains: list[Run],
@@ -339,6 +353,9 @@ def summarize(
         "sequential": medians([sequential]),
         "sync": sync,
         "sync_subprocess": medians([sync_process]),
+        "dry_run": medians(dry_runs),
+        "client_cpu_per_upload_s": phase["cpu_s"] / n,
+        "emulator_cpu_per_request_s": phase["emulator_cpu_s"] / max(1, phase["requests"].get("total", 0)),
         "upload_phase": phase,
         "cold_build": cold,
         "plain_build": plain,
@@ -398,6 +415,7 @@ def report(
                 row("sequential per-file script (4 requests per image)", f["sequential"], "1.0x"),
                 row("`mkdocs-wxcloud sync` (in-process)", f["sync"], f"**{f['speedup']:.1f}x**"),
                 row("`mkdocs-wxcloud sync` (separate process, Python start-up included)", f["sync_subprocess"]),
+                row("`sync --dry-run`, empty caches (rendering the pages to find the images)", f["dry_run"]),
                 row("upload phase alone (schedule all + finish)", f["upload_phase"], target=True),
                 [
                     f"floor 2·N·L/C = 2·{n}·{latency * 1000:.0f} ms/{concurrency}",
@@ -419,6 +437,11 @@ def report(
                 ],
             ],
         )
+    )
+    print(
+        f"\nUpload phase: {f['client_cpu_per_upload_s'] * 1000:.2f} ms of client CPU per upload (all threads); the "
+        f"emulator process: {f['emulator_cpu_per_request_s'] * 1000:.2f} ms of CPU per request. CPU of `sync` counts "
+        f"its page-rendering worker processes. The machine may be shared: compare ratios within one run."
     )
     print()
     cold, plain = f["cold_build"], f["plain_build"]

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import upload_probe
+import urllib3
 from click.testing import CliRunner
 from conftest import build, emulator_options, make_site, png, wx_client
 from hypothesis import HealthCheck, example, given, settings
@@ -30,6 +31,7 @@ from mkdocs_wxcloud.manifest import hashing
 from mkdocs_wxcloud.references import rawhtml
 from mkdocs_wxcloud.references.scanner import Scanner
 from mkdocs_wxcloud.references.treeprocessor import collect, markdown_factory
+from mkdocs_wxcloud.wechat import transport
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 MATERIAL = {"pymdownx.highlight": {"anchor_linenums": True, "line_spans": "__span", "pygments_lang_class": True},
@@ -211,3 +213,24 @@ def test_a_small_and_a_large_file_are_stored_alike(tmp_path: Path, emulator: Emu
             c.upload(f"t/{name}", tmp_path / name)
     stored = emulator.stored_files()
     assert stored["t/small.png"] == small and stored["t/large.bin"] == large
+
+
+@pytest.mark.parametrize("filename", ["截图.png", 'a "quoted" \\ name.png', "line\nbreak.png"])
+def test_the_cos_form_is_byte_for_byte_what_urllib3_makes(filename: str) -> None:
+    fields = [("key", "docs/指南/图 1.png"), ("Signature", 'q-sign&x="y"'), ("x-cos-meta-fileid", "cloud://e/图.png")]
+    fields.append(("Content-Type", "image/png"))
+    data = png(7)
+    body, form_type = transport.form_in_one_piece(fields, filename, data, "image/png")
+    boundary = form_type.removeprefix("multipart/form-data; boundary=")
+    assert len(boundary) == 32
+    expected = urllib3.encode_multipart_formdata([*fields, ("file", (filename, data, "image/png"))], boundary)
+    assert (body, form_type) == expected
+
+
+def test_every_request_names_mkdocs_wxcloud_as_its_user_agent(tmp_path: Path, emulator: Emulator) -> None:
+    with Proxy(emulator.base_url) as proxy:
+        _upload_through(emulator, tmp_path, {"HTTP_PROXY": proxy.base_url})
+    agents = {headers.get("User-Agent", "") for headers in proxy.headers}
+    assert (
+        len(proxy.headers) >= 6 and len(agents) == 1
+    )  # the token, 3 upload links, 3 COS forms and agents.pop().startswith("mkdocs-wxcloud/")

@@ -11,11 +11,11 @@ import hashlib
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Generator, Iterator
 
 from .. import caches
 from ..publishing.linker import Linker, Problem
-from ..references import css
+from ..references import css, pool
 from ..references.pages import read_page
 from ..references.treeprocessor import Reference
 from ..references.urls import Target
@@ -38,18 +38,7 @@ def scan(site: Site, warn: Callable[[Problem], None], pages: list[str] | None = 
     cached = "pymdownx.snippets" not in site.fingerprint
     cache = _ReferenceCache(site.settings.cache_dir / "references.json", site.fingerprint if cached else None)
     try:
-        for page in site.pages if pages is None else pages:
-            try:
-                source = read_page(site.docs_dir / page)
-            except (OSError, ValueError) as error:
-                what = str(error) if isinstance(error, ValueError) else f"cannot be read ({error.strerror})"
-                warn(Problem(page, None, "", what))
-                continue
-            references = cache.get(page, source)
-            if references is None:
-                references = site.scanner.references(source)
-                cache.put(page, source, references)
-            yield PageScan(page, source, references)
+        yield from _pages(site, warn, cache, site.pages if pages is None else pages)
         for stylesheet in site.stylesheets if pages is None else ():
             try:
                 source = read_page(site.docs_dir / stylesheet)
@@ -59,6 +48,39 @@ def scan(site: Site, warn: Callable[[Problem], None], pages: list[str] | None = 
             yield PageScan(stylesheet, source, [Reference(*ref) for ref in css.references(source)])
     finally:
         cache.save()
+
+
+def _pages(site: Site, warn: Callable[[Problem], None], cache: _ReferenceCache, pages: list[str]) -> Iterator[PageScan]:
+    """Each readable page's scan, in order: from the cache, else rendered, in worker processes when
+    there is enough to render for them to pay (:func:`..references.pool.worth_it`)."""
+    read: list[tuple[str, str, list[Reference] | None] | Problem] = []  # page, text, references cached
+    for page in pages:
+        try:
+            source = read_page(site.docs_dir / page)
+        except (OSError, ValueError) as error:
+            what = str(error) if isinstance(error, ValueError) else f"cannot be read ({error.strerror})"
+            read.append(Problem(page, None, "", what))
+            continue
+        read.append((page, source, cache.get(page, source)))
+    texts = [item[1] for item in read if not isinstance(item, Problem) and item[2] is None]
+    workers = pool.worth_it(sum(map(len, texts)))
+    rendered: Generator[list[Reference], None, None] = (
+        pool.render(site.extensions, site.configs, texts, workers, lambda text: site.scanner.references(text))
+        if workers
+        else (site.scanner.references(text) for text in texts)
+    )
+    try:
+        for item in read:
+            if isinstance(item, Problem):
+                warn(item)
+                continue
+            page, source, references = item
+            if references is None:
+                references = next(rendered)
+                cache.put(page, source, references)
+            yield PageScan(page, source, references)
+    finally:
+        rendered.close()
 
 
 def image_references(

@@ -12,13 +12,15 @@ from __future__ import annotations
 import json
 import os
 import secrets
-from dataclasses import asdict
+from dataclasses import fields
 from pathlib import Path
 from typing import IO, Iterator, Union
 
 from ..errors import ManifestError
 from . import model as mf
 from . import schema
+
+_ENTRY_FIELDS = tuple(f.name for f in fields(mf.Entry))  # scalars all: no deep copy (asdict's) needed
 
 _OPEN: set[Path] = set()  # journals of live stores in this process
 Record = Union[tuple[str, str, mf.Entry], tuple[str, str, str]]
@@ -46,7 +48,7 @@ class Journal:
             _OPEN.add(self.path)
 
     def put(self, path: str, entry: mf.Entry) -> None:
-        self._append({"env": self.env, "put": path, "entry": asdict(entry)})
+        self._append({"env": self.env, "put": path, "entry": {name: getattr(entry, name) for name in _ENTRY_FIELDS}})
 
     def retire(self, file_id: str, cloud_path: str) -> None:
         self._append({"env": self.env, "retire": file_id, "cloud_path": cloud_path})

@@ -36,10 +36,10 @@ class Pools:
             "maxsize": maxsize,
             "retries": False,  # ours know what is safe to retry
             "timeout": urllib3.Timeout(connect=timeout, read=timeout),
-            "headers": {"User-Agent": user_agent},
             "cert_reqs": "CERT_REQUIRED",
             "ca_cert_dir" if os.path.isdir(bundle) else "ca_certs": bundle,
         }
+        self._headers = {"User-Agent": user_agent}  # a request's own headers replace a pool's: merged here
         self._managers: dict[str, urllib3.PoolManager] = {}
         self._routes: dict[tuple[str, str], urllib3.PoolManager] = {}
         self._lock = threading.Lock()
@@ -47,7 +47,7 @@ class Pools:
     def post(self, url: str, body: object, headers: dict[str, str]) -> urllib3.BaseHTTPResponse:
         """One POST, its answer not read yet (the transport reads it up to a size limit, against the
         deadline of :func:`.deadline.answer_by`); redirects are never followed (see the transport)."""
-        return self._route(url).urlopen("POST", url, body=body, headers=headers, redirect=False,
+        return self._route(url).urlopen("POST", url, body=body, headers={**self._headers, **headers}, redirect=False,
                                         preload_content=False)  # fmt: skip
 
     def clear(self) -> None:

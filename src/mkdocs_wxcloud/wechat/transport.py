@@ -20,6 +20,8 @@ from urllib.parse import urlencode, urlsplit
 import urllib3
 from requests_toolbelt import MultipartEncoder
 from urllib3 import exceptions as http
+from urllib3.fields import format_multipart_header_param
+from urllib3.filepost import choose_boundary
 
 from ..errors import redact, secrets_while
 from .answers import check_common, check_success
@@ -118,7 +120,7 @@ class Transport:
         images), larger ones are streamed from ``handle`` so memory stays flat.
         """
         stored_as = content_type(cloud_path)  # the cloud path has the stored bytes' extension
-        fields: list[tuple[str, Any]] = [
+        fields: list[tuple[str, str]] = [
             ("key", cloud_path),
             ("Signature", link["authorization"]),
             ("x-cos-security-token", link["token"]),
@@ -129,9 +131,7 @@ class Transport:
         body: bytes | MultipartEncoder
         with secrets_while(link["authorization"], link["token"]):  # errors made here never show them
             if _remaining(handle) <= IN_ONE_PIECE:
-                body, form_type = urllib3.encode_multipart_formdata(
-                    [*fields, ("file", (filename, handle.read(), part_type))]
-                )
+                body, form_type = form_in_one_piece(fields, filename, handle.read(), part_type)
                 headers = {"Content-Type": form_type}
             else:
                 form = MultipartEncoder(fields=[*fields, ("file", (filename, handle, part_type))])
@@ -218,6 +218,28 @@ class Transport:
     def _too_large(self, what: str, url: str, limit: int) -> NetworkError:
         return NetworkError(f"{what}: {_host(url)} answered more than {limit // 1024} KB, which no answer of this "
                             f"API comes near: check `api_base` ({self.api_base}) and any proxy in between")  # fmt: skip
+
+
+def form_in_one_piece(fields: list[tuple[str, str]], filename: str, data: bytes, part_type: str) -> tuple[bytes, str]:
+    """The body and type ``urllib3.encode_multipart_formdata`` makes of ``fields`` and the file last,
+    byte for byte, in one join: its field objects cost as much CPU as the rest of an upload's framing."""
+    boundary = choose_boundary()
+    start = f"--{boundary}\r\nContent-Disposition: form-data; ".encode()
+    parts = [
+        part
+        for name, value in fields
+        for part in (start, format_multipart_header_param("name", name).encode(), b"\r\n\r\n", value.encode(), b"\r\n")
+    ]
+    disposition = (
+        f"{format_multipart_header_param('name', 'file')}; {format_multipart_header_param('filename', filename)}"
+    )
+    parts += [
+        start,
+        f"{disposition}\r\nContent-Type: {part_type}\r\n\r\n".encode(),
+        data,
+        f"\r\n--{boundary}--\r\n".encode(),
+    ]
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
 
 
 def _remaining(handle: IO[bytes]) -> int:
