@@ -17,11 +17,12 @@ PACKAGE = Path(__file__).resolve().parent.parent / "src" / "mkdocs_wxcloud"
 ROOT = "mkdocs_wxcloud"
 
 # layer -> the layers it may import (besides itself)
-BASE = {"errors", "atomic", "caches"}  # the base layer: one-line errors, atomic writes, the rule of caches
+BASE = {"errors", "atomic", "caches", "children"}  # the base: one-line errors, atomic writes, caches, workers
 ALLOWED = {
     "errors": set(),
     "atomic": set(),
     "caches": {"atomic"},
+    "children": set(),
     "references": BASE,
     "manifest": BASE,
     "wechat": BASE,

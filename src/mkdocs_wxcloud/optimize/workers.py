@@ -20,45 +20,24 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
-import signal
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
+from ..children import cores, obey
 from . import engine
 from .settings import Optimization
 
 log = logging.getLogger("mkdocs.plugins.wxcloud")
-PARENT_POLL = 1.0  # seconds between a worker's looks at its parent
 
 
 class ProcessDied(Exception):
     """The worker process optimizing an image died on it twice (killed, out of memory, a crash)."""
 
 
-def cores() -> int:
-    """The cores this process may use (its CPU affinity, where the system tells it)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # macOS, Windows
-        return max(1, os.cpu_count() or 1)
-
-
 def _start_worker(parent: int) -> None:
     os.environ["RAYON_NUM_THREADS"] = "1"  # read by oxipng's thread pool when it is first used
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl-C stops, and closes the pool
-    threading.Thread(target=_exit_with_parent, args=(parent,), name="wxcloud-parent", daemon=True).start()
-
-
-def _exit_with_parent(parent: int) -> None:
-    """Exit once the parent is gone: its sentinel closes (every system), or this process is adopted."""
-    process = multiprocessing.parent_process()
-    while os.getppid() == parent and (process is None or process.is_alive()):
-        if process is not None:
-            process.join(PARENT_POLL)
-        else:
-            threading.Event().wait(PARENT_POLL)
-    os._exit(1)
+    obey(parent)
 
 
 class Workers:

@@ -69,6 +69,10 @@ class Ledger:
                     return other, digest
         return None
 
+    def is_waiting(self, path: str) -> bool:
+        with self._lock:
+            return path in self._waiting
+
     def waiting(self, only: set[str] | None = None) -> dict[str, tuple[str, int] | None]:
         with self._lock:
             return {p: d for p, d in self._waiting.items() if only is None or p in only}

@@ -95,7 +95,7 @@ class Run:
     def size_on_screen(self, path: str) -> tuple[int, int] | None:
         """``(width, height)`` of the image as the manifest has it, unless this run uploads it anew."""
         entry = self.ledger.found_entry(path) or self.store.get(path)
-        if entry is None or path in self.ledger.waiting({path}) or not (entry.width and entry.height):
+        if entry is None or self.ledger.is_waiting(path) or not (entry.width and entry.height):
             return None
         return entry.width, entry.height
 
@@ -167,7 +167,7 @@ class Run:
         for path, entry in entries.items():
             entry = entries[path] = self.imports.sourced(path, self._measured(path, entry))
             self.store.put(path, entry)
-            if entry.url and path in self.ledger.waiting({path}):
+            if entry.url and self.ledger.is_waiting(path):
                 report.urls[path] = entry.url
                 if entry.width and entry.height:
                     report.sizes[path] = (entry.width, entry.height)

@@ -19,34 +19,23 @@ that does not pickle), the pages left are rendered in the calling process: slowe
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import multiprocessing
 import os
 import pickle
-import signal
-import threading
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any, Callable, Generator, Iterator, Sequence
+from typing import Any, Callable, Generator, Sequence
 
+from ..children import cores, ignoring_ctrl_c, obey
 from .scanner import Scanner
 from .treeprocessor import Reference
 
 log = logging.getLogger("mkdocs.plugins.wxcloud")
-PARENT_POLL = 1.0  # seconds between a worker's looks at its parent
 MIN_CHARS_PER_WORKER = 400_000  # characters to render per worker below which starting it costs more than it saves
 CHUNK = 8  # pages per message at most: few messages, yet the first results come early
 
 _scanner: Scanner | None = None  # the worker's own
-
-
-def cores() -> int:
-    """The cores this process may use (its CPU affinity, where the system tells it)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # macOS, Windows
-        return max(1, os.cpu_count() or 1)
 
 
 def idle_cores() -> int:
@@ -95,7 +84,7 @@ def render(extensions: list, configs: dict[str, Any], texts: Sequence[str], proc
     chunks = [texts[start : start + size] for start in range(0, len(texts), size)]
     done = 0
     try:
-        with _children_ignore_ctrl_c():  # the workers start on the first submits
+        with ignoring_ctrl_c():  # the workers start on the first submits
             futures: list[Future[list[list[Reference]]]] = [pool.submit(_references, chunk) for chunk in chunks]
         for future in futures:
             for references in future.result():
@@ -108,38 +97,10 @@ def render(extensions: list, configs: dict[str, Any], texts: Sequence[str], proc
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-@contextlib.contextmanager
-def _children_ignore_ctrl_c() -> Iterator[None]:
-    """Processes started in this block ignore Ctrl-C from their first instruction (an ignored SIGINT
-    survives ``exec``, and Python then installs no handler of its own), not only once their
-    initializer runs: a Ctrl-C while a worker starts never prints its traceback. One pressed during
-    the milliseconds of starting them is not seen by the command either (press it again)."""
-    if threading.current_thread() is not threading.main_thread():  # only the main thread sets handlers
-        yield
-        return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
 def _start_worker(parent: int, extensions: list, configs: dict[str, Any]) -> None:
     global _scanner
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl-C stops, and closes the pool
-    threading.Thread(target=_exit_with_parent, args=(parent,), name="wxcloud-parent", daemon=True).start()
+    obey(parent)
     _scanner = Scanner(extensions, configs)
-
-
-def _exit_with_parent(parent: int) -> None:
-    """Exit once the parent is gone: its sentinel closes (every system), or this process is adopted."""
-    process = multiprocessing.parent_process()
-    while os.getppid() == parent and (process is None or process.is_alive()):
-        if process is not None:
-            process.join(PARENT_POLL)
-        else:
-            threading.Event().wait(PARENT_POLL)
-    os._exit(1)
 
 
 def _references(texts: Sequence[str]) -> list[list[Reference]]:
