@@ -14,6 +14,7 @@ import random
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any, cast
 
@@ -187,6 +188,7 @@ def test_ctrl_c_while_pages_render_ends_the_command_without_a_worker_traceback(t
     process = _check(tmp_path)
     try:
         _scan_workers(process)
+        time.sleep(0.3)  # past the milliseconds in which the command starts them and ignores Ctrl-C
         os.killpg(process.pid, signal.SIGINT)  # Ctrl-C in a terminal: the whole group, workers too
         stderr = process.communicate(timeout=120)[1]
     finally:
