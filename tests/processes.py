@@ -4,12 +4,14 @@ conftest) and the benchmarks."""
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import requests
 
@@ -46,3 +48,52 @@ def spawn_emulator(port: int, *options: str, **popen: Any) -> subprocess.Popen:
         time.sleep(0.1)
     proc.kill()
     raise AssertionError("the emulator never answered its health endpoint")
+
+
+def until(condition: Callable[[], bool], seconds: float = 120) -> bool:
+    """Poll ``condition`` (not a timed assertion: a bound so that a hang fails instead of blocking)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def _stat(pid: int) -> list[str] | None:
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return text.rsplit(")", 1)[1].split()  # state, ppid, …
+
+
+def workers_of(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        stat = _stat(int(entry.name)) if entry.name.isdigit() else None
+        if stat is not None and stat[1] == str(pid):
+            try:
+                if b"spawn_main" in (entry / "cmdline").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                pass
+    return found
+
+
+def alive(pid: int) -> bool:
+    stat = _stat(pid)
+    return stat is not None and stat[0] != "Z"
+
+
+def killed_leaves_no_workers(process: subprocess.Popen, workers: list[int]) -> bool:
+    """``kill -9`` the process: whether its worker processes are gone within a minute (those left are
+    killed here, so that a failing test leaves none behind)."""
+    try:
+        process.kill()  # nothing of the process's own code runs after it
+        process.wait()
+        return until(lambda: not any(alive(pid) for pid in workers), 60)
+    finally:
+        for pid in workers:
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)

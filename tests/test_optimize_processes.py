@@ -11,13 +11,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Callable
 
 import images
 import pytest
 from conftest import emulator_options, make_site
+from processes import killed_leaves_no_workers, until, workers_of
 
 from mkdocs_wxcloud.emulator import Emulator
 from mkdocs_wxcloud.manifest import model as mf
@@ -149,48 +149,12 @@ def _sync(root: Path) -> subprocess.Popen:
                             stderr=subprocess.PIPE, text=True, start_new_session=True)  # fmt: skip
 
 
-def _until(condition: Callable[[], bool], seconds: float = 120) -> bool:
-    """Poll ``condition`` (not a timed assertion: a bound so that a hang fails instead of blocking)."""
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
-
-
-def _stat(pid: int) -> list[str] | None:
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return text.rsplit(")", 1)[1].split()  # state, ppid, …
-
-
-def _workers_of(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        stat = _stat(int(entry.name)) if entry.name.isdigit() else None
-        if stat is not None and stat[1] == str(pid):
-            try:
-                if b"spawn_main" in (entry / "cmdline").read_bytes():
-                    found.append(int(entry.name))
-            except OSError:
-                pass
-    return found
-
-
-def _alive(pid: int) -> bool:
-    stat = _stat(pid)
-    return stat is not None and stat[0] != "Z"
-
-
 def test_ctrl_c_while_images_are_optimized_exits_130_and_records_what_finished(tmp_path: Path) -> None:
     with Emulator() as emu:
         _big_site(tmp_path, emu)
         process = _sync(tmp_path)
         try:
-            assert _until(lambda: emu.request_count("/cos/") >= 2 or process.poll() is not None)
+            assert until(lambda: emu.request_count("/cos/") >= 2 or process.poll() is not None)
             os.killpg(process.pid, signal.SIGINT)  # Ctrl-C in a terminal: the whole group, workers too
             stderr = process.communicate(timeout=120)[1]
         finally:
@@ -208,16 +172,11 @@ def test_the_workers_exit_when_their_run_is_killed(tmp_path: Path) -> None:
     with Emulator() as emu:
         _big_site(tmp_path, emu)
         process = _sync(tmp_path)
-        workers: list[int] = []
         try:
-            assert _until(lambda: bool(workers.extend(_workers_of(process.pid)) or workers)), "no worker started"
-            workers[:] = sorted(set(workers) | set(_workers_of(process.pid)))  # those started meanwhile too
-            process.kill()  # kill -9: nothing of the run's own code runs after it
-            process.wait()
-            gone = _until(lambda: not any(_alive(pid) for pid in workers), 60)
+            workers: list[int] = []
+            assert until(lambda: bool(workers.extend(workers_of(process.pid)) or workers)), "no worker started"
+            workers[:] = sorted(set(workers) | set(workers_of(process.pid)))  # those started meanwhile too
+            gone = killed_leaves_no_workers(process, workers)
         finally:
-            for pid in workers:  # the test's own leftovers, if the workers did not go
-                if _alive(pid):
-                    os.kill(pid, signal.SIGKILL)
             process.stderr.close()  # type: ignore[union-attr]
     assert gone, f"worker processes {workers} outlived their run"

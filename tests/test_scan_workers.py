@@ -20,8 +20,8 @@ from typing import Any, cast
 
 import pytest
 from conftest import make_site
+from processes import killed_leaves_no_workers, until, workers_of
 from test_fast_paths import CORPUS, FRAGMENTS, PIPELINES
-from test_optimize_processes import _alive, _until, _workers_of
 
 from mkdocs_wxcloud.cli import scan
 from mkdocs_wxcloud.cli.common import load_site
@@ -176,8 +176,8 @@ def _check(root: Path) -> subprocess.Popen:
 
 def _scan_workers(process: subprocess.Popen) -> list[int]:
     """The worker processes rendering pages for ``process``, once it has them."""
-    assert _until(lambda: bool(_workers_of(process.pid)) or process.poll() is not None)
-    workers = _workers_of(process.pid)
+    assert until(lambda: bool(workers_of(process.pid)) or process.poll() is not None)
+    workers = workers_of(process.pid)
     assert workers, f"no worker started: {process.communicate()[1]}"
     return workers
 
@@ -203,15 +203,9 @@ def test_ctrl_c_while_pages_render_ends_the_command_without_a_worker_traceback(t
 def test_the_scan_workers_exit_when_their_command_is_killed(tmp_path: Path) -> None:
     _slow_site(tmp_path)
     process = _check(tmp_path)
-    workers: list[int] = []
     try:
         workers = _scan_workers(process)
-        process.kill()  # kill -9: nothing of the command's own code runs after it
-        process.wait()
-        gone = _until(lambda: not any(_alive(pid) for pid in workers), 60)
+        gone = killed_leaves_no_workers(process, workers)
     finally:
-        for pid in workers:  # the test's own leftovers, if the workers did not go
-            if _alive(pid):
-                os.kill(pid, signal.SIGKILL)
         process.stderr.close()  # type: ignore[union-attr]
     assert gone, f"worker processes {workers} outlived their command"
