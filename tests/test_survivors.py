@@ -1,0 +1,401 @@
+"""Behaviours that small, plausible bugs broke without a test failing (issue 26).
+
+Each test drives the public surface (a real build, the command, a run, the client, the store) and
+fails when one such bug is planted: a mention of an image in any case, percent-encoded or in a
+stylesheet keeps it in the site; a journal of a crashed run is replayed whatever its pid, past a
+bad line, and never while its run is alive; an HTTP 500 from COS is retried and a cancel ends a
+backoff at once; one image's problem fails that image only; a manifest is checked field by field;
+a file is replaced atomically, with its mode, even when the writer is killed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import random
+import signal
+import stat
+import subprocess
+import sys
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+import yaml
+from click.testing import CliRunner
+from conftest import build, emulator_options, make_site, png
+from proxy import Exchange, Proxy
+
+from mkdocs_wxcloud.atomic import atomic_file, write_atomic
+from mkdocs_wxcloud.cli import main
+from mkdocs_wxcloud.emulator import DEFAULT_APPID, DEFAULT_ENV, DEFAULT_SECRET, Emulator
+from mkdocs_wxcloud.errors import ManifestError
+from mkdocs_wxcloud.manifest import model as mf
+from mkdocs_wxcloud.manifest.store import ManifestStore
+from mkdocs_wxcloud.publishing.run import open_run
+from mkdocs_wxcloud.publishing.settings import resolve
+from mkdocs_wxcloud.wechat.client import WxCloudClient
+from mkdocs_wxcloud.wechat.errors import Cancelled
+
+MANIFEST = "wxcloud-manifest.yml"
+CHILD_TIMEOUT = 60  # seconds a helper process may take (a bound against hanging, not a speed check)
+
+
+def _entry(n: int) -> mf.Entry:
+    return mf.Entry(sha256=f"{n:064x}", size=n, cloud_path=f"docs/{n}.png", file_id=f"cloud://e.b/docs/{n}.png",
+                    url=f"https://b.tcb.qcloud.la/docs/{n}.png")  # fmt: skip
+
+
+def _python(code: str, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=CHILD_TIMEOUT)
+
+
+# -- exclude_uploaded: every way a built site may still load a file ------------------------------
+
+_THEME = """{% extends "base.html" %}
+{% block extrahead %}
+<link rel="icon" href="{{ 'pics/logo.png' | url }}">
+<link rel="stylesheet" href="{{ 'theme/skin.css' | url }}">
+<script src="{{ 'theme/app.js' | url }}"></script>
+<meta property="og:image" content="{{ 'pics/a&amp;b.png' | url }}">
+{% endblock %}
+"""
+
+
+def test_exclude_uploaded_keeps_what_templates_stylesheets_and_scripts_load(tmp_path: Path, emulator) -> None:
+    """A theme loads ``pics/logo.png`` (the file is ``Logo.PNG``: hosts and browsers on case-insensitive
+    file systems load it), a stylesheet the plugin does not rewrite loads ``bg.png``, a script names
+    ``图标.png`` percent-encoded, a template ``a&b.png`` HTML-escaped: each stays in the site. What
+    nothing loads goes, also when its name ends another file's name that something loads."""
+    shown = ["Logo.PNG", "bg.png", "图标.png", "a&b.png", "gone.png", "icon.png"]
+    files: dict[str, bytes | str] = {f"pics/{name}": png(300 + i) for i, name in enumerate(shown)}
+    files["index.md"] = "".join(f"![{i}](pics/{name})\n\n" for i, name in enumerate(shown))
+    files["about.md"] = '<span data-asset="pics/app-icon.png">a file with a longer name</span>\n'
+    make_site(tmp_path, files, emulator_options(emulator, exclude_uploaded=True),
+              theme={"name": "mkdocs", "custom_dir": "overrides"})  # fmt: skip
+    overrides = tmp_path / "overrides"
+    (overrides / "theme").mkdir(parents=True)
+    (overrides / "main.html").write_text(_THEME, encoding="utf-8")
+    (overrides / "theme/skin.css").write_text(".hero { background: url(../pics/bg.png) }\n", encoding="utf-8")
+    (overrides / "theme/app.js").write_text('const icon = "pics/%E5%9B%BE%E6%A0%87.png";\n', encoding="utf-8")
+    build(tmp_path / "mkdocs.yml")
+    site = tmp_path / "site"
+    assert len(emulator.stored_files()) == len(shown)  # all uploaded: each is a candidate
+    kept = sorted(p.name for p in (site / "pics").iterdir())
+    assert kept == sorted(["Logo.PNG", "bg.png", "图标.png", "a&b.png"])  # gone.png, icon.png: nothing loads them
+
+
+# -- the journal: crash safety -------------------------------------------------------------------
+
+_CRASHING_RUN = """
+import dataclasses, json, os, sys
+from pathlib import Path
+from mkdocs_wxcloud.manifest import model as mf
+from mkdocs_wxcloud.manifest.store import ManifestStore
+store = ManifestStore(Path(sys.argv[1]), Path(sys.argv[2]), "prod")
+for n in json.loads(sys.argv[3]):
+    store.put(f"{n}.png", mf.Entry(sha256=f"{n:064x}", size=n, cloud_path=f"docs/{n}.png",
+                                  file_id=f"cloud://e.b/docs/{n}.png", url=f"https://b.tcb.qcloud.la/docs/{n}.png"))
+os._exit(9)  # killed before it saved the manifest
+"""
+
+
+def _crashed_run(manifest: Path, cache: Path, numbers: list[int], pid: int | None = None) -> Path:
+    """The journal that a run which uploaded ``numbers`` and was killed left behind; with ``pid``,
+    as if that run had had this pid (a container's build is PID 1 in every life)."""
+    done = _python(_CRASHING_RUN, str(manifest), str(cache), json.dumps(numbers))
+    assert done.returncode == 9, done.stderr
+    (journal,) = cache.glob("journal-*.jsonl")
+    if pid is None:
+        return journal
+    head, _, nonce = journal.stem.rsplit("-", 2)  # journal-<key>-<pid>-<nonce>
+    moved = journal.with_name(f"{head}-{pid}-{nonce}.jsonl")
+    journal.rename(moved)
+    return moved
+
+
+def test_journal_named_with_our_own_pid_is_replayed_when_no_store_of_ours_writes_it(tmp_path: Path) -> None:
+    manifest, cache = tmp_path / MANIFEST, tmp_path / "cache"
+    journal = _crashed_run(manifest, cache, [1, 2], pid=os.getpid())
+    assert f"-{os.getpid()}-" in journal.name
+    store = ManifestStore(manifest, cache, "prod")
+    assert store.manifest.images == {"1.png": _entry(1), "2.png": _entry(2)}
+    assert store.recovered == {"1.png", "2.png"}
+    store.close()
+    assert set(mf.read(manifest).images) == {"1.png", "2.png"} and not journal.exists()
+
+
+def test_one_bad_line_in_the_middle_of_a_journal_loses_only_that_line(tmp_path: Path) -> None:
+    manifest, cache = tmp_path / MANIFEST, tmp_path / "cache"
+    journal = _crashed_run(manifest, cache, [1, 2, 3])
+    lines = journal.read_text(encoding="utf-8").splitlines()
+    broken = json.loads(lines[1])
+    broken["entry"]["sha256"] = "not a hash"  # edited, or a disk error: not an entry
+    journal.write_text("\n".join([lines[0], '{"put": "torn', json.dumps(broken), lines[2]]) + "\n", encoding="utf-8")
+    store = ManifestStore(manifest, cache, "prod")
+    assert store.manifest.images == {"1.png": _entry(1), "3.png": _entry(3)}
+    store.close()
+
+
+def test_a_live_store_of_this_process_keeps_its_journal_when_another_store_opens(tmp_path: Path) -> None:
+    """Two runs of one process (``mkdocs serve`` and a command, two sites sharing a manifest): the
+    second must not take the first one's journal for a crashed run's, fold it in and delete it."""
+    manifest, cache = tmp_path / MANIFEST, tmp_path / "cache"
+    first = ManifestStore(manifest, cache, "prod")
+    first.put("1.png", _entry(1))
+    (journal,) = cache.glob("journal-*.jsonl")
+    second = ManifestStore(manifest, cache, "prod")
+    assert second.recovered == set() and second.manifest.images == {}
+    assert journal.exists()  # were the first run killed now, its upload would still be recovered
+    first.put("2.png", _entry(2))
+    assert [json.loads(line)["put"] for line in journal.read_text(encoding="utf-8").splitlines()] == ["1.png", "2.png"]
+    second.close()
+    first.close()
+    assert set(mf.read(manifest).images) == {"1.png", "2.png"}
+
+
+# -- retries: a COS 500 is retried, a cancel ends a backoff at once ------------------------------
+
+
+def _client(emu: Emulator, **options: Any) -> WxCloudClient:
+    return WxCloudClient(api_base=emu.base_url, env=DEFAULT_ENV, appid=DEFAULT_APPID, secret=DEFAULT_SECRET,
+                         **{"max_retries": 4, "backoff": 0.01, "timeout": 10.0, **options})  # fmt: skip
+
+
+def test_cos_http_500_is_retried(tmp_path: Path, emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    failed: list[str] = []
+
+    def internal_error_once(request: Exchange) -> Exchange | None:
+        if request.method == "POST" and "/cos/" in request.path and not failed:
+            failed.append(request.path)
+            body = b"<Error><Code>InternalError</Code><Message>We encountered an internal error.</Message></Error>"
+            return Exchange(request.method, request.path, request.body, 500, {"Content-Type": "application/xml"}, body)
+        return None
+
+    image = tmp_path / "a.png"
+    image.write_bytes(png(5))
+    with Proxy(emulator.base_url, before=internal_error_once) as proxy:
+        monkeypatch.setenv("HTTP_PROXY", proxy.base_url)  # COS is reached through it as well
+        for name in ("NO_PROXY", "no_proxy", "http_proxy"):
+            monkeypatch.delenv(name, raising=False)
+        with _client(emulator) as client:
+            client.upload("t/a.png", image)
+        assert failed and proxy.count(emulator.base_url + "/cos/") == 2  # the 500, then the retry
+    assert emulator.stored_files()["t/a.png"] == png(5)
+
+
+def test_cancel_ends_a_long_retry_wait_at_once(tmp_path: Path, emulator: Emulator) -> None:
+    image = tmp_path / "a.png"
+    image.write_bytes(png(6))
+    emulator.fail_next("quota", count=5, path_prefix="/tcb/uploadfile")  # then a 60 s wait (minute quota)
+    outcome: Future[str] = Future()
+
+    def upload() -> None:
+        try:
+            outcome.set_result(client.upload("t/a.png", image))
+        except BaseException as error:  # noqa: BLE001 - handed to the test's thread
+            outcome.set_exception(error)
+
+    with _client(emulator, quota_wait=60.0) as client:
+        worker = threading.Thread(target=upload, daemon=True)
+        worker.start()
+        while emulator.request_count("/tcb/uploadfile") < 1 and worker.is_alive():
+            threading.Event().wait(0.01)
+        client.cancel()
+        worker.join(timeout=30)  # well before the 60 s wait would end by itself
+        assert not worker.is_alive(), "cancel() did not end the retry wait"
+    with pytest.raises(Cancelled, match="interrupted"):
+        outcome.result(timeout=0)
+    assert emulator.request_count("/tcb/uploadfile") == 1 and emulator.stored_files() == {}
+
+
+# -- uploads: one image's problem, a cancelled run ----------------------------------------------
+
+
+def test_an_image_that_keeps_changing_fails_alone(tmp_path: Path, caplog_wxcloud: pytest.LogCaptureFixture) -> None:
+    """Each time its upload link is asked for, the file is rewritten: its bytes are never those
+    hashed, and after a few tries that image fails; the others are uploaded all the same."""
+    docs = tmp_path / "docs"
+    edits = iter(range(1000))
+
+    def rewrite_a(request: Exchange) -> None:
+        if "tcb/uploadfile" in request.path and b"/a." in request.body:  # docs/a.<hash>.png
+            (docs / "a.png").write_bytes(b"\x89PNG" + next(edits).to_bytes(8, "big") * 8)  # same size, new bytes
+        return None
+
+    files: dict[str, bytes | str] = {"a.png": b"\x89PNG" + b"\xff" * 64, **{f"{n}.png": png(n) for n in range(4)}}
+    files["index.md"] = "".join(f"![{n}]({n}.png)\n\n" for n in ["a", 0, 1, 2, 3])
+    with Emulator() as emu, Proxy(emu.base_url, before=rewrite_a) as api:
+        make_site(tmp_path, files, {**emulator_options(emu, concurrency=1), "api_base": api.base_url})
+        build(tmp_path / "mkdocs.yml")
+        stored = emu.stored_files()
+    assert sorted(bytes(v) for k, v in stored.items() if not k.startswith("docs/a.")) == sorted(
+        png(n) for n in range(4)
+    )
+    messages = [r.getMessage() for r in caplog_wxcloud.records if r.levelno >= 30]
+    assert any("'a.png'" in m and "kept changing" in m for m in messages), messages
+    assert not any(f"{n}.png" in m for m in messages for n in range(4)), messages
+    page = (tmp_path / "site/index.html").read_text(encoding="utf-8")
+    assert 'src="a.png"' in page and page.count(emu.base_url) == 4
+
+
+class _CountingPool(ThreadPoolExecutor):
+    """The caller's upload pool (as ``mkdocs serve`` keeps one), counting the work given to it."""
+
+    def __init__(self) -> None:
+        super().__init__(2)
+        self.tasks = 0
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
+        self.tasks += 1
+        return super().submit(fn, *args, **kwargs)
+
+
+def test_a_cancelled_run_says_interrupted_and_starts_nothing_more(tmp_path: Path) -> None:
+    n = 12
+    files: dict[str, bytes | str] = {f"img/{i}.png": png(400 + i) for i in range(n + 1)}
+    with Emulator(latency=0.05) as emu, _CountingPool() as pool:
+        make_site(tmp_path, files, emulator_options(emu, concurrency=1))
+        settings = resolve(emulator_options(emu, concurrency=1), tmp_path)
+        with open_run(settings, tmp_path / "docs", executor=pool) as run:
+            for i in range(n):
+                run.schedule(f"img/{i}.png")
+            run.cancel()  # Ctrl-C: the upload under way finishes, the rest is dropped
+            started = pool.tasks
+            assert run.publish(f"img/{n}.png") is None
+            assert pool.tasks == started  # no upload starts after the cancel
+            report = run.finish()
+        stored = len(emu.stored_files())
+    assert stored <= 1 and len(report.errors) == n + 1 - stored
+    for path, why in report.errors.items():
+        assert why == "not uploaded: the run was interrupted", (path, why)
+
+
+# -- file ids that cannot be written in a page ---------------------------------------------------
+
+
+def test_rewrite_never_writes_a_file_id_holding_a_comma(tmp_path: Path, emulator: Emulator,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """A comma ends a srcset candidate: such an id (from before cloud paths avoided commas) is
+    written as its URL, with a warning."""
+    monkeypatch.chdir(tmp_path)
+    page = '<img src="img/a.png" srcset="img/a.png 2x, img/b.png 3x" alt="a">\n'
+    make_site(tmp_path, {"index.md": page, "img/a.png": png(1), "img/b.png": png(2)}, emulator_options(emulator))
+    runner = CliRunner()
+    assert runner.invoke(main, ["sync"], catch_exceptions=False).exit_code == 0
+    data = yaml.safe_load((tmp_path / MANIFEST).read_text(encoding="utf-8"))
+    legacy = data["images"]["img/a.png"]
+    old = legacy["cloud_path"]
+    new = old.replace("/a.", "/a,1.")
+    for field in ("cloud_path", "file_id", "url"):
+        legacy[field] = legacy[field].replace(old, new)
+    (tmp_path / MANIFEST).write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    result = runner.invoke(main, ["rewrite", "docs", "-o", "out", "--link", "file-id", "--offline"],
+                           catch_exceptions=False)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    written = (tmp_path / "out/index.md").read_text(encoding="utf-8")
+    assert legacy["file_id"] not in written and "cloud://" in written  # b.png's id is fine
+    url = legacy["url"].replace(",", "%2C")  # quoted: a URL keeps no comma either
+    assert f'srcset="{url} 2x, {data["images"]["img/b.png"]["file_id"]} 3x"' in written
+    assert "its file id cannot be written in a page as it is" in result.output
+
+
+# -- the manifest's schema -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        ({"url": "https://b.tcb.qcloud.la/docs/a b.png"}, "url"),
+        ({"url": "https:///docs/1.png"}, "url"),
+        ({"url": "https:docs/1.png"}, "url"),
+        ({"version": True}, "version"),
+    ],
+)
+def test_manifest_refuses_urls_with_spaces_or_no_host_and_a_boolean_version(
+    tmp_path: Path, change: dict, named: str
+) -> None:
+    data: dict[str, Any] = {"version": mf.VERSION, "images": {"1.png": dataclasses.asdict(_entry(1))}}
+    if "version" in change:
+        data.update(change)
+    else:
+        data["images"]["1.png"].update(change)
+    path = tmp_path / MANIFEST
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    before = path.read_bytes()
+    with pytest.raises(ManifestError, match=f"`?{named}`?") as refused:
+        ManifestStore(path, tmp_path / "cache", None)
+    assert "\n" not in str(refused.value) and named in str(refused.value)
+    assert path.read_bytes() == before
+
+
+# -- atomic writes -------------------------------------------------------------------------------
+
+
+def test_a_failed_write_leaves_the_old_file_and_no_temporary_one(tmp_path: Path) -> None:
+    target = tmp_path / MANIFEST
+    target.write_text("old\n", encoding="utf-8")
+    with pytest.raises(RuntimeError), atomic_file(target) as handle:
+        handle.write(b"half of the new")
+        raise RuntimeError("the writer failed")
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "folder/inside").write_text("x", encoding="utf-8")
+    with pytest.raises(OSError):
+        write_atomic(tmp_path / "folder", "a directory cannot be replaced by a file")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["folder", MANIFEST]
+    assert target.read_text(encoding="utf-8") == "old\n"
+
+
+def test_a_replaced_file_keeps_its_mode(tmp_path: Path) -> None:
+    target = tmp_path / MANIFEST
+    target.write_text("old\n", encoding="utf-8")
+    target.chmod(0o640)
+    write_atomic(target, "new\n")
+    assert stat.S_IMODE(target.stat().st_mode) == 0o640 and target.read_text(encoding="utf-8") == "new\n"
+    write_atomic(target, "newer\n", mode=0o600)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    fresh = tmp_path / "fresh.yml"
+    write_atomic(fresh, "x")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(fresh.stat().st_mode) == 0o666 & ~umask  # as open() would have made it
+
+
+_WRITER = """
+import sys
+from pathlib import Path
+from mkdocs_wxcloud.atomic import write_atomic
+target, contents = Path(sys.argv[1]), [Path(p).read_bytes() for p in sys.argv[2:]]
+print("ready", flush=True)
+while True:
+    for content in contents:
+        write_atomic(target, content)
+"""
+
+
+def test_a_writer_killed_at_any_moment_leaves_the_old_or_the_new_content(tmp_path: Path) -> None:
+    manifests = [mf.to_yaml(mf.Manifest(env="prod", images={f"{k}/{n}.png": _entry(n) for n in range(4000)}))
+                 for k in ("old", "new")]  # fmt: skip
+    contents = [text.encode() for text in manifests]
+    sources = []
+    for name, content in zip(("old", "new"), contents):
+        sources.append(tmp_path / f"{name}.source")
+        sources[-1].write_bytes(content)
+    target = tmp_path / "site" / MANIFEST
+    target.parent.mkdir()
+    target.write_bytes(contents[0])
+    chance = random.Random(26)
+    for _ in range(12):
+        writer = subprocess.Popen([sys.executable, "-c", _WRITER, str(target), *map(str, sources)],
+                                  stdout=subprocess.PIPE, text=True)  # fmt: skip
+        assert writer.stdout is not None and writer.stdout.readline() == "ready\n"
+        threading.Event().wait(chance.uniform(0.0, 0.05))  # a random moment in a write
+        writer.send_signal(signal.SIGKILL)
+        writer.wait(timeout=CHILD_TIMEOUT)
+        writer.stdout.close()
+        assert target.read_bytes() in contents  # never torn, never empty
+    for leftover in target.parent.glob(".*.tmp"):  # what a killed writer could not remove
+        leftover.unlink()
