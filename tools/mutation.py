@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import json
 import os
 import re
 import subprocess
@@ -79,16 +80,10 @@ def _toml(value: object) -> str:
     if isinstance(value, (int, float)):
         return repr(value)
     if isinstance(value, str):
-        return _json_string(value)
+        return json.dumps(value, ensure_ascii=False)
     if isinstance(value, list):
         return "[" + ", ".join(_toml(item) for item in value) + "]"
     raise TypeError(f"[tool.mutmut]: cannot write {value!r}")
-
-
-def _json_string(text: str) -> str:
-    import json
-
-    return json.dumps(text, ensure_ascii=False)
 
 
 def prepare(name: str, package: Package, base: Path) -> Path:
@@ -107,12 +102,24 @@ def prepare(name: str, package: Package, base: Path) -> Path:
     section = "[tool.mutmut]\n" + "".join(f"{key} = {_toml(value)}\n" for key, value in settings.items())
     (work / "pyproject.toml").write_text(_SECTION.sub("", text).rstrip("\n") + "\n\n" + section, encoding="utf-8")
     (work / "mutants/src").mkdir(parents=True, exist_ok=True)  # on PYTHONPATH before mutmut fills it
+    (work / "hooks").mkdir(exist_ok=True)
+    (work / "hooks/sitecustomize.py").write_text(_SITECUSTOMIZE, encoding="utf-8")
     return work
+
+
+_SITECUSTOMIZE = """\
+# Written by tools/mutation.py. A process that a test starts runs the mutant under test, but takes
+# no part in mutmut's statistics (gathered in the test's own process, with the project's config).
+import os
+
+if os.environ.get("MUTANT_UNDER_TEST") in ("stats", "mutant_generation"):
+    os.environ["MUTANT_UNDER_TEST"] = ""
+"""
 
 
 def run(work: Path, jobs: int) -> dict[str, str]:
     """Run mutmut in ``work``; the status of each mutant."""
-    path = os.pathsep.join(filter(None, [str(work / "mutants/src"), os.environ.get("PYTHONPATH")]))
+    path = os.pathsep.join(filter(None, [str(work / "hooks"), str(work / "mutants/src"), os.environ.get("PYTHONPATH")]))
     env = {**os.environ, "PYTHONPATH": path, "CI": "true"}  # CI: the property tests' fixed examples, a stable score
     mutmut = [sys.executable, "-m", "mutmut"]
     subprocess.run([*mutmut, "run", "--max-children", str(jobs)], cwd=work, env=env, check=True)
@@ -123,14 +130,18 @@ def run(work: Path, jobs: int) -> dict[str, str]:
 
 def equivalent(work: Path, statuses: dict[str, str]) -> tuple[set[str], list[str]]:
     """The listed equivalent mutants that still are what they were listed for; stale entries."""
-    confirmed, stale = set(), []
+    confirmed: set[str] = set()
+    stale: list[str] = []
     for mutant, (line, _why) in EQUIVALENT.items():
         if mutant not in statuses:
             continue
         diff = subprocess.run([sys.executable, "-m", "mutmut", "show", mutant], cwd=work, capture_output=True,
                               text=True).stdout  # fmt: skip
         added = [d[1:] for d in diff.splitlines() if d.startswith("+") and not d.startswith("+++")]
-        (confirmed.add if any(line in a for a in added) else stale.append)(mutant)
+        if any(line in a for a in added):
+            confirmed.add(mutant)
+        else:
+            stale.append(mutant)
     return confirmed, stale
 
 
