@@ -91,23 +91,27 @@ def test_exclude_uploaded_keeps_what_templates_stylesheets_and_scripts_load(tmp_
 # -- the journal: crash safety -------------------------------------------------------------------
 
 _CRASHING_RUN = """
-import dataclasses, json, os, sys
+import json, os, sys
 from pathlib import Path
 from mkdocs_wxcloud.manifest import model as mf
 from mkdocs_wxcloud.manifest.store import ManifestStore
 store = ManifestStore(Path(sys.argv[1]), Path(sys.argv[2]), "prod")
 for n in json.loads(sys.argv[3]):
-    store.put(f"{n}.png", mf.Entry(sha256=f"{n:064x}", size=n, cloud_path=f"docs/{n}.png",
-                                  file_id=f"cloud://e.b/docs/{n}.png", url=f"https://b.tcb.qcloud.la/docs/{n}.png"))
+    if isinstance(n, int):
+        store.put(f"{n}.png", mf.Entry(sha256=f"{n:064x}", size=n, cloud_path=f"docs/{n}.png",
+                                      file_id=f"cloud://e.b/docs/{n}.png", url=f"https://b.tcb.qcloud.la/docs/{n}.png"))
+    else:  # an object in the cloud that holds no image's bytes (the file changed while it was sent)
+        store.retire(f"cloud://e.b/docs/{n}", f"docs/{n}")
 os._exit(9)  # killed before it saved the manifest
 """
 
 
-def _crashed_run(manifest: Path, cache: Path, numbers: list[int], pid: int | None = None) -> Path:
-    """The journal that a run which uploaded ``numbers`` and was killed left behind; with ``pid``,
-    as if that run had had this pid (a container's build is PID 1 in every life)."""
-    done = _python(_CRASHING_RUN, str(manifest), str(cache), json.dumps(numbers))
-    assert done.returncode == 9, done.stderr
+def _crashed_run(manifest: Path, cache: Path, done: list[int | str], pid: int | None = None) -> Path:
+    """The journal that a run which did ``done`` (an int: an upload recorded, a str: an object
+    retired) and was killed left behind; with ``pid``, as if that run had had this pid (a
+    container's build is PID 1 in every life)."""
+    child = _python(_CRASHING_RUN, str(manifest), str(cache), json.dumps(done))
+    assert child.returncode == 9, child.stderr
     (journal,) = cache.glob("journal-*.jsonl")
     if pid is None:
         return journal
@@ -115,6 +119,15 @@ def _crashed_run(manifest: Path, cache: Path, numbers: list[int], pid: int | Non
     moved = journal.with_name(f"{head}-{pid}-{nonce}.jsonl")
     journal.rename(moved)
     return moved
+
+
+def test_a_crashed_runs_retired_objects_are_recovered_for_prune(tmp_path: Path) -> None:
+    manifest, cache = tmp_path / MANIFEST, tmp_path / "cache"
+    _crashed_run(manifest, cache, [1, "1.changed.png"])
+    store = ManifestStore(manifest, cache, "prod")
+    assert store.manifest.retired == {"cloud://e.b/docs/1.changed.png": "docs/1.changed.png"}
+    store.close()
+    assert mf.read(manifest).retired == {"cloud://e.b/docs/1.changed.png": "docs/1.changed.png"}
 
 
 def test_journal_named_with_our_own_pid_is_replayed_when_no_store_of_ours_writes_it(tmp_path: Path) -> None:
