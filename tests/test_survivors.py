@@ -153,6 +153,17 @@ def test_one_bad_line_in_the_middle_of_a_journal_loses_only_that_line(tmp_path: 
     store.close()
 
 
+def test_a_line_torn_inside_a_chinese_character_loses_only_that_line(tmp_path: Path) -> None:
+    """A kill can cut a line between the bytes of one character: the file is not valid UTF-8."""
+    manifest, cache = tmp_path / MANIFEST, tmp_path / "cache"
+    journal = _crashed_run(manifest, cache, [1])
+    with open(journal, "ab") as handle:
+        handle.write('{"put": "图'.encode()[:-1])
+    store = ManifestStore(manifest, cache, "prod")
+    assert store.manifest.images == {"1.png": _entry(1)}
+    store.close()
+
+
 def test_a_live_store_of_this_process_keeps_its_journal_when_another_store_opens(tmp_path: Path) -> None:
     """Two runs of one process (``mkdocs serve`` and a command, two sites sharing a manifest): the
     second must not take the first one's journal for a crashed run's, fold it in and delete it."""
