@@ -359,6 +359,32 @@ def test_manifest_refuses_urls_with_spaces_or_no_host_and_a_boolean_version(
     assert path.read_bytes() == before
 
 
+_REFUSED = [
+    ("optimize", "x" * 81), ("done", "x" * 201), ("optimize", 5), ("done", "a\x07b"),
+    ("width", 0), ("width", 100_001), ("height", True), ("height", "12"),
+    ("size", -1), ("size", True), ("stored_size", -1), ("expires", "soon"), ("sha256", "AB" * 32),
+]  # fmt: skip
+_ACCEPTED = {"optimize": "x" * 80, "done": "x" * 200, "width": 1, "height": 100_000, "size": 0, "stored_size": 0}
+
+
+@pytest.mark.parametrize(("field", "value"), _REFUSED)
+def test_every_field_of_an_entry_is_checked(tmp_path: Path, field: str, value: object) -> None:
+    """Widths go into pages, notes into messages: a value a pull request slips in is refused, named."""
+    raw = {**dataclasses.asdict(_entry(1)), field: value}
+    path = tmp_path / MANIFEST
+    path.write_text(yaml.safe_dump({"version": mf.VERSION, "images": {"1.png": raw}}), encoding="utf-8")
+    with pytest.raises(ManifestError, match=f"image '1.png' field `{field}`"):
+        ManifestStore(path, tmp_path / "cache", None)
+
+
+def test_fields_at_their_limits_are_accepted(tmp_path: Path) -> None:
+    path = tmp_path / MANIFEST
+    raw = {**dataclasses.asdict(_entry(1)), **_ACCEPTED}
+    path.write_text(yaml.safe_dump({"version": mf.VERSION, "images": {"1.png": raw}}), encoding="utf-8")
+    entry = ManifestStore(path, tmp_path / "cache", None).manifest.images["1.png"]
+    assert {name: getattr(entry, name) for name in _ACCEPTED} == _ACCEPTED
+
+
 # -- atomic writes -------------------------------------------------------------------------------
 
 
