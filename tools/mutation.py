@@ -117,14 +117,25 @@ if os.environ.get("MUTANT_UNDER_TEST") in ("stats", "mutant_generation"):
 """
 
 
-def run(work: Path, jobs: int) -> dict[str, str]:
-    """Run mutmut in ``work``; the status of each mutant."""
+def run(work: Path, jobs: int, recheck: bool) -> dict[str, str]:
+    """Run mutmut in ``work``; the status of each mutant. mutmut keeps a result until the mutated
+    function changes: ``recheck`` tests the survivors again (after tests were added)."""
     path = os.pathsep.join(filter(None, [str(work / "hooks"), str(work / "mutants/src"), os.environ.get("PYTHONPATH")]))
     env = {**os.environ, "PYTHONPATH": path, "CI": "true"}  # CI: the property tests' fixed examples, a stable score
     mutmut = [sys.executable, "-m", "mutmut"]
     subprocess.run([*mutmut, "run", "--max-children", str(jobs)], cwd=work, env=env, check=True)
-    listed = subprocess.run([*mutmut, "results", "--all", "true"], cwd=work, env=env, check=True,
-                            capture_output=True, text=True).stdout  # fmt: skip
+    statuses = _results(work, env)
+    if recheck:
+        again = sorted(m for m, status in statuses.items() if status not in KILLED)
+        if again:
+            subprocess.run([*mutmut, "run", "--max-children", str(jobs), *again], cwd=work, env=env, check=True)
+            statuses = _results(work, env)
+    return statuses
+
+
+def _results(work: Path, env: dict[str, str]) -> dict[str, str]:
+    listed = subprocess.run([sys.executable, "-m", "mutmut", "results", "--all", "true"], cwd=work, env=env,
+                            check=True, capture_output=True, text=True).stdout  # fmt: skip
     return dict(line.strip().rsplit(": ", 1) for line in listed.splitlines() if ": " in line)
 
 
@@ -150,12 +161,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--package", action="append", choices=sorted(PACKAGES), help="run only this package")
     parser.add_argument("--jobs", type=int, default=1, help="mutants tested at once (default 1: the CPU is shared)")
     parser.add_argument("--workdir", type=Path, default=ROOT / "build/mutation", help="where mutmut works")
+    parser.add_argument("--recheck", action="store_true", help="test the survivors again (after adding tests)")
     args = parser.parse_args(argv)
     names = args.package or list(PACKAGES)
     lines = []
     for name in names:
         work = prepare(name, PACKAGES[name], args.workdir)
-        statuses = run(work, args.jobs)
+        statuses = run(work, args.jobs, args.recheck)
         excluded, stale = equivalent(work, statuses)
         counted = {m: s for m, s in statuses.items() if m not in excluded and s != "skipped"}
         killed = sum(s in KILLED for s in counted.values())
