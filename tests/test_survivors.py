@@ -124,6 +124,9 @@ def _crashed_run(manifest: Path, cache: Path, done: list[int | str], pid: int | 
 def test_a_crashed_runs_retired_objects_are_recovered_for_prune(tmp_path: Path) -> None:
     manifest, cache = tmp_path / MANIFEST, tmp_path / "cache"
     _crashed_run(manifest, cache, [1, "1.changed.png"])
+    checking = ManifestStore(manifest, cache, "prod", readonly=True)  # `check` sees it, and writes nothing
+    assert checking.manifest.retired == {"cloud://e.b/docs/1.changed.png": "docs/1.changed.png"}
+    checking.close()
     store = ManifestStore(manifest, cache, "prod")
     assert store.manifest.retired == {"cloud://e.b/docs/1.changed.png": "docs/1.changed.png"}
     store.close()
@@ -179,6 +182,55 @@ def test_a_live_store_of_this_process_keeps_its_journal_when_another_store_opens
     second.close()
     first.close()
     assert set(mf.read(manifest).images) == {"1.png", "2.png"}
+
+
+# -- the store: what reaches the manifest on disk -------------------------------------------------
+
+
+def test_removals_and_forgotten_retirements_reach_the_disk_beside_another_runs_upload(tmp_path: Path) -> None:
+    """``prune`` removes entries and forgets deleted objects while a build records an upload."""
+    path, cache = tmp_path / MANIFEST, tmp_path / "cache"
+    first = ManifestStore(path, cache, "prod")
+    first.put("1.png", _entry(1))
+    first.put("2.png", _entry(2))
+    first.retire("cloud://e.b/docs/old.png", "docs/old.png")
+    first.close()
+    assert mf.read(path) == mf.Manifest(env="prod", images={"1.png": _entry(1), "2.png": _entry(2)},
+                                        retired={"cloud://e.b/docs/old.png": "docs/old.png"})  # fmt: skip
+    pruning, building = ManifestStore(path, cache, "prod"), ManifestStore(path, cache, "prod")
+    pruning.remove("2.png")
+    pruning.forget_retired("cloud://e.b/docs/old.png")
+    building.put("3.png", _entry(3))
+    building.close()
+    pruning.close()
+    assert mf.read(path) == mf.Manifest(env="prod", images={"1.png": _entry(1), "3.png": _entry(3)}, retired={})
+
+
+def test_an_object_that_an_image_shows_is_never_retired_and_check_records_nothing(tmp_path: Path) -> None:
+    path, cache = tmp_path / MANIFEST, tmp_path / "cache"
+    store = ManifestStore(path, cache, "prod")
+    store.put("1.png", _entry(1))
+    store.retire(_entry(1).file_id, _entry(1).cloud_path)  # another image's upload had the same bytes
+    store.close()
+    assert mf.read(path).retired == {}
+    checking = ManifestStore(path, cache, "prod", readonly=True)
+    checking.retire("cloud://e.b/docs/x.png", "docs/x.png")
+    assert not list(cache.glob("journal-*.jsonl"))
+    checking.close()
+    assert mf.read(path).retired == {}
+
+
+def test_identical_content_is_found_by_its_hash_until_its_entry_goes(tmp_path: Path) -> None:
+    store = ManifestStore(tmp_path / MANIFEST, tmp_path / "cache", "prod")
+    store.put("1.png", _entry(1))
+    assert store.by_sha(_entry(1).sha256) == {"": _entry(1)} and store.by_sha(_entry(2).sha256) == {}
+    store.put("copy/1.png", _entry(1))
+    store.save()
+    assert store.by_sha(_entry(1).sha256) == {"": _entry(1)}
+    store.remove("1.png")
+    store.remove("copy/1.png")
+    assert store.by_sha(_entry(1).sha256) == {}
+    store.close()
 
 
 # -- retries: a COS 500 is retried, a cancel ends a backoff at once ------------------------------
