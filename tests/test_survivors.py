@@ -233,6 +233,46 @@ def test_identical_content_is_found_by_its_hash_until_its_entry_goes(tmp_path: P
     store.close()
 
 
+# -- hashes cached by size and time --------------------------------------------------------------
+
+
+def test_a_warm_run_trusts_size_and_time_and_rehashes_what_changed(tmp_path: Path) -> None:
+    """The next run takes an unchanged file's hash from the cache without reading it (so a file
+    rewritten with its old size and time keeps its old hash: the documented trade); a new time,
+    a new size or ``force`` reads it again."""
+    from mkdocs_wxcloud.manifest.hashing import HashCache, sha256_file
+
+    image, cache = tmp_path / "a.png", tmp_path / "hashes.json"
+    image.write_bytes(png(1))
+    first = HashCache(cache)
+    assert first.digest("a.png", image) == (sha256_file(image), len(png(1)))
+    first.save()
+    when = image.stat().st_mtime_ns
+    image.write_bytes(png(2))  # new bytes, the same size
+    os.utime(image, ns=(when, when))
+    warm = HashCache(cache)
+    old = (first.digest("a.png", image)[0], len(png(1)))
+    assert warm.cached("a.png", image.stat()) == old and warm.digest("a.png", image) == old
+    assert warm.digest("a.png", image, force=True) == (sha256_file(image), len(png(1))) != old
+    os.utime(image, ns=(when + 10**9, when + 10**9))
+    assert HashCache(cache).digest("a.png", image)[0] == sha256_file(image)  # a new time: read again
+    image.write_bytes(png(3, size=16))
+    os.utime(image, ns=(when, when))
+    assert HashCache(cache).cached("a.png", image.stat()) is None  # a new size
+    saved = HashCache(cache)
+    saved.digest("a.png", image)
+    saved.save()
+    document = json.loads(cache.read_text(encoding="utf-8"))
+    size, mtime, sha = document["data"]["files"]["a.png"]
+    assert HashCache(cache).cached("a.png", image.stat()) == (sha, size)
+    for damaged in ([size, mtime, "x"], [size, mtime], [size, mtime, sha, 0], [float(size), mtime, sha]):
+        cache.write_text(json.dumps({**document, "data": {"files": {"a.png": damaged}}}), encoding="utf-8")
+        assert HashCache(cache).cached("a.png", image.stat()) is None, damaged  # rebuilt from the files
+    for damaged_file in ("not json", "[]", json.dumps({**document, "data": {"files": [1]}})):
+        cache.write_text(damaged_file, encoding="utf-8")
+        assert HashCache(cache).cached("a.png", image.stat()) is None
+
+
 # -- retries: a COS 500 is retried, a cancel ends a backoff at once ------------------------------
 
 
