@@ -273,6 +273,32 @@ def test_a_warm_run_trusts_size_and_time_and_rehashes_what_changed(tmp_path: Pat
         assert HashCache(cache).cached("a.png", image.stat()) is None
 
 
+def test_an_upload_reader_sends_exactly_the_declared_size_and_hashes_what_it_sent(tmp_path: Path) -> None:
+    """An upload declares its length first: a file that shrank is padded, one that grew is cut, and
+    the digest is that of the bytes sent (so a changed file is caught); a retry rewinds it."""
+    import hashlib
+
+    from mkdocs_wxcloud.manifest.hashing import HashingReader
+
+    data = bytes(range(256)) * 300
+    (tmp_path / "a.bin").write_bytes(data)
+    told: list[int] = []
+    with open(tmp_path / "a.bin", "rb") as handle:
+        reader = HashingReader(handle, len(data), told.append)
+        first = reader.read(1000)
+        assert len(first) == 1000 and len(reader) == len(data) - 1000 and reader.tell() == 1000
+        assert first + reader.read() == data and reader.read(5) == b"" and len(reader) == 0
+        assert reader.hexdigest() == hashlib.sha256(data).hexdigest() and told == [1000, len(data) - 1000]
+        assert reader.seek(0) == 0 and told[-1] == -len(data) and reader.tell() == 0 and len(reader) == len(data)
+        assert reader.read(None) == data and reader.hexdigest() == hashlib.sha256(data).hexdigest()  # type: ignore[arg-type]
+        with pytest.raises(OSError):
+            reader.seek(10)
+    for size, sent in ((len(data) + 10, data + bytes(10)), (100, data[:100])):  # it shrank / it grew
+        with open(tmp_path / "a.bin", "rb") as handle:
+            reader = HashingReader(handle, size)
+            assert reader.read(len(data) * 2) == sent and reader.hexdigest() == hashlib.sha256(sent).hexdigest()
+
+
 # -- retries: a COS 500 is retried, a cancel ends a backoff at once ------------------------------
 
 
