@@ -503,6 +503,41 @@ def test_fields_at_their_limits_are_accepted(tmp_path: Path) -> None:
     assert {name: getattr(entry, name) for name in _ACCEPTED} == _ACCEPTED
 
 
+_NOTE = "oxipng: 5 B -> 3 B, " * 5
+_FULL = mf.Entry(sha256="ab" * 32, size=5, cloud_path="docs/图/b.png", file_id="cloud://e.b/docs/图/b.png",
+                 url="https://b.tcb.qcloud.la/docs/%E5%9B%BE/b.png?sign=" + "x" * 100 + "&t=1", expires=1700000000,
+                 stored_size=3, width=10, height=20, optimize="lossless", done=_NOTE.strip())  # fmt: skip
+_PLAIN = mf.Entry(sha256="cd" * 32, size=1, cloud_path="docs/a.png", file_id="cloud://e.b/docs/a.png")
+_BOTH = mf.Manifest(env="prod", images={"图/b.png": _FULL, "a.png": _PLAIN},
+                    retired={"cloud://e.b/docs/old.png": "docs/old.png"})  # fmt: skip
+
+
+def test_the_manifest_text_is_one_line_per_field_in_a_fixed_order() -> None:
+    """The file is committed and reviewed in diffs: its layout is part of what it is."""
+    assert mf.to_yaml(_BOTH) == (
+        "# Images of this site in WeChat cloud storage, written by mkdocs-wxcloud.\n"
+        "# Commit this file: it lets builds and `mkdocs-wxcloud check` skip the network.\n"
+        "version: 1\nenv: prod\nimages:\n"
+        "  a.png:\n    sha256: " + "cd" * 32 + "\n    size: 1\n    cloud_path: docs/a.png\n"
+        "    file_id: cloud://e.b/docs/a.png\n    url: ''\n"
+        "  图/b.png:\n    sha256: " + "ab" * 32 + "\n    size: 5\n    cloud_path: docs/图/b.png\n"
+        "    file_id: cloud://e.b/docs/图/b.png\n    url: " + _FULL.url + "\n    expires: 1700000000\n"
+        "    stored_size: 3\n    width: 10\n    height: 20\n    optimize: lossless\n"
+        "    done: '" + _NOTE.strip() + "'\n"
+        "retired:\n  - file_id: cloud://e.b/docs/old.png\n    cloud_path: docs/old.png\n"
+    )
+
+
+def test_a_warm_read_of_the_manifest_gives_what_the_yaml_says(tmp_path: Path) -> None:
+    """The parsed form is cached beside the manifest: every field and the retired list survive it."""
+    path, cache = tmp_path / MANIFEST, tmp_path / "parsed.json"
+    path.write_text(mf.to_yaml(_BOTH), encoding="utf-8")
+    assert mf.read(path, cache) == _BOTH and cache.exists()
+    assert mf.read(path, cache) == _BOTH  # from the cache
+    path.write_text(mf.to_yaml(mf.Manifest(env="prod", images={"a.png": _PLAIN})), encoding="utf-8")
+    assert mf.read(path, cache) == mf.Manifest(env="prod", images={"a.png": _PLAIN})  # the text changed
+
+
 # -- atomic writes -------------------------------------------------------------------------------
 
 
