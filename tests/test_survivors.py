@@ -503,6 +503,34 @@ def test_fields_at_their_limits_are_accepted(tmp_path: Path) -> None:
     assert {name: getattr(entry, name) for name in _ACCEPTED} == _ACCEPTED
 
 
+_GOOD = (
+    "version: 1\nenv: prod\nimages:\n  1.png:\n    sha256: '" + "1".rjust(64, "0") + "'\n    size: 1\n"
+    "    cloud_path: docs/1.png\n    file_id: cloud://e.b/docs/1.png\n    url: https://b.tcb.qcloud.la/docs/1.png\n"
+    "retired:\n  - file_id: cloud://e.b/docs/old.png\n    cloud_path: docs/old.png\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        (_GOOD + "  - just text\n", "13: retired item 2: must be a mapping of exactly file_id and cloud_path"),
+        (_GOOD + "  - file_id: cloud://e.b/x.png\n    cloud_path: ''\n", "14: retired item 2 field `cloud_path`: "),
+        (_GOOD + "  - file_id: ''\n    cloud_path: docs/x.png\n", "13: retired item 2 field `file_id`: "),
+        (_GOOD + "imagez: {}\n", "13: `imagez`: unknown key"),
+        (_GOOD.replace("env: prod", "env: 5"), "2: `env`: must be a cloud environment id"),
+        (_GOOD.split("retired:")[0] + "retired: {}\n", "10: `retired`: must be a list of {file_id, cloud_path}"),
+    ],
+)
+def test_a_broken_manifest_names_the_line_and_the_item_at_fault(tmp_path: Path, text: str, problem: str) -> None:
+    path = tmp_path / MANIFEST
+    path.write_text(_GOOD, encoding="utf-8")
+    assert mf.read(path).retired == {"cloud://e.b/docs/old.png": "docs/old.png"}  # the good part alone is fine
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ManifestError) as refused:
+        ManifestStore(path, tmp_path / "cache", "prod")
+    assert str(refused.value).startswith(f"{path}:{problem}"), str(refused.value)
+
+
 _NOTE = "oxipng: 5 B -> 3 B, " * 5
 _FULL = mf.Entry(sha256="ab" * 32, size=5, cloud_path="docs/图/b.png", file_id="cloud://e.b/docs/图/b.png",
                  url="https://b.tcb.qcloud.la/docs/%E5%9B%BE/b.png?sign=" + "x" * 100 + "&t=1", expires=1700000000,

