@@ -514,6 +514,7 @@ _GOOD = (
     ("text", "problem"),
     [
         (_GOOD + "  - just text\n", "13: retired item 2: must be a mapping of exactly file_id and cloud_path"),
+        (_GOOD + "  - file_id: cloud://e.b/x.png\n    cloud_path: docs/x.png\n    size: 1\n", "13: retired item 2: "),
         (_GOOD + "  - file_id: cloud://e.b/x.png\n    cloud_path: ''\n", "14: retired item 2 field `cloud_path`: "),
         (_GOOD + "  - file_id: ''\n    cloud_path: docs/x.png\n", "13: retired item 2 field `file_id`: "),
         (_GOOD + "imagez: {}\n", "13: `imagez`: unknown key"),
