@@ -8,7 +8,9 @@ Each package runs mutmut (``[tool.mutmut]`` of pyproject.toml) in a folder of it
 ``build/mutation/<package>``, with only that package's modules mutated and only its test files run
 (mutmut runs, for each mutant, the tests that called the mutated function). The test processes
 import the mutated copy, subprocesses included (``PYTHONPATH``), so a mutant is seen by a command
-that a test runs as a real process too. A second run only tests what changed.
+that a test runs as a real process too; but mutmut maps tests to functions from the calls made in
+the test's own process, so a function that a test reaches only through a subprocess is not tested
+by it (its mutants survive, or have no tests). A second run only tests what changed.
 
 The score is killed / (mutants - equivalent): a mutant that no selected test reaches counts as a
 survivor. Equivalent mutants (no behaviour can tell them from the code) are listed in EQUIVALENT
