@@ -68,9 +68,11 @@ _THEME = """{% extends "base.html" %}
 def test_exclude_uploaded_keeps_what_templates_stylesheets_and_scripts_load(tmp_path: Path, emulator) -> None:
     """A theme loads ``pics/logo.png`` (the file is ``Logo.PNG``: hosts and browsers on case-insensitive
     file systems load it), a stylesheet the plugin does not rewrite loads ``bg.png``, a script names
-    ``图标.png`` percent-encoded, a template ``a&b.png`` HTML-escaped: each stays in the site. What
-    nothing loads goes, also when its name ends another file's name that something loads."""
-    shown = ["Logo.PNG", "bg.png", "图标.png", "a&b.png", "gone.png", "icon.png"]
+    ``图标.png`` percent-encoded, a template ``a&b.png`` HTML-escaped, a text file starts with
+    ``first.png``, one that is not UTF-8 names ``scan.tiff``: each stays in the site. What nothing
+    loads goes, also when its name ends another file's name that something loads (``icon.png`` in
+    ``app-icon.png``, ``old.tif`` in ``scan.tiff``)."""
+    shown = ["Logo.PNG", "bg.png", "图标.png", "a&b.png", "first.png", "scan.tiff", "gone.png", "icon.png", "old.tif"]
     files: dict[str, bytes | str] = {f"pics/{name}": png(300 + i) for i, name in enumerate(shown)}
     files["index.md"] = "".join(f"![{i}](pics/{name})\n\n" for i, name in enumerate(shown))
     files["about.md"] = '<span data-asset="pics/app-icon.png">a file with a longer name</span>\n'
@@ -81,11 +83,15 @@ def test_exclude_uploaded_keeps_what_templates_stylesheets_and_scripts_load(tmp_
     (overrides / "main.html").write_text(_THEME, encoding="utf-8")
     (overrides / "theme/skin.css").write_text(".hero { background: url(../pics/bg.png) }\n", encoding="utf-8")
     (overrides / "theme/app.js").write_text('const icon = "pics/%E5%9B%BE%E6%A0%87.png";\n', encoding="utf-8")
+    (overrides / "theme/preload.txt").write_text("first.png", encoding="utf-8")  # a name at the very start
+    (overrides / "theme/legacy.js").write_bytes(b'// \xa9 1999\nvar scan = "pics/scan.tiff";\n')  # Latin-1
     build(tmp_path / "mkdocs.yml")
     site = tmp_path / "site"
     assert len(emulator.stored_files()) == len(shown)  # all uploaded: each is a candidate
     kept = sorted(p.name for p in (site / "pics").iterdir())
-    assert kept == sorted(["Logo.PNG", "bg.png", "图标.png", "a&b.png"])  # gone.png, icon.png: nothing loads them
+    assert kept == sorted(
+        ["Logo.PNG", "bg.png", "图标.png", "a&b.png", "first.png", "scan.tiff"]
+    )  # nothing loads the rest
 
 
 # -- the journal: crash safety -------------------------------------------------------------------

@@ -83,6 +83,7 @@ PACKAGES = {
 
 # mutant name -> (a text its mutated line still holds, why no behaviour can tell it from the code)
 _JOURNAL = "mkdocs_wxcloud.manifest.journal.xǁJournalǁ"
+_EXCLUDE = "mkdocs_wxcloud.hosts.mkdocs.exclude."
 _LOCALE = "the locale's encoding, UTF-8 wherever this runs (Python 3.11 coerces the C locale): only a Windows code page differs"
 _ESCAPES = "the journal is read only by json.loads, which decodes \\u escapes and raw UTF-8 alike"
 _SWALLOWED = "the index only words the error of a bad record, which the replay skips without showing it"
@@ -99,6 +100,13 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
     f"{_JOURNAL}_append__mutmut_5": ("ensure_ascii=None", _ESCAPES),
     f"{_JOURNAL}_append__mutmut_7": ("json.dumps(record, )", _ESCAPES),
     f"{_JOURNAL}_append__mutmut_8": ("ensure_ascii=True", _ESCAPES),
+    f"{_EXCLUDE}x__in_name__mutmut_3": (
+        '"XX._-~XX"',
+        "the text is lower-cased: it holds no X, and the rest is the same set",
+    ),
+    f"{_EXCLUDE}x_unmentioned__mutmut_34": ("read_text(encoding=None,", _LOCALE),
+    f"{_EXCLUDE}x_unmentioned__mutmut_36": ('read_text(errors="replace")', _LOCALE),
+    f"{_EXCLUDE}x_unmentioned__mutmut_41": ('encoding="UTF-8"', "codec names are case-insensitive"),
 }
 
 KILLED = {"killed", "timeout", "caught by type check"}
