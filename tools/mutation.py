@@ -86,6 +86,9 @@ _JOURNAL = "mkdocs_wxcloud.manifest.journal.xǁJournalǁ"
 _EXCLUDE = "mkdocs_wxcloud.hosts.mkdocs.exclude."
 _LOCALE = "the locale's encoding, UTF-8 wherever this runs (Python 3.11 coerces the C locale): only a Windows code page differs"
 _ESCAPES = "the journal is read only by json.loads, which decodes \\u escapes and raw UTF-8 alike"
+_LONGEST_FIRST = (
+    "reverse text order also puts an extension before its own prefixes (.tiff before .tif), all the alternation needs"
+)
 _SWALLOWED = "the index only words the error of a bad record, which the replay skips without showing it"
 EQUIVALENT: dict[str, tuple[str, str]] = {
     f"{_JOURNAL}replay__mutmut_1": ('encoding=None, errors="replace"', _LOCALE),
@@ -107,6 +110,8 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
     f"{_EXCLUDE}x_unmentioned__mutmut_34": ("read_text(encoding=None,", _LOCALE),
     f"{_EXCLUDE}x_unmentioned__mutmut_36": ('read_text(errors="replace")', _LOCALE),
     f"{_EXCLUDE}x_unmentioned__mutmut_41": ('encoding="UTF-8"', "codec names are case-insensitive"),
+    f"{_EXCLUDE}x_unmentioned__mutmut_11": ("key=None, reverse=True", _LONGEST_FIRST),
+    f"{_EXCLUDE}x_unmentioned__mutmut_14": ("by_name}, reverse=True)", _LONGEST_FIRST),
 }
 
 KILLED = {"killed", "timeout", "caught by type check"}
