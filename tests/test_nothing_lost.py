@@ -79,9 +79,20 @@ def test_prune_deletes_nothing_beyond_max_delete(tmp_path: Path, emulator: Emula
     assert len(emulator.stored_files()) == 1 and set(mf.read(tmp_path / MANIFEST).images) == {"img/0.png"}
 
 
-def test_prune_max_delete_defaults_to_a_safe_number(tmp_path: Path) -> None:
-    result = cli("prune", "--help")
-    assert "--max-delete" in result.stdout and "100" in result.stdout
+def test_prune_max_delete_defaults_to_a_safe_number(tmp_path: Path, emulator: Emulator) -> None:
+    """Without --max-delete, 101 files are refused and 100 deleted: the default is exactly 100."""
+    _pruneable(tmp_path, emulator, 101)
+    emulator.reset_counts()
+    refused = run(tmp_path, "prune", "--yes")
+    assert refused.returncode == 1
+    assert "nothing deleted: 101 files is more than --max-delete 100" in refused.stderr
+    assert emulator.request_count() == 0 and len(emulator.stored_files()) == 102
+    (tmp_path / "docs/index.md").write_text("![0](img/0.png)\n\n![1](img/1.png)\n", encoding="utf-8")
+    done = run(tmp_path, "prune", "--yes")
+    assert done.returncode == 0, done.stderr
+    assert "deleted 100 of 100 file(s)" in done.stderr
+    assert set(emulator.stored_files()) == {e.cloud_path for e in mf.read(tmp_path / MANIFEST).images.values()}
+    assert set(mf.read(tmp_path / MANIFEST).images) == {"img/0.png", "img/1.png"}
 
 
 # -- Ctrl-C --------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 
@@ -176,10 +177,12 @@ def test_manifest_inside_docs_dir_is_refused(tmp_path: Path, emulator) -> None:
         build(config)
 
 
-def test_unknown_option_is_a_config_warning(tmp_path: Path, emulator) -> None:
-    config = make_site(tmp_path, {"index.md": "hi\n"}, emulator_options(emulator, bogus=1))
-    with pytest.raises(Abort):
+def test_unknown_option_is_a_config_warning(tmp_path: Path, emulator, caplog: pytest.LogCaptureFixture) -> None:
+    config = make_site(tmp_path, {"index.md": "hi\n"}, emulator_options(emulator, bogus_option=1))
+    with pytest.raises(Abort, match="1 configuration warnings"):
         build(config, strict=True)
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and "wxcloud" in warnings[0] and "bogus_option" in warnings[0], warnings
 
 
 def test_example_site_every_image_from_the_emulator_then_no_request(tmp_path: Path, emulator) -> None:

@@ -6,6 +6,7 @@ leaves docs_dir, directly or through a symlink, is never published.
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from pathlib import Path
@@ -43,7 +44,7 @@ class DocsFiles:
         except FileNotFoundError:
             raise ImageProblem("not found in docs_dir: fix the path or add the file") from None
         except OSError as error:
-            raise ImageProblem(f"cannot be read ({error.strerror}): fix its permissions") from None
+            raise _unreadable(error) from None
         if not stat.S_ISREG(info.st_mode):
             raise ImageProblem("is not a regular file (a directory?): fix the path")
         if not self._inside_docs(full):
@@ -59,7 +60,7 @@ class DocsFiles:
         try:
             known = self._digests[path] = self.hashes.digest(path, full, info)
         except OSError as error:
-            raise ImageProblem(f"cannot be read ({error.strerror}): fix its permissions") from None
+            raise _unreadable(error) from None
         return known
 
     def known_digest(self, path: str) -> tuple[str, int] | None:
@@ -82,7 +83,7 @@ class DocsFiles:
         try:
             known = self._digests[path] = self.hashes.digest(path, full, info, force=True)
         except OSError as error:
-            raise ImageProblem(f"cannot be read ({error.strerror}): fix its permissions") from None
+            raise _unreadable(error) from None
         return known
 
     def _inside_docs(self, full: Path) -> bool:
@@ -95,3 +96,9 @@ class DocsFiles:
                 self._folders[folder] = os.path.realpath(folder)
             real = os.path.join(self._folders[folder], full.name)
         return real.startswith(self._docs_real + os.sep)
+
+
+def _unreadable(error: OSError) -> ImageProblem:
+    """The problem of a file that cannot be read, with the fix its error calls for."""
+    fix = "fix its permissions" if error.errno in (errno.EACCES, errno.EPERM) else "fix the path"
+    return ImageProblem(f"cannot be read ({error.strerror}): {fix}")
