@@ -623,6 +623,23 @@ def test_unreadable_image_is_named_and_skipped(tmp_path: Path, cli, how: str) ->
     assert len(named) == 1 and "cannot be read" in named[0], result.output
 
 
+def test_a_build_with_an_unreadable_image_names_it_and_goes_on(tmp_path: Path, caplog_wxcloud) -> None:  # noqa: ANN001
+    """MkDocs would stop copying it with a traceback: the plugin names it and leaves it out of the site."""
+    with Emulator() as emu:
+        config = make_site(tmp_path, {"index.md": "![x](x.png)\n\n![y](y.png)\n", "y.png": png(2)},
+                           emulator_options(emu))  # fmt: skip
+        (tmp_path / "docs/x.png").symlink_to("x.png")  # a loop: nobody, root included, reads it
+        build(config)
+        assert list(emu.stored_files().values()) == [png(2)]
+    named = [
+        r.getMessage()
+        for r in caplog_wxcloud.records
+        if "x.png" in r.getMessage() and "cannot be read" in r.getMessage()
+    ]
+    assert named and "left out of the site" in named[0]
+    assert not (tmp_path / "site/x.png").exists() and (tmp_path / "site/index.html").is_file()
+
+
 def test_zero_byte_and_large_images_upload_streamed(tmp_path: Path) -> None:
     size = 30 * 1024 * 1024
     block = os.urandom(1024 * 1024)

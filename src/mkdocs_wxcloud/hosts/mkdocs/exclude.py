@@ -11,6 +11,7 @@ occurrence of a candidate's extension, so one pass over the site suffices for th
 from __future__ import annotations
 
 import html
+import logging
 import os
 import posixpath
 import re
@@ -18,8 +19,12 @@ from pathlib import Path
 from typing import Iterable
 from urllib.parse import unquote
 
-from ...references import css
+from mkdocs.structure.files import File, Files
 
+from ...references import css
+from ...references.assets import Assets
+
+log = logging.getLogger("mkdocs.plugins.wxcloud")
 TEXT_SUFFIXES = frozenset(".html .htm .xhtml .css .js .mjs .json .xml .svg .txt .webmanifest .map".split())
 
 
@@ -59,3 +64,24 @@ def _names_in(text: str, ending: re.Pattern[str], lengths: list[int], names: dic
 
 def _in_name(char: str) -> bool:
     return char.isalnum() or char in "._-~"
+
+
+def unreadable(files: Files, assets: Assets) -> list[File]:
+    """The files of a published kind that nobody can read (a symlink loop, no read permission): named,
+    and left out of the site, since MkDocs' copy of them would end the build with a traceback. A stat
+    and an access check each, no read."""
+    found = []
+    for file in files.media_files():
+        if file.abs_src_path is None or getattr(file, "generated_by", None) or not assets.publishes(file.src_uri, ""):
+            continue
+        try:
+            os.stat(file.abs_src_path)
+            readable = os.access(file.abs_src_path, os.R_OK)
+            reason = "no read permission"
+        except OSError as error:
+            readable, reason = False, error.strerror or type(error).__name__
+        if not readable:
+            log.warning("wxcloud: %s cannot be read (%s): it is left out of the site; fix the file or its permissions",
+                        file.src_uri, reason)  # fmt: skip
+            found.append(file)
+    return found

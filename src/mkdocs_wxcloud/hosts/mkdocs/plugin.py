@@ -44,7 +44,7 @@ from ...references.treeprocessor import MARKDOWN, ImageExtension, Reference
 from ...references.urls import Target, with_suffix
 from ...wechat.errors import NetworkError
 from .config import WxCloudConfig
-from .exclude import unmentioned
+from .exclude import unmentioned, unreadable
 from .scan import OPTIMIZE, OPTIMIZE_WARNING, SCANNED, Scan
 
 log = logging.getLogger("mkdocs.plugins.wxcloud")
@@ -174,6 +174,8 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
                     read_page(Path(file.abs_src_path))
                 except (OSError, ValueError) as error:
                     raise PluginError(f"wxcloud: {file.src_uri} {error}") from None
+        for file in unreadable(files, self.build.settings.assets):  # MkDocs would stop, copying it, with a traceback
+            files.remove(file)
         self.build.files = files
         for path in stylesheets(self.build.extra_css, files):
             stylesheet = files.get_file_from_path(path)
