@@ -97,3 +97,15 @@ def killed_leaves_no_workers(process: subprocess.Popen, workers: list[int]) -> b
         for pid in workers:
             if alive(pid):
                 os.kill(pid, signal.SIGKILL)
+
+
+def ctrl_c(process: subprocess.Popen) -> str:
+    """Ctrl-C as a terminal sends it (to the whole process group, workers too): the process's stderr once
+    it ended (killed here if it does not, so that a failing test leaves nothing behind)."""
+    try:
+        os.killpg(process.pid, signal.SIGINT)
+        return str(process.communicate(timeout=120)[1])
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +16,7 @@ from typing import Callable
 import images
 import pytest
 from conftest import emulator_options, make_site
-from processes import killed_leaves_no_workers, until, workers_of
+from processes import ctrl_c, killed_leaves_no_workers, until, workers_of
 
 from mkdocs_wxcloud.emulator import Emulator
 from mkdocs_wxcloud.manifest import model as mf
@@ -153,14 +152,8 @@ def test_ctrl_c_while_images_are_optimized_exits_130_and_records_what_finished(t
     with Emulator() as emu:
         _big_site(tmp_path, emu)
         process = _sync(tmp_path)
-        try:
-            assert until(lambda: emu.request_count("/cos/") >= 2 or process.poll() is not None)
-            os.killpg(process.pid, signal.SIGINT)  # Ctrl-C in a terminal: the whole group, workers too
-            stderr = process.communicate(timeout=120)[1]
-        finally:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+        assert until(lambda: emu.request_count("/cos/") >= 2 or process.poll() is not None)
+        stderr = ctrl_c(process)
         stored = emu.stored_files()
     assert process.returncode == 130, stderr
     assert "Traceback" not in stderr and "interrupted: the uploads that finished are recorded" in stderr

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import random
-import signal
 import subprocess
 import sys
 import time
@@ -20,7 +19,7 @@ from typing import Any, cast
 
 import pytest
 from conftest import make_site
-from processes import killed_leaves_no_workers, until, workers_of
+from processes import ctrl_c, killed_leaves_no_workers, until, workers_of
 from test_fast_paths import CORPUS, FRAGMENTS, PIPELINES
 
 from mkdocs_wxcloud.cli import scan
@@ -186,15 +185,9 @@ def _scan_workers(process: subprocess.Popen) -> list[int]:
 def test_ctrl_c_while_pages_render_ends_the_command_without_a_worker_traceback(tmp_path: Path) -> None:
     _slow_site(tmp_path)
     process = _check(tmp_path)
-    try:
-        _scan_workers(process)
-        time.sleep(0.3)  # past the milliseconds in which the command starts them and ignores Ctrl-C
-        os.killpg(process.pid, signal.SIGINT)  # Ctrl-C in a terminal: the whole group, workers too
-        stderr = process.communicate(timeout=120)[1]
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+    _scan_workers(process)
+    time.sleep(0.3)  # past the milliseconds in which the command starts them and ignores Ctrl-C
+    stderr = ctrl_c(process)
     assert process.returncode == 130, stderr
     assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr
 
