@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import textwrap
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mkdocs_wxcloud.errors import ManifestError
 from mkdocs_wxcloud.manifest import model as mf
@@ -31,6 +35,30 @@ def test_yaml_is_deterministic_readable_and_round_trips() -> None:
     assert text == mf.to_yaml(mf.from_yaml(text, "m.yml"))
     assert text.index("a.png:") < text.index("图/b.png:")  # sorted, Chinese written as is
     assert mf.from_yaml(text, "m.yml") == manifest
+
+
+# texts that YAML reads in other ways, or that need quotes, among ordinary names and Chinese ones
+_YAML_TEXT = st.text(
+    st.sampled_from(list("aZ09_-./:%=@+~ #'\",[]{}&*!|>?\\\t\n\x85\xa0\u2028\ufeff图片ª")), max_size=12
+)
+_YAML_WORDS = st.sampled_from(["", "yes", "null", "~", "123", "0x1F", "1_000", ".inf", "2024-01-01", "<<", "=", "-",
+                               "a:", "图:", "-a", "kept: already as small", "it's: x", "a" * 127, "a" * 128,
+                               "a" * 129])  # fmt: skip
+
+
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # the manifest's own (libyaml's emitter differs in corners)
+
+
+@settings(max_examples=300, deadline=None)
+@given(key=st.one_of(_YAML_TEXT, _YAML_WORDS), text=st.one_of(_YAML_TEXT, _YAML_WORDS), size=st.integers(0, 1 << 40))
+def test_manifest_is_written_byte_for_byte_as_pyyaml_writes_it(key: str, text: str, size: int) -> None:
+    """Entries are written without PyYAML when their form is certain: the text must be PyYAML's own."""
+    entry = mf.Entry(sha256=text, size=size, cloud_path=text, file_id="cloud://e.b/" + text, url=text, done=text)
+    fields = {k: v for k, v in dataclasses.asdict(entry).items() if v not in (None, "") or k == "url"}
+    dumped = yaml.dump({key: fields}, Dumper=_DUMPER, allow_unicode=True, sort_keys=False, width=1 << 16)
+    expected = "images:\n" + textwrap.indent(dumped, "  ")
+    written = mf.to_yaml(mf.Manifest(env="e", images={key: entry}))
+    assert written[written.index("images:\n") :] == expected
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ file times): a run where nothing changed leaves it byte-identical. It never hold
 from __future__ import annotations
 
 import hashlib
+import re
 import textwrap
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -68,8 +69,42 @@ def _dump(data: object) -> str:
     return yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=1 << 16, default_flow_style=False)
 
 
+# A text PyYAML writes as it is (a plain scalar): word characters (CJK included), and no character
+# that starts or ends anything in YAML where it stands; the resolver must also read it back as text.
+_PLAIN = re.compile(r"[\w/][\w./:%=@+~-]*(?<!:)")
+# A text PyYAML must quote (``": "`` starts a mapping value), of printable characters on one line:
+# it writes it in single quotes, each quote doubled.
+_QUOTED = re.compile(r"(?=.*: )[\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd]+")
+_RESOLVER = yaml.resolver.Resolver()
+_TEXT = "tag:yaml.org,2002:str"
+_SIMPLE_KEY = 128  # PyYAML writes longer keys in the "? key" form
+
+
+def _scalar(value: object) -> str | None:
+    """``value`` as PyYAML would write it, for the common values whose form is certain; else None."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if value == "":
+        return "''"
+    if (isinstance(value, str) and len(value) < _SIMPLE_KEY and _PLAIN.fullmatch(value)
+            and _RESOLVER.resolve(yaml.ScalarNode, value, (True, False)) == _TEXT):  # fmt: skip
+        return value
+    if isinstance(value, str) and _QUOTED.fullmatch(value):
+        return "'" + value.replace("'", "''") + "'"
+    return None
+
+
+def _entry_yaml(path: str, fields_: dict[str, object]) -> str:
+    """One entry under ``images:``, byte for byte what ``yaml.dump`` writes; written directly when
+    every scalar is a common one (a save of thousands of entries costs milliseconds, not a second)."""
+    key, values = _scalar(path) if path else None, [_scalar(v) for v in fields_.values()]  # "" is no simple key
+    if key is None or None in values:
+        return textwrap.indent(_dump({path: fields_}), "  ")
+    return f"  {key}:\n" + "".join(f"    {name}: {value}\n" for name, value in zip(fields_, values))
+
+
 def to_yaml(manifest: Manifest) -> str:
-    """Sorted YAML, dumped one entry at a time so memory does not grow with a node tree of the whole."""
+    """Sorted YAML, written one entry at a time so memory does not grow with a node tree of the whole."""
     parts = [HEADER, _dump({"version": VERSION, "env": manifest.env})]
     if not manifest.images:
         parts.append("images: {}\n")
@@ -78,7 +113,7 @@ def to_yaml(manifest: Manifest) -> str:
         for path in sorted(manifest.images):
             entry = manifest.images[path]
             fields_ = {n: getattr(entry, n) for n in _ENTRY_FIELDS if getattr(entry, n) not in (None, "") or n == "url"}
-            parts.append(textwrap.indent(_dump({path: fields_}), "  "))
+            parts.append(_entry_yaml(path, fields_))
     if manifest.retired:
         parts.append("retired:\n")
         for file_id in sorted(manifest.retired):
