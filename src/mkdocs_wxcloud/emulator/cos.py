@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import io
 import mmap
+import re
 import secrets
 import threading
 import time
 from dataclasses import dataclass
 from email.message import Message
-from email.parser import BytesHeaderParser
 from typing import BinaryIO
 
 from .protocol import CosFailure
@@ -77,11 +77,10 @@ def parse_form(mm: mmap.mmap | bytes, content_type: str) -> tuple[dict[str, str]
         headers_end = mm.find(b"\r\n\r\n", pos)
         if headers_end < 0:
             raise malformed()
-        part = BytesHeaderParser().parsebytes(mm[pos + 2 : headers_end + 2])
+        name = field_name(mm[pos + 2 : headers_end + 2])
         start = headers_end + 4
         end = mm.find(b"\r\n" + delimiter, start)
-        name = part.get_param("name", header="content-disposition")
-        if end < 0 or not isinstance(name, str):
+        if end < 0 or name is None:
             raise malformed()
         if file_range is not None:
             raise malformed("The file field must be the last field of the form.")
@@ -97,6 +96,24 @@ def parse_form(mm: mmap.mmap | bytes, content_type: str) -> tuple[dict[str, str]
     if file_range is None:
         raise CosFailure(400, "InvalidArgument", "POST requires exactly one file upload per request.")
     return fields, file_range
+
+
+_PARAM = re.compile(r';\s*([^\s=;]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s;"]*))')
+
+
+def field_name(headers: bytes) -> str | None:
+    """The ``name`` parameter of a part's ``Content-Disposition`` (None without one), read as
+    ``email`` reads it (a quoted string's backslashes escape) at a fraction of its cost: a form
+    has a part per field, and the emulator must not be what limits a benchmark."""
+    for line in headers.decode("utf-8", "surrogateescape").split("\r\n"):
+        field, colon, value = line.partition(":")
+        if colon and field.strip().lower() == "content-disposition":
+            for param in _PARAM.finditer(value):
+                if param.group(1).lower() == "name":
+                    quoted = param.group(2)
+                    return param.group(3) if quoted is None else re.sub(r"\\(.)", r"\1", quoted)
+            return None
+    return None
 
 
 class CosHost:

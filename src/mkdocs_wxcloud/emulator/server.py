@@ -87,7 +87,8 @@ class _Handler(BaseHTTPRequestHandler):
     """Frames one HTTP/1.1 request (keep-alive) for the application, and its response back."""
 
     protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True  # headers and body go in two sends: don't wait for a delayed ACK
+    disable_nagle_algorithm = True  # a streamed body goes in several sends: don't wait for a delayed ACK
+    wbufsize = 64 << 10  # a response's headers and body leave in one send (http.server flushes after each request)
     server_version = "mkdocs-wxcloud-emulator"
     sys_version = ""
     error_message_format = "%(code)d %(message)s: %(explain)s\n"  # http.server's own 400, 414, 431 too
@@ -159,6 +160,7 @@ class _Handler(BaseHTTPRequestHandler):
         if self._continue:
             self._continue = False
             super().handle_expect_100()
+            self.wfile.flush()  # the client waits for it before it sends the body
         if length is None:
             return read_chunked(self.rfile, sink, limit)
         return length if copy(self.rfile, length, sink) else None

@@ -41,32 +41,40 @@ class Pools:
         }
         self._headers = {"User-Agent": user_agent}  # a request's own headers replace a pool's: merged here
         self._managers: dict[str, urllib3.PoolManager] = {}
-        self._routes: dict[tuple[str, str], urllib3.PoolManager] = {}
+        self._routes: dict[tuple[str, str], tuple[urllib3.PoolManager, bool]] = {}
         self._lock = threading.Lock()
 
-    def post(self, url: str, body: object, headers: dict[str, str]) -> urllib3.BaseHTTPResponse:
+    def post(self, url: str, body: Any, headers: dict[str, str]) -> urllib3.BaseHTTPResponse:
         """One POST, its answer not read yet (the transport reads it up to a size limit, against the
-        deadline of :func:`.deadline.answer_by`); redirects are never followed (see the transport)."""
-        return self._route(url).urlopen("POST", url, body=body, headers={**self._headers, **headers}, redirect=False,
-                                        preload_content=False)  # fmt: skip
+        deadline of :func:`.deadline.answer_by`); redirects are never followed (see the transport).
+
+        A host reached directly is asked through its own pool with the request's target alone: the
+        manager would parse the whole URL once more for every request, to find the pool again."""
+        parts = urlsplit(url)
+        manager, direct = self._route(parts.scheme, parts.netloc, url)
+        opener: urllib3.PoolManager | urllib3.HTTPConnectionPool = manager
+        if direct:
+            opener = manager.connection_from_host(parts.hostname, parts.port, parts.scheme)
+            url = f"{parts.path or '/'}?{parts.query}" if parts.query else parts.path or "/"
+        return opener.urlopen("POST", url, body=body, headers={**self._headers, **headers}, redirect=False,
+                              preload_content=False, assert_same_host=False)  # fmt: skip
 
     def clear(self) -> None:
         with self._lock:
             for manager in self._managers.values():
                 manager.clear()
 
-    def _route(self, url: str) -> urllib3.PoolManager:
-        parts = urlsplit(url)
-        key = (parts.scheme, parts.netloc)
+    def _route(self, scheme: str, netloc: str, url: str) -> tuple[urllib3.PoolManager, bool]:
+        """The manager for a host, and whether it reaches the host directly (no proxy)."""
         with self._lock:
-            manager = self._routes.get(key)
-            if manager is None:
+            route = self._routes.get((scheme, netloc))
+            if route is None:
                 proxy = select_proxy(url, get_environ_proxies(url)) or ""
                 manager = self._managers.get(proxy)
                 if manager is None:
                     manager = self._managers[proxy] = self._manager(proxy)
-                self._routes[key] = manager
-            return manager
+                route = self._routes[(scheme, netloc)] = (manager, not proxy)
+            return route
 
     def _manager(self, proxy: str) -> urllib3.PoolManager:
         manager = self._new_manager(proxy)
