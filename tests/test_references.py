@@ -16,7 +16,7 @@ import re
 import shutil
 from collections import Counter
 from pathlib import Path
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import markdown
 import pytest
@@ -30,6 +30,7 @@ from oracle import ASSETS, Oracle, load_extensions, source_edits
 from mkdocs_wxcloud.emulator import Emulator
 from mkdocs_wxcloud.hosts.markdown.runs import close_all
 from mkdocs_wxcloud.manifest.model import read as read_manifest
+from mkdocs_wxcloud.manifest.schema import is_web_url
 from mkdocs_wxcloud.references.css import url_spans
 from mkdocs_wxcloud.references.rawhtml import rewrite_html, srcset_spans
 from mkdocs_wxcloud.references.sourcemap import rewrite_source
@@ -899,3 +900,63 @@ def test_property_rewrite_path(generated: tuple[str, str]) -> None:
     urls = [url for url, _, _ in collect(MAKE, text)]
     edits = source_edits(text, rewritten, lambda url: oracle.expected(url, "img"), urls)
     assert not isinstance(edits, str), f"{edits}\n--- {page}\n{text}"
+
+
+_URL_TEXT = st.lists(
+    st.sampled_from([*"ab图/.%2E:?#\\ \t\r\n\x00-_~@!$&'()*+,;=[]", "//", "../", "http:", "%E5%9B%BE"]), max_size=10
+).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(url=_URL_TEXT, page=st.sampled_from(["index.md", "a/b.md", "图/页.md"]))
+def test_a_reference_resolves_as_urlsplit_reads_it(url: str, page: str) -> None:
+    """Paths alone skip urlsplit (a site has thousands): the answer must be the one urlsplit gives."""
+    expected = None
+    stripped = url.strip()
+    try:
+        parts = urlsplit(stripped)
+    except ValueError:
+        parts = None
+    if (
+        stripped
+        and not stripped.startswith(("#", "//"))
+        and parts
+        and not (parts.scheme or parts.netloc)
+        and parts.path
+    ):
+        suffix = stripped[len(parts.path) :] if stripped.startswith(parts.path) else ""
+        path = unquote(parts.path).replace("\\", "/")
+        joined = posixpath.normpath(
+            posixpath.join("" if path.startswith("/") else posixpath.dirname(page), path.lstrip("/"))
+        )
+        expected = None if joined in (".", "") else Target(joined, suffix)
+    assert resolve(url, page) == expected
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    url=st.text(st.sampled_from(list("hHtTpPsS:/a.-9[]@?#% \t\x00图")), max_size=16)
+    | st.sampled_from(
+        [
+            "https://a.b/c",
+            "http://a:80/",
+            "https:///x",
+            "https://[::1]/",
+            "https://a@b/",
+            "HTTPS://A.B/",
+            "https://./",
+            "https://a[",
+            "https://a]/",
+            "https://a@",
+        ]
+    )
+)
+def test_a_web_url_is_one_urlsplit_reads_as_http_with_a_host(url: str) -> None:
+    """Usual URLs are accepted by one regex: its answer must be urlsplit's."""
+    try:
+        parts = urlsplit(url)
+        expected = parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+    except ValueError:
+        expected = False
+    expected = expected and not re.search(r"[\x00-\x1f\x7f\s]", url)
+    assert is_web_url(url) is expected

@@ -18,6 +18,7 @@ import yaml
 VERSION = 1
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _NOT_IN_URL = re.compile(r"[\x00-\x1f\x7f\s]")  # controls and any whitespace: one pass in C
+_PLAIN_WEB_URL = re.compile(r"(?i)https?://[a-z0-9.-]+(?::[0-9]*)?/")  # a scheme, a host name, a path
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 Path = tuple  # where a value sits: ("images", "img/a.png", "url"), ("retired", 3, "file_id")
 
@@ -40,6 +41,8 @@ def is_web_url(url: object) -> bool:
     """Whether ``url`` is an absolute http(s) URL with a host: the only kind that may reach a page."""
     if not isinstance(url, str) or _NOT_IN_URL.search(url):
         return False
+    if _PLAIN_WEB_URL.match(url):  # the usual form, whose answer below is certain: one pass in C
+        return True
     try:
         parts = urlsplit(url)
         return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)

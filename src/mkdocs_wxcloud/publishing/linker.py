@@ -7,7 +7,6 @@ warnings the same way: ``page:line: image 'url' what is wrong and what to do``.
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 from dataclasses import dataclass
 from typing import Callable
@@ -74,7 +73,7 @@ class Linker:
             self._against_url.add((page, target.path))
         if target is None or not self.assets.publishes(target.path, tag):
             return None
-        return dataclasses.replace(target, kind="image" if tag == "img" else kind_of(target.path))
+        return Target(target.path, target.suffix, "image" if tag == "img" else kind_of(target.path))
 
     def lookup(
         self, target: Target, url: str, page: str, source: str, *, upload: bool = False

@@ -28,26 +28,35 @@ class DocsFiles:
     def __init__(self, docs_dir: Path, hashes: HashCache) -> None:
         self.docs_dir = docs_dir
         self.hashes = hashes
+        self._docs = os.fspath(docs_dir)
         self._docs_real = os.path.realpath(docs_dir)
         self._digests: dict[str, tuple[str, int]] = {}  # per run: a page may show an image many times
         self._folders: dict[str, str] = {}  # folder -> its real path, for the symlink check
 
     def locate(self, path: str) -> tuple[Path, os.stat_result]:
         """The file behind a docs path; :class:`ImageProblem` says why it cannot be published."""
+        full, info = self._find(path)
+        return Path(full), info
+
+    def _find(self, path: str) -> tuple[str, os.stat_result]:
+        """:meth:`locate` in strings: a warm run looks up thousands of files, and reads none of them."""
         if escapes(path):
             raise ImageProblem("is outside docs_dir: it is never uploaded; move the image into docs_dir")
         if "\x00" in path:
             raise ImageProblem("is not a valid file name (it holds a NUL byte): fix the path")
-        full = self.docs_dir / path
+        full = os.path.join(self._docs, path)
         try:
-            info = full.stat()
+            info = os.lstat(full)  # one call for most files: a symlink alone needs what it points at
+            link = stat.S_ISLNK(info.st_mode)
+            if link:
+                info = os.stat(full)
         except FileNotFoundError:
             raise ImageProblem("not found in docs_dir: fix the path or add the file") from None
         except OSError as error:
             raise _unreadable(error) from None
         if not stat.S_ISREG(info.st_mode):
             raise ImageProblem("is not a regular file (a directory?): fix the path")
-        if not self._inside_docs(full):
+        if not self._inside_docs(full, link):
             raise ImageProblem("is a symlink that points outside docs_dir: it is never uploaded")
         return full, info
 
@@ -56,9 +65,9 @@ class DocsFiles:
         known = self._digests.get(path)
         if known is not None:
             return known
-        full, info = self.locate(path)
+        full, info = self._find(path)
         try:
-            known = self._digests[path] = self.hashes.digest(path, full, info)
+            known = self._digests[path] = self.hashes.cached(path, info) or self.hashes.digest(path, Path(full), info)
         except OSError as error:
             raise _unreadable(error) from None
         return known
@@ -71,7 +80,7 @@ class DocsFiles:
         known = self._digests.get(path)
         if known is not None:
             return known
-        full, info = self.locate(path)
+        _, info = self._find(path)
         known = self.hashes.cached(path, info)
         if known is not None:
             self._digests[path] = known
@@ -86,15 +95,15 @@ class DocsFiles:
             raise _unreadable(error) from None
         return known
 
-    def _inside_docs(self, full: Path) -> bool:
-        """Whether the file really lives in docs_dir (symlinks resolved); folders resolved once a run."""
-        if full.is_symlink():
+    def _inside_docs(self, full: str, link: bool) -> bool:
+        """Whether the file (``link``: a symlink) really lives in docs_dir; folders resolved once a run."""
+        if link:
             real = os.path.realpath(full)
         else:
-            folder = str(full.parent)
+            folder, name = os.path.split(full)
             if folder not in self._folders:
                 self._folders[folder] = os.path.realpath(folder)
-            real = os.path.join(self._folders[folder], full.name)
+            real = os.path.join(self._folders[folder], name)
         return real.startswith(self._docs_real + os.sep)
 
 
