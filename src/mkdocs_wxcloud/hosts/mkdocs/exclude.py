@@ -68,19 +68,19 @@ def _in_name(char: str) -> bool:
 
 def unreadable(files: Files, assets: Assets) -> list[File]:
     """The files of a published kind that nobody can read (a symlink loop, no read permission): named,
-    and left out of the site, since MkDocs' copy of them would end the build with a traceback. A stat
-    and an access check each, no read."""
+    and left out of the site, since MkDocs' copy of them would end the build with a traceback. An
+    access check each, no read."""
     found = []
     for file in files.media_files():
-        if file.abs_src_path is None or getattr(file, "generated_by", None) or not assets.publishes(file.src_uri, ""):
+        path = file.abs_src_path
+        if path is None or getattr(file, "generated_by", None) or not assets.publishes(file.src_uri, ""):
             continue
-        try:
-            os.stat(file.abs_src_path)
-            readable = os.access(file.abs_src_path, os.R_OK)
-            reason = "no read permission"
-        except OSError as error:
-            readable, reason = False, error.strerror or type(error).__name__
-        if not readable:
+        if not os.access(path, os.R_OK):  # one call for the readable many; why not, for the rest
+            try:
+                os.stat(path)
+                reason = "no read permission"
+            except OSError as error:
+                reason = error.strerror or type(error).__name__
             log.warning("wxcloud: %s cannot be read (%s): it is left out of the site; fix the file or its permissions",
                         file.src_uri, reason)  # fmt: skip
             found.append(file)
