@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import posixpath
 import textwrap
 from pathlib import Path
 from urllib.parse import quote
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 
 from mkdocs_wxcloud.errors import ManifestError
 from mkdocs_wxcloud.manifest import model as mf
+from mkdocs_wxcloud.manifest import schema
 from mkdocs_wxcloud.manifest.store import ManifestStore
 from mkdocs_wxcloud.publishing.cloudpath import MAX_ENCODED_BYTES, cloud_path
 
@@ -193,3 +195,24 @@ def test_journal_records_of_another_env_are_not_replayed(tmp_path: Path) -> None
     store.put("a.png", _entry(1))
     _kill_journal(store)
     assert ManifestStore(path, cache, "prod").manifest.images == {}
+
+
+@settings(max_examples=300, deadline=None)
+@given(path=st.text(st.sampled_from(list("a图./ ")), min_size=1, max_size=10))
+def test_an_image_path_is_accepted_only_normalised_and_inside_docs(path: str) -> None:
+    """One regex decides what ``posixpath.normpath`` and the climbing rule decided (and "." is no file)."""
+    inside = path == posixpath.normpath(path) and not path.startswith(("/", "../")) and path not in (".", "..")
+    entry = {"sha256": "0" * 64, "size": 1, "cloud_path": "a.png", "file_id": "cloud://e.b/a.png", "url": ""}
+    try:
+        schema.check_image(path, entry)
+    except schema.Invalid:
+        assert not inside
+    else:
+        assert inside
+    cloud = {**entry, "cloud_path": path, "file_id": f"cloud://e.b/{path}"}
+    try:
+        schema.check_image("a.png", cloud)
+    except schema.Invalid:
+        assert not inside
+    else:
+        assert inside

@@ -8,7 +8,6 @@ would silently drop entries, and with them the record of files in the cloud.
 
 from __future__ import annotations
 
-import posixpath
 import re
 from typing import Any, Callable
 from urllib.parse import urlsplit
@@ -18,6 +17,7 @@ import yaml
 VERSION = 1
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _NOT_IN_URL = re.compile(r"[\x00-\x1f\x7f\s]")  # controls and any whitespace: one pass in C
+_ODD_PART = re.compile(r"(?:^|/)\.{0,2}(?:/|$)")  # an empty, "." or ".." part (a leading "/" is an empty one)
 _PLAIN_WEB_URL = re.compile(r"(?i)https?://[a-z0-9.-]+(?::[0-9]*)?/")  # a scheme, a host name, a path
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 Path = tuple  # where a value sits: ("images", "img/a.png", "url"), ("retired", 3, "file_id")
@@ -57,7 +57,7 @@ def _text(value: object) -> bool:
 def _docs_path(value: object) -> str | None:
     if not isinstance(value, str) or not _text(value):
         return "must be a non-empty text without control characters"
-    if value != posixpath.normpath(value) or value.startswith(("/", "../")) or value == "..":
+    if _ODD_PART.search(value):  # what posixpath.normpath would change, or what climbs out
         return "must be a normalised path inside docs_dir, as mkdocs-wxcloud writes it"
     return None
 
@@ -65,7 +65,7 @@ def _docs_path(value: object) -> str | None:
 def _cloud_path(value: object) -> str | None:
     if not isinstance(value, str) or not _text(value):
         return "must be a non-empty text without control characters"
-    if value.startswith("/") or any(part in ("", ".", "..") for part in value.split("/")):
+    if _ODD_PART.search(value):
         return "must be a cloud storage path (no leading '/', no empty, '.' or '..' parts)"
     return None
 
