@@ -213,15 +213,15 @@ class ManifestStore:
             os.close(os.open(self._lock.lock_file, os.O_RDWR | os.O_CREAT, 0o644))
             with self._lock.acquire(timeout=LOCK_TIMEOUT):
                 return action()
-        except OSError as error:
-            raise ManifestError(
-                f"{self.path}: cannot be written ({_reason(error)}): check `manifest` and `cache_dir`"
-            ) from None
-        except Timeout:
+        except Timeout:  # an OSError too (TimeoutError): caught first
             raise ManifestError(
                 f"{self.path}: another mkdocs-wxcloud run has held the manifest lock for "
                 f"{LOCK_TIMEOUT:.0f} s ({self._lock.lock_file}): wait for it, or delete the lock file "
                 "if no such run is left"
+            ) from None
+        except OSError as error:
+            raise ManifestError(
+                f"{self.path}: cannot be written ({_reason(error)}): check `manifest` and `cache_dir`"
             ) from None
 
     def _recover(self) -> None:
