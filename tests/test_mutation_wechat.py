@@ -1,0 +1,215 @@
+"""The WeChat client's behaviours that mutation testing found unpinned (issue 26, ``wechat/``).
+
+Each test goes through the public surface (a :class:`WxCloudClient` against the emulator, or a small
+loopback server for answers the emulator never gives), over real HTTP, so that it still holds when
+the code moves.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from http.server import BaseHTTPRequestHandler
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import wx_client
+from servers import TOKEN, Respond, Server, answer_json
+
+from mkdocs_wxcloud.emulator import DEFAULT_APPID, DEFAULT_ENV, DEFAULT_SECRET, Emulator
+from mkdocs_wxcloud.errors import ConfigError, WxCloudError
+from mkdocs_wxcloud.wechat.client import WxCloudClient
+from mkdocs_wxcloud.wechat.errors import ApiError
+from mkdocs_wxcloud.wechat.tokens import TokenCache, token_cache_key
+
+FAST = {"max_retries": 2, "backoff": 0.001, "quota_wait": 0.001, "timeout": 10.0}
+SECRET = "mutation-secret-0123"
+
+
+class Recorded:
+    """What a loopback server was sent: each request's path (with its query), headers and body."""
+
+    def __init__(self, respond: Respond) -> None:
+        self.requests: list[tuple[str, dict[str, str], bytes]] = []
+
+        def recording(handler: BaseHTTPRequestHandler) -> None:
+            self.requests.append((handler.path, dict(handler.headers.items()), handler.body))  # type: ignore[attr-defined]
+            respond(handler)
+
+        self.server = Server(recording)
+
+    def __enter__(self) -> Recorded:
+        self.server.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.__exit__(*exc)
+
+    @property
+    def base_url(self) -> str:
+        return self.server.base_url
+
+
+def client_for(base: str, **options: Any) -> WxCloudClient:
+    settings = {"api_base": base, "env": "e", "appid": "wx1", "secret": SECRET, "token_cache": TokenCache(None),
+                **FAST, **options}  # fmt: skip
+    return wx_client(**settings)
+
+
+def test_json_calls_name_the_client_and_send_raw_utf8_json(tmp_path: Path) -> None:
+    with Recorded(answer_json({"tcb/batchdeletefile": {"errcode": 0, "delete_list": []}})) as server:
+        with client_for(server.base_url) as client:
+            client.delete(["cloud://e.b/文档/图.png"])
+    (token_path, token_headers, token_body), (path, headers, body) = server.requests
+    version = metadata.version("mkdocs-wxcloud")
+    assert token_path == "/cgi-bin/stable_token" and path.startswith("/tcb/batchdeletefile?access_token=")
+    for sent in (token_headers, headers):
+        assert sent["User-Agent"] == f"mkdocs-wxcloud/{version}"
+        assert sent["Content-Type"] == "application/json; charset=utf-8"
+    assert json.loads(token_body) == {"grant_type": "client_credential", "appid": "wx1", "secret": SECRET,
+                                      "force_refresh": False}  # fmt: skip
+    assert body == '{"env": "e", "fileid_list": ["cloud://e.b/文档/图.png"]}'.encode()
+
+
+def failure(errcode: int, errmsg: str) -> dict:
+    return {"errcode": errcode, "errmsg": errmsg}
+
+
+def link_to(cos: Server | Recorded, path: str = "docs/a.png") -> dict[str, str]:
+    return {"url": f"{cos.base_url}/b/{path}", "authorization": "q-sign-0123456", "token": "cos-token-0123456",
+            "cos_file_id": "cos-id", "file_id": f"cloud://e.b/{path}"}  # fmt: skip
+
+
+def upload(base: str, tmp_path: Path, **options: Any) -> str:
+    (tmp_path / "a.png").write_bytes(b"a")
+    with client_for(base, **options) as client:
+        return client.upload("docs/a.png", tmp_path / "a.png")
+
+
+def upload_error(base: str, tmp_path: Path, **options: Any) -> WxCloudError:
+    with pytest.raises(WxCloudError) as caught:
+        upload(base, tmp_path, **options)
+    assert "\n" not in str(caught.value)
+    return caught.value
+
+
+# -- token refusals: the whole message, and who asks for a new token ------------------------------
+
+_STALE = (
+    "the access token was refused although stable_token still hands it out: another service of this mini "
+    "program may be replacing tokens (force_refresh, or the classic cgi-bin/token); run again later, or "
+    "set `force_refresh` to replace it (at most 20 a day, and it logs out the mini program's other services)"
+)
+_RENEWED = "the access token was refused even after renewing it"
+
+
+def test_a_current_token_refused_twice_names_the_api_the_code_and_the_likely_cause(tmp_path: Path) -> None:
+    answers = {"tcb/uploadfile": failure(42001, "access_token expired rid: 6a-7b")}
+    with Recorded(answer_json(answers)) as server:
+        error = upload_error(server.base_url, tmp_path)
+    assert isinstance(error, ApiError) and (error.api, error.errcode, error.rid) == ("tcb/uploadfile", 42001, "6a-7b")
+    assert str(error) == f"WeChat API tcb/uploadfile failed: errcode 42001: access_token expired rid: 6a-7b. {_STALE}"
+    assert [p.split("?")[0] for p, _, _ in server.requests] == ["/cgi-bin/stable_token", "/tcb/uploadfile"] * 2
+
+
+@pytest.mark.parametrize("auth", ["openapi", "cloudbase"])
+def test_a_refusal_without_an_access_token_is_asked_once_more_then_final(auth: str, tmp_path: Path) -> None:
+    """The open API service's call, or the container's token file read again: one more try, then the
+    refusal as it is (never the advice about stable_token, which these modes never call)."""
+    token_file = tmp_path / "cloudbase_access_token"
+    token_file.write_text("cloudbase-token-echoed-0001\n")
+    answers = {"tcb/uploadfile": failure(40001, "invalid credential cloudbase-token-echoed-0001 rid: 1-2")}
+    with Recorded(answer_json(answers)) as server:
+        error = upload_error(server.base_url, tmp_path, auth=auth, cloudbase_token_file=str(token_file))
+    shown = "***" if auth == "cloudbase" else "cloudbase-token-echoed-0001"  # a token read is a secret
+    assert (
+        str(error)
+        == f"WeChat API tcb/uploadfile failed: errcode 40001: invalid credential {shown} rid: 1-2. {_RENEWED}"
+    )
+    assert [p.split("?")[0] for p, _, _ in server.requests] == ["/tcb/uploadfile"] * 2
+
+
+def test_the_cloudbase_token_file_is_read_once_for_minutes_not_for_every_call(tmp_path: Path) -> None:
+    token_file = tmp_path / "cloudbase_access_token"
+    token_file.write_text("cloudbase-token-good-0001")
+    emulator = Emulator(cloudbase_token="cloudbase-token-good-0001").start()
+    try:
+        (tmp_path / "a.png").write_bytes(b"a")
+        with client_for(
+            emulator.base_url, env=DEFAULT_ENV, auth="cloudbase", cloudbase_token_file=str(token_file)
+        ) as client:
+            client.upload("a.png", tmp_path / "a.png")
+            token_file.write_text("cloudbase-token-later-0002")  # the sidecar's next token, not valid yet here
+            client.upload("b.png", tmp_path / "a.png")
+        assert set(emulator.stored_files()) == {"a.png", "b.png"}
+        assert emulator.request_count("/tcb/uploadfile") == 2
+    finally:
+        emulator.stop()
+
+
+def test_a_missing_or_empty_cloudbase_token_file_says_why_and_where(tmp_path: Path) -> None:
+    token_file = tmp_path / "cloudbase_access_token"
+    for content, reason in ((None, "No such file or directory"), ("  \n", "it is empty")):
+        if content is not None:
+            token_file.write_text(content)
+        with pytest.raises(ConfigError) as caught:
+            upload("http://127.0.0.1:9", tmp_path, auth="cloudbase", cloudbase_token_file=str(token_file))
+        assert str(caught.value) == (f"auth 'cloudbase' needs the token file {token_file} ({reason}); "
+                                     "it exists only inside a WeChat Cloud Hosting container")  # fmt: skip
+
+
+def test_force_refresh_replaces_a_refused_current_token_once_a_run_and_says_so(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    emulator = Emulator().start()
+    try:
+        (tmp_path / "a.png").write_bytes(b"a")
+        with caplog.at_level(logging.WARNING, logger="mkdocs.plugins.wxcloud"):
+            with client_for(emulator.base_url, env=DEFAULT_ENV, appid=DEFAULT_APPID, secret=DEFAULT_SECRET,
+                            force_refresh=True) as client:  # fmt: skip
+                tokens = [client.token()]
+                for name in ("a.png", "b.png"):
+                    emulator.fail_next("token_expired", path_prefix="/tcb/uploadfile")
+                    client.upload(name, tmp_path / "a.png")
+                    tokens.append(client.token())
+        assert set(emulator.stored_files()) == {"a.png", "b.png"}
+        # a: the token, the same one again, one forced; b: the same one again, and no second force_refresh
+        assert emulator.request_count("/cgi-bin/stable_token") == 4
+        assert tokens[0] != tokens[1] == tokens[2]
+        assert [r.getMessage() for r in caplog.records] == [
+            "wxcloud: the access token was refused while still current: replacing it with force_refresh, as asked "
+            "(the mini program's other services must fetch a new one)"
+        ]
+    finally:
+        emulator.stop()
+
+
+def test_a_refused_token_from_the_disk_cache_is_replaced_there(tmp_path: Path) -> None:
+    emulator = Emulator().start()
+    cache = tmp_path / "cache"
+    options = {"env": DEFAULT_ENV, "appid": DEFAULT_APPID, "secret": DEFAULT_SECRET}
+    try:
+        (tmp_path / "a.png").write_bytes(b"a")
+        with wx_client(emulator.base_url, token_cache=TokenCache(cache), **options, **FAST) as first:
+            old = first.token()
+        emulator.expire_tokens()
+        with wx_client(emulator.base_url, token_cache=TokenCache(cache), **options, **FAST) as second:
+            second.upload("a.png", tmp_path / "a.png")  # the cached token, refused, then a new one
+            new = second.token()
+        assert new != old and emulator.stored_files() == {"a.png": b"a"}
+        assert emulator.request_count("/cgi-bin/stable_token") == 2
+        assert TokenCache(cache).load(token_cache_key(emulator.base_url, DEFAULT_APPID))[0] == new  # type: ignore[index]
+    finally:
+        emulator.stop()
+
+
+def test_a_refused_token_is_never_handed_to_the_next_run_even_when_no_new_one_comes(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    refused = {"cgi-bin/stable_token": [TOKEN, failure(45009, "reach max api daily quota limit rid: 1")],
+               "tcb/uploadfile": failure(42001, "access_token expired rid: 2")}  # fmt: skip
+    with Recorded(answer_json(refused)) as server:
+        error = upload_error(server.base_url, tmp_path, token_cache=TokenCache(cache))
+        assert isinstance(error, ApiError) and error.errcode == 45009
+        assert TokenCache(cache).load(token_cache_key(server.base_url, "wx1")) is None
