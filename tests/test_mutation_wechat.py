@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 from http.server import BaseHTTPRequestHandler
 from importlib import metadata
 from pathlib import Path
@@ -16,12 +17,13 @@ from typing import Any
 
 import pytest
 from conftest import wx_client
-from servers import TOKEN, Respond, Server, answer_json
+from servers import TOKEN, Reply, Respond, Server, answer_json
 
 from mkdocs_wxcloud.emulator import DEFAULT_APPID, DEFAULT_ENV, DEFAULT_SECRET, Emulator
 from mkdocs_wxcloud.errors import ConfigError, WxCloudError
+from mkdocs_wxcloud.wechat.answers import MalformedAnswer
 from mkdocs_wxcloud.wechat.client import WxCloudClient
-from mkdocs_wxcloud.wechat.errors import ApiError
+from mkdocs_wxcloud.wechat.errors import ApiError, CosError, NetworkError
 from mkdocs_wxcloud.wechat.tokens import TokenCache, token_cache_key
 
 FAST = {"max_retries": 2, "backoff": 0.001, "quota_wait": 0.001, "timeout": 10.0}
@@ -213,3 +215,136 @@ def test_a_refused_token_is_never_handed_to_the_next_run_even_when_no_new_one_co
         error = upload_error(server.base_url, tmp_path, token_cache=TokenCache(cache))
         assert isinstance(error, ApiError) and error.errcode == 45009
         assert TokenCache(cache).load(token_cache_key(server.base_url, "wx1")) is None
+
+
+# -- COS's answers, as the user reads them --------------------------------------------------------
+
+
+def cos_refusal(reply: Reply, tmp_path: Path) -> CosError:
+    with Server(answer_json({"b/": reply})) as cos, Server(answer_json({"tcb/uploadfile": link_to(cos)})) as api:
+        error = upload_error(api.base_url, tmp_path)
+    assert isinstance(error, CosError)
+    return error
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (b"", "HTTP 400 UnknownError: no error body"),
+        (b"<html>\n  Bad   request\xff</html>", "HTTP 400 UnknownError: <html> Bad request\ufffd</html>"),
+        (b"x" * 300, "HTTP 400 UnknownError: " + "x" * 200),
+        (b'<Error xmlns="http://www.qcloud.com/doc"><Code>KeyTooLong</Code><Message> long </Message></Error>',
+         "HTTP 400 KeyTooLong: long. the cloud path is too long: use a shorter file name or folder"),
+        (b"<Error><Code></Code><Message></Message><RequestId>r-9</RequestId></Error>",
+         "HTTP 400 UnknownError: no message (RequestId r-9)"),
+        (b"<Error><Message>refused</Message></Error>", "HTTP 400 UnknownError: refused"),
+        (b"<Error><Code>InvalidArgument</Code></Error>", "HTTP 400 InvalidArgument: no message"),
+    ],
+    ids=["empty", "html", "long", "namespace", "empty-fields", "no-code", "no-message"],
+)  # fmt: skip
+def test_a_cos_refusal_is_one_line_whatever_its_body(body: bytes, expected: str, tmp_path: Path) -> None:
+    assert str(cos_refusal(Reply(body, 400), tmp_path)) == f"COS upload failed: {expected}"
+
+
+# -- answers of the wrong type: the field, what it is and what it should be -----------------------
+
+
+@pytest.mark.parametrize(
+    ("api", "body", "what"),
+    [
+        ("cgi-bin/stable_token", {"access_token": 5, "expires_in": 7200}, "access_token is a number, not a string"),
+        ("cgi-bin/stable_token", {"access_token": "t" * 20, "expires_in": "7200"}, "expires_in is a string, not a number"),
+        ("cgi-bin/stable_token", {"access_token": "t" * 20, "expires_in": 0}, "expires_in is 0"),
+        ("cgi-bin/stable_token", {"access_token": "", "expires_in": 7200}, "access_token is empty"),
+        ("cgi-bin/stable_token", {"errcode": 1.5}, "errcode is a number, not an integer"),
+        ("cgi-bin/stable_token", {"errcode": 40013, "errmsg": None, "x": 1}, None),
+        ("tcb/uploadfile", {"url": ["x"]}, "url is a list, not a string"),
+        ("tcb/uploadfile", {"url": {"x": 1}}, "url is an object, not a string"),
+        ("tcb/uploadfile", {"url": True}, "url is a boolean, not a string"),
+        ("tcb/uploadfile", {}, "url is missing, not a string"),
+    ],
+)  # fmt: skip
+def test_an_answer_of_the_wrong_type_names_the_field_and_its_type(
+    api: str, body: dict, what: str | None, tmp_path: Path
+) -> None:
+    with Server(answer_json({api: body})) as server:
+        error = upload_error(server.base_url, tmp_path)
+    if what is None:  # errmsg may be null: the errcode is what counts
+        assert isinstance(error, ApiError) and error.errcode == 40013
+        assert (
+            str(error)
+            == "WeChat API cgi-bin/stable_token failed: errcode 40013: no message. the AppID is invalid: check `appid` / WXCLOUD_APPID"
+        )
+        return
+    assert isinstance(error, MalformedAnswer)
+    assert str(error) == (f"WeChat API {api} answered something other than its documented answer ({what}): "
+                          "check `api_base` and any proxy in between")  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("items", "what"),
+    [
+        ([{"fileid": "cloud://e.b/a", "status": 1.0}], "file_list[0].status is a number, not an integer"),
+        ([{"fileid": ""}], "file_list[0].fileid is empty"),
+        ([{"fileid": "cloud://e.b/a"}, 7], "file_list[1] is a number, not an object"),
+        ([{"fileid": "cloud://e.b/a", "download_url": None, "errmsg": None, "status": None}], None),
+    ],
+)  # fmt: skip
+def test_a_batch_item_of_the_wrong_type_fails_the_batch_with_its_position(items: list, what: str | None) -> None:
+    with Server(answer_json({"tcb/batchdownloadfile": {"file_list": items}})) as server:
+        with client_for(server.base_url) as client:
+            urls, errors = client.download_urls(["cloud://e.b/a"])
+    assert urls == {}
+    expected = ("WeChat API tcb/batchdownloadfile answered something other than its documented answer "
+                f"({what}): check `api_base` and any proxy in between")  # fmt: skip
+    assert errors == {"cloud://e.b/a": "no download_url in the answer" if what is None else expected}
+
+
+def test_a_batch_items_error_is_shown_on_one_line() -> None:
+    item = {"fileid": "cloud://e.b/a", "status": -1, "errmsg": "file\n  vanished\tmeanwhile"}
+    with Server(answer_json({"tcb/batchdownloadfile": {"file_list": [item]}})) as server:
+        with client_for(server.base_url) as client:
+            assert client.download_urls(["cloud://e.b/a"]) == ({}, {"cloud://e.b/a": "file vanished meanwhile"})
+
+
+# -- network failures: what failed, where, and how often it was tried -----------------------------
+
+
+def test_a_5xx_answer_names_the_api_the_status_and_the_host(tmp_path: Path) -> None:
+    with Server(answer_json({"tcb/uploadfile": Reply(b"busy", 503)})) as server:
+        error = upload_error(server.base_url, tmp_path)
+    assert type(error) is NetworkError
+    assert str(error) == "WeChat API tcb/uploadfile: HTTP 503 from 127.0.0.1 (gave up after 3 attempts)"
+
+
+def test_a_refused_connection_names_the_host_and_the_cause() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with client_for(f"http://127.0.0.1:{port}", max_retries=0) as client, pytest.raises(NetworkError) as caught:
+        client.token()
+    assert str(caught.value).startswith(
+        "WeChat API cgi-bin/stable_token: connection to 127.0.0.1 failed: NewConnectionError: "
+    )
+    assert str(caught.value).endswith("Connection refused (gave up after 1 attempts)")
+
+
+def test_a_server_that_never_answers_fails_at_the_timeout_naming_it() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        base = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        with client_for(base, max_retries=0, timeout=0.2) as client, pytest.raises(NetworkError) as caught:
+            client.token()
+    assert str(caught.value) == (
+        "WeChat API cgi-bin/stable_token: 127.0.0.1 did not answer within `timeout` (0.2 s) (gave up after 1 attempts)"
+    )
+
+
+def test_an_ip_refusal_without_an_address_still_says_what_to_whitelist(tmp_path: Path) -> None:
+    with Server(answer_json({"cgi-bin/stable_token": failure(40164, "invalid ip, not in whitelist rid: 3")})) as server:
+        error = upload_error(server.base_url, tmp_path)
+    assert str(error) == (
+        "WeChat API cgi-bin/stable_token failed: errcode 40164: invalid ip, not in whitelist rid: 3. add this "
+        "machine's public IP to the API IP whitelist: 微信公众平台 → 开发管理 → 开发设置 → IP白名单"
+    )
