@@ -7,8 +7,10 @@ the code moves.
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
+import random
 import socket
 from http.server import BaseHTTPRequestHandler
 from importlib import metadata
@@ -17,9 +19,10 @@ from typing import Any
 
 import pytest
 from conftest import wx_client
+from proxy import Proxy
 from servers import TOKEN, Reply, Respond, Server, answer_json
 
-from mkdocs_wxcloud.emulator import DEFAULT_APPID, DEFAULT_ENV, DEFAULT_SECRET, Emulator
+from mkdocs_wxcloud.emulator import DEFAULT_APPID, DEFAULT_ENV, DEFAULT_SECRET, Emulator, bucket_name
 from mkdocs_wxcloud.errors import ConfigError, WxCloudError
 from mkdocs_wxcloud.wechat.answers import MalformedAnswer
 from mkdocs_wxcloud.wechat.client import WxCloudClient
@@ -31,13 +34,15 @@ SECRET = "mutation-secret-0123"
 
 
 class Recorded:
-    """What a loopback server was sent: each request's path (with its query), headers and body."""
+    """What a loopback server was sent: each request's path (with its query), headers (by lower-case
+    name) and body."""
 
     def __init__(self, respond: Respond) -> None:
         self.requests: list[tuple[str, dict[str, str], bytes]] = []
 
         def recording(handler: BaseHTTPRequestHandler) -> None:
-            self.requests.append((handler.path, dict(handler.headers.items()), handler.body))  # type: ignore[attr-defined]
+            headers = {name.lower(): value for name, value in handler.headers.items()}  # names are case-insensitive
+            self.requests.append((handler.path, headers, handler.body))  # type: ignore[attr-defined]
             respond(handler)
 
         self.server = Server(recording)
@@ -68,8 +73,8 @@ def test_json_calls_name_the_client_and_send_raw_utf8_json(tmp_path: Path) -> No
     version = metadata.version("mkdocs-wxcloud")
     assert token_path == "/cgi-bin/stable_token" and path.startswith("/tcb/batchdeletefile?access_token=")
     for sent in (token_headers, headers):
-        assert sent["User-Agent"] == f"mkdocs-wxcloud/{version}"
-        assert sent["Content-Type"] == "application/json; charset=utf-8"
+        assert sent["user-agent"] == f"mkdocs-wxcloud/{version}"
+        assert sent["content-type"] == "application/json; charset=utf-8"
     assert json.loads(token_body) == {"grant_type": "client_credential", "appid": "wx1", "secret": SECRET,
                                       "force_refresh": False}  # fmt: skip
     assert body == '{"env": "e", "fileid_list": ["cloud://e.b/文档/图.png"]}'.encode()
@@ -348,3 +353,93 @@ def test_an_ip_refusal_without_an_address_still_says_what_to_whitelist(tmp_path:
         "WeChat API cgi-bin/stable_token failed: errcode 40164: invalid ip, not in whitelist rid: 3. add this "
         "machine's public IP to the API IP whitelist: 微信公众平台 → 开发管理 → 开发设置 → IP白名单"
     )
+
+
+# -- retries: the waits, and what each one logs ---------------------------------------------------
+
+
+def test_retries_wait_a_random_share_of_a_doubling_backoff_and_log_each_one(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Full jitter: retry k waits uniform(0, backoff·2^(k-1)), capped at 30 s; a stale upload link is
+    asked for again at once; a refused token is renewed outside the retry budget. The log says so."""
+    seed = 26
+    draws = random.Random(seed)
+    shares = [draws.random() for _ in range(4)]  # one draw per failure that counts against the retries
+    busy = failure(-1, "system error rid: 5")
+    stale = Reply(b"<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>", 403)
+    with Server(answer_json({"b/": [stale, Reply(b"", 204)]})) as cos:
+        answers = {"tcb/uploadfile": [failure(42001, "access_token expired rid: 4"), busy, busy, busy, link_to(cos)]}
+        with Server(answer_json(answers)) as api:
+            random.seed(seed)
+            with caplog.at_level(logging.DEBUG, logger="mkdocs.plugins.wxcloud"):
+                assert upload(api.base_url, tmp_path, backoff=0.04, max_retries=4) == "cloud://e.b/docs/a.png"
+    what = "wxcloud: upload of docs/a.png:"
+    busy_error = (
+        "WeChat API tcb/uploadfile failed: errcode -1: system error rid: 5. WeChat stayed busy: try again later"
+    )
+    assert [r.getMessage() for r in caplog.records if r.name == "mkdocs.plugins.wxcloud"] == [
+        "wxcloud: got an access token valid for 7200 s",
+        f"{what} token refused (errcode 42001), renewing it",
+        "wxcloud: got an access token valid for 7200 s",
+        *(f"{what} retry {k + 1}/4 in {0.04 * 2**k * shares[k]:.2f} s after: {busy_error}" for k in range(3)),
+        f"{what} retry 4/4 in 0.00 s after: COS upload failed: HTTP 403 AccessDenied: Request has expired",
+    ]
+
+
+# -- the connections: proxies from the environment, read once per host ---------------------------
+
+
+def _no_proxy_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY",
+                 "no_proxy"):  # fmt: skip
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_a_proxy_named_without_scheme_and_with_credentials_is_used_with_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _no_proxy_variables(monkeypatch)
+    emulator = Emulator().start()
+    try:
+        with Proxy(emulator.base_url) as proxy:
+            monkeypatch.setenv("HTTP_PROXY", f"us%20er:p%40ss@127.0.0.1:{proxy.port}")
+            (tmp_path / "a.png").write_bytes(b"a")
+            with client_for(emulator.base_url, env=DEFAULT_ENV, appid=DEFAULT_APPID, secret=DEFAULT_SECRET) as client:
+                client.upload("a.png", tmp_path / "a.png")
+        assert [e.path.split("?")[0] for e in proxy.seen] == [
+            f"{emulator.base_url}/cgi-bin/stable_token",
+            f"{emulator.base_url}/tcb/uploadfile",
+            f"{emulator.base_url}/cos/{bucket_name(DEFAULT_ENV)}/a.png",
+        ]
+        expected = "Basic " + base64.b64encode(b"us er:p@ss").decode()
+        assert [{k.lower(): v for k, v in h.items()}.get("proxy-authorization") for h in proxy.headers] == [
+            expected
+        ] * 3
+        assert emulator.stored_files() == {"a.png": b"a"}
+    finally:
+        emulator.stop()
+
+
+def test_the_route_of_a_host_is_read_from_the_environment_once_a_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _no_proxy_variables(monkeypatch)
+    emulator = Emulator().start()
+    try:
+        with Proxy(emulator.base_url) as proxy:
+            with client_for(emulator.base_url, env=DEFAULT_ENV, appid=DEFAULT_APPID, secret=DEFAULT_SECRET) as client:
+                client.token()
+                monkeypatch.setenv("HTTP_PROXY", proxy.base_url)  # too late for this run's host
+                assert client.delete([f"cloud://{DEFAULT_ENV}.x/a.png"])
+            assert proxy.seen == []
+            with client_for(emulator.base_url, env=DEFAULT_ENV, appid=DEFAULT_APPID, secret=DEFAULT_SECRET) as client:
+                client.token()
+                monkeypatch.setenv("NO_PROXY", "127.0.0.1")  # too late for this run's host too
+                client.delete([f"cloud://{DEFAULT_ENV}.x/a.png"])
+            assert [e.path.split("?")[0] for e in proxy.seen] == [
+                f"{emulator.base_url}/cgi-bin/stable_token",
+                f"{emulator.base_url}/tcb/batchdeletefile",
+            ]
+    finally:
+        emulator.stop()
