@@ -8,10 +8,13 @@ the code moves.
 from __future__ import annotations
 
 import base64
+import email.policy
+import io
 import json
 import logging
 import random
 import socket
+from email.parser import BytesParser
 from http.server import BaseHTTPRequestHandler
 from importlib import metadata
 from pathlib import Path
@@ -443,3 +446,216 @@ def test_the_route_of_a_host_is_read_from_the_environment_once_a_run(
             ]
     finally:
         emulator.stop()
+
+
+# -- a client's settings ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"api_base": "ftp://example.com"}, "`api_base` must be an http(s) URL, not 'ftp://example.com'"),
+        ({"api_base": "http://[::1:80"}, "`api_base` must be an http(s) URL, not 'http://[::1:80'"),
+        ({"env": ""}, "no cloud environment: set the option `env` or WXCLOUD_ENV"),
+        ({"appid": ""}, "no AppID: set the option `appid` or the variable WXCLOUD_APPID"),
+        ({"secret": None}, "no AppSecret (option `secret` or variable WXCLOUD_SECRET)"),
+        ({"auth": "oauth"}, "unknown auth 'oauth': use one of token, openapi, cloudbase"),
+    ],
+)
+def test_a_client_that_cannot_work_is_refused_in_one_line(options: dict, message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        client_for(**{"base": "http://127.0.0.1:9", **options})
+    assert str(caught.value) == message
+
+
+def test_openapi_and_cloudbase_need_no_appid_or_secret(tmp_path: Path) -> None:
+    for auth in ("openapi", "cloudbase"):
+        with client_for("http://127.0.0.1:9", auth=auth, appid=None, secret=None) as client:
+            assert client.auth == auth and client.env == "e"
+            with pytest.raises(ConfigError, match=f"auth '{auth}' uses no access token"):
+                client.token()
+
+
+def test_no_concurrency_and_negative_retries_still_mean_one_request_at_a_time_tried_once() -> None:
+    with Recorded(answer_json({"tcb/batchdownloadfile": Reply(b"", 502)})) as server:
+        with client_for(server.base_url, concurrency=0, max_retries=-1) as client:
+            urls, errors = client.download_urls(["cloud://e.b/a"])
+    assert urls == {} and errors == {
+        "cloud://e.b/a": "WeChat API tcb/batchdownloadfile: HTTP 502 from 127.0.0.1 (gave up after 1 attempts)"
+    }
+    assert [p.split("?")[0] for p, _, _ in server.requests] == ["/cgi-bin/stable_token", "/tcb/batchdownloadfile"]
+
+
+# -- JSON answers that are not what they should be ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("reply", "message"),
+    [
+        (Reply(b"[1, 2]"), "answered HTTP 200 with something other than a JSON object ('[1, 2]')"),
+        (Reply(b"<html>" + b"x" * 100, 404),
+         "answered HTTP 404 with something other than a JSON object ('<html>" + "x" * 74 + "')"),
+        (Reply("\u56fe".encode()[:2]), "answered HTTP 200 with something other than a JSON object ('\ufffd')"),
+    ],
+)  # fmt: skip
+def test_an_answer_that_is_no_json_object_shows_its_start_and_the_api_base(reply: Reply, message: str) -> None:
+    with Server(answer_json({"cgi-bin/stable_token": reply})) as server:
+        with client_for(server.base_url) as client, pytest.raises(NetworkError) as caught:
+            client.token()
+        assert str(caught.value) == f"WeChat API cgi-bin/stable_token {message}: check `api_base` ({server.base_url})"
+        assert client.requests_made == 1
+
+
+def test_an_http_500_is_worth_another_try(tmp_path: Path) -> None:
+    with Server(answer_json({"cgi-bin/stable_token": [Reply(b"oops", 500), TOKEN]})) as server:
+        with client_for(server.base_url) as client:
+            assert client.token() == TOKEN["access_token"]
+            assert client.requests_made == 2
+
+
+@pytest.mark.parametrize("status", [300, 301, 307, 399])
+def test_a_redirect_is_never_followed_and_names_where_it_pointed(status: int) -> None:
+    reply = Reply(b"", status, {"Location": "https://collector.example/steal"})
+    with Recorded(answer_json({"cgi-bin/stable_token": reply})) as server:
+        with client_for(server.base_url) as client, pytest.raises(NetworkError) as caught:
+            client.token()
+        assert client.requests_made == 1 and len(server.requests) == 1
+    assert str(caught.value) == (
+        f"WeChat API cgi-bin/stable_token: 127.0.0.1 answered HTTP {status}, a redirect to collector.example, which "
+        "was not followed (WeChat never redirects, and the request carries credentials): check `api_base` "
+        f"({server.base_url})"
+    )
+
+
+def test_a_redirect_without_a_location_is_refused_too() -> None:
+    with Server(answer_json({"cgi-bin/stable_token": Reply(b"", 302)})) as server:
+        with client_for(server.base_url) as client, pytest.raises(NetworkError, match="a redirect to elsewhere, "):
+            client.token()
+
+
+@pytest.mark.parametrize("status", [299, 400])
+def test_a_status_next_to_the_redirects_is_read_as_an_answer(status: int) -> None:
+    body = failure(40013, "invalid appid rid: 7")
+    with Server(answer_json({"cgi-bin/stable_token": Reply(body, status)})) as server:
+        with client_for(server.base_url) as client, pytest.raises(ApiError) as caught:
+            client.token()
+    assert caught.value.errcode == 40013
+
+
+def test_an_answer_larger_than_any_wechat_answer_is_refused_by_its_length() -> None:
+    huge = json.dumps({"access_token": "t" * (1 << 20), "expires_in": 7200}).encode()
+    with Server(answer_json({"cgi-bin/stable_token": huge})) as server:
+        with client_for(server.base_url) as client, pytest.raises(NetworkError) as caught:
+            client.token()
+    assert str(caught.value) == (
+        "WeChat API cgi-bin/stable_token: 127.0.0.1 answered more than 1024 KB, which no answer of this API comes "
+        f"near: check `api_base` ({server.base_url}) and any proxy in between"
+    )
+
+
+# -- the COS form --------------------------------------------------------------------------------
+
+
+def form_fields(body: bytes, content_type: str) -> list[tuple[str, str | None, str | None, bytes]]:
+    """(name, filename, part type, value) of each part of a multipart/form-data body, in order."""
+    message = BytesParser(policy=email.policy.HTTP).parsebytes(
+        b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body
+    )
+    return [(part.get_param("name", header="content-disposition"), part.get_filename(),
+             part.get("Content-Type"), part.get_payload(decode=True)) for part in message.iter_parts()]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("cloud_path", "stored_as", "size"),
+    [
+        ("docs/图/A.PNG", "image/png", 10),
+        ("docs/a.svg", "image/svg+xml", 1 << 20),
+        ("docs/notes.md", "text/markdown", (1 << 20) + 1),
+        ("docs/blob.bin", None, 10),
+        ("docs/blob.zzq", None, 10),
+    ],
+)
+def test_the_cos_form_carries_the_link_the_type_and_the_file_last(
+    cloud_path: str, stored_as: str | None, size: int, tmp_path: Path
+) -> None:
+    data = bytes(range(256)) * (size // 256) + b"x" * (size % 256)
+    (tmp_path / "local.bin").write_bytes(data)
+    with Recorded(answer_json({"b/": Reply(b"", 200)})) as cos:
+        link = link_to(cos, cloud_path)
+        with Server(answer_json({"tcb/uploadfile": link})) as api, client_for(api.base_url) as client:
+            seen: list[str] = []
+            assert client.upload(cloud_path, tmp_path / "local.bin", on_link=seen.append) == link["file_id"]
+    assert seen == [link["file_id"]]
+    ((path, headers, body),) = cos.requests
+    assert path == f"/b/{cloud_path}".replace("图", "%E5%9B%BE")
+    assert int(headers["content-length"]) == len(body)
+    fields = [("key", None, None, cloud_path.encode()), ("Signature", None, None, b"q-sign-0123456"),
+              ("x-cos-security-token", None, None, b"cos-token-0123456"), ("x-cos-meta-fileid", None, None, b"cos-id")]  # fmt: skip
+    if stored_as:
+        fields.append(("Content-Type", None, None, stored_as.encode()))
+    fields.append(("file", "local.bin", stored_as or "application/octet-stream", data))
+    assert form_fields(body, headers["content-type"]) == fields
+
+
+def test_a_reader_is_sent_whole_again_on_every_try_under_its_given_or_cloud_name(tmp_path: Path) -> None:
+    busy = Reply(b"<Error><Code>SlowDown</Code><Message>slow</Message></Error>", 503)
+    with Recorded(answer_json({"b/": [busy, Reply(b"", 204)]})) as cos:
+        with Server(answer_json({"tcb/uploadfile": link_to(cos, "docs/a.webp")})) as api:
+            with client_for(api.base_url) as client:
+                client.upload("docs/a.webp", io.BytesIO(b"webp-bytes"))
+                client.upload("docs/a.webp", io.BytesIO(b"webp-bytes"), filename="原图.webp")
+    parts = [form_fields(body, headers["content-type"])[-1] for _, headers, body in cos.requests]
+    assert parts == [("file", "a.webp", "image/webp", b"webp-bytes")] * 2 + [
+        ("file", "原图.webp", "image/webp", b"webp-bytes")
+    ]
+
+
+def test_a_cos_answer_of_any_2xx_is_success_and_a_3xx_is_not(tmp_path: Path) -> None:
+    for status in (200, 201, 299):
+        with Server(answer_json({"b/": Reply(b"", status)})) as cos:
+            with Server(answer_json({"tcb/uploadfile": link_to(cos)})) as api:
+                assert upload(api.base_url, tmp_path) == "cloud://e.b/docs/a.png"
+    with Server(answer_json({"b/": Reply(b"", 304)})) as cos:
+        with Server(answer_json({"tcb/uploadfile": link_to(cos)})) as api:
+            assert "answered HTTP 304, a redirect to elsewhere" in str(upload_error(api.base_url, tmp_path))
+
+
+# -- links and deletions: the request, the batches, the answers ---------------------------------
+
+
+def test_links_are_asked_for_with_their_lifetime_once_per_id_50_to_a_call() -> None:
+    ids = [f"cloud://e.b/{i}.png" for i in range(120)]
+
+    def answer(body: bytes) -> dict:
+        asked = json.loads(body)["file_list"]
+        return {"file_list": [{"fileid": a["fileid"], "download_url": "https://dl/" + a["fileid"][-7:], "status": 0}
+                              for a in asked]}  # fmt: skip
+
+    with Recorded(answer_json({"tcb/batchdownloadfile": answer})) as server:
+        with client_for(server.base_url, concurrency=2) as client:
+            urls, errors = client.download_urls([*ids, *ids[:10]], max_age=600)
+            default = client.download_urls(ids[:1])
+    assert errors == {} and urls == {i: "https://dl/" + i[-7:] for i in ids}
+    bodies = sorted(
+        (json.loads(body) for path, _, body in server.requests if "batch" in path),
+        key=lambda b: b["file_list"][0]["fileid"],
+    )
+    sent = [[(item["fileid"], item["max_age"]) for item in body["file_list"]] for body in bodies]
+    assert sorted(len(group) for group in sent) == [1, 20, 50, 50]
+    assert [b["env"] for b in bodies] == ["e"] * 4
+    assert sorted(i for group in sent for i, age in group if age == 600) == sorted(ids)
+    assert default == ({ids[0]: "https://dl/" + ids[0][-7:]}, {})
+    assert [age for group in sent for i, age in group if age != 600] == [86400]
+
+
+def test_an_item_without_a_link_or_with_a_bare_status_says_so() -> None:
+    items = [{"fileid": "cloud://e.b/a", "status": 0}, {"fileid": "cloud://e.b/b", "status": 7},
+             {"fileid": "cloud://e.b/c", "status": 0, "download_url": "", "errmsg": ""}]  # fmt: skip
+    with Server(answer_json({"tcb/batchdownloadfile": {"file_list": items}, "tcb/batchdeletefile": {}})) as server:
+        with client_for(server.base_url) as client:
+            urls, errors = client.download_urls(["cloud://e.b/a", "cloud://e.b/b", "cloud://e.b/c"])
+            failed = client.delete(["cloud://e.b/a"])
+    assert urls == {}
+    assert errors == {"cloud://e.b/a": "no download_url in the answer", "cloud://e.b/b": "status 7",
+                      "cloud://e.b/c": "no download_url in the answer"}  # fmt: skip
+    assert failed == {"cloud://e.b/a": "missing from the delete_list of the answer"}
