@@ -65,7 +65,15 @@ PACKAGES = {
     ),
     "wechat": Package(
         (f"{SRC}/wechat/*",),
-        ("tests/test_client.py", "tests/test_hostile.py", "tests/test_tls.py", "tests/test_survivors.py"),
+        (
+            "tests/test_client.py",
+            "tests/test_service_errors.py",
+            "tests/test_hostile_server.py",
+            "tests/test_mutation_wechat.py",
+            "tests/test_hostile.py",
+            "tests/test_tls.py",
+            "tests/test_survivors.py",
+        ),
     ),
     "publishing": Package(
         (f"{SRC}/publishing/*",),

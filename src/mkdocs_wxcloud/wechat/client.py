@@ -47,7 +47,11 @@ class WxCloudClient:
         limits = limits or Limits()
         if account.auth not in AUTH_MODES:
             raise ConfigError(f"unknown auth {account.auth!r}: use one of {', '.join(AUTH_MODES)}")
-        if urlsplit(api_base).scheme not in ("http", "https"):
+        try:
+            scheme = urlsplit(api_base).scheme
+        except ValueError:  # an unbalanced IPv6 bracket
+            scheme = ""
+        if scheme not in ("http", "https"):
             raise ConfigError(f"`api_base` must be an http(s) URL, not {api_base!r}")
         if not account.env:
             raise ConfigError("no cloud environment: set the option `env` or WXCLOUD_ENV")

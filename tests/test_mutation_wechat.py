@@ -1,0 +1,661 @@
+"""The WeChat client's behaviours that mutation testing found unpinned (issue 26, ``wechat/``).
+
+Each test goes through the public surface (a :class:`WxCloudClient` against the emulator, or a small
+loopback server for answers the emulator never gives), over real HTTP, so that it still holds when
+the code moves.
+"""
+
+from __future__ import annotations
+
+import base64
+import email.policy
+import io
+import json
+import logging
+import random
+import socket
+from email.parser import BytesParser
+from http.server import BaseHTTPRequestHandler
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import wx_client
+from proxy import Proxy
+from servers import TOKEN, Reply, Respond, Server, answer_json
+
+from mkdocs_wxcloud.emulator import DEFAULT_APPID, DEFAULT_ENV, DEFAULT_SECRET, Emulator, bucket_name
+from mkdocs_wxcloud.errors import ConfigError, WxCloudError
+from mkdocs_wxcloud.wechat.answers import MalformedAnswer
+from mkdocs_wxcloud.wechat.client import WxCloudClient
+from mkdocs_wxcloud.wechat.errors import ApiError, CosError, NetworkError
+from mkdocs_wxcloud.wechat.tokens import TokenCache, token_cache_key
+
+FAST = {"max_retries": 2, "backoff": 0.001, "quota_wait": 0.001, "timeout": 10.0}
+SECRET = "mutation-secret-0123"
+
+
+class Recorded:
+    """What a loopback server was sent: each request's path (with its query), headers (by lower-case
+    name) and body."""
+
+    def __init__(self, respond: Respond) -> None:
+        self.requests: list[tuple[str, dict[str, str], bytes]] = []
+
+        def recording(handler: BaseHTTPRequestHandler) -> None:
+            headers = {name.lower(): value for name, value in handler.headers.items()}  # names are case-insensitive
+            self.requests.append((handler.path, headers, handler.body))  # type: ignore[attr-defined]
+            respond(handler)
+
+        self.server = Server(recording)
+
+    def __enter__(self) -> Recorded:
+        self.server.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.__exit__(*exc)
+
+    @property
+    def base_url(self) -> str:
+        return self.server.base_url
+
+
+def client_for(base: str, **options: Any) -> WxCloudClient:
+    settings = {"api_base": base, "env": "e", "appid": "wx1", "secret": SECRET, "token_cache": TokenCache(None),
+                **FAST, **options}  # fmt: skip
+    return wx_client(**settings)
+
+
+def test_json_calls_name_the_client_and_send_raw_utf8_json(tmp_path: Path) -> None:
+    with Recorded(answer_json({"tcb/batchdeletefile": {"errcode": 0, "delete_list": []}})) as server:
+        with client_for(server.base_url) as client:
+            client.delete(["cloud://e.b/文档/图.png"])
+    (token_path, token_headers, token_body), (path, headers, body) = server.requests
+    version = metadata.version("mkdocs-wxcloud")
+    assert token_path == "/cgi-bin/stable_token" and path.startswith("/tcb/batchdeletefile?access_token=")
+    for sent in (token_headers, headers):
+        assert sent["user-agent"] == f"mkdocs-wxcloud/{version}"
+        assert sent["content-type"] == "application/json; charset=utf-8"
+    assert json.loads(token_body) == {"grant_type": "client_credential", "appid": "wx1", "secret": SECRET,
+                                      "force_refresh": False}  # fmt: skip
+    assert body == '{"env": "e", "fileid_list": ["cloud://e.b/文档/图.png"]}'.encode()
+
+
+def failure(errcode: int, errmsg: str) -> dict:
+    return {"errcode": errcode, "errmsg": errmsg}
+
+
+def link_to(cos: Server | Recorded, path: str = "docs/a.png") -> dict[str, str]:
+    return {"url": f"{cos.base_url}/b/{path}", "authorization": "q-sign-0123456", "token": "cos-token-0123456",
+            "cos_file_id": "cos-id", "file_id": f"cloud://e.b/{path}"}  # fmt: skip
+
+
+def upload(base: str, tmp_path: Path, **options: Any) -> str:
+    (tmp_path / "a.png").write_bytes(b"a")
+    with client_for(base, **options) as client:
+        return client.upload("docs/a.png", tmp_path / "a.png")
+
+
+def upload_error(base: str, tmp_path: Path, **options: Any) -> WxCloudError:
+    with pytest.raises(WxCloudError) as caught:
+        upload(base, tmp_path, **options)
+    assert "\n" not in str(caught.value)
+    return caught.value
+
+
+# -- token refusals: the whole message, and who asks for a new token ------------------------------
+
+_STALE = (
+    "the access token was refused although stable_token still hands it out: another service of this mini "
+    "program may be replacing tokens (force_refresh, or the classic cgi-bin/token); run again later, or "
+    "set `force_refresh` to replace it (at most 20 a day, and it logs out the mini program's other services)"
+)
+_RENEWED = "the access token was refused even after renewing it"
+
+
+def test_a_current_token_refused_twice_names_the_api_the_code_and_the_likely_cause(tmp_path: Path) -> None:
+    answers = {"tcb/uploadfile": failure(42001, "access_token expired rid: 6a-7b")}
+    with Recorded(answer_json(answers)) as server:
+        error = upload_error(server.base_url, tmp_path)
+    assert isinstance(error, ApiError) and (error.api, error.errcode, error.rid) == ("tcb/uploadfile", 42001, "6a-7b")
+    assert str(error) == f"WeChat API tcb/uploadfile failed: errcode 42001: access_token expired rid: 6a-7b. {_STALE}"
+    assert [p.split("?")[0] for p, _, _ in server.requests] == ["/cgi-bin/stable_token", "/tcb/uploadfile"] * 2
+
+
+@pytest.mark.parametrize("auth", ["openapi", "cloudbase"])
+def test_a_refusal_without_an_access_token_is_asked_once_more_then_final(auth: str, tmp_path: Path) -> None:
+    """The open API service's call, or the container's token file read again: one more try, then the
+    refusal as it is (never the advice about stable_token, which these modes never call)."""
+    token_file = tmp_path / "cloudbase_access_token"
+    token_file.write_text("cloudbase-token-echoed-0001\n")
+    answers = {"tcb/uploadfile": failure(40001, "invalid credential cloudbase-token-echoed-0001 rid: 1-2")}
+    with Recorded(answer_json(answers)) as server:
+        error = upload_error(server.base_url, tmp_path, auth=auth, cloudbase_token_file=str(token_file))
+    shown = "***" if auth == "cloudbase" else "cloudbase-token-echoed-0001"  # a token read is a secret
+    assert (
+        str(error)
+        == f"WeChat API tcb/uploadfile failed: errcode 40001: invalid credential {shown} rid: 1-2. {_RENEWED}"
+    )
+    assert [p.split("?")[0] for p, _, _ in server.requests] == ["/tcb/uploadfile"] * 2
+
+
+def test_the_cloudbase_token_file_is_read_once_for_minutes_not_for_every_call(tmp_path: Path) -> None:
+    token_file = tmp_path / "cloudbase_access_token"
+    token_file.write_text("cloudbase-token-good-0001")
+    emulator = Emulator(cloudbase_token="cloudbase-token-good-0001").start()
+    try:
+        (tmp_path / "a.png").write_bytes(b"a")
+        with client_for(
+            emulator.base_url, env=DEFAULT_ENV, auth="cloudbase", cloudbase_token_file=str(token_file)
+        ) as client:
+            client.upload("a.png", tmp_path / "a.png")
+            token_file.write_text("cloudbase-token-later-0002")  # the sidecar's next token, not valid yet here
+            client.upload("b.png", tmp_path / "a.png")
+        assert set(emulator.stored_files()) == {"a.png", "b.png"}
+        assert emulator.request_count("/tcb/uploadfile") == 2
+    finally:
+        emulator.stop()
+
+
+def test_a_missing_or_empty_cloudbase_token_file_says_why_and_where(tmp_path: Path) -> None:
+    token_file = tmp_path / "cloudbase_access_token"
+    for content, reason in ((None, "No such file or directory"), ("  \n", "it is empty")):
+        if content is not None:
+            token_file.write_text(content)
+        with pytest.raises(ConfigError) as caught:
+            upload("http://127.0.0.1:9", tmp_path, auth="cloudbase", cloudbase_token_file=str(token_file))
+        assert str(caught.value) == (f"auth 'cloudbase' needs the token file {token_file} ({reason}); "
+                                     "it exists only inside a WeChat Cloud Hosting container")  # fmt: skip
+
+
+def test_force_refresh_replaces_a_refused_current_token_once_a_run_and_says_so(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    emulator = Emulator().start()
+    try:
+        (tmp_path / "a.png").write_bytes(b"a")
+        with caplog.at_level(logging.WARNING, logger="mkdocs.plugins.wxcloud"):
+            with client_for(emulator.base_url, env=DEFAULT_ENV, appid=DEFAULT_APPID, secret=DEFAULT_SECRET,
+                            force_refresh=True) as client:  # fmt: skip
+                tokens = [client.token()]
+                for name in ("a.png", "b.png"):
+                    emulator.fail_next("token_expired", path_prefix="/tcb/uploadfile")
+                    client.upload(name, tmp_path / "a.png")
+                    tokens.append(client.token())
+        assert set(emulator.stored_files()) == {"a.png", "b.png"}
+        # a: the token, the same one again, one forced; b: the same one again, and no second force_refresh
+        assert emulator.request_count("/cgi-bin/stable_token") == 4
+        assert tokens[0] != tokens[1] == tokens[2]
+        assert [r.getMessage() for r in caplog.records] == [
+            "wxcloud: the access token was refused while still current: replacing it with force_refresh, as asked "
+            "(the mini program's other services must fetch a new one)"
+        ]
+    finally:
+        emulator.stop()
+
+
+def test_a_refused_token_from_the_disk_cache_is_replaced_there(tmp_path: Path) -> None:
+    emulator = Emulator().start()
+    cache = tmp_path / "cache"
+    options = {"env": DEFAULT_ENV, "appid": DEFAULT_APPID, "secret": DEFAULT_SECRET}
+    try:
+        (tmp_path / "a.png").write_bytes(b"a")
+        with wx_client(emulator.base_url, token_cache=TokenCache(cache), **options, **FAST) as first:
+            old = first.token()
+        emulator.expire_tokens()
+        with wx_client(emulator.base_url, token_cache=TokenCache(cache), **options, **FAST) as second:
+            second.upload("a.png", tmp_path / "a.png")  # the cached token, refused, then a new one
+            new = second.token()
+        assert new != old and emulator.stored_files() == {"a.png": b"a"}
+        assert emulator.request_count("/cgi-bin/stable_token") == 2
+        assert TokenCache(cache).load(token_cache_key(emulator.base_url, DEFAULT_APPID))[0] == new  # type: ignore[index]
+    finally:
+        emulator.stop()
+
+
+def test_a_refused_token_is_never_handed_to_the_next_run_even_when_no_new_one_comes(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    refused = {"cgi-bin/stable_token": [TOKEN, failure(45009, "reach max api daily quota limit rid: 1")],
+               "tcb/uploadfile": failure(42001, "access_token expired rid: 2")}  # fmt: skip
+    with Recorded(answer_json(refused)) as server:
+        error = upload_error(server.base_url, tmp_path, token_cache=TokenCache(cache))
+        assert isinstance(error, ApiError) and error.errcode == 45009
+        assert TokenCache(cache).load(token_cache_key(server.base_url, "wx1")) is None
+
+
+# -- COS's answers, as the user reads them --------------------------------------------------------
+
+
+def cos_refusal(reply: Reply, tmp_path: Path) -> CosError:
+    with Server(answer_json({"b/": reply})) as cos, Server(answer_json({"tcb/uploadfile": link_to(cos)})) as api:
+        error = upload_error(api.base_url, tmp_path)
+    assert isinstance(error, CosError)
+    return error
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (b"", "HTTP 400 UnknownError: no error body"),
+        (b"<html>\n  Bad   request\xff</html>", "HTTP 400 UnknownError: <html> Bad request\ufffd</html>"),
+        (b"x" * 300, "HTTP 400 UnknownError: " + "x" * 200),
+        (b'<Error xmlns="http://www.qcloud.com/doc"><Code>KeyTooLong</Code><Message> long </Message></Error>',
+         "HTTP 400 KeyTooLong: long. the cloud path is too long: use a shorter file name or folder"),
+        (b"<Error><Code></Code><Message></Message><RequestId>r-9</RequestId></Error>",
+         "HTTP 400 UnknownError: no message (RequestId r-9)"),
+        (b"<Error><Message>refused</Message></Error>", "HTTP 400 UnknownError: refused"),
+        (b"<Error><Code>InvalidArgument</Code></Error>", "HTTP 400 InvalidArgument: no message"),
+    ],
+    ids=["empty", "html", "long", "namespace", "empty-fields", "no-code", "no-message"],
+)  # fmt: skip
+def test_a_cos_refusal_is_one_line_whatever_its_body(body: bytes, expected: str, tmp_path: Path) -> None:
+    assert str(cos_refusal(Reply(body, 400), tmp_path)) == f"COS upload failed: {expected}"
+
+
+# -- answers of the wrong type: the field, what it is and what it should be -----------------------
+
+
+@pytest.mark.parametrize(
+    ("api", "body", "what"),
+    [
+        ("cgi-bin/stable_token", {"access_token": 5, "expires_in": 7200}, "access_token is a number, not a string"),
+        ("cgi-bin/stable_token", {"access_token": "t" * 20, "expires_in": "7200"}, "expires_in is a string, not a number"),
+        ("cgi-bin/stable_token", {"access_token": "t" * 20, "expires_in": 0}, "expires_in is 0"),
+        ("cgi-bin/stable_token", {"access_token": "", "expires_in": 7200}, "access_token is empty"),
+        ("cgi-bin/stable_token", {"errcode": 1.5}, "errcode is a number, not an integer"),
+        ("cgi-bin/stable_token", {"errcode": 40013, "errmsg": None, "x": 1}, None),
+        ("tcb/uploadfile", {"url": ["x"]}, "url is a list, not a string"),
+        ("tcb/uploadfile", {"url": {"x": 1}}, "url is an object, not a string"),
+        ("tcb/uploadfile", {"url": True}, "url is a boolean, not a string"),
+        ("tcb/uploadfile", {}, "url is missing, not a string"),
+    ],
+)  # fmt: skip
+def test_an_answer_of_the_wrong_type_names_the_field_and_its_type(
+    api: str, body: dict, what: str | None, tmp_path: Path
+) -> None:
+    with Server(answer_json({api: body})) as server:
+        error = upload_error(server.base_url, tmp_path)
+    if what is None:  # errmsg may be null: the errcode is what counts
+        assert isinstance(error, ApiError) and error.errcode == 40013
+        assert (
+            str(error)
+            == "WeChat API cgi-bin/stable_token failed: errcode 40013: no message. the AppID is invalid: check `appid` / WXCLOUD_APPID"
+        )
+        return
+    assert isinstance(error, MalformedAnswer)
+    assert str(error) == (f"WeChat API {api} answered something other than its documented answer ({what}): "
+                          "check `api_base` and any proxy in between")  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("items", "what"),
+    [
+        ([{"fileid": "cloud://e.b/a", "status": 1.0}], "file_list[0].status is a number, not an integer"),
+        ([{"fileid": ""}], "file_list[0].fileid is empty"),
+        ([{"fileid": "cloud://e.b/a"}, 7], "file_list[1] is a number, not an object"),
+        ([{"fileid": "cloud://e.b/a", "download_url": None, "errmsg": None, "status": None}], None),
+    ],
+)  # fmt: skip
+def test_a_batch_item_of_the_wrong_type_fails_the_batch_with_its_position(items: list, what: str | None) -> None:
+    with Server(answer_json({"tcb/batchdownloadfile": {"file_list": items}})) as server:
+        with client_for(server.base_url) as client:
+            urls, errors = client.download_urls(["cloud://e.b/a"])
+    assert urls == {}
+    expected = ("WeChat API tcb/batchdownloadfile answered something other than its documented answer "
+                f"({what}): check `api_base` and any proxy in between")  # fmt: skip
+    assert errors == {"cloud://e.b/a": "no download_url in the answer" if what is None else expected}
+
+
+def test_a_batch_items_error_is_shown_on_one_line() -> None:
+    item = {"fileid": "cloud://e.b/a", "status": -1, "errmsg": "file\n  vanished\tmeanwhile"}
+    with Server(answer_json({"tcb/batchdownloadfile": {"file_list": [item]}})) as server:
+        with client_for(server.base_url) as client:
+            assert client.download_urls(["cloud://e.b/a"]) == ({}, {"cloud://e.b/a": "file vanished meanwhile"})
+
+
+# -- network failures: what failed, where, and how often it was tried -----------------------------
+
+
+def test_a_5xx_answer_names_the_api_the_status_and_the_host(tmp_path: Path) -> None:
+    with Server(answer_json({"tcb/uploadfile": Reply(b"busy", 503)})) as server:
+        error = upload_error(server.base_url, tmp_path)
+    assert type(error) is NetworkError
+    assert str(error) == "WeChat API tcb/uploadfile: HTTP 503 from 127.0.0.1 (gave up after 3 attempts)"
+
+
+def test_a_refused_connection_names_the_host_and_the_cause() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with client_for(f"http://127.0.0.1:{port}", max_retries=0) as client, pytest.raises(NetworkError) as caught:
+        client.token()
+    assert str(caught.value).startswith(
+        "WeChat API cgi-bin/stable_token: connection to 127.0.0.1 failed: NewConnectionError: "
+    )
+    assert str(caught.value).endswith("Connection refused (gave up after 1 attempts)")
+
+
+def test_a_server_that_never_answers_fails_at_the_timeout_naming_it() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        base = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        with client_for(base, max_retries=0, timeout=0.2) as client, pytest.raises(NetworkError) as caught:
+            client.token()
+    assert str(caught.value) == (
+        "WeChat API cgi-bin/stable_token: 127.0.0.1 did not answer within `timeout` (0.2 s) (gave up after 1 attempts)"
+    )
+
+
+def test_an_ip_refusal_without_an_address_still_says_what_to_whitelist(tmp_path: Path) -> None:
+    with Server(answer_json({"cgi-bin/stable_token": failure(40164, "invalid ip, not in whitelist rid: 3")})) as server:
+        error = upload_error(server.base_url, tmp_path)
+    assert str(error) == (
+        "WeChat API cgi-bin/stable_token failed: errcode 40164: invalid ip, not in whitelist rid: 3. add this "
+        "machine's public IP to the API IP whitelist: 微信公众平台 → 开发管理 → 开发设置 → IP白名单"
+    )
+
+
+# -- retries: the waits, and what each one logs ---------------------------------------------------
+
+
+def test_retries_wait_a_random_share_of_a_doubling_backoff_and_log_each_one(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Full jitter: retry k waits uniform(0, backoff·2^(k-1)), capped at 30 s; a stale upload link is
+    asked for again at once; a refused token is renewed outside the retry budget. The log says so."""
+    seed = 26
+    draws = random.Random(seed)
+    shares = [draws.random() for _ in range(4)]  # one draw per failure that counts against the retries
+    busy = failure(-1, "system error rid: 5")
+    stale = Reply(b"<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>", 403)
+    with Server(answer_json({"b/": [stale, Reply(b"", 204)]})) as cos:
+        answers = {"tcb/uploadfile": [failure(42001, "access_token expired rid: 4"), busy, busy, busy, link_to(cos)]}
+        with Server(answer_json(answers)) as api:
+            random.seed(seed)
+            with caplog.at_level(logging.DEBUG, logger="mkdocs.plugins.wxcloud"):
+                assert upload(api.base_url, tmp_path, backoff=0.04, max_retries=4) == "cloud://e.b/docs/a.png"
+    what = "wxcloud: upload of docs/a.png:"
+    busy_error = (
+        "WeChat API tcb/uploadfile failed: errcode -1: system error rid: 5. WeChat stayed busy: try again later"
+    )
+    assert [r.getMessage() for r in caplog.records if r.name == "mkdocs.plugins.wxcloud"] == [
+        "wxcloud: got an access token valid for 7200 s",
+        f"{what} token refused (errcode 42001), renewing it",
+        "wxcloud: got an access token valid for 7200 s",
+        *(f"{what} retry {k + 1}/4 in {0.04 * 2**k * shares[k]:.2f} s after: {busy_error}" for k in range(3)),
+        f"{what} retry 4/4 in 0.00 s after: COS upload failed: HTTP 403 AccessDenied: Request has expired",
+    ]
+
+
+# -- the connections: proxies from the environment, read once per host ---------------------------
+
+
+def _no_proxy_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY",
+                 "no_proxy"):  # fmt: skip
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_a_proxy_named_without_scheme_and_with_credentials_is_used_with_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _no_proxy_variables(monkeypatch)
+    emulator = Emulator().start()
+    try:
+        with Proxy(emulator.base_url) as proxy:
+            monkeypatch.setenv("HTTP_PROXY", f"us%20er:p%40ss@127.0.0.1:{proxy.port}")
+            (tmp_path / "a.png").write_bytes(b"a")
+            with client_for(emulator.base_url, env=DEFAULT_ENV, appid=DEFAULT_APPID, secret=DEFAULT_SECRET) as client:
+                client.upload("a.png", tmp_path / "a.png")
+        assert [e.path.split("?")[0] for e in proxy.seen] == [
+            f"{emulator.base_url}/cgi-bin/stable_token",
+            f"{emulator.base_url}/tcb/uploadfile",
+            f"{emulator.base_url}/cos/{bucket_name(DEFAULT_ENV)}/a.png",
+        ]
+        expected = "Basic " + base64.b64encode(b"us er:p@ss").decode()
+        assert [{k.lower(): v for k, v in h.items()}.get("proxy-authorization") for h in proxy.headers] == [
+            expected
+        ] * 3
+        assert emulator.stored_files() == {"a.png": b"a"}
+    finally:
+        emulator.stop()
+
+
+def test_the_route_of_a_host_is_read_from_the_environment_once_a_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _no_proxy_variables(monkeypatch)
+    emulator = Emulator().start()
+    try:
+        with Proxy(emulator.base_url) as proxy:
+            with client_for(emulator.base_url, env=DEFAULT_ENV, appid=DEFAULT_APPID, secret=DEFAULT_SECRET) as client:
+                client.token()
+                monkeypatch.setenv("HTTP_PROXY", proxy.base_url)  # too late for this run's host
+                assert client.delete([f"cloud://{DEFAULT_ENV}.x/a.png"])
+            assert proxy.seen == []
+            with client_for(emulator.base_url, env=DEFAULT_ENV, appid=DEFAULT_APPID, secret=DEFAULT_SECRET) as client:
+                client.token()
+                monkeypatch.setenv("NO_PROXY", "127.0.0.1")  # too late for this run's host too
+                client.delete([f"cloud://{DEFAULT_ENV}.x/a.png"])
+            assert [e.path.split("?")[0] for e in proxy.seen] == [
+                f"{emulator.base_url}/cgi-bin/stable_token",
+                f"{emulator.base_url}/tcb/batchdeletefile",
+            ]
+    finally:
+        emulator.stop()
+
+
+# -- a client's settings ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"api_base": "ftp://example.com"}, "`api_base` must be an http(s) URL, not 'ftp://example.com'"),
+        ({"api_base": "http://[::1:80"}, "`api_base` must be an http(s) URL, not 'http://[::1:80'"),
+        ({"env": ""}, "no cloud environment: set the option `env` or WXCLOUD_ENV"),
+        ({"appid": ""}, "no AppID: set the option `appid` or the variable WXCLOUD_APPID"),
+        ({"secret": None}, "no AppSecret (option `secret` or variable WXCLOUD_SECRET)"),
+        ({"auth": "oauth"}, "unknown auth 'oauth': use one of token, openapi, cloudbase"),
+    ],
+)
+def test_a_client_that_cannot_work_is_refused_in_one_line(options: dict, message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        client_for(**{"base": "http://127.0.0.1:9", **options})
+    assert str(caught.value) == message
+
+
+def test_openapi_and_cloudbase_need_no_appid_or_secret(tmp_path: Path) -> None:
+    for auth in ("openapi", "cloudbase"):
+        with client_for("http://127.0.0.1:9", auth=auth, appid=None, secret=None) as client:
+            assert client.auth == auth and client.env == "e"
+            with pytest.raises(ConfigError, match=f"auth '{auth}' uses no access token"):
+                client.token()
+
+
+def test_no_concurrency_and_negative_retries_still_mean_one_request_at_a_time_tried_once() -> None:
+    with Recorded(answer_json({"tcb/batchdownloadfile": Reply(b"", 502)})) as server:
+        with client_for(server.base_url, concurrency=0, max_retries=-1) as client:
+            urls, errors = client.download_urls(["cloud://e.b/a"])
+    assert urls == {} and errors == {
+        "cloud://e.b/a": "WeChat API tcb/batchdownloadfile: HTTP 502 from 127.0.0.1 (gave up after 1 attempts)"
+    }
+    assert [p.split("?")[0] for p, _, _ in server.requests] == ["/cgi-bin/stable_token", "/tcb/batchdownloadfile"]
+
+
+# -- JSON answers that are not what they should be ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("reply", "message"),
+    [
+        (Reply(b"[1, 2]"), "answered HTTP 200 with something other than a JSON object ('[1, 2]')"),
+        (Reply(b"<html>" + b"x" * 100, 404),
+         "answered HTTP 404 with something other than a JSON object ('<html>" + "x" * 74 + "')"),
+        (Reply("\u56fe".encode()[:2]), "answered HTTP 200 with something other than a JSON object ('\ufffd')"),
+    ],
+)  # fmt: skip
+def test_an_answer_that_is_no_json_object_shows_its_start_and_the_api_base(reply: Reply, message: str) -> None:
+    with Server(answer_json({"cgi-bin/stable_token": reply})) as server:
+        with client_for(server.base_url) as client, pytest.raises(NetworkError) as caught:
+            client.token()
+        assert str(caught.value) == f"WeChat API cgi-bin/stable_token {message}: check `api_base` ({server.base_url})"
+        assert client.requests_made == 1
+
+
+def test_an_http_500_is_worth_another_try(tmp_path: Path) -> None:
+    with Server(answer_json({"cgi-bin/stable_token": [Reply(b"oops", 500), TOKEN]})) as server:
+        with client_for(server.base_url) as client:
+            assert client.token() == TOKEN["access_token"]
+            assert client.requests_made == 2
+
+
+@pytest.mark.parametrize("status", [300, 301, 307, 399])
+def test_a_redirect_is_never_followed_and_names_where_it_pointed(status: int) -> None:
+    reply = Reply(b"", status, {"Location": "https://collector.example/steal"})
+    with Recorded(answer_json({"cgi-bin/stable_token": reply})) as server:
+        with client_for(server.base_url) as client, pytest.raises(NetworkError) as caught:
+            client.token()
+        assert client.requests_made == 1 and len(server.requests) == 1
+    assert str(caught.value) == (
+        f"WeChat API cgi-bin/stable_token: 127.0.0.1 answered HTTP {status}, a redirect to collector.example, which "
+        "was not followed (WeChat never redirects, and the request carries credentials): check `api_base` "
+        f"({server.base_url})"
+    )
+
+
+def test_a_redirect_without_a_location_is_refused_too() -> None:
+    with Server(answer_json({"cgi-bin/stable_token": Reply(b"", 302)})) as server:
+        with client_for(server.base_url) as client, pytest.raises(NetworkError, match="a redirect to elsewhere, "):
+            client.token()
+
+
+@pytest.mark.parametrize("status", [299, 400])
+def test_a_status_next_to_the_redirects_is_read_as_an_answer(status: int) -> None:
+    body = failure(40013, "invalid appid rid: 7")
+    with Server(answer_json({"cgi-bin/stable_token": Reply(body, status)})) as server:
+        with client_for(server.base_url) as client, pytest.raises(ApiError) as caught:
+            client.token()
+    assert caught.value.errcode == 40013
+
+
+def test_an_answer_larger_than_any_wechat_answer_is_refused_by_its_length() -> None:
+    huge = json.dumps({"access_token": "t" * (1 << 20), "expires_in": 7200}).encode()
+    with Server(answer_json({"cgi-bin/stable_token": huge})) as server:
+        with client_for(server.base_url) as client, pytest.raises(NetworkError) as caught:
+            client.token()
+    assert str(caught.value) == (
+        "WeChat API cgi-bin/stable_token: 127.0.0.1 answered more than 1024 KB, which no answer of this API comes "
+        f"near: check `api_base` ({server.base_url}) and any proxy in between"
+    )
+
+
+# -- the COS form --------------------------------------------------------------------------------
+
+
+def form_fields(body: bytes, content_type: str) -> list[tuple[str, str | None, str | None, bytes]]:
+    """(name, filename, part type, value) of each part of a multipart/form-data body, in order."""
+    message = BytesParser(policy=email.policy.HTTP).parsebytes(
+        b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body
+    )
+    return [(part.get_param("name", header="content-disposition"), part.get_filename(),
+             part.get("Content-Type"), part.get_payload(decode=True)) for part in message.iter_parts()]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("cloud_path", "stored_as", "size"),
+    [
+        ("docs/图/A.PNG", "image/png", 10),
+        ("docs/a.svg", "image/svg+xml", 1 << 20),
+        ("docs/notes.md", "text/markdown", (1 << 20) + 1),
+        ("docs/blob.bin", None, 10),
+        ("docs/blob.zzq", None, 10),
+    ],
+)
+def test_the_cos_form_carries_the_link_the_type_and_the_file_last(
+    cloud_path: str, stored_as: str | None, size: int, tmp_path: Path
+) -> None:
+    data = bytes(range(256)) * (size // 256) + b"x" * (size % 256)
+    (tmp_path / "local.bin").write_bytes(data)
+    with Recorded(answer_json({"b/": Reply(b"", 200)})) as cos:
+        link = link_to(cos, cloud_path)
+        with Server(answer_json({"tcb/uploadfile": link})) as api, client_for(api.base_url) as client:
+            seen: list[str] = []
+            assert client.upload(cloud_path, tmp_path / "local.bin", on_link=seen.append) == link["file_id"]
+    assert seen == [link["file_id"]]
+    ((path, headers, body),) = cos.requests
+    assert path == f"/b/{cloud_path}".replace("图", "%E5%9B%BE")
+    assert int(headers["content-length"]) == len(body)
+    fields = [("key", None, None, cloud_path.encode()), ("Signature", None, None, b"q-sign-0123456"),
+              ("x-cos-security-token", None, None, b"cos-token-0123456"), ("x-cos-meta-fileid", None, None, b"cos-id")]  # fmt: skip
+    if stored_as:
+        fields.append(("Content-Type", None, None, stored_as.encode()))
+    fields.append(("file", "local.bin", stored_as or "application/octet-stream", data))
+    assert form_fields(body, headers["content-type"]) == fields
+
+
+def test_a_reader_is_sent_whole_again_on_every_try_under_its_given_or_cloud_name(tmp_path: Path) -> None:
+    busy = Reply(b"<Error><Code>SlowDown</Code><Message>slow</Message></Error>", 503)
+    with Recorded(answer_json({"b/": [busy, Reply(b"", 204)]})) as cos:
+        with Server(answer_json({"tcb/uploadfile": link_to(cos, "docs/a.webp")})) as api:
+            with client_for(api.base_url) as client:
+                client.upload("docs/a.webp", io.BytesIO(b"webp-bytes"))
+                client.upload("docs/a.webp", io.BytesIO(b"webp-bytes"), filename="原图.webp")
+    parts = [form_fields(body, headers["content-type"])[-1] for _, headers, body in cos.requests]
+    assert parts == [("file", "a.webp", "image/webp", b"webp-bytes")] * 2 + [
+        ("file", "原图.webp", "image/webp", b"webp-bytes")
+    ]
+
+
+def test_a_cos_answer_of_any_2xx_is_success_and_a_3xx_is_not(tmp_path: Path) -> None:
+    for status in (200, 201, 299):
+        with Server(answer_json({"b/": Reply(b"", status)})) as cos:
+            with Server(answer_json({"tcb/uploadfile": link_to(cos)})) as api:
+                assert upload(api.base_url, tmp_path) == "cloud://e.b/docs/a.png"
+    with Server(answer_json({"b/": Reply(b"", 304)})) as cos:
+        with Server(answer_json({"tcb/uploadfile": link_to(cos)})) as api:
+            assert "answered HTTP 304, a redirect to elsewhere" in str(upload_error(api.base_url, tmp_path))
+
+
+# -- links and deletions: the request, the batches, the answers ---------------------------------
+
+
+def test_links_are_asked_for_with_their_lifetime_once_per_id_50_to_a_call() -> None:
+    ids = [f"cloud://e.b/{i}.png" for i in range(120)]
+
+    def answer(body: bytes) -> dict:
+        asked = json.loads(body)["file_list"]
+        return {"file_list": [{"fileid": a["fileid"], "download_url": "https://dl/" + a["fileid"][-7:], "status": 0}
+                              for a in asked]}  # fmt: skip
+
+    with Recorded(answer_json({"tcb/batchdownloadfile": answer})) as server:
+        with client_for(server.base_url, concurrency=2) as client:
+            urls, errors = client.download_urls([*ids, *ids[:10]], max_age=600)
+            default = client.download_urls(ids[:1])
+    assert errors == {} and urls == {i: "https://dl/" + i[-7:] for i in ids}
+    bodies = sorted(
+        (json.loads(body) for path, _, body in server.requests if "batch" in path),
+        key=lambda b: b["file_list"][0]["fileid"],
+    )
+    sent = [[(item["fileid"], item["max_age"]) for item in body["file_list"]] for body in bodies]
+    assert sorted(len(group) for group in sent) == [1, 20, 50, 50]
+    assert [b["env"] for b in bodies] == ["e"] * 4
+    assert sorted(i for group in sent for i, age in group if age == 600) == sorted(ids)
+    assert default == ({ids[0]: "https://dl/" + ids[0][-7:]}, {})
+    assert [age for group in sent for i, age in group if age != 600] == [86400]
+
+
+def test_an_item_without_a_link_or_with_a_bare_status_says_so() -> None:
+    items = [{"fileid": "cloud://e.b/a", "status": 0}, {"fileid": "cloud://e.b/b", "status": 7},
+             {"fileid": "cloud://e.b/c", "status": 0, "download_url": "", "errmsg": ""}]  # fmt: skip
+    with Server(answer_json({"tcb/batchdownloadfile": {"file_list": items}, "tcb/batchdeletefile": {}})) as server:
+        with client_for(server.base_url) as client:
+            urls, errors = client.download_urls(["cloud://e.b/a", "cloud://e.b/b", "cloud://e.b/c"])
+            failed = client.delete(["cloud://e.b/a"])
+    assert urls == {}
+    assert errors == {"cloud://e.b/a": "no download_url in the answer", "cloud://e.b/b": "status 7",
+                      "cloud://e.b/c": "no download_url in the answer"}  # fmt: skip
+    assert failed == {"cloud://e.b/a": "missing from the delete_list of the answer"}
