@@ -5,16 +5,18 @@ the emulator, the resolved settings, the report's wording, the decider), so it h
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import io
 import json
 import logging
+import os
 import re
 import xml.etree.ElementTree as ET
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from conftest import free_port, png, wx_client
+from conftest import emulator_options, free_port, png, wx_client
 from loopback import Background
 from PIL import Image
 from proxy import Exchange, Proxy
@@ -23,9 +25,14 @@ from mkdocs_wxcloud.emulator import DEFAULT_APPID, DEFAULT_ENV, DEFAULT_SECRET, 
 from mkdocs_wxcloud.errors import ConfigError
 from mkdocs_wxcloud.manifest.model import Entry
 from mkdocs_wxcloud.publishing.connection import connect
+from mkdocs_wxcloud.publishing.linker import Linker, Problem
+from mkdocs_wxcloud.publishing.placeholders import Placeholders
 from mkdocs_wxcloud.publishing.probes import probes
 from mkdocs_wxcloud.publishing.remote import missing_in_cloud
+from mkdocs_wxcloud.publishing.reporting import Report
+from mkdocs_wxcloud.publishing.run import Mode, open_run
 from mkdocs_wxcloud.publishing.settings import Settings, resolve
+from mkdocs_wxcloud.references.treeprocessor import MARKDOWN, RAW
 
 # -- the diagnostic's probe files: what a browser or a PDF reader opens -----------------------------
 
@@ -201,3 +208,184 @@ def test_files_deleted_in_the_cloud_are_missing_and_others_unconfirmed(emulator:
         client.close()
     assert missing == {"gone.png", "twin.png"}
     assert unknown == {"refused.png": "STORAGE_EXCEED_AUTHORITY"}
+
+
+# -- runs against the emulator ------------------------------------------------------------------------
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _picture(width: int, height: int) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (200, 30, 30)).save(out, "PNG")
+    return out.getvalue()
+
+
+def _run_once(
+    root: Path, emu: Emulator, paths: list[str], api_base: str = "", **options: object
+) -> tuple[Report, dict]:
+    """Publish ``paths`` of ``root/docs`` in one run; the report and the manifest's entries of ``paths``."""
+    settings = resolve({**emulator_options(emu, **options), **({"api_base": api_base} if api_base else {})}, root, {})
+    with open_run(settings, root / "docs") as run:
+        report = run.publish_all(paths)
+        return report, {path: run.store.get(path) for path in paths}
+
+
+# -- the optimizer's cache: by the source's hash and the profile, trusted only when intact ----------
+
+
+def _optimized_site(root: Path, emu: Emulator, **options: object) -> tuple[Entry, Path]:
+    (root / "docs").mkdir()
+    (root / "docs/a.png").write_bytes(png(1))
+    report, entries = _run_once(root, emu, ["a.png"], optimize="lossless", **options)
+    assert not report.errors
+    [meta] = (root / ".cache/plugin/wxcloud/optimized").glob("*.json")
+    (root / "wxcloud-manifest.yml").unlink()  # the next run uploads it again
+    return entries["a.png"], meta
+
+
+def _again(root: Path, emu: Emulator, **options: object) -> Entry:
+    report, entries = _run_once(root, emu, ["a.png"], optimize="lossless", **options)
+    assert not report.errors
+    return entries["a.png"]
+
+
+def test_an_optimized_image_is_taken_from_the_cache_when_uploaded_again(tmp_path: Path, emulator: Emulator) -> None:
+    first, meta_path = _optimized_site(tmp_path, emulator, webp=True)
+    stored = emulator.stored_files()[first.cloud_path]
+    assert (first.done, first.stored_size, first.width, first.height) == ("WebP lossless", len(stored), 8, 8)
+    assert first.cloud_path == f"docs/a.{_sha(stored)[:12]}.webp" and first.sha256 == _sha(png(1))
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    assert meta == {"ext": ".webp", "width": 8, "height": 8, "done": "WebP lossless", "sha256": _sha(stored)}
+    assert meta_path.with_suffix(".bin").read_bytes() == stored
+    cached = b"RIFF the bytes an earlier run made"
+    meta_path.with_suffix(".bin").write_bytes(cached)
+    meta.update(sha256=_sha(cached), width=9, height=7, done="WebP lossless, cached")
+    meta_path.write_text(json.dumps(meta), encoding="utf-8")
+    again = _again(tmp_path, emulator, webp=True)
+    assert (again.done, again.width, again.height, again.stored_size) == ("WebP lossless, cached", 9, 7, len(cached))
+    assert again.cloud_path == f"docs/a.{_sha(cached)[:12]}.webp" and again.sha256 == _sha(png(1))
+    assert emulator.stored_files()[again.cloud_path] == cached
+
+
+def test_a_verdict_to_keep_the_bytes_is_cached_too(tmp_path: Path, emulator: Emulator) -> None:
+    first, meta_path = _optimized_site(tmp_path, emulator)
+    assert (first.done, first.stored_size, first.cloud_path) == ("kept: already as small", None, first.cloud_path)
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    assert meta["sha256"] is None and not meta_path.with_suffix(".bin").exists()
+    meta_path.write_text(json.dumps({**meta, "done": "kept: cached"}), encoding="utf-8")
+    again = _again(tmp_path, emulator)
+    assert (again.done, again.stored_size, again.cloud_path) == (
+        "kept: cached",
+        None,
+        f"docs/a.{_sha(png(1))[:12]}.png",
+    )
+    assert emulator.stored_files()[again.cloud_path] == png(1)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [{"width": 0}, {"done": 5}, {"ext": ".exe"}, {"sha256": "0" * 64}, {"ext": None, "sha256": None}],
+    ids=["width", "done", "ext", "bytes", "no-bytes"],
+)
+def test_a_damaged_cache_entry_is_optimized_again(tmp_path: Path, emulator: Emulator, damage: dict) -> None:
+    first, meta_path = _optimized_site(tmp_path, emulator, webp=True)
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    meta_path.write_text(json.dumps({**meta, **damage, "done": damage.get("done", "from the cache")}), encoding="utf-8")
+    again = _again(tmp_path, emulator, webp=True)
+    assert (again.done, again.cloud_path, again.width) == ("WebP lossless", first.cloud_path, 8)
+
+
+def test_an_optimized_image_too_large_for_the_manifest_is_recorded_without_its_size(
+    tmp_path: Path, emulator: Emulator
+) -> None:
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs/wide.png").write_bytes(_picture(100_001, 1))
+    report, entries = _run_once(tmp_path, emulator, ["wide.png"], optimize="lossless")
+    assert not report.errors and report.urls["wide.png"]
+    assert (entries["wide.png"].width, entries["wide.png"].height) == (None, None)
+    assert entries["wide.png"].done  # optimized all the same
+
+
+# -- sizes on screen (``dimensions``) ----------------------------------------------------------------
+
+
+def test_sizes_on_screen_come_from_the_manifest_or_the_image_itself(tmp_path: Path, emulator: Emulator) -> None:
+    (tmp_path / "docs/sub").mkdir(parents=True)
+    (tmp_path / "docs/a.png").write_bytes(_picture(12, 8))
+    _run_once(tmp_path, emulator, ["a.png"])  # recorded without its size
+    settings = resolve(emulator_options(emulator, dimensions=True), tmp_path, {})
+    problems: list[Problem] = []
+    with open_run(settings, tmp_path / "docs") as run:
+        assert run.publish("a.png")  # current: its size is read from the image, recorded at the end
+        assert run.size_on_screen("a.png") == (12, 8)
+        assert run.size_on_screen("never-published.png") is None
+        linker = Linker(run, problems.append, lambda page: page.removesuffix(".md") + "/index.html")
+        pending = Placeholders()
+        assert linker.size_attributes("../a.png", "sub/page.md", MARKDOWN, pending) == {"width": "12", "height": "8"}
+        assert linker.size_attributes("../../a.png", "sub/page.md", RAW, pending) == {"width": "12", "height": "8"}
+        assert linker.size_attributes("b.png", "sub/page.md", MARKDOWN, pending) is None
+        assert linker.size_attributes("https://example.com/a.png", "sub/page.md", MARKDOWN, pending) is None
+        report = run.finish()
+    assert report.sizes == {} and problems == []
+    assert run.store.get("a.png").width == 12  # type: ignore[union-attr]
+
+
+def test_an_image_uploaded_anew_has_no_size_until_it_is_stored(tmp_path: Path, emulator: Emulator) -> None:
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs/a.png").write_bytes(_picture(12, 8))
+    _run_once(tmp_path, emulator, ["a.png"], dimensions=True)
+    (tmp_path / "docs/a.png").write_bytes(_picture(20, 10))
+    settings = resolve(emulator_options(emulator, dimensions=True), tmp_path, {})
+    with open_run(settings, tmp_path / "docs") as run:
+        assert run.publish("a.png") is None  # changed: uploaded, and the manifest's size is the old image's
+        assert run.size_on_screen("a.png") is None
+        assert run.finish().sizes == {"a.png": (20, 10)}
+
+
+def test_an_entry_with_a_width_and_no_height_gives_no_size(tmp_path: Path, emulator: Emulator) -> None:
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs/a.png").write_bytes(_picture(12, 8))
+    _run_once(tmp_path, emulator, ["a.png"], dimensions=True)
+    manifest = tmp_path / "wxcloud-manifest.yml"
+    manifest.write_text(re.sub(r"\n *height: 8", "", manifest.read_text(encoding="utf-8")), encoding="utf-8")
+    settings = resolve(emulator_options(emulator, dimensions=True), tmp_path, {})
+    with open_run(settings, tmp_path / "docs", Mode(offline=True)) as run:
+        assert run.publish("a.png")
+        assert run.size_on_screen("a.png") is None
+
+
+# -- a file that changes while it is sent ---------------------------------------------------------------
+
+
+def test_a_file_rewritten_while_sent_is_sent_again_and_its_twin_keeps_the_old_content(
+    tmp_path: Path, emulator: Emulator
+) -> None:
+    """Rewritten once, with its old size and time (the hash cache cannot tell): the bytes sent are hashed,
+    so it is hashed again and sent under its new hash; its twin waited for the old content and gets it."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    old, new = png(1), png(2)
+    assert len(old) == len(new)
+    for name in ("a.png", "b.png"):
+        (docs / name).write_bytes(old)
+    rewritten: list[str] = []
+
+    def rewrite_a(request: Exchange) -> None:
+        if "tcb/uploadfile" in request.path and b"/a." in request.body and not rewritten:
+            info = (docs / "a.png").stat()
+            (docs / "a.png").write_bytes(new)
+            os.utime(docs / "a.png", ns=(info.st_atime_ns, info.st_mtime_ns))
+            rewritten.append("a.png")
+        return None
+
+    with Proxy(emulator.base_url, before=rewrite_a) as api:
+        report, entries = _run_once(tmp_path, emulator, ["a.png", "b.png"], api_base=api.base_url, concurrency=1)
+    assert rewritten and report.errors == {}
+    assert (entries["a.png"].sha256, entries["b.png"].sha256) == (_sha(new), _sha(old))
+    stored = emulator.stored_files()
+    assert stored[entries["a.png"].cloud_path] == new and stored[entries["b.png"].cloud_path] == old
+    report, _ = _run_once(tmp_path, emulator, ["a.png", "b.png"])  # the hash cache learnt the new content
+    assert (report.summary.uploaded, report.summary.reused) == (0, 2)
