@@ -11,20 +11,25 @@ import json
 import logging
 import os
 import re
+import statistics
+import time
 import xml.etree.ElementTree as ET
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Callable
 
 import pytest
 from conftest import emulator_options, free_port, png, wx_client
 from loopback import Background
 from PIL import Image
 from proxy import Exchange, Proxy
+from servers import Reply, Server, answer_json
 
-from mkdocs_wxcloud.emulator import DEFAULT_APPID, DEFAULT_ENV, DEFAULT_SECRET, Emulator
+from mkdocs_wxcloud.emulator import DEFAULT_APPID, DEFAULT_ENV, DEFAULT_SECRET, Emulator, bucket_name
 from mkdocs_wxcloud.errors import ConfigError
 from mkdocs_wxcloud.manifest.model import Entry
 from mkdocs_wxcloud.publishing.connection import connect
+from mkdocs_wxcloud.publishing.doctor import Doctor, Step
 from mkdocs_wxcloud.publishing.linker import Linker, Problem
 from mkdocs_wxcloud.publishing.placeholders import Placeholders
 from mkdocs_wxcloud.publishing.probes import probes
@@ -33,6 +38,7 @@ from mkdocs_wxcloud.publishing.reporting import Report
 from mkdocs_wxcloud.publishing.run import Mode, open_run
 from mkdocs_wxcloud.publishing.settings import Settings, resolve
 from mkdocs_wxcloud.references.treeprocessor import MARKDOWN, RAW
+from mkdocs_wxcloud.wechat.errors import FILE_NONEXIST
 
 # -- the diagnostic's probe files: what a browser or a PDF reader opens -----------------------------
 
@@ -389,3 +395,284 @@ def test_a_file_rewritten_while_sent_is_sent_again_and_its_twin_keeps_the_old_co
     assert stored[entries["a.png"].cloud_path] == new and stored[entries["b.png"].cloud_path] == old
     report, _ = _run_once(tmp_path, emulator, ["a.png", "b.png"])  # the hash cache learnt the new content
     assert (report.summary.uploaded, report.summary.reused) == (0, 2)
+
+
+# -- the diagnostic -------------------------------------------------------------------------------------
+
+_BUCKET = bucket_name(DEFAULT_ENV)
+_PROBES = r"docs/\.wxcloud-doctor/[0-9a-f]{12}"  # where one diagnosis puts its probes
+
+
+def _diagnose(root: Path, api_base: str, **options: object) -> dict[str, Step]:
+    options = {"api_base": api_base, "appid": DEFAULT_APPID, "secret": DEFAULT_SECRET, "env": DEFAULT_ENV, **options}
+    return {step.name: step for step in Doctor(resolve(options, root, {}), {}).run()}
+
+
+def _downloads_through(proxy: Proxy, emu: Emulator, change: Callable[[Exchange], Exchange | None]) -> None:
+    """The links the API answers lead to ``proxy`` too, where ``change`` may edit each download."""
+
+    def after(exchange: Exchange) -> Exchange | None:
+        if exchange.path.startswith("/tcb/batchdownloadfile"):
+            return dataclasses.replace(
+                exchange, answer=exchange.answer.replace(emu.base_url.encode(), proxy.base_url.encode())
+            )
+        return change(exchange) if exchange.path.startswith("/dl/") else None
+
+    proxy.after = after
+
+
+def test_a_diagnosis_names_each_call_it_timed_and_what_concurrency_gives(tmp_path: Path) -> None:
+    with Emulator(latency=0.02, infer_content_type=True, cors=True) as emu:
+        found = _diagnose(tmp_path, emu.base_url)
+    assert [step.status for step in found.values()] == ["ok"] * 8
+    assert found["environment"].detail == f"env {DEFAULT_ENV!r} answers: a file that does not exist is {FILE_NONEXIST}"
+    assert re.fullmatch(rf"4 probes stored under {_PROBES}/ \(PNG, SVG, PDF, a Chinese name\)", found["upload"].detail)
+    assert found["links"].detail == "links are unsigned: the storage is public, links never expire"
+    assert found["read back"].detail == (
+        "every probe read back byte for byte; probe.png as image/png, probe.svg as image/svg+xml, probe.pdf as "
+        "application/pdf, 探针图片.png as image/png"
+    )
+    assert found["cleanup"].detail == f"4 probes deleted; batchdownloadfile answers {FILE_NONEXIST} for each"
+    latency = re.fullmatch(
+        r"median round trip: stable_token (\d+) ms, batchdownloadfile (\d+) ms, upload (\d+) ms, download (\d+) ms",
+        found["latency"].detail,
+    )
+    assert latency is not None, found["latency"].detail
+    upload = statistics.median(found["upload"].timings)
+    assert abs(int(latency[3]) - upload * 1000) <= 1 and upload >= 0.04  # two requests of 20 ms at least
+    advice = re.fullmatch(
+        r"`concurrency: 16` \(now 16\): an upload is two requests one after the other \((\d+) ms together here\), "
+        r"so C uploads keep about C requests open; WeChat takes about 20 concurrent requests per environment "
+        r"\(-501004 beyond\), so 16 leaves room for the link calls and uploads about (\d+) files a second",
+        found["latency"].advice,
+    )
+    assert advice is not None, found["latency"].advice
+    assert advice[1] == latency[3] and abs(int(advice[2]) - 16 / upload) <= 1
+    assert [len(found[name].timings) for name in ("token", "environment", "upload", "read back")] == [1, 1, 4, 4]
+    assert sorted(found["latency"].timings) == sorted(
+        t for name in ("token", "environment", "upload", "links", "read back") for t in found[name].timings
+    )
+
+
+def test_types_and_cors_that_pages_need_are_warned_about_with_what_to_do(tmp_path: Path) -> None:
+    def untyped(exchange: Exchange) -> Exchange:
+        return dataclasses.replace(exchange, headers={"Content-Type": "application/octet-stream"})
+
+    with Emulator() as emu, Proxy(emu.base_url) as api:  # a storage that serves every object untyped, without CORS
+        _downloads_through(api, emu, untyped)
+        step = _diagnose(tmp_path, api.base_url)["read back"]
+    served = ", ".join(
+        f"{name} as application/octet-stream" for name in ("probe.png", "probe.svg", "probe.pdf", "探针图片.png")
+    )
+    assert (step.status, step.detail) == ("warn", (
+        f"every probe read back byte for byte; {served}; probe.svg is served as application/octet-stream, not "
+        "image/svg+xml; probe.pdf is served as application/octet-stream, not application/pdf; no "
+        "Access-Control-Allow-Origin header: pages on another domain cannot load subtitles (<track>) or web fonts "
+        "from the storage (images, video and links work)"
+    ))  # fmt: skip
+    assert step.advice == (
+        "browsers show an SVG in <img> only as image/svg+xml and open a PDF inline only as application/pdf: please "
+        "report this output (wechat-api.md section 9, question 2); for subtitles and fonts, add the site's domain to "
+        "the environment's security domains (云开发控制台 → 环境设置 → 安全配置)"
+    )
+
+
+def test_the_read_back_takes_the_type_without_parameters_and_sends_an_origin(tmp_path: Path) -> None:
+    def as_cos(exchange: Exchange) -> Exchange:
+        """``; charset`` added to each type, and CORS headers only for a request with an Origin, as COS does."""
+        headers = {"Content-Type": exchange.headers["Content-Type"] + "; charset=utf-8"}
+        if "Origin" in api.headers[-1]:
+            headers["Access-Control-Allow-Origin"] = "*"
+        if exchange.path.endswith("/probe.png"):
+            headers = {k: v for k, v in headers.items() if k != "Content-Type"}
+        return dataclasses.replace(exchange, headers=headers)
+
+    with Emulator(infer_content_type=True) as emu, Proxy(emu.base_url) as api:
+        _downloads_through(api, emu, as_cos)
+        step = _diagnose(tmp_path, api.base_url)["read back"]
+    assert (step.status, step.advice) == ("ok", "")
+    assert step.detail == (
+        "every probe read back byte for byte; probe.png as no type, probe.svg as image/svg+xml, probe.pdf as "
+        "application/pdf, 探针图片.png as image/png"
+    )
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "what"), [(404, b"", "HTTP 404"), (200, b"other", "other bytes than were uploaded")]
+)
+def test_a_probe_read_back_wrong_names_the_file_and_its_url(
+    tmp_path: Path, status: int, body: bytes, what: str
+) -> None:
+    def wrong(exchange: Exchange) -> Exchange | None:
+        return dataclasses.replace(exchange, status=status, answer=body) if "/probe.png" in exchange.path else None
+
+    with Emulator(sign_public_links=True) as emu, Proxy(emu.base_url) as api:
+        _downloads_through(api, emu, wrong)
+        found = _diagnose(tmp_path, api.base_url)
+    step = found["read back"]
+    assert step.status == "fail" and step.advice == ""
+    assert re.fullmatch(
+        rf"probe\.png read back from {api.base_url}/dl/{_BUCKET}/{_PROBES}/probe\.png: {what}", step.detail
+    )
+    assert found["cleanup"].ok and not emu.stored_files()
+
+
+def test_a_download_host_that_does_not_answer_fails_the_read_back_without_a_traceback(tmp_path: Path) -> None:
+    dead = f"http://127.0.0.1:{free_port()}"
+    with Emulator() as emu, Proxy(emu.base_url) as api:
+        _downloads_through(api, emu, lambda exchange: None)
+        api.after = lambda exchange: (
+            dataclasses.replace(exchange, answer=exchange.answer.replace(emu.base_url.encode(), dead.encode()))
+            if exchange.path.startswith("/tcb/batchdownloadfile") else None
+        )  # fmt: skip
+        found = _diagnose(tmp_path, api.base_url)
+    step = found["read back"]
+    assert step.status == "fail"
+    assert re.fullmatch(rf"probe\.png read back from {dead}/dl/{_BUCKET}/{_PROBES}/probe\.png: no answer \(ConnectionError\)",
+                        step.detail)  # fmt: skip
+    assert found["cleanup"].ok and not emu.stored_files()
+
+
+def test_a_download_slower_than_the_timeout_fails_the_read_back(tmp_path: Path) -> None:
+    def slow(exchange: Exchange) -> None:
+        if exchange.path.startswith("/dl/"):
+            time.sleep(1.0)
+
+    with Emulator() as emu, Proxy(emu.base_url, before=slow) as api:
+        _downloads_through(api, emu, lambda exchange: None)
+        step = _diagnose(tmp_path, api.base_url, timeout=0.3)["read back"]
+    assert step.status == "fail" and step.detail.endswith("probe.png: no answer (ReadTimeout)")
+
+
+def test_private_storage_fails_the_links_with_both_ways_out(tmp_path: Path) -> None:
+    with Emulator(private=True) as emu:
+        found = _diagnose(tmp_path, emu.base_url)
+    step = found["links"]
+    assert (step.status, step.detail, step.advice) == ("fail", (
+        "links are signed and the URL without its query is refused (HTTP 403): the storage is private, links "
+        "expire after `link_max_age` and pages lose their images"
+    ), "make the storage readable by everyone: 云开发控制台 → 存储 → 权限设置 (所有用户可读), or set `base_url` to a CDN "
+       "domain bound to the storage")  # fmt: skip
+    assert found["read back"].status == "warn"  # still read, with the signed links
+
+
+def test_private_storage_behind_base_url_is_a_warning_and_the_probes_are_read_from_base_url(tmp_path: Path) -> None:
+    with Emulator(private=True) as emu:
+        base = f"{emu.base_url}/dl/{_BUCKET}"
+        found = _diagnose(tmp_path, emu.base_url, base_url=base)
+    step = found["links"]
+    assert (step.status, step.advice) == (
+        "warn", "pages use `base_url`; to read links too, make the storage readable by everyone: 云开发控制台 → 存储 → "
+        "权限设置 (所有用户可读)"
+    )  # fmt: skip
+    assert re.fullmatch(rf"probe\.png read back from {base}/{_PROBES}/probe\.png: HTTP 403", found["read back"].detail)
+
+
+def test_public_storage_behind_base_url_is_read_back_from_base_url(tmp_path: Path) -> None:
+    with Emulator(sign_public_links=True, infer_content_type=True, cors=True) as emu, Proxy(emu.base_url) as cdn:
+        found = _diagnose(tmp_path, emu.base_url, base_url=f"{cdn.base_url}/dl/{_BUCKET}")
+        assert cdn.count("/dl/") == 4  # every probe, where pages load it
+    assert found["links"].status == "ok" and found["read back"].detail.startswith("every probe read back byte for byte")
+
+
+@pytest.mark.parametrize(
+    ("name", "advice"),
+    [
+        ("probe.png", ""),
+        ("探针图片.png", "the answer did not give this non-ASCII file id back as sent: please report this output"),
+    ],
+)
+def test_a_link_missing_from_the_answer_fails_the_links_step(tmp_path: Path, name: str, advice: str) -> None:
+    def drop(exchange: Exchange) -> Exchange | None:
+        if not exchange.path.startswith("/tcb/batchdownloadfile") or b"probe.svg" not in exchange.body:
+            return None
+        answer = json.loads(exchange.answer)
+        answer["file_list"] = [item for item in answer["file_list"] if not item["fileid"].endswith(f"/{name}")]
+        return dataclasses.replace(exchange, answer=json.dumps(answer, ensure_ascii=False).encode())
+
+    with Emulator() as emu, Proxy(emu.base_url, after=drop) as api:
+        step = _diagnose(tmp_path, api.base_url)["links"]
+    assert step.status == "fail" and step.advice == advice
+    assert re.fullmatch(rf"no link for {_PROBES}/{re.escape(name)}: .*missing from.*", step.detail), step.detail
+
+
+def test_an_environment_that_links_a_missing_file_fails(tmp_path: Path) -> None:
+    def link_everything(exchange: Exchange) -> Exchange | None:
+        if not exchange.path.startswith("/tcb/batchdownloadfile"):
+            return None
+        answer = json.loads(exchange.answer)
+        for item in answer["file_list"]:
+            item.update(status=0, errmsg="ok", download_url="https://example.com/x.png")
+        return dataclasses.replace(exchange, answer=json.dumps(answer).encode())
+
+    with Emulator() as emu, Proxy(emu.base_url, after=link_everything) as api:
+        found = _diagnose(tmp_path, api.base_url)
+    step = found["environment"]
+    assert (step.status, step.detail, step.advice) == (
+        "fail",
+        f"env {DEFAULT_ENV!r}: a file that does not exist got a link",
+        "",
+    )
+    assert "upload" not in found
+
+
+def test_probes_the_service_says_it_deleted_but_still_links_are_named(tmp_path: Path) -> None:
+    def pretend(request: Exchange) -> Exchange | None:
+        if not request.path.startswith("/tcb/batchdeletefile"):
+            return None
+        ids = json.loads(request.body)["fileid_list"]
+        answer = {
+            "errcode": 0,
+            "errmsg": "ok",
+            "delete_list": [{"fileid": i, "status": 0, "errmsg": "ok"} for i in ids],
+        }
+        return Exchange(request.method, request.path, b"", 200, {"Content-Type": "application/json"},
+                        json.dumps(answer).encode())  # fmt: skip
+
+    with Emulator() as emu, Proxy(emu.base_url, before=pretend) as api:
+        step = _diagnose(tmp_path, api.base_url)["cleanup"]
+        ids = sorted(emu.file_ids().values())
+    folder = re.search(_PROBES, ids[0])[0]  # type: ignore[index]
+    assert (step.status, step.detail, step.advice) == (
+        "fail",
+        f"4 probe(s) may still be stored: {', '.join(ids)}",
+        f"delete the folder {folder}/ in 云开发控制台 → 存储",
+    )
+
+
+def test_a_probe_whose_upload_failed_is_deleted_by_the_id_it_would_have(tmp_path: Path) -> None:
+    uploads: list[str] = []
+
+    def refuse_second(request: Exchange) -> Exchange | None:
+        if request.path.startswith("/tcb/uploadfile"):
+            uploads.append(json.loads(request.body)["path"])
+            if len(uploads) == 2:
+                body = json.dumps({"errcode": 45009, "errmsg": "reach max api daily quota limit"}).encode()
+                return Exchange(request.method, request.path, b"", 200, {"Content-Type": "application/json"}, body)
+        return None
+
+    with Emulator() as emu, Proxy(emu.base_url, before=refuse_second) as api:
+        found = _diagnose(tmp_path, api.base_url)
+        [deleted] = [json.loads(e.body)["fileid_list"] for e in api.seen if e.path.startswith("/tcb/batchdeletefile")]
+    assert found["upload"].status == "fail" and len(uploads) == 2
+    assert deleted == [f"cloud://{DEFAULT_ENV}.{_BUCKET}/{path}" for path in uploads]
+    assert found["cleanup"].detail == f"2 probes deleted; batchdownloadfile answers {FILE_NONEXIST} for each"
+
+
+@pytest.mark.parametrize(
+    ("reply", "advice"),
+    [
+        (
+            {"errcode": 40164, "errmsg": "invalid ip, not in whitelist"},
+            "add this machine's public IP (the IP WeChat "
+            "saw) to 微信公众平台 → 开发管理 → 开发设置 → IP白名单, then run again",
+        ),
+        (Reply(b"bad gateway", status=502), ""),
+        ({"errcode": 40002, "errmsg": "invalid grant_type"}, ""),
+    ],
+    ids=["ip-not-said", "http-502", "unknown-code"],
+)
+def test_the_advice_of_a_refused_token(tmp_path: Path, reply: object, advice: str) -> None:
+    with Server(answer_json({"cgi-bin/stable_token": reply})) as server:  # type: ignore[dict-item]
+        step = _diagnose(tmp_path, server.base_url, retries=0)["token"]
+    assert step.status == "fail" and step.advice == advice
