@@ -26,6 +26,7 @@ from proxy import Exchange, Proxy
 from servers import Reply, Server, answer_json
 
 from mkdocs_wxcloud.emulator import DEFAULT_APPID, DEFAULT_ENV, DEFAULT_SECRET, Emulator, bucket_name
+from mkdocs_wxcloud import caches
 from mkdocs_wxcloud.errors import ConfigError
 from mkdocs_wxcloud.manifest.model import Entry
 from mkdocs_wxcloud.publishing.connection import connect
@@ -34,7 +35,7 @@ from mkdocs_wxcloud.publishing.linker import Linker, Problem
 from mkdocs_wxcloud.publishing.placeholders import Placeholders
 from mkdocs_wxcloud.publishing.probes import probes
 from mkdocs_wxcloud.publishing.remote import missing_in_cloud
-from mkdocs_wxcloud.publishing.reporting import Report
+from mkdocs_wxcloud.publishing.reporting import Report, not_published
 from mkdocs_wxcloud.publishing.run import Mode, open_run
 from mkdocs_wxcloud.publishing.settings import Settings, resolve
 from mkdocs_wxcloud.references.treeprocessor import MARKDOWN, RAW
@@ -536,11 +537,11 @@ def test_a_download_host_that_does_not_answer_fails_the_read_back_without_a_trac
 def test_a_download_slower_than_the_timeout_fails_the_read_back(tmp_path: Path) -> None:
     def slow(exchange: Exchange) -> None:
         if exchange.path.startswith("/dl/"):
-            time.sleep(1.0)
+            time.sleep(2.5)
 
     with Emulator() as emu, Proxy(emu.base_url, before=slow) as api:
         _downloads_through(api, emu, lambda exchange: None)
-        step = _diagnose(tmp_path, api.base_url, timeout=0.3)["read back"]
+        step = _diagnose(tmp_path, api.base_url, timeout=1.0)["read back"]
     assert step.status == "fail" and step.detail.endswith("probe.png: no answer (ReadTimeout)")
 
 
@@ -676,3 +677,55 @@ def test_the_advice_of_a_refused_token(tmp_path: Path, reply: object, advice: st
     with Server(answer_json({"cgi-bin/stable_token": reply})) as server:  # type: ignore[dict-item]
         step = _diagnose(tmp_path, server.base_url, retries=0)["token"]
     assert step.status == "fail" and step.advice == advice
+
+
+# -- the wording of a failed upload, and storage access -------------------------------------------------
+
+
+def test_a_failed_upload_says_who_links_the_local_file() -> None:
+    assert not_published("img/a.png", "quota exceeded", "guide/index.md") == (
+        "wxcloud: guide/index.md: image 'img/a.png' not published, the page links the local file: quota exceeded"
+    )
+    assert not_published("clip.mp4", "quota exceeded") == (
+        "wxcloud: video 'clip.mp4' not published, the site links the local file: quota exceeded"
+    )
+
+
+def _signed_site(root: Path) -> None:
+    (root / "docs").mkdir()
+    (root / "docs/a.png").write_bytes(png(1))
+
+
+def test_every_request_of_a_run_is_counted_in_its_summary(tmp_path: Path) -> None:
+    """The one-byte GET that tells public storage from private is a request of the run too."""
+    _signed_site(tmp_path)
+    with Emulator(sign_public_links=True) as emu:
+        report, entries = _run_once(tmp_path, emu, ["a.png"])
+        assert report.summary.requests == emu.request_count() > 0
+    assert not report.signed and "?" not in entries["a.png"].url  # public: the permanent URL
+
+
+def test_a_storage_that_does_not_answer_in_time_keeps_signed_links_this_run(tmp_path: Path) -> None:
+    _signed_site(tmp_path)
+
+    def slow(exchange: Exchange) -> None:
+        if exchange.path.startswith("/dl/") and "?" not in exchange.path:  # the unsigned URL
+            time.sleep(2.5)
+
+    with Emulator(sign_public_links=True) as emu, Proxy(emu.base_url, before=slow) as api:
+        _downloads_through(api, emu, lambda exchange: None)
+        report, entries = _run_once(tmp_path, emu, ["a.png"], api_base=api.base_url, timeout=1.0)
+    assert report.signed and "sign=" in entries["a.png"].url  # no answer proves nothing: asked again next run
+    assert not (tmp_path / ".cache/plugin/wxcloud/storage-access.json").exists()
+
+
+def test_a_storage_access_cache_of_unknown_words_is_asked_again(tmp_path: Path) -> None:
+    _signed_site(tmp_path)
+    with Emulator(sign_public_links=True) as emu:
+        host = emu.base_url.split("://")[1]
+        cache = tmp_path / ".cache/plugin/wxcloud/storage-access.json"
+        cache.parent.mkdir(parents=True)
+        caches.save(cache, "storage-access", 1, {f"{DEFAULT_ENV} {host}": "maybe"})
+        report, entries = _run_once(tmp_path, emu, ["a.png"])
+    assert not report.signed and "?" not in entries["a.png"].url
+    assert caches.load(cache, "storage-access", 1) == {f"{DEFAULT_ENV} {host}": "public"}
