@@ -25,8 +25,8 @@ from PIL import Image
 from proxy import Exchange, Proxy
 from servers import Reply, Server, answer_json
 
-from mkdocs_wxcloud.emulator import DEFAULT_APPID, DEFAULT_ENV, DEFAULT_SECRET, Emulator, bucket_name
 from mkdocs_wxcloud import caches
+from mkdocs_wxcloud.emulator import DEFAULT_APPID, DEFAULT_ENV, DEFAULT_SECRET, Emulator, bucket_name
 from mkdocs_wxcloud.errors import ConfigError
 from mkdocs_wxcloud.manifest.model import Entry
 from mkdocs_wxcloud.publishing.connection import connect
