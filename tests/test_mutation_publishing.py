@@ -27,9 +27,9 @@ from servers import Reply, Server, answer_json
 
 from mkdocs_wxcloud import caches
 from mkdocs_wxcloud.emulator import DEFAULT_APPID, DEFAULT_ENV, DEFAULT_SECRET, Emulator, bucket_name
-from mkdocs_wxcloud.errors import ConfigError
+from mkdocs_wxcloud.errors import ConfigError, WxCloudError
 from mkdocs_wxcloud.manifest.model import Entry
-from mkdocs_wxcloud.publishing.connection import connect
+from mkdocs_wxcloud.publishing.connection import connect, unreachable
 from mkdocs_wxcloud.publishing.doctor import Doctor, Step
 from mkdocs_wxcloud.publishing.linker import Linker, Problem
 from mkdocs_wxcloud.publishing.placeholders import Placeholders
@@ -729,3 +729,43 @@ def test_a_storage_access_cache_of_unknown_words_is_asked_again(tmp_path: Path) 
         report, entries = _run_once(tmp_path, emu, ["a.png"])
     assert not report.signed and "?" not in entries["a.png"].url
     assert caches.load(cache, "storage-access", 1) == {f"{DEFAULT_ENV} {host}": "public"}
+
+
+# -- a network failure that stopped every upload: said once ----------------------------------------------
+
+
+def test_an_api_that_refuses_connections_is_one_line_naming_the_first_files(tmp_path: Path) -> None:
+    (tmp_path / "docs").mkdir()
+    names = [f"{letter}.png" for letter in "gfedcba"]
+    for n, name in enumerate(names):
+        (tmp_path / "docs" / name).write_bytes(png(n))
+    dead = f"http://127.0.0.1:{free_port()}"
+    settings = resolve({"api_base": dead, "appid": "wx1", "secret": "s", "env": "e", "retries": 0}, tmp_path, {})
+    with open_run(settings, tmp_path / "docs") as run:
+        report = run.publish_all(names)
+        assert run.fatal is not None
+        assert unreachable(settings, run.fatal, list(report.errors)) == (
+            f"wxcloud: the WeChat API at {dead} could not be reached (connection refused): 7 files not published "
+            "(a.png, b.png, c.png, d.png, e.png and 2 more), the pages link the local files"
+        )
+        assert unreachable(settings, run.fatal, ["a.png"]) == (
+            f"wxcloud: the WeChat API at {dead} could not be reached (connection refused): 1 file not published "
+            "(a.png), the pages link the local files"
+        )
+
+
+@pytest.mark.parametrize(
+    ("message", "what"),
+    [
+        ("WeChat API cgi-bin/stable_token: Read timed out. (read timeout=30)", "could not be reached (timed out)"),
+        ("WeChat API tcb/uploadfile: HTTP 500", "failed (WeChat API tcb/uploadfile: HTTP 500)"),
+    ],
+)
+def test_a_failure_that_stopped_the_uploads_says_what_happened(tmp_path: Path, message: str, what: str) -> None:
+    settings = resolve({"api_base": "https://api.example.com/"}, tmp_path, {})
+    assert unreachable(settings, WxCloudError(message)) == (
+        f"wxcloud: the WeChat API at https://api.example.com {what}: no more files are published, the pages link the "
+        "local files"
+    )
+    emulated = _emulator_settings(tmp_path, "127.0.0.1:9")
+    assert unreachable(emulated, WxCloudError(message)).startswith(f"wxcloud: the WeChat API at 127.0.0.1:9 {what}: ")
