@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import re
+import socket
 import statistics
 import time
 import xml.etree.ElementTree as ET
@@ -186,6 +187,20 @@ def test_a_port_taken_by_another_server_is_one_line_with_the_fix(tmp_path: Path,
     assert str(caught.value) == (
         f"cannot start the bundled emulator on 127.0.0.1:{taken.port} (Address already in use): stop what uses "
         "that port, set `emulator_address`, or remove a damaged `emulator_data`"
+    )
+
+
+@pytest.mark.timeout(20)
+def test_a_port_taken_by_a_server_that_never_answers_is_one_line_too(tmp_path: Path) -> None:
+    """The check for an emulator already there waits a bounded time (2 s), then says the port is taken."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        port = silent.getsockname()[1]
+        with pytest.raises(ConfigError) as caught:
+            connect(_emulator_settings(tmp_path, f"127.0.0.1:{port}"))
+    assert str(caught.value).startswith(
+        f"cannot start the bundled emulator on 127.0.0.1:{port} (Address already in use)"
     )
 
 
