@@ -77,7 +77,17 @@ PACKAGES = {
     ),
     "publishing": Package(
         (f"{SRC}/publishing/*",),
-        ("tests/test_faults.py", "tests/test_fast_paths.py", "tests/test_assets.py", "tests/test_survivors.py"),
+        (
+            "tests/test_faults.py",
+            "tests/test_fast_paths.py",
+            "tests/test_assets.py",
+            "tests/test_survivors.py",
+            "tests/test_run.py",
+            "tests/test_links.py",
+            "tests/test_imports.py",
+            "tests/test_doctor.py",
+            "tests/test_mutation_publishing.py",
+        ),
     ),
     "exclude": Package(
         (f"{SRC}/hosts/mkdocs/exclude.py",),

@@ -23,6 +23,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Mapping, TypeVar
 
+import requests
+
 from ..errors import WxCloudError
 from ..wechat.auth import Account
 from ..wechat.client import Limits, WxCloudClient
@@ -248,8 +250,11 @@ class Doctor:
         advice: list[str] = []
         cors = True
         for path, url in self.urls.items():
-            answer = self._timed("download", step, functools.partial(get, url, self.settings.timeout, _ORIGIN))
             name = path.rsplit("/", 1)[1]
+            try:
+                answer = self._timed("download", step, functools.partial(get, url, self.settings.timeout, _ORIGIN))
+            except requests.RequestException as error:  # the storage's download host, not the API: no traceback
+                raise _Failed(f"{name} read back from {unsigned(url)}: no answer ({type(error).__name__})") from None
             if answer.status_code != 200 or answer.content != self.files[path]:
                 what = f"HTTP {answer.status_code}" if answer.status_code != 200 else "other bytes than were uploaded"
                 raise _Failed(f"{name} read back from {unsigned(url)}: {what}")

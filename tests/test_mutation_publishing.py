@@ -1,0 +1,786 @@
+"""Behaviours of the core package ``publishing/`` that its mutants showed no other test pins down
+(``python tools/mutation.py --package publishing``): each through the public surface (a run against
+the emulator, the resolved settings, the report's wording, the decider), so it holds when code moves."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import io
+import json
+import logging
+import os
+import re
+import socket
+import statistics
+import time
+import xml.etree.ElementTree as ET
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Callable
+
+import pytest
+from conftest import emulator_options, free_port, png, wx_client
+from loopback import Background
+from PIL import Image
+from proxy import Exchange, Proxy
+from servers import Reply, Server, answer_json
+
+from mkdocs_wxcloud import caches
+from mkdocs_wxcloud.emulator import DEFAULT_APPID, DEFAULT_ENV, DEFAULT_SECRET, Emulator, bucket_name
+from mkdocs_wxcloud.errors import ConfigError, WxCloudError
+from mkdocs_wxcloud.manifest.model import Entry
+from mkdocs_wxcloud.publishing.connection import connect, unreachable
+from mkdocs_wxcloud.publishing.doctor import Doctor, Step
+from mkdocs_wxcloud.publishing.linker import Linker, Problem
+from mkdocs_wxcloud.publishing.placeholders import Placeholders
+from mkdocs_wxcloud.publishing.probes import probes
+from mkdocs_wxcloud.publishing.remote import missing_in_cloud
+from mkdocs_wxcloud.publishing.reporting import Report, not_published
+from mkdocs_wxcloud.publishing.run import Mode, open_run
+from mkdocs_wxcloud.publishing.settings import Settings, resolve
+from mkdocs_wxcloud.references.treeprocessor import MARKDOWN, RAW
+from mkdocs_wxcloud.wechat.errors import FILE_NONEXIST
+
+# -- the diagnostic's probe files: what a browser or a PDF reader opens -----------------------------
+
+
+def test_each_probe_is_a_file_its_reader_opens() -> None:
+    files = probes()
+    assert sorted(files) == ["probe.pdf", "probe.png", "probe.svg", "探针图片.png"]
+    colours = set()
+    for name in ("probe.png", "探针图片.png"):
+        with Image.open(io.BytesIO(files[name])) as image:
+            image.load()  # decodes every chunk: a wrong length, CRC or compressed stream fails here
+            assert (image.format, image.mode, image.size) == ("PNG", "RGB", (4, 4))
+            [(count, colour)] = image.getcolors()  # one colour
+            colours.add(colour)
+    assert len(colours) == 2  # two files, two contents
+    root = ET.fromstring(files["probe.svg"])
+    assert root.tag == "{http://www.w3.org/2000/svg}svg" and (root.get("width"), root.get("height")) == ("16", "16")
+    assert [child.tag for child in root] == ["{http://www.w3.org/2000/svg}circle"]
+
+
+def test_the_pdf_probe_has_a_cross_reference_table_a_reader_trusts() -> None:
+    pdf = probes()["probe.pdf"]
+    assert pdf.startswith(b"%PDF-1.4\n") and pdf.endswith(b"%%EOF\n")
+    xref = int(re.search(rb"startxref\n(\d+)\n", pdf)[1])  # type: ignore[index]
+    table = pdf[xref:].split(b"trailer")[0].splitlines()
+    assert table[:3] == [b"xref", b"0 4", b"0000000000 65535 f "]
+    offsets = [int(line.split()[0]) for line in table[3:]]
+    assert [line[10:] for line in table[3:]] == [b" 00000 n "] * 3
+    for number, offset in enumerate(offsets, 1):
+        assert pdf[offset:].startswith(b"%d 0 obj\n<<" % number)
+    assert b"trailer\n<< /Size 4 /Root 1 0 R >>\n" in pdf
+    assert b"/Type /Catalog /Pages 2 0 R" in pdf and b"/Kids [3 0 R] /Count 1" in pdf
+    assert b"/Type /Page /Parent 2 0 R /MediaBox [0 0 72 72]" in pdf
+
+
+# -- settings: the one schema ---------------------------------------------------------------------
+
+
+def test_equal_options_make_equal_settings_that_hash_alike(tmp_path: Path) -> None:
+    """Hosts reuse a run for equal settings (the Markdown extension's pages): equality is by every value."""
+    a, b = resolve({"prefix": "x"}, tmp_path, {}), resolve({"prefix": "x"}, tmp_path, {})
+    assert a == b and hash(a) == hash(b) and len({a, b}) == 1
+    other = resolve({"prefix": "y"}, tmp_path, {})
+    assert a != other and hash(a) != hash(other)
+    assert a != resolve({"prefix": "x"}, tmp_path / "elsewhere", {})
+    assert a != "not settings"
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"offline": "yes"}, "option `offline` must be true or false, not 'yes'"),
+        ({"appid": 5}, "option `appid` must be a text, not 5"),
+        ({"manifest": ""}, "option `manifest` must be a path, not ''"),
+        ({"concurrency": 0}, "option `concurrency` must be a whole number from 1 to 64, not 0"),
+        ({"concurrency": 2.5}, "option `concurrency` must be a whole number from 1 to 64, not 2.5"),
+        ({"timeout": 0}, "option `timeout` must be a number from 0.001 to 3600, not 0"),
+        ({"on_error": "stop"}, "option `on_error` must be one of warn, fail, not 'stop'"),
+        ({"emulator": 1}, "option `emulator` must be one of false, true, auto, not 1"),
+        ({"api_base": ""}, "option `api_base` must be an http(s) URL, not ''"),
+    ],
+)
+def test_a_bad_option_is_one_line_naming_it_and_what_it_takes(tmp_path: Path, options: dict, message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        resolve(options, tmp_path, {})
+    assert str(caught.value) == message
+
+
+# -- connection: the bundled emulator ---------------------------------------------------------------
+
+
+def _emulator_settings(root: Path, address: str) -> Settings:
+    return resolve({"emulator": True, "emulator_address": address, "emulator_data": "emu"}, root, {})
+
+
+def test_the_bundled_emulator_says_where_it_keeps_files_and_how_to_view_them(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="mkdocs")
+    port = free_port()
+    settings = _emulator_settings(tmp_path, f"localhost:{port}")
+    client = connect(settings)
+    data = tmp_path / "emu"
+    assert caplog.messages == [
+        f"wxcloud: no credentials set, so assets go to the bundled emulator at http://localhost:{port} (files in "
+        f"{data}); run `mkdocs-wxcloud emulator --data {data} --host localhost --port {port}` to view the built "
+        "site with its assets"
+    ]
+    client.upload("docs/a.png", io.BytesIO(png(1)), "a.png")
+    client.close()
+    assert any(path.is_file() for path in data.rglob("*"))  # in emulator_data
+    caplog.clear()
+    connect(_emulator_settings(tmp_path, f"localhost:{port}")).close()  # the same one: said once a process
+    assert caplog.messages == []
+    connect(_emulator_settings(tmp_path, f"127.0.0.1:{port}")).close()  # found listening there
+    assert caplog.messages == [f"wxcloud: using the emulator already running at http://127.0.0.1:{port}"]
+
+
+def test_the_default_host_is_not_repeated_in_the_advice(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="mkdocs")
+    port = free_port()
+    connect(_emulator_settings(tmp_path, f"127.0.0.1:{port}")).close()
+    assert f"`mkdocs-wxcloud emulator --data {tmp_path / 'emu'} --port {port}`" in caplog.messages[0]
+
+
+def test_an_ipv6_emulator_address_is_bracketed(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="mkdocs")
+    port = free_port()
+    connect(_emulator_settings(tmp_path, f"[::1]:{port}")).close()
+    assert f"bundled emulator at http://[::1]:{port} (files in" in caplog.messages[0]
+    with pytest.raises(ConfigError) as caught:
+        connect(_emulator_settings(tmp_path, "[::1]:99999"))
+    assert str(caught.value).startswith("cannot start the bundled emulator on [::1]:99999 (")
+
+
+@pytest.mark.parametrize("address", ["nohost", "127.0.0.1:http"])
+def test_an_emulator_address_without_a_port_is_one_line(tmp_path: Path, address: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        connect(_emulator_settings(tmp_path, address))
+    assert str(caught.value) == f"option `emulator_address` must be HOST:PORT, not {address!r}"
+
+
+class _Health(BaseHTTPRequestHandler):
+    """Answers every GET with ``self.server.answer``: a server on the emulator's port that is not it."""
+
+    def do_GET(self) -> None:  # noqa: N802
+        body = self.server.answer  # type: ignore[attr-defined]
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.mark.parametrize("answer", [b'{"emulator": "another"}', b"not json"])
+def test_a_port_taken_by_another_server_is_one_line_with_the_fix(tmp_path: Path, answer: bytes) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Health)
+    server.answer = answer  # type: ignore[attr-defined]
+    with Background(server) as taken:
+        with pytest.raises(ConfigError) as caught:
+            connect(_emulator_settings(tmp_path, f"127.0.0.1:{taken.port}"))
+    assert str(caught.value) == (
+        f"cannot start the bundled emulator on 127.0.0.1:{taken.port} (Address already in use): stop what uses "
+        "that port, set `emulator_address`, or remove a damaged `emulator_data`"
+    )
+
+
+@pytest.mark.timeout(20)
+def test_a_port_taken_by_a_server_that_never_answers_is_one_line_too(tmp_path: Path) -> None:
+    """The check for an emulator already there waits a bounded time (2 s), then says the port is taken."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        port = silent.getsockname()[1]
+        with pytest.raises(ConfigError) as caught:
+            connect(_emulator_settings(tmp_path, f"127.0.0.1:{port}"))
+    assert str(caught.value).startswith(
+        f"cannot start the bundled emulator on 127.0.0.1:{port} (Address already in use)"
+    )
+
+
+# -- remote: is each recorded file still in the cloud? ------------------------------------------------
+
+
+def test_files_deleted_in_the_cloud_are_missing_and_others_unconfirmed(emulator: Emulator) -> None:
+    def refuse_one(exchange: Exchange) -> Exchange | None:
+        if not exchange.path.startswith("/tcb/batchdownloadfile"):
+            return None
+        answer = json.loads(exchange.answer)
+        for item in answer["file_list"]:
+            if item["fileid"].endswith("refused.png"):
+                item.update(status=-1, errmsg="STORAGE_EXCEED_AUTHORITY", download_url="")
+        return dataclasses.replace(exchange, answer=json.dumps(answer).encode())
+
+    with Proxy(emulator.base_url, after=refuse_one) as proxy:
+        client = wx_client(proxy.base_url, env=DEFAULT_ENV, appid=DEFAULT_APPID, secret=DEFAULT_SECRET)
+        ids = {name: client.upload(f"docs/{name}", io.BytesIO(png(n)), name) for n, name in
+               enumerate(["kept.png", "gone.png", "refused.png"])}  # fmt: skip
+        client.delete([ids["gone.png"]])
+        entries = {
+            name: Entry(sha256="0" * 64, size=1, cloud_path=f"docs/{name}", file_id=ids[name.replace("twin", "gone")])
+            for name in ["kept.png", "gone.png", "twin.png", "refused.png"]
+        }
+        missing, unknown = missing_in_cloud(client, entries)
+        client.close()
+    assert missing == {"gone.png", "twin.png"}
+    assert unknown == {"refused.png": "STORAGE_EXCEED_AUTHORITY"}
+
+
+# -- runs against the emulator ------------------------------------------------------------------------
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _picture(width: int, height: int) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (200, 30, 30)).save(out, "PNG")
+    return out.getvalue()
+
+
+def _run_once(
+    root: Path, emu: Emulator, paths: list[str], api_base: str = "", **options: object
+) -> tuple[Report, dict]:
+    """Publish ``paths`` of ``root/docs`` in one run; the report and the manifest's entries of ``paths``."""
+    settings = resolve({**emulator_options(emu, **options), **({"api_base": api_base} if api_base else {})}, root, {})
+    with open_run(settings, root / "docs") as run:
+        report = run.publish_all(paths)
+        return report, {path: run.store.get(path) for path in paths}
+
+
+# -- the optimizer's cache: by the source's hash and the profile, trusted only when intact ----------
+
+
+def _optimized_site(root: Path, emu: Emulator, **options: object) -> tuple[Entry, Path]:
+    (root / "docs").mkdir()
+    (root / "docs/a.png").write_bytes(png(1))
+    report, entries = _run_once(root, emu, ["a.png"], optimize="lossless", **options)
+    assert not report.errors
+    [meta] = (root / ".cache/plugin/wxcloud/optimized").glob("*.json")
+    (root / "wxcloud-manifest.yml").unlink()  # the next run uploads it again
+    return entries["a.png"], meta
+
+
+def _again(root: Path, emu: Emulator, **options: object) -> Entry:
+    report, entries = _run_once(root, emu, ["a.png"], optimize="lossless", **options)
+    assert not report.errors
+    return entries["a.png"]
+
+
+def test_an_optimized_image_is_taken_from_the_cache_when_uploaded_again(tmp_path: Path, emulator: Emulator) -> None:
+    first, meta_path = _optimized_site(tmp_path, emulator, webp=True)
+    stored = emulator.stored_files()[first.cloud_path]
+    assert (first.done, first.stored_size, first.width, first.height) == ("WebP lossless", len(stored), 8, 8)
+    assert first.cloud_path == f"docs/a.{_sha(stored)[:12]}.webp" and first.sha256 == _sha(png(1))
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    assert meta == {"ext": ".webp", "width": 8, "height": 8, "done": "WebP lossless", "sha256": _sha(stored)}
+    assert meta_path.with_suffix(".bin").read_bytes() == stored
+    cached = b"RIFF the bytes an earlier run made"
+    meta_path.with_suffix(".bin").write_bytes(cached)
+    meta.update(sha256=_sha(cached), width=9, height=7, done="WebP lossless, cached")
+    meta_path.write_text(json.dumps(meta), encoding="utf-8")
+    again = _again(tmp_path, emulator, webp=True)
+    assert (again.done, again.width, again.height, again.stored_size) == ("WebP lossless, cached", 9, 7, len(cached))
+    assert again.cloud_path == f"docs/a.{_sha(cached)[:12]}.webp" and again.sha256 == _sha(png(1))
+    assert emulator.stored_files()[again.cloud_path] == cached
+
+
+def test_a_verdict_to_keep_the_bytes_is_cached_too(tmp_path: Path, emulator: Emulator) -> None:
+    first, meta_path = _optimized_site(tmp_path, emulator)
+    assert (first.done, first.stored_size, first.cloud_path) == ("kept: already as small", None, first.cloud_path)
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    assert meta["sha256"] is None and not meta_path.with_suffix(".bin").exists()
+    meta_path.write_text(json.dumps({**meta, "done": "kept: cached"}), encoding="utf-8")
+    again = _again(tmp_path, emulator)
+    assert (again.done, again.stored_size, again.cloud_path) == (
+        "kept: cached",
+        None,
+        f"docs/a.{_sha(png(1))[:12]}.png",
+    )
+    assert emulator.stored_files()[again.cloud_path] == png(1)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [{"width": 0}, {"done": 5}, {"ext": ".exe"}, {"sha256": "0" * 64}, {"ext": None, "sha256": None}],
+    ids=["width", "done", "ext", "bytes", "no-bytes"],
+)
+def test_a_damaged_cache_entry_is_optimized_again(tmp_path: Path, emulator: Emulator, damage: dict) -> None:
+    first, meta_path = _optimized_site(tmp_path, emulator, webp=True)
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    meta_path.write_text(json.dumps({**meta, **damage, "done": damage.get("done", "from the cache")}), encoding="utf-8")
+    again = _again(tmp_path, emulator, webp=True)
+    assert (again.done, again.cloud_path, again.width) == ("WebP lossless", first.cloud_path, 8)
+
+
+def test_an_optimized_image_too_large_for_the_manifest_is_recorded_without_its_size(
+    tmp_path: Path, emulator: Emulator
+) -> None:
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs/wide.png").write_bytes(_picture(100_001, 1))
+    report, entries = _run_once(tmp_path, emulator, ["wide.png"], optimize="lossless")
+    assert not report.errors and report.urls["wide.png"]
+    assert (entries["wide.png"].width, entries["wide.png"].height) == (None, None)
+    assert entries["wide.png"].done  # optimized all the same
+
+
+# -- sizes on screen (``dimensions``) ----------------------------------------------------------------
+
+
+def test_sizes_on_screen_come_from_the_manifest_or_the_image_itself(tmp_path: Path, emulator: Emulator) -> None:
+    (tmp_path / "docs/sub").mkdir(parents=True)
+    (tmp_path / "docs/a.png").write_bytes(_picture(12, 8))
+    _run_once(tmp_path, emulator, ["a.png"])  # recorded without its size
+    settings = resolve(emulator_options(emulator, dimensions=True), tmp_path, {})
+    problems: list[Problem] = []
+    with open_run(settings, tmp_path / "docs") as run:
+        assert run.publish("a.png")  # current: its size is read from the image, recorded at the end
+        assert run.size_on_screen("a.png") == (12, 8)
+        assert run.size_on_screen("never-published.png") is None
+        linker = Linker(run, problems.append, lambda page: page.removesuffix(".md") + "/index.html")
+        pending = Placeholders()
+        assert linker.size_attributes("../a.png", "sub/page.md", MARKDOWN, pending) == {"width": "12", "height": "8"}
+        assert linker.size_attributes("../../a.png", "sub/page.md", RAW, pending) == {"width": "12", "height": "8"}
+        assert linker.size_attributes("b.png", "sub/page.md", MARKDOWN, pending) is None
+        assert linker.size_attributes("https://example.com/a.png", "sub/page.md", MARKDOWN, pending) is None
+        report = run.finish()
+    assert report.sizes == {} and problems == []
+    assert run.store.get("a.png").width == 12  # type: ignore[union-attr]
+
+
+def test_an_image_uploaded_anew_has_no_size_until_it_is_stored(tmp_path: Path, emulator: Emulator) -> None:
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs/a.png").write_bytes(_picture(12, 8))
+    _run_once(tmp_path, emulator, ["a.png"], dimensions=True)
+    (tmp_path / "docs/a.png").write_bytes(_picture(20, 10))
+    settings = resolve(emulator_options(emulator, dimensions=True), tmp_path, {})
+    with open_run(settings, tmp_path / "docs") as run:
+        assert run.publish("a.png") is None  # changed: uploaded, and the manifest's size is the old image's
+        assert run.size_on_screen("a.png") is None
+        assert run.finish().sizes == {"a.png": (20, 10)}
+
+
+def test_an_entry_with_a_width_and_no_height_gives_no_size(tmp_path: Path, emulator: Emulator) -> None:
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs/a.png").write_bytes(_picture(12, 8))
+    _run_once(tmp_path, emulator, ["a.png"], dimensions=True)
+    manifest = tmp_path / "wxcloud-manifest.yml"
+    manifest.write_text(re.sub(r"\n *height: 8", "", manifest.read_text(encoding="utf-8")), encoding="utf-8")
+    settings = resolve(emulator_options(emulator, dimensions=True), tmp_path, {})
+    with open_run(settings, tmp_path / "docs", Mode(offline=True)) as run:
+        assert run.publish("a.png")
+        assert run.size_on_screen("a.png") is None
+
+
+# -- a file that changes while it is sent ---------------------------------------------------------------
+
+
+def test_a_file_rewritten_while_sent_is_sent_again_and_its_twin_keeps_the_old_content(
+    tmp_path: Path, emulator: Emulator
+) -> None:
+    """Rewritten once, with its old size and time (the hash cache cannot tell): the bytes sent are hashed,
+    so it is hashed again and sent under its new hash; its twin waited for the old content and gets it."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    old, new = png(1), png(2)
+    assert len(old) == len(new)
+    for name in ("a.png", "b.png"):
+        (docs / name).write_bytes(old)
+    rewritten: list[str] = []
+
+    def rewrite_a(request: Exchange) -> None:
+        if "tcb/uploadfile" in request.path and b"/a." in request.body and not rewritten:
+            info = (docs / "a.png").stat()
+            (docs / "a.png").write_bytes(new)
+            os.utime(docs / "a.png", ns=(info.st_atime_ns, info.st_mtime_ns))
+            rewritten.append("a.png")
+        return None
+
+    with Proxy(emulator.base_url, before=rewrite_a) as api:
+        report, entries = _run_once(tmp_path, emulator, ["a.png", "b.png"], api_base=api.base_url, concurrency=1)
+    assert rewritten and report.errors == {}
+    assert (entries["a.png"].sha256, entries["b.png"].sha256) == (_sha(new), _sha(old))
+    stored = emulator.stored_files()
+    assert stored[entries["a.png"].cloud_path] == new and stored[entries["b.png"].cloud_path] == old
+    report, _ = _run_once(tmp_path, emulator, ["a.png", "b.png"])  # the hash cache learnt the new content
+    assert (report.summary.uploaded, report.summary.reused) == (0, 2)
+
+
+# -- the diagnostic -------------------------------------------------------------------------------------
+
+_BUCKET = bucket_name(DEFAULT_ENV)
+_PROBES = r"docs/\.wxcloud-doctor/[0-9a-f]{12}"  # where one diagnosis puts its probes
+
+
+def _diagnose(root: Path, api_base: str, **options: object) -> dict[str, Step]:
+    options = {"api_base": api_base, "appid": DEFAULT_APPID, "secret": DEFAULT_SECRET, "env": DEFAULT_ENV, **options}
+    return {step.name: step for step in Doctor(resolve(options, root, {}), {}).run()}
+
+
+def _downloads_through(proxy: Proxy, emu: Emulator, change: Callable[[Exchange], Exchange | None]) -> None:
+    """The links the API answers lead to ``proxy`` too, where ``change`` may edit each download."""
+
+    def after(exchange: Exchange) -> Exchange | None:
+        if exchange.path.startswith("/tcb/batchdownloadfile"):
+            return dataclasses.replace(
+                exchange, answer=exchange.answer.replace(emu.base_url.encode(), proxy.base_url.encode())
+            )
+        return change(exchange) if exchange.path.startswith("/dl/") else None
+
+    proxy.after = after
+
+
+def test_a_diagnosis_names_each_call_it_timed_and_what_concurrency_gives(tmp_path: Path) -> None:
+    with Emulator(latency=0.02, infer_content_type=True, cors=True) as emu:
+        found = _diagnose(tmp_path, emu.base_url)
+    assert [step.status for step in found.values()] == ["ok"] * 8
+    assert found["environment"].detail == f"env {DEFAULT_ENV!r} answers: a file that does not exist is {FILE_NONEXIST}"
+    assert re.fullmatch(rf"4 probes stored under {_PROBES}/ \(PNG, SVG, PDF, a Chinese name\)", found["upload"].detail)
+    assert found["links"].detail == "links are unsigned: the storage is public, links never expire"
+    assert found["read back"].detail == (
+        "every probe read back byte for byte; probe.png as image/png, probe.svg as image/svg+xml, probe.pdf as "
+        "application/pdf, 探针图片.png as image/png"
+    )
+    assert found["cleanup"].detail == f"4 probes deleted; batchdownloadfile answers {FILE_NONEXIST} for each"
+    latency = re.fullmatch(
+        r"median round trip: stable_token (\d+) ms, batchdownloadfile (\d+) ms, upload (\d+) ms, download (\d+) ms",
+        found["latency"].detail,
+    )
+    assert latency is not None, found["latency"].detail
+    upload = statistics.median(found["upload"].timings)
+    assert abs(int(latency[3]) - upload * 1000) <= 1 and upload >= 0.04  # two requests of 20 ms at least
+    advice = re.fullmatch(
+        r"`concurrency: 16` \(now 16\): an upload is two requests one after the other \((\d+) ms together here\), "
+        r"so C uploads keep about C requests open; WeChat takes about 20 concurrent requests per environment "
+        r"\(-501004 beyond\), so 16 leaves room for the link calls and uploads about (\d+) files a second",
+        found["latency"].advice,
+    )
+    assert advice is not None, found["latency"].advice
+    assert advice[1] == latency[3] and abs(int(advice[2]) - 16 / upload) <= 1
+    assert [len(found[name].timings) for name in ("token", "environment", "upload", "read back")] == [1, 1, 4, 4]
+    assert sorted(found["latency"].timings) == sorted(
+        t for name in ("token", "environment", "upload", "links", "read back") for t in found[name].timings
+    )
+
+
+def test_types_and_cors_that_pages_need_are_warned_about_with_what_to_do(tmp_path: Path) -> None:
+    def untyped(exchange: Exchange) -> Exchange:
+        return dataclasses.replace(exchange, headers={"Content-Type": "application/octet-stream"})
+
+    with Emulator() as emu, Proxy(emu.base_url) as api:  # a storage that serves every object untyped, without CORS
+        _downloads_through(api, emu, untyped)
+        step = _diagnose(tmp_path, api.base_url)["read back"]
+    served = ", ".join(
+        f"{name} as application/octet-stream" for name in ("probe.png", "probe.svg", "probe.pdf", "探针图片.png")
+    )
+    assert (step.status, step.detail) == ("warn", (
+        f"every probe read back byte for byte; {served}; probe.svg is served as application/octet-stream, not "
+        "image/svg+xml; probe.pdf is served as application/octet-stream, not application/pdf; no "
+        "Access-Control-Allow-Origin header: pages on another domain cannot load subtitles (<track>) or web fonts "
+        "from the storage (images, video and links work)"
+    ))  # fmt: skip
+    assert step.advice == (
+        "browsers show an SVG in <img> only as image/svg+xml and open a PDF inline only as application/pdf: please "
+        "report this output (wechat-api.md section 9, question 2); for subtitles and fonts, add the site's domain to "
+        "the environment's security domains (云开发控制台 → 环境设置 → 安全配置)"
+    )
+
+
+def test_the_read_back_takes_the_type_without_parameters_and_sends_an_origin(tmp_path: Path) -> None:
+    def as_cos(exchange: Exchange) -> Exchange:
+        """``; charset`` added to each type, and CORS headers only for a request with an Origin, as COS does."""
+        headers = {"Content-Type": exchange.headers["Content-Type"] + "; charset=utf-8"}
+        if "Origin" in api.headers[-1]:
+            headers["Access-Control-Allow-Origin"] = "*"
+        if exchange.path.endswith("/probe.png"):
+            headers = {k: v for k, v in headers.items() if k != "Content-Type"}
+        return dataclasses.replace(exchange, headers=headers)
+
+    with Emulator(infer_content_type=True) as emu, Proxy(emu.base_url) as api:
+        _downloads_through(api, emu, as_cos)
+        step = _diagnose(tmp_path, api.base_url)["read back"]
+    assert (step.status, step.advice) == ("ok", "")
+    assert step.detail == (
+        "every probe read back byte for byte; probe.png as no type, probe.svg as image/svg+xml, probe.pdf as "
+        "application/pdf, 探针图片.png as image/png"
+    )
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "what"), [(404, b"", "HTTP 404"), (200, b"other", "other bytes than were uploaded")]
+)
+def test_a_probe_read_back_wrong_names_the_file_and_its_url(
+    tmp_path: Path, status: int, body: bytes, what: str
+) -> None:
+    def wrong(exchange: Exchange) -> Exchange | None:
+        return dataclasses.replace(exchange, status=status, answer=body) if "/probe.png" in exchange.path else None
+
+    with Emulator(sign_public_links=True) as emu, Proxy(emu.base_url) as api:
+        _downloads_through(api, emu, wrong)
+        found = _diagnose(tmp_path, api.base_url)
+    step = found["read back"]
+    assert step.status == "fail" and step.advice == ""
+    assert re.fullmatch(
+        rf"probe\.png read back from {api.base_url}/dl/{_BUCKET}/{_PROBES}/probe\.png: {what}", step.detail
+    )
+    assert found["cleanup"].ok and not emu.stored_files()
+
+
+def test_a_download_host_that_does_not_answer_fails_the_read_back_without_a_traceback(tmp_path: Path) -> None:
+    dead = f"http://127.0.0.1:{free_port()}"
+    with Emulator() as emu, Proxy(emu.base_url) as api:
+        _downloads_through(api, emu, lambda exchange: None)
+        api.after = lambda exchange: (
+            dataclasses.replace(exchange, answer=exchange.answer.replace(emu.base_url.encode(), dead.encode()))
+            if exchange.path.startswith("/tcb/batchdownloadfile") else None
+        )  # fmt: skip
+        found = _diagnose(tmp_path, api.base_url)
+    step = found["read back"]
+    assert step.status == "fail"
+    assert re.fullmatch(rf"probe\.png read back from {dead}/dl/{_BUCKET}/{_PROBES}/probe\.png: no answer \(ConnectionError\)",
+                        step.detail)  # fmt: skip
+    assert found["cleanup"].ok and not emu.stored_files()
+
+
+def test_a_download_slower_than_the_timeout_fails_the_read_back(tmp_path: Path) -> None:
+    def slow(exchange: Exchange) -> None:
+        if exchange.path.startswith("/dl/"):
+            time.sleep(2.5)
+
+    with Emulator() as emu, Proxy(emu.base_url, before=slow) as api:
+        _downloads_through(api, emu, lambda exchange: None)
+        step = _diagnose(tmp_path, api.base_url, timeout=1.0)["read back"]
+    assert step.status == "fail" and step.detail.endswith("probe.png: no answer (ReadTimeout)")
+
+
+def test_private_storage_fails_the_links_with_both_ways_out(tmp_path: Path) -> None:
+    with Emulator(private=True) as emu:
+        found = _diagnose(tmp_path, emu.base_url)
+    step = found["links"]
+    assert (step.status, step.detail, step.advice) == ("fail", (
+        "links are signed and the URL without its query is refused (HTTP 403): the storage is private, links "
+        "expire after `link_max_age` and pages lose their images"
+    ), "make the storage readable by everyone: 云开发控制台 → 存储 → 权限设置 (所有用户可读), or set `base_url` to a CDN "
+       "domain bound to the storage")  # fmt: skip
+    assert found["read back"].status == "warn"  # still read, with the signed links
+
+
+def test_private_storage_behind_base_url_is_a_warning_and_the_probes_are_read_from_base_url(tmp_path: Path) -> None:
+    with Emulator(private=True) as emu:
+        base = f"{emu.base_url}/dl/{_BUCKET}"
+        found = _diagnose(tmp_path, emu.base_url, base_url=base)
+    step = found["links"]
+    assert (step.status, step.advice) == (
+        "warn", "pages use `base_url`; to read links too, make the storage readable by everyone: 云开发控制台 → 存储 → "
+        "权限设置 (所有用户可读)"
+    )  # fmt: skip
+    assert re.fullmatch(rf"probe\.png read back from {base}/{_PROBES}/probe\.png: HTTP 403", found["read back"].detail)
+
+
+def test_public_storage_behind_base_url_is_read_back_from_base_url(tmp_path: Path) -> None:
+    with Emulator(sign_public_links=True, infer_content_type=True, cors=True) as emu, Proxy(emu.base_url) as cdn:
+        found = _diagnose(tmp_path, emu.base_url, base_url=f"{cdn.base_url}/dl/{_BUCKET}")
+        assert cdn.count("/dl/") == 4  # every probe, where pages load it
+    assert found["links"].status == "ok" and found["read back"].detail.startswith("every probe read back byte for byte")
+
+
+@pytest.mark.parametrize(
+    ("name", "advice"),
+    [
+        ("probe.png", ""),
+        ("探针图片.png", "the answer did not give this non-ASCII file id back as sent: please report this output"),
+    ],
+)
+def test_a_link_missing_from_the_answer_fails_the_links_step(tmp_path: Path, name: str, advice: str) -> None:
+    def drop(exchange: Exchange) -> Exchange | None:
+        if not exchange.path.startswith("/tcb/batchdownloadfile") or b"probe.svg" not in exchange.body:
+            return None
+        answer = json.loads(exchange.answer)
+        answer["file_list"] = [item for item in answer["file_list"] if not item["fileid"].endswith(f"/{name}")]
+        return dataclasses.replace(exchange, answer=json.dumps(answer, ensure_ascii=False).encode())
+
+    with Emulator() as emu, Proxy(emu.base_url, after=drop) as api:
+        step = _diagnose(tmp_path, api.base_url)["links"]
+    assert step.status == "fail" and step.advice == advice
+    assert re.fullmatch(rf"no link for {_PROBES}/{re.escape(name)}: .*missing from.*", step.detail), step.detail
+
+
+def test_an_environment_that_links_a_missing_file_fails(tmp_path: Path) -> None:
+    def link_everything(exchange: Exchange) -> Exchange | None:
+        if not exchange.path.startswith("/tcb/batchdownloadfile"):
+            return None
+        answer = json.loads(exchange.answer)
+        for item in answer["file_list"]:
+            item.update(status=0, errmsg="ok", download_url="https://example.com/x.png")
+        return dataclasses.replace(exchange, answer=json.dumps(answer).encode())
+
+    with Emulator() as emu, Proxy(emu.base_url, after=link_everything) as api:
+        found = _diagnose(tmp_path, api.base_url)
+    step = found["environment"]
+    assert (step.status, step.detail, step.advice) == (
+        "fail",
+        f"env {DEFAULT_ENV!r}: a file that does not exist got a link",
+        "",
+    )
+    assert "upload" not in found
+
+
+def test_probes_the_service_says_it_deleted_but_still_links_are_named(tmp_path: Path) -> None:
+    def pretend(request: Exchange) -> Exchange | None:
+        if not request.path.startswith("/tcb/batchdeletefile"):
+            return None
+        ids = json.loads(request.body)["fileid_list"]
+        answer = {
+            "errcode": 0,
+            "errmsg": "ok",
+            "delete_list": [{"fileid": i, "status": 0, "errmsg": "ok"} for i in ids],
+        }
+        return Exchange(request.method, request.path, b"", 200, {"Content-Type": "application/json"},
+                        json.dumps(answer).encode())  # fmt: skip
+
+    with Emulator() as emu, Proxy(emu.base_url, before=pretend) as api:
+        step = _diagnose(tmp_path, api.base_url)["cleanup"]
+        ids = sorted(emu.file_ids().values())
+    folder = re.search(_PROBES, ids[0])[0]  # type: ignore[index]
+    assert (step.status, step.detail, step.advice) == (
+        "fail",
+        f"4 probe(s) may still be stored: {', '.join(ids)}",
+        f"delete the folder {folder}/ in 云开发控制台 → 存储",
+    )
+
+
+def test_a_probe_whose_upload_failed_is_deleted_by_the_id_it_would_have(tmp_path: Path) -> None:
+    uploads: list[str] = []
+
+    def refuse_second(request: Exchange) -> Exchange | None:
+        if request.path.startswith("/tcb/uploadfile"):
+            uploads.append(json.loads(request.body)["path"])
+            if len(uploads) == 2:
+                body = json.dumps({"errcode": 45009, "errmsg": "reach max api daily quota limit"}).encode()
+                return Exchange(request.method, request.path, b"", 200, {"Content-Type": "application/json"}, body)
+        return None
+
+    with Emulator() as emu, Proxy(emu.base_url, before=refuse_second) as api:
+        found = _diagnose(tmp_path, api.base_url)
+        [deleted] = [json.loads(e.body)["fileid_list"] for e in api.seen if e.path.startswith("/tcb/batchdeletefile")]
+    assert found["upload"].status == "fail" and len(uploads) == 2
+    assert deleted == [f"cloud://{DEFAULT_ENV}.{_BUCKET}/{path}" for path in uploads]
+    assert found["cleanup"].detail == f"2 probes deleted; batchdownloadfile answers {FILE_NONEXIST} for each"
+
+
+@pytest.mark.parametrize(
+    ("reply", "advice"),
+    [
+        (
+            {"errcode": 40164, "errmsg": "invalid ip, not in whitelist"},
+            "add this machine's public IP (the IP WeChat "
+            "saw) to 微信公众平台 → 开发管理 → 开发设置 → IP白名单, then run again",
+        ),
+        (Reply(b"bad gateway", status=502), ""),
+        ({"errcode": 40002, "errmsg": "invalid grant_type"}, ""),
+    ],
+    ids=["ip-not-said", "http-502", "unknown-code"],
+)
+def test_the_advice_of_a_refused_token(tmp_path: Path, reply: object, advice: str) -> None:
+    with Server(answer_json({"cgi-bin/stable_token": reply})) as server:  # type: ignore[dict-item]
+        step = _diagnose(tmp_path, server.base_url, retries=0)["token"]
+    assert step.status == "fail" and step.advice == advice
+
+
+# -- the wording of a failed upload, and storage access -------------------------------------------------
+
+
+def test_a_failed_upload_says_who_links_the_local_file() -> None:
+    assert not_published("img/a.png", "quota exceeded", "guide/index.md") == (
+        "wxcloud: guide/index.md: image 'img/a.png' not published, the page links the local file: quota exceeded"
+    )
+    assert not_published("clip.mp4", "quota exceeded") == (
+        "wxcloud: video 'clip.mp4' not published, the site links the local file: quota exceeded"
+    )
+
+
+def _signed_site(root: Path) -> None:
+    (root / "docs").mkdir()
+    (root / "docs/a.png").write_bytes(png(1))
+
+
+def test_every_request_of_a_run_is_counted_in_its_summary(tmp_path: Path) -> None:
+    """The one-byte GET that tells public storage from private is a request of the run too."""
+    _signed_site(tmp_path)
+    with Emulator(sign_public_links=True) as emu:
+        report, entries = _run_once(tmp_path, emu, ["a.png"])
+        assert report.summary.requests == emu.request_count() > 0
+    assert not report.signed and "?" not in entries["a.png"].url  # public: the permanent URL
+
+
+def test_a_storage_that_does_not_answer_in_time_keeps_signed_links_this_run(tmp_path: Path) -> None:
+    _signed_site(tmp_path)
+
+    def slow(exchange: Exchange) -> None:
+        if exchange.path.startswith("/dl/") and "?" not in exchange.path:  # the unsigned URL
+            time.sleep(2.5)
+
+    with Emulator(sign_public_links=True) as emu, Proxy(emu.base_url, before=slow) as api:
+        _downloads_through(api, emu, lambda exchange: None)
+        report, entries = _run_once(tmp_path, emu, ["a.png"], api_base=api.base_url, timeout=1.0)
+    assert report.signed and "sign=" in entries["a.png"].url  # no answer proves nothing: asked again next run
+    assert not (tmp_path / ".cache/plugin/wxcloud/storage-access.json").exists()
+
+
+def test_a_storage_access_cache_of_unknown_words_is_asked_again(tmp_path: Path) -> None:
+    _signed_site(tmp_path)
+    with Emulator(sign_public_links=True) as emu:
+        host = emu.base_url.split("://")[1]
+        cache = tmp_path / ".cache/plugin/wxcloud/storage-access.json"
+        cache.parent.mkdir(parents=True)
+        caches.save(cache, "storage-access", 1, {f"{DEFAULT_ENV} {host}": "maybe"})
+        report, entries = _run_once(tmp_path, emu, ["a.png"])
+    assert not report.signed and "?" not in entries["a.png"].url
+    assert caches.load(cache, "storage-access", 1) == {f"{DEFAULT_ENV} {host}": "public"}
+
+
+# -- a network failure that stopped every upload: said once ----------------------------------------------
+
+
+def test_an_api_that_refuses_connections_is_one_line_naming_the_first_files(tmp_path: Path) -> None:
+    (tmp_path / "docs").mkdir()
+    names = [f"{letter}.png" for letter in "gfedcba"]
+    for n, name in enumerate(names):
+        (tmp_path / "docs" / name).write_bytes(png(n))
+    dead = f"http://127.0.0.1:{free_port()}"
+    settings = resolve({"api_base": dead, "appid": "wx1", "secret": "s", "env": "e", "retries": 0}, tmp_path, {})
+    with open_run(settings, tmp_path / "docs") as run:
+        report = run.publish_all(names)
+        assert run.fatal is not None
+        assert unreachable(settings, run.fatal, list(report.errors)) == (
+            f"wxcloud: the WeChat API at {dead} could not be reached (connection refused): 7 files not published "
+            "(a.png, b.png, c.png, d.png, e.png and 2 more), the pages link the local files"
+        )
+        assert unreachable(settings, run.fatal, ["a.png"]) == (
+            f"wxcloud: the WeChat API at {dead} could not be reached (connection refused): 1 file not published "
+            "(a.png), the pages link the local files"
+        )
+
+
+@pytest.mark.parametrize(
+    ("message", "what"),
+    [
+        ("WeChat API cgi-bin/stable_token: Read timed out. (read timeout=30)", "could not be reached (timed out)"),
+        ("WeChat API tcb/uploadfile: HTTP 500", "failed (WeChat API tcb/uploadfile: HTTP 500)"),
+    ],
+)
+def test_a_failure_that_stopped_the_uploads_says_what_happened(tmp_path: Path, message: str, what: str) -> None:
+    settings = resolve({"api_base": "https://api.example.com/"}, tmp_path, {})
+    assert unreachable(settings, WxCloudError(message)) == (
+        f"wxcloud: the WeChat API at https://api.example.com {what}: no more files are published, the pages link the "
+        "local files"
+    )
+    emulated = _emulator_settings(tmp_path, "127.0.0.1:9")
+    assert unreachable(emulated, WxCloudError(message)).startswith(f"wxcloud: the WeChat API at 127.0.0.1:9 {what}: ")
