@@ -320,9 +320,9 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
             self.build.progress.end()  # the error starts on a clean line
         self._close(failed=True)
 
-    @event_priority(50)  # before plugins that minify the built CSS
+    @event_priority(50)  # before plugins that minify the built CSS, and before search writes its index
     def on_post_build(self, *, config: MkDocsConfig) -> None:
-        build = self.build
+        build, self.build = self.build, None  # the manifest and caches go before the build's peak of memory
         self._close()
         if build is None or build.files is None:
             return
