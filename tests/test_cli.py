@@ -351,6 +351,35 @@ def test_check_missing_image_file_fails(here: Path, emulator: Emulator) -> None:
     assert re.fullmatch(r"docs/index\.md:1: img/a\.png: .*not found.*", lines(result.stdout)[0])
 
 
+def test_check_lists_pages_again_when_a_name_or_an_exclusion_changed(here: Path, emulator: Emulator) -> None:
+    """The pages are remembered under docs_dir's file names and MkDocs' options: any change is seen."""
+    site(here, emulator, {"index.md": "![a](img/a.png)\n", "img/a.png": png(1)})
+    assert cli("sync").exit_code == 0
+    assert cli("check").exit_code == 0
+    (here / "docs/new.md").write_text("![b](img/b.png)\n", encoding="utf-8")  # a page added
+    result = cli("check")
+    assert result.exit_code == 1 and "docs/new.md:1: img/b.png" in result.stdout
+    config = yaml.safe_load((here / "mkdocs.yml").read_text(encoding="utf-8"))
+    (here / "mkdocs.yml").write_text(yaml.safe_dump({**config, "exclude_docs": "new.md"}), encoding="utf-8")
+    assert cli("check").exit_code == 0  # excluded: MkDocs does not build it
+    (here / "mkdocs.yml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    (here / "docs/new.md").rename(here / "docs/renamed.md")
+    result = cli("check")
+    assert result.exit_code == 1 and "docs/renamed.md:1" in result.stdout and "new.md" not in result.stdout
+
+
+def test_a_listing_cache_naming_a_page_outside_docs_is_ignored(here: Path, emulator: Emulator) -> None:
+    site(here, emulator, {"index.md": "![a](img/a.png)\n", "img/a.png": png(1)})
+    (here / "outside.md").write_text("![b](docs/img/missing.png)\n", encoding="utf-8")
+    assert cli("sync").exit_code == 0 and cli("check").exit_code == 0
+    [cache] = here.glob("**/listing.json")
+    document = json.loads(cache.read_text(encoding="utf-8"))
+    document["data"]["documents"]["../outside.md"] = "../outside/index.html"  # the key still matches
+    cache.write_text(json.dumps(document), encoding="utf-8")
+    result = cli("check")
+    assert result.exit_code == 0 and "outside" not in result.stdout
+
+
 def test_check_reports_an_unreadable_page_by_its_path(here: Path, emulator: Emulator) -> None:
     site(here, emulator, {"index.md": "# fine\n", "bad.md": b"\xff\xfe not UTF-8 ![x](x.png)\n"})
     result = cli("check")

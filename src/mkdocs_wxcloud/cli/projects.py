@@ -19,8 +19,8 @@ import yaml
 
 from ..errors import ConfigError
 from ..publishing import settings as options
-from ..publishing.stylesheets import stylesheets
 from . import built
+from .listing import pages_of
 from .site import Site, markdown_pages, new_site
 
 log = logging.getLogger("mkdocs.plugins.wxcloud")
@@ -58,7 +58,6 @@ def from_mkdocs(config_file: Path, overrides: Mapping[str, Any] | None = None) -
     """Load mkdocs.yml and the wxcloud plugin's options; errors become :class:`ConfigError`."""
     from mkdocs.config import load_config
     from mkdocs.exceptions import Abort, ConfigurationError
-    from mkdocs.structure.files import get_files
 
     try:
         config = load_config(str(config_file))
@@ -69,12 +68,11 @@ def from_mkdocs(config_file: Path, overrides: Mapping[str, Any] | None = None) -
     if plugin is None:
         log.info("wxcloud: %s has no `wxcloud` plugin entry: using the default options", config_file)
     settings = options.resolve({**plugin_options, **(overrides or {})}, config_file.resolve().parent)
-    files = get_files(config)
+    listing = pages_of(config, settings.cache_dir)
     return new_site(
-        settings, Path(config.docs_dir), (f.src_uri for f in files.documentation_pages()),
-        list(config.markdown_extensions), dict(config.mdx_configs or {}), config_file=config_file,
-        documents={f.src_uri: f.dest_uri for f in files.documentation_pages()},
-        stylesheets=stylesheets(config.extra_css, files),
+        settings, Path(config.docs_dir), listing.documents, list(config.markdown_extensions),
+        dict(config.mdx_configs or {}), config_file=config_file, documents=listing.documents,
+        stylesheets=listing.stylesheets,
         site_url=config.site_url or None, site_dir=Path(config.site_dir),
         plugins=built.page_changing(config.plugins), optimized_by_theme="material/optimize" in config.plugins,
     )  # fmt: skip

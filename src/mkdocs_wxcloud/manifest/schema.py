@@ -54,7 +54,8 @@ def _text(value: object) -> bool:
     return isinstance(value, str) and bool(value) and not _CONTROL.search(value)
 
 
-def _docs_path(value: object) -> str | None:
+def docs_path_problem(value: object) -> str | None:
+    """What is wrong with a docs path (a normalised path inside docs_dir, as written here), or None."""
     if not isinstance(value, str) or not _text(value):
         return "must be a non-empty text without control characters"
     if _ODD_PART.search(value):  # what posixpath.normpath would change, or what climbs out
@@ -126,7 +127,7 @@ def check_image(path: object, raw: object) -> None:
     """Check one image: its docs path and its entry (from the manifest, or a journal line)."""
     where = ("images", path)
     imported = isinstance(raw, dict) and raw.get("source") not in ("", None)
-    wrong = _imported_key(path) if imported else _docs_path(path)
+    wrong = _imported_key(path) if imported else docs_path_problem(path)
     if wrong:
         raise Invalid(where, f"the {'source URL' if imported else 'image path'} {wrong}")
     if not isinstance(raw, dict):
