@@ -46,15 +46,43 @@ _OTHER_SURVIVORS = (
     "exclude_uploaded or cos_http or cancel or changing or comma or failed_write or keeps_its_mode or killed_at"
 )
 _HOSTILE = "tests/test_hostile.py::test_"
+# the in-process tests of the scanner, the scan workers and the `assets` option, in files of other packages
+_SCANNER = (
+    "the_scanner_finds_what_the_build_finds_in_the_corpus",
+    "the_scanner_finds_what_the_build_finds_on_generated_pages",
+    "highlighted_code_with_line_anchors_is_never_tokenized",
+    "a_link_whose_title_holds_a_gt_sign_is_still_found",
+)
+_WORKERS = (
+    "workers_find_what_one_scanner_finds_in_the_corpus_in_order",
+    "a_small_site_starts_no_process",
+    "workers_are_started_only_for_idle_cores",
+    "a_configuration_that_cannot_be_sent_is_rendered_in_this_process",
+)
+_ASSETS = (
+    "a_word_in_assets_that_is_no_group_and_has_no_dot_is_an_error",
+    "extensions_with_their_dot_and_groups_are_taken",
+)
 PACKAGES = {
     "references": Package(
         (f"{SRC}/references/*",),
-        ("tests/test_references.py", "tests/test_browser_paths.py", "tests/test_survivors.py"),
+        (
+            "tests/test_references.py",
+            "tests/test_mutation_references.py",
+            "tests/test_htmlpage.py",
+            "tests/test_css.py",
+            "tests/test_browser_paths.py",
+            "tests/test_survivors.py",
+            *(f"tests/test_fast_paths.py::test_{name}" for name in _SCANNER),
+            *(f"tests/test_scan_workers.py::test_{name}" for name in _WORKERS),
+            *(f"tests/test_new_user.py::test_{name}" for name in _ASSETS),
+        ),
     ),
     "manifest": Package(
         (f"{SRC}/manifest/*",),
         (
             "tests/test_manifest.py",
+            "tests/test_mutation_manifest.py",
             "tests/test_survivors.py",
             f"{_HOSTILE}a_malformed_manifest_is_one_line_and_never_rewritten",
             f"{_HOSTILE}a_malformed_manifest_names_the_line_of_the_bad_key",
@@ -90,6 +118,16 @@ _LONGEST_FIRST = (
     "reverse text order also puts an extension before its own prefixes (.tiff before .tif), all the alternation needs"
 )
 _SWALLOWED = "the index only words the error of a bad record, which the replay skips without showing it"
+_MANIFEST = "mkdocs_wxcloud.manifest."
+_STORE = "mkdocs_wxcloud.manifest.store.xǁManifestStoreǁ"
+_CASE = "codec names are case-insensitive"
+_FALSY = "only ever tested for truth: None is as false as False"
+_PROBE = "the probe file lives between two calls of one function: its name is never seen"
+_PARSED = "line_of is only called on text that the same loader has just loaded: it composes, so it has a line"
+_WIDTH = (
+    "the width only folds a scalar of over 65,536 characters that holds spaces: notes are at most 200, URLs hold "
+    "no space, paths are shorter than PATH_MAX"
+)
 EQUIVALENT: dict[str, tuple[str, str]] = {
     f"{_JOURNAL}replay__mutmut_1": ('encoding=None, errors="replace"', _LOCALE),
     f"{_JOURNAL}replay__mutmut_3": ('read_text(errors="replace")', _LOCALE),
@@ -103,6 +141,85 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
     f"{_JOURNAL}_append__mutmut_5": ("ensure_ascii=None", _ESCAPES),
     f"{_JOURNAL}_append__mutmut_7": ("json.dumps(record, )", _ESCAPES),
     f"{_JOURNAL}_append__mutmut_8": ("ensure_ascii=True", _ESCAPES),
+    f"{_JOURNAL}__init____mutmut_5": (
+        "token_hex(None)",
+        "the nonce only keeps two stores of one process apart: 32 bytes do",
+    ),
+    f"{_JOURNAL}__init____mutmut_6": (
+        "token_hex(4)",
+        "the nonce only keeps two stores of one process apart: 4 bytes do",
+    ),
+    f"{_JOURNAL}open__mutmut_11": ('open(self.path, "a", encoding=None)', _LOCALE),
+    f"{_JOURNAL}open__mutmut_14": ('open(self.path, "a", )', _LOCALE),
+    f"{_JOURNAL}open__mutmut_18": ('encoding="UTF-8"', _CASE),
+    f"{_JOURNAL}close__mutmut_3": (
+        "_OPEN.discard(None)",
+        "close() deletes the file, and only this Journal can create that path again: its open() adds it to _OPEN",
+    ),
+    f"{_JOURNAL}replay__mutmut_51": (
+        'yield "XXputXX"',
+        "the one reader of the records (the store) only asks kind == 'retire'",
+    ),
+    f"{_JOURNAL}replay__mutmut_52": (
+        'yield "PUT"',
+        "the one reader of the records (the store) only asks kind == 'retire'",
+    ),
+    f"{_MANIFEST}hashing.x_sha256_file__mutmut_11": (
+        'open(path, "rb", )',
+        "a buffered file fills the same 64 KiB buffer with the same bytes (the loop reads to the end either way)",
+    ),
+    f"{_MANIFEST}hashing.xǁHashingReaderǁread__mutmut_14": (
+        "while got <= want:",
+        "the extra pass reads 0 bytes (read(0) is b''), adds b'' and stops: the same bytes",
+    ),
+    f"{_MANIFEST}hashing.xǁHashCacheǁ__init____mutmut_4": ("self._dirty = None", _FALSY),
+    f"{_MANIFEST}hashing.xǁHashCacheǁsave__mutmut_8": ("self._dirty = None", _FALSY),
+    f"{_MANIFEST}model.x__dump__mutmut_4": ("sort_keys=None", _FALSY),
+    f"{_MANIFEST}model.x__dump__mutmut_8": (
+        "yaml.dump(data, allow_unicode=True",
+        "yaml.Dumper writes str, int and None as CSafeDumper does (compared on Chinese, quotes, '#', ': ', null, yes)",
+    ),
+    f"{_MANIFEST}model.x__dump__mutmut_12": ("width=1 << 16, )", "default_flow_style=False is PyYAML's default"),
+    f"{_MANIFEST}model.x__dump__mutmut_16": ("width=2 << 16", _WIDTH),
+    f"{_MANIFEST}model.x__dump__mutmut_17": ("width=1 << 17", _WIDTH),
+    f"{_MANIFEST}model.x_from_yaml__mutmut_45": ("if (line) or True else", _PARSED),
+    f"{_MANIFEST}model.x_from_yaml__mutmut_46": ("if line else 'XXXX'", _PARSED),
+    f"{_MANIFEST}model.x_image_lines__mutmut_5": ("read_text(encoding=None)", _LOCALE),
+    f"{_MANIFEST}model.x_image_lines__mutmut_7": ('encoding="UTF-8"', _CASE),
+    f"{_MANIFEST}model.x_read__mutmut_2": ("read_text(encoding=None)", _LOCALE),
+    f"{_MANIFEST}model.x_read__mutmut_4": ('encoding="UTF-8"', _CASE),
+    f"{_MANIFEST}model.x_read__mutmut_10": ('encode("UTF-8")', _CASE),
+    f"{_MANIFEST}schema.x__cloud_path__mutmut_9": (
+        'startswith("XX/XX")',
+        "a leading '/' makes an empty first part, refused by the same rule with the same message",
+    ),
+    f"{_MANIFEST}schema.x__compose__mutmut_4": (
+        "yaml.compose(text, )",
+        "composing builds nodes only: PyYAML's loaders compose the same nodes, with the same marks",
+    ),
+    f"{_MANIFEST}schema.x_line_of__mutmut_8": ("if (node is not None) or True else", _PARSED),
+    f"{_MANIFEST}schema.xǁInvalidǁ__init____mutmut_1": (
+        "super().__init__(None)",
+        "str() of an Invalid is never shown: its callers word the message from .path, .message and .advice",
+    ),
+    f"{_STORE}__init____mutmut_9": ('encode("UTF-8")', _CASE),
+    f"{_STORE}_merge_and_write__mutmut_21": ('encode("UTF-8")', _CASE),
+    f"{_STORE}_apply__mutmut_4": (
+        "self.manifest.images.pop(path, )",
+        "remove(), its one caller with None, applies it only to a path the manifest holds, under the same lock",
+    ),
+    f"{_STORE}put__mutmut_23": (
+        ">= SAVE_INTERVAL",
+        "two readings of the monotonic clock exactly SAVE_INTERVAL apart: no run can tell > from >= there",
+    ),
+    f"{_STORE}_read_disk__mutmut_4": (
+        "self._written[1] == _identity(info)",
+        "a shortcut only: our own last write is then read from the disk (its parsed cache), the same manifest",
+    ),
+    f"{_MANIFEST}store.x__probe__mutmut_9": ("prefix=None", _PROBE),
+    f"{_MANIFEST}store.x__probe__mutmut_11": ("mkstemp(dir=folder, )", _PROBE),
+    f"{_MANIFEST}store.x__probe__mutmut_12": ('prefix="XX.wxcloud-probe-XX"', _PROBE),
+    f"{_MANIFEST}store.x__probe__mutmut_13": ('prefix=".WXCLOUD-PROBE-"', _PROBE),
     f"{_EXCLUDE}x__in_name__mutmut_3": (
         '"XX._-~XX"',
         "the text is lower-cased: it holds no X, and the rest is the same set",
