@@ -359,9 +359,11 @@ def test_the_line_of_each_image_is_known_for_messages(tmp_path: Path) -> None:
     ("text", "problem"),
     [
         # a merge left two `retired:` keys: the second counts, the line is the first one's
-        ("retired:\n  - {file_id: cloud://e.b/a.png, cloud_path: a.png}\nretired:\n"
-         "  - {file_id: cloud://e.b/a.png, cloud_path: a.png}\n  - {file_id: x, cloud_path: x}\n",
-         "1: retired item 2 field `file_id`"),
+        (
+            "retired:\n  - {file_id: cloud://e.b/a.png, cloud_path: a.png}\nretired:\n"
+            "  - {file_id: cloud://e.b/a.png, cloud_path: a.png}\n  - {file_id: x, cloud_path: x}\n",
+            "1: retired item 2 field `file_id`",
+        ),
         ("retired: none\nretired:\n  - {file_id: x, cloud_path: x}\n", "1: retired item 1 field `file_id`"),
         ("images: [a.png]\nimages:\n  a.png: {sha256: x}\n", "1: image 'a.png' field `sha256`"),
     ],

@@ -1,3 +1,192 @@
-"""The reference collectors' behaviours that mutation testing (tools/mutation.py) found no test for."""
+"""The reference collectors' behaviours that mutation testing (tools/mutation.py) found no test for.
+
+What a built page, a stylesheet or a Markdown page references, how a new URL is written back in
+each place, how a page's encoding is read, and on which line a warning points.
+"""
 
 from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from mkdocs_wxcloud.references import css
+from mkdocs_wxcloud.references.charset import EncodingError, decode_css, decode_html
+from mkdocs_wxcloud.references.htmlpage import Reference, rewrite, scan_css, scan_html
+from mkdocs_wxcloud.references.tokenizer import start_tags
+from mkdocs_wxcloud.references.urls import line_of
+
+# Run in a fresh interpreter: the tokenizer's, the CSS scanner's and the tree walker's patterns are
+# built when their modules are imported, so this is where a change to how they are built shows.
+_FRESH = r"""
+import xml.etree.ElementTree as etree
+import markdown
+from markdown.extensions import Extension
+from markdown.treeprocessors import Treeprocessor
+from mkdocs_wxcloud.references.htmlpage import scan_html
+from mkdocs_wxcloud.references.tokenizer import RAWTEXT, TAGS, start_tags
+from mkdocs_wxcloud.references.treeprocessor import collect, markdown_factory
+
+loaded = [t for t in TAGS if t != "style"]
+page = "".join(f"<{t} src=a.png href=b.png data=c.png poster=d.png type=image rel=icon>" for t in loaded)
+page += "".join(f"<{t.upper()} SRC=A.png>" for t in loaded)
+page += "".join(f"<{t}><img src={t}.png></{t}>" for t in RAWTEXT)
+page += "<STYLE>.a{background:url(st.png)}</STYLE>"
+page += "<imgx src=x.png><sourcex src=y.png><ab href=z.png><span class=a><p id=b style='background:url(s.png)'>"
+page += "<div style=\"background:url(&QUOT;q.png&QUOT;)\"><div style='background:url(&#X22;r.png&#X22;)'>"
+page += "<plaintext><img src=p.png>"
+found = [(r.url, r.tag, r.attribute) for r in scan_html(page).references]
+expected = [("a.png", "img", "src"), ("a.png", "source", "src"), ("a.png", "video", "src"),
+            ("d.png", "video", "poster"), ("a.png", "audio", "src"), ("a.png", "track", "src"),
+            ("c.png", "object", "data"), ("a.png", "embed", "src"), ("a.png", "input", "src"),
+            ("b.png", "link", "href"), ("b.png", "a", "href"),
+            *[("A.png", t, "src") for t in ("img", "source", "video", "audio", "track", "embed")],
+            ("st.png", "style", ""), ("s.png", "p", "style"), ("q.png", "div", "style"), ("r.png", "div", "style")]
+assert found == expected, found
+assert [t.name for t in start_tags("<span class=a><p id=b><b>x</b><br/><svg viewBox='0 0 1 1'>")] == []
+
+
+class Capitals(Treeprocessor):
+    def run(self, root):
+        etree.SubElement(root, "IMG", src="upper.png")
+        etree.SubElement(root, "Img", src="mixed.png")
+
+
+class CapitalsExtension(Extension):
+    def extendMarkdown(self, md):
+        md.treeprocessors.register(Capitals(md), "capitals", 30)
+
+
+urls = [r.url for r in collect(markdown_factory([CapitalsExtension()]), "![x](lower.png)")]
+assert urls == ["lower.png", "upper.png", "mixed.png"], urls
+print("ok")
+"""
+
+
+def test_a_fresh_process_reads_every_tag_quote_and_spelling_as_the_browser_does() -> None:
+    done = subprocess.run([sys.executable, "-c", _FRESH], capture_output=True, text=True, timeout=120)
+    assert (done.returncode, done.stdout) == (0, "ok\n"), done.stderr
+
+
+# -- built pages --------------------------------------------------------------------------------
+
+
+def _refs(page: str) -> list[tuple[str, str, str]]:
+    return [(r.url, r.tag, r.attribute) for r in scan_html(page).references]
+
+
+def test_the_style_of_image_buttons_and_links_counts_whatever_they_are() -> None:
+    style = "style='background:url(s.png)'"
+    page = (
+        f"<input type=image src=a.png {style}><input {style}><input src=n.png>"
+        f"<link rel=icon href=i.png {style}><link rel=stylesheet href=c.css {style}><link href=l.png>"
+    )
+    assert _refs(page) == [
+        ("a.png", "input", "src"), ("s.png", "input", "style"), ("s.png", "input", "style"),
+        ("i.png", "link", "href"), ("s.png", "link", "style"), ("s.png", "link", "style"),
+    ]  # fmt: skip
+
+
+def test_a_stylesheet_lists_its_urls_but_not_its_fragments_nor_blanks() -> None:
+    text = "a{b:url(a.png)} c{d:url(#clip)} e{f:url(' ')} g{h:url(\"\\E000 .png\")}"
+    assert scan_css(text) == [
+        Reference("a.png", 8, 13, "", "", None, ""),
+        Reference("\ue000.png", 55, 65, "", "", None, '"'),
+    ]
+    assert css.references(text) == [
+        ("a.png", "style", "stylesheet"), ("#clip", "style", "stylesheet"), (" ", "style", "stylesheet"),
+        ("\ue000.png", "style", "stylesheet"),
+    ]  # fmt: skip
+
+
+def test_a_new_url_with_a_space_is_written_as_its_quoted_or_unquoted_place_needs() -> None:
+    page = "<img src=\"a.png\"><img src=b.png><img src='c.png'>"
+    scan = scan_html(page)
+    assert rewrite(page, scan.references, lambda r: "x y.png") == (
+        "<img src=\"x y.png\"><img src=x&#32;y.png><img src='x y.png'>"
+    )
+    sheet = "a{b:url(\"a.png\")} c{d:url(b.png)} e{f:url('c.png')}"
+    assert (
+        css.rewrite_css(sheet, lambda url: "x y.png") == "a{b:url(\"x y.png\")} c{d:url(x\\ y.png)} e{f:url('x y.png')}"
+    )
+
+
+def test_a_plain_stylesheet_has_no_character_references() -> None:
+    """``&quot;`` is a quote only in an HTML attribute as written; a stylesheet reads it as text."""
+    sheet = "a{b:url(&quot;x.png&quot;)}"
+    assert css.url_spans(sheet) == [(8, 25)]
+    assert css.url_spans(sheet, encoded=True) == [(14, 19)]
+
+
+@pytest.mark.parametrize(
+    ("url", "quote", "written"),
+    [
+        ("X.png", "", "X.png"),
+        ("a b(1).png", "", "a\\ b\\(1\\).png"),
+        ("a\x01b\x7fc\nd", "", "a\\1 b\\7f c\\a d"),
+        ("a\x01b\x7fc", '"', "a\x01b\x7fc"),  # a quoted string holds them as they are
+        ("a\"b'c\\d\ne", '"', "a\\\"b'c\\\\d\\a e"),
+        ("a\"b'c", "'", "a\"b\\'c"),
+    ],
+)
+def test_a_url_is_escaped_in_css_only_where_its_quote_needs_it(url: str, quote: str, written: str) -> None:
+    assert css.escape(url, quote) == written
+    assert css.unescape(written) == url
+
+
+@pytest.mark.parametrize(
+    ("written", "read"),
+    [
+        ("a\\", "a\ufffd"),
+        ("\\1 x", "\x01x"),
+        ("\\0 x", "\ufffdx"),
+        ("\\10FFFF", "\U0010ffff"),
+        ("\\110000", "\ufffd"),
+        ("\\D7FF", "\ud7ff"),
+        ("\\D800", "\ufffd"),
+        ("\\DFFF", "\ufffd"),
+        ("\\E000", "\ue000"),
+    ],
+)
+def test_css_escapes_read_as_css_reads_them(written: str, read: str) -> None:
+    assert css.unescape(written) == read
+
+
+def test_text_only_elements_end_at_their_own_end_tag_or_the_page_end() -> None:
+    assert _refs("</style><style>a{b:url(s.png)}</style><img src=a.png>") == [
+        ("s.png", "style", ""), ("a.png", "img", "src"),
+    ]  # fmt: skip
+    assert _refs("<textarea><img src=a.png>") == []
+    assert [t.name for t in start_tags("<title><img src=a.png>")] == []
+
+
+# -- encodings ----------------------------------------------------------------------------------
+
+
+def test_a_charset_label_that_is_not_ascii_is_ignored_as_browsers_do() -> None:
+    page = '<meta charset="été">é'.encode()
+    assert decode_html(page, "p.html") == ("p.html", '<meta charset="été">é', "utf-8", b"")
+
+
+def test_a_stylesheet_without_at_charset_is_utf8_and_an_undecodable_one_is_named() -> None:
+    assert decode_css("a{content:'图'}".encode(), "s.css").text == "a{content:'图'}"
+    with pytest.raises(EncodingError, match=r"^s\.css: byte 0 is not utf-8 text"):
+        decode_css(b"\xff", "s.css")
+
+
+# -- the line a warning points at ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("source", "line"),
+    [
+        ("(a.png)\n![x](a.png)\n", 1),  # a destination at the very start
+        ("\n\nsee a.png\n\n![x](a.png)\n", 5),  # prose first: the destination wins
+        ("see a.png\n", 1),  # only prose: that line
+        ("\n\n`a.png`\n", 3),
+        ("nothing here\n", None),
+    ],
+)
+def test_a_warning_points_at_the_line_where_the_url_is_a_destination(source: str, line: int | None) -> None:
+    assert line_of(source, "a.png") == line
