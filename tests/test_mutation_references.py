@@ -6,14 +6,19 @@ each place, how a page's encoding is read, and on which line a warning points.
 
 from __future__ import annotations
 
+import codecs
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
-from mkdocs_wxcloud.references import css
+from mkdocs_wxcloud.errors import ConfigError
+from mkdocs_wxcloud.references import assets, css, pool
 from mkdocs_wxcloud.references.charset import EncodingError, decode_css, decode_html
 from mkdocs_wxcloud.references.htmlpage import Reference, rewrite, scan_css, scan_html
+from mkdocs_wxcloud.references.pages import read_page
 from mkdocs_wxcloud.references.tokenizer import start_tags
 from mkdocs_wxcloud.references.urls import line_of
 
@@ -190,3 +195,95 @@ def test_a_stylesheet_without_at_charset_is_utf8_and_an_undecodable_one_is_named
 )
 def test_a_warning_points_at_the_line_where_the_url_is_a_destination(source: str, line: int | None) -> None:
     assert line_of(source, "a.png") == line
+
+
+# -- encodings of built pages -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("head", "encoding"),
+    [
+        (b'<meta name="viewport" content="width=device-width"><meta charset="gbk">', "gb18030"),
+        (b'<meta http-equiv="Content-Type"><meta charset="gbk">', "gb18030"),
+        (b'<meta charset="X-GBK">', "gb18030"),
+        (b'<meta http-equiv="content-type" content="text/html; charset=Shift_JIS">', "cp932"),
+        (b" " * (1024 - len(b'<meta charset="gb')) + b'<meta charset="gbk">', "utf-8"),  # cut at 1024 bytes
+        (b" " * (1024 - len(b'<meta charset="gbk')) + b'<meta charset="gbk">', "gb18030"),
+    ],
+)
+def test_the_declared_encoding_is_read_as_the_browser_prescans_it(head: bytes, encoding: str) -> None:
+    assert decode_html(head + b"<p>x</p>", "p.html").encoding == encoding
+
+
+def test_pages_that_cannot_be_kept_byte_for_byte_are_one_error_each() -> None:
+    with pytest.raises(EncodingError) as refused:
+        decode_html(b"<meta charset=shift_jis>\x87\x90", "p.html")
+    assert str(refused.value) == "p.html: its cp932 bytes cannot be written back unchanged; save the file as UTF-8"
+    with pytest.raises(EncodingError) as refused:
+        decode_html(codecs.BOM_UTF8 + b"ab\xff", "p.html")
+    assert str(refused.value).startswith("p.html: byte 5 is not utf-8 text; ")
+    page = decode_html(b"<meta charset=latin1><p>caf\xe9</p>", "p.html")
+    assert page.name == "p.html" and page.encode(page.text) == b"<meta charset=latin1><p>caf\xe9</p>"
+    with pytest.raises(EncodingError) as refused:
+        page.encode(page.text + "图")
+    assert str(refused.value) == "p.html: '图' cannot be written in its encoding cp1252; save the file as UTF-8"
+
+
+def test_a_page_that_is_not_utf8_names_its_byte(tmp_path: Path) -> None:
+    page = tmp_path / "a.md"
+    page.write_bytes("\ufeff# 图".encode() + b"\xff")
+    with pytest.raises(ValueError, match=r"^is not valid UTF-8 \(byte 8\): save the page as UTF-8$"):
+        read_page(page)
+    page.write_bytes(b"# \xff")
+    with pytest.raises(ValueError, match=r"^is not valid UTF-8 \(byte 2\)"):
+        read_page(page)
+    page.write_bytes("\ufeff# 图".encode())
+    assert read_page(page) == "# 图"
+
+
+# -- the assets option and the kinds messages name ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "kind"),
+    [
+        ("a.PNG?v=1?w=2", "image"), ("v.mp4#t=1#x", "video"), ("a b.mp3?x", "audio"), ("a b.pdf#page=2", "document"),
+        ("a.zip", "file"), ("a", "file"),
+    ],
+)  # fmt: skip
+def test_messages_name_a_file_by_its_kind(path: str, kind: str) -> None:
+    assert assets.kind_of(path) == kind
+
+
+def test_the_assets_option_takes_groups_and_extensions_and_names_a_bad_item() -> None:
+    assert assets.parse(None) == assets.parse(["images", "video", "audio"])
+    assert assets.parse("video") == assets.Assets(assets.GROUPS["video"], images=False)
+    images = assets.parse(["images", ".z"])
+    assert images.images is True and images.publishes("a.jxl", "img") and images.publishes("a.Z", "a")
+    for value in ([], 5):
+        with pytest.raises(ConfigError) as refused:
+            assets.parse(value)
+        assert (
+            str(refused.value) == f"option `assets` must be a list such as [images, video, audio, .zip], not {value!r}"
+        )
+    with pytest.raises(ConfigError, match=r"^option `assets`: '\.\.zip' is neither a group"):
+        assets.parse(["..zip"])
+    with pytest.raises(ConfigError) as refused:
+        assets.parse([".MD"])
+    assert str(refused.value) == "option `assets`: .md files are part of the site itself, never published as assets"
+
+
+# -- scan workers ---------------------------------------------------------------------------------
+
+
+def test_the_one_minute_load_decides_the_idle_cores(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pool, "cores", lambda: 4)
+    monkeypatch.setattr(os, "getloadavg", lambda: (1.0, 9.0, 9.0))
+    assert pool.idle_cores() == 4
+
+    def unknown() -> tuple[float, float, float]:
+        raise OSError("no load average")
+
+    monkeypatch.setattr(os, "getloadavg", unknown)
+    assert pool.idle_cores() == 4
+    assert pool.worth_it(5 * pool.MIN_CHARS_PER_WORKER // 2, 8) == 2  # whole workers
