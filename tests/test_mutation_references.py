@@ -7,6 +7,7 @@ each place, how a page's encoding is read, and on which line a warning points.
 from __future__ import annotations
 
 import codecs
+import logging
 import os
 import subprocess
 import sys
@@ -258,6 +259,7 @@ def test_messages_name_a_file_by_its_kind(path: str, kind: str) -> None:
 def test_the_assets_option_takes_groups_and_extensions_and_names_a_bad_item() -> None:
     assert assets.parse(None) == assets.parse(["images", "video", "audio"])
     assert assets.parse("video") == assets.Assets(assets.GROUPS["video"], images=False)
+    assert assets.parse(["images"]).publishes("a.jxl", "img")  # an <img> shows an image, whatever its name
     images = assets.parse(["images", ".z"])
     assert images.images is True and images.publishes("a.jxl", "img") and images.publishes("a.Z", "a")
     for value in ([], 5):
@@ -287,3 +289,17 @@ def test_the_one_minute_load_decides_the_idle_cores(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(os, "getloadavg", unknown)
     assert pool.idle_cores() == 4
     assert pool.worth_it(5 * pool.MIN_CHARS_PER_WORKER // 2, 8) == 2  # whole workers
+
+
+class _Unpicklable:
+    def __reduce__(self) -> tuple:
+        raise TypeError("not picklable")
+
+
+def test_a_configuration_that_cannot_be_sent_is_rendered_here_and_says_why(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.DEBUG, logger="mkdocs.plugins.wxcloud"):
+        rendered = list(pool.render([], {"x": _Unpicklable()}, ["a", "b"], 2, lambda text: [text]))
+    assert rendered == [["a"], ["b"]]
+    assert [r.getMessage() for r in caplog.records if r.name == "mkdocs.plugins.wxcloud"] == [
+        "wxcloud: pages rendered in this process (configuration not sent to workers: not picklable)"
+    ]
