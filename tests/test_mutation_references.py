@@ -303,3 +303,10 @@ def test_a_configuration_that_cannot_be_sent_is_rendered_here_and_says_why(caplo
     assert [r.getMessage() for r in caplog.records if r.name == "mkdocs.plugins.wxcloud"] == [
         "wxcloud: pages rendered in this process (configuration not sent to workers: not picklable)"
     ]
+
+
+def test_a_few_long_pages_are_sent_to_workers_in_whole_chunks() -> None:
+    """Twenty pages for two workers: chunks of two pages, whatever the division gives."""
+    texts = [f"![{n}](img/{n}.png)\n" for n in range(20)]
+    found = list(pool.render([], {}, texts, 2, lambda text: pytest.fail("rendered here")))
+    assert [[r.url for r in refs] for refs in found] == [[f"img/{n}.png"] for n in range(20)]
