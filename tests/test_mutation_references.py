@@ -20,7 +20,9 @@ from mkdocs_wxcloud.references import assets, css, pool
 from mkdocs_wxcloud.references.charset import EncodingError, decode_css, decode_html
 from mkdocs_wxcloud.references.htmlpage import Reference, rewrite, scan_css, scan_html
 from mkdocs_wxcloud.references.pages import read_page
+from mkdocs_wxcloud.references.sourcemap import rewrite_source
 from mkdocs_wxcloud.references.tokenizer import start_tags
+from mkdocs_wxcloud.references.treeprocessor import markdown_factory
 from mkdocs_wxcloud.references.urls import line_of
 
 # Run in a fresh interpreter: the tokenizer's, the CSS scanner's and the tree walker's patterns are
@@ -310,3 +312,29 @@ def test_a_few_long_pages_are_sent_to_workers_in_whole_chunks() -> None:
     texts = [f"![{n}](img/{n}.png)\n" for n in range(20)]
     found = list(pool.render([], {}, texts, 2, lambda text: pytest.fail("rendered here")))
     assert [[r.url for r in refs] for refs in found] == [[f"img/{n}.png"] for n in range(20)]
+
+
+def test_a_base_without_href_and_blank_style_urls_leave_the_rest_found() -> None:
+    scan = scan_html("<base target=_top><div style=\"background:url(' '),url(b.png)\"><img src=a.png>")
+    assert scan.base is None
+    assert scan.references == [
+        Reference("b.png", 54, 59, "div", "style", '"', ""),
+        Reference("a.png", 71, 76, "img", "src", "", None),
+    ]
+    assert _refs("<textarea>a{b:url(t.png)}</textarea><title>url(u.png)</title>") == []
+
+
+def test_rewriting_a_page_takes_its_references_in_any_order_and_keeps_what_is_unchanged() -> None:
+    page = "<img src=b.png><img src=a.png><img src='c&#38;d.png'>"
+    references = sorted(scan_html(page).references, key=lambda r: r.url, reverse=True)
+    assert rewrite(page, references, lambda r: r.url if "&" in r.url else "x/" + r.url) == (
+        "<img src=x/b.png><img src=x/a.png><img src='c&#38;d.png'>"
+    )
+
+
+def test_markdown_source_is_rewritten_by_what_the_tag_decides() -> None:
+    make = markdown_factory([], {})
+    decide = lambda url, tag, where: "https://cdn.example.com/" + url if tag == "img" else None  # noqa: E731
+    assert rewrite_source("![x](a.png) [a](b.png)\n", make, decide, "p.md") == (
+        "![x](https://cdn.example.com/a.png) [a](b.png)\n"
+    )
