@@ -124,6 +124,12 @@ _CASE = "codec names are case-insensitive"
 _FALSY = "only ever tested for truth: None is as false as False"
 _PROBE = "the probe file lives between two calls of one function: its name is never seen"
 _PARSED = "line_of is only called on text that the same loader has just loaded: it composes, so it has a line"
+_REFS = "mkdocs_wxcloud.references."
+_INT = "int() ignores the white space around the digits, and the escape's own ends in at most one space, tab or newline"
+_SHORTCUT = "only decides whether to skip the full pass, which writes the same text when nothing needs an escape"
+_UTF8_ROUND_TRIP = "UTF-8 text always encodes back to its bytes: the check only skips work"
+_FIRST_PART = "the first part of a split is the same whatever the number of splits"
+_CHUNKS = "chunks only group the pages of one message: each page comes back in page order whatever their size"
 _WIDTH = (
     "the width only folds a scalar of over 65,536 characters that holds spaces: notes are at most 200, URLs hold "
     "no space, paths are shorter than PATH_MAX"
@@ -220,6 +226,48 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
     f"{_MANIFEST}store.x__probe__mutmut_11": ("mkstemp(dir=folder, )", _PROBE),
     f"{_MANIFEST}store.x__probe__mutmut_12": ('prefix="XX.wxcloud-probe-XX"', _PROBE),
     f"{_MANIFEST}store.x__probe__mutmut_13": ('prefix=".WXCLOUD-PROBE-"', _PROBE),
+    f"{_REFS}css.x__unescaped__mutmut_19": ("rstrip(None)", _INT),
+    f"{_REFS}css.x__unescaped__mutmut_20": (".lstrip(_WS)", _INT),
+    f"{_REFS}css.x_escape__mutmut_11": ('ch <= " "', "a space is in the unquoted special set already"),
+    f"{_REFS}css.x_escape__mutmut_12": ('ch < "XX XX"', _SHORTCUT),
+    f"{_REFS}htmlpage.x__first__mutmut_7": (
+        '"XXXX").strip()',
+        "a missing attribute then reads 'xxxx', which is no type, rel or as value that counts, as '' is not",
+    ),
+    f"{_REFS}htmlpage.x_scan_html__mutmut_25": (
+        "attribute.start <= attribute.end",
+        "an attribute without a value gives the empty URL, which the next check skips as the page itself",
+    ),
+    f"{_REFS}htmlpage.x_rewrite__mutmut_14": (
+        "reference.start <= last",
+        "a page's or stylesheet's URL follows a delimiter ('=', a quote, 'url(', a srcset comma): none starts at 0 "
+        "or where the previous one ended",
+    ),
+    f"{_REFS}charset.x__label__mutmut_8": ('decode("ASCII"', _CASE),
+    f"{_REFS}charset.x__decode__mutmut_23": ('encoding != "XXutf-8XX"', _UTF8_ROUND_TRIP),
+    f"{_REFS}charset.x__decode__mutmut_24": ('encoding != "UTF-8"', _UTF8_ROUND_TRIP),
+    f"{_REFS}charset.x__declared_html__mutmut_35": ('b"XXXX").lower() == b"content-type"', "'xxxx' is no http-equiv"),
+    f"{_REFS}charset.x__declared_html__mutmut_46": ('found.get(b"content", b"XXXX")', "'XXXX' holds no charset="),
+    f"{_REFS}assets.x_kind_of__mutmut_7": ('split("#", )[0]', _FIRST_PART),
+    f"{_REFS}assets.x_kind_of__mutmut_12": ('split("?", )[0]', _FIRST_PART),
+    f"{_REFS}assets.x_kind_of__mutmut_15": ('split("?", 2)[0]', _FIRST_PART),
+    f"{_REFS}assets.x_kind_of__mutmut_18": ('split("#", 2)[0]', _FIRST_PART),
+    f"{_REFS}assets.x_parse__mutmut_31": ("XX./", "the name is lower-cased: it holds no X"),
+    f"{_REFS}pool.x_idle_cores__mutmut_4": (
+        "busy = 1.0",
+        "min(cores, cores + 1 - busy): a busy of 0 or of 1 both leave every core idle",
+    ),
+    f"{_REFS}pool.x_render__mutmut_39": ("size = max(2,", _CHUNKS),
+    f"{_REFS}pool.x_render__mutmut_46": ("(processes * 5)", _CHUNKS),
+    f"{_REFS}sourcemap.x_rewrite_source__mutmut_21": (
+        "token_hex(None)",
+        "the nonce only keeps markers unlike page text",
+    ),
+    f"{_REFS}sourcemap.x_rewrite_source__mutmut_22": ("token_hex(5)", "the nonce only keeps markers unlike page text"),
+    f"{_REFS}sourcemap.x__candidate_spans__mutmut_14": (
+        "end = [], -2",
+        "spans start at 0 or later: -1 and -2 pass them all",
+    ),
     f"{_EXCLUDE}x__in_name__mutmut_3": (
         '"XX._-~XX"',
         "the text is lower-cased: it holds no X, and the rest is the same set",
