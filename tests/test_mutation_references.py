@@ -338,3 +338,7 @@ def test_markdown_source_is_rewritten_by_what_the_tag_decides() -> None:
     assert rewrite_source("![x](a.png) [a](b.png)\n", make, decide, "p.md") == (
         "![x](https://cdn.example.com/a.png) [a](b.png)\n"
     )
+    signed = lambda url, tag, where: f"https://cdn.example.com/{url}?a=1&b=2"  # noqa: E731
+    assert rewrite_source('![x](a.png)\n\n<img src="a.png">\n', make, signed, "p.md") == (
+        '![x](https://cdn.example.com/a.png?a=1&b=2)\n\n<img src="https://cdn.example.com/a.png?a=1&amp;b=2">\n'
+    )  # an & is written as it is in Markdown, as &amp; in HTML
