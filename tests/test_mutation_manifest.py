@@ -350,7 +350,7 @@ def test_the_line_of_each_image_is_known_for_messages(tmp_path: Path) -> None:
     path.write_text(mf.to_yaml(mf.Manifest("prod", {"a.png": _entry(1), "图/b.png": _entry(2)})), encoding="utf-8")
     assert mf.image_lines(path) == {"a.png": 6, "图/b.png": 12}
     assert mf.image_lines(tmp_path / "missing.yml") == {}
-    for text in ("images: [a.png]\n", "- a\n", "images: {a.png: [unclosed\n"):
+    for text in ("images: [a.png]\n", "- a\n", "images: {a.png: [unclosed\n", "version: 1\n"):
         path.write_text(text, encoding="utf-8")
         assert mf.image_lines(path) == {}
 
@@ -596,3 +596,11 @@ def test_a_save_never_undoes_what_another_run_saved_since(tmp_path: Path) -> Non
     assert mf.read(path).retired == {"cloud://e.b/docs/old.png": "docs/old.png"}
     first.close()
     second.close()
+
+
+def test_a_retirement_journaled_for_another_env_is_not_replayed(tmp_path: Path) -> None:
+    path, cache = tmp_path / MANIFEST, tmp_path / "cache"
+    store = ManifestStore(path, cache, "test")
+    store.retire("cloud://test.b/docs/old.png", "docs/old.png")
+    _crash(store)
+    assert ManifestStore(path, cache, "prod").manifest.retired == {}

@@ -214,6 +214,10 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
         "self.manifest.images.pop(path, )",
         "remove(), its one caller with None, applies it only to a path the manifest holds, under the same lock",
     ),
+    f"{_STORE}forget_retired__mutmut_4": (
+        "self._retire.pop(None, None)",
+        "the id is in _unretire too, and each save applies _retire first, then _unretire: it is dropped either way",
+    ),
     f"{_STORE}put__mutmut_23": (
         ">= SAVE_INTERVAL",
         "two readings of the monotonic clock exactly SAVE_INTERVAL apart: no run can tell > from >= there",
