@@ -121,6 +121,7 @@ def test_a_plain_stylesheet_has_no_character_references() -> None:
     ("url", "quote", "written"),
     [
         ("X.png", "", "X.png"),
+        ("X Y.png", "", "X\\ Y.png"),
         ("a b(1).png", "", "a\\ b\\(1\\).png"),
         ("a\x01b\x7fc\nd", "", "a\\1 b\\7f c\\a d"),
         ("a\x01b\x7fc", '"', "a\x01b\x7fc"),  # a quoted string holds them as they are
@@ -298,10 +299,11 @@ def test_a_configuration_that_cannot_be_sent_is_rendered_here_and_says_why(caplo
 
 
 def test_a_few_long_pages_are_sent_to_workers_in_whole_chunks() -> None:
-    """Twenty pages for two workers: chunks of two pages, whatever the division gives."""
-    texts = [f"![{n}](img/{n}.png)\n" for n in range(20)]
-    found = list(pool.render([], {}, texts, 2, lambda text: pytest.fail("rendered here")))
-    assert [[r.url for r in refs] for refs in found] == [[f"img/{n}.png"] for n in range(20)]
+    """Twenty or three pages for two workers: chunks of whole pages, whatever the division gives."""
+    for count in (20, 3):
+        texts = [f"![{n}](img/{n}.png)\n" for n in range(count)]
+        found = list(pool.render([], {}, texts, 2, lambda text: pytest.fail("rendered here")))
+        assert [[r.url for r in refs] for refs in found] == [[f"img/{n}.png"] for n in range(count)]
 
 
 def test_a_base_without_href_and_blank_style_urls_leave_the_rest_found() -> None:
@@ -311,7 +313,7 @@ def test_a_base_without_href_and_blank_style_urls_leave_the_rest_found() -> None
         Reference("b.png", 54, 59, "div", "style", '"', ""),
         Reference("a.png", 71, 76, "img", "src", "", None),
     ]
-    assert _refs("<textarea>a{b:url(t.png)}</textarea><title>url(u.png)</title>") == []
+    assert _refs("<textarea style='color:red'>a{b:url(t.png)}</textarea><title>url(u.png)</title>") == []
 
 
 def test_rewriting_a_page_takes_its_references_in_any_order_and_keeps_what_is_unchanged() -> None:

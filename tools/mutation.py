@@ -129,6 +129,10 @@ _INT = "int() ignores the white space around the digits, and the escape's own en
 _SHORTCUT = "only decides whether to skip the full pass, which writes the same text when nothing needs an escape"
 _UTF8_ROUND_TRIP = "UTF-8 text always encodes back to its bytes: the check only skips work"
 _FIRST_PART = "the first part of a split is the same whatever the number of splits"
+_ONE_BY_ONE = (
+    "the marked page then renders other references, which sends the rewrite down the path that marks one place at a "
+    "time: the same places, the same text (only slower)"
+)
 _CHUNKS = "chunks only group the pages of one message: each page comes back in page order whatever their size"
 _WIDTH = (
     "the width only folds a scalar of over 65,536 characters that holds spaces: notes are at most 200, URLs hold "
@@ -268,6 +272,15 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
         "the nonce only keeps markers unlike page text",
     ),
     f"{_REFS}sourcemap.x_rewrite_source__mutmut_22": ("token_hex(5)", "the nonce only keeps markers unlike page text"),
+    f"{_REFS}pages.x_read_page__mutmut_4": ('decode("UTF-8-SIG")', _CASE),
+    f"{_REFS}urls.x_line_of__mutmut_18": ('count("\\n", None,', "str.count reads a start of None as 0"),
+    f"{_REFS}sourcemap.x_rewrite_source__mutmut_26": ("marked, last = [], 1", _ONE_BY_ONE),
+    f"{_REFS}sourcemap.x_rewrite_source__mutmut_41": ('"XXXX".join(marked)', _ONE_BY_ONE),
+    f"{_REFS}sourcemap.x_rewrite_source__mutmut_44": ("if (u in markers) and False else u", _ONE_BY_ONE),
+    f"{_REFS}sourcemap.x__candidate_spans__mutmut_13": (
+        "end = [], +1",
+        "a URL at offset 0 of a page is never a reference: '![', '[', '<', a quote or '=' comes before each",
+    ),
     f"{_REFS}sourcemap.x__candidate_spans__mutmut_14": (
         "end = [], -2",
         "spans start at 0 or later: -1 and -2 pass them all",
