@@ -26,7 +26,7 @@ from mkdocs_wxcloud.references.pages import read_page
 from mkdocs_wxcloud.references.sourcemap import rewrite_source
 from mkdocs_wxcloud.references.tokenizer import start_tags
 from mkdocs_wxcloud.references.treeprocessor import markdown_factory
-from mkdocs_wxcloud.references.urls import line_of
+from mkdocs_wxcloud.references.urls import Target, line_of, resolve, with_suffix
 
 
 class _Capitals(Treeprocessor):
@@ -334,3 +334,22 @@ def test_markdown_source_is_rewritten_by_what_the_tag_decides() -> None:
     assert rewrite_source('![x](a.png)\n\n<img src="a.png">\n', make, signed, "p.md") == (
         '![x](https://cdn.example.com/a.png?a=1&b=2)\n\n<img src="https://cdn.example.com/a.png?a=1&amp;b=2">\n'
     )  # an & is written as it is in Markdown, as &amp; in HTML
+
+
+@pytest.mark.parametrize(
+    ("url", "target"),
+    [
+        ("?x=1", None),  # a query alone: this page
+        ("///a.png", None),  # no host, but still not a path of this site
+        ("img\\a.png", Target("img/a.png", "")),  # a backslash, as Windows authors write it
+        ("/Xa.png", Target("Xa.png", "")),
+        ("a\n.png?v=1", Target("a.png", "")),  # a URL the parser cleaned: no suffix guessed
+    ],
+)
+def test_what_a_reference_resolves_to(url: str, target: Target | None) -> None:
+    assert resolve(url, "p.md") == target
+
+
+def test_a_one_letter_query_is_carried_and_an_unclosed_style_is_read_to_the_end() -> None:
+    assert with_suffix("https://c.example/x.png", "?a") == "https://c.example/x.png?a"
+    assert _refs("<style>a{b:url(s.png)}") == [("s.png", "style", "")]

@@ -133,6 +133,8 @@ _ONE_BY_ONE = (
     "the marked page then renders other references, which sends the rewrite down the path that marks one place at a "
     "time: the same places, the same text (only slower)"
 )
+_NO_PATH = "an empty or fragment-only URL has no path: the next test returns None for it all the same"
+_SAFE_X = "quote() never encodes letters: the character leaves the safe set either way, and X adds nothing"
 _CHUNKS = "chunks only group the pages of one message: each page comes back in page order whatever their size"
 _WIDTH = (
     "the width only folds a scalar of over 65,536 characters that holds spaces: notes are at most 200, URLs hold "
@@ -281,6 +283,17 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
         "end = [], +1",
         "a URL at offset 0 of a page is never a reference: '![', '[', '<', a quote or '=' comes before each",
     ),
+    f"{_REFS}urls.x_resolve__mutmut_2": ('if not url and url.startswith("#")', _NO_PATH),
+    f"{_REFS}urls.x_resolve__mutmut_5": ('url.startswith("XX#XX")', _NO_PATH),
+    f"{_REFS}urls.x_resolve__mutmut_9": (
+        "parts.netloc and not parts.path",
+        "a URL has a netloc only after '//' or a scheme, both refused on the same line",
+    ),
+    f"{_REFS}urls.x_resolve__mutmut_46": ('joined in (".", "XXXX")', "normpath never returns '': it gives '.'"),
+    f"{_REFS}urls.x_url_quote__mutmut_22": ("""replace("'", "XXXX")""", _SAFE_X),
+    f"{_REFS}urls.x_url_quote__mutmut_24": ('replace("(", "XXXX")', _SAFE_X),
+    f"{_REFS}urls.x_url_quote__mutmut_26": ('replace(")", "XXXX")', _SAFE_X),
+    f"{_REFS}urls.x_url_quote__mutmut_28": ('replace(",", "XXXX")', _SAFE_X),
     f"{_REFS}sourcemap.x__candidate_spans__mutmut_14": (
         "end = [], -2",
         "spans start at 0 or later: -1 and -2 pass them all",
