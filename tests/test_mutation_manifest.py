@@ -350,7 +350,7 @@ def test_the_line_of_each_image_is_known_for_messages(tmp_path: Path) -> None:
     path.write_text(mf.to_yaml(mf.Manifest("prod", {"a.png": _entry(1), "图/b.png": _entry(2)})), encoding="utf-8")
     assert mf.image_lines(path) == {"a.png": 6, "图/b.png": 12}
     assert mf.image_lines(tmp_path / "missing.yml") == {}
-    for text in ("images: [a.png]\n", "- a\n", "images: {a.png: [unclosed\n"):
+    for text in ("images: [a.png]\n", "- a\n", "images: {a.png: [unclosed\n", "version: 1\n"):
         path.write_text(text, encoding="utf-8")
         assert mf.image_lines(path) == {}
 
@@ -359,9 +359,11 @@ def test_the_line_of_each_image_is_known_for_messages(tmp_path: Path) -> None:
     ("text", "problem"),
     [
         # a merge left two `retired:` keys: the second counts, the line is the first one's
-        ("retired:\n  - {file_id: cloud://e.b/a.png, cloud_path: a.png}\nretired:\n"
-         "  - {file_id: cloud://e.b/a.png, cloud_path: a.png}\n  - {file_id: x, cloud_path: x}\n",
-         "1: retired item 2 field `file_id`"),
+        (
+            "retired:\n  - {file_id: cloud://e.b/a.png, cloud_path: a.png}\nretired:\n"
+            "  - {file_id: cloud://e.b/a.png, cloud_path: a.png}\n  - {file_id: x, cloud_path: x}\n",
+            "1: retired item 2 field `file_id`",
+        ),
         ("retired: none\nretired:\n  - {file_id: x, cloud_path: x}\n", "1: retired item 1 field `file_id`"),
         ("images: [a.png]\nimages:\n  a.png: {sha256: x}\n", "1: image 'a.png' field `sha256`"),
     ],
@@ -446,3 +448,159 @@ def test_a_hash_cache_that_cannot_be_saved_is_a_debug_note(tmp_path: Path, caplo
         cache.save()
     (message,) = [r.getMessage() for r in caplog.records if r.name == "mkdocs.plugins.wxcloud"]
     assert message.startswith("wxcloud: hash cache not saved: [Errno ") and str(folder) in message
+
+
+# -- the manifest's text: errors a user reads, and the parsed cache ------------------------------
+
+_LEFT = "fix it or restore it from version control; it was left unchanged"
+_KEPT = "fix it, or restore the manifest from version control (the manifest was left unchanged)"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("images:\n  a.png: [unclosed\n", f"m.yml:3: the manifest is not valid YAML (did not find expected ',' or ']'): {_LEFT}"),
+        ("images: {}\n\x07\n", f"m.yml: the manifest is not valid YAML (not valid YAML): {_LEFT}"),
+        ("version: 99\nimages: {}\n", "m.yml:1: `version`: manifest version 99 is not supported by this mkdocs-wxcloud "
+                                     "(expects 1): upgrade mkdocs-wxcloud (the manifest was left unchanged)"),
+    ],
+)  # fmt: skip
+def test_a_manifest_that_is_no_yaml_or_of_another_version_says_where_and_what_to_do(text: str, message: str) -> None:
+    with pytest.raises(ManifestError) as refused:
+        mf.from_yaml(text, "m.yml")
+    assert str(refused.value) == message
+
+
+def _entry_text(key: str = "1.png", **fields: object) -> str:
+    raw = {**dataclasses.asdict(_entry(1)), **fields}
+    return yaml.safe_dump({"images": {key: raw}}, allow_unicode=True, sort_keys=False)
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "problem"),
+    [
+        (_entry_text(""), "image ''", "the image path must be a non-empty text without control characters"),
+        (_entry_text("/1.png"), "image '/1.png'", "the image path must be a normalised path inside docs_dir, as "
+                                                  "mkdocs-wxcloud writes it"),
+        (_entry_text(".."), "image '..'", "the image path must be a normalised path inside docs_dir, as mkdocs-wxcloud "
+                                          "writes it"),
+        (_entry_text(cloud_path="docs//1.png", file_id="cloud://e.b/docs//1.png"), "image '1.png' field `cloud_path`",
+         "must be a cloud storage path (no leading '/', no empty, '.' or '..' parts)"),
+        (_entry_text(cloud_path="docs/./1.png", file_id="cloud://e.b/docs/./1.png"),
+         "image '1.png' field `cloud_path`", "must be a cloud storage path (no leading '/', no empty, '.' or '..' parts)"),
+        (_entry_text(file_id="e.b/docs/1.png"), "image '1.png' field `file_id`",
+         "must be a cloud file id (cloud://env.bucket/path)"),
+        (_entry_text(size=-1), "image '1.png' field `size`", "must be a whole number of at least 0"),
+        (_entry_text(url="https://[::1/docs/1.png"), "image '1.png' field `url`", "must be an http:// or https:// URL"),
+        ("retired:\n- {file_id: \"cloud://e.b/a\\a.png\", cloud_path: a.png}\n", "retired item 1 field `file_id`",
+         "must be a cloud file id (cloud://env.bucket/path)"),
+    ],
+)  # fmt: skip
+def test_each_rule_of_an_entry_is_told_in_words(text: str, where: str, problem: str) -> None:
+    with pytest.raises(ManifestError) as refused:
+        mf.from_yaml(text, "m.yml")
+    assert str(refused.value).split(": ", 1)[1] == f"{where}: {problem}: {_KEPT}"
+
+
+def test_a_plain_http_url_is_a_web_url() -> None:
+    entry = mf.from_yaml(_entry_text(url="http://b.tcb.qcloud.la/docs/1.png"), "m.yml").images["1.png"]
+    assert entry.url == "http://b.tcb.qcloud.la/docs/1.png"
+
+
+def test_a_manifest_that_cannot_be_read_is_named_and_left_alone(tmp_path: Path) -> None:
+    path = tmp_path / MANIFEST
+    path.write_bytes(b"images: {}\n# \xff\n")
+    with pytest.raises(ManifestError) as refused:
+        ManifestStore(path, tmp_path / "cache", "prod")
+    assert str(refused.value) == (
+        f"{path}: cannot read the manifest ('utf-8' codec can't decode byte 0xff in position 13: invalid start "
+        "byte); it was left unchanged"
+    )
+    assert path.read_bytes() == b"images: {}\n# \xff\n"
+
+
+def test_the_parsed_manifest_is_cached_and_never_trusted_over_its_text(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A warm read skips YAML; a cached form that is not what the text says (another text, an edit
+    that breaks a rule, an envelope without the text's hash) is ignored, never used."""
+    from mkdocs_wxcloud import caches
+
+    path, parsed = tmp_path / MANIFEST, tmp_path / "parsed.json"
+    full = mf.Manifest("prod", {"1.png": _entry(1, expires=5, width=3, optimize="lossless")}, {"cloud://e.b/o": "o"})
+    path.write_text(mf.to_yaml(full), encoding="utf-8")
+    assert mf.read(path, parsed) == full  # parsed, and remembered
+    parse = mf.from_yaml
+    monkeypatch.setattr(mf, "from_yaml", lambda text, where: pytest.fail(f"{where} parsed as YAML"))
+    assert mf.read(path, parsed) == full
+    document = caches.load(parsed, "manifest", 2)
+    assert document is not None
+    monkeypatch.setattr(mf, "from_yaml", parse)
+    hostile = {**document, "images": {"1.png": {**document["images"]["1.png"], "url": "javascript:alert(1)"}}}
+    no_hash = {k: v for k, v in document.items() if k != "sha256"}
+    for cached in (hostile, no_hash, {**document, "sha256": "0" * 64}):
+        caches.save(parsed, "manifest", 2, cached)
+        assert mf.read(path, parsed) == full
+
+
+def test_each_manifest_sharing_a_cache_replays_only_its_own_journals(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    one, other = tmp_path / "one" / MANIFEST, tmp_path / "other" / MANIFEST
+    store = ManifestStore(one, cache, "prod")
+    assert not store.changed_on_disk()
+    store.put("1.png", _entry(1))
+    _crash(store)
+    assert ManifestStore(other, cache, "prod").manifest.images == {}
+    assert ManifestStore(one, cache, "prod").manifest.images == {"1.png": _entry(1)}
+    (lock,) = cache.glob("*.lock")
+    assert len(lock.name) == len("manifest-0123456789ab.lock")  # as earlier releases named it (and its journals)
+    assert not ManifestStore(one, cache, "prod").changed_on_disk()
+
+
+def test_a_recovery_replays_what_follows_a_retirement_and_says_so(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path, cache = tmp_path / MANIFEST, tmp_path / "cache"
+    store = ManifestStore(path, cache, "prod")
+    store.retire("cloud://e.b/docs/old.png", "docs/old.png")
+    store.put("1.png", _entry(1))
+    _crash(store)
+    with caplog.at_level(logging.INFO, logger="mkdocs.plugins.wxcloud"):
+        recovered = ManifestStore(path, cache, "prod")
+    assert recovered.manifest.images == {"1.png": _entry(1)} and recovered.recovered == {"1.png"}
+    assert [r.getMessage() for r in caplog.records if r.name == "mkdocs.plugins.wxcloud"] == [
+        "wxcloud: recovered 1 journal(s) of an interrupted run"
+    ]
+
+
+def test_a_save_never_undoes_what_another_run_saved_since(tmp_path: Path) -> None:
+    """Each run's changes reach the disk once: a later save of this run writes only what changed
+    since, so another run's newer entry, retirement or forgetting stays."""
+    path, cache = tmp_path / MANIFEST, tmp_path / "cache"
+    first, second = ManifestStore(path, cache, "prod"), ManifestStore(path, cache, "prod")
+    first.put("1.png", _entry(1))
+    first.retire("cloud://e.b/docs/old.png", "docs/old.png")
+    first.save()
+    second.put("1.png", _entry(1, url="https://b.tcb.qcloud.la/docs/1.png?v=2"))
+    second.forget_retired("cloud://e.b/docs/old.png")
+    second.save()
+    first.put("2.png", _entry(2))
+    first.save()
+    assert mf.read(path) == mf.Manifest(
+        "prod", {"1.png": _entry(1, url="https://b.tcb.qcloud.la/docs/1.png?v=2"), "2.png": _entry(2)}
+    )
+    first.retire("cloud://e.b/docs/old.png", "docs/old.png")  # uploaded, and replaced, once more
+    first.save()
+    second.put("3.png", _entry(3))
+    second.save()  # it forgot old.png before this retirement: it keeps it
+    assert mf.read(path).retired == {"cloud://e.b/docs/old.png": "docs/old.png"}
+    first.close()
+    second.close()
+
+
+def test_a_retirement_journaled_for_another_env_is_not_replayed(tmp_path: Path) -> None:
+    path, cache = tmp_path / MANIFEST, tmp_path / "cache"
+    store = ManifestStore(path, cache, "test")
+    store.retire("cloud://test.b/docs/old.png", "docs/old.png")
+    _crash(store)
+    assert ManifestStore(path, cache, "prod").manifest.retired == {}

@@ -46,15 +46,43 @@ _OTHER_SURVIVORS = (
     "exclude_uploaded or cos_http or cancel or changing or comma or failed_write or keeps_its_mode or killed_at"
 )
 _HOSTILE = "tests/test_hostile.py::test_"
+# the in-process tests of the scanner, the scan workers and the `assets` option, in files of other packages
+_SCANNER = (
+    "the_scanner_finds_what_the_build_finds_in_the_corpus",
+    "the_scanner_finds_what_the_build_finds_on_generated_pages",
+    "highlighted_code_with_line_anchors_is_never_tokenized",
+    "a_link_whose_title_holds_a_gt_sign_is_still_found",
+)
+_WORKERS = (
+    "workers_find_what_one_scanner_finds_in_the_corpus_in_order",
+    "a_small_site_starts_no_process",
+    "workers_are_started_only_for_idle_cores",
+    "a_configuration_that_cannot_be_sent_is_rendered_in_this_process",
+)
+_ASSETS = (
+    "a_word_in_assets_that_is_no_group_and_has_no_dot_is_an_error",
+    "extensions_with_their_dot_and_groups_are_taken",
+)
 PACKAGES = {
     "references": Package(
         (f"{SRC}/references/*",),
-        ("tests/test_references.py", "tests/test_browser_paths.py", "tests/test_survivors.py"),
+        (
+            "tests/test_references.py",
+            "tests/test_mutation_references.py",
+            "tests/test_htmlpage.py",
+            "tests/test_css.py",
+            "tests/test_browser_paths.py",
+            "tests/test_survivors.py",
+            *(f"tests/test_fast_paths.py::test_{name}" for name in _SCANNER),
+            *(f"tests/test_scan_workers.py::test_{name}" for name in _WORKERS),
+            *(f"tests/test_new_user.py::test_{name}" for name in _ASSETS),
+        ),
     ),
     "manifest": Package(
         (f"{SRC}/manifest/*",),
         (
             "tests/test_manifest.py",
+            "tests/test_mutation_manifest.py",
             "tests/test_survivors.py",
             f"{_HOSTILE}a_malformed_manifest_is_one_line_and_never_rewritten",
             f"{_HOSTILE}a_malformed_manifest_names_the_line_of_the_bad_key",
@@ -108,6 +136,28 @@ _LONGEST_FIRST = (
     "reverse text order also puts an extension before its own prefixes (.tiff before .tif), all the alternation needs"
 )
 _SWALLOWED = "the index only words the error of a bad record, which the replay skips without showing it"
+_MANIFEST = "mkdocs_wxcloud.manifest."
+_STORE = "mkdocs_wxcloud.manifest.store.xǁManifestStoreǁ"
+_CASE = "codec names are case-insensitive"
+_FALSY = "only ever tested for truth: None is as false as False"
+_PROBE = "the probe file lives between two calls of one function: its name is never seen"
+_PARSED = "line_of is only called on text that the same loader has just loaded: it composes, so it has a line"
+_REFS = "mkdocs_wxcloud.references."
+_INT = "int() ignores the white space around the digits, and the escape's own ends in at most one space, tab or newline"
+_SHORTCUT = "only decides whether to skip the full pass, which writes the same text when nothing needs an escape"
+_UTF8_ROUND_TRIP = "UTF-8 text always encodes back to its bytes: the check only skips work"
+_FIRST_PART = "the first part of a split is the same whatever the number of splits"
+_ONE_BY_ONE = (
+    "the marked page then renders other references, which sends the rewrite down the path that marks one place at a "
+    "time: the same places, the same text (only slower)"
+)
+_NO_PATH = "an empty or fragment-only URL has no path: the next test returns None for it all the same"
+_SAFE_X = "quote() never encodes letters: the character leaves the safe set either way, and X adds nothing"
+_CHUNKS = "chunks only group the pages of one message: each page comes back in page order whatever their size"
+_WIDTH = (
+    "the width only folds a scalar of over 65,536 characters that holds spaces: notes are at most 200, URLs hold "
+    "no space, paths are shorter than PATH_MAX"
+)
 EQUIVALENT: dict[str, tuple[str, str]] = {
     f"{_JOURNAL}replay__mutmut_1": ('encoding=None, errors="replace"', _LOCALE),
     f"{_JOURNAL}replay__mutmut_3": ('read_text(errors="replace")', _LOCALE),
@@ -121,6 +171,151 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
     f"{_JOURNAL}_append__mutmut_5": ("ensure_ascii=None", _ESCAPES),
     f"{_JOURNAL}_append__mutmut_7": ("json.dumps(record, )", _ESCAPES),
     f"{_JOURNAL}_append__mutmut_8": ("ensure_ascii=True", _ESCAPES),
+    f"{_JOURNAL}__init____mutmut_5": (
+        "token_hex(None)",
+        "the nonce only keeps two stores of one process apart: 32 bytes do",
+    ),
+    f"{_JOURNAL}__init____mutmut_6": (
+        "token_hex(4)",
+        "the nonce only keeps two stores of one process apart: 4 bytes do",
+    ),
+    f"{_JOURNAL}open__mutmut_11": ('open(self.path, "a", encoding=None)', _LOCALE),
+    f"{_JOURNAL}open__mutmut_14": ('open(self.path, "a", )', _LOCALE),
+    f"{_JOURNAL}open__mutmut_18": ('encoding="UTF-8"', _CASE),
+    f"{_JOURNAL}close__mutmut_3": (
+        "_OPEN.discard(None)",
+        "close() deletes the file, and only this Journal can create that path again: its open() adds it to _OPEN",
+    ),
+    f"{_JOURNAL}replay__mutmut_51": (
+        'yield "XXputXX"',
+        "the one reader of the records (the store) only asks kind == 'retire'",
+    ),
+    f"{_JOURNAL}replay__mutmut_52": (
+        'yield "PUT"',
+        "the one reader of the records (the store) only asks kind == 'retire'",
+    ),
+    f"{_MANIFEST}hashing.x_sha256_file__mutmut_11": (
+        'open(path, "rb", )',
+        "a buffered file fills the same 64 KiB buffer with the same bytes (the loop reads to the end either way)",
+    ),
+    f"{_MANIFEST}hashing.xǁHashingReaderǁread__mutmut_14": (
+        "while got <= want:",
+        "the extra pass reads 0 bytes (read(0) is b''), adds b'' and stops: the same bytes",
+    ),
+    f"{_MANIFEST}hashing.xǁHashCacheǁ__init____mutmut_4": ("self._dirty = None", _FALSY),
+    f"{_MANIFEST}hashing.xǁHashCacheǁsave__mutmut_8": ("self._dirty = None", _FALSY),
+    f"{_MANIFEST}model.x__dump__mutmut_4": ("sort_keys=None", _FALSY),
+    f"{_MANIFEST}model.x__dump__mutmut_8": (
+        "yaml.dump(data, allow_unicode=True",
+        "yaml.Dumper writes str, int and None as CSafeDumper does (compared on Chinese, quotes, '#', ': ', null, yes)",
+    ),
+    f"{_MANIFEST}model.x__dump__mutmut_12": ("width=1 << 16, )", "default_flow_style=False is PyYAML's default"),
+    f"{_MANIFEST}model.x__dump__mutmut_16": ("width=2 << 16", _WIDTH),
+    f"{_MANIFEST}model.x__dump__mutmut_17": ("width=1 << 17", _WIDTH),
+    f"{_MANIFEST}model.x_from_yaml__mutmut_45": ("if (line) or True else", _PARSED),
+    f"{_MANIFEST}model.x_from_yaml__mutmut_46": ("if line else 'XXXX'", _PARSED),
+    f"{_MANIFEST}model.x_image_lines__mutmut_5": ("read_text(encoding=None)", _LOCALE),
+    f"{_MANIFEST}model.x_image_lines__mutmut_7": ('encoding="UTF-8"', _CASE),
+    f"{_MANIFEST}model.x_read__mutmut_2": ("read_text(encoding=None)", _LOCALE),
+    f"{_MANIFEST}model.x_read__mutmut_4": ('encoding="UTF-8"', _CASE),
+    f"{_MANIFEST}model.x_read__mutmut_10": ('encode("UTF-8")', _CASE),
+    f"{_MANIFEST}schema.x__cloud_path__mutmut_9": (
+        'startswith("XX/XX")',
+        "a leading '/' makes an empty first part, refused by the same rule with the same message",
+    ),
+    f"{_MANIFEST}schema.x__compose__mutmut_4": (
+        "yaml.compose(text, )",
+        "composing builds nodes only: PyYAML's loaders compose the same nodes, with the same marks",
+    ),
+    f"{_MANIFEST}schema.x_line_of__mutmut_8": ("if (node is not None) or True else", _PARSED),
+    f"{_MANIFEST}schema.xǁInvalidǁ__init____mutmut_1": (
+        "super().__init__(None)",
+        "str() of an Invalid is never shown: its callers word the message from .path, .message and .advice",
+    ),
+    f"{_STORE}__init____mutmut_9": ('encode("UTF-8")', _CASE),
+    f"{_STORE}_merge_and_write__mutmut_21": ('encode("UTF-8")', _CASE),
+    f"{_STORE}_apply__mutmut_4": (
+        "self.manifest.images.pop(path, )",
+        "remove(), its one caller with None, applies it only to a path the manifest holds, under the same lock",
+    ),
+    f"{_STORE}forget_retired__mutmut_4": (
+        "self._retire.pop(None, None)",
+        "the id is in _unretire too, and each save applies _retire first, then _unretire: it is dropped either way",
+    ),
+    f"{_STORE}put__mutmut_23": (
+        ">= SAVE_INTERVAL",
+        "two readings of the monotonic clock exactly SAVE_INTERVAL apart: no run can tell > from >= there",
+    ),
+    f"{_STORE}_read_disk__mutmut_4": (
+        "self._written[1] == _identity(info)",
+        "a shortcut only: our own last write is then read from the disk (its parsed cache), the same manifest",
+    ),
+    f"{_MANIFEST}store.x__probe__mutmut_9": ("prefix=None", _PROBE),
+    f"{_MANIFEST}store.x__probe__mutmut_11": ("mkstemp(dir=folder, )", _PROBE),
+    f"{_MANIFEST}store.x__probe__mutmut_12": ('prefix="XX.wxcloud-probe-XX"', _PROBE),
+    f"{_MANIFEST}store.x__probe__mutmut_13": ('prefix=".WXCLOUD-PROBE-"', _PROBE),
+    f"{_REFS}css.x__unescaped__mutmut_19": ("rstrip(None)", _INT),
+    f"{_REFS}css.x__unescaped__mutmut_20": (".lstrip(_WS)", _INT),
+    f"{_REFS}css.x_escape__mutmut_11": ('ch <= " "', "a space is in the unquoted special set already"),
+    f"{_REFS}css.x_escape__mutmut_12": ('ch < "XX XX"', _SHORTCUT),
+    f"{_REFS}htmlpage.x__first__mutmut_7": (
+        '"XXXX").strip()',
+        "a missing attribute then reads 'xxxx', which is no type, rel or as value that counts, as '' is not",
+    ),
+    f"{_REFS}htmlpage.x_scan_html__mutmut_25": (
+        "attribute.start <= attribute.end",
+        "an attribute without a value gives the empty URL, which the next check skips as the page itself",
+    ),
+    f"{_REFS}htmlpage.x_rewrite__mutmut_14": (
+        "reference.start <= last",
+        "a page's or stylesheet's URL follows a delimiter ('=', a quote, 'url(', a srcset comma): none starts at 0 "
+        "or where the previous one ended",
+    ),
+    f"{_REFS}charset.x__label__mutmut_8": ('decode("ASCII"', _CASE),
+    f"{_REFS}charset.x__decode__mutmut_23": ('encoding != "XXutf-8XX"', _UTF8_ROUND_TRIP),
+    f"{_REFS}charset.x__decode__mutmut_24": ('encoding != "UTF-8"', _UTF8_ROUND_TRIP),
+    f"{_REFS}charset.x__declared_html__mutmut_35": ('b"XXXX").lower() == b"content-type"', "'xxxx' is no http-equiv"),
+    f"{_REFS}charset.x__declared_html__mutmut_46": ('found.get(b"content", b"XXXX")', "'XXXX' holds no charset="),
+    f"{_REFS}assets.x_kind_of__mutmut_7": ('split("#", )[0]', _FIRST_PART),
+    f"{_REFS}assets.x_kind_of__mutmut_12": ('split("?", )[0]', _FIRST_PART),
+    f"{_REFS}assets.x_kind_of__mutmut_15": ('split("?", 2)[0]', _FIRST_PART),
+    f"{_REFS}assets.x_kind_of__mutmut_18": ('split("#", 2)[0]', _FIRST_PART),
+    f"{_REFS}assets.x_parse__mutmut_31": ("XX./", "the name is lower-cased: it holds no X"),
+    f"{_REFS}pool.x_idle_cores__mutmut_4": (
+        "busy = 1.0",
+        "min(cores, cores + 1 - busy): a busy of 0 or of 1 both leave every core idle",
+    ),
+    f"{_REFS}pool.x_render__mutmut_39": ("size = max(2,", _CHUNKS),
+    f"{_REFS}pool.x_render__mutmut_46": ("(processes * 5)", _CHUNKS),
+    f"{_REFS}sourcemap.x_rewrite_source__mutmut_21": (
+        "token_hex(None)",
+        "the nonce only keeps markers unlike page text",
+    ),
+    f"{_REFS}sourcemap.x_rewrite_source__mutmut_22": ("token_hex(5)", "the nonce only keeps markers unlike page text"),
+    f"{_REFS}pages.x_read_page__mutmut_4": ('decode("UTF-8-SIG")', _CASE),
+    f"{_REFS}urls.x_line_of__mutmut_18": ('count("\\n", None,', "str.count reads a start of None as 0"),
+    f"{_REFS}sourcemap.x_rewrite_source__mutmut_26": ("marked, last = [], 1", _ONE_BY_ONE),
+    f"{_REFS}sourcemap.x_rewrite_source__mutmut_41": ('"XXXX".join(marked)', _ONE_BY_ONE),
+    f"{_REFS}sourcemap.x_rewrite_source__mutmut_44": ("if (u in markers) and False else u", _ONE_BY_ONE),
+    f"{_REFS}sourcemap.x__candidate_spans__mutmut_13": (
+        "end = [], +1",
+        "a URL at offset 0 of a page is never a reference: '![', '[', '<', a quote or '=' comes before each",
+    ),
+    f"{_REFS}urls.x_resolve__mutmut_2": ('if not url and url.startswith("#")', _NO_PATH),
+    f"{_REFS}urls.x_resolve__mutmut_5": ('url.startswith("XX#XX")', _NO_PATH),
+    f"{_REFS}urls.x_resolve__mutmut_9": (
+        "parts.netloc and not parts.path",
+        "a URL has a netloc only after '//' or a scheme, both refused on the same line",
+    ),
+    f"{_REFS}urls.x_resolve__mutmut_46": ('joined in (".", "XXXX")', "normpath never returns '': it gives '.'"),
+    f"{_REFS}urls.x_url_quote__mutmut_22": ("""replace("'", "XXXX")""", _SAFE_X),
+    f"{_REFS}urls.x_url_quote__mutmut_24": ('replace("(", "XXXX")', _SAFE_X),
+    f"{_REFS}urls.x_url_quote__mutmut_26": ('replace(")", "XXXX")', _SAFE_X),
+    f"{_REFS}urls.x_url_quote__mutmut_28": ('replace(",", "XXXX")', _SAFE_X),
+    f"{_REFS}sourcemap.x__candidate_spans__mutmut_14": (
+        "end = [], -2",
+        "spans start at 0 or later: -1 and -2 pass them all",
+    ),
     f"{_EXCLUDE}x__in_name__mutmut_3": (
         '"XX._-~XX"',
         "the text is lower-cased: it holds no X, and the rest is the same set",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 from pathlib import Path
 
 
@@ -10,5 +11,6 @@ def read_page(path: Path) -> str:
     data = path.read_bytes()
     try:
         return data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise ValueError(f"is not valid UTF-8 (byte {error.start}): save the page as UTF-8") from None
+    except UnicodeDecodeError as error:  # utf-8-sig counts from after the BOM: the byte is in the file
+        at = error.start + (len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0)
+        raise ValueError(f"is not valid UTF-8 (byte {at}): save the page as UTF-8") from None
