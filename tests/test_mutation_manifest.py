@@ -272,6 +272,17 @@ def test_what_two_runs_both_removed_or_forgot_is_gone_once(tmp_path: Path) -> No
     assert mf.read(path) == mf.Manifest(env="prod", images={"1.png": _entry(1)})
 
 
+def test_an_object_retired_again_after_it_was_forgotten_stays_retired(tmp_path: Path) -> None:
+    """`prune` forgets an object it deleted; a later retirement of that id in the same run must reach the file."""
+    path = tmp_path / MANIFEST
+    store = ManifestStore(path, tmp_path / "cache", "prod")
+    store.retire("cloud://e.b/docs/old.png", "docs/old.png")
+    store.forget_retired("cloud://e.b/docs/old.png")
+    store.retire("cloud://e.b/docs/old.png", "docs/old.png")
+    store.close()
+    assert mf.read(path).retired == {"cloud://e.b/docs/old.png": "docs/old.png"}
+
+
 def test_an_upload_of_a_retired_object_unretires_it_and_is_found_by_its_hash(tmp_path: Path) -> None:
     store = ManifestStore(tmp_path / MANIFEST, tmp_path / "cache", "prod")
     store.retire(_entry(1).file_id, _entry(1).cloud_path)

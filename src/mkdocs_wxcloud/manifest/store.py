@@ -141,6 +141,7 @@ class ManifestStore:
             return False
         self.manifest.retired[file_id] = cloud_path
         self._retire[file_id] = cloud_path
+        self._unretire.discard(file_id)  # forgotten earlier in this run, retired again since
         return True
 
     # -- persistence ---------------------------------------------------------------------------
