@@ -13,7 +13,10 @@ import io
 import json
 import logging
 import random
+import re
 import socket
+import threading
+import time
 from email.parser import BytesParser
 from http.server import BaseHTTPRequestHandler
 from importlib import metadata
@@ -29,7 +32,7 @@ from mkdocs_wxcloud.emulator import DEFAULT_APPID, DEFAULT_ENV, DEFAULT_SECRET, 
 from mkdocs_wxcloud.errors import ConfigError, WxCloudError
 from mkdocs_wxcloud.wechat.answers import MalformedAnswer
 from mkdocs_wxcloud.wechat.client import WxCloudClient
-from mkdocs_wxcloud.wechat.errors import ApiError, CosError, NetworkError
+from mkdocs_wxcloud.wechat.errors import ApiError, Cancelled, CosError, NetworkError
 from mkdocs_wxcloud.wechat.tokens import TokenCache, token_cache_key
 
 FAST = {"max_retries": 2, "backoff": 0.001, "quota_wait": 0.001, "timeout": 10.0}
@@ -527,8 +530,9 @@ def test_a_redirect_is_never_followed_and_names_where_it_pointed(status: int) ->
     )
 
 
-def test_a_redirect_without_a_location_is_refused_too() -> None:
-    with Server(answer_json({"cgi-bin/stable_token": Reply(b"", 302)})) as server:
+@pytest.mark.parametrize("headers", [{}, {"Location": "/elsewhere"}, {"Location": "http://[oops/x"}])
+def test_a_redirect_to_no_host_that_can_be_named_is_refused_too(headers: dict[str, str]) -> None:
+    with Server(answer_json({"cgi-bin/stable_token": Reply(b"", 302, headers)})) as server:
         with client_for(server.base_url) as client, pytest.raises(NetworkError, match="a redirect to elsewhere, "):
             client.token()
 
@@ -561,8 +565,11 @@ def form_fields(body: bytes, content_type: str) -> list[tuple[str, str | None, s
     message = BytesParser(policy=email.policy.HTTP).parsebytes(
         b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body
     )
+    parts = list(message.iter_parts())
+    for part in parts:  # as urllib3 writes it, which COS reads
+        assert re.fullmatch(r'form-data; name="[^"]+"(; filename="[^"]+")?', part["Content-Disposition"])
     return [(part.get_param("name", header="content-disposition"), part.get_filename(),
-             part.get("Content-Type"), part.get_payload(decode=True)) for part in message.iter_parts()]  # fmt: skip
+             part.get("Content-Type"), part.get_payload(decode=True)) for part in parts]  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -595,6 +602,7 @@ def test_the_cos_form_carries_the_link_the_type_and_the_file_last(
         fields.append(("Content-Type", None, None, stored_as.encode()))
     fields.append(("file", "local.bin", stored_as or "application/octet-stream", data))
     assert form_fields(body, headers["content-type"]) == fields
+    assert re.fullmatch("multipart/form-data; boundary=[0-9a-f]{32}", headers["content-type"])
 
 
 def test_a_reader_is_sent_whole_again_on_every_try_under_its_given_or_cloud_name(tmp_path: Path) -> None:
@@ -604,6 +612,7 @@ def test_a_reader_is_sent_whole_again_on_every_try_under_its_given_or_cloud_name
             with client_for(api.base_url) as client:
                 client.upload("docs/a.webp", io.BytesIO(b"webp-bytes"))
                 client.upload("docs/a.webp", io.BytesIO(b"webp-bytes"), filename="原图.webp")
+    assert len({headers["content-type"] for _, headers, _ in cos.requests}) == 3  # a boundary of its own each
     parts = [form_fields(body, headers["content-type"])[-1] for _, headers, body in cos.requests]
     assert parts == [("file", "a.webp", "image/webp", b"webp-bytes")] * 2 + [
         ("file", "原图.webp", "image/webp", b"webp-bytes")
@@ -650,12 +659,89 @@ def test_links_are_asked_for_with_their_lifetime_once_per_id_50_to_a_call() -> N
 
 def test_an_item_without_a_link_or_with_a_bare_status_says_so() -> None:
     items = [{"fileid": "cloud://e.b/a", "status": 0}, {"fileid": "cloud://e.b/b", "status": 7},
-             {"fileid": "cloud://e.b/c", "status": 0, "download_url": "", "errmsg": ""}]  # fmt: skip
+             {"fileid": "cloud://e.b/c", "status": 0, "download_url": "", "errmsg": ""},
+             {"fileid": "cloud://e.b/d", "status": 0, "errmsg": "not  ready"}]  # fmt: skip
     with Server(answer_json({"tcb/batchdownloadfile": {"file_list": items}, "tcb/batchdeletefile": {}})) as server:
         with client_for(server.base_url) as client:
-            urls, errors = client.download_urls(["cloud://e.b/a", "cloud://e.b/b", "cloud://e.b/c"])
+            urls, errors = client.download_urls(["cloud://e.b/a", "cloud://e.b/b", "cloud://e.b/c", "cloud://e.b/d"])
             failed = client.delete(["cloud://e.b/a"])
     assert urls == {}
     assert errors == {"cloud://e.b/a": "no download_url in the answer", "cloud://e.b/b": "status 7",
-                      "cloud://e.b/c": "no download_url in the answer"}  # fmt: skip
+                      "cloud://e.b/c": "no download_url in the answer", "cloud://e.b/d": "not ready"}  # fmt: skip
     assert failed == {"cloud://e.b/a": "missing from the delete_list of the answer"}
+
+
+def test_ids_told_apart_only_by_their_encoding_each_get_their_own_link() -> None:
+    asked = ["cloud://e.b/caf%C3%A9.png", "cloud://e.b/café.png"]  # the same file name, once decoded
+    items = [{"fileid": asked[1], "download_url": "u1"}, {"fileid": asked[0], "download_url": "u0"}]
+    with Server(answer_json({"tcb/batchdownloadfile": {"file_list": items}})) as server:
+        with client_for(server.base_url) as client:
+            assert client.download_urls(asked) == ({asked[0]: "u0", asked[1]: "u1"}, {})
+
+
+def test_batches_are_sent_no_more_at_once_than_concurrency_allows() -> None:
+    in_flight, most = [0], [0]
+    lock = threading.Lock()
+
+    def slow(body: bytes) -> dict:
+        with lock:
+            in_flight[0] += 1
+            most[0] = max(most[0], in_flight[0])
+        time.sleep(0.05)
+        with lock:
+            in_flight[0] -= 1
+        return {"delete_list": [{"fileid": i} for i in json.loads(body)["fileid_list"]]}
+
+    with Server(answer_json({"tcb/batchdeletefile": slow})) as server:
+        with client_for(server.base_url, concurrency=1) as client:
+            assert client.delete([f"cloud://e.b/{i}.png" for i in range(150)]) == {}
+    assert most == [1]
+
+
+def test_after_cancel_no_call_starts_and_each_says_so(tmp_path: Path) -> None:
+    with Recorded(answer_json({})) as server, client_for(server.base_url) as client:
+        client.cancel()
+        assert client.delete(["cloud://e.b/a"]) == {
+            "cloud://e.b/a": "tcb/batchdeletefile: not started, the run was interrupted"
+        }
+        with pytest.raises(Cancelled) as caught:
+            client.upload("docs/a.png", io.BytesIO(b"a"))
+        assert str(caught.value) == "upload of docs/a.png: not started, the run was interrupted"
+    assert server.requests == []
+
+
+@pytest.mark.parametrize(
+    ("api", "errcode", "errmsg", "rid", "hint"),
+    [
+        ("tcb/uploadfile", 99999, "something new", "", ""),
+        ("tcb/uploadfile", 48001, "api unauthorized rid: 64a-0", "64a-0",
+         ". this account is not authorised to call tcb/uploadfile"),
+        ("tcb/uploadfile", 85107, "not in whitelist rid:  x_1", "x_1",
+         ". add /tcb/uploadfile in 云调用 → 微信令牌权限配置 (the open API service lets through /tcb/uploadfile, "
+         "/tcb/batchdownloadfile and /tcb/batchdeletefile only once listed)"),
+        ("tcb/uploadfile", -501005, "env abnormal", "",
+         ". the cloud environment 'e' is unknown or abnormal: check `env` / WXCLOUD_ENV against the environment id "
+         "in the 云开发 console"),
+        ("cgi-bin/stable_token", 40001, "invalid credential", "", ". the AppSecret is wrong: check `secret` / "
+         "WXCLOUD_SECRET (the AppSecret of the mini program)"),
+        ("cgi-bin/stable_token", 40164, "invalid ip 203.0.113.9 ipv6 ::ffff:203.0.113.9, not in whitelist", "",
+         ". add 203.0.113.9 to the API IP whitelist: 微信公众平台 → 开发管理 → 开发设置 → IP白名单"),
+    ],
+)  # fmt: skip
+def test_a_refusal_is_shown_whole_with_its_request_id_and_what_to_do(
+    api: str, errcode: int, errmsg: str, rid: str, hint: str, tmp_path: Path
+) -> None:
+    with Server(answer_json({api: failure(errcode, errmsg)})) as server:
+        error = upload_error(server.base_url, tmp_path)
+    assert isinstance(error, ApiError) and (error.api, error.errcode, error.rid) == (api, errcode, rid)
+    assert str(error) == f"WeChat API {api} failed: errcode {errcode}: {errmsg}{hint}".replace("  ", " ")
+
+
+@pytest.mark.parametrize("code", ["SlowDown", "RequestTimeout", "RequestTimeOut"])
+def test_cos_staying_slow_says_to_lower_concurrency_or_raise_timeout(code: str, tmp_path: Path) -> None:
+    reply = Reply(f"<Error><Code>{code}</Code><Message>m</Message></Error>".encode(), 503)
+    error = cos_refusal(reply, tmp_path)
+    assert (
+        str(error)
+        == f"COS upload failed: HTTP 503 {code}: m. uploads were too slow: lower `concurrency` or raise `timeout`"
+    )
