@@ -131,17 +131,19 @@ def test_a_current_token_refused_twice_names_the_api_the_code_and_the_likely_cau
 def test_a_refusal_without_an_access_token_is_asked_once_more_then_final(auth: str, tmp_path: Path) -> None:
     """The open API service's call, or the container's token file read again: one more try, then the
     refusal as it is (never the advice about stable_token, which these modes never call)."""
+    token = f"cloudbase-token-echoed-{auth}"  # a token of its own: secrets are remembered process-wide
     token_file = tmp_path / "cloudbase_access_token"
-    token_file.write_text("cloudbase-token-echoed-0001\n")
-    answers = {"tcb/uploadfile": failure(40001, "invalid credential cloudbase-token-echoed-0001 rid: 1-2")}
+    token_file.write_text(token + "\n")
+    answers = {"tcb/uploadfile": failure(40001, f"invalid credential {token} rid: 1-2")}
     with Recorded(answer_json(answers)) as server:
         error = upload_error(server.base_url, tmp_path, auth=auth, cloudbase_token_file=str(token_file))
-    shown = "***" if auth == "cloudbase" else "cloudbase-token-echoed-0001"  # a token read is a secret
+    shown = "***" if auth == "cloudbase" else token  # the token read is a secret; openapi reads none
     assert (
         str(error)
         == f"WeChat API tcb/uploadfile failed: errcode 40001: invalid credential {shown} rid: 1-2. {_RENEWED}"
     )
-    assert [p.split("?")[0] for p, _, _ in server.requests] == ["/tcb/uploadfile"] * 2
+    query = f"?cloudbase_access_token={token}" if auth == "cloudbase" else ""
+    assert [p for p, _, _ in server.requests] == [f"/tcb/uploadfile{query}"] * 2
 
 
 def test_the_cloudbase_token_file_is_read_once_for_minutes_not_for_every_call(tmp_path: Path) -> None:
@@ -745,3 +747,87 @@ def test_cos_staying_slow_says_to_lower_concurrency_or_raise_timeout(code: str, 
         str(error)
         == f"COS upload failed: HTTP 503 {code}: m. uploads were too slow: lower `concurrency` or raise `timeout`"
     )
+
+
+# -- the access token: its lifetime, its cache, and never shown -----------------------------------
+
+
+def test_a_token_with_less_than_five_minutes_left_is_never_reused() -> None:
+    for expires_in, fetches in ((299, 3), (7200, 1)):
+        token = {"access_token": f"short-lived-token-{expires_in}", "expires_in": expires_in}
+        with Recorded(answer_json({"cgi-bin/stable_token": token})) as server:
+            with client_for(server.base_url) as client:
+                assert [client.token() for _ in range(3)] == [token["access_token"]] * 3
+        assert len(server.requests) == fetches
+
+
+def test_refused_credentials_are_asked_for_once_a_run() -> None:
+    with Recorded(answer_json({"cgi-bin/stable_token": failure(40125, "invalid appsecret rid: 8")})) as server:
+        with client_for(server.base_url) as client:
+            for _ in range(2):
+                with pytest.raises(ApiError, match="the AppSecret is wrong"):
+                    client.token()
+    assert len(server.requests) == 1
+
+
+def test_a_busy_token_service_is_retried_and_logged_under_its_name(caplog: pytest.LogCaptureFixture) -> None:
+    answers = {"cgi-bin/stable_token": [failure(-1, "system error rid: 9"), TOKEN]}
+    with Server(answer_json(answers)) as server, client_for(server.base_url, backoff=0.0) as client:
+        with caplog.at_level(logging.DEBUG, logger="mkdocs.plugins.wxcloud"):
+            assert client.token() == TOKEN["access_token"]
+    assert [r.getMessage() for r in caplog.records if r.name == "mkdocs.plugins.wxcloud"] == [
+        "wxcloud: cgi-bin/stable_token: retry 1/2 in 0.00 s after: WeChat API cgi-bin/stable_token failed: errcode -1: "
+        "system error rid: 9. WeChat stayed busy: try again later",
+        "wxcloud: got an access token valid for 7200 s",
+    ]
+
+
+def test_tokens_from_the_cache_or_a_renewal_are_never_shown(tmp_path: Path) -> None:
+    """A server that echoes the token in its errmsg: the message masks it, however it was obtained."""
+    cached, renewed = "cached-token-never-shown-1", "renewed-token-never-shown-2"
+    first = {"access_token": "first-token-of-the-run-3", "expires_in": 7200}
+    for token, answers in (
+        (cached, {"tcb/uploadfile": failure(40097, f"invalid path for {cached}")}),
+        (renewed, {"cgi-bin/stable_token": [first, {"access_token": renewed, "expires_in": 7200}],
+                   "tcb/uploadfile": [failure(40001, "invalid credential"), failure(40097, f"invalid path for {renewed}")]}),
+    ):  # fmt: skip
+        with Server(answer_json(answers)) as server:
+            if token == cached:  # left by an earlier build
+                TokenCache(tmp_path).store(token_cache_key(server.base_url, "wx1"), cached, time.time() + 3600)
+            error = upload_error(server.base_url, tmp_path, token_cache=TokenCache(tmp_path))
+        assert str(error).startswith("WeChat API tcb/uploadfile failed: errcode 40097: invalid path for ***. ")
+
+
+def test_the_token_cache_keeps_the_token_that_lasts_longest(tmp_path: Path) -> None:
+    now = time.time()
+    mine, theirs = TokenCache(tmp_path / "a" / "b"), TokenCache(tmp_path / "a" / "b")
+    mine.store("k", "z-mine-earlier", now + 3600)
+    theirs.store("k", "a-theirs-later", now + 7200)  # another build, sharing the disk cache
+    assert mine.load("k") == ("a-theirs-later", now + 7200)
+    mine.store("k", "m-mine-latest", now + 9000)
+    assert theirs.load("k") == ("m-mine-latest", now + 9000) == TokenCache(tmp_path / "a" / "b").load("k")
+    assert sorted(p.name for p in (tmp_path / "a" / "b").iterdir()) == ["token-k.json"]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [{"token": "", "expires_at": 9e9}, {"token": 5, "expires_at": 9e9}, {"token": "t", "expires_at": "9e9"},
+     {"expires_at": 9e9}, {"token": "t"}, ["t", 9e9]],
+)  # fmt: skip
+def test_a_cache_file_that_is_not_a_token_is_ignored(data: object, tmp_path: Path) -> None:
+    (tmp_path / "token-k.json").write_text(json.dumps(data))
+    assert TokenCache(tmp_path).load("k") is None
+
+
+def test_a_cache_that_cannot_be_written_keeps_the_token_in_memory_and_says_why(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (tmp_path / "token-k.json").mkdir()  # where the file should go
+    cache = TokenCache(tmp_path)
+    with caplog.at_level(logging.DEBUG, logger="mkdocs.plugins.wxcloud"):
+        cache.store("k", "memory-only-token", time.time() + 3600)
+    assert cache.load("k")[0] == "memory-only-token"  # type: ignore[index]
+    assert [p.name for p in tmp_path.iterdir()] == ["token-k.json"]  # no temporary file left
+    assert caplog.messages == [
+        f"wxcloud: token cache {tmp_path} not writable (Is a directory); keeping the token in memory"
+    ]
