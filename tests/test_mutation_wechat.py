@@ -831,3 +831,67 @@ def test_a_cache_that_cannot_be_written_keeps_the_token_in_memory_and_says_why(
     assert caplog.messages == [
         f"wxcloud: token cache {tmp_path} not writable (Is a directory); keeping the token in memory"
     ]
+
+
+# -- reading answers: their length, however they are framed ---------------------------------------
+
+
+def _token_answer(size: int) -> bytes:
+    """A token answer of exactly ``size`` bytes (JSON allows any amount of white space)."""
+    data = json.dumps(TOKEN).encode()
+    return data[:-1] + b" " * (size - len(data)) + b"}"
+
+
+def without_length(body: bytes) -> Respond:
+    """Answers with ``body`` as HTTP/1.0 does: no Content-Length, the end of the answer is the end of the connection."""
+
+    def respond(handler: BaseHTTPRequestHandler) -> None:
+        handler.send_response(200)
+        handler.send_header("Connection", "close")
+        handler.end_headers()
+        handler.wfile.write(body)
+        handler.close_connection = True
+
+    return respond
+
+
+@pytest.mark.parametrize("framed", ["length", "close"])
+def test_an_answer_of_exactly_the_largest_size_is_read_whole(framed: str) -> None:
+    body = _token_answer(1 << 20)
+    respond = answer_json({"cgi-bin/stable_token": body}) if framed == "length" else without_length(body)
+    with Server(respond) as server, client_for(server.base_url) as client:
+        assert client.token() == TOKEN["access_token"]
+
+
+def test_an_answer_over_the_largest_size_without_a_length_is_refused_once_read_that_far() -> None:
+    with Server(without_length(_token_answer((1 << 20) + 1))) as server, client_for(server.base_url) as client:
+        with pytest.raises(NetworkError) as caught:
+            client.token()
+    assert str(caught.value) == (
+        "WeChat API cgi-bin/stable_token: 127.0.0.1 answered more than 1024 KB, which no answer of this API comes "
+        f"near: check `api_base` ({server.base_url}) and any proxy in between"
+    )
+
+
+def test_a_cos_success_with_a_long_body_is_success(tmp_path: Path) -> None:
+    with Server(answer_json({"b/": Reply(b"<ok/>" * 8000, 200)})) as cos:
+        with Server(answer_json({"tcb/uploadfile": link_to(cos)})) as api:
+            assert upload(api.base_url, tmp_path) == "cloud://e.b/docs/a.png"
+
+
+def test_an_api_base_with_a_path_and_a_trailing_slash_is_used_as_given() -> None:
+    with Recorded(answer_json({"wx/gateway-X/cgi-bin/stable_token": TOKEN})) as server:
+        with client_for(f"{server.base_url}/wx/gateway-X/") as client:
+            assert client.token() == TOKEN["access_token"]
+            assert client.api_base == f"{server.base_url}/wx/gateway-X"
+    assert [p for p, _, _ in server.requests] == ["/wx/gateway-X/cgi-bin/stable_token"]
+
+
+def test_an_api_base_urllib3_cannot_parse_is_one_final_line() -> None:
+    with client_for("http://bad host:1") as client, pytest.raises(NetworkError) as caught:
+        client.token()
+    assert str(caught.value) == (
+        "WeChat API cgi-bin/stable_token: request to bad host failed: LocationParseError: Failed to parse: "
+        "Host 'bad host' contains invalid character ' '"
+    )
+    assert client.requests_made == 1
