@@ -26,7 +26,7 @@ from typing import Any
 
 import pytest
 from conftest import wx_client
-from proxy import Proxy
+from proxy import Exchange, Proxy
 from servers import TOKEN, Reply, Respond, Server, answer_json
 
 from mkdocs_wxcloud.emulator import DEFAULT_APPID, DEFAULT_ENV, DEFAULT_SECRET, Emulator, bucket_name
@@ -970,3 +970,50 @@ def test_the_stored_type_of_every_kind_of_asset_is_the_same_on_a_machine_that_kn
     stored = [dict((n, v.decode()) for n, _, _, v in form_fields(body, headers["content-type"])[:-1])
               for _, headers, body in cos.requests]  # fmt: skip
     assert {name: fields.get("Content-Type") for name, fields in zip(expected, stored)} == expected
+
+
+def test_threads_refused_together_renew_the_token_once_and_each_says_why(tmp_path: Path) -> None:
+    """Two uploads sent with the same token, refused together: one thread fetches a new token, the
+    other finds it already replaced. Refused again, each ends with the plain refusal (never the advice
+    about a token stable_token keeps handing out: it handed out a new one)."""
+    together = threading.Barrier(2, timeout=10)
+    seen: list[str] = []
+
+    def hold(request: Exchange) -> Exchange | None:
+        if not request.path.startswith("/tcb/uploadfile"):
+            return None
+        seen.append(request.path)
+        if len(seen) <= 2:
+            together.wait()  # both threads' first tries are under way before either is answered
+            return None  # the emulator refuses the expired token
+        body = json.dumps(failure(42001, "access_token expired rid: 10")).encode()
+        return Exchange(request.method, request.path, request.body, 200, {"Content-Type": "application/json"}, body)
+
+    emulator = Emulator().start()
+    try:
+        with Proxy(emulator.base_url, before=hold) as proxy:
+            options = {"env": DEFAULT_ENV, "appid": DEFAULT_APPID, "secret": DEFAULT_SECRET}
+            with client_for(proxy.base_url, **options) as client:
+                client.token()
+                emulator.expire_tokens()
+                (tmp_path / "a.png").write_bytes(b"a")
+                errors: list[BaseException] = []
+
+                def attempt(name: str) -> None:
+                    try:
+                        client.upload(name, tmp_path / "a.png")
+                    except WxCloudError as error:
+                        errors.append(error)
+
+                threads = [threading.Thread(target=attempt, args=(name,)) for name in ("a.png", "b.png")]
+                for thread in threads:
+                    thread.start()
+                for thread in threads:
+                    thread.join(timeout=30)
+        assert emulator.request_count("/cgi-bin/stable_token") == 2  # the first token, and one new one for both
+        assert [str(e) for e in errors] == [
+            f"WeChat API tcb/uploadfile failed: errcode 42001: access_token expired rid: 10. {_RENEWED}"
+        ] * 2
+        assert len(seen) == 4
+    finally:
+        emulator.stop()
