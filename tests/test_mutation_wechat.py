@@ -8,6 +8,7 @@ the code moves.
 from __future__ import annotations
 
 import base64
+import contextlib
 import email.policy
 import io
 import json
@@ -22,7 +23,7 @@ from email.parser import BytesParser
 from http.server import BaseHTTPRequestHandler
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Iterator
 
 import pytest
 from conftest import wx_client
@@ -343,15 +344,83 @@ def test_a_refused_connection_names_the_host_and_the_cause() -> None:
     assert str(caught.value).endswith("Connection refused (gave up after 1 attempts)")
 
 
-def test_a_server_that_never_answers_fails_at_the_timeout_naming_it() -> None:
+def failing_within(seconds: float, call: Callable[[], object]) -> BaseException:
+    """The error ``call`` ends with, on a thread of its own: a test of a timeout fails in ``seconds``
+    (and a call that hangs fails the test) instead of hanging the run."""
+    outcome: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            call()
+        except BaseException as error:  # noqa: BLE001 - handed to the test's thread
+            outcome.append(error)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), f"still waiting after {seconds} s"
+    assert outcome, "the call succeeded"
+    return outcome[0]
+
+
+@contextlib.contextmanager
+def silent_server(drop: bool = False) -> Iterator[tuple[str, list[socket.socket]]]:
+    """A loopback port that accepts connections and never answers (or, with ``drop``, reads the
+    request and hangs up); its base URL and the connections it accepted."""
+    accepted: list[socket.socket] = []
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         sock.listen()
-        base = f"http://127.0.0.1:{sock.getsockname()[1]}"
-        with client_for(base, max_retries=0, timeout=0.2) as client, pytest.raises(NetworkError) as caught:
-            client.token()
-    assert str(caught.value) == (
+
+        def serve() -> None:
+            while True:
+                try:
+                    conn, _ = sock.accept()
+                except OSError:
+                    return
+                accepted.append(conn)
+                if drop:
+                    conn.recv(65536)
+                    conn.close()
+
+        threading.Thread(target=serve, daemon=True).start()
+        try:
+            yield f"http://127.0.0.1:{sock.getsockname()[1]}", accepted
+        finally:
+            for conn in accepted:
+                conn.close()
+
+
+def test_a_server_that_never_answers_fails_at_the_timeout_naming_it() -> None:
+    with silent_server() as (base, _), client_for(base, max_retries=0, timeout=0.2) as client:
+        error = failing_within(20, client.token)
+    assert str(error) == (
         "WeChat API cgi-bin/stable_token: 127.0.0.1 did not answer within `timeout` (0.2 s) (gave up after 1 attempts)"
+    )
+
+
+def test_a_cos_host_that_stops_reading_cannot_hold_an_upload_past_the_timeout() -> None:
+    with silent_server() as (cos, _):
+        link: dict[str, str] = {}
+        with (
+            Server(answer_json({"tcb/uploadfile": link})) as api,
+            client_for(api.base_url, max_retries=0, timeout=0.3) as client,
+        ):
+            link.update(link_to(api, "docs/a.bin"), url=f"{cos}/b/docs/a.bin")
+            error = failing_within(20, lambda: client.upload("docs/a.bin", io.BytesIO(bytes(8 << 20))))
+    assert str(error) == (
+        "COS upload of docs/a.bin: connection to 127.0.0.1 failed: ProtocolError: ('Connection aborted.', "
+        "TimeoutError('timed out')) (gave up after 1 attempts)"
+    )
+
+
+def test_a_dropped_connection_is_tried_again_by_the_client_alone() -> None:
+    with silent_server(drop=True) as (base, accepted), client_for(base, max_retries=1) as client:
+        error = failing_within(20, client.token)
+        assert len(accepted) == 2 == client.requests_made  # no hidden retry below the client's own
+    assert str(error) == (
+        "WeChat API cgi-bin/stable_token: connection to 127.0.0.1 failed: ProtocolError: ('Connection aborted.', "
+        "RemoteDisconnected('Remote end closed connection without response')) (gave up after 2 attempts)"
     )
 
 
@@ -450,6 +519,7 @@ def test_the_route_of_a_host_is_read_from_the_environment_once_a_run(
                 f"{emulator.base_url}/cgi-bin/stable_token",
                 f"{emulator.base_url}/tcb/batchdeletefile",
             ]
+            assert not any("proxy-authorization" in {k.lower() for k in h} for h in proxy.headers)  # none to send
     finally:
         emulator.stop()
 
