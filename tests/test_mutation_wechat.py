@@ -418,10 +418,11 @@ def test_a_dropped_connection_is_tried_again_by_the_client_alone() -> None:
     with silent_server(drop=True) as (base, accepted), client_for(base, max_retries=1) as client:
         error = failing_within(20, client.token)
         assert len(accepted) == 2 == client.requests_made  # no hidden retry below the client's own
-    assert str(error) == (
+    # hung up before the answer: RemoteDisconnected, or a reset when the request was not all read yet
+    assert str(error).startswith(
         "WeChat API cgi-bin/stable_token: connection to 127.0.0.1 failed: ProtocolError: ('Connection aborted.', "
-        "RemoteDisconnected('Remote end closed connection without response')) (gave up after 2 attempts)"
     )
+    assert str(error).endswith(")) (gave up after 2 attempts)")
 
 
 def test_an_ip_refusal_without_an_address_still_says_what_to_whitelist(tmp_path: Path) -> None:
