@@ -115,6 +115,10 @@ _NO_REASON = (
     "MaxRetryError has, never raised then), so the exception is its own cause either way"
 )
 _HEADER_CASE = "header names are case-insensitive: urllib3 finds a given Content-Type or Content-Length in any case"
+_NO_RETRY_LOG = (
+    "with retries=False urllib3's Retry re-raises before its per-URL line: its logger writes only "
+    "'Converted retries value: False -> Retry(...)', with nothing to mask"
+)
 _NO_300 = "a 3xx answer never gets here: _send refuses every 3xx as a redirect"
 _TEMP_NAME = (
     "the name of the token cache's temporary file, which lives only until os.replace or its unlink: nothing "
@@ -175,6 +179,11 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
         'parsed = ""',
         "an answer that is no JSON is then told apart only by not being a dict: an empty text is not one either",
     ),
+    f"{_WX}pools.xǁPoolsǁpost__mutmut_6": ("preload_content=None", "urllib3 reads preload_content only for its truth"),
+    f"{_WX}transport.xǁTransportǁ__init____mutmut_14": ('"XXurllib3.util.retryXX"', _NO_RETRY_LOG),
+    f"{_WX}transport.xǁTransportǁ__init____mutmut_15": ('"URLLIB3.UTIL.RETRY"', _NO_RETRY_LOG),
+    f"{_WX}transport.xǁTransportǁ_send__mutmut_28": ("200 <= response.status <= 300", _NO_300),
+    f"{_WX}transport.xǁTransportǁ_send__mutmut_29": ("200 <= response.status < 301", _NO_300),
     f"{_WX}answers.x__kind__mutmut_5": (".get(type(value), None)", _JSON_TYPES),
     f"{_WX}answers.x__kind__mutmut_7": (".get(type(value), )", _JSON_TYPES),
     f"{_WX}answers.x__kind__mutmut_21": ("type(None).__name__", _JSON_TYPES),
