@@ -8,28 +8,33 @@ the code moves.
 from __future__ import annotations
 
 import base64
+import contextlib
 import email.policy
 import io
 import json
 import logging
+import mimetypes
 import random
+import re
 import socket
+import threading
+import time
 from email.parser import BytesParser
 from http.server import BaseHTTPRequestHandler
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Iterator
 
 import pytest
 from conftest import wx_client
-from proxy import Proxy
+from proxy import Exchange, Proxy
 from servers import TOKEN, Reply, Respond, Server, answer_json
 
 from mkdocs_wxcloud.emulator import DEFAULT_APPID, DEFAULT_ENV, DEFAULT_SECRET, Emulator, bucket_name
 from mkdocs_wxcloud.errors import ConfigError, WxCloudError
 from mkdocs_wxcloud.wechat.answers import MalformedAnswer
 from mkdocs_wxcloud.wechat.client import WxCloudClient
-from mkdocs_wxcloud.wechat.errors import ApiError, CosError, NetworkError
+from mkdocs_wxcloud.wechat.errors import ApiError, Cancelled, CosError, NetworkError
 from mkdocs_wxcloud.wechat.tokens import TokenCache, token_cache_key
 
 FAST = {"max_retries": 2, "backoff": 0.001, "quota_wait": 0.001, "timeout": 10.0}
@@ -128,17 +133,19 @@ def test_a_current_token_refused_twice_names_the_api_the_code_and_the_likely_cau
 def test_a_refusal_without_an_access_token_is_asked_once_more_then_final(auth: str, tmp_path: Path) -> None:
     """The open API service's call, or the container's token file read again: one more try, then the
     refusal as it is (never the advice about stable_token, which these modes never call)."""
+    token = f"cloudbase-token-echoed-{auth}"  # a token of its own: secrets are remembered process-wide
     token_file = tmp_path / "cloudbase_access_token"
-    token_file.write_text("cloudbase-token-echoed-0001\n")
-    answers = {"tcb/uploadfile": failure(40001, "invalid credential cloudbase-token-echoed-0001 rid: 1-2")}
+    token_file.write_text(token + "\n")
+    answers = {"tcb/uploadfile": failure(40001, f"invalid credential {token} rid: 1-2")}
     with Recorded(answer_json(answers)) as server:
         error = upload_error(server.base_url, tmp_path, auth=auth, cloudbase_token_file=str(token_file))
-    shown = "***" if auth == "cloudbase" else "cloudbase-token-echoed-0001"  # a token read is a secret
+    shown = "***" if auth == "cloudbase" else token  # the token read is a secret; openapi reads none
     assert (
         str(error)
         == f"WeChat API tcb/uploadfile failed: errcode 40001: invalid credential {shown} rid: 1-2. {_RENEWED}"
     )
-    assert [p.split("?")[0] for p, _, _ in server.requests] == ["/tcb/uploadfile"] * 2
+    query = f"?cloudbase_access_token={token}" if auth == "cloudbase" else ""
+    assert [p for p, _, _ in server.requests] == [f"/tcb/uploadfile{query}"] * 2
 
 
 def test_the_cloudbase_token_file_is_read_once_for_minutes_not_for_every_call(tmp_path: Path) -> None:
@@ -251,7 +258,9 @@ def cos_refusal(reply: Reply, tmp_path: Path) -> CosError:
     ids=["empty", "html", "long", "namespace", "empty-fields", "no-code", "no-message"],
 )  # fmt: skip
 def test_a_cos_refusal_is_one_line_whatever_its_body(body: bytes, expected: str, tmp_path: Path) -> None:
-    assert str(cos_refusal(Reply(body, 400), tmp_path)) == f"COS upload failed: {expected}"
+    error = cos_refusal(Reply(body, 400), tmp_path)
+    assert str(error) == f"COS upload failed: {expected}"
+    assert error.request_id == ("r-9" if b"<RequestId>" in body else "")  # what support asks for, when given
 
 
 # -- answers of the wrong type: the field, what it is and what it should be -----------------------
@@ -337,16 +346,85 @@ def test_a_refused_connection_names_the_host_and_the_cause() -> None:
     assert str(caught.value).endswith("Connection refused (gave up after 1 attempts)")
 
 
-def test_a_server_that_never_answers_fails_at_the_timeout_naming_it() -> None:
+def failing_within(seconds: float, call: Callable[[], object]) -> BaseException:
+    """The error ``call`` ends with, on a thread of its own: a test of a timeout fails in ``seconds``
+    (and a call that hangs fails the test) instead of hanging the run."""
+    outcome: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            call()
+        except BaseException as error:  # noqa: BLE001 - handed to the test's thread
+            outcome.append(error)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), f"still waiting after {seconds} s"
+    assert outcome, "the call succeeded"
+    return outcome[0]
+
+
+@contextlib.contextmanager
+def silent_server(drop: bool = False) -> Iterator[tuple[str, list[socket.socket]]]:
+    """A loopback port that accepts connections and never answers (or, with ``drop``, reads the
+    request and hangs up); its base URL and the connections it accepted."""
+    accepted: list[socket.socket] = []
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         sock.listen()
-        base = f"http://127.0.0.1:{sock.getsockname()[1]}"
-        with client_for(base, max_retries=0, timeout=0.2) as client, pytest.raises(NetworkError) as caught:
-            client.token()
-    assert str(caught.value) == (
+
+        def serve() -> None:
+            while True:
+                try:
+                    conn, _ = sock.accept()
+                except OSError:
+                    return
+                accepted.append(conn)
+                if drop:
+                    conn.recv(65536)
+                    conn.close()
+
+        threading.Thread(target=serve, daemon=True).start()
+        try:
+            yield f"http://127.0.0.1:{sock.getsockname()[1]}", accepted
+        finally:
+            for conn in accepted:
+                conn.close()
+
+
+def test_a_server_that_never_answers_fails_at_the_timeout_naming_it() -> None:
+    with silent_server() as (base, _), client_for(base, max_retries=0, timeout=0.2) as client:
+        error = failing_within(20, client.token)
+    assert str(error) == (
         "WeChat API cgi-bin/stable_token: 127.0.0.1 did not answer within `timeout` (0.2 s) (gave up after 1 attempts)"
     )
+
+
+def test_a_cos_host_that_stops_reading_cannot_hold_an_upload_past_the_timeout() -> None:
+    with silent_server() as (cos, _):
+        link: dict[str, str] = {}
+        with (
+            Server(answer_json({"tcb/uploadfile": link})) as api,
+            client_for(api.base_url, max_retries=0, timeout=0.3) as client,
+        ):
+            link.update(link_to(api, "docs/a.bin"), url=f"{cos}/b/docs/a.bin")
+            error = failing_within(20, lambda: client.upload("docs/a.bin", io.BytesIO(bytes(8 << 20))))
+    assert str(error) == (
+        "COS upload of docs/a.bin: connection to 127.0.0.1 failed: ProtocolError: ('Connection aborted.', "
+        "TimeoutError('timed out')) (gave up after 1 attempts)"
+    )
+
+
+def test_a_dropped_connection_is_tried_again_by_the_client_alone() -> None:
+    with silent_server(drop=True) as (base, accepted), client_for(base, max_retries=1) as client:
+        error = failing_within(20, client.token)
+        assert len(accepted) == 2 == client.requests_made  # no hidden retry below the client's own
+    # hung up before the answer: RemoteDisconnected, or a reset when the request was not all read yet
+    assert str(error).startswith(
+        "WeChat API cgi-bin/stable_token: connection to 127.0.0.1 failed: ProtocolError: ('Connection aborted.', "
+    )
+    assert str(error).endswith(")) (gave up after 2 attempts)")
 
 
 def test_an_ip_refusal_without_an_address_still_says_what_to_whitelist(tmp_path: Path) -> None:
@@ -444,6 +522,7 @@ def test_the_route_of_a_host_is_read_from_the_environment_once_a_run(
                 f"{emulator.base_url}/cgi-bin/stable_token",
                 f"{emulator.base_url}/tcb/batchdeletefile",
             ]
+            assert not any("proxy-authorization" in {k.lower() for k in h} for h in proxy.headers)  # none to send
     finally:
         emulator.stop()
 
@@ -527,8 +606,9 @@ def test_a_redirect_is_never_followed_and_names_where_it_pointed(status: int) ->
     )
 
 
-def test_a_redirect_without_a_location_is_refused_too() -> None:
-    with Server(answer_json({"cgi-bin/stable_token": Reply(b"", 302)})) as server:
+@pytest.mark.parametrize("headers", [{}, {"Location": "/elsewhere"}, {"Location": "http://[oops/x"}])
+def test_a_redirect_to_no_host_that_can_be_named_is_refused_too(headers: dict[str, str]) -> None:
+    with Server(answer_json({"cgi-bin/stable_token": Reply(b"", 302, headers)})) as server:
         with client_for(server.base_url) as client, pytest.raises(NetworkError, match="a redirect to elsewhere, "):
             client.token()
 
@@ -561,8 +641,11 @@ def form_fields(body: bytes, content_type: str) -> list[tuple[str, str | None, s
     message = BytesParser(policy=email.policy.HTTP).parsebytes(
         b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body
     )
+    parts = list(message.iter_parts())
+    for part in parts:  # as urllib3 writes it, which COS reads
+        assert re.fullmatch(r'form-data; name="[^"]+"(; filename="[^"]+")?', part["Content-Disposition"])
     return [(part.get_param("name", header="content-disposition"), part.get_filename(),
-             part.get("Content-Type"), part.get_payload(decode=True)) for part in message.iter_parts()]  # fmt: skip
+             part.get("Content-Type"), part.get_payload(decode=True)) for part in parts]  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -595,6 +678,7 @@ def test_the_cos_form_carries_the_link_the_type_and_the_file_last(
         fields.append(("Content-Type", None, None, stored_as.encode()))
     fields.append(("file", "local.bin", stored_as or "application/octet-stream", data))
     assert form_fields(body, headers["content-type"]) == fields
+    assert re.fullmatch("multipart/form-data; boundary=[0-9a-f]{32}", headers["content-type"])
 
 
 def test_a_reader_is_sent_whole_again_on_every_try_under_its_given_or_cloud_name(tmp_path: Path) -> None:
@@ -604,6 +688,7 @@ def test_a_reader_is_sent_whole_again_on_every_try_under_its_given_or_cloud_name
             with client_for(api.base_url) as client:
                 client.upload("docs/a.webp", io.BytesIO(b"webp-bytes"))
                 client.upload("docs/a.webp", io.BytesIO(b"webp-bytes"), filename="原图.webp")
+    assert len({headers["content-type"] for _, headers, _ in cos.requests}) == 3  # a boundary of its own each
     parts = [form_fields(body, headers["content-type"])[-1] for _, headers, body in cos.requests]
     assert parts == [("file", "a.webp", "image/webp", b"webp-bytes")] * 2 + [
         ("file", "原图.webp", "image/webp", b"webp-bytes")
@@ -650,12 +735,369 @@ def test_links_are_asked_for_with_their_lifetime_once_per_id_50_to_a_call() -> N
 
 def test_an_item_without_a_link_or_with_a_bare_status_says_so() -> None:
     items = [{"fileid": "cloud://e.b/a", "status": 0}, {"fileid": "cloud://e.b/b", "status": 7},
-             {"fileid": "cloud://e.b/c", "status": 0, "download_url": "", "errmsg": ""}]  # fmt: skip
+             {"fileid": "cloud://e.b/c", "status": 0, "download_url": "", "errmsg": ""},
+             {"fileid": "cloud://e.b/d", "status": 0, "errmsg": "not  ready"}]  # fmt: skip
     with Server(answer_json({"tcb/batchdownloadfile": {"file_list": items}, "tcb/batchdeletefile": {}})) as server:
         with client_for(server.base_url) as client:
-            urls, errors = client.download_urls(["cloud://e.b/a", "cloud://e.b/b", "cloud://e.b/c"])
+            urls, errors = client.download_urls(["cloud://e.b/a", "cloud://e.b/b", "cloud://e.b/c", "cloud://e.b/d"])
             failed = client.delete(["cloud://e.b/a"])
     assert urls == {}
     assert errors == {"cloud://e.b/a": "no download_url in the answer", "cloud://e.b/b": "status 7",
-                      "cloud://e.b/c": "no download_url in the answer"}  # fmt: skip
+                      "cloud://e.b/c": "no download_url in the answer", "cloud://e.b/d": "not ready"}  # fmt: skip
     assert failed == {"cloud://e.b/a": "missing from the delete_list of the answer"}
+
+
+def test_ids_told_apart_only_by_their_encoding_each_get_their_own_link() -> None:
+    asked = ["cloud://e.b/caf%C3%A9.png", "cloud://e.b/café.png"]  # the same file name, once decoded
+    items = [{"fileid": asked[1], "download_url": "u1"}, {"fileid": asked[0], "download_url": "u0"}]
+    with Server(answer_json({"tcb/batchdownloadfile": {"file_list": items}})) as server:
+        with client_for(server.base_url) as client:
+            assert client.download_urls(asked) == ({asked[0]: "u0", asked[1]: "u1"}, {})
+
+
+def test_batches_are_sent_no_more_at_once_than_concurrency_allows() -> None:
+    in_flight, most = [0], [0]
+    lock = threading.Lock()
+
+    def slow(body: bytes) -> dict:
+        with lock:
+            in_flight[0] += 1
+            most[0] = max(most[0], in_flight[0])
+        time.sleep(0.05)
+        with lock:
+            in_flight[0] -= 1
+        return {"delete_list": [{"fileid": i} for i in json.loads(body)["fileid_list"]]}
+
+    with Server(answer_json({"tcb/batchdeletefile": slow})) as server:
+        with client_for(server.base_url, concurrency=1) as client:
+            assert client.delete([f"cloud://e.b/{i}.png" for i in range(150)]) == {}
+    assert most == [1]
+
+
+def test_after_cancel_no_call_starts_and_each_says_so(tmp_path: Path) -> None:
+    with Recorded(answer_json({})) as server, client_for(server.base_url) as client:
+        client.cancel()
+        assert client.delete(["cloud://e.b/a"]) == {
+            "cloud://e.b/a": "tcb/batchdeletefile: not started, the run was interrupted"
+        }
+        with pytest.raises(Cancelled) as caught:
+            client.upload("docs/a.png", io.BytesIO(b"a"))
+        assert str(caught.value) == "upload of docs/a.png: not started, the run was interrupted"
+    assert server.requests == []
+
+
+@pytest.mark.parametrize(
+    ("api", "errcode", "errmsg", "rid", "hint"),
+    [
+        ("tcb/uploadfile", 99999, "something new", "", ""),
+        ("tcb/uploadfile", 48001, "api unauthorized rid: 64a-0", "64a-0",
+         ". this account is not authorised to call tcb/uploadfile"),
+        ("tcb/uploadfile", 85107, "not in whitelist rid:  x_1", "x_1",
+         ". add /tcb/uploadfile in 云调用 → 微信令牌权限配置 (the open API service lets through /tcb/uploadfile, "
+         "/tcb/batchdownloadfile and /tcb/batchdeletefile only once listed)"),
+        ("tcb/uploadfile", -501005, "env abnormal", "",
+         ". the cloud environment 'e' is unknown or abnormal: check `env` / WXCLOUD_ENV against the environment id "
+         "in the 云开发 console"),
+        ("cgi-bin/stable_token", 40001, "invalid credential", "", ". the AppSecret is wrong: check `secret` / "
+         "WXCLOUD_SECRET (the AppSecret of the mini program)"),
+        ("cgi-bin/stable_token", 40164, "invalid ip 203.0.113.9 ipv6 ::ffff:203.0.113.9, not in whitelist", "",
+         ". add 203.0.113.9 to the API IP whitelist: 微信公众平台 → 开发管理 → 开发设置 → IP白名单"),
+    ],
+)  # fmt: skip
+def test_a_refusal_is_shown_whole_with_its_request_id_and_what_to_do(
+    api: str, errcode: int, errmsg: str, rid: str, hint: str, tmp_path: Path
+) -> None:
+    with Server(answer_json({api: failure(errcode, errmsg)})) as server:
+        error = upload_error(server.base_url, tmp_path)
+    assert isinstance(error, ApiError) and (error.api, error.errcode, error.rid) == (api, errcode, rid)
+    assert str(error) == f"WeChat API {api} failed: errcode {errcode}: {errmsg}{hint}".replace("  ", " ")
+
+
+@pytest.mark.parametrize("code", ["SlowDown", "RequestTimeout", "RequestTimeOut"])
+def test_cos_staying_slow_says_to_lower_concurrency_or_raise_timeout(code: str, tmp_path: Path) -> None:
+    reply = Reply(f"<Error><Code>{code}</Code><Message>m</Message></Error>".encode(), 503)
+    error = cos_refusal(reply, tmp_path)
+    assert (
+        str(error)
+        == f"COS upload failed: HTTP 503 {code}: m. uploads were too slow: lower `concurrency` or raise `timeout`"
+    )
+
+
+# -- the access token: its lifetime, its cache, and never shown -----------------------------------
+
+
+def test_a_token_with_less_than_five_minutes_left_is_never_reused() -> None:
+    for expires_in, fetches in ((1, 3), (299, 3), (7200, 1)):
+        token = {"access_token": f"short-lived-token-{expires_in}", "expires_in": expires_in}
+        with Recorded(answer_json({"cgi-bin/stable_token": token})) as server:
+            with client_for(server.base_url) as client:
+                assert [client.token() for _ in range(3)] == [token["access_token"]] * 3
+        assert len(server.requests) == fetches
+
+
+def test_refused_credentials_are_asked_for_once_a_run() -> None:
+    with Recorded(answer_json({"cgi-bin/stable_token": failure(40125, "invalid appsecret rid: 8")})) as server:
+        with client_for(server.base_url) as client:
+            for _ in range(2):
+                with pytest.raises(ApiError, match="the AppSecret is wrong"):
+                    client.token()
+    assert len(server.requests) == 1
+
+
+def test_a_busy_token_service_is_retried_and_logged_under_its_name(caplog: pytest.LogCaptureFixture) -> None:
+    answers = {"cgi-bin/stable_token": [failure(-1, "system error rid: 9"), TOKEN]}
+    with Server(answer_json(answers)) as server, client_for(server.base_url, backoff=0.0) as client:
+        with caplog.at_level(logging.DEBUG, logger="mkdocs.plugins.wxcloud"):
+            assert client.token() == TOKEN["access_token"]
+    assert [r.getMessage() for r in caplog.records if r.name == "mkdocs.plugins.wxcloud"] == [
+        "wxcloud: cgi-bin/stable_token: retry 1/2 in 0.00 s after: WeChat API cgi-bin/stable_token failed: errcode -1: "
+        "system error rid: 9. WeChat stayed busy: try again later",
+        "wxcloud: got an access token valid for 7200 s",
+    ]
+
+
+def test_tokens_from_the_cache_or_a_renewal_are_never_shown(tmp_path: Path) -> None:
+    """A server that echoes the token in its errmsg: the message masks it, however it was obtained."""
+    cached, renewed = "cached-token-never-shown-1", "renewed-token-never-shown-2"
+    first = {"access_token": "first-token-of-the-run-3", "expires_in": 7200}
+    for token, answers in (
+        (cached, {"tcb/uploadfile": failure(40097, f"invalid path for {cached}")}),
+        (renewed, {"cgi-bin/stable_token": [first, {"access_token": renewed, "expires_in": 7200}],
+                   "tcb/uploadfile": [failure(40001, "invalid credential"), failure(40097, f"invalid path for {renewed}")]}),
+    ):  # fmt: skip
+        with Server(answer_json(answers)) as server:
+            if token == cached:  # left by an earlier build
+                TokenCache(tmp_path).store(token_cache_key(server.base_url, "wx1"), cached, time.time() + 3600)
+            error = upload_error(server.base_url, tmp_path, token_cache=TokenCache(tmp_path))
+        assert str(error).startswith("WeChat API tcb/uploadfile failed: errcode 40097: invalid path for ***. ")
+
+
+def test_the_token_cache_keeps_the_token_that_lasts_longest(tmp_path: Path) -> None:
+    now = time.time()
+    mine, theirs = TokenCache(tmp_path / "a" / "b"), TokenCache(tmp_path / "a" / "b")
+    mine.store("k", "z-mine-earlier", now + 3600)
+    theirs.store("k", "a-theirs-later", now + 7200)  # another build, sharing the disk cache
+    assert mine.load("k") == ("a-theirs-later", now + 7200)
+    mine.store("k", "m-mine-latest", now + 9000)
+    assert theirs.load("k") == ("m-mine-latest", now + 9000) == TokenCache(tmp_path / "a" / "b").load("k")
+    assert sorted(p.name for p in (tmp_path / "a" / "b").iterdir()) == ["token-k.json"]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [{"token": "", "expires_at": 9e9}, {"token": 5, "expires_at": 9e9}, {"token": "t", "expires_at": "9e9"},
+     {"expires_at": 9e9}, {"token": "t"}, ["t", 9e9]],
+)  # fmt: skip
+def test_a_cache_file_that_is_not_a_token_is_ignored(data: object, tmp_path: Path) -> None:
+    (tmp_path / "token-k.json").write_text(json.dumps(data))
+    assert TokenCache(tmp_path).load("k") is None
+
+
+def test_a_cache_that_cannot_be_written_keeps_the_token_in_memory_and_says_why(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (tmp_path / "token-k.json").mkdir()  # where the file should go
+    cache = TokenCache(tmp_path)
+    with caplog.at_level(logging.DEBUG, logger="mkdocs.plugins.wxcloud"):
+        cache.store("k", "memory-only-token", time.time() + 3600)
+    assert cache.load("k")[0] == "memory-only-token"  # type: ignore[index]
+    assert [p.name for p in tmp_path.iterdir()] == ["token-k.json"]  # no temporary file left
+    assert caplog.messages == [
+        f"wxcloud: token cache {tmp_path} not writable (Is a directory); keeping the token in memory"
+    ]
+
+
+# -- reading answers: their length, however they are framed ---------------------------------------
+
+
+def _token_answer(size: int) -> bytes:
+    """A token answer of exactly ``size`` bytes (JSON allows any amount of white space)."""
+    data = json.dumps(TOKEN).encode()
+    return data[:-1] + b" " * (size - len(data)) + b"}"
+
+
+def without_length(body: bytes) -> Respond:
+    """Answers with ``body`` as HTTP/1.0 does: no Content-Length, the end of the answer is the end of the connection."""
+
+    def respond(handler: BaseHTTPRequestHandler) -> None:
+        handler.send_response(200)
+        handler.send_header("Connection", "close")
+        handler.end_headers()
+        handler.wfile.write(body)
+        handler.close_connection = True
+
+    return respond
+
+
+@pytest.mark.parametrize("framed", ["length", "close"])
+def test_an_answer_of_exactly_the_largest_size_is_read_whole(framed: str) -> None:
+    body = _token_answer(1 << 20)
+    respond = answer_json({"cgi-bin/stable_token": body}) if framed == "length" else without_length(body)
+    with Server(respond) as server, client_for(server.base_url) as client:
+        assert client.token() == TOKEN["access_token"]
+
+
+def test_an_answer_over_the_largest_size_without_a_length_is_refused_once_read_that_far() -> None:
+    with Server(without_length(_token_answer((1 << 20) + 1))) as server, client_for(server.base_url) as client:
+        with pytest.raises(NetworkError) as caught:
+            client.token()
+    assert str(caught.value) == (
+        "WeChat API cgi-bin/stable_token: 127.0.0.1 answered more than 1024 KB, which no answer of this API comes "
+        f"near: check `api_base` ({server.base_url}) and any proxy in between"
+    )
+
+
+def test_a_cos_success_with_a_long_body_is_success(tmp_path: Path) -> None:
+    with Server(answer_json({"b/": Reply(b"<ok/>" * 8000, 200)})) as cos:
+        with Server(answer_json({"tcb/uploadfile": link_to(cos)})) as api:
+            assert upload(api.base_url, tmp_path) == "cloud://e.b/docs/a.png"
+
+
+def test_an_api_base_with_a_path_and_a_trailing_slash_is_used_as_given() -> None:
+    with Recorded(answer_json({"wx/gateway-X/cgi-bin/stable_token": TOKEN})) as server:
+        with client_for(f"{server.base_url}/wx/gateway-X/") as client:
+            assert client.token() == TOKEN["access_token"]
+            assert client.api_base == f"{server.base_url}/wx/gateway-X"
+    assert [p for p, _, _ in server.requests] == ["/wx/gateway-X/cgi-bin/stable_token"]
+
+
+def test_an_api_base_urllib3_cannot_parse_is_one_final_line() -> None:
+    with client_for("http://bad host:1") as client, pytest.raises(NetworkError) as caught:
+        client.token()
+    assert str(caught.value) == (
+        "WeChat API cgi-bin/stable_token: request to bad host failed: LocationParseError: Failed to parse: "
+        "Host 'bad host' contains invalid character ' '"
+    )
+    assert client.requests_made == 1
+
+
+# -- uploads: what is asked for, and the type stored on any machine ------------------------------
+
+
+def test_an_upload_link_is_asked_for_the_env_and_the_cloud_path_in_raw_utf8(tmp_path: Path) -> None:
+    with Recorded(answer_json({"b/": Reply(b"", 204)})) as cos:
+        with Recorded(answer_json({"tcb/uploadfile": link_to(cos, "文档/a.png")})) as api:
+            (tmp_path / "a.png").write_bytes(b"a")
+            with client_for(api.base_url) as client:
+                client.upload("文档/a.png", tmp_path / "a.png")
+    assert api.requests[1][2] == '{"env": "e", "path": "文档/a.png"}'.encode()
+
+
+def test_a_file_that_cannot_be_read_is_named_with_the_reason(tmp_path: Path) -> None:
+    with client_for("http://127.0.0.1:9") as client, pytest.raises(ConfigError) as caught:
+        client.upload("docs/a.png", tmp_path / "absent.png")
+    assert str(caught.value) == f"cannot read {tmp_path / 'absent.png'}: No such file or directory"
+    assert client.requests_made == 0
+
+
+class SizedReader(io.RawIOBase):
+    """A reader that knows its size and can only rewind, like the one that hashes what it sends."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data, self._at = data, 0
+
+    def __len__(self) -> int:
+        return len(self._data) - self._at
+
+    def readable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        if (offset, whence) != (0, 0):
+            raise OSError("this reader can only rewind")
+        self._at = 0
+        return 0
+
+    def readinto(self, buffer: Any) -> int:
+        chunk = self._data[self._at : self._at + len(buffer)]
+        buffer[: len(chunk)] = chunk
+        self._at += len(chunk)
+        return len(chunk)
+
+
+def test_a_reader_that_knows_its_size_is_sent_without_seeking_its_end(tmp_path: Path) -> None:
+    with Recorded(answer_json({"b/": Reply(b"", 204)})) as cos:
+        with (
+            Server(answer_json({"tcb/uploadfile": link_to(cos, "docs/a.pdf")})) as api,
+            client_for(api.base_url) as client,
+        ):
+            client.upload("docs/a.pdf", SizedReader(b"%PDF-1.7 sized"), filename="a.pdf")  # type: ignore[arg-type]
+    ((_, headers, body),) = cos.requests
+    assert form_fields(body, headers["content-type"])[-1] == ("file", "a.pdf", "application/pdf", b"%PDF-1.7 sized")
+
+
+def test_the_stored_type_of_every_kind_of_asset_is_the_same_on_a_machine_that_knows_few(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A slim container has no /etc/mime.types: Python's own table lacks several asset types, or names
+    them otherwise (audio/x-wav). The type stored, which the CDN serves, must not depend on it."""
+    monkeypatch.setattr(mimetypes, "guess_type", mimetypes.MimeTypes().guess_type)
+    expected = {"a.jfif": "image/jpeg", "a.APNG": "image/apng", "a.ico": "image/x-icon", "a.m4v": "video/mp4",
+                "a.Ogv": "video/ogg", "a.m4a": "audio/mp4", "a.ogg": "audio/ogg", "a.oga": "audio/ogg",
+                "a.opus": "audio/ogg", "a.wav": "audio/wav", "a.FLAC": "audio/flac", "a.tiff": "image/tiff"}  # fmt: skip
+    (tmp_path / "local").write_bytes(b"x")
+    with Recorded(answer_json({"b/": Reply(b"", 204)})) as cos:
+        with Server(answer_json({"tcb/uploadfile": link_to(cos)})) as api, client_for(api.base_url) as client:
+            for name in expected:
+                client.upload(f"docs/{name}", tmp_path / "local")
+    stored = [dict((n, v.decode()) for n, _, _, v in form_fields(body, headers["content-type"])[:-1])
+              for _, headers, body in cos.requests]  # fmt: skip
+    assert {name: fields.get("Content-Type") for name, fields in zip(expected, stored)} == expected
+
+
+def test_threads_refused_together_renew_the_token_once_and_each_says_why(tmp_path: Path) -> None:
+    """Two uploads sent with the same token, refused together: one thread fetches a new token, the
+    other finds it already replaced. Refused again, each ends with the plain refusal (never the advice
+    about a token stable_token keeps handing out: it handed out a new one)."""
+    together = threading.Barrier(2, timeout=10)
+    seen: list[str] = []
+
+    def hold(request: Exchange) -> Exchange | None:
+        if not request.path.startswith("/tcb/uploadfile"):
+            return None
+        seen.append(request.path)
+        if len(seen) <= 2:
+            together.wait()  # both threads' first tries are under way before either is answered
+            return None  # the emulator refuses the expired token
+        body = json.dumps(failure(42001, "access_token expired rid: 10")).encode()
+        return Exchange(request.method, request.path, request.body, 200, {"Content-Type": "application/json"}, body)
+
+    emulator = Emulator().start()
+    try:
+        with Proxy(emulator.base_url, before=hold) as proxy:
+            options = {"env": DEFAULT_ENV, "appid": DEFAULT_APPID, "secret": DEFAULT_SECRET}
+            with client_for(proxy.base_url, **options) as client:
+                client.token()
+                emulator.expire_tokens()
+                (tmp_path / "a.png").write_bytes(b"a")
+                errors: list[BaseException] = []
+
+                def attempt(name: str) -> None:
+                    try:
+                        client.upload(name, tmp_path / "a.png")
+                    except WxCloudError as error:
+                        errors.append(error)
+
+                threads = [threading.Thread(target=attempt, args=(name,)) for name in ("a.png", "b.png")]
+                for thread in threads:
+                    thread.start()
+                for thread in threads:
+                    thread.join(timeout=30)
+        assert emulator.request_count("/cgi-bin/stable_token") == 2  # the first token, and one new one for both
+        assert [str(e) for e in errors] == [
+            f"WeChat API tcb/uploadfile failed: errcode 42001: access_token expired rid: 10. {_RENEWED}"
+        ] * 2
+        assert len(seen) == 4
+    finally:
+        emulator.stop()
+
+
+def test_the_appsecret_is_never_shown_even_when_the_server_echoes_it(tmp_path: Path) -> None:
+    secret = "echoed-appsecret-4711"  # a secret of its own: secrets are remembered process-wide
+    answers = {"cgi-bin/stable_token": failure(40125, f"invalid appsecret {secret} rid: 11")}
+    with Server(answer_json(answers)) as server:
+        error = upload_error(server.base_url, tmp_path, secret=secret)
+    assert str(error) == (
+        "WeChat API cgi-bin/stable_token failed: errcode 40125: invalid appsecret *** rid: 11. the AppSecret is "
+        "wrong: check `secret` / WXCLOUD_SECRET (the AppSecret of the mini program)"
+    )

@@ -158,6 +158,32 @@ _WIDTH = (
     "the width only folds a scalar of over 65,536 characters that holds spaces: notes are at most 200, URLs hold "
     "no space, paths are shorter than PATH_MAX"
 )
+_WX = "mkdocs_wxcloud.wechat."
+_JSON_TYPES = (
+    "_kind names what json.loads made (dict, list, str, int, float, bool, None): each is in the table or handled"
+)
+_CHECKED_KINDS = (
+    "every kind the answer checks use (str, int, list, numbers) is in the table: the default is never taken"
+)
+_FALSY_HINT = "a hint is added to the message only when it is truthy: None and an empty text both add none"
+_ONE_BRACE = (
+    "ElementTree names a namespaced tag {uri}name and expat refuses a namespace holding '}': a tag has at most "
+    "one '}', and every split keeps the same last part"
+)
+_NO_REASON = (
+    "urllib3 (retries=False) raises the error itself: none that reaches here has a `reason` attribute (only "
+    "MaxRetryError has, never raised then), so the exception is its own cause either way"
+)
+_HEADER_CASE = "header names are case-insensitive: urllib3 finds a given Content-Type or Content-Length in any case"
+_NO_RETRY_LOG = (
+    "with retries=False urllib3's Retry re-raises before its per-URL line: its logger writes only "
+    "'Converted retries value: False -> Retry(...)', with nothing to mask"
+)
+_NO_300 = "a 3xx answer never gets here: _send refuses every 3xx as a redirect"
+_TEMP_NAME = (
+    "the name of the token cache's temporary file, which lives only until os.replace or its unlink: nothing "
+    "reads it by name, and no name can be token-<key>.json"
+)
 EQUIVALENT: dict[str, tuple[str, str]] = {
     f"{_JOURNAL}replay__mutmut_1": ('encoding=None, errors="replace"', _LOCALE),
     f"{_JOURNAL}replay__mutmut_3": ('read_text(errors="replace")', _LOCALE),
@@ -325,6 +351,99 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
     f"{_EXCLUDE}x_unmentioned__mutmut_41": ('encoding="UTF-8"', "codec names are case-insensitive"),
     f"{_EXCLUDE}x_unmentioned__mutmut_11": ("key=None, reverse=True", _LONGEST_FIRST),
     f"{_EXCLUDE}x_unmentioned__mutmut_14": ("by_name}, reverse=True)", _LONGEST_FIRST),
+    f"{_WX}auth.xǁCredentialsǁ__init____mutmut_24": (
+        '| None = ""',
+        "the cached cloudbase token is read only for its truth: an empty text and None both mean none read yet",
+    ),
+    f"{_WX}deadline.xǁ_Responseǁ__init____mutmut_4": (
+        "super().__init__(sock, *args, )",
+        "http.client is given only method= by keyword, which it reads only to tell a HEAD answer (no body): every "
+        "request here is a POST",
+    ),
+    f"{_WX}tokens.x_token_cache_key__mutmut_8": ('.encode("UTF-8")', "codec names are case-insensitive"),
+    f"{_WX}tokens.xǁTokenCacheǁstore__mutmut_11": ("mode=449", "449 is 0o700"),
+    **{
+        f"{_WX}tokens.xǁTokenCacheǁstore__mutmut_{n}": (text, _TEMP_NAME)
+        for n, text in (
+            (16, "prefix=None"),
+            (17, "suffix=None)"),
+            (19, 'mkstemp(dir=path.parent, suffix=".tmp")'),
+            (20, 'prefix=".token-", )'),
+            (21, '"XX.token-XX"'),
+            (22, '".TOKEN-"'),
+            (23, '"XX.tmpXX"'),
+            (24, '".TMP"'),
+        )
+    },
+    f"{_WX}tokens.xǁTokenCacheǁstore__mutmut_27": (
+        'os.fdopen(fd, "w", encoding=None)',
+        _LOCALE + " (json.dump writes ASCII anyway)",
+    ),
+    f"{_WX}tokens.xǁTokenCacheǁstore__mutmut_34": ('encoding="UTF-8"', "codec names are case-insensitive"),
+    f"{_WX}transport.xǁTransportǁcall_json__mutmut_48": (
+        'parsed = ""',
+        "an answer that is no JSON is then told apart only by not being a dict: an empty text is not one either",
+    ),
+    f"{_WX}pools.xǁPoolsǁpost__mutmut_6": ("preload_content=None", "urllib3 reads preload_content only for its truth"),
+    f"{_WX}transport.xǁTransportǁ__init____mutmut_14": ('"XXurllib3.util.retryXX"', _NO_RETRY_LOG),
+    f"{_WX}transport.xǁTransportǁ__init____mutmut_15": ('"URLLIB3.UTIL.RETRY"', _NO_RETRY_LOG),
+    f"{_WX}transport.xǁTransportǁ_send__mutmut_28": ("200 <= response.status <= 300", _NO_300),
+    f"{_WX}transport.xǁTransportǁ_send__mutmut_29": ("200 <= response.status < 301", _NO_300),
+    f"{_WX}transport.x__remaining__mutmut_15": (
+        "return end + position",
+        "the upload rewinds its reader (seek(0)) before every try, so the position is 0 and end ± 0 agree",
+    ),
+    f"{_WX}answers.x__kind__mutmut_5": (".get(type(value), None)", _JSON_TYPES),
+    f"{_WX}answers.x__kind__mutmut_7": (".get(type(value), )", _JSON_TYPES),
+    f"{_WX}answers.x__kind__mutmut_21": ("type(None).__name__", _JSON_TYPES),
+    f"{_WX}answers.x__kind_name__mutmut_2": (".get(kind, None)", _CHECKED_KINDS),
+    f"{_WX}answers.x__kind_name__mutmut_4": (".get(kind, )", _CHECKED_KINDS),
+    f"{_WX}answers.x__kind_name__mutmut_13": (".get(kind, str(None))", _CHECKED_KINDS),
+    f"{_WX}auth.xǁCredentialsǁrenew__mutmut_10": (
+        'self._cloudbase = ""',
+        "the cached cloudbase token is read only for its truth: an empty text and None both make the next call "
+        "read the file again",
+    ),
+    f"{_WX}auth.xǁCredentialsǁrenew__mutmut_12": (
+        'self.auth != "token" and rejected is None',
+        "the credential is None exactly when auth is openapi (current() gives a pair in the other modes), so "
+        "`or` and `and` decide alike",
+    ),
+    f"{_WX}auth.xǁCredentialsǁ_cloudbase_token__mutmut_7": ("read_text(encoding=None)", _LOCALE),
+    f"{_WX}auth.xǁCredentialsǁ_cloudbase_token__mutmut_9": ('encoding="UTF-8"', "codec names are case-insensitive"),
+    f"{_WX}errors.x_http_status_error__mutmut_8": (
+        '"X-OPENAPI-SEQID"',
+        "the answer's headers are urllib3's HTTPHeaderDict, whose look-ups ignore case",
+    ),
+    f"{_WX}errors.x__hint__mutmut_26": ("_HINTS.get(errcode, None)", _FALSY_HINT),
+    f"{_WX}errors.x__hint__mutmut_28": ("_HINTS.get(errcode, )", _FALSY_HINT),
+    f"{_WX}errors.xǁCosErrorǁ__init____mutmut_12": ("else code, None)", _FALSY_HINT),
+    f"{_WX}errors.xǁCosErrorǁ__init____mutmut_14": ("else code, )", _FALSY_HINT),
+    f"{_WX}errors.x_cos_error__mutmut_12": ('decode("UTF-8", "replace")', "codec names are case-insensitive"),
+    f"{_WX}errors.x_cos_error__mutmut_31": ('tag.rsplit("}", )', _ONE_BRACE),
+    f"{_WX}errors.x_cos_error__mutmut_32": ('tag.split("}", 1)', _ONE_BRACE),
+    f"{_WX}errors.x_cos_error__mutmut_34": ('tag.rsplit("}", 2)', _ONE_BRACE),
+    f"{_WX}tokens.x_default_cache_dir__mutmut_8": (
+        '"XDG_CACHE_HOME", "XXXX"',
+        "an unset variable gives a relative path either way (empty or XXXX): the cache goes under ~/.cache",
+    ),
+    f"{_WX}tokens.xǁTokenCacheǁdiscard__mutmut_6": ('("", 1.0)', "only the token of the default pair is read"),
+    f"{_WX}transport.x__reason__mutmut_3": ('getattr(None, "reason", None)', _NO_REASON),
+    f"{_WX}transport.x__reason__mutmut_8": ('"XXreasonXX"', _NO_REASON),
+    f"{_WX}transport.x__reason__mutmut_9": ('"REASON"', _NO_REASON),
+    f"{_WX}transport.xǁTransportǁpost_to_cos__mutmut_37": (
+        "_remaining(handle) < IN_ONE_PIECE",
+        "a form of exactly 1 MiB is built at once or streamed: the same fields and bytes reach COS",
+    ),
+    f"{_WX}transport.xǁTransportǁpost_to_cos__mutmut_49": ('{"content-type": form_type}', _HEADER_CASE),
+    f"{_WX}transport.xǁTransportǁpost_to_cos__mutmut_50": ('{"CONTENT-TYPE": form_type}', _HEADER_CASE),
+    f"{_WX}transport.xǁTransportǁpost_to_cos__mutmut_57": ('{"content-type": form.content_type', _HEADER_CASE),
+    f"{_WX}transport.xǁTransportǁpost_to_cos__mutmut_58": ('{"CONTENT-TYPE": form.content_type', _HEADER_CASE),
+    f"{_WX}transport.xǁTransportǁpost_to_cos__mutmut_60": ('"content-length": str(form.len)', _HEADER_CASE),
+    f"{_WX}transport.xǁTransportǁpost_to_cos__mutmut_61": ('"CONTENT-LENGTH": str(form.len)', _HEADER_CASE),
+    f"{_WX}transport.xǁTransportǁpost_to_cos__mutmut_70": ("whole=None", "`whole` is read only for its truth"),
+    f"{_WX}transport.xǁTransportǁpost_to_cos__mutmut_83": ("answer.status <= 300", _NO_300),
+    f"{_WX}transport.xǁTransportǁpost_to_cos__mutmut_84": ("answer.status < 301", _NO_300),
 }
 
 KILLED = {"killed", "timeout", "caught by type check"}

@@ -196,7 +196,7 @@ class Transport:
             raise self._too_large(what, url, limit)
         chunks: list[bytes] = []
         size = 0
-        while size < limit:
+        while size <= limit:  # up to one byte past it: an answer of exactly `limit` bytes is whole
             try:
                 chunk = response.read1(min(_CHUNK, limit - size + 1))
             except http.ReadTimeoutError:
