@@ -17,7 +17,7 @@ import time
 import xml.etree.ElementTree as ET
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import pytest
 from conftest import emulator_options, free_port, png, wx_client
@@ -32,14 +32,17 @@ from mkdocs_wxcloud.errors import ConfigError, WxCloudError
 from mkdocs_wxcloud.manifest.model import Entry
 from mkdocs_wxcloud.publishing.connection import connect, unreachable
 from mkdocs_wxcloud.publishing.doctor import Doctor, Step
+from mkdocs_wxcloud.publishing.imports import remote_problem
 from mkdocs_wxcloud.publishing.linker import Linker, Problem
+from mkdocs_wxcloud.publishing.links import get, serves, unsigned
 from mkdocs_wxcloud.publishing.placeholders import Placeholders
 from mkdocs_wxcloud.publishing.probes import probes
 from mkdocs_wxcloud.publishing.remote import missing_in_cloud
 from mkdocs_wxcloud.publishing.reporting import Report, not_published
 from mkdocs_wxcloud.publishing.run import Mode, open_run
 from mkdocs_wxcloud.publishing.settings import Settings, resolve
-from mkdocs_wxcloud.references.treeprocessor import MARKDOWN, RAW
+from mkdocs_wxcloud.publishing.sources import ImageProblem
+from mkdocs_wxcloud.references.treeprocessor import MARKDOWN, RAW, Reference
 from mkdocs_wxcloud.wechat.errors import FILE_NONEXIST
 
 # -- the diagnostic's probe files: what a browser or a PDF reader opens -----------------------------
@@ -784,3 +787,87 @@ def test_a_failure_that_stopped_the_uploads_says_what_happened(tmp_path: Path, m
     )
     emulated = _emulator_settings(tmp_path, "127.0.0.1:9")
     assert unreachable(emulated, WxCloudError(message)).startswith(f"wxcloud: the WeChat API at 127.0.0.1:9 {what}: ")
+
+
+# -- links: what a download host answers ----------------------------------------------------------------
+
+
+class _Download(BaseHTTPRequestHandler):
+    """Answers ``GET /<status>`` with that status (``/302`` redirects to ``/200``); keeps each request's headers."""
+
+    def do_GET(self) -> None:  # noqa: N802
+        self.server.seen.append(dict(self.headers.items()))  # type: ignore[attr-defined]
+        status = int(self.path.strip("/").split("?")[0])
+        self.send_response(status)
+        if status == 302:
+            self.send_header("Location", "/200")
+        self.send_header("Content-Length", "1")
+        self.end_headers()
+        self.wfile.write(b"x")
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def download_host() -> Iterator[tuple[str, list[dict[str, str]]]]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Download)
+    server.seen = []  # type: ignore[attr-defined]
+    with Background(server) as host:
+        yield f"http://127.0.0.1:{host.port}", server.seen  # type: ignore[attr-defined]
+
+
+def test_serves_asks_one_byte_without_credentials_and_follows_no_redirect(
+    download_host: tuple[str, list[dict[str, str]]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base, seen = download_host
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine 127.0.0.1 login someone password hunter2\n", encoding="utf-8")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    assert [serves(f"{base}/{status}", 5) for status in (200, 201, 206, 299, 300, 302, 403)] == [
+        (True, "HTTP 200"), (True, "HTTP 201"), (True, "HTTP 206"), (True, "HTTP 299"),
+        (False, "HTTP 300"), (False, "HTTP 302"), (False, "HTTP 403"),
+    ]  # fmt: skip
+    assert all(headers.get("Range") == "bytes=0-0" and "Authorization" not in headers for headers in seen)
+    assert len(seen) == 7  # the redirect was not followed
+    assert get(f"{base}/200", 5).status_code == 200 and "Range" not in seen[-1]
+
+
+@pytest.mark.timeout(20)
+def test_serves_says_no_answer_for_a_host_that_refuses_or_hangs() -> None:
+    assert serves(f"http://127.0.0.1:{free_port()}/a.png", 5) == (None, "no answer (ConnectionError)")
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        assert serves(f"http://127.0.0.1:{silent.getsockname()[1]}/a.png", 0.5) == (None, "no answer (ReadTimeout)")
+
+
+def test_unsigned_drops_the_query_and_the_fragment() -> None:
+    assert unsigned("https://cdn.example.com/docs/a.png?sign=x&t=1#top") == "https://cdn.example.com/docs/a.png"
+
+
+# -- the words of a problem ------------------------------------------------------------------------------
+
+
+def test_a_problem_names_the_page_its_line_the_kind_and_the_url() -> None:
+    assert str(Problem("guide.md", 3, "a.png", "not found")) == "guide.md:3: image 'a.png' not found"
+    assert str(Problem("guide.md", None, "a.png", "not found")) == "guide.md: image 'a.png' not found"
+    assert str(Problem("guide.md", 0, "clip", "not found", "video")) == "guide.md: video 'clip' not found"
+    assert str(Problem("guide.md", 2, "", "is over budget")) == "guide.md:2: is over budget"
+
+
+def test_a_reference_to_a_host_unreliable_in_china_says_how_to_import_it() -> None:
+    why = remote_problem(Reference("//raw.githubusercontent.com/o/r/main/a.png", "img", MARKDOWN))
+    assert why is not None and why.startswith("is on raw.githubusercontent.com, which readers in mainland China")
+    assert why.endswith(": list the host in `import_hosts` to publish it to the cloud, or copy it into docs_dir")
+    assert remote_problem(Reference("https://raw.githubusercontent.com/o/r/main/a.png", "a", MARKDOWN)) is None
+    assert remote_problem(Reference("https://example.com/a.png", "img", MARKDOWN)) is None
+
+
+def test_an_import_that_is_no_http_url_is_refused_in_words(tmp_path: Path, emulator: Emulator) -> None:
+    (tmp_path / "docs").mkdir()
+    settings = resolve(emulator_options(emulator, import_hosts=["cdn.example.com"]), tmp_path, {})
+    with open_run(settings, tmp_path / "docs") as run, pytest.raises(ImageProblem) as caught:
+        run.resolve("ftp://cdn.example.com/a.png")
+    assert str(caught.value) == "cannot be imported: is not an http(s) URL, or carries a user name or password: refused"
