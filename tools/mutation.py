@@ -100,6 +100,16 @@ _LONGEST_FIRST = (
     "reverse text order also puts an extension before its own prefixes (.tiff before .tif), all the alternation needs"
 )
 _SWALLOWED = "the index only words the error of a bad record, which the replay skips without showing it"
+_PUBLISHING = "mkdocs_wxcloud.publishing."
+_CONNECTION = f"{_PUBLISHING}connection."
+_DOCTOR = f"{_PUBLISHING}doctor."
+_PROBES = f"{_PUBLISHING}probes."
+_NEVER_UNSPLIT = "unreliable() answers None for a URL that split_url cannot split: parts is never None here"
+_HEADER_CASE = "HTTP header names are case-insensitive: the storage reads the same Range header"
+_AFTER_LATENCY = (
+    "the cleanup runs after the latency step, the only reader of the timings by kind (its own step's are by call)"
+)
+_COLOUR = "any colour makes a valid one-colour probe: the probes are deleted, and their colour is shown nowhere"
 EQUIVALENT: dict[str, tuple[str, str]] = {
     f"{_JOURNAL}replay__mutmut_1": ('encoding=None, errors="replace"', _LOCALE),
     f"{_JOURNAL}replay__mutmut_3": ('read_text(errors="replace")', _LOCALE),
@@ -122,6 +132,88 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
     f"{_EXCLUDE}x_unmentioned__mutmut_41": ('encoding="UTF-8"', "codec names are case-insensitive"),
     f"{_EXCLUDE}x_unmentioned__mutmut_11": ("key=None, reverse=True", _LONGEST_FIRST),
     f"{_EXCLUDE}x_unmentioned__mutmut_14": ("by_name}, reverse=True)", _LONGEST_FIRST),
+    # publishing/
+    f"{_CONNECTION}x__is_emulator__mutmut_7": (
+        "timeout=3)",
+        "2 or 3 seconds to wait for a loopback answer: only the time differs, which no test asserts",
+    ),
+    f"{_CONNECTION}x_ensure_emulator__mutmut_46": (
+        "_emulators[settings.emulator_address] = None",
+        "the table is only asked whether an address is in it; the emulator's server thread keeps it running",
+    ),
+    f"{_PUBLISHING}remote.x_missing_in_cloud__mutmut_7": (
+        "images.values()}), 61)",
+        "only the per-file errors are read: the links, whose lifetime max_age sets, are dropped",
+    ),
+    f"{_PUBLISHING}optimizing.xǁOptimizerǁ_key__mutmut_2": (
+        "hexdigest()[:41]",
+        "the cache's file names, written and read by this one function: a longer key only makes "
+        "the caches of earlier runs miss once (optimizer time, no other result)",
+    ),
+    f"{_PUBLISHING}optimizing.xǁOptimizerǁprepare__mutmut_47": (
+        "(outcome.data is not None) or True",
+        "when the optimizer kept the bytes, body is the source, whose hash the caller checked is sha",
+    ),
+    f"{_PUBLISHING}sources.xǁDocsFilesǁrehash__mutmut_6": (
+        "digest(path, full, None, force=True)",
+        "without a stat, digest() stats the same file itself an instant later",
+    ),
+    f"{_PUBLISHING}links.xǁStorageAccessǁpublic__mutmut_5": (
+        "self.requests_made = 1",
+        "a run has one env, whose storage has one download host, asked at most once (the answer is kept, even none)",
+    ),
+    f"{_PUBLISHING}imports.x_remote_problem__mutmut_6": (
+        '"HTTPS:" + reference.url',
+        "split_url lower-cases the scheme: HTTPS: names the same URL",
+    ),
+    **{
+        f"{_PUBLISHING}imports.x_remote_problem__mutmut_{n}": (text, _NEVER_UNSPLIT)
+        for n, text in ((21, "(parts is not None) or True"), (23, '"XXits hostXX"'), (24, '"ITS HOST"'))
+    },
+    f"{_PUBLISHING}links.x_serves__mutmut_9": ('{"range": "bytes=0-0"}', _HEADER_CASE),
+    f"{_PUBLISHING}links.x_serves__mutmut_10": ('{"RANGE": "bytes=0-0"}', _HEADER_CASE),
+    f"{_PUBLISHING}links.x_get__mutmut_5": (
+        "allow_redirects=None)",
+        "requests follows redirects only when allow_redirects is true: None is False",
+    ),
+    f"{_DOCTOR}xǁ_Failedǁ__init____mutmut_2": (
+        "super().__init__(None)",
+        "a _Failed is always caught by Doctor._step, which reads detail and advice, never str()",
+    ),
+    f"{_DOCTOR}xǁDoctorǁ_upload__mutmut_2": (
+        'self.created[cloud_path] = ""',
+        'a probe\'s id is only tested for truth: None and "" are both no id',
+    ),
+    **{
+        f"{_DOCTOR}xǁDoctorǁ_cleanup__mutmut_{n}": (text, _AFTER_LATENCY)
+        for n, text in (
+            (5, "self._timed(None, step"),
+            (11, '"XXbatchdeletefileXX"'),
+            (12, '"BATCHDELETEFILE"'),
+            (18, "self._timed(None, step"),
+            (24, '"XXbatchdownloadfileXX"'),
+            (25, '"BATCHDOWNLOADFILE"'),
+        )
+    },
+    f"{_DOCTOR}xǁDoctorǁ_cleanup__mutmut_35": (
+        'answers.get(i, "XXXX")',
+        "an id missing from the answer is no FILE_NONEXIST either way: kept as left",
+    ),
+    **{
+        f"{_PROBES}x_png__mutmut_{n}": (text, "struct packs these small lengths and sizes the same signed or unsigned")
+        for n, text in ((18, 'struct.pack(">i", len(data))'), (45, 'struct.pack(">iibbbbb"'))
+    },
+    **{
+        f"{_PROBES}x_probes__mutmut_{n}": (f"png({colour})", _COLOUR)
+        for n, colour in (
+            (9, "8, 193, 96"),
+            (10, "7, 194, 96"),
+            (11, "7, 193, 97"),
+            (24, "251, 81, 81"),
+            (25, "250, 82, 81"),
+            (26, "250, 81, 82"),
+        )
+    },
 }
 
 KILLED = {"killed", "timeout", "caught by type check"}
