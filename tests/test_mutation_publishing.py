@@ -30,7 +30,9 @@ from mkdocs_wxcloud import caches
 from mkdocs_wxcloud.emulator import DEFAULT_APPID, DEFAULT_ENV, DEFAULT_SECRET, Emulator, bucket_name
 from mkdocs_wxcloud.errors import ConfigError, WxCloudError
 from mkdocs_wxcloud.manifest.model import Entry
+from mkdocs_wxcloud.publishing.cloudpath import cloud_path
 from mkdocs_wxcloud.publishing.connection import connect, unreachable
+from mkdocs_wxcloud.publishing.current import State
 from mkdocs_wxcloud.publishing.doctor import Doctor, Step
 from mkdocs_wxcloud.publishing.imports import remote_problem
 from mkdocs_wxcloud.publishing.linker import Linker, Problem
@@ -38,10 +40,11 @@ from mkdocs_wxcloud.publishing.links import get, serves, unsigned
 from mkdocs_wxcloud.publishing.placeholders import Placeholders
 from mkdocs_wxcloud.publishing.probes import probes
 from mkdocs_wxcloud.publishing.remote import missing_in_cloud
-from mkdocs_wxcloud.publishing.reporting import Report, not_published
+from mkdocs_wxcloud.publishing.reporting import Report, Summary, human_size, not_published
 from mkdocs_wxcloud.publishing.run import Mode, open_run
 from mkdocs_wxcloud.publishing.settings import Settings, resolve
 from mkdocs_wxcloud.publishing.sources import ImageProblem
+from mkdocs_wxcloud.publishing.stylesheets import stylesheets
 from mkdocs_wxcloud.references.treeprocessor import MARKDOWN, RAW, Reference
 from mkdocs_wxcloud.wechat.errors import FILE_NONEXIST
 
@@ -871,3 +874,96 @@ def test_an_import_that_is_no_http_url_is_refused_in_words(tmp_path: Path, emula
     with open_run(settings, tmp_path / "docs") as run, pytest.raises(ImageProblem) as caught:
         run.resolve("ftp://cdn.example.com/a.png")
     assert str(caught.value) == "cannot be imported: is not an http(s) URL, or carries a user name or password: refused"
+
+
+# -- cloud paths -----------------------------------------------------------------------------------------
+
+_SHA = "0123456789abcdef" * 4
+
+
+def test_a_cloud_path_is_the_docs_path_with_the_hash_made_safe_for_the_storage() -> None:
+    assert cloud_path("docs", "img/a b.PNG", _SHA) == "docs/img/a_b.0123456789ab.png"
+    assert cloud_path("/site//v1/", "./img/../a.png", _SHA) == "site/v1/img/a.0123456789ab.png"
+    assert cloud_path("", "a.png", _SHA, ".webp") == "a.0123456789ab.webp"
+    assert cloud_path("docs", "a@2x.png", _SHA) == "docs/a@2x.0123456789ab.png"
+    unsafe = "`^\"\\{}[]~%#<>|+?&=;$: '(),\x7f\t"
+    assert cloud_path("my docs", f"x{unsafe}y/a.png", _SHA) == f"my_docs/x{'_' * len(unsafe)}y/a.0123456789ab.png"
+
+
+def test_a_cloud_path_too_long_for_the_storage_is_the_hash_alone() -> None:
+    assert cloud_path("docs", "a" * 828 + ".png", _SHA) == "docs/" + "a" * 828 + ".0123456789ab.png"  # 850 bytes
+    assert cloud_path("my docs/v1", "sub/" + "a" * 829 + ".PNG", _SHA) == f"my_docs/v1/{_SHA}.png"
+    assert cloud_path("docs", "图" * 95 + ".png", _SHA, ".webp") == f"docs/{_SHA}.webp"  # 9 bytes a character, quoted
+
+
+# -- the report's words ------------------------------------------------------------------------------------
+
+
+def test_sizes_are_said_in_binary_units_with_one_decimal() -> None:
+    assert [human_size(n) for n in (0, 1023, 1024, 1536, 1024**2 * 1.3, 5 << 30, 2 << 40)] == [
+        "0 B", "1023 B", "1.0 KB", "1.5 KB", "1.3 MB", "5.0 GB", "2048.0 GB",
+    ]  # fmt: skip
+
+
+def test_the_summary_line_says_what_optimizing_saved_only_when_it_saved() -> None:
+    line = Summary(uploaded=12, reused=240, failed=1, bytes=1363149, saved=2048, seconds=2.14).line()
+    assert line == "12 uploaded (1.3 MB, 2.0 KB saved by optimizing), 240 reused, 1 failed in 2.1 s"
+    assert Summary(uploaded=1, bytes=10).line() == "1 uploaded (10 B), 0 reused, 0 failed in 0.0 s"
+
+
+# -- the site's own stylesheets ------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class _File:
+    src_uri: str
+    abs_src_path: str | None = "/docs/x"
+    generated_by: str | None = None
+
+
+def test_only_the_css_files_of_docs_dir_are_stylesheets_to_publish() -> None:
+    files = {
+        "css/a.css": _File("css/a.css"), "B.CSS": _File("B.CSS"), "gen.css": _File("gen.css", generated_by="plugin"),
+        "outside.css": _File("outside.css", abs_src_path=None), "js/x.js": _File("js/x.js"),
+        "./css/c.css": _File("css/c.css"),
+    }  # fmt: skip
+
+    class Files:
+        def get_file_from_path(self, path: str) -> object | None:
+            return files.get(path)
+
+    extra = ["css/a.css", "B.CSS", "gen.css", "outside.css", "js/x.js", "missing.css", "https://cdn.example.com/x.css",
+             "./css/c.css"]  # fmt: skip
+    assert stylesheets(extra, Files()) == ["css/a.css", "B.CSS", "css/c.css"]
+
+
+# -- what the manifest has for a file: the one decision ------------------------------------------------------
+
+
+def test_each_state_of_a_file_as_a_lookup_finds_it(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for name, n in (("a.png", 1), ("changed.png", 2)):
+        (docs / name).write_bytes(png(n))
+    with Emulator(private=True) as emu:
+        report, entries = _run_once(tmp_path, emu, ["a.png", "changed.png"], link_max_age=600)
+        assert report.signed and not report.errors
+    (docs / "copy.png").write_bytes(png(1))
+    (docs / "new.png").write_bytes(png(3))
+    (docs / "changed.png").write_bytes(png(4))
+
+    def states(**options: object) -> dict[str, tuple[State, str | None]]:
+        settings = resolve({"offline": True, **options}, tmp_path, {})
+        with open_run(settings, docs, Mode(offline=True)) as run:
+            found = {name: run.resolve(name) for name in ("a.png", "copy.png", "new.png", "changed.png")}
+        return {name: (status.state, status.url) for name, status in found.items()}
+
+    a_url = entries["a.png"].url
+    assert states(link_max_age=600) == {
+        "a.png": (State.CURRENT, a_url), "copy.png": (State.ELSEWHERE, a_url),
+        "new.png": (State.MISSING, None), "changed.png": (State.CHANGED, None),
+    }  # fmt: skip
+    assert states()["a.png"] == (State.EXPIRING, None)  # 600 s left of a day's links: refreshed by the next build
+    cdn = states(base_url="https://cdn.example.com/")
+    assert cdn["a.png"] == (State.CURRENT, f"https://cdn.example.com/{entries['a.png'].cloud_path}")
+    assert states(link_max_age=600, optimize="lossless")["a.png"] == (State.OUTDATED, None)
