@@ -42,7 +42,7 @@ from mkdocs_wxcloud.publishing.probes import probes
 from mkdocs_wxcloud.publishing.remote import missing_in_cloud
 from mkdocs_wxcloud.publishing.reporting import Report, Summary, human_size, not_published
 from mkdocs_wxcloud.publishing.run import Mode, open_run
-from mkdocs_wxcloud.publishing.settings import Settings, resolve
+from mkdocs_wxcloud.publishing.settings import Option, Settings, resolve, text
 from mkdocs_wxcloud.publishing.sources import ImageProblem
 from mkdocs_wxcloud.publishing.stylesheets import stylesheets
 from mkdocs_wxcloud.references.treeprocessor import MARKDOWN, RAW, Reference
@@ -113,6 +113,26 @@ def test_a_bad_option_is_one_line_naming_it_and_what_it_takes(tmp_path: Path, op
     with pytest.raises(ConfigError) as caught:
         resolve(options, tmp_path, {})
     assert str(caught.value) == message
+
+
+def test_an_option_knows_its_name_default_variable_and_help() -> None:
+    class Declared:
+        label = Option("fallback", text, "What to call it.", variable="X_LABEL")
+
+    option = Declared.label
+    assert (option.name, option.default, option.doc, option.variable) == (
+        "label",
+        "fallback",
+        "What to call it.",
+        "X_LABEL",
+    )
+    assert option.value({}, {}) == "fallback"
+    assert option.value({}, {"X_LABEL": "from the variable"}) == "from the variable"
+    assert option.value({"label": ""}, {"X_LABEL": "from the variable"}) == "from the variable"
+    assert option.value({"label": "given"}, {"X_LABEL": "from the variable"}) == "given"
+    assert option.value({"label": ""}, {}) is None
+    with pytest.raises(ConfigError, match=r"^option `label` must be a text, not 5$"):
+        option.value({"label": 5}, {})
 
 
 # -- connection: the bundled emulator ---------------------------------------------------------------
