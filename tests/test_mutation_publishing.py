@@ -135,6 +135,75 @@ def test_an_option_knows_its_name_default_variable_and_help() -> None:
         option.value({"label": 5}, {})
 
 
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (
+            {"base_url": "cdn.example.com"},
+            "option `base_url` must be an absolute http(s) URL such as https://img.example.com, not 'cdn.example.com'",
+        ),
+        ({"optimize": "max"}, "option `optimize` must be false, lossless or lossy, not 'max'"),
+        ({"optimize": True}, "option `optimize` must be false, lossless or lossy, not True"),
+        (
+            {"keep_local": ["a.png", ""]},
+            "option `keep_local` must be a list of path patterns such as "
+            "[assets/images/favicon.png, 'avatars/*'], not ['a.png', '']",
+        ),
+        (
+            {"keep_local": 5},
+            "option `keep_local` must be a list of path patterns such as "
+            "[assets/images/favicon.png, 'avatars/*'], not 5",
+        ),
+        ({"max_width": 15}, "option `max_width` must be a whole number from 16 to 100000, not 15"),
+        ({"concurrency": True}, "option `concurrency` must be a whole number from 1 to 64, not True"),
+        ({"concurrency": "8"}, "option `concurrency` must be a whole number from 1 to 64, not '8'"),
+        ({"link_max_age": 86401}, "option `link_max_age` must be a whole number from 1 to 86400, not 86401"),
+        ({"emulator": "yes"}, "option `emulator` must be one of false, true, auto, not 'yes'"),
+        ({"manifest": 3}, "option `manifest` must be a path, not 3"),
+    ],
+)
+def test_more_bad_options_are_one_line_each(tmp_path: Path, options: dict, message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        resolve(options, tmp_path, {})
+    assert str(caught.value) == message
+
+
+def test_options_are_normalized_as_the_run_uses_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = resolve(
+        {"base_url": "https://cdn.example.com/", "api_base": "http://127.0.0.1:9/", "prefix": "/site/docs/",
+         "keep_local": "/favicon.png/", "optimize": "off", "concurrency": 64.0, "timeout": 2, "link_max_age": 1,
+         "manifest": "m.yml", "max_width": 16, "emulator": "auto"},
+        tmp_path / "site" / "..", {},
+    )  # fmt: skip
+    assert settings.root == tmp_path.resolve() and settings.manifest == tmp_path.resolve() / "m.yml"
+    assert (settings.base_url, settings.api_base, settings.prefix) == (
+        "https://cdn.example.com",
+        "http://127.0.0.1:9",
+        "site/docs",
+    )
+    assert settings.keep_local == ["favicon.png"] and settings.optimize == "off"
+    assert (settings.concurrency, type(settings.concurrency), settings.timeout, type(settings.timeout)) == (
+        64,
+        int,
+        2.0,
+        float,
+    )
+    assert (settings.link_max_age, settings.max_width) == (1, 16)
+    assert resolve({"optimize": False}, tmp_path, {}).optimize == "off"
+    assert resolve({"optimize": "lossy", "quality": 70, "webp": True}, tmp_path, {}).optimization.quality == 70
+    assert resolve({"prefix": None}, tmp_path, {}).prefix == ""
+    assert settings.use_emulator  # auto, and no credentials
+    assert not resolve({"emulator": "auto", "appid": "wx1"}, tmp_path, {}).use_emulator
+    assert not resolve({"emulator": "auto", "secret": "s"}, tmp_path, {}).use_emulator
+    assert not resolve({"emulator": "auto", "auth": "openapi"}, tmp_path, {}).use_emulator
+    assert resolve({"emulator": True, "appid": "wx1"}, tmp_path, {}).use_emulator
+    assert not resolve({}, tmp_path, {}).use_emulator
+    monkeypatch.setenv("WXCLOUD_ENV", "from-the-environment")
+    assert resolve({}, tmp_path).env == "from-the-environment"  # the process's variables by default
+    secret = resolve({"secret": "hunter2", "env": "e1"}, tmp_path, {})
+    assert repr(secret) == f"Settings(root={tmp_path.resolve()!r}, env='e1', prefix='docs')"
+
+
 # -- connection: the bundled emulator ---------------------------------------------------------------
 
 
