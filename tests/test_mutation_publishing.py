@@ -191,7 +191,7 @@ def test_options_are_normalized_as_the_run_uses_them(tmp_path: Path, monkeypatch
     assert (settings.link_max_age, settings.max_width) == (1, 16)
     assert resolve({"optimize": False}, tmp_path, {}).optimize == "off"
     assert resolve({"optimize": "lossy", "quality": 70, "webp": True}, tmp_path, {}).optimization.quality == 70
-    assert resolve({"prefix": None}, tmp_path, {}).prefix == ""
+    assert resolve({"prefix": ""}, tmp_path, {}).prefix == ""
     assert settings.use_emulator  # auto, and no credentials
     assert not resolve({"emulator": "auto", "appid": "wx1"}, tmp_path, {}).use_emulator
     assert not resolve({"emulator": "auto", "secret": "s"}, tmp_path, {}).use_emulator
