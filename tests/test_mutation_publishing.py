@@ -1129,3 +1129,15 @@ def test_each_state_of_a_file_as_a_lookup_finds_it(tmp_path: Path) -> None:
     cdn = states(base_url="https://cdn.example.com/")
     assert cdn["a.png"] == (State.CURRENT, f"https://cdn.example.com/{entries['a.png'].cloud_path}")
     assert states(link_max_age=600, optimize="lossless")["a.png"] == (State.OUTDATED, None)
+
+
+# -- files that cannot be read ---------------------------------------------------------------------------
+
+
+def test_an_image_that_is_a_symlink_loop_says_to_fix_the_path(tmp_path: Path) -> None:
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs/loop.png").symlink_to("loop.png")
+    with open_run(resolve({}, tmp_path, {}), tmp_path / "docs", Mode(offline=True)) as run:
+        with pytest.raises(ImageProblem) as caught:
+            run.resolve("loop.png")
+    assert str(caught.value) == "cannot be read (Too many levels of symbolic links): fix the path"
