@@ -1141,3 +1141,101 @@ def test_an_image_that_is_a_symlink_loop_says_to_fix_the_path(tmp_path: Path) ->
         with pytest.raises(ImageProblem) as caught:
             run.resolve("loop.png")
     assert str(caught.value) == "cannot be read (Too many levels of symbolic links): fix the path"
+
+
+# -- the linker: each problem once per page, in the words of the problem ------------------------------------
+
+
+def _linked_site(root: Path, emu: Emulator, **options: object) -> Settings:
+    (root / "docs/sub").mkdir(parents=True)
+    (root / "docs/big.png").write_bytes(png(1, 64, noisy=True))  # about 12 KB
+    (root / "docs/clip.mp4").write_bytes(b"\x00" * 3000)
+    _run_once(root, emu, ["big.png", "clip.mp4"])
+    return resolve(emulator_options(emu, max_size="1 KB", **options), root, {})
+
+
+def test_a_missing_image_is_warned_about_once_per_page_with_its_line(tmp_path: Path, emulator: Emulator) -> None:
+    settings = _linked_site(tmp_path, emulator)
+    problems: list[Problem] = []
+    source = "# Title\n\n![x](missing.png)\n"
+    with open_run(settings, tmp_path / "docs", Mode(offline=True)) as run:
+        linker = Linker(run, problems.append)
+        target = linker.target("missing.png", "img", "index.md")
+        assert target is not None and (target.path, target.kind) == ("missing.png", "image")
+        assert linker.lookup(target, "missing.png", "index.md", source) == (False, None)
+        assert linker.lookup(target, "missing.png", "index.md", source) == (False, None)
+        assert linker.lookup(target, "missing.png", "other.md", "![x](missing.png)") == (False, None)
+    assert [str(p) for p in problems] == [
+        "index.md:3: image 'missing.png' not found in docs_dir: fix the path or add the file",
+        "other.md:1: image 'missing.png' not found in docs_dir: fix the path or add the file",
+    ]
+
+
+def test_raw_html_resolved_against_the_page_url_says_where_it_looked(tmp_path: Path, emulator: Emulator) -> None:
+    settings = _linked_site(tmp_path, emulator)
+    problems: list[Problem] = []
+    with open_run(settings, tmp_path / "docs", Mode(offline=True)) as run:
+        linker = Linker(run, problems.append, lambda page: page.removesuffix(".md") + "/index.html")
+        target = linker.target("x.png", "img", "sub/page.md", RAW)
+        assert target is not None and target.path == "sub/page/x.png"
+        linker.lookup(target, "x.png", "sub/page.md", '<img src="x.png">')
+        markdown = linker.target("y.png", "img", "sub/page.md")
+        assert markdown is not None and markdown.path == "sub/y.png"
+        linker.lookup(markdown, "y.png", "sub/page.md", "![](y.png)")
+    assert [p.message for p in problems] == [
+        "not found in docs_dir: fix the path or add the file; looked for sub/page/x.png (raw HTML is relative to "
+        "the page's URL)",
+        "not found in docs_dir: fix the path or add the file",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("options", "image_advice"),
+    [
+        (
+            {},
+            "(not optimized), over `max_size` (1.0 KB): make the image smaller, or set `optimize: lossy` (with `max_width`)",
+        ),
+        (
+            {"optimize": "lossy"},
+            "(not optimized), over `max_size` (1.0 KB): lower `quality`, set `max_width`, or make the image smaller",
+        ),
+    ],
+)
+def test_a_file_over_max_size_is_warned_about_with_what_to_do(
+    tmp_path: Path, emulator: Emulator, options: dict, image_advice: str
+) -> None:
+    settings = _linked_site(tmp_path, emulator, **options)
+    problems: list[Problem] = []
+    with open_run(settings, tmp_path / "docs", Mode(offline=True, any_profile=True)) as run:
+        linker = Linker(run, problems.append)
+        stored = run.store.get("big.png").stored  # type: ignore[union-attr]
+        for url in ("big.png", "clip.mp4", "big.png"):
+            target = linker.target(url, "img" if url.endswith("png") else "video", "index.md")
+            assert target is not None and linker.lookup(target, url, "index.md", f"![]({url})")[0]
+        assert linker.size_problem("missing.png") is None
+    assert [str(p) for p in problems] == [
+        f"index.md:1: image 'big.png' is {human_size(stored)} in the cloud {image_advice}",
+        "index.md:1: video 'clip.mp4' is 2.9 KB in the cloud (not optimized), over `max_size` (1.0 KB): make the video "
+        "smaller, or host it elsewhere",
+    ]
+
+
+def test_a_new_upload_over_max_size_is_warned_about_once_it_is_stored(tmp_path: Path, emulator: Emulator) -> None:
+    settings = _linked_site(tmp_path, emulator, optimize="lossless")
+    (tmp_path / "docs/new.png").write_bytes(png(2, 64, noisy=True))
+    problems: list[Problem] = []
+    with open_run(settings, tmp_path / "docs") as run:
+        linker = Linker(run, problems.append)
+        target = linker.target("new.png", "img", "index.md")
+        assert target is not None and linker.lookup(target, "new.png", "index.md", "![](new.png)", upload=True) == (
+            True,
+            None,
+        )
+        assert problems == []
+        run.finish()
+        linker.check_sizes()
+        linker.check_sizes()  # said once
+    [problem] = problems
+    assert re.fullmatch(r"index\.md:1: image 'new\.png' is [\d.]+ KB in the cloud after optimizing, over `max_size` "
+                        r"\(1\.0 KB\): make the image smaller, or set `optimize: lossy` \(with `max_width`\)", str(problem))  # fmt: skip
