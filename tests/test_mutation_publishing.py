@@ -1239,3 +1239,56 @@ def test_a_new_upload_over_max_size_is_warned_about_once_it_is_stored(tmp_path: 
     [problem] = problems
     assert re.fullmatch(r"index\.md:1: image 'new\.png' is [\d.]+ KB in the cloud after optimizing, over `max_size` "
                         r"\(1\.0 KB\): make the image smaller, or set `optimize: lossy` \(with `max_width`\)", str(problem))  # fmt: skip
+
+
+# -- placeholders: a marker now, the cloud URL (or the local one) later ---------------------------------------
+
+
+def test_placeholders_become_cloud_urls_with_their_suffix_or_the_local_url() -> None:
+    pending = Placeholders()
+    assert not pending and pending.fill("no marker", {}) == "no marker"
+    first, second = pending.add("a.png", "?v=1#x", "a.png?v=1#x"), pending.add("b.png", "", "b.png")
+    assert pending and "a.png" in pending and "c.png" not in pending and pending.paths == ["a.png", "b.png"]
+    assert first != second and not first.startswith(second)
+    html = f'<img src="{first}"><img src="{second}"><a href="{first}">'
+    urls = {"a.png": "https://cdn.example.com/a.png?sign=1&t=2"}
+    assert pending.fill(html, urls) == (
+        '<img src="https://cdn.example.com/a.png?sign=1&amp;t=2&amp;v=1#x"><img src="b.png">'
+        '<a href="https://cdn.example.com/a.png?sign=1&amp;t=2&amp;v=1#x">'
+    )
+    assert pending.fill(f"url({first})", urls, escape=False) == "url(https://cdn.example.com/a.png?sign=1&t=2&v=1#x)"
+
+
+def test_size_placeholders_become_the_stored_size_or_go() -> None:
+    pending = Placeholders()
+    marker = pending.add("a.png", "", "a.png")
+    assert not Placeholders() and bool(Placeholders().sized("a.png"))
+    a, b = pending.sized("a.png"), pending.sized("b.png")
+    assert set(a) == {"width", "height"} and a != b
+    html = f'<img src="{marker}" width="{a["width"]}" height="{a["height"]}"><img width="{b["width"]}" height="{b["height"]}">'
+    assert pending.fill(html, {"a.png": "https://cdn.example.com/a.png"}, {"a.png": (12, 8)}) == (
+        '<img src="https://cdn.example.com/a.png" width="12" height="8"><img>'
+    )
+    assert pending.fill(html, {}) == '<img src="a.png"><img>'
+
+
+# -- files hashed on the pool ----------------------------------------------------------------------------------
+
+
+def test_a_file_hashed_on_the_pool_that_the_manifest_has_under_another_name_is_not_uploaded(
+    tmp_path: Path, emulator: Emulator
+) -> None:
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs/a.png").write_bytes(png(1))
+    _, entries = _run_once(tmp_path, emulator, ["a.png"])
+    (tmp_path / "docs/copy.png").write_bytes(png(1))
+    (tmp_path / "docs/new.png").write_bytes(png(2))
+    settings = resolve(emulator_options(emulator), tmp_path, {})
+    emulator.reset_counts()
+    with open_run(settings, tmp_path / "docs") as run:
+        assert run.publish("copy.png") is None and run.publish("new.png") is None  # not hashed yet: on the pool
+        report = run.finish()
+    assert (report.summary.uploaded, report.summary.reused, report.summary.failed) == (1, 1, 0)
+    assert report.urls["copy.png"] == entries["a.png"].url and report.urls["new.png"] != entries["a.png"].url
+    assert emulator.request_count("/tcb/uploadfile") == 1
+    assert run.store.get("copy.png").cloud_path == entries["a.png"].cloud_path  # type: ignore[union-attr]
