@@ -109,6 +109,7 @@ _HEADER_CASE = "HTTP header names are case-insensitive: the storage reads the sa
 _AFTER_LATENCY = (
     "the cleanup runs after the latency step, the only reader of the timings by kind (its own step's are by call)"
 )
+_DETAIL_SET = "every step sets its detail before it returns, and a failure sets it too: the first value is never shown"
 _COLOUR = "any colour makes a valid one-colour probe: the probes are deleted, and their colour is shown nowhere"
 EQUIVALENT: dict[str, tuple[str, str]] = {
     f"{_JOURNAL}replay__mutmut_1": ('encoding=None, errors="replace"', _LOCALE),
@@ -195,6 +196,20 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
             (25, '"BATCHDOWNLOADFILE"'),
         )
     },
+    f"{_DOCTOR}xǁDoctorǁ_step__mutmut_4": ('"ok", None)', _DETAIL_SET),
+    f"{_DOCTOR}xǁDoctorǁ_step__mutmut_18": ('"ok", "XXXX")', _DETAIL_SET),
+    f"{_DOCTOR}xǁDoctorǁ_step__mutmut_13": (
+        'strip("XX_XX")',
+        "strip takes a set of characters, and no step's name starts or ends with X",
+    ),
+    f"{_DOCTOR}xǁDoctorǁ__init____mutmut_7": (
+        'or "XXXX"',
+        "without an env the configuration step fails, and no later step (the only users of env) runs",
+    ),
+    f"{_DOCTOR}xǁDoctorǁ_connect__mutmut_23": (
+        "Limits(5, settings.timeout",
+        "the diagnosis sends one request at a time (sequential steps, batches of at most 4 ids): no pool fills",
+    ),
     f"{_DOCTOR}xǁDoctorǁ_cleanup__mutmut_35": (
         'answers.get(i, "XXXX")',
         "an id missing from the answer is no FILE_NONEXIST either way: kept as left",
