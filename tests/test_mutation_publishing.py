@@ -1126,6 +1126,8 @@ def test_each_state_of_a_file_as_a_lookup_finds_it(tmp_path: Path) -> None:
         "new.png": (State.MISSING, None), "changed.png": (State.CHANGED, None),
     }  # fmt: skip
     assert states()["a.png"] == (State.EXPIRING, None)  # 600 s left of a day's links: refreshed by the next build
+    assert states(link_max_age=1100)["a.png"] == (State.CURRENT, a_url)  # more than half of 1100 s is left
+    assert states(link_max_age=1500)["a.png"] == (State.EXPIRING, None)  # less than half of 1500 s is left
     cdn = states(base_url="https://cdn.example.com/")
     assert cdn["a.png"] == (State.CURRENT, f"https://cdn.example.com/{entries['a.png'].cloud_path}")
     assert states(link_max_age=600, optimize="lossless")["a.png"] == (State.OUTDATED, None)
