@@ -638,6 +638,59 @@ def test_an_environment_that_answers_otherwise_for_a_missing_file_is_a_warning(t
     )
 
 
+def test_a_probe_whose_bytes_never_went_is_deleted_by_the_id_it_was_given(tmp_path: Path) -> None:
+    with Emulator() as emu:
+        emu.fail_next("cos_expired_token", count=10, path_prefix="/cos/")
+        found = _diagnose(tmp_path, emu.base_url)
+    assert found["upload"].status == "fail"
+    assert found["cleanup"].detail == f"1 probes deleted; batchdownloadfile answers {FILE_NONEXIST} for each"
+
+
+def test_signed_links_of_public_storage_are_read_back_unsigned(tmp_path: Path) -> None:
+    with Emulator(sign_public_links=True, infer_content_type=True, cors=True) as emu, Proxy(emu.base_url) as api:
+        _downloads_through(api, emu, lambda exchange: None)
+        found = _diagnose(tmp_path, api.base_url, link_max_age=600)
+        links = [json.loads(e.body) for e in api.seen if e.path.startswith("/tcb/batchdownloadfile")]
+        downloads = [e.path for e in api.seen if e.path.startswith("/dl/")]
+    assert found["links"].detail == (
+        "links are signed (sign=/t=), but the URL without its query serves the file: the storage is public; builds "
+        "store that URL, which never expires"
+    )
+    assert found["read back"].detail.startswith("every probe read back byte for byte; probe.png as image/png")
+    assert len(downloads) == 5 and not any("?" in path for path in downloads)  # the storage asked once, 4 probes
+    assert [item["max_age"] for item in links[1]["file_list"]] == [600] * 4  # as a build asks them
+    assert re.fullmatch(r"median round trip: stable_token \d+ ms, batchdownloadfile \d+ ms, upload \d+ ms, "
+                        r"download \d+ ms", found["latency"].detail)  # fmt: skip
+
+
+def test_links_with_a_query_that_is_no_signature_are_read_as_given(tmp_path: Path) -> None:
+    def with_query(exchange: Exchange) -> Exchange | None:
+        if exchange.path.startswith("/tcb/batchdownloadfile"):
+            answer = exchange.answer.replace(emu.base_url.encode(), api.base_url.encode()).replace(
+                b'.png"', b'.png?v=1"'
+            )
+            return dataclasses.replace(exchange, answer=answer)
+        return None
+
+    with Emulator(infer_content_type=True, cors=True) as emu, Proxy(emu.base_url, after=with_query) as api:
+        found = _diagnose(tmp_path, api.base_url)
+        downloads = sorted(e.path.rsplit("/", 1)[1] for e in api.seen if e.path.startswith("/dl/"))
+    assert found["read back"].detail.startswith("every probe read back byte for byte; probe.png as image/png")
+    assert downloads == ["%E6%8E%A2%E9%92%88%E5%9B%BE%E7%89%87.png?v=1", "probe.pdf", "probe.png?v=1", "probe.svg"]
+
+
+def test_a_storage_that_does_not_answer_the_unsigned_url_in_time_is_taken_as_private(tmp_path: Path) -> None:
+    def slow(exchange: Exchange) -> None:
+        if exchange.path.startswith("/dl/") and "?" not in exchange.path:
+            time.sleep(2.5)
+
+    with Emulator(sign_public_links=True) as emu, Proxy(emu.base_url, before=slow) as api:
+        _downloads_through(api, emu, lambda exchange: None)
+        step = _diagnose(tmp_path, api.base_url, timeout=1.0)["links"]
+    assert step.status == "fail"
+    assert step.detail.startswith("links are signed and the URL without its query is refused (no answer (ReadTimeout))")
+
+
 def test_types_and_cors_that_pages_need_are_warned_about_with_what_to_do(tmp_path: Path) -> None:
     def untyped(exchange: Exchange) -> Exchange:
         return dataclasses.replace(exchange, headers={"Content-Type": "application/octet-stream"})
