@@ -110,6 +110,10 @@ _AFTER_LATENCY = (
     "the cleanup runs after the latency step, the only reader of the timings by kind (its own step's are by call)"
 )
 _DETAIL_SET = "every step sets its detail before it returns, and a failure sets it too: the first value is never shown"
+_FORM_NAME = (
+    "the name only labels the file part of the COS form (None: the cloud path's base name): COS stores the object "
+    "under the form's key with the form's Content-Type, both from the cloud path"
+)
 _COLOUR = "any colour makes a valid one-colour probe: the probes are deleted, and their colour is shown nowhere"
 EQUIVALENT: dict[str, tuple[str, str]] = {
     f"{_JOURNAL}replay__mutmut_1": ('encoding=None, errors="replace"', _LOCALE),
@@ -209,6 +213,24 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
     f"{_DOCTOR}xǁDoctorǁ_connect__mutmut_23": (
         "Limits(5, settings.timeout",
         "the diagnosis sends one request at a time (sequential steps, batches of at most 4 ids): no pool fills",
+    ),
+    **{
+        f"{_DOCTOR}xǁDoctorǁ_upload__mutmut_{n}": (text, _FORM_NAME)
+        for n, text in (
+            (3, "name = None"),
+            (7, 'rsplit("/", )[1]'),
+            (8, 'cloud_path.split("/", 1)[1]'),
+            (10, 'rsplit("/", 2)[1]'),
+            (21, "io.BytesIO(data), None, known)"),
+        )
+    },
+    f"{_DOCTOR}xǁDoctorǁ_created_ids__mutmut_9": (
+        "known.get(None) or base + path",
+        "a file id is cloud://<env>.<bucket>/<cloud path>: the id made from a sibling's is the id the probe got",
+    ),
+    f"{_DOCTOR}xǁDoctorǁ_links__mutmut_67": (
+        "signed[1]",
+        "the probes are in one storage: any of their signed links tells whether it serves unsigned URLs",
     ),
     f"{_DOCTOR}xǁDoctorǁ_cleanup__mutmut_35": (
         'answers.get(i, "XXXX")',
