@@ -42,7 +42,7 @@ from mkdocs_wxcloud.publishing.probes import probes
 from mkdocs_wxcloud.publishing.remote import missing_in_cloud
 from mkdocs_wxcloud.publishing.reporting import Report, Summary, human_size, not_published
 from mkdocs_wxcloud.publishing.run import Mode, open_run
-from mkdocs_wxcloud.publishing.settings import Option, Settings, resolve, text
+from mkdocs_wxcloud.publishing.settings import Option, Settings, choice, number, optional, resolve, text
 from mkdocs_wxcloud.publishing.sources import ImageProblem
 from mkdocs_wxcloud.publishing.stylesheets import stylesheets
 from mkdocs_wxcloud.references.treeprocessor import MARKDOWN, RAW, Reference
@@ -75,8 +75,8 @@ def test_the_pdf_probe_has_a_cross_reference_table_a_reader_trusts() -> None:
     assert table[:3] == [b"xref", b"0 4", b"0000000000 65535 f "]
     offsets = [int(line.split()[0]) for line in table[3:]]
     assert [line[10:] for line in table[3:]] == [b" 00000 n "] * 3
-    for number, offset in enumerate(offsets, 1):
-        assert pdf[offset:].startswith(b"%d 0 obj\n<<" % number)
+    for n, offset in enumerate(offsets, 1):
+        assert pdf[offset:].startswith(b"%d 0 obj\n<<" % n)
     assert b"trailer\n<< /Size 4 /Root 1 0 R >>\n" in pdf
     assert b"/Type /Catalog /Pages 2 0 R" in pdf and b"/Kids [3 0 R] /Count 1" in pdf
     assert b"/Type /Page /Parent 2 0 R /MediaBox [0 0 72 72]" in pdf
@@ -202,6 +202,30 @@ def test_options_are_normalized_as_the_run_uses_them(tmp_path: Path, monkeypatch
     assert resolve({}, tmp_path).env == "from-the-environment"  # the process's variables by default
     secret = resolve({"secret": "hunter2", "env": "e1"}, tmp_path, {})
     assert repr(secret) == f"Settings(root={tmp_path.resolve()!r}, env='e1', prefix='docs')"
+
+
+def test_the_checks_an_option_is_declared_with() -> None:
+    """Made here, not at import: the checks of Settings are made when the module loads."""
+    whole, real, maybe = number(1, 64, int), number(0.001, 3600), optional(number(16, 100_000, int))
+    assert (whole("c", 1), whole("c", 64), whole("c", 2.0), type(whole("c", 2.0))) == (1, 64, 2, int)
+    assert (real("t", 2), type(real("t", 2)), real("t", 0.001)) == (2.0, float, 0.001)
+    assert (maybe("w", None), maybe("w", 16)) == (None, 16)
+    for check, name, value, what in [
+        (whole, "c", 0, "a whole number from 1 to 64"), (whole, "c", 65, "a whole number from 1 to 64"),
+        (whole, "c", 2.5, "a whole number from 1 to 64"), (whole, "c", True, "a whole number from 1 to 64"),
+        (whole, "c", "8", "a whole number from 1 to 64"), (real, "t", 0, "a number from 0.001 to 3600"),
+        (real, "t", 3600.5, "a number from 0.001 to 3600"), (maybe, "w", 15, "a whole number from 16 to 100000"),
+    ]:  # fmt: skip
+        with pytest.raises(ConfigError) as caught:
+            check(name, value)
+        assert str(caught.value) == f"option `{name}` must be {what}, not {value!r}"
+    one = choice(False, True, "auto")
+    assert (one("e", False), one("e", True), one("e", "auto")) == (False, True, "auto")
+    for value in (1, 0, "true", None):
+        with pytest.raises(ConfigError) as caught:
+            one("e", value)
+        assert str(caught.value) == f"option `e` must be one of false, true, auto, not {value!r}"
+    assert choice("warn", "fail")("on_error", "fail") == "fail"
 
 
 # -- connection: the bundled emulator ---------------------------------------------------------------
