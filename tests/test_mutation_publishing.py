@@ -1008,6 +1008,10 @@ def test_an_api_that_refuses_connections_is_one_line_naming_the_first_files(tmp_
             f"wxcloud: the WeChat API at {dead} could not be reached (connection refused): 7 files not published "
             "(a.png, b.png, c.png, d.png, e.png and 2 more), the pages link the local files"
         )
+        assert unreachable(settings, run.fatal, names[2:]) == (
+            f"wxcloud: the WeChat API at {dead} could not be reached (connection refused): 5 files not published "
+            "(a.png, b.png, c.png, d.png, e.png), the pages link the local files"
+        )
         assert unreachable(settings, run.fatal, ["a.png"]) == (
             f"wxcloud: the WeChat API at {dead} could not be reached (connection refused): 1 file not published "
             "(a.png), the pages link the local files"
@@ -1248,6 +1252,16 @@ def test_a_missing_image_is_warned_about_once_per_page_with_its_line(tmp_path: P
         "index.md:3: image 'missing.png' not found in docs_dir: fix the path or add the file",
         "other.md:1: image 'missing.png' not found in docs_dir: fix the path or add the file",
     ]
+
+
+def test_a_warning_names_the_kind_it_is_given_or_the_url_s(tmp_path: Path) -> None:
+    (tmp_path / "docs").mkdir()
+    problems: list[Problem] = []
+    with open_run(resolve({}, tmp_path, {}), tmp_path / "docs", Mode(offline=True)) as run:
+        linker = Linker(run, problems.append)
+        linker.warn("index.md", "![](a.png)\n<video src=clip>", "a.png", "is odd")
+        linker.warn("index.md", "![](a.png)\n<video src=clip>", "clip", "is odd too", "video")
+    assert [str(p) for p in problems] == ["index.md:1: image 'a.png' is odd", "index.md:2: video 'clip' is odd too"]
 
 
 def test_raw_html_resolved_against_the_page_url_says_where_it_looked(tmp_path: Path, emulator: Emulator) -> None:

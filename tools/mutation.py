@@ -150,6 +150,14 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
         "images.values()}), 61)",
         "only the per-file errors are read: the links, whose lifetime max_age sets, are dropped",
     ),
+    f"{_PUBLISHING}remote.x_missing_in_cloud__mutmut_5": (
+        "images.values()}), )",
+        "only the per-file errors are read: the links, whose lifetime max_age sets, are dropped",
+    ),
+    f"{_PUBLISHING}settings.x__word__mutmut_2": (
+        "(isinstance(value, bool)) or True",
+        "every choice an option declares is a bool or a lower-case word (warn, fail, auto, token, openapi, cloudbase)",
+    ),
     f"{_PUBLISHING}optimizing.xǁOptimizerǁ_key__mutmut_2": (
         "hexdigest()[:41]",
         "the cache's file names, written and read by this one function: a longer key only makes "
