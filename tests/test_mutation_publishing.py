@@ -21,6 +21,7 @@ from typing import Callable, Iterator
 
 import pytest
 from conftest import emulator_options, free_port, png, wx_client
+from imagehosts import ImageHost, file
 from loopback import Background
 from PIL import Image
 from proxy import Exchange, Proxy
@@ -1385,3 +1386,51 @@ def test_a_file_hashed_on_the_pool_that_the_manifest_has_under_another_name_is_n
     assert report.urls["copy.png"] == entries["a.png"].url and report.urls["new.png"] != entries["a.png"].url
     assert emulator.request_count("/tcb/uploadfile") == 1
     assert run.store.get("copy.png").cloud_path == entries["a.png"].cloud_path  # type: ignore[union-attr]
+
+
+# -- imported files: named by their URL and their bytes ---------------------------------------------------------
+
+
+def test_imported_files_are_named_by_host_port_and_name_and_refused_by_their_bytes(
+    tmp_path: Path, emulator: Emulator
+) -> None:
+    (tmp_path / "docs").mkdir()
+    routes = {
+        "/img/": file(png(1), "image/png"), "/img/a%20b.jpeg": file(png(2)), "/doc": file(b"%PDF-1.4 hello", ""),
+        "/page": file(b"plain words, no picture", "text/plain"), "/blob": file(b"\x00\x01\x02\x03", ""),
+    }  # fmt: skip
+    with ImageHost(routes) as host:
+        origin = f"http://127.0.0.1:{host.port}"
+        options = emulator_options(emulator, import_hosts=[origin], import_allow_private=True)
+        with open_run(resolve(options, tmp_path, {}), tmp_path / "docs") as run:
+            linker = Linker(run, lambda problem: None)
+            urls = [
+                f"{origin}/img/?v=1?w=2",
+                f"{origin}/img/a%20b.jpeg",
+                f"{origin}/doc",
+                f"{origin}/page",
+                f"{origin}/blob",
+            ]
+            sources = []
+            for url in urls:
+                target = linker.target(url, "img", "index.md")
+                assert target is not None
+                sources.append(target.path)
+            report = run.publish_all(sources[:2])
+            names = [run.store.get(source).cloud_path for source in sources[:2]]  # type: ignore[union-attr]
+            problems = []
+            for source in sources[2:]:
+                with pytest.raises(ImageProblem) as caught:
+                    run.resolve(source)
+                problems.append(str(caught.value))
+    assert not report.errors
+    host_name = f"127.0.0.1_{host.port}"
+    assert names == [f"docs/imported/{host_name}/file.{_sha(png(1))[:12]}.png",
+                     f"docs/imported/{host_name}/a_b.{_sha(png(2))[:12]}.png"]  # fmt: skip
+    assert problems == [
+        "cannot be imported: its bytes are document (.pdf), a kind that `assets` does not publish",
+        "cannot be imported: 127.0.0.1 sent 23 bytes that are no image, video or audio format (it said text/plain): "
+        "fix the link, or copy the file into docs_dir",
+        "cannot be imported: 127.0.0.1 sent 4 bytes that are no image, video or audio format: fix the link, or copy "
+        "the file into docs_dir",
+    ]
