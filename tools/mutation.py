@@ -184,6 +184,21 @@ _TEMP_NAME = (
     "the name of the token cache's temporary file, which lives only until os.replace or its unlink: nothing "
     "reads it by name, and no name can be token-<key>.json"
 )
+_PUBLISHING = "mkdocs_wxcloud.publishing."
+_CONNECTION = f"{_PUBLISHING}connection."
+_DOCTOR = f"{_PUBLISHING}doctor."
+_PROBES = f"{_PUBLISHING}probes."
+_NEVER_UNSPLIT = "unreliable() answers None for a URL that split_url cannot split: parts is never None here"
+_RANGE_CASE = "HTTP header names are case-insensitive: the storage reads the same Range header"
+_AFTER_LATENCY = (
+    "the cleanup runs after the latency step, the only reader of the timings by kind (its own step's are by call)"
+)
+_DETAIL_SET = "every step sets its detail before it returns, and a failure sets it too: the first value is never shown"
+_FORM_NAME = (
+    "the name only labels the file part of the COS form (None: the cloud path's base name): COS stores the object "
+    "under the form's key with the form's Content-Type, both from the cloud path"
+)
+_COLOUR = "any colour makes a valid one-colour probe: the probes are deleted, and their colour is shown nowhere"
 EQUIVALENT: dict[str, tuple[str, str]] = {
     f"{_JOURNAL}replay__mutmut_1": ('encoding=None, errors="replace"', _LOCALE),
     f"{_JOURNAL}replay__mutmut_3": ('read_text(errors="replace")', _LOCALE),
@@ -444,6 +459,128 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
     f"{_WX}transport.xǁTransportǁpost_to_cos__mutmut_70": ("whole=None", "`whole` is read only for its truth"),
     f"{_WX}transport.xǁTransportǁpost_to_cos__mutmut_83": ("answer.status <= 300", _NO_300),
     f"{_WX}transport.xǁTransportǁpost_to_cos__mutmut_84": ("answer.status < 301", _NO_300),
+    # publishing/
+    f"{_CONNECTION}x__is_emulator__mutmut_7": (
+        "timeout=3)",
+        "2 or 3 seconds to wait for a loopback answer: only the time differs, which no test asserts",
+    ),
+    f"{_CONNECTION}x_ensure_emulator__mutmut_46": (
+        "_emulators[settings.emulator_address] = None",
+        "the table is only asked whether an address is in it; the emulator's server thread keeps it running",
+    ),
+    f"{_PUBLISHING}remote.x_missing_in_cloud__mutmut_7": (
+        "images.values()}), 61)",
+        "only the per-file errors are read: the links, whose lifetime max_age sets, are dropped",
+    ),
+    f"{_PUBLISHING}remote.x_missing_in_cloud__mutmut_5": (
+        "images.values()}), )",
+        "only the per-file errors are read: the links, whose lifetime max_age sets, are dropped",
+    ),
+    f"{_PUBLISHING}settings.x__word__mutmut_2": (
+        "(isinstance(value, bool)) or True",
+        "every choice an option declares is a bool or a lower-case word (warn, fail, auto, token, openapi, cloudbase)",
+    ),
+    f"{_PUBLISHING}optimizing.xǁOptimizerǁ_key__mutmut_2": (
+        "hexdigest()[:41]",
+        "the cache's file names, written and read by this one function: a longer key only makes "
+        "the caches of earlier runs miss once (optimizer time, no other result)",
+    ),
+    f"{_PUBLISHING}optimizing.xǁOptimizerǁprepare__mutmut_47": (
+        "(outcome.data is not None) or True",
+        "when the optimizer kept the bytes, body is the source, whose hash the caller checked is sha",
+    ),
+    f"{_PUBLISHING}sources.xǁDocsFilesǁrehash__mutmut_6": (
+        "digest(path, full, None, force=True)",
+        "without a stat, digest() stats the same file itself an instant later",
+    ),
+    f"{_PUBLISHING}links.xǁStorageAccessǁpublic__mutmut_5": (
+        "self.requests_made = 1",
+        "a run has one env, whose storage has one download host, asked at most once (the answer is kept, even none)",
+    ),
+    f"{_PUBLISHING}imports.x_remote_problem__mutmut_6": (
+        '"HTTPS:" + reference.url',
+        "split_url lower-cases the scheme: HTTPS: names the same URL",
+    ),
+    **{
+        f"{_PUBLISHING}imports.x_remote_problem__mutmut_{n}": (text, _NEVER_UNSPLIT)
+        for n, text in ((21, "(parts is not None) or True"), (23, '"XXits hostXX"'), (24, '"ITS HOST"'))
+    },
+    f"{_PUBLISHING}links.x_serves__mutmut_9": ('{"range": "bytes=0-0"}', _RANGE_CASE),
+    f"{_PUBLISHING}links.x_serves__mutmut_10": ('{"RANGE": "bytes=0-0"}', _RANGE_CASE),
+    f"{_PUBLISHING}links.x_get__mutmut_5": (
+        "allow_redirects=None)",
+        "requests follows redirects only when allow_redirects is true: None is False",
+    ),
+    f"{_DOCTOR}xǁ_Failedǁ__init____mutmut_2": (
+        "super().__init__(None)",
+        "a _Failed is always caught by Doctor._step, which reads detail and advice, never str()",
+    ),
+    f"{_DOCTOR}xǁDoctorǁ_upload__mutmut_2": (
+        'self.created[cloud_path] = ""',
+        'a probe\'s id is only tested for truth: None and "" are both no id',
+    ),
+    **{
+        f"{_DOCTOR}xǁDoctorǁ_cleanup__mutmut_{n}": (text, _AFTER_LATENCY)
+        for n, text in (
+            (5, "self._timed(None, step"),
+            (11, '"XXbatchdeletefileXX"'),
+            (12, '"BATCHDELETEFILE"'),
+            (18, "self._timed(None, step"),
+            (24, '"XXbatchdownloadfileXX"'),
+            (25, '"BATCHDOWNLOADFILE"'),
+        )
+    },
+    f"{_DOCTOR}xǁDoctorǁ_step__mutmut_4": ('"ok", None)', _DETAIL_SET),
+    f"{_DOCTOR}xǁDoctorǁ_step__mutmut_18": ('"ok", "XXXX")', _DETAIL_SET),
+    f"{_DOCTOR}xǁDoctorǁ_step__mutmut_13": (
+        'strip("XX_XX")',
+        "strip takes a set of characters, and no step's name starts or ends with X",
+    ),
+    f"{_DOCTOR}xǁDoctorǁ__init____mutmut_7": (
+        'or "XXXX"',
+        "without an env the configuration step fails, and no later step (the only users of env) runs",
+    ),
+    f"{_DOCTOR}xǁDoctorǁ_connect__mutmut_23": (
+        "Limits(5, settings.timeout",
+        "the diagnosis sends one request at a time (sequential steps, batches of at most 4 ids): no pool fills",
+    ),
+    **{
+        f"{_DOCTOR}xǁDoctorǁ_upload__mutmut_{n}": (text, _FORM_NAME)
+        for n, text in (
+            (3, "name = None"),
+            (7, 'rsplit("/", )[1]'),
+            (8, 'cloud_path.split("/", 1)[1]'),
+            (10, 'rsplit("/", 2)[1]'),
+            (21, "io.BytesIO(data), None, known)"),
+        )
+    },
+    f"{_DOCTOR}xǁDoctorǁ_created_ids__mutmut_9": (
+        "known.get(None) or base + path",
+        "a file id is cloud://<env>.<bucket>/<cloud path>: the id made from a sibling's is the id the probe got",
+    ),
+    f"{_DOCTOR}xǁDoctorǁ_links__mutmut_67": (
+        "signed[1]",
+        "the probes are in one storage: any of their signed links tells whether it serves unsigned URLs",
+    ),
+    f"{_DOCTOR}xǁDoctorǁ_cleanup__mutmut_35": (
+        'answers.get(i, "XXXX")',
+        "an id missing from the answer is no FILE_NONEXIST either way: kept as left",
+    ),
+    **{
+        f"{_PROBES}x_png__mutmut_{n}": (text, "struct packs these small lengths and sizes the same signed or unsigned")
+        for n, text in ((18, 'struct.pack(">i", len(data))'), (45, 'struct.pack(">iibbbbb"'))
+    },
+    **{
+        f"{_PROBES}x_probes__mutmut_{n}": (f"png({colour})", _COLOUR)
+        for n, colour in (
+            (9, "8, 193, 96"),
+            (10, "7, 194, 96"),
+            (11, "7, 193, 97"),
+            (24, "251, 81, 81"),
+            (25, "250, 82, 81"),
+            (26, "250, 81, 82"),
+        )
+    },
 }
 
 KILLED = {"killed", "timeout", "caught by type check"}
