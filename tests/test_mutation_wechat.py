@@ -168,9 +168,10 @@ def test_the_cloudbase_token_file_is_read_once_for_minutes_not_for_every_call(tm
 
 def test_a_missing_or_empty_cloudbase_token_file_says_why_and_where(tmp_path: Path) -> None:
     token_file = tmp_path / "cloudbase_access_token"
-    for content, reason in ((None, "No such file or directory"), ("  \n", "it is empty")):
+    cases = ((None, "No such file or directory"), (b"  \n", "it is empty"), (b"\xff\xfe", "it is not UTF-8 text"))
+    for content, reason in cases:
         if content is not None:
-            token_file.write_text(content)
+            token_file.write_bytes(content)
         with pytest.raises(ConfigError) as caught:
             upload("http://127.0.0.1:9", tmp_path, auth="cloudbase", cloudbase_token_file=str(token_file))
         assert str(caught.value) == (f"auth 'cloudbase' needs the token file {token_file} ({reason}); "

@@ -143,6 +143,8 @@ class Credentials:
                 token = self._cloudbase_file.read_text(encoding="utf-8").strip()
             except OSError as exc:
                 token, reason = "", exc.strerror or type(exc).__name__
+            except UnicodeDecodeError:
+                token, reason = "", "it is not UTF-8 text"
             else:
                 reason = "it is empty"
             if not token:
