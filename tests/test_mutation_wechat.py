@@ -737,14 +737,17 @@ def test_links_are_asked_for_with_their_lifetime_once_per_id_50_to_a_call() -> N
 def test_an_item_without_a_link_or_with_a_bare_status_says_so() -> None:
     items = [{"fileid": "cloud://e.b/a", "status": 0}, {"fileid": "cloud://e.b/b", "status": 7},
              {"fileid": "cloud://e.b/c", "status": 0, "download_url": "", "errmsg": ""},
-             {"fileid": "cloud://e.b/d", "status": 0, "errmsg": "not  ready"}]  # fmt: skip
+             {"fileid": "cloud://e.b/d", "status": 0, "errmsg": "not  ready"},
+             {"fileid": "cloud://e.b/e", "status": 0, "errmsg": " \t\n"}]  # fmt: skip
+    asked = ["cloud://e.b/a", "cloud://e.b/b", "cloud://e.b/c", "cloud://e.b/d", "cloud://e.b/e"]
     with Server(answer_json({"tcb/batchdownloadfile": {"file_list": items}, "tcb/batchdeletefile": {}})) as server:
         with client_for(server.base_url) as client:
-            urls, errors = client.download_urls(["cloud://e.b/a", "cloud://e.b/b", "cloud://e.b/c", "cloud://e.b/d"])
+            urls, errors = client.download_urls(asked)
             failed = client.delete(["cloud://e.b/a"])
     assert urls == {}
     assert errors == {"cloud://e.b/a": "no download_url in the answer", "cloud://e.b/b": "status 7",
-                      "cloud://e.b/c": "no download_url in the answer", "cloud://e.b/d": "not ready"}  # fmt: skip
+                      "cloud://e.b/c": "no download_url in the answer", "cloud://e.b/d": "not ready",
+                      "cloud://e.b/e": "no download_url in the answer"}  # fmt: skip
     assert failed == {"cloud://e.b/a": "missing from the delete_list of the answer"}
 
 

@@ -144,7 +144,7 @@ class WxCloudClient:
                 if url:
                     urls[file_id] = url
                 else:
-                    errors[file_id] = _said(item.get("errmsg") or "no download_url in the answer")
+                    errors[file_id] = _said(item.get("errmsg"), "no download_url in the answer")
         return urls, errors
 
     def delete(self, file_ids: Sequence[str]) -> dict[str, str]:
@@ -193,7 +193,7 @@ def _items(answer: dict[str, Any] | WxCloudError, field: str, ids: list[str],
         if item is None:
             errors[file_id] = f"missing from the {field} of the answer"
         elif item.get("status") or 0:
-            errors[file_id] = _said(item.get("errmsg") or f"status {item.get('status')}")
+            errors[file_id] = _said(item.get("errmsg"), f"status {item.get('status')}")
         else:
             good[file_id] = item
     return good
@@ -228,6 +228,8 @@ def _normal(file_id: str) -> str:
     return unicodedata.normalize("NFC", unquote(file_id))
 
 
-def _said(errmsg: str) -> str:
-    """A batch item's errmsg, fit to show: one line, no secret, no control character."""
-    return printable(redact(" ".join(errmsg.split())))
+def _said(errmsg: object, otherwise: str) -> str:
+    """A batch item's errmsg, fit to show: one line, no secret, no control character; ``otherwise``
+    when it says nothing (null, empty or white space)."""
+    text = " ".join(errmsg.split()) if isinstance(errmsg, str) else ""
+    return printable(redact(text or otherwise))
