@@ -44,7 +44,7 @@ _YAML_TEXT = st.text(
     st.sampled_from(list("aZ09_-./:%=@+~ #'\",[]{}&*!|>?\\\t\n\x85\xa0\u2028\ufeff图片ª")), max_size=12
 )
 _YAML_WORDS = st.sampled_from(["", "yes", "null", "~", "123", "0x1F", "1_000", ".inf", "2024-01-01", "<<", "=", "-",
-                               "a:", "图:", "-a", "kept: already as small", "it's: x", "a" * 127, "a" * 128,
+                               "a:", "图:", "-a", "https://h:1/a.png?sign=x&t=1", "a?", "a&", "?a", "&a", "kept: already as small", "it's: x", "a" * 127, "a" * 128,
                                "a" * 129])  # fmt: skip
 
 

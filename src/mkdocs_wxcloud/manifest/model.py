@@ -71,7 +71,7 @@ def _dump(data: object) -> str:
 
 # A text PyYAML writes as it is (a plain scalar): word characters (CJK included), and no character
 # that starts or ends anything in YAML where it stands; the resolver must also read it back as text.
-_PLAIN = re.compile(r"[\w/][\w./:%=@+~-]*(?<!:)")
+_PLAIN = re.compile(r"[\w/][\w./:%=@+~?&-]*(?<!:)")
 # A text PyYAML must quote (``": "`` starts a mapping value), of printable characters on one line:
 # it writes it in single quotes, each quote doubled.
 _QUOTED = re.compile(r"(?=.*: )[\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd]+")
