@@ -1,0 +1,463 @@
+"""The equivalent mutants of the core packages: no behaviour can tell them from the code.
+
+Each entry names a mutant and a text its mutated line still holds (``tools/mutation.py`` excludes
+it only while its diff shows that text), with the reason. Kept apart from the script: it is data.
+"""
+
+from __future__ import annotations
+
+# mutant name -> (a text its mutated line still holds, why no behaviour can tell it from the code)
+_JOURNAL = "mkdocs_wxcloud.manifest.journal.xǁJournalǁ"
+_EXCLUDE = "mkdocs_wxcloud.hosts.mkdocs.exclude."
+_LOCALE = "the locale's encoding, UTF-8 wherever this runs (Python 3.11 coerces the C locale): only a Windows code page differs"
+_ESCAPES = "the journal is read only by json.loads, which decodes \\u escapes and raw UTF-8 alike"
+_LONGEST_FIRST = (
+    "reverse text order also puts an extension before its own prefixes (.tiff before .tif), all the alternation needs"
+)
+_SWALLOWED = "the index only words the error of a bad record, which the replay skips without showing it"
+_MANIFEST = "mkdocs_wxcloud.manifest."
+_STORE = "mkdocs_wxcloud.manifest.store.xǁManifestStoreǁ"
+_CASE = "codec names are case-insensitive"
+_FALSY = "only ever tested for truth: None is as false as False"
+_PROBE = "the probe file lives between two calls of one function: its name is never seen"
+_PARSED = "line_of is only called on text that the same loader has just loaded: it composes, so it has a line"
+_REFS = "mkdocs_wxcloud.references."
+_INT = "int() ignores the white space around the digits, and the escape's own ends in at most one space, tab or newline"
+_SHORTCUT = "only decides whether to skip the full pass, which writes the same text when nothing needs an escape"
+_UTF8_ROUND_TRIP = "UTF-8 text always encodes back to its bytes: the check only skips work"
+_FIRST_PART = "the first part of a split is the same whatever the number of splits"
+_ONE_BY_ONE = (
+    "the marked page then renders other references, which sends the rewrite down the path that marks one place at a "
+    "time: the same places, the same text (only slower)"
+)
+_NO_PATH = "an empty or fragment-only URL has no path: the next test returns None for it all the same"
+_SAFE_X = "quote() never encodes letters: the character leaves the safe set either way, and X adds nothing"
+_CHUNKS = "chunks only group the pages of one message: each page comes back in page order whatever their size"
+_WIDTH = (
+    "the width only folds a scalar of over 65,536 characters that holds spaces: notes are at most 200, URLs hold "
+    "no space, paths are shorter than PATH_MAX"
+)
+_WX = "mkdocs_wxcloud.wechat."
+_JSON_TYPES = (
+    "_kind names what json.loads made (dict, list, str, int, float, bool, None): each is in the table or handled"
+)
+_CHECKED_KINDS = (
+    "every kind the answer checks use (str, int, list, numbers) is in the table: the default is never taken"
+)
+_FALSY_HINT = "a hint is added to the message only when it is truthy: None and an empty text both add none"
+_ONE_BRACE = (
+    "ElementTree names a namespaced tag {uri}name and expat refuses a namespace holding '}': a tag has at most "
+    "one '}', and every split keeps the same last part"
+)
+_NO_REASON = (
+    "urllib3 (retries=False) raises the error itself: none that reaches here has a `reason` attribute (only "
+    "MaxRetryError has, never raised then), so the exception is its own cause either way"
+)
+_HEADER_CASE = "header names are case-insensitive: urllib3 finds a given Content-Type or Content-Length in any case"
+_NO_RETRY_LOG = (
+    "with retries=False urllib3's Retry re-raises before its per-URL line: its logger writes only "
+    "'Converted retries value: False -> Retry(...)', with nothing to mask"
+)
+_NO_300 = "a 3xx answer never gets here: _send refuses every 3xx as a redirect"
+_TEMP_NAME = (
+    "the name of the token cache's temporary file, which lives only until os.replace or its unlink: nothing "
+    "reads it by name, and no name can be token-<key>.json"
+)
+_PUBLISHING = "mkdocs_wxcloud.publishing."
+_CONNECTION = f"{_PUBLISHING}connection."
+_DOCTOR = f"{_PUBLISHING}doctor."
+_PROBES = f"{_PUBLISHING}probes."
+_NEVER_UNSPLIT = "unreliable() answers None for a URL that split_url cannot split: parts is never None here"
+_RANGE_CASE = "HTTP header names are case-insensitive: the storage reads the same Range header"
+_AFTER_LATENCY = (
+    "the cleanup runs after the latency step, the only reader of the timings by kind (its own step's are by call)"
+)
+_DETAIL_SET = "every step sets its detail before it returns, and a failure sets it too: the first value is never shown"
+_FORM_NAME = (
+    "the name only labels the file part of the COS form (None: the cloud path's base name): COS stores the object "
+    "under the form's key with the form's Content-Type, both from the cloud path"
+)
+_COLOUR = "any colour makes a valid one-colour probe: the probes are deleted, and their colour is shown nowhere"
+EQUIVALENT: dict[str, tuple[str, str]] = {
+    f"{_JOURNAL}replay__mutmut_1": ('encoding=None, errors="replace"', _LOCALE),
+    f"{_JOURNAL}replay__mutmut_3": ('read_text(errors="replace")', _LOCALE),
+    f"{_JOURNAL}replay__mutmut_6": ('encoding="UTF-8"', "codec names are case-insensitive"),
+    f"{_JOURNAL}replay__mutmut_14": ("check_retired(None,", _SWALLOWED),
+    f"{_JOURNAL}replay__mutmut_18": ("check_retired(1,", _SWALLOWED),
+    f"{_JOURNAL}replay__mutmut_41": (
+        "break  # a run for another cloud environment",
+        "a journal is one run's, for one env: after a record of another env, every later one is of it too",
+    ),
+    f"{_JOURNAL}_append__mutmut_5": ("ensure_ascii=None", _ESCAPES),
+    f"{_JOURNAL}_append__mutmut_7": ("json.dumps(record, )", _ESCAPES),
+    f"{_JOURNAL}_append__mutmut_8": ("ensure_ascii=True", _ESCAPES),
+    f"{_JOURNAL}__init____mutmut_5": (
+        "token_hex(None)",
+        "the nonce only keeps two stores of one process apart: 32 bytes do",
+    ),
+    f"{_JOURNAL}__init____mutmut_6": (
+        "token_hex(4)",
+        "the nonce only keeps two stores of one process apart: 4 bytes do",
+    ),
+    f"{_JOURNAL}open__mutmut_11": ('open(self.path, "a", encoding=None)', _LOCALE),
+    f"{_JOURNAL}open__mutmut_14": ('open(self.path, "a", )', _LOCALE),
+    f"{_JOURNAL}open__mutmut_18": ('encoding="UTF-8"', _CASE),
+    f"{_JOURNAL}close__mutmut_3": (
+        "_OPEN.discard(None)",
+        "close() deletes the file, and only this Journal can create that path again: its open() adds it to _OPEN",
+    ),
+    f"{_JOURNAL}replay__mutmut_51": (
+        'yield "XXputXX"',
+        "the one reader of the records (the store) only asks kind == 'retire'",
+    ),
+    f"{_JOURNAL}replay__mutmut_52": (
+        'yield "PUT"',
+        "the one reader of the records (the store) only asks kind == 'retire'",
+    ),
+    f"{_MANIFEST}hashing.x_sha256_file__mutmut_11": (
+        'open(path, "rb", )',
+        "a buffered file fills the same 64 KiB buffer with the same bytes (the loop reads to the end either way)",
+    ),
+    f"{_MANIFEST}hashing.xǁHashingReaderǁread__mutmut_14": (
+        "while got <= want:",
+        "the extra pass reads 0 bytes (read(0) is b''), adds b'' and stops: the same bytes",
+    ),
+    f"{_MANIFEST}hashing.xǁHashCacheǁ__init____mutmut_4": ("self._dirty = None", _FALSY),
+    f"{_MANIFEST}hashing.xǁHashCacheǁsave__mutmut_8": ("self._dirty = None", _FALSY),
+    f"{_MANIFEST}model.x__dump__mutmut_4": ("sort_keys=None", _FALSY),
+    f"{_MANIFEST}model.x__dump__mutmut_8": (
+        "yaml.dump(data, allow_unicode=True",
+        "yaml.Dumper writes str, int and None as CSafeDumper does (compared on Chinese, quotes, '#', ': ', null, yes)",
+    ),
+    f"{_MANIFEST}model.x__dump__mutmut_12": ("width=1 << 16, )", "default_flow_style=False is PyYAML's default"),
+    f"{_MANIFEST}model.x__dump__mutmut_16": ("width=2 << 16", _WIDTH),
+    f"{_MANIFEST}model.x__dump__mutmut_17": ("width=1 << 17", _WIDTH),
+    f"{_MANIFEST}model.x_from_yaml__mutmut_45": ("if (line) or True else", _PARSED),
+    f"{_MANIFEST}model.x_from_yaml__mutmut_46": ("if line else 'XXXX'", _PARSED),
+    f"{_MANIFEST}model.x_image_lines__mutmut_5": ("read_text(encoding=None)", _LOCALE),
+    f"{_MANIFEST}model.x_image_lines__mutmut_7": ('encoding="UTF-8"', _CASE),
+    f"{_MANIFEST}model.x_read__mutmut_2": ("read_text(encoding=None)", _LOCALE),
+    f"{_MANIFEST}model.x_read__mutmut_4": ('encoding="UTF-8"', _CASE),
+    f"{_MANIFEST}model.x_read__mutmut_10": ('encode("UTF-8")', _CASE),
+    f"{_MANIFEST}schema.x__cloud_path__mutmut_9": (
+        'startswith("XX/XX")',
+        "a leading '/' makes an empty first part, refused by the same rule with the same message",
+    ),
+    f"{_MANIFEST}schema.x__compose__mutmut_4": (
+        "yaml.compose(text, )",
+        "composing builds nodes only: PyYAML's loaders compose the same nodes, with the same marks",
+    ),
+    f"{_MANIFEST}schema.x_line_of__mutmut_8": ("if (node is not None) or True else", _PARSED),
+    f"{_MANIFEST}schema.xǁInvalidǁ__init____mutmut_1": (
+        "super().__init__(None)",
+        "str() of an Invalid is never shown: its callers word the message from .path, .message and .advice",
+    ),
+    f"{_STORE}__init____mutmut_9": ('encode("UTF-8")', _CASE),
+    f"{_STORE}_merge_and_write__mutmut_21": ('encode("UTF-8")', _CASE),
+    f"{_STORE}_apply__mutmut_4": (
+        "self.manifest.images.pop(path, )",
+        "remove(), its one caller with None, applies it only to a path the manifest holds, under the same lock",
+    ),
+    f"{_STORE}forget_retired__mutmut_4": (
+        "self._retire.pop(None, None)",
+        "the id is in _unretire too, and each save applies _retire first, then _unretire: it is dropped either way",
+    ),
+    f"{_STORE}put__mutmut_23": (
+        ">= SAVE_INTERVAL",
+        "two readings of the monotonic clock exactly SAVE_INTERVAL apart: no run can tell > from >= there",
+    ),
+    f"{_STORE}_read_disk__mutmut_4": (
+        "self._written[1] == _identity(info)",
+        "a shortcut only: our own last write is then read from the disk (its parsed cache), the same manifest",
+    ),
+    f"{_MANIFEST}store.x__probe__mutmut_9": ("prefix=None", _PROBE),
+    f"{_MANIFEST}store.x__probe__mutmut_11": ("mkstemp(dir=folder, )", _PROBE),
+    f"{_MANIFEST}store.x__probe__mutmut_12": ('prefix="XX.wxcloud-probe-XX"', _PROBE),
+    f"{_MANIFEST}store.x__probe__mutmut_13": ('prefix=".WXCLOUD-PROBE-"', _PROBE),
+    f"{_REFS}css.x__unescaped__mutmut_19": ("rstrip(None)", _INT),
+    f"{_REFS}css.x__unescaped__mutmut_20": (".lstrip(_WS)", _INT),
+    f"{_REFS}css.x_escape__mutmut_11": ('ch <= " "', "a space is in the unquoted special set already"),
+    f"{_REFS}css.x_escape__mutmut_12": ('ch < "XX XX"', _SHORTCUT),
+    f"{_REFS}htmlpage.x__first__mutmut_7": (
+        '"XXXX").strip()',
+        "a missing attribute then reads 'xxxx', which is no type, rel or as value that counts, as '' is not",
+    ),
+    f"{_REFS}htmlpage.x_scan_html__mutmut_25": (
+        "attribute.start <= attribute.end",
+        "an attribute without a value gives the empty URL, which the next check skips as the page itself",
+    ),
+    f"{_REFS}htmlpage.x_rewrite__mutmut_14": (
+        "reference.start <= last",
+        "a page's or stylesheet's URL follows a delimiter ('=', a quote, 'url(', a srcset comma): none starts at 0 "
+        "or where the previous one ended",
+    ),
+    f"{_REFS}charset.x__label__mutmut_8": ('decode("ASCII"', _CASE),
+    f"{_REFS}charset.x__decode__mutmut_23": ('encoding != "XXutf-8XX"', _UTF8_ROUND_TRIP),
+    f"{_REFS}charset.x__decode__mutmut_24": ('encoding != "UTF-8"', _UTF8_ROUND_TRIP),
+    f"{_REFS}charset.x__declared_html__mutmut_35": ('b"XXXX").lower() == b"content-type"', "'xxxx' is no http-equiv"),
+    f"{_REFS}charset.x__declared_html__mutmut_46": ('found.get(b"content", b"XXXX")', "'XXXX' holds no charset="),
+    f"{_REFS}assets.x_kind_of__mutmut_7": ('split("#", )[0]', _FIRST_PART),
+    f"{_REFS}assets.x_kind_of__mutmut_12": ('split("?", )[0]', _FIRST_PART),
+    f"{_REFS}assets.x_kind_of__mutmut_15": ('split("?", 2)[0]', _FIRST_PART),
+    f"{_REFS}assets.x_kind_of__mutmut_18": ('split("#", 2)[0]', _FIRST_PART),
+    f"{_REFS}assets.x_parse__mutmut_31": ("XX./", "the name is lower-cased: it holds no X"),
+    f"{_REFS}pool.x_idle_cores__mutmut_4": (
+        "busy = 1.0",
+        "min(cores, cores + 1 - busy): a busy of 0 or of 1 both leave every core idle",
+    ),
+    f"{_REFS}pool.x_render__mutmut_39": ("size = max(2,", _CHUNKS),
+    f"{_REFS}pool.x_render__mutmut_46": ("(processes * 5)", _CHUNKS),
+    f"{_REFS}sourcemap.x_rewrite_source__mutmut_21": (
+        "token_hex(None)",
+        "the nonce only keeps markers unlike page text",
+    ),
+    f"{_REFS}sourcemap.x_rewrite_source__mutmut_22": ("token_hex(5)", "the nonce only keeps markers unlike page text"),
+    f"{_REFS}pages.x_read_page__mutmut_4": ('decode("UTF-8-SIG")', _CASE),
+    f"{_REFS}urls.x_line_of__mutmut_18": ('count("\\n", None,', "str.count reads a start of None as 0"),
+    f"{_REFS}sourcemap.x_rewrite_source__mutmut_26": ("marked, last = [], 1", _ONE_BY_ONE),
+    f"{_REFS}sourcemap.x_rewrite_source__mutmut_41": ('"XXXX".join(marked)', _ONE_BY_ONE),
+    f"{_REFS}sourcemap.x_rewrite_source__mutmut_44": ("if (u in markers) and False else u", _ONE_BY_ONE),
+    f"{_REFS}sourcemap.x__candidate_spans__mutmut_13": (
+        "end = [], +1",
+        "a URL at offset 0 of a page is never a reference: '![', '[', '<', a quote or '=' comes before each",
+    ),
+    f"{_REFS}urls.x_resolve__mutmut_2": ('if not url and url.startswith("#")', _NO_PATH),
+    f"{_REFS}urls.x_resolve__mutmut_5": ('url.startswith("XX#XX")', _NO_PATH),
+    f"{_REFS}urls.x_resolve__mutmut_9": (
+        "parts.netloc and not parts.path",
+        "a URL has a netloc only after '//' or a scheme, both refused on the same line",
+    ),
+    f"{_REFS}urls.x_resolve__mutmut_46": ('joined in (".", "XXXX")', "normpath never returns '': it gives '.'"),
+    f"{_REFS}urls.x_url_quote__mutmut_22": ("""replace("'", "XXXX")""", _SAFE_X),
+    f"{_REFS}urls.x_url_quote__mutmut_24": ('replace("(", "XXXX")', _SAFE_X),
+    f"{_REFS}urls.x_url_quote__mutmut_26": ('replace(")", "XXXX")', _SAFE_X),
+    f"{_REFS}urls.x_url_quote__mutmut_28": ('replace(",", "XXXX")', _SAFE_X),
+    f"{_REFS}sourcemap.x__candidate_spans__mutmut_14": (
+        "end = [], -2",
+        "spans start at 0 or later: -1 and -2 pass them all",
+    ),
+    f"{_EXCLUDE}x__in_name__mutmut_3": (
+        '"XX._-~XX"',
+        "the text is lower-cased: it holds no X, and the rest is the same set",
+    ),
+    f"{_EXCLUDE}x_unmentioned__mutmut_34": ("read_text(encoding=None,", _LOCALE),
+    f"{_EXCLUDE}x_unmentioned__mutmut_36": ('read_text(errors="replace")', _LOCALE),
+    f"{_EXCLUDE}x_unmentioned__mutmut_41": ('encoding="UTF-8"', "codec names are case-insensitive"),
+    f"{_EXCLUDE}x_unmentioned__mutmut_11": ("key=None, reverse=True", _LONGEST_FIRST),
+    f"{_EXCLUDE}x_unmentioned__mutmut_14": ("by_name}, reverse=True)", _LONGEST_FIRST),
+    f"{_WX}auth.xǁCredentialsǁ__init____mutmut_24": (
+        '| None = ""',
+        "the cached cloudbase token is read only for its truth: an empty text and None both mean none read yet",
+    ),
+    f"{_WX}deadline.xǁ_Responseǁ__init____mutmut_4": (
+        "super().__init__(sock, *args, )",
+        "http.client is given only method= by keyword, which it reads only to tell a HEAD answer (no body): every "
+        "request here is a POST",
+    ),
+    f"{_WX}tokens.x_token_cache_key__mutmut_8": ('.encode("UTF-8")', "codec names are case-insensitive"),
+    f"{_WX}tokens.xǁTokenCacheǁstore__mutmut_11": ("mode=449", "449 is 0o700"),
+    **{
+        f"{_WX}tokens.xǁTokenCacheǁstore__mutmut_{n}": (text, _TEMP_NAME)
+        for n, text in (
+            (16, "prefix=None"),
+            (17, "suffix=None)"),
+            (19, 'mkstemp(dir=path.parent, suffix=".tmp")'),
+            (20, 'prefix=".token-", )'),
+            (21, '"XX.token-XX"'),
+            (22, '".TOKEN-"'),
+            (23, '"XX.tmpXX"'),
+            (24, '".TMP"'),
+        )
+    },
+    f"{_WX}tokens.xǁTokenCacheǁstore__mutmut_27": (
+        'os.fdopen(fd, "w", encoding=None)',
+        _LOCALE + " (json.dump writes ASCII anyway)",
+    ),
+    f"{_WX}tokens.xǁTokenCacheǁstore__mutmut_34": ('encoding="UTF-8"', "codec names are case-insensitive"),
+    f"{_WX}transport.xǁTransportǁcall_json__mutmut_48": (
+        'parsed = ""',
+        "an answer that is no JSON is then told apart only by not being a dict: an empty text is not one either",
+    ),
+    f"{_WX}pools.xǁPoolsǁpost__mutmut_6": ("preload_content=None", "urllib3 reads preload_content only for its truth"),
+    f"{_WX}transport.xǁTransportǁ__init____mutmut_14": ('"XXurllib3.util.retryXX"', _NO_RETRY_LOG),
+    f"{_WX}transport.xǁTransportǁ__init____mutmut_15": ('"URLLIB3.UTIL.RETRY"', _NO_RETRY_LOG),
+    f"{_WX}transport.xǁTransportǁ_send__mutmut_28": ("200 <= response.status <= 300", _NO_300),
+    f"{_WX}transport.xǁTransportǁ_send__mutmut_29": ("200 <= response.status < 301", _NO_300),
+    f"{_WX}transport.x__remaining__mutmut_15": (
+        "return end + position",
+        "the upload rewinds its reader (seek(0)) before every try, so the position is 0 and end ± 0 agree",
+    ),
+    f"{_WX}answers.x__kind__mutmut_5": (".get(type(value), None)", _JSON_TYPES),
+    f"{_WX}answers.x__kind__mutmut_7": (".get(type(value), )", _JSON_TYPES),
+    f"{_WX}answers.x__kind__mutmut_21": ("type(None).__name__", _JSON_TYPES),
+    f"{_WX}answers.x__kind_name__mutmut_2": (".get(kind, None)", _CHECKED_KINDS),
+    f"{_WX}answers.x__kind_name__mutmut_4": (".get(kind, )", _CHECKED_KINDS),
+    f"{_WX}answers.x__kind_name__mutmut_13": (".get(kind, str(None))", _CHECKED_KINDS),
+    f"{_WX}auth.xǁCredentialsǁrenew__mutmut_10": (
+        'self._cloudbase = ""',
+        "the cached cloudbase token is read only for its truth: an empty text and None both make the next call "
+        "read the file again",
+    ),
+    f"{_WX}auth.xǁCredentialsǁrenew__mutmut_12": (
+        'self.auth != "token" and rejected is None',
+        "the credential is None exactly when auth is openapi (current() gives a pair in the other modes), so "
+        "`or` and `and` decide alike",
+    ),
+    f"{_WX}auth.xǁCredentialsǁ_cloudbase_token__mutmut_7": ("read_text(encoding=None)", _LOCALE),
+    f"{_WX}auth.xǁCredentialsǁ_cloudbase_token__mutmut_9": ('encoding="UTF-8"', "codec names are case-insensitive"),
+    f"{_WX}errors.x_http_status_error__mutmut_8": (
+        '"X-OPENAPI-SEQID"',
+        "the answer's headers are urllib3's HTTPHeaderDict, whose look-ups ignore case",
+    ),
+    f"{_WX}errors.x__hint__mutmut_26": ("_HINTS.get(errcode, None)", _FALSY_HINT),
+    f"{_WX}errors.x__hint__mutmut_28": ("_HINTS.get(errcode, )", _FALSY_HINT),
+    f"{_WX}errors.xǁCosErrorǁ__init____mutmut_12": ("else code, None)", _FALSY_HINT),
+    f"{_WX}errors.xǁCosErrorǁ__init____mutmut_14": ("else code, )", _FALSY_HINT),
+    f"{_WX}errors.x_cos_error__mutmut_12": ('decode("UTF-8", "replace")', "codec names are case-insensitive"),
+    f"{_WX}errors.x_cos_error__mutmut_31": ('tag.rsplit("}", )', _ONE_BRACE),
+    f"{_WX}errors.x_cos_error__mutmut_32": ('tag.split("}", 1)', _ONE_BRACE),
+    f"{_WX}errors.x_cos_error__mutmut_34": ('tag.rsplit("}", 2)', _ONE_BRACE),
+    f"{_WX}tokens.x_default_cache_dir__mutmut_8": (
+        '"XDG_CACHE_HOME", "XXXX"',
+        "an unset variable gives a relative path either way (empty or XXXX): the cache goes under ~/.cache",
+    ),
+    f"{_WX}tokens.xǁTokenCacheǁdiscard__mutmut_6": ('("", 1.0)', "only the token of the default pair is read"),
+    f"{_WX}transport.x__reason__mutmut_3": ('getattr(None, "reason", None)', _NO_REASON),
+    f"{_WX}transport.x__reason__mutmut_8": ('"XXreasonXX"', _NO_REASON),
+    f"{_WX}transport.x__reason__mutmut_9": ('"REASON"', _NO_REASON),
+    f"{_WX}transport.xǁTransportǁpost_to_cos__mutmut_37": (
+        "_remaining(handle) < IN_ONE_PIECE",
+        "a form of exactly 1 MiB is built at once or streamed: the same fields and bytes reach COS",
+    ),
+    f"{_WX}transport.xǁTransportǁpost_to_cos__mutmut_49": ('{"content-type": form_type}', _HEADER_CASE),
+    f"{_WX}transport.xǁTransportǁpost_to_cos__mutmut_50": ('{"CONTENT-TYPE": form_type}', _HEADER_CASE),
+    f"{_WX}transport.xǁTransportǁpost_to_cos__mutmut_57": ('{"content-type": form.content_type', _HEADER_CASE),
+    f"{_WX}transport.xǁTransportǁpost_to_cos__mutmut_58": ('{"CONTENT-TYPE": form.content_type', _HEADER_CASE),
+    f"{_WX}transport.xǁTransportǁpost_to_cos__mutmut_60": ('"content-length": str(form.len)', _HEADER_CASE),
+    f"{_WX}transport.xǁTransportǁpost_to_cos__mutmut_61": ('"CONTENT-LENGTH": str(form.len)', _HEADER_CASE),
+    f"{_WX}transport.xǁTransportǁpost_to_cos__mutmut_70": ("whole=None", "`whole` is read only for its truth"),
+    f"{_WX}transport.xǁTransportǁpost_to_cos__mutmut_83": ("answer.status <= 300", _NO_300),
+    f"{_WX}transport.xǁTransportǁpost_to_cos__mutmut_84": ("answer.status < 301", _NO_300),
+    # publishing/
+    f"{_CONNECTION}x__is_emulator__mutmut_7": (
+        "timeout=3)",
+        "2 or 3 seconds to wait for a loopback answer: only the time differs, which no test asserts",
+    ),
+    f"{_CONNECTION}x_ensure_emulator__mutmut_46": (
+        "_emulators[settings.emulator_address] = None",
+        "the table is only asked whether an address is in it; the emulator's server thread keeps it running",
+    ),
+    f"{_PUBLISHING}remote.x_missing_in_cloud__mutmut_7": (
+        "images.values()}), 61)",
+        "only the per-file errors are read: the links, whose lifetime max_age sets, are dropped",
+    ),
+    f"{_PUBLISHING}remote.x_missing_in_cloud__mutmut_5": (
+        "images.values()}), )",
+        "only the per-file errors are read: the links, whose lifetime max_age sets, are dropped",
+    ),
+    f"{_PUBLISHING}settings.x__word__mutmut_2": (
+        "(isinstance(value, bool)) or True",
+        "every choice an option declares is a bool or a lower-case word (warn, fail, auto, token, openapi, cloudbase)",
+    ),
+    f"{_PUBLISHING}optimizing.xǁOptimizerǁ_key__mutmut_2": (
+        "hexdigest()[:41]",
+        "the cache's file names, written and read by this one function: a longer key only makes "
+        "the caches of earlier runs miss once (optimizer time, no other result)",
+    ),
+    f"{_PUBLISHING}optimizing.xǁOptimizerǁprepare__mutmut_47": (
+        "(outcome.data is not None) or True",
+        "when the optimizer kept the bytes, body is the source, whose hash the caller checked is sha",
+    ),
+    f"{_PUBLISHING}sources.xǁDocsFilesǁrehash__mutmut_6": (
+        "digest(path, full, None, force=True)",
+        "without a stat, digest() stats the same file itself an instant later",
+    ),
+    f"{_PUBLISHING}links.xǁStorageAccessǁpublic__mutmut_5": (
+        "self.requests_made = 1",
+        "a run has one env, whose storage has one download host, asked at most once (the answer is kept, even none)",
+    ),
+    f"{_PUBLISHING}imports.x_remote_problem__mutmut_6": (
+        '"HTTPS:" + reference.url',
+        "split_url lower-cases the scheme: HTTPS: names the same URL",
+    ),
+    **{
+        f"{_PUBLISHING}imports.x_remote_problem__mutmut_{n}": (text, _NEVER_UNSPLIT)
+        for n, text in ((21, "(parts is not None) or True"), (23, '"XXits hostXX"'), (24, '"ITS HOST"'))
+    },
+    f"{_PUBLISHING}links.x_serves__mutmut_9": ('{"range": "bytes=0-0"}', _RANGE_CASE),
+    f"{_PUBLISHING}links.x_serves__mutmut_10": ('{"RANGE": "bytes=0-0"}', _RANGE_CASE),
+    f"{_PUBLISHING}links.x_get__mutmut_5": (
+        "allow_redirects=None)",
+        "requests follows redirects only when allow_redirects is true: None is False",
+    ),
+    f"{_DOCTOR}xǁ_Failedǁ__init____mutmut_2": (
+        "super().__init__(None)",
+        "a _Failed is always caught by Doctor._step, which reads detail and advice, never str()",
+    ),
+    f"{_DOCTOR}xǁDoctorǁ_upload__mutmut_2": (
+        'self.created[cloud_path] = ""',
+        'a probe\'s id is only tested for truth: None and "" are both no id',
+    ),
+    **{
+        f"{_DOCTOR}xǁDoctorǁ_cleanup__mutmut_{n}": (text, _AFTER_LATENCY)
+        for n, text in (
+            (5, "self._timed(None, step"),
+            (11, '"XXbatchdeletefileXX"'),
+            (12, '"BATCHDELETEFILE"'),
+            (18, "self._timed(None, step"),
+            (24, '"XXbatchdownloadfileXX"'),
+            (25, '"BATCHDOWNLOADFILE"'),
+        )
+    },
+    f"{_DOCTOR}xǁDoctorǁ_step__mutmut_4": ('"ok", None)', _DETAIL_SET),
+    f"{_DOCTOR}xǁDoctorǁ_step__mutmut_18": ('"ok", "XXXX")', _DETAIL_SET),
+    f"{_DOCTOR}xǁDoctorǁ_step__mutmut_13": (
+        'strip("XX_XX")',
+        "strip takes a set of characters, and no step's name starts or ends with X",
+    ),
+    f"{_DOCTOR}xǁDoctorǁ__init____mutmut_7": (
+        'or "XXXX"',
+        "without an env the configuration step fails, and no later step (the only users of env) runs",
+    ),
+    f"{_DOCTOR}xǁDoctorǁ_connect__mutmut_23": (
+        "Limits(5, settings.timeout",
+        "the diagnosis sends one request at a time (sequential steps, batches of at most 4 ids): no pool fills",
+    ),
+    **{
+        f"{_DOCTOR}xǁDoctorǁ_upload__mutmut_{n}": (text, _FORM_NAME)
+        for n, text in (
+            (3, "name = None"),
+            (7, 'rsplit("/", )[1]'),
+            (8, 'cloud_path.split("/", 1)[1]'),
+            (10, 'rsplit("/", 2)[1]'),
+            (21, "io.BytesIO(data), None, known)"),
+        )
+    },
+    f"{_DOCTOR}xǁDoctorǁ_created_ids__mutmut_9": (
+        "known.get(None) or base + path",
+        "a file id is cloud://<env>.<bucket>/<cloud path>: the id made from a sibling's is the id the probe got",
+    ),
+    f"{_DOCTOR}xǁDoctorǁ_links__mutmut_67": (
+        "signed[1]",
+        "the probes are in one storage: any of their signed links tells whether it serves unsigned URLs",
+    ),
+    f"{_DOCTOR}xǁDoctorǁ_cleanup__mutmut_35": (
+        'answers.get(i, "XXXX")',
+        "an id missing from the answer is no FILE_NONEXIST either way: kept as left",
+    ),
+    **{
+        f"{_PROBES}x_png__mutmut_{n}": (text, "struct packs these small lengths and sizes the same signed or unsigned")
+        for n, text in ((18, 'struct.pack(">i", len(data))'), (45, 'struct.pack(">iibbbbb"'))
+    },
+    **{
+        f"{_PROBES}x_probes__mutmut_{n}": (f"png({colour})", _COLOUR)
+        for n, colour in (
+            (9, "8, 193, 96"),
+            (10, "7, 194, 96"),
+            (11, "7, 193, 97"),
+            (24, "251, 81, 81"),
+            (25, "250, 82, 81"),
+            (26, "250, 81, 82"),
+        )
+    },
+}
