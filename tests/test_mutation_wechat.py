@@ -478,54 +478,54 @@ def _no_proxy_variables(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
-def test_a_proxy_named_without_scheme_and_with_credentials_is_used_with_them(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def proxied(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Emulator, Proxy]]:
+    """The emulator, and a loopback proxy in front of it; no proxy variable of the caller's is set."""
     _no_proxy_variables(monkeypatch)
-    emulator = Emulator().start()
-    try:
-        with Proxy(emulator.base_url) as proxy:
-            monkeypatch.setenv("HTTP_PROXY", f"us%20er:p%40ss@127.0.0.1:{proxy.port}")
-            (tmp_path / "a.png").write_bytes(b"a")
-            with client_for(emulator.base_url, env=DEFAULT_ENV, appid=DEFAULT_APPID, secret=DEFAULT_SECRET) as client:
-                client.upload("a.png", tmp_path / "a.png")
-        assert [e.path.split("?")[0] for e in proxy.seen] == [
-            f"{emulator.base_url}/cgi-bin/stable_token",
-            f"{emulator.base_url}/tcb/uploadfile",
-            f"{emulator.base_url}/cos/{bucket_name(DEFAULT_ENV)}/a.png",
-        ]
-        expected = "Basic " + base64.b64encode(b"us er:p@ss").decode()
-        assert [{k.lower(): v for k, v in h.items()}.get("proxy-authorization") for h in proxy.headers] == [
-            expected
-        ] * 3
-        assert emulator.stored_files() == {"a.png": b"a"}
-    finally:
-        emulator.stop()
+    with Emulator() as emulator, Proxy(emulator.base_url) as proxy:
+        yield emulator, proxy
+
+
+def _client(emulator: Emulator) -> WxCloudClient:
+    return client_for(emulator.base_url, env=DEFAULT_ENV, appid=DEFAULT_APPID, secret=DEFAULT_SECRET)
+
+
+def test_a_proxy_named_without_scheme_and_with_credentials_is_used_with_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, proxied: tuple[Emulator, Proxy]
+) -> None:
+    emulator, proxy = proxied
+    monkeypatch.setenv("HTTP_PROXY", f"us%20er:p%40ss@127.0.0.1:{proxy.port}")
+    (tmp_path / "a.png").write_bytes(b"a")
+    with _client(emulator) as client:
+        client.upload("a.png", tmp_path / "a.png")
+    assert [e.path.split("?")[0] for e in proxy.seen] == [
+        f"{emulator.base_url}/cgi-bin/stable_token",
+        f"{emulator.base_url}/tcb/uploadfile",
+        f"{emulator.base_url}/cos/{bucket_name(DEFAULT_ENV)}/a.png",
+    ]
+    expected = "Basic " + base64.b64encode(b"us er:p@ss").decode()
+    assert [{k.lower(): v for k, v in h.items()}.get("proxy-authorization") for h in proxy.headers] == [expected] * 3
+    assert emulator.stored_files() == {"a.png": b"a"}
 
 
 def test_the_route_of_a_host_is_read_from_the_environment_once_a_run(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    monkeypatch: pytest.MonkeyPatch, proxied: tuple[Emulator, Proxy]
 ) -> None:
-    _no_proxy_variables(monkeypatch)
-    emulator = Emulator().start()
-    try:
-        with Proxy(emulator.base_url) as proxy:
-            with client_for(emulator.base_url, env=DEFAULT_ENV, appid=DEFAULT_APPID, secret=DEFAULT_SECRET) as client:
-                client.token()
-                monkeypatch.setenv("HTTP_PROXY", proxy.base_url)  # too late for this run's host
-                assert client.delete([f"cloud://{DEFAULT_ENV}.x/a.png"])
-            assert proxy.seen == []
-            with client_for(emulator.base_url, env=DEFAULT_ENV, appid=DEFAULT_APPID, secret=DEFAULT_SECRET) as client:
-                client.token()
-                monkeypatch.setenv("NO_PROXY", "127.0.0.1")  # too late for this run's host too
-                client.delete([f"cloud://{DEFAULT_ENV}.x/a.png"])
-            assert [e.path.split("?")[0] for e in proxy.seen] == [
-                f"{emulator.base_url}/cgi-bin/stable_token",
-                f"{emulator.base_url}/tcb/batchdeletefile",
-            ]
-            assert not any("proxy-authorization" in {k.lower() for k in h} for h in proxy.headers)  # none to send
-    finally:
-        emulator.stop()
+    emulator, proxy = proxied
+    with _client(emulator) as client:
+        client.token()
+        monkeypatch.setenv("HTTP_PROXY", proxy.base_url)  # too late for this run's host
+        assert client.delete([f"cloud://{DEFAULT_ENV}.x/a.png"])
+    assert proxy.seen == []
+    with _client(emulator) as client:
+        client.token()
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")  # too late for this run's host too
+        client.delete([f"cloud://{DEFAULT_ENV}.x/a.png"])
+    assert [e.path.split("?")[0] for e in proxy.seen] == [
+        f"{emulator.base_url}/cgi-bin/stable_token",
+        f"{emulator.base_url}/tcb/batchdeletefile",
+    ]
+    assert not any("proxy-authorization" in {k.lower() for k in h} for h in proxy.headers)  # none to send
 
 
 # -- a client's settings ------------------------------------------------------------------------

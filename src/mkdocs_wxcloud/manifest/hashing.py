@@ -20,7 +20,7 @@ log = logging.getLogger("mkdocs.plugins.wxcloud")
 _CHUNK = 1 << 16
 
 
-def sha256_file(path: Path) -> str:
+def sha256_file(path: str | os.PathLike[str]) -> str:
     """Hash a file through one small buffer: memory stays flat for a large file, and small while
     every upload thread hashes at once (``read(n)`` would allocate n bytes whatever the file's size)."""
     digest = hashlib.sha256()
@@ -99,13 +99,13 @@ class HashCache:
             self._entries = {k: v for k, v in files.items() if _valid(v)}
 
     def digest(
-        self, key: str, file: Path, stat: os.stat_result | None = None, *, force: bool = False
+        self, key: str, file: str | os.PathLike[str], stat: os.stat_result | None = None, *, force: bool = False
     ) -> tuple[str, int]:
         """Return ``(sha256, size)`` of ``file``; ``key`` is its docs-relative path.
 
         ``force`` reads the file even when size and time match the cache (it is known to have changed).
         """
-        stat = stat or file.stat()
+        stat = stat or os.stat(file)
         cached = None if force else self.cached(key, stat)
         if cached is not None:
             return cached

@@ -67,7 +67,7 @@ class DocsFiles:
             return known
         full, info = self._find(path)
         try:
-            known = self._digests[path] = self.hashes.cached(path, info) or self.hashes.digest(path, Path(full), info)
+            known = self._digests[path] = self.hashes.digest(path, full, info)
         except OSError as error:
             raise _unreadable(error) from None
         return known
