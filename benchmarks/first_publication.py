@@ -27,9 +27,9 @@ per request (emulator) what publishing them costs.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import itertools
-import resource
 import subprocess
 import sys
 import time
@@ -49,12 +49,14 @@ MAX_EXCESS_OVER_FLOOR = 1.25  # (cold build - plain build) / floor
 
 @dataclass
 class Run:
-    """One measured run: the client's wall and CPU time, the emulator's CPU time, requests per endpoint."""
+    """One measured run: the client's wall and CPU time (its child processes included; ``own_cpu``: its
+    own process alone), the emulator's CPU time, requests per endpoint."""
 
     wall: float
     cpu: float
     emulator_cpu: float = 0.0
     counts: dict[str, int] = field(default_factory=dict)
+    own_cpu: float | None = None
 
 
 def main() -> int:
@@ -115,14 +117,14 @@ def main() -> int:
         )
         logs = itertools.count()
 
-        def publish(run: Callable[[], tuple[float, float]], manifest: bool = True) -> Run:
+        def publish(run: Callable[[], tuple[float, float, float]], manifest: bool = True) -> Run:
             """One first publication by ``run`` against a fresh emulator (nothing stored, nothing counted),
             from no manifest, caches or token; every image must be stored, and linked in the manifest."""
             site.forget_uploads()
             with service.EmulatorProcess(tmp / f"emulator-{next(logs):02d}.log", latency=latency, verbose=True) as e:
                 site.point_at(e.base_url)
-                wall, cpu = run()
-                result = Run(wall, cpu, e.cpu_seconds(), e.counts())
+                wall, cpu, own = run()
+                result = Run(wall, cpu, e.cpu_seconds(), e.counts(), own)
             linked = linked_images(site) if manifest else n
             if linked != n or result.counts["cos"] != n:
                 problems.append(f"a run stored {result.counts['cos']} files and linked {linked} images, expected {n}")
@@ -161,7 +163,8 @@ def main() -> int:
         dry_runs = []
         for r in range(rounds):
             site.forget_uploads()  # empty caches: every page is rendered
-            dry_runs.append(Run(*run_sync(site, problems, dry_run=True)))
+            wall, cpu, own = run_sync(site, problems, dry_run=True)
+            dry_runs.append(Run(wall, cpu, own_cpu=own))
             print(f"  (b) sync --dry-run {r + 1}/{rounds}: {common.secs(dry_runs[-1].wall)}", flush=True)
 
         # (c) the upload phase alone, at the chosen concurrency; (e) at each of the sweep
@@ -230,16 +233,12 @@ def main() -> int:
     return common.finish("first_publication", info, params, figures, targets, problems)
 
 
-def timed(action: Callable[[], object]) -> tuple[float, float]:
-    """Wall time and CPU time of ``action``: this process's, plus that of the children it waited for."""
-
-    def cpu() -> float:
-        children = resource.getrusage(resource.RUSAGE_CHILDREN)
-        return time.process_time() + children.ru_utime + children.ru_stime
-
-    started, cpu_started = time.perf_counter(), cpu()
+def timed(action: Callable[[], object]) -> tuple[float, float, float]:
+    """Wall time and CPU time of ``action``: this process's plus that of the children it waited for, and
+    this process's alone."""
+    started, cpu_started, own_started = time.perf_counter(), common.process_cpu(), time.process_time()
     action()
-    return time.perf_counter() - started, cpu() - cpu_started
+    return time.perf_counter() - started, common.process_cpu() - cpu_started, time.process_time() - own_started
 
 
 def linked_images(site: sites.GeneratedSite) -> int:
@@ -252,7 +251,7 @@ def linked_images(site: sites.GeneratedSite) -> int:
 
 def run_sync(
     site: sites.GeneratedSite, problems: list[str], separate: bool = False, dry_run: bool = False
-) -> tuple[float, float]:
+) -> tuple[float, float, float]:
     """``mkdocs-wxcloud sync`` (``--dry-run``), in-process with click's runner or as a ``separate`` process;
     the CPU time counts the worker processes that render pages."""
     command = ["sync", "-q", *(["--dry-run"] if dry_run else []), "-f", str(site.config)]
@@ -272,29 +271,32 @@ def run_sync(
             result = CliRunner().invoke(main, command)
             outcome.update(code=result.exit_code, output=result.output)
 
-    wall, cpu = timed(sync)
+    measured = timed(sync)
     if outcome["code"] != 0:
         problems.append(
             f"sync{' (process)' if separate else ''} exited with {outcome['code']}: {outcome['output'].strip()[-300:]}"
         )
-    return wall, cpu
+    return measured
 
 
 def upload_phase(
     site: sites.GeneratedSite, paths: list[str], concurrency: int, problems: list[str]
-) -> tuple[float, float]:
-    """``schedule`` of every image and ``finish`` (token, uploads, links, manifest), timed; the images are
-    hashed before (untimed), so this is the cost of publishing alone, without finding the images."""
+) -> tuple[float, float, float]:
+    """``schedule`` of every image, ``finish`` (token, uploads, links, manifest) and the run's end (its
+    upload process, if it started one, ends and its CPU is counted), timed; the images are hashed before
+    (untimed), so this is the cost of publishing alone, without finding the images."""
     from mkdocs_wxcloud.publishing.run import open_run
     from mkdocs_wxcloud.publishing.settings import resolve
 
     settings = resolve({**sites.plugin_options(site.api_base), "concurrency": concurrency}, site.root)
-    with open_run(settings, site.docs) as run:
+    with contextlib.ExitStack() as stack:
+        run = stack.enter_context(open_run(settings, site.docs))
         for path in paths:
             run.files.digest(path)
 
         def publish() -> None:
             result = run.publish_all(paths)
+            stack.close()
             if result.errors or len(result.urls) != len(paths):
                 problems.append(
                     f"the upload phase at concurrency {concurrency} linked {len(result.urls)} of "
@@ -304,18 +306,20 @@ def upload_phase(
         return timed(publish)
 
 
-def cold_build(site: sites.GeneratedSite, problems: list[str]) -> tuple[float, float]:
+def cold_build(site: sites.GeneratedSite, problems: list[str]) -> tuple[float, float, float]:
     """One in-process ``mkdocs build`` with the plugin, every image new; every <img> must link the cloud."""
     common.quiet_logging()
     cpu: list[float] = []
+    own = time.process_time()
     wall = common.build(site.config, cpu)
+    own = time.process_time() - own
     cloud, local = common.cloud_references(site.root / "site", site.api_base)
     if cloud != site.references or local:
         problems.append(
             f"a cold build's HTML has {cloud} cloud image references (expected {site.references}) "
             f"and {local} local ones (expected 0)"
         )
-    return wall, cpu[0]
+    return wall, cpu[0], own
 
 
 def summarize(
@@ -338,6 +342,7 @@ def summarize(
         return {
             "wall_s": common.median([r.wall for r in runs]),
             "cpu_s": common.median([r.cpu for r in runs]),
+            "own_process_cpu_s": common.median([r.cpu if r.own_cpu is None else r.own_cpu for r in runs]),
             "emulator_cpu_s": common.median([r.emulator_cpu for r in runs]),
             "runs_wall_s": [r.wall for r in runs],
             "requests": runs[-1].counts,
@@ -355,6 +360,7 @@ def summarize(
         "sync_subprocess": medians([sync_process]),
         "dry_run": medians(dry_runs),
         "client_cpu_per_upload_s": phase["cpu_s"] / n,
+        "client_own_process_cpu_per_upload_s": phase["own_process_cpu_s"] / n,
         "emulator_cpu_per_request_s": phase["emulator_cpu_s"] / max(1, phase["requests"].get("total", 0)),
         "upload_phase": phase,
         "cold_build": cold,
@@ -363,6 +369,7 @@ def summarize(
         "upload_phase_over_floor": phase["wall_s"] / floor,
         "cold_excess_s": excess,
         "cold_excess_cpu_s": cold["cpu_s"] - plain["cpu_s"],
+        "cold_excess_own_process_cpu_s": cold["own_process_cpu_s"] - plain["own_process_cpu_s"],
         "cold_excess_over_floor": excess / floor,
         "sweep": [
             {"concurrency": c, "floor_s": service.upload_floor(n, latency, c), **medians([run])}
@@ -439,7 +446,9 @@ def report(
         )
     )
     print(
-        f"\nUpload phase: {f['client_cpu_per_upload_s'] * 1000:.2f} ms of client CPU per upload (all threads); the "
+        f"\nUpload phase: {f['client_cpu_per_upload_s'] * 1000:.2f} ms of client CPU per upload (all threads, its "
+        f"upload process included), {f['client_own_process_cpu_per_upload_s'] * 1000:.2f} ms of it in the run's "
+        f"own process; the "
         f"emulator process: {f['emulator_cpu_per_request_s'] * 1000:.2f} ms of CPU per request. CPU of `sync` counts "
         f"its page-rendering worker processes. The machine may be shared: compare ratios within one run."
     )
@@ -464,6 +473,7 @@ def report(
                     secs(cold["cpu_s"]),
                 ],
                 ["excess (cold − plain)", secs(f["cold_excess_s"]), "", "", secs(f["cold_excess_cpu_s"])],
+                ["excess CPU in the build's own process", "", "", "", secs(f["cold_excess_own_process_cpu_s"])],
                 ["excess / floor", f"**{f['cold_excess_over_floor']:.2f}x**", "", "", ""],
             ],
         )

@@ -33,13 +33,18 @@ def target_env(settings: Settings) -> str | None:
     return settings.env
 
 
-def connect(settings: Settings) -> WxCloudClient:
-    """A client for the settings' target; the client raises :class:`ConfigError` for missing credentials."""
+def connect(settings: Settings, api_base: str | None = None) -> WxCloudClient:
+    """A client for the settings' target; the client raises :class:`ConfigError` for missing credentials.
+
+    ``api_base``: where another client of this run talks (a process that sends on the run's behalf
+    starts no emulator of its own).
+    """
     limits = Limits(settings.concurrency, settings.timeout, settings.retries, quota_wait=settings.quota_wait)
     if settings.use_emulator:  # demo credentials; tokens die with the emulator, so no disk cache
         from ..emulator import DEFAULT_APPID, DEFAULT_ENV, DEFAULT_SECRET
 
-        return WxCloudClient(ensure_emulator(settings), Account(DEFAULT_ENV, DEFAULT_APPID, DEFAULT_SECRET), limits)
+        account = Account(DEFAULT_ENV, DEFAULT_APPID, DEFAULT_SECRET)
+        return WxCloudClient(api_base or ensure_emulator(settings), account, limits)
     # every missing one in one line: a build for each would teach them one at a time
     token = [("AppID", "appid", settings.appid), ("AppSecret", "secret", settings.secret)]
     needed = [*(token if settings.auth == "token" else []), ("cloud environment", "env", settings.env)]
@@ -50,7 +55,7 @@ def connect(settings: Settings) -> WxCloudClient:
         settings.env or "", settings.appid, settings.secret, settings.auth, settings.cloudbase_token_file,
         settings.force_refresh,
     )  # fmt: skip
-    return WxCloudClient(settings.api_base, account, limits, TokenCache(default_cache_dir()))
+    return WxCloudClient(api_base or settings.api_base, account, limits, TokenCache(default_cache_dir()))
 
 
 def unreachable(settings: Settings, error: WxCloudError, paths: list[str] | None = None) -> str:

@@ -34,6 +34,7 @@ from .current import Decider, Status
 from .imports import FilesAndImports, Imports
 from .ledger import Ledger
 from .links import Links, StorageAccess
+from .offload import UploadProcess, worth_a_process
 from .optimizing import Optimizer
 from .reporting import Report, Summary
 from .settings import Settings
@@ -75,6 +76,7 @@ class Run:
         policy = UploadPolicy(
             settings.prefix, settings.base_url, settings.concurrency, executor,
             None if mode.offline else functools.partial(connect, settings), mode.on_progress,
+            functools.partial(UploadProcess, settings) if worth_a_process() else None,
         )  # fmt: skip
         self.uploads = Uploads(self.files, self.store, self.optimizer, self.ledger, policy)
         access = StorageAccess(settings.cache_dir, target_env(settings), settings.timeout)

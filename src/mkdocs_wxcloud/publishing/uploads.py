@@ -11,17 +11,15 @@ bytes the optimizer made from it are uploaded, named by their own hash.
 from __future__ import annotations
 
 import hashlib
-import io
+import logging
 import posixpath
 import threading
 from collections import deque
 from concurrent.futures import Executor
 from dataclasses import dataclass
-from pathlib import Path
-from typing import BinaryIO, Callable, cast
+from typing import Callable
 
 from ..errors import WxCloudError, redact
-from ..manifest.hashing import HashingReader
 from ..manifest.model import Entry
 from ..manifest.store import ManifestStore
 from ..wechat.client import WxCloudClient
@@ -30,12 +28,14 @@ from .cloudpath import cloud_path
 from .current import static_url
 from .imports import FilesAndImports, is_imported
 from .ledger import Ledger
+from .offload import OFFLOAD_AT, Here, Sender, UploadProcess
 from .optimizing import Optimizer
 from .reporting import human_size
 from .sources import ImageProblem
 
 CHANGING_TRIES = 3  # uploads of a file that keeps changing before that image fails
 INTERRUPTED = "not uploaded: the run was interrupted"
+log = logging.getLogger("mkdocs.plugins.wxcloud")
 COS_MAX_BYTES = 5 << 30  # the largest object one COS form upload takes (5 GB): a larger file fails alone
 
 OnProgress = Callable[[str, int, bool], None]
@@ -52,6 +52,7 @@ class UploadPolicy:
     executor: Executor | None
     connect: Callable[[], WxCloudClient] | None  # None: offline
     on_progress: OnProgress | None = None
+    offload: Callable[[WxCloudClient], UploadProcess] | None = None  # None: every upload is sent from here
 
 
 class Uploads:
@@ -69,7 +70,9 @@ class Uploads:
         self._idle = threading.Condition(self._lock)
         self._queue: deque[tuple[str, str | None, int]] = deque()  # (docs path, sha256 or None: hash first, size)
         self._workers = 0
+        self._queued = 0
         self._client: WxCloudClient | None = None
+        self._process: UploadProcess | None = None
         self._writable = False
         self.cancelled = False
         self.fatal: WxCloudError | None = None  # an error that stops every further upload
@@ -90,6 +93,26 @@ class Uploads:
                 assert self._policy.executor is not None, "an online run needs an executor"
                 self._policy.executor.submit(self._drain)
                 self._workers += 1
+            self._queued += 1
+            offload = self._queued == OFFLOAD_AT
+        if offload and self._policy.offload is not None:
+            self._offload(self._policy.offload)
+
+    def _offload(self, start: Callable[[WxCloudClient], UploadProcess]) -> None:
+        """Start the process that sends the uploads queued from now on (on the thread that submits,
+        usually the main one: the child then ignores Ctrl-C from its start)."""
+        try:
+            process = start(self.client())
+        except WxCloudError:  # no client (credentials, cancelled): the uploads meet it and say it
+            return
+        except Exception as error:  # noqa: BLE001 - whatever keeps a process from starting: all is sent from here
+            log.debug("wxcloud: uploads are sent from this process (no upload process: %s)", error)
+            return
+        with self._lock:
+            self._process = process
+            cancelled = self.cancelled
+        if cancelled:
+            process.cancel()
 
     def wait(self) -> None:
         """Until the queue is empty and no upload is under way."""
@@ -104,9 +127,11 @@ class Uploads:
                 self.failed.setdefault(sha or path, INTERRUPTED)
             self._queue.clear()
             self._idle.notify_all()
-            client = self._client
+            client, process = self._client, self._process
         if client is not None:
             client.cancel()
+        if process is not None:
+            process.cancel()
 
     def close(self) -> None:
         """Cancel what is left, wait for the uploads under way, release the client."""
@@ -114,14 +139,23 @@ class Uploads:
         self.wait()
         with self._lock:
             client, self._client = self._client, None
+            process, self._process = self._process, None
+        if process is not None:
+            process.close()
         if client is not None:
             client.close()
 
     @property
+    def process(self) -> UploadProcess | None:
+        """The process that sends uploads for this run, once started."""
+        return self._process
+
+    @property
     def requests_made(self) -> int:
-        """HTTP requests sent so far (none when no client was needed)."""
+        """HTTP requests sent so far, by this process and the upload process (none when no client was needed)."""
         with self._lock:
-            return self._client.requests_made if self._client is not None else 0
+            clients = [self._client, self._process]
+        return sum(client.requests_made for client in clients if client is not None)
 
     def client(self) -> WxCloudClient:
         """The run's client, made on first use; none is made once the run is cancelled or closed."""
@@ -175,9 +209,9 @@ class Uploads:
         asked = sha
         try:
             self._check_writable()
-            client = self.client()
+            sender = self._sender()
             for _ in range(CHANGING_TRIES):
-                entry = self._store_file(client, path, sha, size)
+                entry = self._store_file(sender, path, sha, size)
                 if entry is not None:
                     break
                 sha, size = self._files.rehash(path)
@@ -197,13 +231,20 @@ class Uploads:
         if self._policy.on_progress:
             self._policy.on_progress(path, 0, True)
 
-    def _store_file(self, client: WxCloudClient, path: str, sha: str, size: int) -> Entry | None:
+    def _sender(self) -> Sender:
+        """The upload process once it takes work, else this process's client."""
+        process = self._process
+        return process if process is not None and process.ready.is_set() else Here(self.client())
+
+    def _store_file(self, sender: Sender, path: str, sha: str, size: int) -> Entry | None:
         """Upload the image as hashed (``sha``), optimized if its profile says so; None if its bytes
         are no longer those hashed (it changed: the caller hashes it again)."""
         full, _ = self._files.locate(path)
         if not self._optimizer.reads(path, size):
             target = cloud_path(self._policy.prefix, self._files.name(path), sha)
-            file_id, sent = self._send(client, path, full, target, size)
+            on_read = (lambda n: self._progress(path, n)) if self._policy.on_progress else None
+            name = posixpath.basename(self._files.name(path))
+            file_id, sent = sender.send_file(full, target, name, size, on_read)
             if sent != sha:
                 self._store.retire(file_id, target)  # it holds bytes that no image has
                 self._progress(path, -size)  # sent again under its new hash
@@ -225,7 +266,7 @@ class Uploads:
         if before is not None and before.cloud_path == target and before.file_id:
             file_id = before.file_id  # the same bytes are there already (a setting changed, the result did not)
         else:
-            file_id = client.upload(target, io.BytesIO(prepared.body), posixpath.basename(target))
+            file_id = sender.send_bytes(target, prepared.body, posixpath.basename(target))
         self._progress(path, size)  # what the total counts: the source's bytes
         return Entry(sha256=sha, size=size, cloud_path=target, file_id=file_id, url=static_url(self._policy.base_url, target),
                      **prepared.fields)  # fmt: skip
@@ -233,15 +274,3 @@ class Uploads:
     def _progress(self, path: str, sent: int) -> None:
         if self._policy.on_progress:
             self._policy.on_progress(path, sent, False)
-
-    def _send(self, client: WxCloudClient, path: str, full: Path, target: str, size: int) -> tuple[str, str]:
-        """Upload the file as it is now, streamed: ``(file_id, sha256 of the bytes sent)``."""
-        try:
-            with open(full, "rb") as handle:
-                reader = HashingReader(
-                    handle, size, (lambda n: self._progress(path, n)) if self._policy.on_progress else None
-                )
-                name = posixpath.basename(self._files.name(path))
-                return client.upload(target, cast(BinaryIO, reader), name), reader.hexdigest()
-        except OSError as error:
-            raise ImageProblem(f"cannot be read ({error.strerror}): fix its permissions") from None

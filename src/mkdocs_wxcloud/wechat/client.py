@@ -69,8 +69,8 @@ class WxCloudClient:
         self.api_base = self._transport.api_base
         self._retry = RetryPolicy(max_retries=max(0, limits.max_retries), backoff=limits.backoff,
                                   quota_wait=limits.quota_wait)  # fmt: skip
-        tokens = token_cache if token_cache is not None else TokenCache(None)
-        self._credentials = Credentials(self._transport, self._retry, account, tokens)
+        self.tokens = token_cache if token_cache is not None else TokenCache(None)
+        self._credentials = Credentials(self._transport, self._retry, account, self.tokens)
 
     @property
     def requests_made(self) -> int:

@@ -48,6 +48,16 @@ class TokenCache:
         self._memory: dict[str, tuple[str, float]] = {}
         self._lock = threading.Lock()
 
+    def remembered(self) -> dict[str, tuple[str, float]]:
+        """The tokens held in memory, for a process that sends on this one's behalf (it then asks for none)."""
+        with self._lock:
+            return dict(self._memory)
+
+    def remember(self, tokens: dict[str, tuple[str, float]]) -> None:
+        """Hold in memory what another process's cache :meth:`remembered`."""
+        with self._lock:
+            self._memory.update(tokens)
+
     def load(self, key: str) -> tuple[str, float] | None:
         """The ``(token, expires_at)`` stored under ``key``, unless absent or about to expire."""
         with self._lock:

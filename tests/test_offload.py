@@ -1,0 +1,223 @@
+"""Uploads sent from a process of their own: the same results, the same errors, nothing left behind.
+
+Once a run has queued ``OFFLOAD_AT`` uploads on a machine with a second core, the uploads that follow
+are sent by a child process (:mod:`mkdocs_wxcloud.publishing.offload`), so that rendering keeps its
+core. These tests hold that a file sent from there is recorded exactly as one sent from the run's own
+process (no extra token request), that its errors keep their type (one file fails alone, a refusal
+stops the run), that a child that dies fails what it had without hanging the run, that progress is
+told, and that the child is gone when the run ends, is interrupted, or is killed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+from conftest import emulator_options, make_site, png
+from processes import (
+    alive,
+    console_script,
+    ctrl_c,
+    free_port,
+    killed_leaves_no_workers,
+    spawn_emulator,
+    until,
+    workers_of,
+)
+
+from mkdocs_wxcloud.emulator import Emulator
+from mkdocs_wxcloud.manifest import model as mf
+from mkdocs_wxcloud.publishing.offload import OFFLOAD_AT, UploadProcess
+from mkdocs_wxcloud.publishing.run import Mode, Run, open_run
+from mkdocs_wxcloud.publishing.settings import resolve
+from mkdocs_wxcloud.wechat.errors import ApiError, CosError
+
+pytestmark = pytest.mark.skipif(
+    len(os.sched_getaffinity(0)) < 2, reason="the upload process is started only with a second core"
+)
+TOKEN = "/cgi-bin/stable_token"
+
+
+def _images(root: Path, count: int, emulator: Emulator, **options: object) -> Path:
+    make_site(root, {f"img/{n}.png": png(n) for n in range(count)}, emulator_options(emulator, **options))
+    return root / "docs"
+
+
+def _started(run: Run) -> UploadProcess:
+    """Publish the first ``OFFLOAD_AT`` images, sent from this process; the child, once it takes work."""
+    for n in range(OFFLOAD_AT):
+        assert run.publish(f"img/{n}.png") is None
+    process = run.uploads.process
+    assert process is not None, "the run started no upload process"
+    assert process.ready.wait(60), "the upload process never became ready"
+    run.uploads.wait()
+    return process
+
+
+def test_files_queued_once_the_process_is_ready_are_sent_by_it_and_recorded_alike(
+    tmp_path: Path, emulator: Emulator
+) -> None:
+    docs = _images(tmp_path, OFFLOAD_AT + 8, emulator)
+    with open_run(resolve(emulator_options(emulator), tmp_path), docs) as run:
+        process = _started(run)
+        sent_here = emulator.request_count()
+        for n in range(OFFLOAD_AT, OFFLOAD_AT + 8):
+            run.publish(f"img/{n}.png")
+        report = run.finish()
+        assert process.requests_made == 16  # the last 8 uploads, two requests each
+    assert not report.errors and len(report.urls) == OFFLOAD_AT + 8
+    assert emulator.request_count(TOKEN) == 1  # the child was handed the run's token
+    assert report.summary.requests == emulator.request_count() == sent_here + 16 + 1  # + one link call
+    images = mf.read(tmp_path / "wxcloud-manifest.yml").images
+    stored = emulator.stored_files()
+    for n in range(OFFLOAD_AT + 8):
+        entry = images[f"img/{n}.png"]
+        assert (
+            entry.sha256 == hashlib.sha256(png(n)).hexdigest() == hashlib.sha256(stored[entry.cloud_path]).hexdigest()
+        )
+    assert process.pid is not None and not alive(process.pid)
+
+
+def test_an_error_in_the_process_keeps_its_type_one_file_fails_alone_and_a_refusal_stops_the_run(
+    tmp_path: Path, emulator: Emulator
+) -> None:
+    docs = _images(tmp_path, OFFLOAD_AT + 3, emulator, retries=0)
+    with open_run(resolve(emulator_options(emulator, retries=0), tmp_path), docs) as run:
+        _started(run)
+        emulator.fail_next("cos_key_too_long")
+        run.publish(f"img/{OFFLOAD_AT}.png")
+        run.uploads.wait()
+        assert run.fatal is None  # one file's problem
+        emulator.fail_next("not_enabled")
+        run.publish(f"img/{OFFLOAD_AT + 1}.png")
+        run.uploads.wait()
+        assert isinstance(run.fatal, ApiError) and run.fatal.errcode == 85088 and not run.fatal.per_file
+        run.publish(f"img/{OFFLOAD_AT + 2}.png")
+        report = run.finish()
+    assert "KeyTooLong" in report.errors[f"img/{OFFLOAD_AT}.png"]
+    assert "85088" in report.errors[f"img/{OFFLOAD_AT + 1}.png"] == report.errors[f"img/{OFFLOAD_AT + 2}.png"]
+    assert len(report.urls) == OFFLOAD_AT
+
+
+def test_a_cos_error_rebuilt_here_is_the_one_the_child_raised(tmp_path: Path, emulator: Emulator) -> None:
+    docs = _images(tmp_path, OFFLOAD_AT + 1, emulator, retries=0)
+    settings = resolve(emulator_options(emulator, retries=0), tmp_path)
+    with open_run(settings, docs) as run:
+        process = _started(run)
+        emulator.fail_next("cos_key_too_long")
+        with pytest.raises(CosError) as raised:
+            process.send_bytes("docs/x.png", png(1), "x.png")
+    assert (raised.value.status, raised.value.code, raised.value.per_file) == (400, "KeyTooLong", True)
+
+
+def test_a_process_that_dies_fails_what_it_had_and_the_run_still_ends(tmp_path: Path, emulator: Emulator) -> None:
+    docs = _images(tmp_path, OFFLOAD_AT + 4, emulator, concurrency=4)
+    with open_run(resolve(emulator_options(emulator, concurrency=4), tmp_path), docs) as run:
+        process = _started(run)
+        emulator.latency = 5  # the child's uploads wait on the server…
+        for n in range(OFFLOAD_AT, OFFLOAD_AT + 4):
+            run.publish(f"img/{n}.png")
+        assert until(lambda: emulator.request_count() > 0, 30)
+        assert process.pid is not None
+        os.kill(process.pid, signal.SIGKILL)  # …when it dies, as the OOM killer ends a process
+        report = run.finish()
+    emulator.latency = 0
+    assert isinstance(run.fatal, Exception) and "the upload process ended" in str(run.fatal)
+    assert sorted(report.errors) == sorted(f"img/{n}.png" for n in range(OFFLOAD_AT, OFFLOAD_AT + 4))
+    assert len(mf.read(tmp_path / "wxcloud-manifest.yml").images) == OFFLOAD_AT  # what was done is kept
+
+
+def test_the_progress_of_what_the_process_sends_is_told_in_this_one(tmp_path: Path, emulator: Emulator) -> None:
+    docs = _images(tmp_path, OFFLOAD_AT + 2, emulator)
+    told: dict[str, list[tuple[int, bool]]] = {}
+    mode = Mode(on_progress=lambda path, sent, finished: told.setdefault(path, []).append((sent, finished)))
+    with open_run(resolve(emulator_options(emulator), tmp_path), docs, mode) as run:
+        process = _started(run)
+        for n in (OFFLOAD_AT, OFFLOAD_AT + 1):
+            run.publish(f"img/{n}.png")
+        run.finish()
+        assert process.requests_made == 4
+    for n in (OFFLOAD_AT, OFFLOAD_AT + 1):
+        steps = told[f"img/{n}.png"]
+        assert sum(sent for sent, _ in steps) == len(png(n)) and steps[-1] == (0, True)
+
+
+def test_a_run_that_ends_before_the_process_is_ready_ends_it_at_once(tmp_path: Path, emulator: Emulator) -> None:
+    docs = _images(tmp_path, OFFLOAD_AT, emulator)
+    with open_run(resolve(emulator_options(emulator), tmp_path), docs) as run:
+        for n in range(OFFLOAD_AT):
+            run.publish(f"img/{n}.png")
+        process = run.uploads.process
+        assert process is not None
+        report = run.finish()
+    assert len(report.urls) == OFFLOAD_AT
+    assert process.pid is not None and not alive(process.pid)
+
+
+def _slow_sync(root: Path, port: int) -> subprocess.Popen:
+    """``sync`` of a site with many images, against an emulator that answers after a second."""
+    options = {"api_base": f"http://127.0.0.1:{port}", "appid": "wx0000000000e0a7e5",
+               "secret": "emulator-app-secret-0000000000000", "env": "emulator-0a1b2c", "concurrency": 2}  # fmt: skip
+    pages = {"index.md": "".join(f"![{n}](img/{n}.png)\n" for n in range(OFFLOAD_AT * 3))}
+    make_site(root, {**pages, **{f"img/{n}.png": png(n) for n in range(OFFLOAD_AT * 3)}}, options)
+    command = [console_script("mkdocs-wxcloud"), "sync"]
+    return subprocess.Popen(command, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)  # fmt: skip
+
+
+@pytest.fixture
+def slow_emulator() -> Iterator[tuple[int, subprocess.Popen]]:
+    port = free_port()
+    proc = spawn_emulator(port, "--latency", "0.5", stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    yield port, proc
+    proc.kill()
+    proc.wait()
+
+
+def _upload_process(process: subprocess.Popen) -> list[int]:
+    assert until(lambda: bool(workers_of(process.pid)) or process.poll() is not None, 60)
+    workers = workers_of(process.pid)
+    assert workers, f"no upload process started: {process.communicate()[1]}"
+    return workers
+
+
+def test_ctrl_c_ends_sync_and_its_upload_process_without_a_traceback(
+    tmp_path: Path, slow_emulator: tuple[int, subprocess.Popen]
+) -> None:
+    process = _slow_sync(tmp_path, slow_emulator[0])
+    workers = _upload_process(process)
+    stderr = ctrl_c(process)
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr
+    assert until(lambda: not any(alive(pid) for pid in workers), 60)
+
+
+def test_the_upload_process_exits_when_its_command_is_killed(
+    tmp_path: Path, slow_emulator: tuple[int, subprocess.Popen]
+) -> None:
+    process = _slow_sync(tmp_path, slow_emulator[0])
+    assert killed_leaves_no_workers(process, _upload_process(process))
+
+
+def test_a_build_sends_its_later_uploads_from_the_upload_process(tmp_path: Path) -> None:
+    """A real ``mkdocs build``: every page links the cloud, and a rebuild sends nothing."""
+    with Emulator(latency=0.05) as emulator:
+        count = OFFLOAD_AT * 2
+        pages = {"index.md": "".join(f"![{n}](img/{n}.png)\n" for n in range(count))}
+        config = make_site(tmp_path, {**pages, **{f"img/{n}.png": png(n) for n in range(count)}},
+                           emulator_options(emulator, concurrency=2))  # fmt: skip
+        command = [console_script("mkdocs"), "build", "-v", "-f", str(config)]
+        built = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+        assert built.returncode == 0, built.stderr
+        assert "are sent by process" in built.stderr
+        page = (tmp_path / "site/index.html").read_text(encoding="utf-8")
+        assert page.count(emulator.base_url) == count and 'src="img/' not in page
+        emulator.reset_counts()
+        again = subprocess.run([console_script("mkdocs"), "build", "-f", str(config)], cwd=tmp_path,
+                               capture_output=True, text=True, timeout=300)  # fmt: skip
+        assert again.returncode == 0 and emulator.request_count() == 0
