@@ -34,7 +34,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import _common as common
 import _real_site as real_site
@@ -168,12 +168,15 @@ def main() -> int:
             print(f"  (b) sync --dry-run {r + 1}/{rounds}: {common.secs(dry_runs[-1].wall)}", flush=True)
 
         # (c) the upload phase alone, at the chosen concurrency; (e) at each of the sweep
-        phases = []
+        phases, phases_here = [], []
         for r in range(rounds):
             phases.append(publish(lambda: upload_phase(site, paths, concurrency, problems)))
+            with one_process():
+                phases_here.append(publish(lambda: upload_phase(site, paths, concurrency, problems)))
             print(
                 f"  (c) upload phase {r + 1}/{rounds}: {common.secs(phases[-1].wall)} "
-                f"({phases[-1].wall / floor:.2f}x the floor)",
+                f"({phases[-1].wall / floor:.2f}x the floor); every upload sent from the run's process: "
+                f"{common.secs(phases_here[-1].wall)}",
                 flush=True,
             )
         swept = {}
@@ -184,23 +187,29 @@ def main() -> int:
         # (d) cold builds with the plugin against plain builds, alternating
         common.quiet_logging()
         common.build(site.plain)  # warm-up: imports and template caches, untimed
-        colds, plains = [], []
+        colds, plains, colds_here = [], [], []
+        kinds = ["cold", "plain", "cold, one process"]
         for r in range(rounds):
-            for kind in ("cold", "plain") if r % 2 == 0 else ("plain", "cold"):
+            for kind in kinds[r % 3 :] + kinds[: r % 3]:  # each kind first in turn
                 if kind == "cold":
                     colds.append(publish(lambda: cold_build(site, problems)))
-                else:
+                elif kind == "plain":
                     cpu: list[float] = []
                     plains.append(Run(common.build(site.plain, cpu), cpu[0]))
+                else:
+                    with one_process():
+                        colds_here.append(publish(lambda: cold_build(site, problems)))
             print(
                 f"  (d) round {r + 1}/{rounds}: cold build {common.secs(colds[-1].wall)}, plain build "
-                f"{common.secs(plains[-1].wall)}",
+                f"{common.secs(plains[-1].wall)}; cold, every upload sent from the build's process "
+                f"{common.secs(colds_here[-1].wall)}",
                 flush=True,
             )
 
     figures = summarize(
         n, floor, latency, round_trip, sequential, syncs, sync_process, dry_runs, phases, colds, plains, swept
     )
+    figures["one_process"] = one_process_figures(floor, phases_here, colds_here, plains)
     figures["warnings"] = common.WARNINGS.messages[:20]
     report(info, site, rounds, concurrency, latency, figures)
     speedup, over, excess = figures["speedup"], figures["upload_phase_over_floor"], figures["cold_excess_over_floor"]
@@ -231,6 +240,35 @@ def main() -> int:
         "command": " ".join(["python", *sys.argv]),
     }
     return common.finish("first_publication", info, params, figures, targets, problems)
+
+
+@contextlib.contextmanager
+def one_process() -> Iterator[None]:
+    """Every upload sent from the run's own process (no upload process is started): the comparison that
+    shows what the upload process gains, measured in the same run."""
+    from mkdocs_wxcloud.publishing import run
+
+    saved = run.worth_a_process
+    run.worth_a_process = lambda: False
+    try:
+        yield
+    finally:
+        run.worth_a_process = saved
+
+
+def one_process_figures(floor: float, phases: list[Run], colds: list[Run], plains: list[Run]) -> dict[str, Any]:
+    """The upload phase and the cold build with every upload sent from the run's own process."""
+    phase = common.median([r.wall for r in phases])
+    excess = common.median([r.wall for r in colds]) - common.median([r.wall for r in plains])
+    return {
+        "upload_phase_wall_s": phase,
+        "upload_phase_over_floor": phase / floor,
+        "client_cpu_per_upload_s": common.median([r.cpu for r in phases]) / max(1, phases[0].counts.get("cos", 1)),
+        "cold_build_wall_s": common.median([r.wall for r in colds]),
+        "cold_build_cpu_s": common.median([r.cpu for r in colds]),
+        "cold_excess_s": excess,
+        "cold_excess_over_floor": excess / floor,
+    }
 
 
 def timed(action: Callable[[], object]) -> tuple[float, float, float]:
@@ -448,7 +486,9 @@ def report(
     print(
         f"\nUpload phase: {f['client_cpu_per_upload_s'] * 1000:.2f} ms of client CPU per upload (all threads, its "
         f"upload process included), {f['client_own_process_cpu_per_upload_s'] * 1000:.2f} ms of it in the run's "
-        f"own process; the "
+        f"own process (with every upload sent from the run's process: "
+        f"{f['one_process']['client_cpu_per_upload_s'] * 1000:.2f} ms, and the phase takes "
+        f"{f['one_process']['upload_phase_over_floor']:.2f}x the floor); the "
         f"emulator process: {f['emulator_cpu_per_request_s'] * 1000:.2f} ms of CPU per request. CPU of `sync` counts "
         f"its page-rendering worker processes. The machine may be shared: compare ratios within one run."
     )
@@ -475,6 +515,14 @@ def report(
                 ["excess (cold − plain)", secs(f["cold_excess_s"]), "", "", secs(f["cold_excess_cpu_s"])],
                 ["excess CPU in the build's own process", "", "", "", secs(f["cold_excess_own_process_cpu_s"])],
                 ["excess / floor", f"**{f['cold_excess_over_floor']:.2f}x**", "", "", ""],
+                [
+                    "cold, every upload sent from the build's process (no upload process)",
+                    secs(f["one_process"]["cold_build_wall_s"]),
+                    "",
+                    "",
+                    secs(f["one_process"]["cold_build_cpu_s"]),
+                ],
+                ["its excess / floor", f"{f['one_process']['cold_excess_over_floor']:.2f}x", "", "", ""],
             ],
         )
     )

@@ -127,7 +127,7 @@ def test_a_process_that_dies_fails_what_it_had_and_the_run_still_ends(tmp_path: 
         os.kill(process.pid, signal.SIGKILL)  # …when it dies, as the OOM killer ends a process
         report = run.finish()
     emulator.latency = 0
-    assert isinstance(run.fatal, Exception) and "the upload process ended" in str(run.fatal)
+    assert isinstance(run.fatal, Exception) and "the upload process ended unexpectedly" in str(run.fatal)
     assert sorted(report.errors) == sorted(f"img/{n}.png" for n in range(OFFLOAD_AT, OFFLOAD_AT + 4))
     assert len(mf.read(tmp_path / "wxcloud-manifest.yml").images) == OFFLOAD_AT  # what was done is kept
 

@@ -174,7 +174,10 @@ class UploadProcess:
             pass
         self._process.join()
         with self._lock:
-            self._gone = WxCloudError(f"the upload process ended (exit status {self._process.exitcode})")
+            self._gone = WxCloudError(
+                f"the upload process ended unexpectedly (exit status {self._process.exitcode}): "
+                "run again to upload the rest"
+            )
             waiting, self._pending = self._pending, {}
         for future, _ in waiting.values():
             future.set_exception(self._gone)
