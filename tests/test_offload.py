@@ -11,6 +11,7 @@ told, and that the child is gone when the run ends, is interrupted, or is killed
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import signal
 import subprocess
@@ -86,8 +87,8 @@ def test_files_queued_once_the_process_is_ready_are_sent_by_it_and_recorded_alik
 def test_an_error_in_the_process_keeps_its_type_one_file_fails_alone_and_a_refusal_stops_the_run(
     tmp_path: Path, emulator: Emulator
 ) -> None:
-    docs = _images(tmp_path, OFFLOAD_AT + 3, emulator, retries=0)
-    with open_run(resolve(emulator_options(emulator, retries=0), tmp_path), docs) as run:
+    docs = _images(tmp_path, OFFLOAD_AT + 3, emulator, retries=1)
+    with open_run(resolve(emulator_options(emulator, retries=1), tmp_path), docs) as run:
         _started(run)
         emulator.fail_next("cos_key_too_long")
         run.publish(f"img/{OFFLOAD_AT}.png")
@@ -105,8 +106,8 @@ def test_an_error_in_the_process_keeps_its_type_one_file_fails_alone_and_a_refus
 
 
 def test_a_cos_error_rebuilt_here_is_the_one_the_child_raised(tmp_path: Path, emulator: Emulator) -> None:
-    docs = _images(tmp_path, OFFLOAD_AT + 1, emulator, retries=0)
-    settings = resolve(emulator_options(emulator, retries=0), tmp_path)
+    docs = _images(tmp_path, OFFLOAD_AT + 1, emulator, retries=1)
+    settings = resolve(emulator_options(emulator, retries=1), tmp_path)
     with open_run(settings, docs) as run:
         process = _started(run)
         emulator.fail_next("cos_key_too_long")
@@ -115,14 +116,30 @@ def test_a_cos_error_rebuilt_here_is_the_one_the_child_raised(tmp_path: Path, em
     assert (raised.value.status, raised.value.code, raised.value.per_file) == (400, "KeyTooLong", True)
 
 
+def test_the_log_records_of_the_process_are_logged_in_this_one(
+    tmp_path: Path, emulator: Emulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="mkdocs.plugins.wxcloud")
+    docs = _images(tmp_path, OFFLOAD_AT + 1, emulator)
+    with open_run(resolve(emulator_options(emulator, retries=2), tmp_path), docs) as run:
+        _started(run)
+        caplog.clear()
+        emulator.fail_next("busy")
+        run.publish(f"img/{OFFLOAD_AT}.png")
+        assert not run.finish().errors
+    retried = [r for r in caplog.records if "retry 1/2" in r.getMessage()]
+    assert len(retried) == 1 and retried[0].levelno == logging.DEBUG and retried[0].name == "mkdocs.plugins.wxcloud"
+
+
 def test_a_process_that_dies_fails_what_it_had_and_the_run_still_ends(tmp_path: Path, emulator: Emulator) -> None:
     docs = _images(tmp_path, OFFLOAD_AT + 4, emulator, concurrency=4)
     with open_run(resolve(emulator_options(emulator, concurrency=4), tmp_path), docs) as run:
         process = _started(run)
         emulator.latency = 5  # the child's uploads wait on the server…
+        emulator.reset_counts()
         for n in range(OFFLOAD_AT, OFFLOAD_AT + 4):
             run.publish(f"img/{n}.png")
-        assert until(lambda: emulator.request_count() > 0, 30)
+        assert until(lambda: emulator.request_count() == 4, 30)
         assert process.pid is not None
         os.kill(process.pid, signal.SIGKILL)  # …when it dies, as the OOM killer ends a process
         report = run.finish()

@@ -9,10 +9,11 @@ they were (hashing, the manifest, the journal, progress); only the sending moves
 hashed as it is read, where it is read, exactly as in this process (:meth:`Here.send_file`).
 
 The child gets the run's settings and the API address the run's own client uses, then, once it is
-ready, the tokens that client holds (so it asks for none), and answers each upload with its file id or its error, rebuilt here as
-the same type. It ignores Ctrl-C (:meth:`UploadProcess.cancel` is sent instead) and exits when this
-process is gone, even after ``kill -9``. If it dies, the uploads it had are failed with one error
-that stops the run's uploads, as a lost network would.
+ready, the tokens that client holds (so it asks for none). It answers each upload with its file id
+or its error, rebuilt here as the same type, and its log records are logged here (MkDocs counts
+their warnings). It ignores Ctrl-C (:meth:`UploadProcess.cancel` is sent instead) and exits when
+this process is gone, even after ``kill -9``. If it dies, the uploads it had are failed with one
+error that stops the run's uploads, as a lost network would.
 """
 
 from __future__ import annotations
@@ -90,7 +91,7 @@ class UploadProcess:
         self._gone: WxCloudError | None = None
         self.ready = threading.Event()
         self._process = context.Process(
-            target=_serve, args=(theirs, os.getpid(), settings, client.api_base),
+            target=_serve, args=(theirs, os.getpid(), settings, client.api_base, log.getEffectiveLevel()),
             name="wxcloud-uploads", daemon=True,
         )  # fmt: skip
         with ignoring_ctrl_c():
@@ -155,6 +156,8 @@ class UploadProcess:
                     self._post(("tokens", self._tokens.remembered()))
                     self.ready.set()
                     log.debug("wxcloud: the uploads queued from now on are sent by process %s", self.pid)
+                elif kind == "log":
+                    log.log(*rest)
                 elif kind == "read":
                     key, count = rest
                     with self._lock:
@@ -196,16 +199,34 @@ def _rebuilt(kind: type, message: str, fields: dict[str, Any]) -> WxCloudError:
 # -- the child -------------------------------------------------------------------------------------
 
 
-def _serve(conn: Connection, parent: int, settings: Settings, api_base: str) -> None:
+class _Forwarding(logging.Handler):
+    """The child's log records, told to the parent."""
+
+    def __init__(self, answer: Callable[..., None]) -> None:
+        super().__init__()
+        self._answer = answer
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self._answer("log", record.levelno, "%s", record.getMessage())
+
+
+def _serve(conn: Connection, parent: int, settings: Settings, api_base: str, level: int) -> None:
     """The child's loop: one thread reads work, ``concurrency`` threads send it."""
     obey(parent)
     lock = threading.Lock()
-    client = connect(settings, api_base)
-    here = Here(client)
 
     def answer(*message: object) -> None:
         with lock:
             conn.send(message)
+
+    log.setLevel(level)
+    log.propagate = False
+    log.addHandler(_Forwarding(answer))
+    try:
+        client = connect(settings, api_base)
+    except WxCloudError:  # the parent's client was made from the same settings: it sends from there
+        return
+    here = Here(client)
 
     def work(kind: str, key: int, *args: Any) -> None:
         try:

@@ -109,10 +109,10 @@ class Uploads:
             log.debug("wxcloud: uploads are sent from this process (no upload process: %s)", error)
             return
         with self._lock:
-            self._process = process
-            cancelled = self.cancelled
-        if cancelled:
-            process.cancel()
+            if not self.cancelled:
+                self._process = process
+                return
+        process.close()  # the run ended meanwhile
 
     def wait(self) -> None:
         """Until the queue is empty and no upload is under way."""
