@@ -31,7 +31,7 @@ from processes import (
     workers_of,
 )
 
-from mkdocs_wxcloud.emulator import Emulator
+from mkdocs_wxcloud.emulator import DEFAULT_ENV, DEFAULT_SECRET, Emulator
 from mkdocs_wxcloud.manifest import model as mf
 from mkdocs_wxcloud.publishing.offload import OFFLOAD_AT, UploadProcess
 from mkdocs_wxcloud.publishing.run import Mode, Run, open_run
@@ -238,3 +238,28 @@ def test_a_build_sends_its_later_uploads_from_the_upload_process(tmp_path: Path)
         again = subprocess.run([console_script("mkdocs"), "build", "-f", str(config)], cwd=tmp_path,
                                capture_output=True, text=True, timeout=300)  # fmt: skip
         assert again.returncode == 0 and emulator.request_count() == 0
+
+
+def test_a_zensical_build_publishes_every_image_with_its_upload_process(tmp_path: Path) -> None:
+    """Zensical renders in a Python of its own making: the upload process starts there too."""
+    pytest.importorskip("zensical")
+    count = OFFLOAD_AT + 16
+    (tmp_path / "docs/img").mkdir(parents=True)
+    (tmp_path / "docs/index.md").write_text("".join(f"![{n}](img/{n}.png)\n\n" for n in range(count)))
+    for n in range(count):
+        (tmp_path / f"docs/img/{n}.png").write_bytes(png(n))
+    (tmp_path / "zensical.toml").write_text(
+        '[project]\nsite_name = "t"\ndocs_dir = "docs"\nsite_dir = "site"\n'
+        "[project.markdown_extensions.wxcloud]\nupload = true\nconcurrency = 2\n",
+        encoding="utf-8",
+    )
+    with Emulator(latency=0.05) as emulator:
+        env = {**os.environ, "WXCLOUD_API_BASE": emulator.base_url, "WXCLOUD_APPID": emulator.appid,
+               "WXCLOUD_SECRET": DEFAULT_SECRET, "WXCLOUD_ENV": DEFAULT_ENV}  # fmt: skip
+        built = subprocess.run([console_script("zensical"), "build"], cwd=tmp_path, env=env, capture_output=True,
+                               text=True, timeout=300)  # fmt: skip
+        assert built.returncode == 0, built.stdout + built.stderr
+        assert emulator.request_count("/cgi-bin/") == 1
+    page = (tmp_path / "site/index.html").read_text(encoding="utf-8")
+    assert page.count(emulator.base_url) == count and 'src="img/' not in page
+    assert len(mf.read(tmp_path / "wxcloud-manifest.yml").images) == count
