@@ -126,8 +126,7 @@ class UploadProcess:
             self._post(None)
         else:
             self._process.terminate()
-        self._process.join()
-        self._reader.join()
+        self._reader.join()  # it waits for the child (one thread alone may)
         self._conn.close()
 
     def _ask(self, on_read: OnRead | None, *message: object) -> object:
@@ -148,7 +147,7 @@ class UploadProcess:
             pass
 
     def _read(self) -> None:
-        """Answers from the child, until it ends."""
+        """Answers from the child, until it ends; then the child is waited for."""
         try:
             while True:
                 kind, *rest = self._conn.recv()
