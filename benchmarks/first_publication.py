@@ -152,11 +152,15 @@ def main() -> int:
         )
 
         # (b) mkdocs-wxcloud sync, in-process (the target) and as a separate process (for information)
-        syncs = []
+        syncs, syncs_here = [], []
         for r in range(rounds):
             syncs.append(publish(lambda: run_sync(site, problems)))
+            with one_process():
+                syncs_here.append(publish(lambda: run_sync(site, problems)))
             print(
-                f"  (b) sync {r + 1}/{rounds}: {common.secs(syncs[-1].wall)}, requests {syncs[-1].counts}", flush=True
+                f"  (b) sync {r + 1}/{rounds}: {common.secs(syncs[-1].wall)}, requests {syncs[-1].counts}; every "
+                f"upload sent from its own process: {common.secs(syncs_here[-1].wall)}",
+                flush=True,
             )
         sync_process = publish(lambda: run_sync(site, problems, separate=True))
         print(f"  (b) sync as a separate process: {common.secs(sync_process.wall)}", flush=True)
@@ -209,7 +213,7 @@ def main() -> int:
     figures = summarize(
         n, floor, latency, round_trip, sequential, syncs, sync_process, dry_runs, phases, colds, plains, swept
     )
-    figures["one_process"] = one_process_figures(floor, phases_here, colds_here, plains)
+    figures["one_process"] = one_process_figures(floor, sequential, syncs_here, phases_here, colds_here, plains)
     figures["warnings"] = common.WARNINGS.messages[:20]
     report(info, site, rounds, concurrency, latency, figures)
     speedup, over, excess = figures["speedup"], figures["upload_phase_over_floor"], figures["cold_excess_over_floor"]
@@ -256,11 +260,16 @@ def one_process() -> Iterator[None]:
         run.worth_a_process = saved
 
 
-def one_process_figures(floor: float, phases: list[Run], colds: list[Run], plains: list[Run]) -> dict[str, Any]:
-    """The upload phase and the cold build with every upload sent from the run's own process."""
+def one_process_figures(
+    floor: float, sequential: Run, syncs: list[Run], phases: list[Run], colds: list[Run], plains: list[Run]
+) -> dict[str, Any]:
+    """``sync``, the upload phase and the cold build with every upload sent from the run's own process."""
     phase = common.median([r.wall for r in phases])
+    sync = common.median([r.wall for r in syncs])
     excess = common.median([r.wall for r in colds]) - common.median([r.wall for r in plains])
     return {
+        "sync_wall_s": sync,
+        "sync_speedup": sequential.wall / sync,
         "upload_phase_wall_s": phase,
         "upload_phase_over_floor": phase / floor,
         "client_cpu_per_upload_s": common.median([r.cpu for r in phases]) / max(1, phases[0].counts.get("cos", 1)),
@@ -486,7 +495,8 @@ def report(
     print(
         f"\nUpload phase: {f['client_cpu_per_upload_s'] * 1000:.2f} ms of client CPU per upload (all threads, its "
         f"upload process included), {f['client_own_process_cpu_per_upload_s'] * 1000:.2f} ms of it in the run's "
-        f"own process (with every upload sent from the run's process: "
+        f"own process (with every upload sent from the run's process: `sync` "
+        f"{f['one_process']['sync_wall_s']:.2f} s ({f['one_process']['sync_speedup']:.1f}x), "
         f"{f['one_process']['client_cpu_per_upload_s'] * 1000:.2f} ms, and the phase takes "
         f"{f['one_process']['upload_phase_over_floor']:.2f}x the floor); the "
         f"emulator process: {f['emulator_cpu_per_request_s'] * 1000:.2f} ms of CPU per request. CPU of `sync` counts "

@@ -49,6 +49,10 @@ class Server(ThreadingHTTPServer):
     """Threaded server that remembers open connections so that stopping it can cut them."""
 
     daemon_threads = True
+    # A real service accepts hundreds of connections at once. socketserver's 5 overflows when a run
+    # opens its 16 (and its upload process 16 more) while this process is busy: the kernel drops the
+    # handshake and the client waits a second for its retransmit, or gets a reset.
+    request_queue_size = 128
 
     def __init__(self, address: tuple[str, int], app: Application, *, verbose: bool = False) -> None:
         self.app = app
