@@ -353,3 +353,22 @@ def test_what_a_reference_resolves_to(url: str, target: Target | None) -> None:
 def test_a_one_letter_query_is_carried_and_an_unclosed_style_is_read_to_the_end() -> None:
     assert with_suffix("https://c.example/x.png", "?a") == "https://c.example/x.png?a"
     assert _refs("<style>a{b:url(s.png)}") == [("s.png", "style", "")]
+
+
+# -- stylesheets: comments and quotes -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("sheet", "found"),
+    [
+        ("/*/ url(a.png) */ b{c:url(d.png)}", ["d.png"]),  # '/*/' opens a comment, and does not close it
+        ("/* x */ a{b:url(a.png)} /* y */", ["a.png"]),
+        ("/* url(d.png)", []),  # a comment that is never closed hides the rest
+        ('/*x"*/ b{c:url(a.png)} d{content:"q"}', ["a.png"]),  # a quote inside a comment opens nothing
+        ("/**/url(a.png)", ["a.png"]),
+        ("a{b:url(&quot;x.png&quot;)}", ["&quot;x.png&quot;"]),  # a stylesheet has no character references
+    ],
+)
+def test_a_stylesheet_skips_its_comments_and_nothing_else(sheet: str, found: list[str]) -> None:
+    assert [url for url, _, _ in css.references(sheet)] == found
+    assert css.rewrite_css(sheet, lambda url: "N") == sheet.replace("url(" + (found or ["-"])[0], "url(N")
