@@ -372,3 +372,64 @@ def test_a_one_letter_query_is_carried_and_an_unclosed_style_is_read_to_the_end(
 def test_a_stylesheet_skips_its_comments_and_nothing_else(sheet: str, found: list[str]) -> None:
     assert [url for url, _, _ in css.references(sheet)] == found
     assert css.rewrite_css(sheet, lambda url: "N") == sheet.replace("url(" + (found or ["-"])[0], "url(N")
+
+
+# -- what the browser loads from the element tree ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("source", "loaded"),
+    [
+        ("![x](a&amp;b.png)", "a&b.png"),  # Python-Markdown writes src="a&amp;b.png": the browser loads a&b.png
+        ("![x](a&b.png)", "a&b.png"),  # written src="a&amp;b.png" too
+        ("![x](a&#38;b.png)", "a&b.png"),
+        ("![x](a&#X26;b.png)", "a&b.png"),
+        ("![x](a&copy;b.png)", "a\N{COPYRIGHT SIGN}b.png"),
+        ("![x](a&copy.png)", "a&copy.png"),  # no ';': written src="a&amp;copy.png"
+        ("![x](a&#38b.png)", "a&#38b.png"),
+        ("![x](a&ampx;b.png)", "a&ampx;b.png"),  # no such reference: the browser reads it as it is
+        ("[x](a&amp;b.pdf)", "a&b.pdf"),
+    ],
+)
+def test_a_markdown_url_is_collected_as_the_browser_reads_its_character_references(source: str, loaded: str) -> None:
+    assert [r.url for r in treeprocessor.collect(markdown_factory([]), source)] == [loaded]
+
+
+class _Styled(Treeprocessor):
+    """An extension's element whose style holds a character reference the serializer keeps."""
+
+    def run(self, root: etree.Element) -> None:
+        etree.SubElement(root, "p", style="background:url(d.png), url(e&amp;amp;f.png)")
+
+
+class _StyledExtension(Extension):
+    def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 - Markdown API
+        md.treeprocessors.register(_Styled(md), "styled", 30)
+
+
+def test_a_new_url_in_the_tree_is_loaded_as_it_is_and_the_rest_of_its_value_unchanged() -> None:
+    new = {"a&b.png": "https://c.example/a.png?x=1&copy;=2", "d.png": "https://c.example/d.png"}
+    seen: list[str] = []
+
+    def replace(reference: treeprocessor.Reference, page: object) -> str | None:
+        seen.append(reference.url)
+        return new.get(reference.url)
+
+    md = markdown.Markdown(extensions=[_StyledExtension(), treeprocessor.ImageExtension(replace)])
+    assert md.convert("![x](a&amp;b.png)") == (
+        '<p><img alt="x" src="https://c.example/a.png?x=1&amp;copy;=2" /></p>\n'
+        '<p style="background:url(https://c.example/d.png), url(e&amp;amp;f.png)"></p>'
+    )
+    assert seen == ["a&b.png", "d.png", "e&amp;f.png"]
+
+
+def test_an_image_is_sized_by_the_url_the_browser_loads() -> None:
+    asked: list[tuple[str, str]] = []
+
+    def sized(src: str, where: str, page: object) -> dict[str, str]:
+        asked.append((src, where))
+        return {"width": "3", "height": "2"}
+
+    md = markdown.Markdown(extensions=[treeprocessor.ImageExtension(lambda ref, page: None, sized=sized)])
+    assert md.convert("![x](a&amp;b.png)") == '<p><img alt="x" height="2" src="a&amp;b.png" width="3" /></p>'
+    assert asked == [("a&b.png", treeprocessor.MARKDOWN)]
