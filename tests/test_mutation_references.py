@@ -10,19 +10,23 @@ import codecs
 import importlib
 import logging
 import os
+import sys
 import xml.etree.ElementTree as etree
 from pathlib import Path
 
 import markdown
+import pymdownx.highlight
 import pytest
 from markdown.extensions import Extension
 from markdown.treeprocessors import Treeprocessor
+from pymdownx import emoji
 
 from mkdocs_wxcloud.errors import ConfigError
 from mkdocs_wxcloud.references import assets, css, pool, tokenizer, treeprocessor
 from mkdocs_wxcloud.references.charset import EncodingError, decode_css, decode_html
 from mkdocs_wxcloud.references.htmlpage import Reference, rewrite, scan_css, scan_html
 from mkdocs_wxcloud.references.pages import read_page
+from mkdocs_wxcloud.references.scanner import Scanner
 from mkdocs_wxcloud.references.sourcemap import rewrite_source
 from mkdocs_wxcloud.references.tokenizer import start_tags
 from mkdocs_wxcloud.references.treeprocessor import markdown_factory
@@ -367,6 +371,8 @@ def test_a_one_letter_query_is_carried_and_an_unclosed_style_is_read_to_the_end(
         ('/*x"*/ b{c:url(a.png)} d{content:"q"}', ["a.png"]),  # a quote inside a comment opens nothing
         ("/**/url(a.png)", ["a.png"]),
         ("a{b:url(&quot;x.png&quot;)}", ["&quot;x.png&quot;"]),  # a stylesheet has no character references
+        ("a{b:url()} c{d:url(e.png)}", ["e.png"]),  # an empty url() loads nothing
+        ("a{content:'\"'} b{c:url(d.png)} e{content:\"'\"}", ["d.png"]),  # each string ends at its own quote
     ],
 )
 def test_a_stylesheet_skips_its_comments_and_nothing_else(sheet: str, found: list[str]) -> None:
@@ -433,3 +439,67 @@ def test_an_image_is_sized_by_the_url_the_browser_loads() -> None:
     md = markdown.Markdown(extensions=[treeprocessor.ImageExtension(lambda ref, page: None, sized=sized)])
     assert md.convert("![x](a&amp;b.png)") == '<p><img alt="x" height="2" src="a&amp;b.png" width="3" /></p>'
     assert asked == [("a&b.png", treeprocessor.MARKDOWN)]
+
+
+# -- the commands' scanner -------------------------------------------------------------------------
+
+_CODE_PAGE = """![a](a.png) :smile:
+
+```py title="<img src='t.png'>" title_mode="html"
+x = 1
+```
+
+```py
+y = 2
+```
+
+`#!py z = "<img src='c.png'>"`
+"""
+_EMOJI = {"emoji_generator": emoji.to_png, "options": {"image_path": "img/emoji/"}, "emoji_index": emoji.twemoji}
+_AUTO_TITLE = {"auto_title": True, "auto_title_map": {"Python": {"title": "<img src='u.png'>", "mode": "HTML"}}}
+
+
+@pytest.mark.parametrize(
+    ("extensions", "configs", "urls"),
+    [
+        (
+            ["pymdownx.highlight", "pymdownx.superfences", "pymdownx.inlinehilite"],
+            {"pymdownx.highlight": _AUTO_TITLE},
+            ["a.png", "t.png", "u.png"],
+        ),
+        (
+            ["pymdownx.superfences", "pymdownx.emoji"],
+            {"pymdownx.emoji": _EMOJI},
+            ["a.png", "img/emoji/1f604.png", "t.png"],
+        ),
+        (["pymdownx.inlinehilite"], {}, ["a.png"]),
+    ],
+)
+def test_the_scanner_finds_what_the_build_finds_and_never_runs_pygments(
+    extensions: list[str], configs: dict, urls: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Titles written as HTML (given, or ``auto_title`` named by the lexer) are raw HTML of the page,
+    and every option is the site's: only Pygments' lexing and formatting of fenced and inline code
+    are left out (pymdownx highlights indented code with its own class, which the scanner keeps)."""
+    built = treeprocessor.collect(markdown_factory(extensions, configs), _CODE_PAGE)
+    assert [url for url, _, _ in built] == urls
+
+    def no_pygments(*args: object) -> str:
+        raise AssertionError("the scanner ran Pygments")
+
+    monkeypatch.setattr(pymdownx.highlight, "highlight", no_pygments)
+    scanner = Scanner(extensions, {name: dict(options) for name, options in configs.items()})
+    assert scanner.references(_CODE_PAGE) == built
+
+
+def test_a_site_without_pymdownx_is_scanned(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "pymdownx.highlight", None)  # not installed: importing it fails
+    assert Scanner(["attr_list"]).references("![x](a.png){width=3}") == [("a.png", "img", treeprocessor.MARKDOWN)]
+
+
+def test_the_scanner_takes_the_place_of_the_sites_own_reference_extension() -> None:
+    """A Zensical site lists the wxcloud extension among its own: scanning must not run it."""
+    called: list[treeprocessor.Reference] = []
+    scanner = Scanner([treeprocessor.ImageExtension(lambda reference, page: called.append(reference))])
+    assert scanner.references("![x](a.png)") == [("a.png", "img", treeprocessor.MARKDOWN)]
+    assert called == []

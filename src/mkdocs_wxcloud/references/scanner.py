@@ -74,11 +74,20 @@ def _plain_highlighting(extensions: list, configs: dict[str, Any]) -> tuple[list
     from pymdownx.highlight import Highlight, HighlightExtension
 
     class Escaped(Highlight):
-        """The code as escaped text; an HTML title is kept, as it is raw HTML of the page."""
+        """The code as escaped text; an HTML title is kept, as it is raw HTML of the page (``auto_title``
+        names a block by its lexer, found but never run)."""
 
         def highlight(self, src: str, language: str, *args: Any, inline: bool = False, title: str | None = None,
                       **kwargs: Any) -> Any:  # fmt: skip
-            if title and self.title_mode == "html":
+            mode = self.title_mode
+            if title is None and self.auto_title and not inline:
+                lexer = self.get_lexer(src, language, inline, self.stripnl)[0]
+                name = " ".join(w.title() if w.islower() else w for w in lexer.name.split())
+                found = self.auto_title_map.get(name, name)
+                title, mode = (
+                    (found.get("title", ""), found.get("mode", "")) if isinstance(found, dict) else (found, "")
+                )
+            if title and mode.lower() == "html":
                 self.md.htmlStash.store(title)
             if inline:
                 element = etree.Element("code")
