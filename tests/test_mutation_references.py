@@ -503,3 +503,40 @@ def test_the_scanner_takes_the_place_of_the_sites_own_reference_extension() -> N
     scanner = Scanner([treeprocessor.ImageExtension(lambda reference, page: called.append(reference))])
     assert scanner.references("![x](a.png)") == [("a.png", "img", treeprocessor.MARKDOWN)]
     assert called == []
+
+
+# -- the tokenizer and the element tree ----------------------------------------------------------
+
+
+def test_a_markdown_url_is_collected_without_its_backslash_escapes() -> None:
+    make = markdown_factory([])
+    assert [r.url for r in treeprocessor.collect(make, r"![x](a\_b.png) ![y](<c\_d\>.png>) [z](e\*f.pdf)")] == [
+        "a_b.png", "c_d>.png", "e*f.pdf",
+    ]  # fmt: skip
+
+
+def test_a_srcset_skips_the_commas_and_spaces_before_each_url() -> None:
+    assert [r.url for r in scan_html('<img srcset=",a.png 1x, ,b.png 2x">').references] == ["a.png", "b.png"]
+
+
+def test_a_new_url_written_unquoted_escapes_only_its_white_space() -> None:
+    page = "<img src=a.png><img src=b.png>"
+    new = {"a.png": "X Y.png", "b.png": "https://c.example/X\tY.png?a=1&b=2"}
+    assert rewrite(page, scan_html(page).references, lambda r: new[r.url]) == (
+        "<img src=X&#32;Y.png><img src=https://c.example/X&#9;Y.png?a=1&amp;b=2>"
+    )
+
+
+def test_an_attr_list_value_is_read_with_the_entities_python_markdown_keeps_aside() -> None:
+    """Inline patterns stash each entity of an ``attr_list`` value; the page shows it as written."""
+    source = "![x](a.png){srcset='b&amp;c.png 2x, d&amp;amp;e.png 3x' style='background:url(&quot;g.png&quot;)'}"
+    assert treeprocessor.collect(markdown_factory(["attr_list"]), source) == [
+        ("a.png", "img", treeprocessor.MARKDOWN), ("b&c.png", "img", treeprocessor.TREE),
+        ("d&amp;e.png", "img", treeprocessor.TREE), ("g.png", "style", treeprocessor.TREE),
+    ]  # fmt: skip
+    new = {"b&c.png": "https://c.example/b.png?x=1&y=2"}
+    md = markdown.Markdown(extensions=["attr_list", treeprocessor.ImageExtension(lambda ref, page: new.get(ref.url))])
+    assert md.convert(source) == (
+        '<p><img alt="x" src="a.png" srcset="https://c.example/b.png?x=1&amp;y=2 2x, d&amp;amp;e.png 3x" '
+        'style="background:url(&quot;g.png&quot;)" /></p>'
+    )
