@@ -22,7 +22,7 @@ from markdown.treeprocessors import Treeprocessor
 from pymdownx import emoji
 
 from mkdocs_wxcloud.errors import ConfigError
-from mkdocs_wxcloud.references import assets, css, pool, tokenizer, treeprocessor
+from mkdocs_wxcloud.references import assets, css, pool, rawhtml, tokenizer, treeprocessor
 from mkdocs_wxcloud.references.charset import EncodingError, decode_css, decode_html
 from mkdocs_wxcloud.references.htmlpage import Reference, rewrite, scan_css, scan_html
 from mkdocs_wxcloud.references.pages import read_page
@@ -515,8 +515,16 @@ def test_a_markdown_url_is_collected_without_its_backslash_escapes() -> None:
     ]  # fmt: skip
 
 
-def test_a_srcset_skips_the_commas_and_spaces_before_each_url() -> None:
-    assert [r.url for r in scan_html('<img srcset=",a.png 1x, ,b.png 2x">').references] == ["a.png", "b.png"]
+@pytest.mark.parametrize(
+    "srcset",
+    [
+        ",a.png 1x, ,b.png 2x",  # commas and spaces before a URL are skipped
+        "a.png x((1),2), b.png 2x",  # a comma inside a descriptor's parentheses, however deep, ends nothing
+        "a.png x(1)), b.png 2x",  # a parenthesis closed once too often is no deeper than none
+    ],
+)
+def test_a_srcset_is_split_as_the_html_parser_splits_it(srcset: str) -> None:
+    assert [r.url for r in scan_html(f'<img srcset="{srcset}">').references] == ["a.png", "b.png"]
 
 
 def test_a_new_url_written_unquoted_escapes_only_its_white_space() -> None:
@@ -539,4 +547,33 @@ def test_an_attr_list_value_is_read_with_the_entities_python_markdown_keeps_asid
     assert md.convert(source) == (
         '<p><img alt="x" src="a.png" srcset="https://c.example/b.png?x=1&amp;y=2 2x, d&amp;amp;e.png 3x" '
         'style="background:url(&quot;g.png&quot;)" /></p>'
+    )
+
+
+# -- raw HTML --------------------------------------------------------------------------------------
+
+
+def test_raw_images_without_a_size_get_the_size_of_the_file_their_src_loads() -> None:
+    page = (
+        '<IMG SRC="a&amp;b.png"><img src="a&amp;b.png" Width=5><img src=a&amp;b.png HEIGHT=5>'
+        '<video src="a&amp;b.png"></video><img srcset="a&amp;b.png"><img src="c.png"><img src=a&amp;b.png />'
+    )
+    asked: list[str] = []
+
+    def sized(src: str) -> dict[str, str] | None:
+        asked.append(src)
+        return {"width": "3", "height": "2"} if src == "a&b.png" else None
+
+    assert rawhtml.rewrite_html(page, lambda url, tag: None, sized) == (
+        '<IMG SRC="a&amp;b.png" width="3" height="2"><img src="a&amp;b.png" Width=5><img src=a&amp;b.png HEIGHT=5>'
+        '<video src="a&amp;b.png"></video><img srcset="a&amp;b.png"><img src="c.png">'
+        '<img src=a&amp;b.png width="3" height="2" />'
+    )
+    assert asked == ["a&b.png", "c.png", "a&b.png"]
+
+
+def test_a_raw_attribute_gets_a_new_url_written_as_its_quotes_need_and_one_without_a_value_none() -> None:
+    page = "<img src=a.png><img src='b.png'><img src alt=x><img src=\"\">"
+    assert rawhtml.rewrite_html(page, lambda url, tag: "x y.png") == (
+        "<img src=x&#32;y.png><img src='x y.png'><img src alt=x><img src=\"x y.png\">"
     )

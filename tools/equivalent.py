@@ -32,6 +32,11 @@ _ONE_BY_ONE = (
 )
 _NO_PATH = "an empty or fragment-only URL has no path: the next test returns None for it all the same"
 _SAFE_X = "quote() never encodes letters: the character leaves the safe set either way, and X adds nothing"
+_COMMENT_END = "the search for '*/' starts past the '/*', at 2 or later: it finds -1 or an offset of 2 or more"
+_WHOLE_NAME = (
+    "the name is every letter and digit after '&': a shorter prefix is followed by one, which keeps it as written, "
+    "so only the whole name (legacy ones have at most 6 letters) is ever decoded"
+)
 _CHUNKS = "chunks only group the pages of one message: each page comes back in page order whatever their size"
 _WIDTH = (
     "the width only folds a scalar of over 65,536 characters that holds spaces: notes are at most 200, URLs hold "
@@ -235,6 +240,21 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
     f"{_REFS}sourcemap.x__candidate_spans__mutmut_14": (
         "end = [], -2",
         "spans start at 0 or later: -1 and -2 pass them all",
+    ),
+    f"{_REFS}css.x_urls__mutmut_24": ("comment_end <= 0", _COMMENT_END),
+    f"{_REFS}css.x_urls__mutmut_25": ("comment_end < 1", _COMMENT_END),
+    f"{_REFS}css.x_urls__mutmut_30": (
+        'in "XXuUXX"',
+        "a token starts with '/', 'u', 'U', a quote or '&' (a quote written as a reference): never with X",
+    ),
+    f"{_REFS}tokenizer.x__decoded__mutmut_20": ("min(len(name), 7)", _WHOLE_NAME),
+    f"{_REFS}tokenizer.x__decoded__mutmut_23": ("1, -2)", _WHOLE_NAME),
+    f"{_REFS}tokenizer.x_escape__mutmut_5": ("html.escape(value, )", "html.escape escapes quotes by default"),
+    f"{_REFS}tokenizer.x_escape__mutmut_10": ("ch not in written", _SHORTCUT),
+    f"{_REFS}tokenizer.x_escape__mutmut_11": ('any(ch in written for ch in "XX', _SHORTCUT),
+    f"{_REFS}tokenizer.x_srcset_spans__mutmut_23": (
+        "while end >= start",
+        "a URL's first character is no comma (the loop before skips them): the stripping stops at start + 1 anyway",
     ),
     f"{_EXCLUDE}x__in_name__mutmut_3": (
         '"XX._-~XX"',
