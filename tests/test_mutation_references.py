@@ -473,9 +473,15 @@ _AUTO_TITLE = {"auto_title": True, "auto_title_map": {"Python": {"title": "<img 
             ["a.png", "img/emoji/1f604.png", "t.png"],
         ),
         (["pymdownx.inlinehilite"], {}, ["a.png"]),
+        (["pymdownx.superfences"], {"pymdownx.highlight": {"use_pygments": False}}, ["a.png", "t.png"]),
+        (
+            ["pymdownx.highlight", "pymdownx.superfences"],
+            {"pymdownx.highlight": {"auto_title": True, "auto_title_map": {"Python": "<img src='u.png'>"}}},
+            ["a.png", "t.png"],  # a title in text mode is text
+        ),
     ],
 )
-def test_the_scanner_finds_what_the_build_finds_and_never_runs_pygments(
+def test_the_scanner_finds_what_the_build_finds_and_never_lexes_code(
     extensions: list[str], configs: dict, urls: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Titles written as HTML (given, or ``auto_title`` named by the lexer) are raw HTML of the page,
@@ -483,11 +489,13 @@ def test_the_scanner_finds_what_the_build_finds_and_never_runs_pygments(
     are left out (pymdownx highlights indented code with its own class, which the scanner keeps)."""
     built = treeprocessor.collect(markdown_factory(extensions, configs), _CODE_PAGE)
     assert [url for url, _, _ in built] == urls
+    pygments = pymdownx.highlight.highlight
 
-    def no_pygments(*args: object) -> str:
-        raise AssertionError("the scanner ran Pygments")
+    def no_code(code: str, *args: object) -> str:
+        assert code == "", "the scanner lexed code"
+        return pygments(code, *args)
 
-    monkeypatch.setattr(pymdownx.highlight, "highlight", no_pygments)
+    monkeypatch.setattr(pymdownx.highlight, "highlight", no_code)
     scanner = Scanner(extensions, {name: dict(options) for name, options in configs.items()})
     assert scanner.references(_CODE_PAGE) == built
 
