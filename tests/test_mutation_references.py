@@ -578,6 +578,9 @@ def test_raw_images_without_a_size_get_the_size_of_the_file_their_src_loads() ->
         '<img src=a&amp;b.png width="3" height="2" />'
     )
     assert asked == ["a&b.png", "c.png", "a&b.png"]
+    assert rawhtml.rewrite_html("<img src=a.png>", lambda url, tag: None, lambda src: {"title": 'a "b"'}) == (
+        '<img src=a.png title="a &quot;b&quot;">'
+    )
 
 
 def test_a_raw_attribute_gets_a_new_url_written_as_its_quotes_need_and_one_without_a_value_none() -> None:

@@ -256,6 +256,13 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
         "while end >= start",
         "a URL's first character is no comma (the loop before skips them): the stripping stops at start + 1 anyway",
     ),
+    f"{_REFS}rawhtml.x__rewrite_tag__mutmut_63": ("html.escape(v, )", "html.escape escapes quotes by default"),
+    f"{_REFS}treeprocessor.x__as_read__mutmut_23": ('if ("&" in plain) or True', "a shortcut: no '&', no reference"),
+    f"{_REFS}treeprocessor.x__stashed__mutmut_6": (
+        "if (isinstance(block, str)) or True",
+        "only inline patterns put placeholders into attribute values, and they stash text (an entity, inline "
+        "HTML): never an element",
+    ),
     f"{_EXCLUDE}x__in_name__mutmut_3": (
         '"XX._-~XX"',
         "the text is lower-cased: it holds no X, and the rest is the same set",
