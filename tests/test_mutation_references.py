@@ -459,6 +459,17 @@ _EMOJI = {"emoji_generator": emoji.to_png, "options": {"image_path": "img/emoji/
 _AUTO_TITLE = {"auto_title": True, "auto_title_map": {"Python": {"title": "<img src='u.png'>", "mode": "HTML"}}}
 
 
+def _refuse_lexing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """From now on, Pygments (as pymdownx calls it) fails on any code: the scanner must lex none."""
+    pygments = pymdownx.highlight.highlight
+
+    def no_code(code: str, *args: object) -> str:
+        assert code == "", "the scanner lexed code"
+        return pygments(code, *args)
+
+    monkeypatch.setattr(pymdownx.highlight, "highlight", no_code)
+
+
 @pytest.mark.parametrize(
     ("extensions", "configs", "urls"),
     [
@@ -489,15 +500,17 @@ def test_the_scanner_finds_what_the_build_finds_and_never_lexes_code(
     are left out (pymdownx highlights indented code with its own class, which the scanner keeps)."""
     built = treeprocessor.collect(markdown_factory(extensions, configs), _CODE_PAGE)
     assert [url for url, _, _ in built] == urls
-    pygments = pymdownx.highlight.highlight
-
-    def no_code(code: str, *args: object) -> str:
-        assert code == "", "the scanner lexed code"
-        return pygments(code, *args)
-
-    monkeypatch.setattr(pymdownx.highlight, "highlight", no_code)
+    _refuse_lexing(monkeypatch)
     scanner = Scanner(extensions, {name: dict(options) for name, options in configs.items()})
     assert scanner.references(_CODE_PAGE) == built
+
+
+def test_a_site_that_only_fences_code_leaves_indented_code_unlexed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """superfences highlights fenced code only: the scanner does not switch on pymdownx's highlighting of
+    indented code, which would lex it."""
+    _refuse_lexing(monkeypatch)
+    page = "![a](a.png)\n\n    indented = 1\n"
+    assert Scanner(["pymdownx.superfences"]).references(page) == [("a.png", "img", treeprocessor.MARKDOWN)]
 
 
 def test_a_site_without_pymdownx_is_scanned(monkeypatch: pytest.MonkeyPatch) -> None:
