@@ -578,6 +578,7 @@ def test_raw_images_without_a_size_get_the_size_of_the_file_their_src_loads() ->
     page = (
         '<IMG SRC="a&amp;b.png"><img src="a&amp;b.png" Width=5><img src=a&amp;b.png HEIGHT=5>'
         '<video src="a&amp;b.png"></video><img srcset="a&amp;b.png"><img src="c.png"><img src=a&amp;b.png />'
+        '<img src="a&amp;b.png" width><img src=a&amp;b.png alt=x />'  # a width without a value is one
     )
     asked: list[str] = []
 
@@ -588,9 +589,10 @@ def test_raw_images_without_a_size_get_the_size_of_the_file_their_src_loads() ->
     assert rawhtml.rewrite_html(page, lambda url, tag: None, sized) == (
         '<IMG SRC="a&amp;b.png" width="3" height="2"><img src="a&amp;b.png" Width=5><img src=a&amp;b.png HEIGHT=5>'
         '<video src="a&amp;b.png"></video><img srcset="a&amp;b.png"><img src="c.png">'
-        '<img src=a&amp;b.png width="3" height="2" />'
+        '<img src=a&amp;b.png width="3" height="2" /><img src="a&amp;b.png" width>'
+        '<img src=a&amp;b.png alt=x width="3" height="2" />'
     )
-    assert asked == ["a&b.png", "c.png", "a&b.png"]
+    assert asked == ["a&b.png", "c.png", "a&b.png", "a&b.png"]
     assert rawhtml.rewrite_html("<img src=a.png>", lambda url, tag: None, lambda src: {"title": 'a "b"'}) == (
         '<img src=a.png title="a &quot;b&quot;">'
     )
