@@ -603,3 +603,44 @@ def test_a_raw_attribute_gets_a_new_url_written_as_its_quotes_need_and_one_witho
     assert rawhtml.rewrite_html(page, lambda url, tag: "x y.png") == (
         "<img src=x&#32;y.png><img src='x y.png'><img src alt=x><img src=\"x y.png\">"
     )
+
+
+class _StashedElement(Treeprocessor):
+    """An extension that keeps an element aside in the stash (its type allows it), as md_in_html may."""
+
+    def run(self, root: etree.Element) -> None:
+        kept = etree.Element("p")
+        etree.SubElement(kept, "img", src="s&amp;t.png")
+        etree.SubElement(root, "p").text = self.md.htmlStash.store(kept)
+
+
+class _StashedElementExtension(Extension):
+    def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 - Markdown API
+        md.treeprocessors.register(_StashedElement(md), "stashed-element", 30)
+
+
+def test_every_image_is_sized_for_its_page_in_the_tree_in_raw_html_and_in_stashed_elements() -> None:
+    asked: list[tuple] = []
+    new = {"a.png": "https://c.example/a.png", "s&t.png": "https://c.example/s.png"}
+
+    def replace(reference: treeprocessor.Reference, page: object) -> str | None:
+        asked.append((*reference, page))
+        return new.get(reference.url)
+
+    def sized(src: str, where: str, page: object) -> dict[str, str]:
+        asked.append((src, where, page))
+        return {"width": "3", "height": "2"}
+
+    extension = treeprocessor.ImageExtension(replace, enter=lambda md: "page.md", sized=sized)
+    md = markdown.Markdown(extensions=["md_in_html", _StashedElementExtension(), extension])
+    assert md.convert('![x](a.png) <img src="b&amp;c.png">') == (
+        '<p><img alt="x" height="2" src="https://c.example/a.png" width="3" /> '
+        '<img src="b&amp;c.png" width="3" height="2"></p>\n'
+        '<p><img height="2" src="https://c.example/s.png" width="3" /></p>'
+    )
+    # the stash in its order: the element was kept aside before the inline HTML
+    assert asked == [
+        ("a.png", "img", treeprocessor.MARKDOWN, "page.md"), ("a.png", treeprocessor.MARKDOWN, "page.md"),
+        ("s&t.png", "img", treeprocessor.RAW, "page.md"), ("s&t.png", treeprocessor.RAW, "page.md"),
+        ("b&c.png", "img", treeprocessor.RAW, "page.md"), ("b&c.png", treeprocessor.RAW, "page.md"),
+    ]  # fmt: skip
