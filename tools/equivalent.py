@@ -257,6 +257,14 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
         "a URL's first character is no comma (the loop before skips them): the stripping stops at start + 1 anyway",
     ),
     f"{_REFS}rawhtml.x__rewrite_tag__mutmut_63": ("html.escape(v, )", "html.escape escapes quotes by default"),
+    f"{_REFS}tokenizer.x__attribute__mutmut_26": (
+        "found.end(), found.end(), None)",
+        "the quote of an attribute without a value is only read for its truth, and such an attribute is skipped",
+    ),
+    f"{_REFS}treeprocessor.xǁImageTreeprocessorǁrun__mutmut_27": (
+        "raw=None, stash=stash)",
+        "raw is only read for its truth",
+    ),
     f"{_REFS}treeprocessor.x__as_read__mutmut_23": ('if ("&" in plain) or True', "a shortcut: no '&', no reference"),
     f"{_REFS}treeprocessor.x__stashed__mutmut_6": (
         "if (isinstance(block, str)) or True",
