@@ -606,12 +606,14 @@ def test_a_raw_attribute_gets_a_new_url_written_as_its_quotes_need_and_one_witho
 
 
 class _StashedElement(Treeprocessor):
-    """An extension that keeps an element aside in the stash (its type allows it), as md_in_html may."""
+    """An extension that keeps an element aside in the stash (its type allows it), as md_in_html may,
+    and adds a video to the tree."""
 
     def run(self, root: etree.Element) -> None:
         kept = etree.Element("p")
         etree.SubElement(kept, "img", src="s&amp;t.png")
         etree.SubElement(root, "p").text = self.md.htmlStash.store(kept)
+        etree.SubElement(root, "video", src="v.mp4")
 
 
 class _StashedElementExtension(Extension):
@@ -632,15 +634,17 @@ def test_every_image_is_sized_for_its_page_in_the_tree_in_raw_html_and_in_stashe
         return {"width": "3", "height": "2"}
 
     extension = treeprocessor.ImageExtension(replace, enter=lambda md: "page.md", sized=sized)
-    md = markdown.Markdown(extensions=["md_in_html", _StashedElementExtension(), extension])
-    assert md.convert('![x](a.png) <img src="b&amp;c.png">') == (
-        '<p><img alt="x" height="2" src="https://c.example/a.png" width="3" /> '
+    md = markdown.Markdown(extensions=["attr_list", "md_in_html", _StashedElementExtension(), extension])
+    assert md.convert('![x](a.png) ![w](w.png){width="5"} <img src="b&amp;c.png">') == (
+        '<p><img alt="x" height="2" src="https://c.example/a.png" width="3" /> <img alt="w" src="w.png" width="5" /> '
         '<img src="b&amp;c.png" width="3" height="2"></p>\n'
-        '<p><img height="2" src="https://c.example/s.png" width="3" /></p>'
+        '<p><img height="2" src="https://c.example/s.png" width="3" /></p>\n'
+        '<video src="v.mp4"></video>'
     )
-    # the stash in its order: the element was kept aside before the inline HTML
+    # a video is not sized; the stash in its order: the element was kept aside before the inline HTML
     assert asked == [
         ("a.png", "img", treeprocessor.MARKDOWN, "page.md"), ("a.png", treeprocessor.MARKDOWN, "page.md"),
+        ("w.png", "img", treeprocessor.MARKDOWN, "page.md"), ("v.mp4", "video", treeprocessor.TREE, "page.md"),
         ("s&t.png", "img", treeprocessor.RAW, "page.md"), ("s&t.png", treeprocessor.RAW, "page.md"),
         ("b&c.png", "img", treeprocessor.RAW, "page.md"), ("b&c.png", treeprocessor.RAW, "page.md"),
     ]  # fmt: skip

@@ -33,6 +33,8 @@ _ONE_BY_ONE = (
 _NO_PATH = "an empty or fragment-only URL has no path: the next test returns None for it all the same"
 _SAFE_X = "quote() never encodes letters: the character leaves the safe set either way, and X adds nothing"
 _COMMENT_END = "the search for '*/' starts past the '/*', at 2 or later: it finds -1 or an offset of 2 or more"
+_STYLED = "an element that only has a style gets its name read by kind() alone, which answers 'style' for any tag"
+_ELEMENT_RAW = "an element kept in the stash went through no inline pattern: its attributes hold no placeholder"
 _WHOLE_NAME = (
     "the name is every letter and digit after '&': a shorter prefix is followed by one, which keeps it as written, "
     "so only the whole name (legacy ones have at most 6 letters) is ever decoded"
@@ -265,6 +267,14 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
         "raw=None, stash=stash)",
         "raw is only read for its truth",
     ),
+    f"{_REFS}treeprocessor.x__rewrite_elements__mutmut_3": (
+        "if (isinstance(element.tag, str)) or True",
+        "a comment's or processing instruction's tag is a function: no key of the dictionary either",
+    ),
+    f"{_REFS}treeprocessor.x__rewrite_elements__mutmut_21": ("str(element.tag).upper()", _STYLED),
+    f"{_REFS}treeprocessor.x__rewrite_elements__mutmut_22": ("str(None).lower()", _STYLED),
+    f"{_REFS}treeprocessor.xǁImageTreeprocessorǁrun__mutmut_65": ("raw=True, stash=None)", _ELEMENT_RAW),
+    f"{_REFS}treeprocessor.xǁImageTreeprocessorǁrun__mutmut_70": ("sized, raw=True, )", _ELEMENT_RAW),
     f"{_REFS}treeprocessor.x__as_read__mutmut_23": ('if ("&" in plain) or True', "a shortcut: no '&', no reference"),
     f"{_REFS}treeprocessor.x__stashed__mutmut_6": (
         "if (isinstance(block, str)) or True",
