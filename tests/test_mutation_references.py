@@ -536,6 +536,11 @@ def test_a_markdown_url_is_collected_without_its_backslash_escapes() -> None:
     ]  # fmt: skip
 
 
+def test_nothing_ends_a_plaintext_element() -> None:
+    page = '<plaintext style="background:url(p.png)"><img src=a.png></plaintext><img src=b.png>'
+    assert _refs(page) == [("p.png", "plaintext", "style")]
+
+
 @pytest.mark.parametrize(
     "srcset",
     [
@@ -600,8 +605,10 @@ def test_raw_images_without_a_size_get_the_size_of_the_file_their_src_loads() ->
 
 def test_a_raw_attribute_gets_a_new_url_written_as_its_quotes_need_and_one_without_a_value_none() -> None:
     page = "<img src=a.png><img src='b.png'><img src alt=x><img src=\"\">"
+    page += '<p style="background:url(c.png)"><p style="background:url(\'d.png\')">'  # and as CSS needs
     assert rawhtml.rewrite_html(page, lambda url, tag: "x y.png") == (
         "<img src=x&#32;y.png><img src='x y.png'><img src alt=x><img src=\"x y.png\">"
+        '<p style="background:url(x\\ y.png)"><p style="background:url(\'x y.png\')">'
     )
 
 
@@ -635,8 +642,10 @@ def test_every_image_is_sized_for_its_page_in_the_tree_in_raw_html_and_in_stashe
 
     extension = treeprocessor.ImageExtension(replace, enter=lambda md: "page.md", sized=sized)
     md = markdown.Markdown(extensions=["attr_list", "md_in_html", _StashedElementExtension(), extension])
-    assert md.convert('![x](a.png) ![w](w.png){width="5"} <img src="b&amp;c.png">') == (
+    source = '![x](a.png) ![w](w.png){width="5"} ![h](h.png){height="4"} ![s](x.png){src="s&amp;u.png"}'
+    assert md.convert(f'{source} <img src="b&amp;c.png">') == (
         '<p><img alt="x" height="2" src="https://c.example/a.png" width="3" /> <img alt="w" src="w.png" width="5" /> '
+        '<img alt="h" height="4" src="h.png" /> <img alt="s" height="2" src="s&amp;u.png" width="3" /> '
         '<img src="b&amp;c.png" width="3" height="2"></p>\n'
         '<p><img height="2" src="https://c.example/s.png" width="3" /></p>\n'
         '<video src="v.mp4"></video>'
@@ -644,7 +653,9 @@ def test_every_image_is_sized_for_its_page_in_the_tree_in_raw_html_and_in_stashe
     # a video is not sized; the stash in its order: the element was kept aside before the inline HTML
     assert asked == [
         ("a.png", "img", treeprocessor.MARKDOWN, "page.md"), ("a.png", treeprocessor.MARKDOWN, "page.md"),
-        ("w.png", "img", treeprocessor.MARKDOWN, "page.md"), ("v.mp4", "video", treeprocessor.TREE, "page.md"),
+        ("w.png", "img", treeprocessor.MARKDOWN, "page.md"), ("h.png", "img", treeprocessor.MARKDOWN, "page.md"),
+        ("s&u.png", "img", treeprocessor.MARKDOWN, "page.md"), ("s&u.png", treeprocessor.MARKDOWN, "page.md"),
+        ("v.mp4", "video", treeprocessor.TREE, "page.md"),
         ("s&t.png", "img", treeprocessor.RAW, "page.md"), ("s&t.png", treeprocessor.RAW, "page.md"),
         ("b&c.png", "img", treeprocessor.RAW, "page.md"), ("b&c.png", treeprocessor.RAW, "page.md"),
     ]  # fmt: skip

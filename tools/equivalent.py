@@ -258,6 +258,19 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
         "while end >= start",
         "a URL's first character is no comma (the loop before skips them): the stripping stops at start + 1 anyway",
     ),
+    f"{_REFS}tokenizer.x_start_tags__mutmut_20": (
+        'content = ""',
+        "a tag's content is read only for a <style>, which always has one",
+    ),
+    f"{_REFS}tokenizer.x_start_tags__mutmut_45": (
+        'match.start("name") + 1',
+        "rawhtml copies the text up to a tag's start, then the tag from there: a start inside the tag's name "
+        "(before its attributes) writes the same text",
+    ),
+    f"{_REFS}rawhtml.x_rewrite_value__mutmut_1": (
+        """quote: str = 'XX"XX'""",
+        "the quote is read only for an encoded value, and every caller of one passes its quote",
+    ),
     f"{_REFS}rawhtml.x__rewrite_tag__mutmut_63": ("html.escape(v, )", "html.escape escapes quotes by default"),
     f"{_REFS}tokenizer.x__attribute__mutmut_26": (
         "found.end(), found.end(), None)",
