@@ -271,6 +271,19 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
         """quote: str = 'XX"XX'""",
         "the quote is read only for an encoded value, and every caller of one passes its quote",
     ),
+    **{
+        f"{_REFS}rawhtml.x__worth_parsing__mutmut_{n}": (
+            text,
+            "the counts only spare the regular expression after them, which tells an href that is a fragment alone "
+            "apart by itself",
+        )
+        for n, text in (
+            (15, """("href='#") - lowered"""),
+            (16, """('href="#') - lowered"""),
+            (18, "XXhref="),
+            (19, "count('HREF=\"#')"),
+        )
+    },
     f"{_REFS}rawhtml.x__rewrite_tag__mutmut_63": ("html.escape(v, )", "html.escape escapes quotes by default"),
     f"{_REFS}tokenizer.x__attribute__mutmut_26": (
         "found.end(), found.end(), None)",
