@@ -282,6 +282,12 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
             (16, """('href="#') - lowered"""),
             (18, "XXhref="),
             (19, "count('HREF=\"#')"),
+            (21, "XXhref='#XX"),
+            (22, 'count("HREF=\'#")'),
+            (24, "XXhref=#XX"),
+            (25, 'count("HREF=#")'),
+            (26, "links > fragments or bool("),
+            (27, "links >= fragments and"),
         )
     },
     f"{_REFS}rawhtml.x__rewrite_tag__mutmut_63": ("html.escape(v, )", "html.escape escapes quotes by default"),
