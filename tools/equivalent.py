@@ -35,6 +35,11 @@ _SAFE_X = "quote() never encodes letters: the character leaves the safe set eith
 _COMMENT_END = "the search for '*/' starts past the '/*', at 2 or later: it finds -1 or an offset of 2 or more"
 _STYLED = "an element that only has a style gets its name read by kind() alone, which answers 'style' for any tag"
 _ELEMENT_RAW = "an element kept in the stash went through no inline pattern: its attributes hold no placeholder"
+_NO_CODE = (
+    "the highlighter runs on no code only for the title it stashes, which pymdownx finds alike for inline and block "
+    "code (inlinehilite asks for none), whatever the CSS class"
+)
+_UNWRITTEN = "the scanner stops before the page is written, and no element of code holds a URL attribute or a style"
 _WHOLE_NAME = (
     "the name is every letter and digit after '&': a shorter prefix is followed by one, which keeps it as written, "
     "so only the whole name (legacy ones have at most 6 letters) is ever decoded"
@@ -290,6 +295,18 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
             (27, "links >= fragments and"),
         )
     },
+    **{
+        f"{_REFS}scanner.x__plain_highlighting__mutmut_{n}": (text, _NO_CODE)
+        for n, text in (
+            (8, "inline: bool = True"),
+            (11, "inline=None"),
+            (14, "language, inline=inline"),
+            (15, "*args, **kwargs)"),
+        )
+    },
+    f"{_REFS}scanner.x__plain_highlighting__mutmut_20": ('Element("XXcodeXX")', _UNWRITTEN),
+    f"{_REFS}scanner.x__plain_highlighting__mutmut_21": ('Element("CODE")', _UNWRITTEN),
+    f"{_REFS}scanner.xǁScannerǁ__init____mutmut_9": ("= None", "references() starts every page with a new list"),
     f"{_REFS}rawhtml.x__rewrite_tag__mutmut_63": ("html.escape(v, )", "html.escape escapes quotes by default"),
     f"{_REFS}tokenizer.x__attribute__mutmut_26": (
         "found.end(), found.end(), None)",
