@@ -10,19 +10,23 @@ import codecs
 import importlib
 import logging
 import os
+import sys
 import xml.etree.ElementTree as etree
 from pathlib import Path
 
 import markdown
+import pymdownx.highlight
 import pytest
 from markdown.extensions import Extension
 from markdown.treeprocessors import Treeprocessor
+from pymdownx import emoji
 
 from mkdocs_wxcloud.errors import ConfigError
-from mkdocs_wxcloud.references import assets, css, pool, tokenizer, treeprocessor
+from mkdocs_wxcloud.references import assets, css, pool, rawhtml, tokenizer, treeprocessor
 from mkdocs_wxcloud.references.charset import EncodingError, decode_css, decode_html
 from mkdocs_wxcloud.references.htmlpage import Reference, rewrite, scan_css, scan_html
 from mkdocs_wxcloud.references.pages import read_page
+from mkdocs_wxcloud.references.scanner import Scanner
 from mkdocs_wxcloud.references.sourcemap import rewrite_source
 from mkdocs_wxcloud.references.tokenizer import start_tags
 from mkdocs_wxcloud.references.treeprocessor import markdown_factory
@@ -353,3 +357,305 @@ def test_what_a_reference_resolves_to(url: str, target: Target | None) -> None:
 def test_a_one_letter_query_is_carried_and_an_unclosed_style_is_read_to_the_end() -> None:
     assert with_suffix("https://c.example/x.png", "?a") == "https://c.example/x.png?a"
     assert _refs("<style>a{b:url(s.png)}") == [("s.png", "style", "")]
+
+
+# -- stylesheets: comments and quotes -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("sheet", "found"),
+    [
+        ("/*/ url(a.png) */ b{c:url(d.png)}", ["d.png"]),  # '/*/' opens a comment, and does not close it
+        ("/* x */ a{b:url(a.png)} /* y */", ["a.png"]),
+        ("/* url(d.png)", []),  # a comment that is never closed hides the rest
+        ('/*x"*/ b{c:url(a.png)} d{content:"q"}', ["a.png"]),  # a quote inside a comment opens nothing
+        ("/**/url(a.png)", ["a.png"]),
+        ("a{b:url(&quot;x.png&quot;)}", ["&quot;x.png&quot;"]),  # a stylesheet has no character references
+        ("a{b:url()} c{d:url(e.png)}", ["e.png"]),  # an empty url() loads nothing
+        ("a{content:'\"'} b{c:url(d.png)} e{content:\"'\"}", ["d.png"]),  # each string ends at its own quote
+    ],
+)
+def test_a_stylesheet_skips_its_comments_and_nothing_else(sheet: str, found: list[str]) -> None:
+    assert [url for url, _, _ in css.references(sheet)] == found
+    assert css.rewrite_css(sheet, lambda url: "N") == sheet.replace("url(" + (found or ["-"])[0], "url(N")
+
+
+# -- what the browser loads from the element tree ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("source", "loaded"),
+    [
+        ("![x](a&amp;b.png)", "a&b.png"),  # Python-Markdown writes src="a&amp;b.png": the browser loads a&b.png
+        ("![x](a&b.png)", "a&b.png"),  # written src="a&amp;b.png" too
+        ("![x](a&#38;b.png)", "a&b.png"),
+        ("![x](a&#X26;b.png)", "a&b.png"),
+        ("![x](a&copy;b.png)", "a\N{COPYRIGHT SIGN}b.png"),
+        ("![x](a&copy.png)", "a&copy.png"),  # no ';': written src="a&amp;copy.png"
+        ("![x](a&#38b.png)", "a&#38b.png"),
+        ("![x](a&ampx;b.png)", "a&ampx;b.png"),  # no such reference: the browser reads it as it is
+        ("[x](a&amp;b.pdf)", "a&b.pdf"),
+    ],
+)
+def test_a_markdown_url_is_collected_as_the_browser_reads_its_character_references(source: str, loaded: str) -> None:
+    assert [r.url for r in treeprocessor.collect(markdown_factory([]), source)] == [loaded]
+
+
+class _Styled(Treeprocessor):
+    """An extension's element whose style holds a character reference the serializer keeps."""
+
+    def run(self, root: etree.Element) -> None:
+        etree.SubElement(root, "p", style="background:url(d.png), url(e&amp;amp;f.png)")
+
+
+class _StyledExtension(Extension):
+    def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 - Markdown API
+        md.treeprocessors.register(_Styled(md), "styled", 30)
+
+
+def test_a_new_url_in_the_tree_is_loaded_as_it_is_and_the_rest_of_its_value_unchanged() -> None:
+    new = {"a&b.png": "https://c.example/a.png?x=1&copy;=2", "d.png": "https://c.example/d.png"}
+    seen: list[str] = []
+
+    def replace(reference: treeprocessor.Reference, page: object) -> str | None:
+        seen.append(reference.url)
+        return new.get(reference.url)
+
+    md = markdown.Markdown(extensions=[_StyledExtension(), treeprocessor.ImageExtension(replace)])
+    assert md.convert("![x](a&amp;b.png)") == (
+        '<p><img alt="x" src="https://c.example/a.png?x=1&amp;copy;=2" /></p>\n'
+        '<p style="background:url(https://c.example/d.png), url(e&amp;amp;f.png)"></p>'
+    )
+    assert seen == ["a&b.png", "d.png", "e&amp;f.png"]
+
+
+def test_an_image_is_sized_by_the_url_the_browser_loads() -> None:
+    asked: list[tuple[str, str]] = []
+
+    def sized(src: str, where: str, page: object) -> dict[str, str]:
+        asked.append((src, where))
+        return {"width": "3", "height": "2"}
+
+    md = markdown.Markdown(extensions=[treeprocessor.ImageExtension(lambda ref, page: None, sized=sized)])
+    assert md.convert("![x](a&amp;b.png)") == '<p><img alt="x" height="2" src="a&amp;b.png" width="3" /></p>'
+    assert asked == [("a&b.png", treeprocessor.MARKDOWN)]
+
+
+# -- the commands' scanner -------------------------------------------------------------------------
+
+_CODE_PAGE = """![a](a.png) :smile:
+
+```py title="<img src='t.png'>" title_mode="html"
+x = 1
+```
+
+```py
+y = 2
+```
+
+`#!py z = "<img src='c.png'>"`
+"""
+_EMOJI = {"emoji_generator": emoji.to_png, "options": {"image_path": "img/emoji/"}, "emoji_index": emoji.twemoji}
+_AUTO_TITLE = {"auto_title": True, "auto_title_map": {"Python": {"title": "<img src='u.png'>", "mode": "HTML"}}}
+
+
+def _refuse_lexing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """From now on, Pygments (as pymdownx calls it) fails on any code: the scanner must lex none."""
+    pygments = pymdownx.highlight.highlight
+
+    def no_code(code: str, *args: object) -> str:
+        assert code == "", "the scanner lexed code"
+        return pygments(code, *args)
+
+    monkeypatch.setattr(pymdownx.highlight, "highlight", no_code)
+
+
+@pytest.mark.parametrize(
+    ("extensions", "configs", "urls"),
+    [
+        (
+            ["pymdownx.highlight", "pymdownx.superfences", "pymdownx.inlinehilite"],
+            {"pymdownx.highlight": _AUTO_TITLE},
+            ["a.png", "t.png", "u.png"],
+        ),
+        (
+            ["pymdownx.superfences", "pymdownx.emoji"],
+            {"pymdownx.emoji": _EMOJI},
+            ["a.png", "img/emoji/1f604.png", "t.png"],
+        ),
+        (["pymdownx.inlinehilite"], {}, ["a.png"]),
+        (["pymdownx.superfences"], {"pymdownx.highlight": {"use_pygments": False}}, ["a.png", "t.png"]),
+        (
+            ["pymdownx.highlight", "pymdownx.superfences"],
+            {"pymdownx.highlight": {"auto_title": True, "auto_title_map": {"Python": "<img src='u.png'>"}}},
+            ["a.png", "t.png"],  # a title in text mode is text
+        ),
+    ],
+)
+def test_the_scanner_finds_what_the_build_finds_and_never_lexes_code(
+    extensions: list[str], configs: dict, urls: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Titles written as HTML (given, or ``auto_title`` named by the lexer) are raw HTML of the page,
+    and every option is the site's: only Pygments' lexing and formatting of fenced and inline code
+    are left out (pymdownx highlights indented code with its own class, which the scanner keeps)."""
+    built = treeprocessor.collect(markdown_factory(extensions, configs), _CODE_PAGE)
+    assert [url for url, _, _ in built] == urls
+    _refuse_lexing(monkeypatch)
+    scanner = Scanner(extensions, {name: dict(options) for name, options in configs.items()})
+    assert scanner.references(_CODE_PAGE) == built
+
+
+def test_a_site_that_only_fences_code_leaves_indented_code_unlexed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """superfences highlights fenced code only: the scanner does not switch on pymdownx's highlighting of
+    indented code, which would lex it."""
+    _refuse_lexing(monkeypatch)
+    page = "![a](a.png)\n\n    indented = 1\n"
+    assert Scanner(["pymdownx.superfences"]).references(page) == [("a.png", "img", treeprocessor.MARKDOWN)]
+
+
+def test_a_site_without_pymdownx_is_scanned(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "pymdownx.highlight", None)  # not installed: importing it fails
+    assert Scanner(["attr_list"]).references("![x](a.png){width=3}") == [("a.png", "img", treeprocessor.MARKDOWN)]
+
+
+def test_the_scanner_takes_the_place_of_the_sites_own_reference_extension() -> None:
+    """A Zensical site lists the wxcloud extension among its own: scanning must not run it."""
+    called: list[treeprocessor.Reference] = []
+    scanner = Scanner([treeprocessor.ImageExtension(lambda reference, page: called.append(reference))])
+    assert scanner.references("![x](a.png)") == [("a.png", "img", treeprocessor.MARKDOWN)]
+    assert called == []
+
+
+# -- the tokenizer and the element tree ----------------------------------------------------------
+
+
+def test_a_markdown_url_is_collected_without_its_backslash_escapes() -> None:
+    make = markdown_factory([])
+    assert [r.url for r in treeprocessor.collect(make, r"![x](a\_b.png) ![y](<c\_d\>.png>) [z](e\*f.pdf)")] == [
+        "a_b.png", "c_d>.png", "e*f.pdf",
+    ]  # fmt: skip
+
+
+def test_nothing_ends_a_plaintext_element() -> None:
+    page = '<plaintext style="background:url(p.png)"><img src=a.png></plaintext><img src=b.png>'
+    assert _refs(page) == [("p.png", "plaintext", "style")]
+
+
+@pytest.mark.parametrize(
+    "srcset",
+    [
+        ",a.png 1x, ,b.png 2x",  # commas and spaces before a URL are skipped
+        "a.png x((1),2), b.png 2x",  # a comma inside a descriptor's parentheses, however deep, ends nothing
+        "a.png x(1)), b.png 2x",  # a parenthesis closed once too often is no deeper than none
+    ],
+)
+def test_a_srcset_is_split_as_the_html_parser_splits_it(srcset: str) -> None:
+    assert [r.url for r in scan_html(f'<img srcset="{srcset}">').references] == ["a.png", "b.png"]
+
+
+def test_a_new_url_written_unquoted_escapes_only_its_white_space() -> None:
+    page = "<img src=a.png><img src=b.png>"
+    new = {"a.png": "X Y.png", "b.png": "https://c.example/X\tY.png?a=1&b=2"}
+    assert rewrite(page, scan_html(page).references, lambda r: new[r.url]) == (
+        "<img src=X&#32;Y.png><img src=https://c.example/X&#9;Y.png?a=1&amp;b=2>"
+    )
+
+
+def test_an_attr_list_value_is_read_with_the_entities_python_markdown_keeps_aside() -> None:
+    """Inline patterns stash each entity of an ``attr_list`` value; the page shows it as written."""
+    source = "![x](a.png){srcset='b&amp;c.png 2x, d&amp;amp;e.png 3x' style='background:url(&quot;g.png&quot;)'}"
+    assert treeprocessor.collect(markdown_factory(["attr_list"]), source) == [
+        ("a.png", "img", treeprocessor.MARKDOWN), ("b&c.png", "img", treeprocessor.TREE),
+        ("d&amp;e.png", "img", treeprocessor.TREE), ("g.png", "style", treeprocessor.TREE),
+    ]  # fmt: skip
+    new = {"b&c.png": "https://c.example/b.png?x=1&y=2"}
+    md = markdown.Markdown(extensions=["attr_list", treeprocessor.ImageExtension(lambda ref, page: new.get(ref.url))])
+    assert md.convert(source) == (
+        '<p><img alt="x" src="a.png" srcset="https://c.example/b.png?x=1&amp;y=2 2x, d&amp;amp;e.png 3x" '
+        'style="background:url(&quot;g.png&quot;)" /></p>'
+    )
+
+
+# -- raw HTML --------------------------------------------------------------------------------------
+
+
+def test_raw_images_without_a_size_get_the_size_of_the_file_their_src_loads() -> None:
+    page = (
+        '<IMG SRC="a&amp;b.png"><img src="a&amp;b.png" Width=5><img src=a&amp;b.png HEIGHT=5>'
+        '<video src="a&amp;b.png"></video><img srcset="a&amp;b.png"><img src="c.png"><img src=a&amp;b.png />'
+        '<img src="a&amp;b.png" width><img src=a&amp;b.png alt=x />'  # a width without a value is one
+    )
+    asked: list[str] = []
+
+    def sized(src: str) -> dict[str, str] | None:
+        asked.append(src)
+        return {"width": "3", "height": "2"} if src == "a&b.png" else None
+
+    assert rawhtml.rewrite_html(page, lambda url, tag: None, sized) == (
+        '<IMG SRC="a&amp;b.png" width="3" height="2"><img src="a&amp;b.png" Width=5><img src=a&amp;b.png HEIGHT=5>'
+        '<video src="a&amp;b.png"></video><img srcset="a&amp;b.png"><img src="c.png">'
+        '<img src=a&amp;b.png width="3" height="2" /><img src="a&amp;b.png" width>'
+        '<img src=a&amp;b.png alt=x width="3" height="2" />'
+    )
+    assert asked == ["a&b.png", "c.png", "a&b.png", "a&b.png"]
+    assert rawhtml.rewrite_html("<img src=a.png>", lambda url, tag: None, lambda src: {"title": 'a "b"'}) == (
+        '<img src=a.png title="a &quot;b&quot;">'
+    )
+
+
+def test_a_raw_attribute_gets_a_new_url_written_as_its_quotes_need_and_one_without_a_value_none() -> None:
+    page = "<img src=a.png><img src='b.png'><img src alt=x><img src=\"\">"
+    page += '<p style="background:url(c.png)"><p style="background:url(\'d.png\')">'  # and as CSS needs
+    assert rawhtml.rewrite_html(page, lambda url, tag: "x y.png") == (
+        "<img src=x&#32;y.png><img src='x y.png'><img src alt=x><img src=\"x y.png\">"
+        '<p style="background:url(x\\ y.png)"><p style="background:url(\'x y.png\')">'
+    )
+
+
+class _StashedElement(Treeprocessor):
+    """An extension that keeps an element aside in the stash (its type allows it), as md_in_html may,
+    and adds a video to the tree."""
+
+    def run(self, root: etree.Element) -> None:
+        kept = etree.Element("p")
+        etree.SubElement(kept, "img", src="s&amp;t.png")
+        etree.SubElement(root, "p").text = self.md.htmlStash.store(kept)
+        etree.SubElement(root, "video", src="v.mp4")
+
+
+class _StashedElementExtension(Extension):
+    def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 - Markdown API
+        md.treeprocessors.register(_StashedElement(md), "stashed-element", 30)
+
+
+def test_every_image_is_sized_for_its_page_in_the_tree_in_raw_html_and_in_stashed_elements() -> None:
+    asked: list[tuple] = []
+    new = {"a.png": "https://c.example/a.png", "s&t.png": "https://c.example/s.png"}
+
+    def replace(reference: treeprocessor.Reference, page: object) -> str | None:
+        asked.append((*reference, page))
+        return new.get(reference.url)
+
+    def sized(src: str, where: str, page: object) -> dict[str, str]:
+        asked.append((src, where, page))
+        return {"width": "3", "height": "2"}
+
+    extension = treeprocessor.ImageExtension(replace, enter=lambda md: "page.md", sized=sized)
+    md = markdown.Markdown(extensions=["attr_list", "md_in_html", _StashedElementExtension(), extension])
+    source = '![x](a.png) ![w](w.png){width="5"} ![h](h.png){height="4"} ![s](x.png){src="s&amp;u.png"}'
+    assert md.convert(f'{source} <img src="b&amp;c.png">') == (
+        '<p><img alt="x" height="2" src="https://c.example/a.png" width="3" /> <img alt="w" src="w.png" width="5" /> '
+        '<img alt="h" height="4" src="h.png" /> <img alt="s" height="2" src="s&amp;u.png" width="3" /> '
+        '<img src="b&amp;c.png" width="3" height="2"></p>\n'
+        '<p><img height="2" src="https://c.example/s.png" width="3" /></p>\n'
+        '<video src="v.mp4"></video>'
+    )
+    # a video is not sized; the stash in its order: the element was kept aside before the inline HTML
+    assert asked == [
+        ("a.png", "img", treeprocessor.MARKDOWN, "page.md"), ("a.png", treeprocessor.MARKDOWN, "page.md"),
+        ("w.png", "img", treeprocessor.MARKDOWN, "page.md"), ("h.png", "img", treeprocessor.MARKDOWN, "page.md"),
+        ("s&u.png", "img", treeprocessor.MARKDOWN, "page.md"), ("s&u.png", treeprocessor.MARKDOWN, "page.md"),
+        ("v.mp4", "video", treeprocessor.TREE, "page.md"),
+        ("s&t.png", "img", treeprocessor.RAW, "page.md"), ("s&t.png", treeprocessor.RAW, "page.md"),
+        ("b&c.png", "img", treeprocessor.RAW, "page.md"), ("b&c.png", treeprocessor.RAW, "page.md"),
+    ]  # fmt: skip

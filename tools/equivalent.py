@@ -32,6 +32,18 @@ _ONE_BY_ONE = (
 )
 _NO_PATH = "an empty or fragment-only URL has no path: the next test returns None for it all the same"
 _SAFE_X = "quote() never encodes letters: the character leaves the safe set either way, and X adds nothing"
+_COMMENT_END = "the search for '*/' starts past the '/*', at 2 or later: it finds -1 or an offset of 2 or more"
+_STYLED = "an element that only has a style gets its name read by kind() alone, which answers 'style' for any tag"
+_ELEMENT_RAW = "an element kept in the stash went through no inline pattern: its attributes hold no placeholder"
+_NO_CODE = (
+    "the highlighter runs on no code only for the title it stashes, which pymdownx finds alike for inline and block "
+    "code (inlinehilite asks for none), whatever the CSS class"
+)
+_UNWRITTEN = "the scanner stops before the page is written, and no element of code holds a URL attribute or a style"
+_WHOLE_NAME = (
+    "the name is every letter and digit after '&': a shorter prefix is followed by one, which keeps it as written, "
+    "so only the whole name (legacy ones have at most 6 letters) is ever decoded"
+)
 _CHUNKS = "chunks only group the pages of one message: each page comes back in page order whatever their size"
 _WIDTH = (
     "the width only folds a scalar of over 65,536 characters that holds spaces: notes are at most 200, URLs hold "
@@ -235,6 +247,88 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
     f"{_REFS}sourcemap.x__candidate_spans__mutmut_14": (
         "end = [], -2",
         "spans start at 0 or later: -1 and -2 pass them all",
+    ),
+    f"{_REFS}css.x_urls__mutmut_24": ("comment_end <= 0", _COMMENT_END),
+    f"{_REFS}css.x_urls__mutmut_25": ("comment_end < 1", _COMMENT_END),
+    f"{_REFS}css.x_urls__mutmut_30": (
+        'in "XXuUXX"',
+        "a token starts with '/', 'u', 'U', a quote or '&' (a quote written as a reference): never with X",
+    ),
+    f"{_REFS}tokenizer.x__decoded__mutmut_20": ("min(len(name), 7)", _WHOLE_NAME),
+    f"{_REFS}tokenizer.x__decoded__mutmut_23": ("1, -2)", _WHOLE_NAME),
+    f"{_REFS}tokenizer.x_escape__mutmut_5": ("html.escape(value, )", "html.escape escapes quotes by default"),
+    f"{_REFS}tokenizer.x_escape__mutmut_10": ("ch not in written", _SHORTCUT),
+    f"{_REFS}tokenizer.x_escape__mutmut_11": ('any(ch in written for ch in "XX', _SHORTCUT),
+    f"{_REFS}tokenizer.x_srcset_spans__mutmut_23": (
+        "while end >= start",
+        "a URL's first character is no comma (the loop before skips them): the stripping stops at start + 1 anyway",
+    ),
+    f"{_REFS}tokenizer.x_start_tags__mutmut_20": (
+        'content = ""',
+        "a tag's content is read only for a <style>, which always has one",
+    ),
+    f"{_REFS}tokenizer.x_start_tags__mutmut_45": (
+        'match.start("name") + 1',
+        "rawhtml copies the text up to a tag's start, then the tag from there: a start inside the tag's name "
+        "(before its attributes) writes the same text",
+    ),
+    f"{_REFS}rawhtml.x_rewrite_value__mutmut_1": (
+        """quote: str = 'XX"XX'""",
+        "the quote is read only for an encoded value, and every caller of one passes its quote",
+    ),
+    **{
+        f"{_REFS}rawhtml.x__worth_parsing__mutmut_{n}": (
+            text,
+            "the counts only spare the regular expression after them, which tells an href that is a fragment alone "
+            "apart by itself",
+        )
+        for n, text in (
+            (15, """("href='#") - lowered"""),
+            (16, """('href="#') - lowered"""),
+            (18, "XXhref="),
+            (19, "count('HREF=\"#')"),
+            (21, "XXhref='#XX"),
+            (22, 'count("HREF=\'#")'),
+            (24, "XXhref=#XX"),
+            (25, 'count("HREF=#")'),
+            (26, "links > fragments or bool("),
+            (27, "links >= fragments and"),
+        )
+    },
+    **{
+        f"{_REFS}scanner.x__plain_highlighting__mutmut_{n}": (text, _NO_CODE)
+        for n, text in (
+            (8, "inline: bool = True"),
+            (11, "inline=None"),
+            (14, "language, inline=inline"),
+            (15, "*args, **kwargs)"),
+        )
+    },
+    f"{_REFS}scanner.x__plain_highlighting__mutmut_20": ('Element("XXcodeXX")', _UNWRITTEN),
+    f"{_REFS}scanner.x__plain_highlighting__mutmut_21": ('Element("CODE")', _UNWRITTEN),
+    f"{_REFS}scanner.xǁScannerǁ__init____mutmut_9": ("= None", "references() starts every page with a new list"),
+    f"{_REFS}rawhtml.x__rewrite_tag__mutmut_63": ("html.escape(v, )", "html.escape escapes quotes by default"),
+    f"{_REFS}tokenizer.x__attribute__mutmut_26": (
+        "found.end(), found.end(), None)",
+        "the quote of an attribute without a value is only read for its truth, and such an attribute is skipped",
+    ),
+    f"{_REFS}treeprocessor.xǁImageTreeprocessorǁrun__mutmut_27": (
+        "raw=None, stash=stash)",
+        "raw is only read for its truth",
+    ),
+    f"{_REFS}treeprocessor.x__rewrite_elements__mutmut_3": (
+        "if (isinstance(element.tag, str)) or True",
+        "a comment's or processing instruction's tag is a function: no key of the dictionary either",
+    ),
+    f"{_REFS}treeprocessor.x__rewrite_elements__mutmut_21": ("str(element.tag).upper()", _STYLED),
+    f"{_REFS}treeprocessor.x__rewrite_elements__mutmut_22": ("str(None).lower()", _STYLED),
+    f"{_REFS}treeprocessor.xǁImageTreeprocessorǁrun__mutmut_65": ("raw=True, stash=None)", _ELEMENT_RAW),
+    f"{_REFS}treeprocessor.xǁImageTreeprocessorǁrun__mutmut_70": ("sized, raw=True, )", _ELEMENT_RAW),
+    f"{_REFS}treeprocessor.x__as_read__mutmut_23": ('if ("&" in plain) or True', "a shortcut: no '&', no reference"),
+    f"{_REFS}treeprocessor.x__stashed__mutmut_6": (
+        "if (isinstance(block, str)) or True",
+        "only inline patterns put placeholders into attribute values, and they stash text (an entity, inline "
+        "HTML): never an element",
     ),
     f"{_EXCLUDE}x__in_name__mutmut_3": (
         '"XX._-~XX"',

@@ -3,6 +3,7 @@
     pip install -e ".[test,mutation]"
     python tools/mutation.py                      # every core package (long: run it when the CPU is free)
     python tools/mutation.py --package manifest   # one package (repeat the option for more)
+    python tools/mutation.py --package references --only "mkdocs_wxcloud.references.css*"   # some of its mutants
 
 Each package runs mutmut (``[tool.mutmut]`` of pyproject.toml) in a folder of its own under
 ``build/mutation/<package>``, with only that package's modules mutated and only its test files run
@@ -15,13 +16,16 @@ by it (its mutants survive, or have no tests). A second run only tests what chan
 The score is killed / (mutants - equivalent): a mutant that no selected test reaches counts as a
 survivor. Equivalent mutants (no behaviour can tell them from the code) are listed in EQUIVALENT
 with the reason; each is excluded only while its diff still shows the mutated line it was listed
-for. Survivors are listed with ``mutmut show <name>`` as the way to read them. Not run in CI.
+for. Survivors are listed with ``mutmut show <name>`` as the way to read them. ``--only`` hands
+mutant-name globs to ``mutmut run`` (which then tests every mutant they match, results or not) and
+scores only those mutants. Not run in CI.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
+import fnmatch
 import json
 import os
 import re
@@ -181,20 +185,28 @@ if os.environ.get("MUTANT_UNDER_TEST") in ("stats", "mutant_generation"):
 """
 
 
-def run(work: Path, jobs: int, recheck: bool) -> dict[str, str]:
-    """Run mutmut in ``work``; the status of each mutant. mutmut keeps a result until the mutated
-    function changes: ``recheck`` tests the survivors again (after tests were added)."""
+def run(work: Path, jobs: int, recheck: bool, only: list[str]) -> dict[str, str]:
+    """Run mutmut in ``work``; the status of each mutant (of those ``only`` matches, if given). mutmut
+    keeps a result until the mutated function changes, but tests again every mutant it is named:
+    ``recheck`` tests the survivors again (after tests were added), which ``only`` has just done."""
     path = os.pathsep.join(filter(None, [str(work / "hooks"), str(work / "mutants/src"), os.environ.get("PYTHONPATH")]))
     env = {**os.environ, "PYTHONPATH": path, "CI": "true"}  # CI: the property tests' fixed examples, a stable score
     mutmut = [sys.executable, "-m", "mutmut"]
-    subprocess.run([*mutmut, "run", "--max-children", str(jobs)], cwd=work, env=env, check=True)
-    statuses = _results(work, env)
-    if recheck:
+    subprocess.run([*mutmut, "run", "--max-children", str(jobs), *only], cwd=work, env=env, check=True)
+    statuses = _matching(_results(work, env), only)
+    if recheck and not only:
         again = sorted(m for m, status in statuses.items() if status not in KILLED)
         if again:
             subprocess.run([*mutmut, "run", "--max-children", str(jobs), *again], cwd=work, env=env, check=True)
             statuses = _results(work, env)
     return statuses
+
+
+def _matching(statuses: dict[str, str], only: list[str]) -> dict[str, str]:
+    """The statuses of the mutants that one of the globs ``only`` matches (as mutmut matches them), or all."""
+    if not only:
+        return statuses
+    return {m: s for m, s in statuses.items() if any(fnmatch.fnmatch(m, glob) for glob in only)}
 
 
 def _results(work: Path, env: dict[str, str]) -> dict[str, str]:
@@ -226,12 +238,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=1, help="mutants tested at once (default 1: the CPU is shared)")
     parser.add_argument("--workdir", type=Path, default=ROOT / "build/mutation", help="where mutmut works")
     parser.add_argument("--recheck", action="store_true", help="test the survivors again (after adding tests)")
+    parser.add_argument("--only", action="append", default=[], metavar="GLOB",
+                        help="test and score only the mutants this name glob matches (repeatable)")  # fmt: skip
     args = parser.parse_args(argv)
     names = args.package or list(PACKAGES)
     lines = []
     for name in names:
         work = prepare(name, PACKAGES[name], args.workdir)
-        statuses = run(work, args.jobs, args.recheck)
+        statuses = run(work, args.jobs, args.recheck, args.only)
         excluded, stale = equivalent(work, statuses)
         counted = {m: s for m, s in statuses.items() if m not in excluded and s != "skipped"}
         killed = sum(s in KILLED for s in counted.values())

@@ -74,12 +74,11 @@ def _plain_highlighting(extensions: list, configs: dict[str, Any]) -> tuple[list
     from pymdownx.highlight import Highlight, HighlightExtension
 
     class Escaped(Highlight):
-        """The code as escaped text; an HTML title is kept, as it is raw HTML of the page."""
+        """The code as escaped text. The real highlighter runs on no code: it stashes an HTML title
+        (given, or named after the lexer by ``auto_title``) as in the build, with nothing to lex."""
 
-        def highlight(self, src: str, language: str, *args: Any, inline: bool = False, title: str | None = None,
-                      **kwargs: Any) -> Any:  # fmt: skip
-            if title and self.title_mode == "html":
-                self.md.htmlStash.store(title)
+        def highlight(self, src: str, language: str, *args: Any, inline: bool = False, **kwargs: Any) -> Any:
+            super().highlight("", language, *args, inline=inline, **kwargs)
             if inline:
                 element = etree.Element("code")
                 element.text = self.escape(src)

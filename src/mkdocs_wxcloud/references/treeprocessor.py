@@ -19,9 +19,10 @@ from typing import Any, Callable, Iterable, NamedTuple
 import markdown
 from markdown.extensions import Extension
 from markdown.treeprocessors import Treeprocessor
-from markdown.util import ETX, STX
+from markdown.util import ETX, HTML_PLACEHOLDER_RE, STX
 
 from .rawhtml import URL_ATTRIBUTES, Replace, rewrite_html, rewrite_value
+from .tokenizer import unescape
 
 PRIORITY = 1.5
 """After ``inline`` (20), ``attr_list`` (8) and ``toc`` (5), before ``relpath`` (MkDocs registers it
@@ -29,6 +30,9 @@ at 0, Material's blog excerpts at 1), which would otherwise turn the URLs the au
 relative to the built page."""
 
 _ESCAPED = re.compile(f"{STX}(\\d+){ETX}")
+# Python-Markdown's serializer keeps what looks like a character reference in an attribute value
+# (``&amp;``, ``&#38;``, ``&copy;``: the source's own) and escapes any other ``&``
+_KEPT_REFERENCE = re.compile(r"&(?:#[0-9]+|#x[0-9a-f]+|[0-9a-z]+);", re.IGNORECASE)
 
 MARKDOWN = "markdown"
 """``<a href>`` and ``<img src>`` of the element tree: MkDocs' ``relpath`` resolves them against the
@@ -80,15 +84,15 @@ class ImageTreeprocessor(Treeprocessor):
         page = self.enter(self.md) if self.enter is not None else None
         replace: Callable[[Reference], str | None] = lambda ref: self.replace(ref, page)  # noqa: E731
         sized = (lambda src, where: self.sized(src, where, page)) if self.sized is not None else None  # type: ignore[misc]
-        _rewrite_elements(root.iter(), replace, sized, raw=False)
+        stash = self.md.htmlStash.rawHtmlBlocks
+        _rewrite_elements(root.iter(), replace, sized, raw=False, stash=stash)
         in_raw: Replace = lambda url, tag: replace(Reference(url, tag, RAW))  # noqa: E731
         sized_raw = (lambda url: sized(url, RAW)) if sized is not None else None
-        stash = self.md.htmlStash.rawHtmlBlocks
         for index, block in enumerate(stash):
             if isinstance(block, str):
                 stash[index] = rewrite_html(block, in_raw, sized_raw)
             else:
-                _rewrite_elements(block.iter(), replace, sized, raw=True)
+                _rewrite_elements(block.iter(), replace, sized, raw=True, stash=stash)
 
 
 def _cases(name: str) -> list[str]:
@@ -110,6 +114,7 @@ def _rewrite_elements(
     sized: Callable[[str, str], dict[str, str] | None] | None,
     *,
     raw: bool,
+    stash: list[str | etree.Element],
 ) -> None:
     for element in elements:
         tag = _TAGS.get(element.tag) if isinstance(element.tag, str) else None
@@ -124,16 +129,30 @@ def _rewrite_elements(
             value = element.get(attribute)
             if value is not None:
                 where = RAW if raw else MARKDOWN if (tag, attribute) in _RESOLVED_BY_MKDOCS else TREE
-                # Backslash escapes are still placeholders here (``unescape`` runs at priority 0, with
-                # MkDocs' relpath): read the URL as the reader will get it.
-                plain = _ESCAPED.sub(lambda m: chr(int(m.group(1))), value)
+                plain = _as_read(value, stash)
                 new = rewrite_value(tag, attribute, plain, _bound(replace, where), encoded=False)
-                if new != plain:
-                    element.set(attribute, new)
+                if new != plain:  # written so that the serializer keeps every "&" as one
+                    element.set(attribute, new.replace("&", "&amp;"))
         if src is not None and sized is not None and element.get("width") is None and element.get("height") is None:
-            plain = _ESCAPED.sub(lambda m: chr(int(m.group(1))), src)  # after replace: it knows the image now
-            for name, value in (sized(plain, RAW if raw else MARKDOWN) or {}).items():
+            # after replace: it knows the image now
+            for name, value in (sized(_as_read(src, stash), RAW if raw else MARKDOWN) or {}).items():
                 element.set(name, value)
+
+
+def _as_read(value: str, stash: list[str | etree.Element]) -> str:
+    """An attribute value of the tree as the reader gets it: backslash escapes are still placeholders
+    here (``unescape`` runs at priority 0, with MkDocs' relpath), so are the entities of an
+    ``attr_list`` value (``{srcset="a&amp;b.png"}``: stashed, written back as they are), and the
+    character references that the serializer keeps are decoded by the browser."""
+    plain = _ESCAPED.sub(lambda m: chr(int(m.group(1))), value)
+    if STX in plain:
+        plain = HTML_PLACEHOLDER_RE.sub(lambda m: _stashed(m, stash), plain)
+    return _KEPT_REFERENCE.sub(lambda m: unescape(m.group()), plain) if "&" in plain else plain
+
+
+def _stashed(placeholder: re.Match[str], stash: list[str | etree.Element]) -> str:
+    block = stash[int(placeholder.group(1))]
+    return block if isinstance(block, str) else placeholder.group()
 
 
 def _bound(replace: Callable[[Reference], str | None], where: str) -> Callable[[str, str], str | None]:
