@@ -2,11 +2,12 @@
 
 Sending an upload costs the client about 1.5 ms of CPU (two requests through urllib3 and
 ``http.client``), under the interpreter lock that the host's rendering needs too: on a first build of
-hundreds of images, that time is added to the build. Once a run has queued :data:`OFFLOAD_AT` uploads
-and the machine has a second core, the uploads that follow are sent by a child process (spawned:
-forking a process that runs threads is unsafe) with a client of its own. The run's threads stay what
-they were (hashing, the manifest, the journal, progress); only the sending moves, and a sent file is
-hashed as it is read, where it is read, exactly as in this process (:meth:`Here.send_file`).
+hundreds of images, that time is added to the build. Once a run has queued :data:`OFFLOAD_AT`
+uploads and the machine has a second core that nothing else keeps busy, the uploads that follow are
+sent by a child process (spawned: forking a process that runs threads is unsafe) with a client of
+its own. The run's threads stay what they were (hashing, the manifest, the journal, progress); only
+the sending moves, and a sent file is hashed as it is read, where it is read, exactly as in this
+process (:meth:`Here.send_file`).
 
 The child gets the run's settings and the API address the run's own client uses, then, once it is
 ready, the tokens that client holds (so it asks for none). It answers each upload with its file id
@@ -29,9 +30,10 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, BinaryIO, Callable, Protocol, cast
 
-from ..children import cores, ignoring_ctrl_c, obey
+from ..children import ignoring_ctrl_c, obey
 from ..errors import WxCloudError, redact
 from ..manifest.hashing import HashingReader
+from ..references import pool
 from ..wechat.client import WxCloudClient
 from .connection import connect
 from .settings import Settings
@@ -71,8 +73,9 @@ class Here:
 
 
 def worth_a_process() -> bool:
-    """Whether a child process can send on a core of its own."""
-    return cores() >= 2
+    """Whether a child process can send on a core of its own: one that nothing else keeps busy, as the
+    scan's workers need (on a busy machine the child only competes with the build for a core)."""
+    return pool.idle_cores() >= 2
 
 
 class UploadProcess:
