@@ -339,6 +339,11 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
     f"{_WX}transport.xǁTransportǁpost_to_cos__mutmut_83": ("answer.status <= 300", _NO_300),
     f"{_WX}transport.xǁTransportǁpost_to_cos__mutmut_84": ("answer.status < 301", _NO_300),
     # publishing/
+    f"{_PUBLISHING}current.xǁDeciderǁexpiring__mutmut_4": (
+        "time.time() <= self.link_max_age / 2",
+        "a link's expiry (whole seconds) and a float clock reading exactly half its lifetime apart: no run can tell "
+        "< from <= there",
+    ),
     f"{_CONNECTION}x__is_emulator__mutmut_7": (
         "timeout=3)",
         "2 or 3 seconds to wait for a loopback answer: only the time differs, which no test asserts",
