@@ -36,6 +36,7 @@ from mkdocs_wxcloud.wechat.answers import MalformedAnswer
 from mkdocs_wxcloud.wechat.client import WxCloudClient
 from mkdocs_wxcloud.wechat.errors import ApiError, Cancelled, CosError, NetworkError
 from mkdocs_wxcloud.wechat.tokens import TokenCache, token_cache_key
+from mkdocs_wxcloud.wechat.transport import Transport
 
 FAST = {"max_retries": 2, "backoff": 0.001, "quota_wait": 0.001, "timeout": 10.0}
 SECRET = "mutation-secret-0123"
@@ -1105,3 +1106,32 @@ def test_the_appsecret_is_never_shown_even_when_the_server_echoes_it(tmp_path: P
         "WeChat API cgi-bin/stable_token failed: errcode 40125: invalid appsecret *** rid: 11. the AppSecret is "
         "wrong: check `secret` / WXCLOUD_SECRET (the AppSecret of the mini program)"
     )
+
+
+def test_a_type_only_the_lenient_table_knows_is_stored_with_the_object(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past the project's own table, Python's non-standard (lenient) one counts too: a type is better
+    stored than left for COS to guess."""
+    monkeypatch.setattr(mimetypes, "guess_type", mimetypes.MimeTypes().guess_type)  # the same on any machine
+    (tmp_path / "local").write_bytes(b"x")
+    with Recorded(answer_json({"b/": Reply(b"", 204)})) as cos:
+        with Server(answer_json({"tcb/uploadfile": link_to(cos)})) as api, client_for(api.base_url) as client:
+            for name in ("a.pict", "a.rtf"):
+                client.upload(f"docs/{name}", tmp_path / "local")
+    stored = [dict((n, v.decode()) for n, _, _, v in form_fields(body, headers["content-type"])[:-1])
+              for _, headers, body in cos.requests]  # fmt: skip
+    assert [fields.get("Content-Type") for fields in stored] == ["image/pict", "application/rtf"]
+
+
+def test_an_api_without_documented_fields_is_checked_for_its_errcode_alone() -> None:
+    answers = {"tcb/databasequery": [{"errcode": 0, "data": ["x"]}, failure(-501005, "env gone")]}
+    with Server(answer_json(answers)) as api:
+        transport = Transport(api.base_url, "e", concurrency=1, timeout=5.0)
+        try:
+            assert transport.call_json("tcb/databasequery", {"env": "e"}, None) == {"errcode": 0, "data": ["x"]}
+            with pytest.raises(ApiError) as caught:
+                transport.call_json("tcb/databasequery", {"env": "e"}, None)
+        finally:
+            transport.close()
+    assert caught.value.errcode == -501005

@@ -287,6 +287,10 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
         "return end + position",
         "the upload rewinds its reader (seek(0)) before every try, so the position is 0 and end ± 0 agree",
     ),
+    f"{_WX}media.x_content_type__mutmut_8": (
+        "strict=None)",
+        "mimetypes.guess_type reads `strict` only for its truth: None is as false as False",
+    ),
     f"{_WX}answers.x__kind__mutmut_5": (".get(type(value), None)", _JSON_TYPES),
     f"{_WX}answers.x__kind__mutmut_7": (".get(type(value), )", _JSON_TYPES),
     f"{_WX}answers.x__kind__mutmut_21": ("type(None).__name__", _JSON_TYPES),
