@@ -291,6 +291,10 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
         "strict=None)",
         "mimetypes.guess_type reads `strict` only for its truth: None is as false as False",
     ),
+    f"{_WX}answers.x_check_success__mutmut_18": (
+        "if (field) or True else []",
+        "a JSON object's keys are strings: answer.get(None) is None, and the loop runs over nothing either way",
+    ),
     f"{_WX}answers.x__kind__mutmut_5": (".get(type(value), None)", _JSON_TYPES),
     f"{_WX}answers.x__kind__mutmut_7": (".get(type(value), )", _JSON_TYPES),
     f"{_WX}answers.x__kind__mutmut_21": ("type(None).__name__", _JSON_TYPES),
@@ -312,6 +316,11 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
     f"{_WX}errors.x_http_status_error__mutmut_8": (
         '"X-OPENAPI-SEQID"',
         "the answer's headers are urllib3's HTTPHeaderDict, whose look-ups ignore case",
+    ),
+    f"{_WX}errors.xǁApiErrorǁ__init____mutmut_1": (
+        'hint: str = "XXXX"',
+        "every ApiError is made with its hint (api_error, stale_token), an empty one included: the default is "
+        "never taken",
     ),
     f"{_WX}errors.x__hint__mutmut_26": ("_HINTS.get(errcode, None)", _FALSY_HINT),
     f"{_WX}errors.x__hint__mutmut_28": ("_HINTS.get(errcode, )", _FALSY_HINT),
