@@ -1144,6 +1144,19 @@ def test_a_cloud_path_too_long_for_the_storage_is_the_hash_alone() -> None:
     assert cloud_path("docs", "图" * 95 + ".png", _SHA, ".webp") == f"docs/{_SHA}.webp"  # 9 bytes a character, quoted
 
 
+def test_a_cloud_path_cut_to_the_hash_keeps_the_prefix_as_the_manifest_takes_it(
+    tmp_path: Path, emulator: Emulator
+) -> None:
+    """The prefix loses its empty, '.' and '..' parts in a long path too: the manifest refuses them."""
+    name = "长" * 80 + "/" + "图" * 80 + ".png"  # 1,449 bytes quoted: only the hash fits
+    (tmp_path / "docs" / name).parent.mkdir(parents=True)
+    (tmp_path / "docs" / name).write_bytes(png(1))
+    report, entries = _run_once(tmp_path, emulator, [name], prefix="./site//../v1")
+    assert not report.errors
+    assert entries[name].cloud_path == f"site/v1/{_sha(png(1))}.png"
+    assert mf.read(tmp_path / "wxcloud-manifest.yml").images == entries  # what the next run reads
+
+
 # -- the report's words ------------------------------------------------------------------------------------
 
 
