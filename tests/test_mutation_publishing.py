@@ -20,6 +20,7 @@ import xml.etree.ElementTree as ET
 from contextlib import AbstractContextManager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Callable, Iterator
 
 import pytest
@@ -1196,6 +1197,19 @@ def test_only_the_css_files_of_docs_dir_are_stylesheets_to_publish() -> None:
     extra = ["css/a.css", "B.CSS", "gen.css", "outside.css", "js/x.js", "missing.css", "https://cdn.example.com/x.css",
              "./css/c.css"]  # fmt: skip
     assert stylesheets(extra, Files()) == ["css/a.css", "B.CSS", "css/c.css"]
+
+
+def test_a_stylesheet_is_taken_by_what_its_file_says_and_a_remote_one_is_never_looked_up() -> None:
+    """A host's file objects may lack fields (no generator: not generated; no source: not in docs_dir; no
+    src_uri: the path as written), and a file of docs_dir never stands for a URL."""
+    files = {"old.css": SimpleNamespace(abs_src_path="/docs/old.css"), "bare.css": SimpleNamespace(src_uri="bare.css")}
+
+    class Files:
+        def get_file_from_path(self, path: str) -> object | None:
+            return files.get(path, _File(path))  # a file for any path, as docs_dir/https:/… would be
+
+    extra = ["old.css", "bare.css", "https://cdn.example.com/x.css", "HTTP://cdn.example.com/y.CSS"]
+    assert stylesheets(extra, Files()) == ["old.css"]
 
 
 # -- what the manifest has for a file: the one decision ------------------------------------------------------
