@@ -295,6 +295,7 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
         "if (field) or True else []",
         "a JSON object's keys are strings: answer.get(None) is None, and the loop runs over nothing either way",
     ),
+    f"{_WX}retry.xǁRetryPolicyǁrun__mutmut_1": ("same_token = None", _FALSY),
     f"{_WX}answers.x__kind__mutmut_5": (".get(type(value), None)", _JSON_TYPES),
     f"{_WX}answers.x__kind__mutmut_7": (".get(type(value), )", _JSON_TYPES),
     f"{_WX}answers.x__kind__mutmut_21": ("type(None).__name__", _JSON_TYPES),
