@@ -1251,7 +1251,7 @@ def _published_then(root: Path, emu: Emulator, edit: Callable[[Entry], Entry], *
     hand, left it); the entry as published."""
     (root / "docs").mkdir()
     (root / "docs/a.png").write_bytes(png(1))
-    report, entries = _run_once(root, emu, ["a.png"], **options)
+    report, entries = _run_once(root, emu, ["a.png"], "", **options)
     assert not report.errors
     path = root / "wxcloud-manifest.yml"
     manifest = mf.read(path)
