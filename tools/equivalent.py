@@ -249,6 +249,11 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
         '| None = ""',
         "the cached cloudbase token is read only for its truth: an empty text and None both mean none read yet",
     ),
+    f"{_WX}deadline.xǁ_Responseǁ__init____mutmut_3": (
+        "super().__init__(sock, **kwargs)",
+        "http.client passes an argument by position only with its debuglevel set (debug lines on stdout), which "
+        "nothing here sets",
+    ),
     f"{_WX}deadline.xǁ_Responseǁ__init____mutmut_4": (
         "super().__init__(sock, *args, )",
         "http.client is given only method= by keyword, which it reads only to tell a HEAD answer (no body): every "
