@@ -58,6 +58,10 @@ _NO_RETRY_LOG = (
     "with retries=False urllib3's Retry re-raises before its per-URL line: its logger writes only "
     "'Converted retries value: False -> Retry(...)', with nothing to mask"
 )
+_TIMEOUT_WORDS = (
+    "urllib3 turns a socket timeout (TimeoutError) into its ReadTimeoutError with words of its own, for an answer "
+    "and a proxy's answer to CONNECT alike, and the transport words that one: this text is never shown"
+)
 _NO_300 = "a 3xx answer never gets here: _send refuses every 3xx as a redirect"
 _TEMP_NAME = (
     "the name of the token cache's temporary file, which lives only until os.replace or its unlink: nothing "
@@ -249,6 +253,14 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
         '| None = ""',
         "the cached cloudbase token is read only for its truth: an empty text and None both mean none read yet",
     ),
+    f"{_WX}deadline.xǁ_Readerǁreadinto__mutmut_3": (
+        "if left < 0:",
+        "a deadline and a monotonic clock reading exactly equal: no run can tell < from <= there",
+    ),
+    **{
+        f"{_WX}deadline.xǁ_Readerǁreadinto__mutmut_{n}": (text, _TIMEOUT_WORDS)
+        for n, text in ((5, "TimeoutError(None)"), (6, '"XXthe answer'), (7, '"THE ANSWER'))
+    },
     f"{_WX}deadline.xǁ_Responseǁ__init____mutmut_3": (
         "super().__init__(sock, **kwargs)",
         "http.client passes an argument by position only with its debuglevel set (debug lines on stdout), which "
