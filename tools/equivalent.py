@@ -295,7 +295,7 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
         'parsed = ""',
         "an answer that is no JSON is then told apart only by not being a dict: an empty text is not one either",
     ),
-    f"{_WX}pools.xǁPoolsǁpost__mutmut_6": ("preload_content=None", "urllib3 reads preload_content only for its truth"),
+    f"{_WX}pools.xǁPoolsǁpost__mutmut_30": ("preload_content=None", "urllib3 reads preload_content only for its truth"),
     f"{_WX}transport.xǁTransportǁ__init____mutmut_14": ('"XXurllib3.util.retryXX"', _NO_RETRY_LOG),
     f"{_WX}transport.xǁTransportǁ__init____mutmut_15": ('"URLLIB3.UTIL.RETRY"', _NO_RETRY_LOG),
     f"{_WX}transport.xǁTransportǁ_send__mutmut_28": ("200 <= response.status <= 300", _NO_300),
