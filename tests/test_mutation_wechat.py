@@ -1135,3 +1135,27 @@ def test_an_api_without_documented_fields_is_checked_for_its_errcode_alone() -> 
         finally:
             transport.close()
     assert caught.value.errcode == -501005
+
+
+def test_each_host_of_a_run_has_its_own_route(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The API host is reached directly (NO_PROXY), the COS host through the proxy: same scheme, two routes."""
+    _no_proxy_variables(monkeypatch)
+    (tmp_path / "a.png").write_bytes(b"a")
+    with Recorded(answer_json({"": Reply(b"", 204)})) as cos, Proxy(cos.base_url) as proxy:
+        monkeypatch.setenv("HTTP_PROXY", proxy.base_url)
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+        link = {**link_to(cos), "url": f"http://localhost:{cos.server.port}/b/docs/a.png"}
+        with Recorded(answer_json({"tcb/uploadfile": link})) as api, client_for(api.base_url) as client:
+            client.upload("docs/a.png", tmp_path / "a.png")
+    assert [path.split("?")[0] for path, _, _ in api.requests] == ["/cgi-bin/stable_token", "/tcb/uploadfile"]
+    assert [e.path for e in proxy.seen] == [link["url"]] and [path for path, _, _ in cos.requests] == ["/b/docs/a.png"]
+
+
+@pytest.mark.parametrize(("tail", "target"), [("", "/"), ("?sign=1", "/?sign=1")])
+def test_a_cos_link_without_a_path_is_posted_to_the_root(tail: str, target: str, tmp_path: Path) -> None:
+    (tmp_path / "a.png").write_bytes(b"a")
+    with Recorded(answer_json({"": Reply(b"", 204)})) as cos:
+        link = {**link_to(cos), "url": cos.base_url + tail}
+        with Server(answer_json({"tcb/uploadfile": link})) as api, client_for(api.base_url) as client:
+            client.upload("docs/a.png", tmp_path / "a.png")
+    assert [path for path, _, _ in cos.requests] == [target]

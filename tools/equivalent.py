@@ -295,6 +295,12 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
         'parsed = ""',
         "an answer that is no JSON is then told apart only by not being a dict: an empty text is not one either",
     ),
+    f"{_WX}pools.xǁPoolsǁpost__mutmut_29": ("redirect=None,", "urllib3 reads `redirect` only for its truth"),
+    f"{_WX}pools.xǁPoolsǁpost__mutmut_4": (
+        "self._route(None, parts.netloc, url)",
+        "routes are then keyed by host:port alone: a run never asks one netloc under two schemes (a host:port "
+        "speaks one of them, and the API and COS hosts differ)",
+    ),
     f"{_WX}pools.xǁPoolsǁpost__mutmut_30": ("preload_content=None", "urllib3 reads preload_content only for its truth"),
     f"{_WX}transport.xǁTransportǁ__init____mutmut_14": ('"XXurllib3.util.retryXX"', _NO_RETRY_LOG),
     f"{_WX}transport.xǁTransportǁ__init____mutmut_15": ('"URLLIB3.UTIL.RETRY"', _NO_RETRY_LOG),
