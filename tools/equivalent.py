@@ -62,6 +62,10 @@ _TIMEOUT_WORDS = (
     "urllib3 turns a socket timeout (TimeoutError) into its ReadTimeoutError with words of its own, for an answer "
     "and a proxy's answer to CONNECT alike, and the transport words that one: this text is never shown"
 )
+_SAME_HOST = (
+    "a host's own pool is given a target that starts with '/', which is_same_host always accepts, and a proxy's "
+    "PoolManager sets assert_same_host=False itself"
+)
 _NO_300 = "a 3xx answer never gets here: _send refuses every 3xx as a redirect"
 _TEMP_NAME = (
     "the name of the token cache's temporary file, which lives only until os.replace or its unlink: nothing "
@@ -295,6 +299,14 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
         'parsed = ""',
         "an answer that is no JSON is then told apart only by not being a dict: an empty text is not one either",
     ),
+    **{
+        f"{_WX}pools.xǁPoolsǁpost__mutmut_{n}": (text, _SAME_HOST)
+        for n, text in (
+            (31, "assert_same_host=None)"),
+            (38, "preload_content=False, )"),
+            (43, "assert_same_host=True)"),
+        )
+    },
     f"{_WX}pools.xǁPoolsǁpost__mutmut_29": ("redirect=None,", "urllib3 reads `redirect` only for its truth"),
     f"{_WX}pools.xǁPoolsǁpost__mutmut_4": (
         "self._route(None, parts.netloc, url)",
