@@ -20,13 +20,15 @@ import socket
 import threading
 import time
 from email.parser import BytesParser
-from http.server import BaseHTTPRequestHandler
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import pytest
 from conftest import wx_client
+from loopback import Background
+from processes import until
 from proxy import Exchange, Proxy
 from servers import TOKEN, Reply, Respond, Server, answer_json
 
@@ -1159,3 +1161,47 @@ def test_a_cos_link_without_a_path_is_posted_to_the_root(tail: str, target: str,
         with Server(answer_json({"tcb/uploadfile": link})) as api, client_for(api.base_url) as client:
             client.upload("docs/a.png", tmp_path / "a.png")
     assert [path for path, _, _ in cos.requests] == [target]
+
+
+class Counting(Background):
+    """A loopback server answering ``respond``, that counts the connections open to it."""
+
+    def __init__(self, respond: Respond) -> None:
+        self.open = 0
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def setup(self) -> None:
+                super().setup()
+                outer.open += 1
+
+            def finish(self) -> None:
+                outer.open -= 1
+                super().finish()
+
+            def do_POST(self) -> None:  # noqa: N802
+                self.body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                respond(self)
+
+            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+                pass
+
+        super().__init__(ThreadingHTTPServer(("127.0.0.1", 0), Handler))
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+def test_a_closed_client_leaves_no_connection_open_to_any_host(tmp_path: Path) -> None:
+    (tmp_path / "a.png").write_bytes(b"a")
+    with Counting(answer_json({"": Reply(b"", 204)})) as cos:
+        link = {**link_to(cos), "url": f"{cos.base_url}/b/docs/a.png"}
+        with Counting(answer_json({"tcb/uploadfile": link})) as api:
+            client = client_for(api.base_url)
+            with client:
+                client.upload("docs/a.png", tmp_path / "a.png")
+                assert (api.open, cos.open) == (1, 1)  # kept alive
+            assert until(lambda: api.open == cos.open == 0, seconds=10), (api.open, cos.open)
