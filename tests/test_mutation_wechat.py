@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import email.policy
+import importlib.util
 import io
 import json
 import logging
@@ -1205,3 +1206,16 @@ def test_a_closed_client_leaves_no_connection_open_to_any_host(tmp_path: Path) -
                 client.upload("docs/a.png", tmp_path / "a.png")
                 assert (api.open, cos.open) == (1, 1)  # kept alive
             assert until(lambda: api.open == cos.open == 0, seconds=10), (api.open, cos.open)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("socks") is not None, reason="PySocks is installed here")
+def test_a_socks_proxy_without_pysocks_is_one_line_saying_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    _no_proxy_variables(monkeypatch)
+    monkeypatch.setenv("HTTP_PROXY", "socks5h://user:proxy-secret@127.0.0.1:1")
+    with Server(answer_json({})) as api, client_for(api.base_url) as client, pytest.raises(NetworkError) as caught:
+        client.token()
+    assert str(caught.value) == (
+        "the proxy socks5h://127.0.0.1:1 is a SOCKS proxy, which needs PySocks: `pip install pysocks`, or set "
+        "NO_PROXY for the host"
+    )
+    assert api.requests == []
