@@ -307,6 +307,10 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
             (43, "assert_same_host=True)"),
         )
     },
+    f"{_WX}pools.xǁPoolsǁ_new_manager__mutmut_8": (
+        'prepend_scheme_if_needed(proxy, "HTTP")',
+        "URL schemes are case-insensitive: urllib3 parses HTTP:// as http://, and the SOCKS test lower-cases it",
+    ),
     f"{_WX}pools.xǁPoolsǁpost__mutmut_29": ("redirect=None,", "urllib3 reads `redirect` only for its truth"),
     f"{_WX}pools.xǁPoolsǁpost__mutmut_4": (
         "self._route(None, parts.netloc, url)",
