@@ -307,6 +307,15 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
             (43, "assert_same_host=True)"),
         )
     },
+    **{
+        f"{_WX}pools.xǁPoolsǁ__init____mutmut_{n}": (
+            text,
+            "every answer is read by the deadline's reader (deadline.py), which sets the socket's timeout before each "
+            "read to what is left of `timeout`: urllib3's read timeout is replaced either way",
+        )
+        for n, text in ((19, "read=None)"), (21, "Timeout(connect=timeout, )"))
+    },
+    f"{_WX}pools.xǁPoolsǁ__init____mutmut_35": ('{"user-agent": user_agent}', _HEADER_CASE),
     f"{_WX}pools.xǁPoolsǁ_new_manager__mutmut_8": (
         'prepend_scheme_if_needed(proxy, "HTTP")',
         "URL schemes are case-insensitive: urllib3 parses HTTP:// as http://, and the SOCKS test lower-cases it",
