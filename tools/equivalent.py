@@ -316,6 +316,7 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
         for n, text in ((19, "read=None)"), (21, "Timeout(connect=timeout, )"))
     },
     f"{_WX}pools.xǁPoolsǁ__init____mutmut_35": ('{"user-agent": user_agent}', _HEADER_CASE),
+    f"{_WX}pools.xǁPoolsǁ__init____mutmut_36": ('{"USER-AGENT": user_agent}', _HEADER_CASE),
     f"{_WX}pools.xǁPoolsǁ_new_manager__mutmut_8": (
         'prepend_scheme_if_needed(proxy, "HTTP")',
         "URL schemes are case-insensitive: urllib3 parses HTTP:// as http://, and the SOCKS test lower-cases it",
