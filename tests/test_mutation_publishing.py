@@ -13,10 +13,14 @@ import os
 import re
 import socket
 import statistics
+import subprocess
+import sys
 import time
 import xml.etree.ElementTree as ET
+from contextlib import AbstractContextManager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Callable, Iterator
 
 import pytest
@@ -30,6 +34,7 @@ from servers import Reply, Server, answer_json
 from mkdocs_wxcloud import caches
 from mkdocs_wxcloud.emulator import DEFAULT_APPID, DEFAULT_ENV, DEFAULT_SECRET, Emulator, bucket_name
 from mkdocs_wxcloud.errors import ConfigError, WxCloudError
+from mkdocs_wxcloud.manifest import model as mf
 from mkdocs_wxcloud.manifest.model import Entry
 from mkdocs_wxcloud.publishing.cloudpath import cloud_path
 from mkdocs_wxcloud.publishing.connection import connect, unreachable
@@ -42,7 +47,7 @@ from mkdocs_wxcloud.publishing.placeholders import Placeholders
 from mkdocs_wxcloud.publishing.probes import probes
 from mkdocs_wxcloud.publishing.remote import missing_in_cloud
 from mkdocs_wxcloud.publishing.reporting import Report, Summary, human_size, not_published
-from mkdocs_wxcloud.publishing.run import Mode, open_run
+from mkdocs_wxcloud.publishing.run import Mode, Run, open_run
 from mkdocs_wxcloud.publishing.settings import Option, Settings, choice, number, optional, resolve, text
 from mkdocs_wxcloud.publishing.sources import ImageProblem
 from mkdocs_wxcloud.publishing.stylesheets import stylesheets
@@ -1140,6 +1145,19 @@ def test_a_cloud_path_too_long_for_the_storage_is_the_hash_alone() -> None:
     assert cloud_path("docs", "图" * 95 + ".png", _SHA, ".webp") == f"docs/{_SHA}.webp"  # 9 bytes a character, quoted
 
 
+def test_a_cloud_path_cut_to_the_hash_keeps_the_prefix_as_the_manifest_takes_it(
+    tmp_path: Path, emulator: Emulator
+) -> None:
+    """The prefix loses its empty, '.' and '..' parts in a long path too: the manifest refuses them."""
+    name = "长" * 80 + "/" + "图" * 80 + ".png"  # 1,449 bytes quoted: only the hash fits
+    (tmp_path / "docs" / name).parent.mkdir(parents=True)
+    (tmp_path / "docs" / name).write_bytes(png(1))
+    report, entries = _run_once(tmp_path, emulator, [name], prefix="./site//../v1")
+    assert not report.errors
+    assert entries[name].cloud_path == f"site/v1/{_sha(png(1))}.png"
+    assert mf.read(tmp_path / "wxcloud-manifest.yml").images == entries  # what the next run reads
+
+
 # -- the report's words ------------------------------------------------------------------------------------
 
 
@@ -1181,6 +1199,19 @@ def test_only_the_css_files_of_docs_dir_are_stylesheets_to_publish() -> None:
     assert stylesheets(extra, Files()) == ["css/a.css", "B.CSS", "css/c.css"]
 
 
+def test_a_stylesheet_is_taken_by_what_its_file_says_and_a_remote_one_is_never_looked_up() -> None:
+    """A host's file objects may lack fields (no generator: not generated; no source: not in docs_dir; no
+    src_uri: the path as written), and a file of docs_dir never stands for a URL."""
+    files = {"old.css": SimpleNamespace(abs_src_path="/docs/old.css"), "bare.css": SimpleNamespace(src_uri="bare.css")}
+
+    class Files:
+        def get_file_from_path(self, path: str) -> object | None:
+            return files.get(path, _File(path))  # a file for any path, as docs_dir/https:/… would be
+
+    extra = ["old.css", "bare.css", "https://cdn.example.com/x.css", "HTTP://cdn.example.com/y.CSS"]
+    assert stylesheets(extra, Files()) == ["old.css"]
+
+
 # -- what the manifest has for a file: the one decision ------------------------------------------------------
 
 
@@ -1213,6 +1244,94 @@ def test_each_state_of_a_file_as_a_lookup_finds_it(tmp_path: Path) -> None:
     cdn = states(base_url="https://cdn.example.com/")
     assert cdn["a.png"] == (State.CURRENT, f"https://cdn.example.com/{entries['a.png'].cloud_path}")
     assert states(link_max_age=600, optimize="lossless")["a.png"] == (State.OUTDATED, None)
+
+
+def _published_then(root: Path, emu: Emulator, edit: Callable[[Entry], Entry], **options: object) -> Entry:
+    """Publish ``docs/a.png``, then rewrite its manifest entry with ``edit`` (as an older release, or a
+    hand, left it); the entry as published."""
+    (root / "docs").mkdir()
+    (root / "docs/a.png").write_bytes(png(1))
+    report, entries = _run_once(root, emu, ["a.png"], "", **options)
+    assert not report.errors
+    path = root / "wxcloud-manifest.yml"
+    manifest = mf.read(path)
+    manifest.images["a.png"] = edit(manifest.images["a.png"])
+    path.write_text(mf.to_yaml(manifest), encoding="utf-8")
+    return entries["a.png"]
+
+
+def _offline(root: Path, **options: object) -> AbstractContextManager[Run]:
+    return open_run(resolve({"offline": True, **options}, root, {}), root / "docs", Mode(offline=True))
+
+
+def test_an_entry_uploaded_without_a_link_gets_the_base_url_one(tmp_path: Path, emulator: Emulator) -> None:
+    entry = _published_then(tmp_path, emulator, lambda e: dataclasses.replace(e, url="", expires=None))
+    with _offline(tmp_path) as run:
+        unlinked = run.resolve("a.png")
+    unlinked_entry = dataclasses.replace(entry, url="", expires=None)
+    assert (unlinked.state, unlinked.entry, unlinked.stored) == (State.UNLINKED, unlinked_entry, unlinked_entry)
+    assert (unlinked.url, unlinked.adopted) == (None, False)
+    with _offline(tmp_path, base_url="https://cdn.example.com") as run:
+        linked = run.resolve("a.png")
+    url = f"https://cdn.example.com/{entry.cloud_path}"
+    assert (linked.state, linked.url, linked.adopted) == (State.CURRENT, url, True)
+
+
+def test_a_file_taking_its_twins_upload_records_its_own_size(tmp_path: Path, emulator: Emulator) -> None:
+    entry = _published_then(tmp_path, emulator, lambda e: dataclasses.replace(e, size=1))  # a size gone wrong
+    (tmp_path / "docs/copy.png").write_bytes(png(1))
+    with _offline(tmp_path) as run:
+        twin = run.resolve("copy.png")
+    assert twin.state is State.ELSEWHERE and twin.stored is None
+    assert twin.entry == dataclasses.replace(entry, size=len(png(1)))
+
+
+def test_a_file_the_manifest_has_otherwise_comes_with_the_entry_it_has(tmp_path: Path, emulator: Emulator) -> None:
+    """`check` words a changed or differently optimized file from the manifest's entry for it."""
+    entry = _published_then(tmp_path, emulator, lambda e: e)
+    with _offline(tmp_path, optimize="lossless") as run:
+        outdated = run.resolve("a.png")
+    (tmp_path / "docs/a.png").write_bytes(png(2))
+    with _offline(tmp_path) as run:
+        changed = run.resolve("a.png")
+    assert (outdated.state, outdated.entry, outdated.stored) == (State.OUTDATED, None, entry)
+    assert (changed.state, changed.entry, changed.stored) == (State.CHANGED, None, entry)
+
+
+def test_a_current_or_expiring_file_comes_with_its_own_entry(tmp_path: Path) -> None:
+    with Emulator(private=True) as emu:  # signed links, which expire
+        entry = _published_then(tmp_path, emu, lambda e: e, link_max_age=600)
+    assert entry.expires is not None
+    with _offline(tmp_path, link_max_age=600) as run:
+        current = run.resolve("a.png")
+    with _offline(tmp_path) as run:  # a day's links: the 600 s left are too few
+        expiring = run.resolve("a.png")
+    assert (current.state, current.entry, current.stored, current.adopted) == (State.CURRENT, entry, entry, False)
+    assert (expiring.state, expiring.entry, expiring.stored, expiring.url) == (State.EXPIRING, entry, entry, None)
+
+
+_KILLED_RUN = """
+import json, os, sys
+from pathlib import Path
+from mkdocs_wxcloud.manifest.model import Entry
+from mkdocs_wxcloud.manifest.store import ManifestStore
+root = Path(sys.argv[1])
+store = ManifestStore(root / "wxcloud-manifest.yml", root / ".cache/plugin/wxcloud", sys.argv[2])
+store.put("a.png", Entry(**json.loads(sys.argv[3])))  # an upload, journaled
+os._exit(9)  # killed before it wrote the manifest
+"""
+
+
+def test_a_file_known_only_from_a_killed_runs_journal_is_linked_and_said_so(tmp_path: Path, emulator: Emulator) -> None:
+    entry = _published_then(tmp_path, emulator, lambda e: e)
+    (tmp_path / "wxcloud-manifest.yml").unlink()  # this run uploaded it, and was killed before it wrote the manifest
+    fields = json.dumps(dataclasses.asdict(entry))
+    killed = subprocess.run([sys.executable, "-c", _KILLED_RUN, str(tmp_path), DEFAULT_ENV, fields], timeout=60)
+    assert killed.returncode == 9
+    with _offline(tmp_path) as run:
+        recovered = run.resolve("a.png")
+    assert (recovered.state, recovered.entry, recovered.url) == (State.RECOVERED, entry, entry.url)
+    assert recovered.linkable and not recovered.adopted
 
 
 # -- files that cannot be read ---------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import email.policy
+import importlib.util
 import io
 import json
 import logging
@@ -20,13 +21,15 @@ import socket
 import threading
 import time
 from email.parser import BytesParser
-from http.server import BaseHTTPRequestHandler
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import pytest
 from conftest import wx_client
+from loopback import Background
+from processes import until
 from proxy import Exchange, Proxy
 from servers import TOKEN, Reply, Respond, Server, answer_json
 
@@ -36,6 +39,7 @@ from mkdocs_wxcloud.wechat.answers import MalformedAnswer
 from mkdocs_wxcloud.wechat.client import WxCloudClient
 from mkdocs_wxcloud.wechat.errors import ApiError, Cancelled, CosError, NetworkError
 from mkdocs_wxcloud.wechat.tokens import TokenCache, token_cache_key
+from mkdocs_wxcloud.wechat.transport import Transport
 
 FAST = {"max_retries": 2, "backoff": 0.001, "quota_wait": 0.001, "timeout": 10.0}
 SECRET = "mutation-secret-0123"
@@ -1105,3 +1109,113 @@ def test_the_appsecret_is_never_shown_even_when_the_server_echoes_it(tmp_path: P
         "WeChat API cgi-bin/stable_token failed: errcode 40125: invalid appsecret *** rid: 11. the AppSecret is "
         "wrong: check `secret` / WXCLOUD_SECRET (the AppSecret of the mini program)"
     )
+
+
+def test_a_type_only_the_lenient_table_knows_is_stored_with_the_object(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past the project's own table, Python's non-standard (lenient) one counts too: a type is better
+    stored than left for COS to guess."""
+    monkeypatch.setattr(mimetypes, "guess_type", mimetypes.MimeTypes().guess_type)  # the same on any machine
+    (tmp_path / "local").write_bytes(b"x")
+    with Recorded(answer_json({"b/": Reply(b"", 204)})) as cos:
+        with Server(answer_json({"tcb/uploadfile": link_to(cos)})) as api, client_for(api.base_url) as client:
+            for name in ("a.pict", "a.rtf"):
+                client.upload(f"docs/{name}", tmp_path / "local")
+    stored = [dict((n, v.decode()) for n, _, _, v in form_fields(body, headers["content-type"])[:-1])
+              for _, headers, body in cos.requests]  # fmt: skip
+    assert [fields.get("Content-Type") for fields in stored] == ["image/pict", "application/rtf"]
+
+
+def test_an_api_without_documented_fields_is_checked_for_its_errcode_alone() -> None:
+    answers = {"tcb/databasequery": [{"errcode": 0, "data": ["x"]}, failure(-501005, "env gone")]}
+    with Server(answer_json(answers)) as api:
+        transport = Transport(api.base_url, "e", concurrency=1, timeout=5.0)
+        try:
+            assert transport.call_json("tcb/databasequery", {"env": "e"}, None) == {"errcode": 0, "data": ["x"]}
+            with pytest.raises(ApiError) as caught:
+                transport.call_json("tcb/databasequery", {"env": "e"}, None)
+        finally:
+            transport.close()
+    assert caught.value.errcode == -501005
+
+
+def test_each_host_of_a_run_has_its_own_route(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The API host is reached directly (NO_PROXY), the COS host through the proxy: same scheme, two routes."""
+    _no_proxy_variables(monkeypatch)
+    (tmp_path / "a.png").write_bytes(b"a")
+    with Recorded(answer_json({"": Reply(b"", 204)})) as cos, Proxy(cos.base_url) as proxy:
+        monkeypatch.setenv("HTTP_PROXY", proxy.base_url)
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+        link = {**link_to(cos), "url": f"http://localhost:{cos.server.port}/b/docs/a.png"}
+        with Recorded(answer_json({"tcb/uploadfile": link})) as api, client_for(api.base_url) as client:
+            client.upload("docs/a.png", tmp_path / "a.png")
+    assert [path.split("?")[0] for path, _, _ in api.requests] == ["/cgi-bin/stable_token", "/tcb/uploadfile"]
+    assert [e.path for e in proxy.seen] == [link["url"]] and [path for path, _, _ in cos.requests] == ["/b/docs/a.png"]
+
+
+@pytest.mark.parametrize(("tail", "target"), [("", "/"), ("?sign=1", "/?sign=1")])
+def test_a_cos_link_without_a_path_is_posted_to_the_root(tail: str, target: str, tmp_path: Path) -> None:
+    (tmp_path / "a.png").write_bytes(b"a")
+    with Recorded(answer_json({"": Reply(b"", 204)})) as cos:
+        link = {**link_to(cos), "url": cos.base_url + tail}
+        with Server(answer_json({"tcb/uploadfile": link})) as api, client_for(api.base_url) as client:
+            client.upload("docs/a.png", tmp_path / "a.png")
+    assert [path for path, _, _ in cos.requests] == [target]
+
+
+class Counting(Background):
+    """A loopback server answering ``respond``, that counts the connections open to it."""
+
+    def __init__(self, respond: Respond) -> None:
+        self.open = 0
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def setup(self) -> None:
+                super().setup()
+                outer.open += 1
+
+            def finish(self) -> None:
+                outer.open -= 1
+                super().finish()
+
+            def do_POST(self) -> None:  # noqa: N802
+                self.body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                respond(self)
+
+            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+                pass
+
+        super().__init__(ThreadingHTTPServer(("127.0.0.1", 0), Handler))
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+def test_a_closed_client_leaves_no_connection_open_to_any_host(tmp_path: Path) -> None:
+    (tmp_path / "a.png").write_bytes(b"a")
+    with Counting(answer_json({"": Reply(b"", 204)})) as cos:
+        link = {**link_to(cos), "url": f"{cos.base_url}/b/docs/a.png"}
+        with Counting(answer_json({"tcb/uploadfile": link})) as api:
+            client = client_for(api.base_url)
+            with client:
+                client.upload("docs/a.png", tmp_path / "a.png")
+                assert (api.open, cos.open) == (1, 1)  # kept alive
+            assert until(lambda: api.open == cos.open == 0, seconds=10), (api.open, cos.open)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("socks") is not None, reason="PySocks is installed here")
+def test_a_socks_proxy_without_pysocks_is_one_line_saying_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    _no_proxy_variables(monkeypatch)
+    monkeypatch.setenv("HTTP_PROXY", "socks5h://user:proxy-secret@127.0.0.1:1")
+    with Server(answer_json({})) as api, client_for(api.base_url) as client, pytest.raises(NetworkError) as caught:
+        client.token()
+    assert str(caught.value) == (
+        "the proxy socks5h://127.0.0.1:1 is a SOCKS proxy, which needs PySocks: `pip install pysocks`, or set "
+        "NO_PROXY for the host"
+    )
+    assert api.requests == []

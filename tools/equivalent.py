@@ -70,6 +70,14 @@ _NO_RETRY_LOG = (
     "with retries=False urllib3's Retry re-raises before its per-URL line: its logger writes only "
     "'Converted retries value: False -> Retry(...)', with nothing to mask"
 )
+_TIMEOUT_WORDS = (
+    "urllib3 turns a socket timeout (TimeoutError) into its ReadTimeoutError with words of its own, for an answer "
+    "and a proxy's answer to CONNECT alike, and the transport words that one: this text is never shown"
+)
+_SAME_HOST = (
+    "a host's own pool is given a target that starts with '/', which is_same_host always accepts, and a proxy's "
+    "PoolManager sets assert_same_host=False itself"
+)
 _NO_300 = "a 3xx answer never gets here: _send refuses every 3xx as a redirect"
 _TEMP_NAME = (
     "the name of the token cache's temporary file, which lives only until os.replace or its unlink: nothing "
@@ -343,6 +351,19 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
         '| None = ""',
         "the cached cloudbase token is read only for its truth: an empty text and None both mean none read yet",
     ),
+    f"{_WX}deadline.xǁ_Readerǁreadinto__mutmut_3": (
+        "if left < 0:",
+        "a deadline and a monotonic clock reading exactly equal: no run can tell < from <= there",
+    ),
+    **{
+        f"{_WX}deadline.xǁ_Readerǁreadinto__mutmut_{n}": (text, _TIMEOUT_WORDS)
+        for n, text in ((5, "TimeoutError(None)"), (6, '"XXthe answer'), (7, '"THE ANSWER'))
+    },
+    f"{_WX}deadline.xǁ_Responseǁ__init____mutmut_3": (
+        "super().__init__(sock, **kwargs)",
+        "http.client passes an argument by position only with its debuglevel set (debug lines on stdout), which "
+        "nothing here sets",
+    ),
     f"{_WX}deadline.xǁ_Responseǁ__init____mutmut_4": (
         "super().__init__(sock, *args, )",
         "http.client is given only method= by keyword, which it reads only to tell a HEAD answer (no body): every "
@@ -372,7 +393,35 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
         'parsed = ""',
         "an answer that is no JSON is then told apart only by not being a dict: an empty text is not one either",
     ),
-    f"{_WX}pools.xǁPoolsǁpost__mutmut_6": ("preload_content=None", "urllib3 reads preload_content only for its truth"),
+    **{
+        f"{_WX}pools.xǁPoolsǁpost__mutmut_{n}": (text, _SAME_HOST)
+        for n, text in (
+            (31, "assert_same_host=None)"),
+            (38, "preload_content=False, )"),
+            (43, "assert_same_host=True)"),
+        )
+    },
+    **{
+        f"{_WX}pools.xǁPoolsǁ__init____mutmut_{n}": (
+            text,
+            "every answer is read by the deadline's reader (deadline.py), which sets the socket's timeout before each "
+            "read to what is left of `timeout`: urllib3's read timeout is replaced either way",
+        )
+        for n, text in ((19, "read=None)"), (21, "Timeout(connect=timeout, )"))
+    },
+    f"{_WX}pools.xǁPoolsǁ__init____mutmut_35": ('{"user-agent": user_agent}', _HEADER_CASE),
+    f"{_WX}pools.xǁPoolsǁ__init____mutmut_36": ('{"USER-AGENT": user_agent}', _HEADER_CASE),
+    f"{_WX}pools.xǁPoolsǁ_new_manager__mutmut_8": (
+        'prepend_scheme_if_needed(proxy, "HTTP")',
+        "URL schemes are case-insensitive: urllib3 parses HTTP:// as http://, and the SOCKS test lower-cases it",
+    ),
+    f"{_WX}pools.xǁPoolsǁpost__mutmut_29": ("redirect=None,", "urllib3 reads `redirect` only for its truth"),
+    f"{_WX}pools.xǁPoolsǁpost__mutmut_4": (
+        "self._route(None, parts.netloc, url)",
+        "routes are then keyed by host:port alone: a run never asks one netloc under two schemes (a host:port "
+        "speaks one of them, and the API and COS hosts differ)",
+    ),
+    f"{_WX}pools.xǁPoolsǁpost__mutmut_30": ("preload_content=None", "urllib3 reads preload_content only for its truth"),
     f"{_WX}transport.xǁTransportǁ__init____mutmut_14": ('"XXurllib3.util.retryXX"', _NO_RETRY_LOG),
     f"{_WX}transport.xǁTransportǁ__init____mutmut_15": ('"URLLIB3.UTIL.RETRY"', _NO_RETRY_LOG),
     f"{_WX}transport.xǁTransportǁ_send__mutmut_28": ("200 <= response.status <= 300", _NO_300),
@@ -381,6 +430,15 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
         "return end + position",
         "the upload rewinds its reader (seek(0)) before every try, so the position is 0 and end ± 0 agree",
     ),
+    f"{_WX}media.x_content_type__mutmut_8": (
+        "strict=None)",
+        "mimetypes.guess_type reads `strict` only for its truth: None is as false as False",
+    ),
+    f"{_WX}answers.x_check_success__mutmut_18": (
+        "if (field) or True else []",
+        "a JSON object's keys are strings: answer.get(None) is None, and the loop runs over nothing either way",
+    ),
+    f"{_WX}retry.xǁRetryPolicyǁrun__mutmut_1": ("same_token = None", _FALSY),
     f"{_WX}answers.x__kind__mutmut_5": (".get(type(value), None)", _JSON_TYPES),
     f"{_WX}answers.x__kind__mutmut_7": (".get(type(value), )", _JSON_TYPES),
     f"{_WX}answers.x__kind__mutmut_21": ("type(None).__name__", _JSON_TYPES),
@@ -402,6 +460,11 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
     f"{_WX}errors.x_http_status_error__mutmut_8": (
         '"X-OPENAPI-SEQID"',
         "the answer's headers are urllib3's HTTPHeaderDict, whose look-ups ignore case",
+    ),
+    f"{_WX}errors.xǁApiErrorǁ__init____mutmut_1": (
+        'hint: str = "XXXX"',
+        "every ApiError is made with its hint (api_error, stale_token), an empty one included: the default is "
+        "never taken",
     ),
     f"{_WX}errors.x__hint__mutmut_26": ("_HINTS.get(errcode, None)", _FALSY_HINT),
     f"{_WX}errors.x__hint__mutmut_28": ("_HINTS.get(errcode, )", _FALSY_HINT),
@@ -433,6 +496,11 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
     f"{_WX}transport.xǁTransportǁpost_to_cos__mutmut_83": ("answer.status <= 300", _NO_300),
     f"{_WX}transport.xǁTransportǁpost_to_cos__mutmut_84": ("answer.status < 301", _NO_300),
     # publishing/
+    f"{_PUBLISHING}current.xǁDeciderǁexpiring__mutmut_4": (
+        "time.time() <= self.link_max_age / 2",
+        "a link's expiry (whole seconds) and a float clock reading exactly half its lifetime apart: no run can tell "
+        "< from <= there",
+    ),
     f"{_CONNECTION}x__is_emulator__mutmut_7": (
         "timeout=3)",
         "2 or 3 seconds to wait for a loopback answer: only the time differs, which no test asserts",

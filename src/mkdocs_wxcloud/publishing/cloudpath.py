@@ -15,7 +15,7 @@ MAX_ENCODED_BYTES = 850
 # the storage's rules (` ^ " \ { } [ ] ~ % # > < | and controls), the characters WeChat says "may need
 # special handling" (+ ? & = ; $ : and space; a `?` splits the COS upload URL), and what a page could
 # not carry in a file id as it is (quotes, parentheses, commas): `rewrite --link file-id` writes ids
-# verbatim, since WeChat matches them so. `@` (as in `@2x`) stays: it round-trips (tests/test_cloudpath.py).
+# verbatim, since WeChat matches them so. `@` (as in `@2x`) stays: it round-trips (tests/test_stored_objects.py).
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f`^"\\{}\[\]~%#<>|+?&=;$:\s\'(),]')
 
 
@@ -28,9 +28,13 @@ def cloud_path(prefix: str, docs_path: str, sha256: str, ext: str | None = None)
     folder, name = posixpath.split(docs_path)
     stem, own = posixpath.splitext(name)
     ext = ext or own
-    parts = [p for p in prefix.split("/") + folder.split("/") if p and p not in (".", "..")]
-    path = "/".join(_UNSAFE.sub("_", p) for p in [*parts, f"{stem}.{sha256[:12]}{ext.lower()}"])
+    top = _parts(prefix)
+    path = "/".join(_UNSAFE.sub("_", p) for p in [*top, *_parts(folder), f"{stem}.{sha256[:12]}{ext.lower()}"])
     if len(quote(path, safe="/").encode("ascii")) > MAX_ENCODED_BYTES:
-        short = [p for p in prefix.split("/") if p]
-        path = "/".join(_UNSAFE.sub("_", p) for p in [*short, f"{sha256}{ext.lower()}"])
+        path = "/".join(_UNSAFE.sub("_", p) for p in [*top, f"{sha256}{ext.lower()}"])
     return path
+
+
+def _parts(path: str) -> list[str]:
+    """The parts of ``path`` the storage keeps: no empty, '.' or '..' one (the manifest refuses them)."""
+    return [p for p in path.split("/") if p and p not in (".", "..")]

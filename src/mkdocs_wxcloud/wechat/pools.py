@@ -25,6 +25,7 @@ from requests.utils import (
 )
 
 from .deadline import with_deadlines
+from .errors import NetworkError
 
 
 class Pools:
@@ -87,8 +88,12 @@ class Pools:
         proxy = prepend_scheme_if_needed(proxy, "http")
         user, password = get_auth_from_url(proxy)
         if proxy.lower().startswith("socks"):
-            from urllib3.contrib.socks import SOCKSProxyManager  # needs PySocks, as requests does
-
+            try:
+                from urllib3.contrib.socks import SOCKSProxyManager  # needs PySocks, as requests does
+            except ImportError:
+                where = urlsplit(proxy)  # named without its credentials
+                raise NetworkError(f"the proxy {where.scheme}://{where.hostname}:{where.port} is a SOCKS proxy, which "
+                                   "needs PySocks: `pip install pysocks`, or set NO_PROXY for the host") from None  # fmt: skip
             return SOCKSProxyManager(proxy, username=user or None, password=password or None, **self._options)
         credentials = urllib3.make_headers(proxy_basic_auth=f"{user}:{password}") if user else None
         return urllib3.ProxyManager(proxy, proxy_headers=credentials, **self._options)
