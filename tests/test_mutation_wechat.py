@@ -1209,6 +1209,7 @@ def test_a_closed_client_leaves_no_connection_open_to_any_host(tmp_path: Path) -
 
 
 @pytest.mark.skipif(importlib.util.find_spec("socks") is not None, reason="PySocks is installed here")
+@pytest.mark.filterwarnings("error")  # and nothing more: no DependencyWarning of urllib3's
 def test_a_socks_proxy_without_pysocks_is_one_line_saying_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
     _no_proxy_variables(monkeypatch)
     monkeypatch.setenv("HTTP_PROXY", "socks5h://user:proxy-secret@127.0.0.1:1")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import threading
+import warnings
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -89,7 +90,9 @@ class Pools:
         user, password = get_auth_from_url(proxy)
         if proxy.lower().startswith("socks"):
             try:
-                from urllib3.contrib.socks import SOCKSProxyManager  # needs PySocks, as requests does
+                with warnings.catch_warnings():  # its DependencyWarning would be a second, wordier message
+                    warnings.simplefilter("ignore", urllib3.exceptions.DependencyWarning)
+                    from urllib3.contrib.socks import SOCKSProxyManager  # needs PySocks, as requests does
             except ImportError:
                 where = urlsplit(proxy)  # named without its credentials
                 raise NetworkError(f"the proxy {where.scheme}://{where.hostname}:{where.port} is a SOCKS proxy, which "
