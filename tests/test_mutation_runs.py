@@ -1,0 +1,51 @@
+"""Behaviours that mutation testing found unpinned (issue 26) in the token cache, the upload
+offloading, the client, the uploads and the run.
+
+Each test goes through the public surface (the token cache as the client uses it, a client or a run
+against the emulator or a loopback server, over real HTTP), so that it still holds when the code moves.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from mkdocs_wxcloud.wechat.tokens import EXPIRY_MARGIN, TokenCache
+
+
+def test_the_cache_hands_out_the_later_of_its_memory_and_its_file_and_nothing_about_to_expire(tmp_path: Path) -> None:
+    later = time.time() + 7200
+    writer = TokenCache(tmp_path)
+    writer.store("acct", "on-disk", later)
+    reader = TokenCache(tmp_path)
+    reader.remember({"acct": ("in-memory", later - 60)})
+    assert reader.load("acct") == ("on-disk", later)
+    reader.remember({"acct": ("in-memory", later + 60)})
+    assert reader.load("acct") == ("in-memory", later + 60)
+    soon = time.time() + EXPIRY_MARGIN - 5
+    short = TokenCache(None)
+    short.store("acct", "short-lived", soon)
+    assert short.load("acct") is None
+    assert short.remembered() == {"acct": ("short-lived", soon)}
+    (entry,) = tmp_path.iterdir()
+    assert entry.name.startswith("token-") and entry.name.endswith(".json")
+    assert stat.S_IMODE(entry.stat().st_mode) == 0o600
+    assert json.loads(entry.read_text(encoding="utf-8")) == {"token": "on-disk", "expires_at": later}
+    assert not [name for name in os.listdir(tmp_path) if name.endswith(".tmp")]
+
+
+def test_the_cache_is_written_beside_itself_whatever_the_system_temporary_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The temporary file is made in the cache's folder (os.replace cannot cross file systems), so a
+    missing or full system temporary folder costs nothing."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "no-such-folder"))
+    expires = time.time() + 7200
+    TokenCache(tmp_path / "cache").store("acct", "kept", expires)
+    assert TokenCache(tmp_path / "cache").load("acct") == ("kept", expires)
