@@ -7,6 +7,7 @@ against the emulator or a loopback server, over real HTTP), so that it still hol
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import stat
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from mkdocs_wxcloud.wechat.tokens import EXPIRY_MARGIN, TokenCache
+from mkdocs_wxcloud.wechat.tokens import EXPIRY_MARGIN, TokenCache, token_cache_key
 
 
 def test_the_cache_hands_out_the_later_of_its_memory_and_its_file_and_nothing_about_to_expire(tmp_path: Path) -> None:
@@ -49,3 +50,16 @@ def test_the_cache_is_written_beside_itself_whatever_the_system_temporary_folder
     expires = time.time() + 7200
     TokenCache(tmp_path / "cache").store("acct", "kept", expires)
     assert TokenCache(tmp_path / "cache").load("acct") == ("kept", expires)
+
+
+def test_a_cache_key_is_the_file_name_every_version_shares_and_only_a_trailing_slash_is_dropped() -> None:
+    """Other builds (and other installed versions) find a token by this key: it must not drift."""
+    key = token_cache_key("https://api.example.com/", "wx1")
+    assert key == hashlib.sha256(b"https://api.example.com\nwx1").hexdigest()[:32]
+    assert token_cache_key("https://api.example.comX", "wx1") != token_cache_key("https://api.example.com", "wx1")
+
+
+def test_a_key_that_is_no_file_name_is_refused_naming_what_a_key_is(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"^token cache key must match \[A-Za-z0-9_-\]\{1,64\}$"):
+        TokenCache(tmp_path).store("../escape", "t", time.time() + 7200)
+    assert not list(tmp_path.parent.glob("escape*"))

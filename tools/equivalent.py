@@ -432,6 +432,26 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
     f"{_WX}transport.xǁTransportǁpost_to_cos__mutmut_70": ("whole=None", "`whole` is read only for its truth"),
     f"{_WX}transport.xǁTransportǁpost_to_cos__mutmut_83": ("answer.status <= 300", _NO_300),
     f"{_WX}transport.xǁTransportǁpost_to_cos__mutmut_84": ("answer.status < 301", _NO_300),
+    f"{_WX}tokens.xǁTokenCacheǁ_read__mutmut_6": ("read_text(encoding=None)", _LOCALE + " (json.dump wrote ASCII)"),
+    f"{_WX}tokens.xǁTokenCacheǁ_read__mutmut_8": ('read_text(encoding="UTF-8")', "codec names are case-insensitive"),
+    f"{_WX}tokens.xǁTokenCacheǁstore__mutmut_30": (
+        'os.fdopen(fd, "w", )',
+        _LOCALE + " (json.dump writes ASCII anyway)",
+    ),
+    f"{_WX}tokens.xǁTokenCacheǁdiscard__mutmut_5": (
+        '("XXXX", 0.0)',
+        "the default stands for no token in memory; it is compared with a token the server issued and the client "
+        "was refused, which is never the mutant's 'XXXX' (nor the original's empty text)",
+    ),
+    f"{_WX}tokens.xǁTokenCacheǁload__mutmut_9": (
+        "time.time() >= EXPIRY_MARGIN",
+        "the expiry is compared with a clock that moves: no token can be made to have exactly 300.0 s left",
+    ),
+    f"{_WX}tokens.xǁTokenCacheǁstore__mutmut_58": (
+        "type(None).__name__",
+        "mkdir, mkstemp, the write and os.replace raise OSErrors that carry an errno and its strerror: the type "
+        "name is never the one shown",
+    ),
     # publishing/
     f"{_CONNECTION}x__is_emulator__mutmut_7": (
         "timeout=3)",
