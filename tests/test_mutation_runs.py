@@ -16,7 +16,14 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import emulator_options, png
+from test_offload import _images, _started
 
+from mkdocs_wxcloud.children import cores
+from mkdocs_wxcloud.emulator import Emulator
+from mkdocs_wxcloud.publishing.offload import OFFLOAD_AT
+from mkdocs_wxcloud.publishing.run import open_run
+from mkdocs_wxcloud.publishing.settings import resolve
 from mkdocs_wxcloud.wechat.tokens import EXPIRY_MARGIN, TokenCache, token_cache_key
 
 
@@ -63,3 +70,17 @@ def test_a_key_that_is_no_file_name_is_refused_naming_what_a_key_is(tmp_path: Pa
     with pytest.raises(ValueError, match=r"^token cache key must match \[A-Za-z0-9_-\]\{1,64\}$"):
         TokenCache(tmp_path).store("../escape", "t", time.time() + 7200)
     assert not list(tmp_path.parent.glob("escape*"))
+
+
+@pytest.mark.skipif(cores() < 2, reason="the upload process is started only with a second core")
+def test_bytes_sent_by_the_upload_process_are_stored_whole_and_answered_with_their_id(
+    tmp_path: Path, emulator: Emulator
+) -> None:
+    """What an optimized image uploads (bytes made in memory) goes through the child unchanged."""
+    docs = _images(tmp_path, OFFLOAD_AT, emulator)
+    with open_run(resolve(emulator_options(emulator), tmp_path), docs) as run:
+        process = _started(run)
+        file_id = process.send_bytes("docs/made/x.png", png(7), "x.png")
+        run.finish()
+    assert emulator.stored_files()["docs/made/x.png"] == png(7)
+    assert emulator.file_ids()["docs/made/x.png"] == file_id
