@@ -90,6 +90,13 @@ _FORM_NAME = (
     "under the form's key with the form's Content-Type, both from the cloud path"
 )
 _COLOUR = "any colour makes a valid one-colour probe: the probes are deleted, and their colour is shown nowhere"
+_OFFLOAD = f"{_PUBLISHING}offload."
+_CAST = "typing.cast returns its value unchanged whatever type it names: it is read by mypy only"
+_BYTES_KIND = "the upload process sends as bytes every request whose kind is not 'file': any other kind does the same"
+_CHILD_TYPES = (
+    "the upload process sends the type of a WxCloudError it caught, or WxCloudError itself for any other error: "
+    "the type is always a WxCloudError class"
+)
 EQUIVALENT: dict[str, tuple[str, str]] = {
     f"{_JOURNAL}replay__mutmut_1": ('encoding=None, errors="replace"', _LOCALE),
     f"{_JOURNAL}replay__mutmut_3": ('read_text(errors="replace")', _LOCALE),
@@ -574,4 +581,13 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
             (26, "250, 81, 82"),
         )
     },
+    f"{_OFFLOAD}xǁUploadProcessǁsend_file__mutmut_1": ("cast(None, self._ask(", _CAST),
+    f"{_OFFLOAD}xǁUploadProcessǁsend_bytes__mutmut_1": ("cast(None, self._ask(", _CAST),
+    **{
+        f"{_OFFLOAD}xǁUploadProcessǁsend_bytes__mutmut_{n}": (text, _BYTES_KIND)
+        for n, text in ((5, "self._ask(None, None, target"), (14, '"XXbytesXX"'), (15, '"BYTES"'))
+    },
+    f"{_OFFLOAD}xǁUploadProcessǁsend_bytes__mutmut_8": ("target, body, None)", _FORM_NAME),
+    f"{_OFFLOAD}x__rebuilt__mutmut_2": ("isinstance(kind, type) or issubclass", _CHILD_TYPES),
+    f"{_OFFLOAD}x__rebuilt__mutmut_7": ("return WxCloudError(None)", _CHILD_TYPES),
 }
