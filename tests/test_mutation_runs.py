@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import stat
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -21,7 +23,7 @@ from test_offload import _images, _started
 
 from mkdocs_wxcloud.children import cores
 from mkdocs_wxcloud.emulator import Emulator
-from mkdocs_wxcloud.publishing.offload import OFFLOAD_AT
+from mkdocs_wxcloud.publishing.offload import OFFLOAD_AT, UploadProcess
 from mkdocs_wxcloud.publishing.run import open_run
 from mkdocs_wxcloud.publishing.settings import resolve
 from mkdocs_wxcloud.wechat.tokens import EXPIRY_MARGIN, TokenCache, token_cache_key
@@ -72,7 +74,10 @@ def test_a_key_that_is_no_file_name_is_refused_naming_what_a_key_is(tmp_path: Pa
     assert not list(tmp_path.parent.glob("escape*"))
 
 
-@pytest.mark.skipif(cores() < 2, reason="the upload process is started only with a second core")
+TWO_CORES = pytest.mark.skipif(cores() < 2, reason="the upload process is started only with a second core")
+
+
+@TWO_CORES
 def test_bytes_sent_by_the_upload_process_are_stored_whole_and_answered_with_their_id(
     tmp_path: Path, emulator: Emulator
 ) -> None:
@@ -84,3 +89,35 @@ def test_bytes_sent_by_the_upload_process_are_stored_whole_and_answered_with_the
         run.finish()
     assert emulator.stored_files()["docs/made/x.png"] == png(7)
     assert emulator.file_ids()["docs/made/x.png"] == file_id
+
+
+@TWO_CORES
+def test_the_upload_process_starts_while_another_thread_holds_a_lock(tmp_path: Path, emulator: Emulator) -> None:
+    """The process is spawned, not forked: a fork must first take the locks other threads hold (here the
+    logging module's), so it would wait for them, and a build thread would wait for the fork."""
+    settings = resolve(emulator_options(emulator), tmp_path)
+    with open_run(settings, _images(tmp_path, 1, emulator)) as run:
+        client = run.uploads.client()
+        held, release = threading.Event(), threading.Event()
+        released: list[bool] = []
+
+        def hold() -> None:
+            with logging._lock:  # type: ignore[attr-defined]
+                held.set()
+                released.append(release.wait(30))  # False: the process waited for this lock
+
+        holder = threading.Thread(target=hold)
+        holder.start()
+        try:
+            assert held.wait(10)
+            process = UploadProcess(settings, client)
+            ready = process.ready.wait(30)
+        finally:
+            release.set()
+            holder.join()
+        try:
+            assert ready and released == [True], "the upload process waited for a lock held by another thread"
+            assert process.send_bytes("docs/made/y.png", png(8), "y.png")
+        finally:
+            process.close()
+    assert emulator.stored_files()["docs/made/y.png"] == png(8)

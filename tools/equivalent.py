@@ -581,13 +581,17 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
             (26, "250, 81, 82"),
         )
     },
-    f"{_OFFLOAD}xǁUploadProcessǁsend_file__mutmut_1": ("cast(None, self._ask(", _CAST),
+    **{
+        f"{_OFFLOAD}xǁUploadProcessǁsend_file__mutmut_{n}": (text, _CAST)
+        for n, text in ((1, "cast(None, self._ask("), (5, '"XXtuple[str, str]XX"'), (6, '"TUPLE[STR, STR]"'))
+    },
     f"{_OFFLOAD}xǁUploadProcessǁsend_bytes__mutmut_1": ("cast(None, self._ask(", _CAST),
     **{
         f"{_OFFLOAD}xǁUploadProcessǁsend_bytes__mutmut_{n}": (text, _BYTES_KIND)
         for n, text in ((5, "self._ask(None, None, target"), (14, '"XXbytesXX"'), (15, '"BYTES"'))
     },
     f"{_OFFLOAD}xǁUploadProcessǁsend_bytes__mutmut_8": ("target, body, None)", _FORM_NAME),
+    f"{_OFFLOAD}xǁUploadProcessǁsend_file__mutmut_11": ("str(full), target, None, size", _FORM_NAME),
     f"{_OFFLOAD}x__rebuilt__mutmut_2": ("isinstance(kind, type) or issubclass", _CHILD_TYPES),
     f"{_OFFLOAD}x__rebuilt__mutmut_7": ("return WxCloudError(None)", _CHILD_TYPES),
 }
