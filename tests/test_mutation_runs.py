@@ -92,7 +92,9 @@ def test_bytes_sent_by_the_upload_process_are_stored_whole_and_answered_with_the
 
 
 @TWO_CORES
-def test_the_upload_process_starts_while_another_thread_holds_a_lock(tmp_path: Path, emulator: Emulator) -> None:
+def test_the_upload_process_starts_while_another_thread_holds_a_lock_and_counts_what_it_sends(
+    tmp_path: Path, emulator: Emulator
+) -> None:
     """The process is spawned, not forked: a fork must first take the locks other threads hold (here the
     logging module's), so it would wait for them, and a build thread would wait for the fork."""
     settings = resolve(emulator_options(emulator), tmp_path)
@@ -117,7 +119,9 @@ def test_the_upload_process_starts_while_another_thread_holds_a_lock(tmp_path: P
             holder.join()
         try:
             assert ready and released == [True], "the upload process waited for a lock held by another thread"
+            assert process.requests_made == 0  # nothing sent yet
             assert process.send_bytes("docs/made/y.png", png(8), "y.png")
+            assert process.requests_made == 3  # a token (the run had none to hand over), the link, the storage
         finally:
             process.close()
     assert emulator.stored_files()["docs/made/y.png"] == png(8)

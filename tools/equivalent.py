@@ -592,6 +592,10 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
     },
     f"{_OFFLOAD}xǁUploadProcessǁsend_bytes__mutmut_8": ("target, body, None)", _FORM_NAME),
     f"{_OFFLOAD}xǁUploadProcessǁsend_file__mutmut_11": ("str(full), target, None, size", _FORM_NAME),
+    f"{_OFFLOAD}xǁUploadProcessǁ__init____mutmut_18": (
+        "name=None, daemon=True",
+        "the process's name shows only in multiprocessing's repr and debug log: the OS sees the same command line",
+    ),
     f"{_OFFLOAD}x__rebuilt__mutmut_2": ("isinstance(kind, type) or issubclass", _CHILD_TYPES),
     f"{_OFFLOAD}x__rebuilt__mutmut_7": ("return WxCloudError(None)", _CHILD_TYPES),
 }
