@@ -92,6 +92,9 @@ _FORM_NAME = (
 _COLOUR = "any colour makes a valid one-colour probe: the probes are deleted, and their colour is shown nowhere"
 _OFFLOAD = f"{_PUBLISHING}offload."
 _CAST = "typing.cast returns its value unchanged whatever type it names: it is read by mypy only"
+_PROCESS_NAME = (
+    "the process's name shows only in multiprocessing's repr and debug log: the OS sees the same command line"
+)
 _BYTES_KIND = "the upload process sends as bytes every request whose kind is not 'file': any other kind does the same"
 _CHILD_TYPES = (
     "the upload process sends the type of a WxCloudError it caught, or WxCloudError itself for any other error: "
@@ -592,10 +595,10 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
     },
     f"{_OFFLOAD}xǁUploadProcessǁsend_bytes__mutmut_8": ("target, body, None)", _FORM_NAME),
     f"{_OFFLOAD}xǁUploadProcessǁsend_file__mutmut_11": ("str(full), target, None, size", _FORM_NAME),
-    f"{_OFFLOAD}xǁUploadProcessǁ__init____mutmut_18": (
-        "name=None, daemon=True",
-        "the process's name shows only in multiprocessing's repr and debug log: the OS sees the same command line",
-    ),
+    **{
+        f"{_OFFLOAD}xǁUploadProcessǁ__init____mutmut_{n}": (text, _PROCESS_NAME)
+        for n, text in ((18, "name=None, daemon=True"), (22, "        daemon=True,"), (24, '"XXwxcloud-uploadsXX"'))
+    },
     f"{_OFFLOAD}x__rebuilt__mutmut_2": ("isinstance(kind, type) or issubclass", _CHILD_TYPES),
     f"{_OFFLOAD}x__rebuilt__mutmut_7": ("return WxCloudError(None)", _CHILD_TYPES),
 }
