@@ -112,7 +112,9 @@ def test_the_upload_process_starts_while_another_thread_holds_a_lock_and_counts_
         holder.start()
         try:
             assert held.wait(10)
+            before = set(threading.enumerate())
             process = UploadProcess(settings, client)
+            started = [thread.name for thread in set(threading.enumerate()) - before]
             ready = process.ready.wait(30)
         finally:
             release.set()
@@ -120,6 +122,7 @@ def test_the_upload_process_starts_while_another_thread_holds_a_lock_and_counts_
         try:
             assert ready and released == [True], "the upload process waited for a lock held by another thread"
             assert process.requests_made == 0  # nothing sent yet
+            assert started and all(name.startswith("wxcloud-") for name in started), started  # as a run's own
             assert process.send_bytes("docs/made/y.png", png(8), "y.png")
             assert process.requests_made == 3  # a token (the run had none to hand over), the link, the storage
         finally:

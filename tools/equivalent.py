@@ -597,7 +597,12 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
     f"{_OFFLOAD}xǁUploadProcessǁsend_file__mutmut_11": ("str(full), target, None, size", _FORM_NAME),
     **{
         f"{_OFFLOAD}xǁUploadProcessǁ__init____mutmut_{n}": (text, _PROCESS_NAME)
-        for n, text in ((18, "name=None, daemon=True"), (22, "        daemon=True,"), (24, '"XXwxcloud-uploadsXX"'))
+        for n, text in (
+            (18, "name=None, daemon=True"),
+            (22, "        daemon=True,"),
+            (24, '"XXwxcloud-uploadsXX"'),
+            (25, '"WXCLOUD-UPLOADS"'),
+        )
     },
     f"{_OFFLOAD}x__rebuilt__mutmut_2": ("isinstance(kind, type) or issubclass", _CHILD_TYPES),
     f"{_OFFLOAD}x__rebuilt__mutmut_7": ("return WxCloudError(None)", _CHILD_TYPES),
