@@ -26,6 +26,7 @@ from mkdocs_wxcloud.emulator import Emulator
 from mkdocs_wxcloud.publishing.offload import OFFLOAD_AT, UploadProcess
 from mkdocs_wxcloud.publishing.run import open_run
 from mkdocs_wxcloud.publishing.settings import resolve
+from mkdocs_wxcloud.wechat.errors import Cancelled
 from mkdocs_wxcloud.wechat.tokens import EXPIRY_MARGIN, TokenCache, token_cache_key
 
 
@@ -78,7 +79,7 @@ TWO_CORES = pytest.mark.skipif(cores() < 2, reason="the upload process is starte
 
 
 @TWO_CORES
-def test_bytes_sent_by_the_upload_process_are_stored_whole_and_answered_with_their_id(
+def test_bytes_sent_by_the_upload_process_are_stored_whole_answered_with_their_id_until_cancelled(
     tmp_path: Path, emulator: Emulator
 ) -> None:
     """What an optimized image uploads (bytes made in memory) goes through the child unchanged."""
@@ -86,8 +87,12 @@ def test_bytes_sent_by_the_upload_process_are_stored_whole_and_answered_with_the
     with open_run(resolve(emulator_options(emulator), tmp_path), docs) as run:
         process = _started(run)
         file_id = process.send_bytes("docs/made/x.png", png(7), "x.png")
+        process.cancel()
+        with pytest.raises(Cancelled):
+            process.send_bytes("docs/made/late.png", png(8), "late.png")
         run.finish()
     assert emulator.stored_files()["docs/made/x.png"] == png(7)
+    assert "docs/made/late.png" not in emulator.stored_files()
     assert emulator.file_ids()["docs/made/x.png"] == file_id
 
 
