@@ -596,6 +596,10 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
     f"{_OFFLOAD}xǁUploadProcessǁsend_bytes__mutmut_8": ("target, body, None)", _FORM_NAME),
     f"{_OFFLOAD}xǁUploadProcessǁsend_file__mutmut_11": ("str(full), target, None, size", _FORM_NAME),
     **{
+        f"{_OFFLOAD}xǁHereǁsend_bytes__mutmut_{n}": (text, _FORM_NAME)
+        for n, text in ((3, "io.BytesIO(body), None)"), (6, "io.BytesIO(body), )"))
+    },
+    **{
         f"{_OFFLOAD}xǁUploadProcessǁ__init____mutmut_{n}": (text, _PROCESS_NAME)
         for n, text in (
             (18, "name=None, daemon=True"),
