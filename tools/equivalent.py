@@ -98,6 +98,16 @@ _FORM_NAME = (
     "under the form's key with the form's Content-Type, both from the cloud path"
 )
 _COLOUR = "any colour makes a valid one-colour probe: the probes are deleted, and their colour is shown nowhere"
+_OFFLOAD = f"{_PUBLISHING}offload."
+_CAST = "typing.cast returns its value unchanged whatever type it names: it is read by mypy only"
+_PROCESS_NAME = (
+    "the process's name shows only in multiprocessing's repr and debug log: the OS sees the same command line"
+)
+_BYTES_KIND = "the upload process sends as bytes every request whose kind is not 'file': any other kind does the same"
+_CHILD_TYPES = (
+    "the upload process sends the type of a WxCloudError it caught, or WxCloudError itself for any other error: "
+    "the type is always a WxCloudError class"
+)
 EQUIVALENT: dict[str, tuple[str, str]] = {
     f"{_JOURNAL}replay__mutmut_1": ('encoding=None, errors="replace"', _LOCALE),
     f"{_JOURNAL}replay__mutmut_3": ('read_text(errors="replace")', _LOCALE),
@@ -495,6 +505,26 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
     f"{_WX}transport.xǁTransportǁpost_to_cos__mutmut_70": ("whole=None", "`whole` is read only for its truth"),
     f"{_WX}transport.xǁTransportǁpost_to_cos__mutmut_83": ("answer.status <= 300", _NO_300),
     f"{_WX}transport.xǁTransportǁpost_to_cos__mutmut_84": ("answer.status < 301", _NO_300),
+    f"{_WX}tokens.xǁTokenCacheǁ_read__mutmut_6": ("read_text(encoding=None)", _LOCALE + " (json.dump wrote ASCII)"),
+    f"{_WX}tokens.xǁTokenCacheǁ_read__mutmut_8": ('read_text(encoding="UTF-8")', "codec names are case-insensitive"),
+    f"{_WX}tokens.xǁTokenCacheǁstore__mutmut_30": (
+        'os.fdopen(fd, "w", )',
+        _LOCALE + " (json.dump writes ASCII anyway)",
+    ),
+    f"{_WX}tokens.xǁTokenCacheǁdiscard__mutmut_5": (
+        '("XXXX", 0.0)',
+        "the default stands for no token in memory; it is compared with a token the server issued and the client "
+        "was refused, which is never the mutant's 'XXXX' (nor the original's empty text)",
+    ),
+    f"{_WX}tokens.xǁTokenCacheǁload__mutmut_9": (
+        "time.time() >= EXPIRY_MARGIN",
+        "the expiry is compared with a clock that moves: no token can be made to have exactly 300.0 s left",
+    ),
+    f"{_WX}tokens.xǁTokenCacheǁstore__mutmut_58": (
+        "type(None).__name__",
+        "mkdir, mkstemp, the write and os.replace raise OSErrors that carry an errno and its strerror: the type "
+        "name is never the one shown",
+    ),
     # publishing/
     f"{_PUBLISHING}current.xǁDeciderǁexpiring__mutmut_4": (
         "time.time() <= self.link_max_age / 2",
@@ -622,4 +652,30 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
             (26, "250, 81, 82"),
         )
     },
+    **{
+        f"{_OFFLOAD}xǁUploadProcessǁsend_file__mutmut_{n}": (text, _CAST)
+        for n, text in ((1, "cast(None, self._ask("), (5, '"XXtuple[str, str]XX"'), (6, '"TUPLE[STR, STR]"'))
+    },
+    f"{_OFFLOAD}xǁUploadProcessǁsend_bytes__mutmut_1": ("cast(None, self._ask(", _CAST),
+    **{
+        f"{_OFFLOAD}xǁUploadProcessǁsend_bytes__mutmut_{n}": (text, _BYTES_KIND)
+        for n, text in ((5, "self._ask(None, None, target"), (14, '"XXbytesXX"'), (15, '"BYTES"'))
+    },
+    f"{_OFFLOAD}xǁUploadProcessǁsend_bytes__mutmut_8": ("target, body, None)", _FORM_NAME),
+    f"{_OFFLOAD}xǁUploadProcessǁsend_file__mutmut_11": ("str(full), target, None, size", _FORM_NAME),
+    **{
+        f"{_OFFLOAD}xǁHereǁsend_bytes__mutmut_{n}": (text, _FORM_NAME)
+        for n, text in ((3, "io.BytesIO(body), None)"), (6, "io.BytesIO(body), )"))
+    },
+    **{
+        f"{_OFFLOAD}xǁUploadProcessǁ__init____mutmut_{n}": (text, _PROCESS_NAME)
+        for n, text in (
+            (18, "name=None, daemon=True"),
+            (22, "        daemon=True,"),
+            (24, '"XXwxcloud-uploadsXX"'),
+            (25, '"WXCLOUD-UPLOADS"'),
+        )
+    },
+    f"{_OFFLOAD}x__rebuilt__mutmut_2": ("isinstance(kind, type) or issubclass", _CHILD_TYPES),
+    f"{_OFFLOAD}x__rebuilt__mutmut_7": ("return WxCloudError(None)", _CHILD_TYPES),
 }

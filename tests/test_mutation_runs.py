@@ -1,0 +1,135 @@
+"""Behaviours that mutation testing found unpinned (issue 26) in the token cache, the upload
+offloading, the client, the uploads and the run.
+
+Each test goes through the public surface (the token cache as the client uses it, a client or a run
+against the emulator or a loopback server, over real HTTP), so that it still holds when the code moves.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import stat
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from conftest import emulator_options, png
+from test_offload import _images, _started
+
+from mkdocs_wxcloud.children import cores
+from mkdocs_wxcloud.emulator import Emulator
+from mkdocs_wxcloud.publishing.offload import OFFLOAD_AT, UploadProcess
+from mkdocs_wxcloud.publishing.run import open_run
+from mkdocs_wxcloud.publishing.settings import resolve
+from mkdocs_wxcloud.wechat.errors import Cancelled
+from mkdocs_wxcloud.wechat.tokens import EXPIRY_MARGIN, TokenCache, token_cache_key
+
+
+def test_the_cache_hands_out_the_later_of_its_memory_and_its_file_and_nothing_about_to_expire(tmp_path: Path) -> None:
+    later = time.time() + 7200
+    writer = TokenCache(tmp_path)
+    writer.store("acct", "on-disk", later)
+    reader = TokenCache(tmp_path)
+    reader.remember({"acct": ("in-memory", later - 60)})
+    assert reader.load("acct") == ("on-disk", later)
+    reader.remember({"acct": ("in-memory", later + 60)})
+    assert reader.load("acct") == ("in-memory", later + 60)
+    soon = time.time() + EXPIRY_MARGIN - 5
+    short = TokenCache(None)
+    short.store("acct", "short-lived", soon)
+    assert short.load("acct") is None
+    assert short.remembered() == {"acct": ("short-lived", soon)}
+    (entry,) = tmp_path.iterdir()
+    assert entry.name.startswith("token-") and entry.name.endswith(".json")
+    assert stat.S_IMODE(entry.stat().st_mode) == 0o600
+    assert json.loads(entry.read_text(encoding="utf-8")) == {"token": "on-disk", "expires_at": later}
+    assert not [name for name in os.listdir(tmp_path) if name.endswith(".tmp")]
+
+
+def test_the_cache_is_written_beside_itself_whatever_the_system_temporary_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The temporary file is made in the cache's folder (os.replace cannot cross file systems), so a
+    missing or full system temporary folder costs nothing."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "no-such-folder"))
+    expires = time.time() + 7200
+    TokenCache(tmp_path / "cache").store("acct", "kept", expires)
+    assert TokenCache(tmp_path / "cache").load("acct") == ("kept", expires)
+
+
+def test_a_cache_key_is_the_file_name_every_version_shares_and_only_a_trailing_slash_is_dropped() -> None:
+    """Other builds (and other installed versions) find a token by this key: it must not drift."""
+    key = token_cache_key("https://api.example.com/", "wx1")
+    assert key == hashlib.sha256(b"https://api.example.com\nwx1").hexdigest()[:32]
+    assert token_cache_key("https://api.example.comX", "wx1") != token_cache_key("https://api.example.com", "wx1")
+
+
+def test_a_key_that_is_no_file_name_is_refused_naming_what_a_key_is(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"^token cache key must match \[A-Za-z0-9_-\]\{1,64\}$"):
+        TokenCache(tmp_path).store("../escape", "t", time.time() + 7200)
+    assert not list(tmp_path.parent.glob("escape*"))
+
+
+TWO_CORES = pytest.mark.skipif(cores() < 2, reason="the upload process is started only with a second core")
+
+
+@TWO_CORES
+def test_bytes_sent_by_the_upload_process_are_stored_whole_answered_with_their_id_until_cancelled(
+    tmp_path: Path, emulator: Emulator
+) -> None:
+    """What an optimized image uploads (bytes made in memory) goes through the child unchanged."""
+    docs = _images(tmp_path, OFFLOAD_AT, emulator)
+    with open_run(resolve(emulator_options(emulator), tmp_path), docs) as run:
+        process = _started(run)
+        file_id = process.send_bytes("docs/made/x.png", png(7), "x.png")
+        process.cancel()
+        with pytest.raises(Cancelled):
+            process.send_bytes("docs/made/late.png", png(8), "late.png")
+        run.finish()
+    assert emulator.stored_files()["docs/made/x.png"] == png(7)
+    assert "docs/made/late.png" not in emulator.stored_files()
+    assert emulator.file_ids()["docs/made/x.png"] == file_id
+
+
+@TWO_CORES
+def test_the_upload_process_starts_while_another_thread_holds_a_lock_and_counts_what_it_sends(
+    tmp_path: Path, emulator: Emulator
+) -> None:
+    """The process is spawned, not forked: a fork must first take the locks other threads hold (here the
+    logging module's), so it would wait for them, and a build thread would wait for the fork."""
+    settings = resolve(emulator_options(emulator), tmp_path)
+    with open_run(settings, _images(tmp_path, 1, emulator)) as run:
+        client = run.uploads.client()
+        held, release = threading.Event(), threading.Event()
+        released: list[bool] = []
+
+        def hold() -> None:
+            with logging._lock:  # type: ignore[attr-defined]
+                held.set()
+                released.append(release.wait(30))  # False: the process waited for this lock
+
+        holder = threading.Thread(target=hold)
+        holder.start()
+        try:
+            assert held.wait(10)
+            before = set(threading.enumerate())
+            process = UploadProcess(settings, client)
+            started = [thread.name for thread in set(threading.enumerate()) - before]
+            ready = process.ready.wait(30)
+        finally:
+            release.set()
+            holder.join()
+        try:
+            assert ready and released == [True], "the upload process waited for a lock held by another thread"
+            assert process.requests_made == 0  # nothing sent yet
+            assert started and all(name.startswith("wxcloud-") for name in started), started  # as a run's own
+            assert process.send_bytes("docs/made/y.png", png(8), "y.png")
+            assert process.requests_made == 3  # a token (the run had none to hand over), the link, the storage
+        finally:
+            process.close()
+    assert emulator.stored_files()["docs/made/y.png"] == png(8)
