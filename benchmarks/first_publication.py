@@ -152,15 +152,11 @@ def main() -> int:
         )
 
         # (b) mkdocs-wxcloud sync, in-process (the target) and as a separate process (for information)
-        syncs, syncs_here = [], []
+        syncs = []
         for r in range(rounds):
             syncs.append(publish(lambda: run_sync(site, problems)))
-            with one_process():
-                syncs_here.append(publish(lambda: run_sync(site, problems)))
             print(
-                f"  (b) sync {r + 1}/{rounds}: {common.secs(syncs[-1].wall)}, requests {syncs[-1].counts}; every "
-                f"upload sent from its own process: {common.secs(syncs_here[-1].wall)}",
-                flush=True,
+                f"  (b) sync {r + 1}/{rounds}: {common.secs(syncs[-1].wall)}, requests {syncs[-1].counts}", flush=True
             )
         sync_process = publish(lambda: run_sync(site, problems, separate=True))
         print(f"  (b) sync as a separate process: {common.secs(sync_process.wall)}", flush=True)
@@ -172,15 +168,12 @@ def main() -> int:
             print(f"  (b) sync --dry-run {r + 1}/{rounds}: {common.secs(dry_runs[-1].wall)}", flush=True)
 
         # (c) the upload phase alone, at the chosen concurrency; (e) at each of the sweep
-        phases, phases_here = [], []
+        phases = []
         for r in range(rounds):
             phases.append(publish(lambda: upload_phase(site, paths, concurrency, problems)))
-            with one_process():
-                phases_here.append(publish(lambda: upload_phase(site, paths, concurrency, problems)))
             print(
                 f"  (c) upload phase {r + 1}/{rounds}: {common.secs(phases[-1].wall)} "
-                f"({phases[-1].wall / floor:.2f}x the floor); every upload sent from the run's process: "
-                f"{common.secs(phases_here[-1].wall)}",
+                f"({phases[-1].wall / floor:.2f}x the floor)",
                 flush=True,
             )
         swept = {}
@@ -213,7 +206,7 @@ def main() -> int:
     figures = summarize(
         n, floor, latency, round_trip, sequential, syncs, sync_process, dry_runs, phases, colds, plains, swept
     )
-    figures["one_process"] = one_process_figures(floor, sequential, syncs_here, phases_here, colds_here, plains)
+    figures["one_process"] = one_process_figures(floor, colds_here, plains)
     figures["warnings"] = common.WARNINGS.messages[:20]
     report(info, site, rounds, concurrency, latency, figures)
     speedup, over, excess = figures["speedup"], figures["upload_phase_over_floor"], figures["cold_excess_over_floor"]
@@ -248,9 +241,9 @@ def main() -> int:
 
 @contextlib.contextmanager
 def upload_process(started: bool) -> Iterator[None]:
-    """Whether a run that queues 32 uploads starts its upload process. The package decides by the load
+    """Whether a build that queues 32 uploads starts its upload process. The package decides by the load
     average (a second core that nothing else keeps busy), which this benchmark's own runs raise, and
-    which lags a minute behind: the in-process runs decide here, so that each measures one thing."""
+    which lags a minute behind: the in-process builds decide here, so that each measures one thing."""
     from mkdocs_wxcloud.publishing import run
 
     saved = run.worth_a_process
@@ -262,24 +255,15 @@ def upload_process(started: bool) -> Iterator[None]:
 
 
 def one_process() -> contextlib.AbstractContextManager[None]:
-    """Every upload sent from the run's own process: the comparison that shows what the upload process
+    """Every upload sent from the build's own process: the comparison that shows what the upload process
     gains, measured in the same run."""
     return upload_process(False)
 
 
-def one_process_figures(
-    floor: float, sequential: Run, syncs: list[Run], phases: list[Run], colds: list[Run], plains: list[Run]
-) -> dict[str, Any]:
-    """``sync``, the upload phase and the cold build with every upload sent from the run's own process."""
-    phase = common.median([r.wall for r in phases])
-    sync = common.median([r.wall for r in syncs])
+def one_process_figures(floor: float, colds: list[Run], plains: list[Run]) -> dict[str, Any]:
+    """The cold build with every upload sent from the build's own process."""
     excess = common.median([r.wall for r in colds]) - common.median([r.wall for r in plains])
     return {
-        "sync_wall_s": sync,
-        "sync_speedup": sequential.wall / sync,
-        "upload_phase_wall_s": phase,
-        "upload_phase_over_floor": phase / floor,
-        "client_cpu_per_upload_s": common.median([r.cpu for r in phases]) / max(1, phases[0].counts.get("cos", 1)),
         "cold_build_wall_s": common.median([r.wall for r in colds]),
         "cold_build_cpu_s": common.median([r.cpu for r in colds]),
         "cold_excess_s": excess,
@@ -414,7 +398,6 @@ def summarize(
         "sync_subprocess": medians([sync_process]),
         "dry_run": medians(dry_runs),
         "client_cpu_per_upload_s": phase["cpu_s"] / n,
-        "client_own_process_cpu_per_upload_s": phase["own_process_cpu_s"] / n,
         "emulator_cpu_per_request_s": phase["emulator_cpu_s"] / max(1, phase["requests"].get("total", 0)),
         "upload_phase": phase,
         "cold_build": cold,
@@ -447,8 +430,8 @@ def report(
         f"{latency * 1000:.0f} ms per request (one JSON request measured at {f['json_round_trip_s'] * 1000:.1f} ms); "
         f"concurrency {concurrency}; medians of {rounds} run(s). CPU: the client's (all its threads; with "
         f"`sync` as a process, that process's) and the emulator process's, on {info['usable_cores']} usable cores. "
-        f"In-process runs start their upload process (as on an idle second core); `sync` as a process decides by "
-        f"the load average.\n"
+        f"A cold build starts its upload process (as on an idle second core); the commands send from their own "
+        f"process.\n"
     )
 
     def row(name: str, run: dict[str, Any], speedup: str = "", target: bool = False) -> list[Any]:
@@ -502,12 +485,7 @@ def report(
         )
     )
     print(
-        f"\nUpload phase: {f['client_cpu_per_upload_s'] * 1000:.2f} ms of client CPU per upload (all threads, its "
-        f"upload process included), {f['client_own_process_cpu_per_upload_s'] * 1000:.2f} ms of it in the run's "
-        f"own process (with every upload sent from the run's process: `sync` "
-        f"{f['one_process']['sync_wall_s']:.2f} s ({f['one_process']['sync_speedup']:.1f}x), "
-        f"{f['one_process']['client_cpu_per_upload_s'] * 1000:.2f} ms, and the phase takes "
-        f"{f['one_process']['upload_phase_over_floor']:.2f}x the floor); the "
+        f"\nUpload phase: {f['client_cpu_per_upload_s'] * 1000:.2f} ms of client CPU per upload (all threads); the "
         f"emulator process: {f['emulator_cpu_per_request_s'] * 1000:.2f} ms of CPU per request. CPU of `sync` counts "
         f"its page-rendering worker processes. The machine may be shared: compare ratios within one run."
     )

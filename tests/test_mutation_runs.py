@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 from conftest import emulator_options, png
-from test_offload import _images, _started
+from test_offload import BUILD, _idle_cores, _images, _started  # noqa: F401 - _idle_cores: autouse here too
 
 from mkdocs_wxcloud.children import cores
 from mkdocs_wxcloud.emulator import Emulator
@@ -84,7 +84,7 @@ def test_bytes_sent_by_the_upload_process_are_stored_whole_answered_with_their_i
 ) -> None:
     """What an optimized image uploads (bytes made in memory) goes through the child unchanged."""
     docs = _images(tmp_path, OFFLOAD_AT, emulator)
-    with open_run(resolve(emulator_options(emulator), tmp_path), docs) as run:
+    with open_run(resolve(emulator_options(emulator), tmp_path), docs, BUILD) as run:
         process = _started(run)
         file_id = process.send_bytes("docs/made/x.png", png(7), "x.png")
         process.cancel()

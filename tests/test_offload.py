@@ -17,7 +17,6 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from conftest import emulator_options, make_site, png
@@ -25,9 +24,7 @@ from processes import (
     alive,
     console_script,
     ctrl_c,
-    free_port,
     killed_leaves_no_workers,
-    spawn_emulator,
     until,
     workers_of,
 )
@@ -43,6 +40,7 @@ from mkdocs_wxcloud.wechat.errors import ApiError, CosError
 
 pytestmark = pytest.mark.skipif(cores() < 2, reason="the upload process is started only with a second core")
 TOKEN = "/cgi-bin/stable_token"
+BUILD = Mode(renders=True)  # a host that renders its pages in the run's process
 IDLE = "from mkdocs_wxcloud.references import pool; pool.idle_cores = lambda: 2\n"
 """Run first in a process of its own: its second core counts as idle however busy the machine is."""
 
@@ -80,7 +78,7 @@ def test_files_queued_once_the_process_is_ready_are_sent_by_it_and_recorded_alik
     tmp_path: Path, emulator: Emulator
 ) -> None:
     docs = _images(tmp_path, OFFLOAD_AT + 8, emulator)
-    with open_run(resolve(emulator_options(emulator), tmp_path), docs) as run:
+    with open_run(resolve(emulator_options(emulator), tmp_path), docs, BUILD) as run:
         process = _started(run)
         sent_here = emulator.request_count()
         for n in range(OFFLOAD_AT, OFFLOAD_AT + 8):
@@ -104,7 +102,7 @@ def test_an_error_in_the_process_keeps_its_type_one_file_fails_alone_and_a_refus
     tmp_path: Path, emulator: Emulator
 ) -> None:
     docs = _images(tmp_path, OFFLOAD_AT + 3, emulator, retries=1)
-    with open_run(resolve(emulator_options(emulator, retries=1), tmp_path), docs) as run:
+    with open_run(resolve(emulator_options(emulator, retries=1), tmp_path), docs, BUILD) as run:
         _started(run)
         emulator.fail_next("cos_key_too_long")
         run.publish(f"img/{OFFLOAD_AT}.png")
@@ -124,7 +122,7 @@ def test_an_error_in_the_process_keeps_its_type_one_file_fails_alone_and_a_refus
 def test_a_cos_error_rebuilt_here_is_the_one_the_child_raised(tmp_path: Path, emulator: Emulator) -> None:
     docs = _images(tmp_path, OFFLOAD_AT + 1, emulator, retries=1)
     settings = resolve(emulator_options(emulator, retries=1), tmp_path)
-    with open_run(settings, docs) as run:
+    with open_run(settings, docs, BUILD) as run:
         process = _started(run)
         emulator.fail_next("cos_key_too_long")
         with pytest.raises(CosError) as raised:
@@ -137,7 +135,7 @@ def test_the_log_records_of_the_process_are_logged_in_this_one(
 ) -> None:
     caplog.set_level(logging.DEBUG, logger="mkdocs.plugins.wxcloud")
     docs = _images(tmp_path, OFFLOAD_AT + 1, emulator)
-    with open_run(resolve(emulator_options(emulator, retries=2), tmp_path), docs) as run:
+    with open_run(resolve(emulator_options(emulator, retries=2), tmp_path), docs, BUILD) as run:
         _started(run)
         caplog.clear()
         emulator.fail_next("busy")
@@ -149,7 +147,7 @@ def test_the_log_records_of_the_process_are_logged_in_this_one(
 
 def test_a_process_that_dies_fails_what_it_had_and_the_run_still_ends(tmp_path: Path, emulator: Emulator) -> None:
     docs = _images(tmp_path, OFFLOAD_AT + 4, emulator, concurrency=4)
-    with open_run(resolve(emulator_options(emulator, concurrency=4), tmp_path), docs) as run:
+    with open_run(resolve(emulator_options(emulator, concurrency=4), tmp_path), docs, BUILD) as run:
         process = _started(run)
         emulator.latency = 5  # the child's uploads wait on the server…
         emulator.reset_counts()
@@ -168,7 +166,8 @@ def test_a_process_that_dies_fails_what_it_had_and_the_run_still_ends(tmp_path: 
 def test_the_progress_of_what_the_process_sends_is_told_in_this_one(tmp_path: Path, emulator: Emulator) -> None:
     docs = _images(tmp_path, OFFLOAD_AT + 2, emulator)
     told: dict[str, list[tuple[int, bool]]] = {}
-    mode = Mode(on_progress=lambda path, sent, finished: told.setdefault(path, []).append((sent, finished)))
+    mode = Mode(on_progress=lambda path, sent, finished: told.setdefault(path, []).append((sent, finished)),
+                renders=True)  # fmt: skip
     with open_run(resolve(emulator_options(emulator), tmp_path), docs, mode) as run:
         process = _started(run)
         for n in (OFFLOAD_AT, OFFLOAD_AT + 1):
@@ -180,9 +179,19 @@ def test_the_progress_of_what_the_process_sends_is_told_in_this_one(tmp_path: Pa
         assert sum(sent for sent, _ in steps) == len(png(n)) and steps[-1] == (0, True)
 
 
+def test_a_command_sends_every_upload_itself(tmp_path: Path, emulator: Emulator) -> None:
+    """The commands render in worker processes, or not at all: an upload process would only compete
+    with them (measured: `sync` and the upload phase are faster without it)."""
+    docs = _images(tmp_path, OFFLOAD_AT * 2, emulator)
+    with open_run(resolve(emulator_options(emulator), tmp_path), docs) as run:
+        report = run.publish_all(f"img/{n}.png" for n in range(OFFLOAD_AT * 2))
+        assert run.uploads.process is None
+    assert len(report.urls) == OFFLOAD_AT * 2
+
+
 def test_a_run_that_ends_before_the_process_is_ready_ends_it_at_once(tmp_path: Path, emulator: Emulator) -> None:
     docs = _images(tmp_path, OFFLOAD_AT, emulator)
-    with open_run(resolve(emulator_options(emulator), tmp_path), docs) as run:
+    with open_run(resolve(emulator_options(emulator), tmp_path), docs, BUILD) as run:
         for n in range(OFFLOAD_AT):
             run.publish(f"img/{n}.png")
         process = run.uploads.process
@@ -192,23 +201,15 @@ def test_a_run_that_ends_before_the_process_is_ready_ends_it_at_once(tmp_path: P
     assert process.pid is not None and not alive(process.pid)
 
 
-def _slow_sync(root: Path, port: int) -> subprocess.Popen:
-    """``sync`` of a site with many images, against an emulator that answers after a second."""
-    options = {"api_base": f"http://127.0.0.1:{port}", "appid": "wx0000000000e0a7e5",
-               "secret": "emulator-app-secret-0000000000000", "env": "emulator-0a1b2c", "concurrency": 2}  # fmt: skip
-    pages = {"index.md": "".join(f"![{n}](img/{n}.png)\n" for n in range(OFFLOAD_AT * 3))}
-    make_site(root, {**pages, **{f"img/{n}.png": png(n) for n in range(OFFLOAD_AT * 3)}}, options)
-    return subprocess.Popen(_command("mkdocs-wxcloud", "sync"), cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)  # fmt: skip
-
-
-@pytest.fixture
-def slow_emulator() -> Iterator[tuple[int, subprocess.Popen]]:
-    port = free_port()
-    proc = spawn_emulator(port, "--latency", "0.5", stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    yield port, proc
-    proc.kill()
-    proc.wait()
+def _slow_build(root: Path, emulator: Emulator) -> subprocess.Popen:
+    """``mkdocs build`` of a page showing many images, against an emulator that answers after half a second."""
+    count = OFFLOAD_AT * 3
+    pages = {"index.md": "".join(f"![{n}](img/{n}.png)\n" for n in range(count))}
+    make_site(root, {**pages, **{f"img/{n}.png": png(n) for n in range(count)}},
+              emulator_options(emulator, concurrency=2))  # fmt: skip
+    emulator.latency = 0.5
+    return subprocess.Popen(_command("mkdocs", "build"), cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)  # fmt: skip
 
 
 def _upload_process(process: subprocess.Popen) -> list[int]:
@@ -218,21 +219,23 @@ def _upload_process(process: subprocess.Popen) -> list[int]:
     return workers
 
 
-def test_ctrl_c_ends_sync_and_its_upload_process_without_a_traceback(
-    tmp_path: Path, slow_emulator: tuple[int, subprocess.Popen]
+def test_ctrl_c_ends_the_build_and_its_upload_process_and_records_what_finished(
+    tmp_path: Path, emulator: Emulator
 ) -> None:
-    process = _slow_sync(tmp_path, slow_emulator[0])
+    process = _slow_build(tmp_path, emulator)
     workers = _upload_process(process)
+    assert until(lambda: emulator.request_count("/cos/") >= OFFLOAD_AT + 2, 120)  # the child's too
     stderr = ctrl_c(process)
-    assert process.returncode == 130, stderr
+    stored = emulator.stored_files()
+    assert process.returncode == 1, stderr  # as MkDocs ends a build it aborts
     assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr
     assert until(lambda: not any(alive(pid) for pid in workers), 60)
+    images = mf.read(tmp_path / "wxcloud-manifest.yml").images
+    assert {entry.cloud_path for entry in images.values()} == set(stored) and len(stored) < OFFLOAD_AT * 3
 
 
-def test_the_upload_process_exits_when_its_command_is_killed(
-    tmp_path: Path, slow_emulator: tuple[int, subprocess.Popen]
-) -> None:
-    process = _slow_sync(tmp_path, slow_emulator[0])
+def test_the_upload_process_exits_when_its_build_is_killed(tmp_path: Path, emulator: Emulator) -> None:
+    process = _slow_build(tmp_path, emulator)
     assert killed_leaves_no_workers(process, _upload_process(process))
 
 

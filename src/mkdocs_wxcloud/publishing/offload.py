@@ -2,9 +2,9 @@
 
 Sending an upload costs the client about 1.5 ms of CPU (two requests through urllib3 and
 ``http.client``), under the interpreter lock that the host's rendering needs too: on a first build of
-hundreds of images, that time is added to the build. Once a run has queued :data:`OFFLOAD_AT`
-uploads and the machine has a second core that nothing else keeps busy, the uploads that follow are
-sent by a child process (spawned: forking a process that runs threads is unsafe) with a client of
+hundreds of images, that time is added to the build. Once a build (``Mode.renders``) has queued
+:data:`OFFLOAD_AT` uploads and the machine has a second core that nothing else keeps busy, the
+uploads that follow are sent by a child process (spawned: forking a process that runs threads is unsafe) with a client of
 its own. The run's threads stay what they were (hashing, the manifest, the journal, progress); only
 the sending moves, and a sent file is hashed as it is read, where it is read, exactly as in this
 process (:meth:`Here.send_file`).

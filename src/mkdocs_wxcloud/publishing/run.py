@@ -48,14 +48,18 @@ log = logging.getLogger("mkdocs.plugins.wxcloud")
 class Mode:
     """How a run may act: ``offline`` never opens the network, ``readonly`` never writes the manifest,
     ``any_profile`` takes entries stored with other optimization options as current (a build that
-    cannot upload shows what the manifest has; the commands that check call them outdated), and
-    ``published_docs`` (an MkDocs docs_dir, copied into the site) refuses a manifest inside it."""
+    cannot upload shows what the manifest has; the commands that check call them outdated),
+    ``published_docs`` (an MkDocs docs_dir, copied into the site) refuses a manifest inside it, and
+    ``renders``: the host renders its pages in this process while the uploads go (a build), so the
+    uploads that follow the first 32 are sent by a process of their own when a second core is idle
+    (:mod:`.offload`; the commands render in worker processes, or not at all, and gain nothing)."""
 
     offline: bool = False
     readonly: bool = False
     any_profile: bool = False
     published_docs: bool = True
     on_progress: OnProgress | None = None
+    renders: bool = False
 
 
 class Run:
@@ -76,7 +80,7 @@ class Run:
         policy = UploadPolicy(
             settings.prefix, settings.base_url, settings.concurrency, executor,
             None if mode.offline else functools.partial(connect, settings), mode.on_progress,
-            functools.partial(UploadProcess, settings) if worth_a_process() else None,
+            functools.partial(UploadProcess, settings) if mode.renders and worth_a_process() else None,
         )  # fmt: skip
         self.uploads = Uploads(self.files, self.store, self.optimizer, self.ledger, policy)
         access = StorageAccess(settings.cache_dir, target_env(settings), settings.timeout)

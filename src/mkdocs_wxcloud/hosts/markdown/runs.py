@@ -38,7 +38,7 @@ class SharedRun:
         self.run, self.linker = self._open()
 
     def _open(self) -> tuple[Run, Linker]:
-        mode = Mode(offline=not self.upload, readonly=not self.upload, any_profile=not self.upload)
+        mode = Mode(offline=not self.upload, readonly=not self.upload, any_profile=not self.upload, renders=True)
         run = self._stack.enter_context(open_run(self.settings, self.docs_dir, mode))
         return run, Linker(run, log.warning)
 

@@ -148,7 +148,7 @@ class WxCloudPlugin(BasePlugin[WxCloudConfig]):
         terminal = sys.stderr.isatty() and log.isEnabledFor(logging.INFO) and not settings.offline
         progress = _Progress() if terminal else None
         mode = Mode(offline=settings.offline, readonly=self.scan is not None, any_profile=settings.offline,
-                    on_progress=progress.advance if progress is not None else None)  # fmt: skip
+                    on_progress=progress.advance if progress is not None else None, renders=True)  # fmt: skip
         try:
             run = self._stack.enter_context(open_run(settings, Path(config.docs_dir), mode, self.pool))
         except WxCloudError as error:
