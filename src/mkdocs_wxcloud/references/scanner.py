@@ -74,11 +74,17 @@ def _plain_highlighting(extensions: list, configs: dict[str, Any]) -> tuple[list
     from pymdownx.highlight import Highlight, HighlightExtension
 
     class Escaped(Highlight):
-        """The code as escaped text. The real highlighter runs on no code: it stashes an HTML title
-        (given, or named after the lexer by ``auto_title``) as in the build, with nothing to lex."""
+        """The code as escaped text. Where a block's title may be raw HTML (``title_mode: html``, or an
+        ``auto_title_map`` entry that says its mode), the real highlighter runs on no code: it stashes
+        that title (given, or named after the lexer) as in the build, with nothing to lex. Elsewhere a
+        title is text, and the highlighter is not run at all (it costs ~0.7 ms a block, lexing none)."""
 
         def highlight(self, src: str, language: str, *args: Any, inline: bool = False, **kwargs: Any) -> Any:
-            super().highlight("", language, *args, inline=inline, **kwargs)
+            html_titles = self.title_mode == "html" or (
+                self.auto_title and any(isinstance(title, dict) for title in self.auto_title_map.values())
+            )
+            if html_titles and not inline:
+                super().highlight("", language, *args, inline=inline, **kwargs)
             if inline:
                 element = etree.Element("code")
                 element.text = self.escape(src)
