@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from servers import answer_json
+from servers import Server, answer_json
 from test_mutation_wechat import Recorded, client_for, failure, upload_error
 
+from mkdocs_wxcloud.errors import WxCloudError
 from mkdocs_wxcloud.wechat.tokens import TokenCache, token_cache_key
 
 
@@ -65,3 +66,34 @@ def test_threads_that_waited_for_the_first_token_fetch_get_that_token(tmp_path: 
                 thread.join()
     assert got == [token] * 4
     assert [path for path, _, _ in server.requests] == ["/cgi-bin/stable_token"]
+
+
+def _stalling(declared: int) -> Any:
+    """An answer that declares ``declared`` bytes, sends 10 of them, and then nothing until the client hangs up."""
+
+    def respond(handler: Any) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Length", str(declared))
+        handler.end_headers()
+        handler.wfile.write(b'{"errcode"')
+        handler.wfile.flush()
+        handler.rfile.read(1)  # returns when the client closes the connection
+
+    return respond
+
+
+@pytest.mark.parametrize("declared", [2 << 20, 100])
+def test_a_json_answer_is_refused_by_its_declared_size_before_its_body_stalls(declared: int, tmp_path: Path) -> None:
+    with Server(_stalling(declared)) as server:
+        with client_for(server.base_url, timeout=0.5, max_retries=0) as client:
+            with pytest.raises(WxCloudError) as caught:
+                client.token()
+    if declared > 1 << 20:
+        assert str(caught.value) == (
+            "WeChat API cgi-bin/stable_token: 127.0.0.1 answered more than 1024 KB, which no answer of this API "
+            f"comes near: check `api_base` ({server.base_url}) and any proxy in between"
+        )
+    else:
+        assert str(caught.value) == (
+            "WeChat API cgi-bin/stable_token: 127.0.0.1 did not answer within `timeout` (0.5 s) (gave up after 1 attempts)"
+        )

@@ -568,6 +568,28 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
             ("renew", 51, "self._token = None"),
         )
     },
+    f"{_WX}transport.xǁTransportǁ_read__mutmut_7": ('.get("content-length", "")', _HEADER_CASE),
+    f"{_WX}transport.xǁTransportǁ_read__mutmut_8": ('.get("CONTENT-LENGTH", "")', _HEADER_CASE),
+    f"{_WX}transport.xǁTransportǁ_read__mutmut_9": (
+        '.get("Content-Length", "XXXX")',
+        "the default stands for no declared size, and is read only through isdigit(): 'XXXX' and '' both are not",
+    ),
+    **{
+        f"{_WX}transport.xǁTransportǁ_read__mutmut_{n}": (
+            text,
+            "a read asking for more only reads past the limit sooner: the answer is cut at the limit, or refused "
+            "past it, all the same",
+        )
+        for n, text in ((25, "read1(None)"), (31, "limit + size + 1"), (32, "limit - size + 2"))
+    },
+    **{
+        f"{_WX}transport.x__remaining__mutmut_{n}": (
+            text,
+            "the size only chooses between a form built at once and one streamed: the same fields and bytes reach "
+            "COS, and the handle is sought back to where it was either way",
+        )
+        for n, text in ((11, "seek(os.SEEK_END)"), (12, "seek(0, )"), (13, "seek(1, os.SEEK_END)"))
+    },
     # publishing/
     f"{_PUBLISHING}current.xǁDeciderǁexpiring__mutmut_4": (
         "time.time() <= self.link_max_age / 2",
