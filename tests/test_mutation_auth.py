@@ -1,4 +1,4 @@
-"""The credentials' behaviours that mutation testing found unpinned (issue 26, ``wechat/auth.py``).
+"""Behaviours that mutation testing found unpinned in ``wechat/auth.py`` and ``wechat/transport.py`` (issue 26).
 
 Each test goes through :class:`WxCloudClient` over real HTTP to a loopback server.
 """

@@ -590,6 +590,10 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
         )
         for n, text in ((11, "seek(os.SEEK_END)"), (12, "seek(0, )"), (13, "seek(1, os.SEEK_END)"))
     },
+    f"{_WX}transport.xǁTransportǁcall_json__mutmut_10": (
+        "ensure_ascii=None",
+        "json.dumps reads ensure_ascii only for its truth",
+    ),
     # publishing/
     f"{_PUBLISHING}current.xǁDeciderǁexpiring__mutmut_4": (
         "time.time() <= self.link_max_age / 2",
