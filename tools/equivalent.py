@@ -597,6 +597,10 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
     f"{_WX}transport.xǁTransportǁcall_json__mutmut_15": ('.encode("UTF-8")', "codec names are case-insensitive"),
     f"{_WX}transport.xǁTransportǁcall_json__mutmut_30": ('{"content-type": _JSON}', _HEADER_CASE),
     f"{_WX}transport.xǁTransportǁcall_json__mutmut_31": ('{"CONTENT-TYPE": _JSON}', _HEADER_CASE),
+    f"{_WX}transport.xǁTransportǁcall_json__mutmut_57": (
+        'decode("UTF-8", "replace")',
+        "codec names are case-insensitive",
+    ),
     # publishing/
     f"{_PUBLISHING}current.xǁDeciderǁexpiring__mutmut_4": (
         "time.time() <= self.link_max_age / 2",
