@@ -525,6 +525,82 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
         "mkdir, mkstemp, the write and os.replace raise OSErrors that carry an errno and its strerror: the type "
         "name is never the one shown",
     ),
+    f"{_WX}auth.xǁCredentialsǁ__init____mutmut_21": (
+        "self._forced_refresh = None",
+        "the flag is read only for its truth (`not self._forced_refresh`): None and False both mean not yet",
+    ),
+    **{
+        f"{_WX}auth.xǁCredentialsǁ__init____mutmut_{n}": (
+            text,
+            "auth 'token', the only mode that sends or keys anything by the AppID and AppSecret, refuses to start "
+            "without both (WxCloudClient): the default for a missing one is never used",
+        )
+        for n, text in ((6, 'account.appid or "XXXX"'), (9, 'account.secret or "XXXX"'))
+    },
+    f"{_WX}auth.xǁCredentialsǁ_cloudbase_token__mutmut_13": (
+        "exc.strerror or type(None).__name__",
+        "read_text raises OSErrors from the OS, each with an errno and its strerror: the type name is never shown",
+    ),
+    f"{_WX}auth.xǁCredentialsǁ_cloudbase_token__mutmut_4": (
+        "<= _CLOUDBASE_TOKEN_MAX_AGE",
+        "the age is measured on a clock that moves: no read can be made to be exactly 300.0 s old",
+    ),
+    **{
+        f"{_WX}auth.xǁCredentialsǁtoken__mutmut_{n}": (
+            "time.time() >= EXPIRY_MARGIN",
+            "the expiry is compared with a clock that moves: no token can be made to have exactly 300.0 s left",
+        )
+        for n in (10, 17)
+    },
+    f"{_WX}auth.xǁCredentialsǁtoken__mutmut_5": (
+        "current = None",
+        "skipping the check outside the lock only takes the lock: the same check under it gives the same token",
+    ),
+    **{
+        f"{_WX}auth.xǁCredentialsǁ{name}__mutmut_{n}": (
+            text,
+            "the token is in the TokenCache's memory, stored just before: a call that finds none in the "
+            "Credentials loads the same one from there (never another stable_token call)",
+        )
+        for name, n, text in (
+            ("token", 12, "current = None"),
+            ("token", 32, "self._token = None"),
+            ("renew", 51, "self._token = None"),
+        )
+    },
+    f"{_WX}transport.xǁTransportǁ_read__mutmut_7": ('.get("content-length", "")', _HEADER_CASE),
+    f"{_WX}transport.xǁTransportǁ_read__mutmut_8": ('.get("CONTENT-LENGTH", "")', _HEADER_CASE),
+    f"{_WX}transport.xǁTransportǁ_read__mutmut_9": (
+        '.get("Content-Length", "XXXX")',
+        "the default stands for no declared size, and is read only through isdigit(): 'XXXX' and '' both are not",
+    ),
+    **{
+        f"{_WX}transport.xǁTransportǁ_read__mutmut_{n}": (
+            text,
+            "a read asking for more only reads past the limit sooner: the answer is cut at the limit, or refused "
+            "past it, all the same",
+        )
+        for n, text in ((25, "read1(None)"), (31, "limit + size + 1"), (32, "limit - size + 2"))
+    },
+    **{
+        f"{_WX}transport.x__remaining__mutmut_{n}": (
+            text,
+            "the size only chooses between a form built at once and one streamed: the same fields and bytes reach "
+            "COS, and the handle is sought back to where it was either way",
+        )
+        for n, text in ((11, "seek(os.SEEK_END)"), (12, "seek(0, )"), (13, "seek(1, os.SEEK_END)"))
+    },
+    f"{_WX}transport.xǁTransportǁcall_json__mutmut_10": (
+        "ensure_ascii=None",
+        "json.dumps reads ensure_ascii only for its truth",
+    ),
+    f"{_WX}transport.xǁTransportǁcall_json__mutmut_15": ('.encode("UTF-8")', "codec names are case-insensitive"),
+    f"{_WX}transport.xǁTransportǁcall_json__mutmut_30": ('{"content-type": _JSON}', _HEADER_CASE),
+    f"{_WX}transport.xǁTransportǁcall_json__mutmut_31": ('{"CONTENT-TYPE": _JSON}', _HEADER_CASE),
+    f"{_WX}transport.xǁTransportǁcall_json__mutmut_57": (
+        'decode("UTF-8", "replace")',
+        "codec names are case-insensitive",
+    ),
     # publishing/
     f"{_PUBLISHING}current.xǁDeciderǁexpiring__mutmut_4": (
         "time.time() <= self.link_max_age / 2",

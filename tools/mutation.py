@@ -113,6 +113,7 @@ PACKAGES = {
             "tests/test_hostile.py",
             "tests/test_tls.py",
             "tests/test_survivors.py",
+            "tests/test_mutation_auth.py",
         ),
     ),
     "publishing": Package(
