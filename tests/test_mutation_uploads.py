@@ -6,6 +6,9 @@ loopback proxy of tests/proxy.py where a file must change at a chosen moment.
 
 from __future__ import annotations
 
+import errno
+import logging
+import multiprocessing.context
 import threading
 from pathlib import Path
 
@@ -13,10 +16,13 @@ import pytest
 from conftest import emulator_options, png
 from proxy import Exchange, Proxy
 
+from mkdocs_wxcloud.children import cores
 from mkdocs_wxcloud.emulator import Emulator
 from mkdocs_wxcloud.manifest import model as mf
+from mkdocs_wxcloud.publishing.offload import OFFLOAD_AT
 from mkdocs_wxcloud.publishing.run import Mode, open_run
 from mkdocs_wxcloud.publishing.settings import resolve
+from mkdocs_wxcloud.references import pool
 
 
 def test_the_bytes_of_an_upload_sent_again_are_taken_back_from_that_files_progress(
@@ -67,3 +73,29 @@ def test_a_run_closed_before_finish_records_each_upload_with_the_url_it_has_so_f
     assert emulator.stored_files()[entry.cloud_path] == png(64)
     url = f"{base_url}/{entry.cloud_path}" if base_url else ""
     assert entry.url == url and f"url: {url or repr('')}\n" in settings.manifest.read_text(encoding="utf-8")
+
+
+@pytest.mark.skipif(cores() < 2, reason="the upload process is started only with a second core")
+def test_a_build_whose_upload_process_cannot_start_sends_everything_itself_and_says_why_in_verbose_mode(
+    tmp_path: Path, emulator: Emulator, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """No process can be made (the system's process limit): the build loses nothing, and `-v` tells why."""
+    monkeypatch.setattr(pool, "idle_cores", lambda: 2)
+
+    def refused(process: object) -> None:
+        raise BlockingIOError(errno.EAGAIN, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(multiprocessing.context.SpawnProcess, "_Popen", staticmethod(refused))
+    caplog.set_level(logging.DEBUG, logger="mkdocs.plugins.wxcloud")
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for n in range(OFFLOAD_AT + 1):
+        (docs / f"{n}.png").write_bytes(png(n))
+    with open_run(resolve(emulator_options(emulator), tmp_path), docs, Mode(renders=True)) as run:
+        for n in range(OFFLOAD_AT + 1):
+            run.publish(f"{n}.png")
+        report = run.finish()
+        assert run.uploads.process is None
+    assert len(report.urls) == OFFLOAD_AT + 1 and report.errors == {}
+    why = "wxcloud: uploads are sent from this process (no upload process: [Errno 11] Resource temporarily unavailable)"
+    assert [r.getMessage() for r in caplog.records if "upload process" in r.getMessage()] == [why]
