@@ -687,4 +687,9 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
         "send_file(full, target, None, size, on_read)",
         _FORM_NAME,
     ),
+    f"{_PUBLISHING}uploads.xǁUploadsǁ_store_file__mutmut_80": (
+        "kept = is_imported(path) or prepared.sha256 == sha",
+        "the optimizer hands back the source's hash only for bytes it kept, and those with the source's own "
+        "extension (lower-cased, as cloud_path writes it): both branches give the same cloud path",
+    ),
 }
