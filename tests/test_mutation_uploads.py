@@ -100,3 +100,26 @@ def test_a_build_whose_upload_process_cannot_start_sends_everything_itself_and_s
     assert len(report.urls) == OFFLOAD_AT + 1 and report.errors == {}
     why = "wxcloud: uploads are sent from this process (no upload process: [Errno 11] Resource temporarily unavailable)"
     assert [r.getMessage() for r in caplog.records if "upload process" in r.getMessage()] == [why]
+
+
+def test_an_optimized_image_whose_result_did_not_change_with_the_settings_is_not_sent_again(
+    tmp_path: Path, emulator: Emulator
+) -> None:
+    """A new optimization profile makes the same bytes (a size limit the image is under): the object
+    stored for them already is reused, under the new profile."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "x.png").write_bytes(png(67, size=20))
+    with Proxy(emulator.base_url) as proxy:
+        entries = []
+        for extra in ({}, {"max_width": 1000}):
+            options = emulator_options(emulator, api_base=proxy.base_url, optimize="lossy", **extra)
+            with open_run(resolve(options, tmp_path), docs) as run:
+                assert run.publish("x.png") is None
+                report = run.finish()
+                entries.append(run.store.get("x.png"))
+            assert report.errors == {} and list(report.urls) == ["x.png"]
+        assert proxy.count("/tcb/uploadfile") == 1
+    first, second = entries
+    assert first is not None and second is not None and first.optimize != second.optimize
+    assert (second.cloud_path, second.file_id) == (first.cloud_path, first.file_id)
