@@ -106,19 +106,23 @@ def test_an_optimized_image_whose_result_did_not_change_with_the_settings_is_not
     tmp_path: Path, emulator: Emulator
 ) -> None:
     """A new optimization profile makes the same bytes (a size limit the image is under): the object
-    stored for them already is reused, under the new profile."""
+    stored for them already is reused, under the new profile. Each run tells the source's bytes as sent."""
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "x.png").write_bytes(png(67, size=20))
     with Proxy(emulator.base_url) as proxy:
         entries = []
+        told: list[tuple[str, int, bool]] = []
+        mode = Mode(on_progress=lambda path, sent, finished: told.append((path, sent, finished)))
         for extra in ({}, {"max_width": 1000}):
+            told.clear()
             options = emulator_options(emulator, api_base=proxy.base_url, optimize="lossy", **extra)
-            with open_run(resolve(options, tmp_path), docs) as run:
+            with open_run(resolve(options, tmp_path), docs, mode) as run:
                 assert run.publish("x.png") is None
                 report = run.finish()
                 entries.append(run.store.get("x.png"))
             assert report.errors == {} and list(report.urls) == ["x.png"]
+            assert told == [("x.png", len(png(67, size=20)), False), ("x.png", 0, True)]
         assert proxy.count("/tcb/uploadfile") == 1
     first, second = entries
     assert first is not None and second is not None and first.optimize != second.optimize

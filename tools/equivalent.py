@@ -692,4 +692,5 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
         "the optimizer hands back the source's hash only for bytes it kept, and those with the source's own "
         "extension (lower-cased, as cloud_path writes it): both branches give the same cloud path",
     ),
+    f"{_PUBLISHING}uploads.xǁUploadsǁ_store_file__mutmut_105": ("prepared.body, None)", _FORM_NAME),
 }
