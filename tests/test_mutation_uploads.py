@@ -56,16 +56,17 @@ def test_the_bytes_of_an_upload_sent_again_are_taken_back_from_that_files_progre
     assert told[-1] == ("x.png", 0, True)
 
 
+@pytest.mark.parametrize("optimize", [False, "lossy"])
 @pytest.mark.parametrize("base_url", [None, "https://cdn.example.com"])
 def test_a_run_closed_before_finish_records_each_upload_with_its_url_so_far_and_its_size(
-    tmp_path: Path, emulator: Emulator, base_url: str | None
+    tmp_path: Path, emulator: Emulator, base_url: str | None, optimize: str | bool
 ) -> None:
     """A run closed before :meth:`finish` (Ctrl-C) keeps what it uploaded: under ``base_url`` with its
     URL there, else waiting for its link (an empty url, as every such entry), and its size on screen."""
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "x.png").write_bytes(png(64))
-    settings = resolve(emulator_options(emulator, base_url=base_url, dimensions=True), tmp_path)
+    settings = resolve(emulator_options(emulator, base_url=base_url, dimensions=True, optimize=optimize), tmp_path)
     with open_run(settings, docs) as run:
         assert run.publish("x.png") is None
         run.uploads.wait()
