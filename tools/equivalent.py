@@ -754,4 +754,19 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
     },
     f"{_OFFLOAD}x__rebuilt__mutmut_2": ("isinstance(kind, type) or issubclass", _CHILD_TYPES),
     f"{_OFFLOAD}x__rebuilt__mutmut_7": ("return WxCloudError(None)", _CHILD_TYPES),
+    f"{_PUBLISHING}uploads.xǁUploadsǁ_store_file__mutmut_18": (
+        "if (self._policy.on_progress) or True else None",
+        "on_read only calls _progress, which tells no one when no on_progress was given: a call per chunk, no result",
+    ),
+    f"{_PUBLISHING}uploads.xǁUploadsǁ_store_file__mutmut_24": ("name = None", _FORM_NAME),
+    f"{_PUBLISHING}uploads.xǁUploadsǁ_store_file__mutmut_30": (
+        "send_file(full, target, None, size, on_read)",
+        _FORM_NAME,
+    ),
+    f"{_PUBLISHING}uploads.xǁUploadsǁ_store_file__mutmut_80": (
+        "kept = is_imported(path) or prepared.sha256 == sha",
+        "the optimizer hands back the source's hash only for bytes it kept, and those with the source's own "
+        "extension (lower-cased, as cloud_path writes it): both branches give the same cloud path",
+    ),
+    f"{_PUBLISHING}uploads.xǁUploadsǁ_store_file__mutmut_105": ("prepared.body, None)", _FORM_NAME),
 }

@@ -130,6 +130,7 @@ PACKAGES = {
             "tests/test_mutation_publishing.py",
             "tests/test_offload.py",
             "tests/test_mutation_runs.py",
+            "tests/test_mutation_uploads.py",
         ),
         # it cannot interrupt: mutmut's runner ignores SIGINT, which the commands it starts inherit
         "not test_ctrl_c_ends_sync_and_its_upload_process",
