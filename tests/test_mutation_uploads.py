@@ -18,6 +18,7 @@ from proxy import Exchange, Proxy
 
 from mkdocs_wxcloud.children import cores
 from mkdocs_wxcloud.emulator import Emulator
+from mkdocs_wxcloud.errors import WxCloudError
 from mkdocs_wxcloud.manifest import model as mf
 from mkdocs_wxcloud.publishing.offload import OFFLOAD_AT
 from mkdocs_wxcloud.publishing.run import Mode, open_run
@@ -128,3 +129,20 @@ def test_an_optimized_image_whose_result_did_not_change_with_the_settings_is_not
     first, second = entries
     assert first is not None and second is not None and first.optimize != second.optimize
     assert (second.cloud_path, second.file_id) == (first.cloud_path, first.file_id)
+
+
+def test_a_manifest_that_cannot_be_written_stops_the_run_before_its_first_upload(
+    tmp_path: Path, emulator: Emulator
+) -> None:
+    """An upload that no manifest could record would be made again by every run and never pruned:
+    the run must find out before it sends anything, not when it records the first file id."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "x.png").write_bytes(png(70))
+    manifest = "/proc/wxcloud-manifest.yml"  # /proc takes no new file, even from root
+    settings = resolve(emulator_options(emulator, manifest=manifest), tmp_path)
+    with pytest.raises(WxCloudError) as refused, open_run(settings, docs) as run:
+        run.publish("x.png")
+        run.finish()
+    assert str(refused.value).startswith(f"{manifest}: cannot be written (")
+    assert emulator.request_count("/tcb/uploadfile") == 0 and emulator.stored_files() == {}
