@@ -19,12 +19,14 @@ from pathlib import Path
 
 import pytest
 from conftest import emulator_options, png
+from proxy import Exchange, Proxy
 from test_offload import BUILD, _idle_cores, _images, _started  # noqa: F401 - _idle_cores: autouse here too
 
 from mkdocs_wxcloud.children import cores
 from mkdocs_wxcloud.emulator import Emulator
+from mkdocs_wxcloud.manifest import model as mf
 from mkdocs_wxcloud.publishing.offload import OFFLOAD_AT, UploadProcess
-from mkdocs_wxcloud.publishing.run import open_run
+from mkdocs_wxcloud.publishing.run import Mode, open_run
 from mkdocs_wxcloud.publishing.settings import resolve
 from mkdocs_wxcloud.wechat.errors import Cancelled
 from mkdocs_wxcloud.wechat.tokens import EXPIRY_MARGIN, TokenCache, token_cache_key
@@ -133,3 +135,72 @@ def test_the_upload_process_starts_while_another_thread_holds_a_lock_and_counts_
         finally:
             process.close()
     assert emulator.stored_files()["docs/made/y.png"] == png(8)
+
+
+# -- the run: lookups, scheduling, and the second chance of a file WeChat does not see yet -----------------
+
+
+def _docs(tmp_path: Path, count: int) -> Path:
+    docs = tmp_path / "docs"
+    docs.mkdir(exist_ok=True)
+    for n in range(count):
+        (docs / f"{n}.png").write_bytes(png(300 + n))
+    return docs
+
+
+def test_an_offline_lookup_gives_the_size_on_screen_that_the_manifest_recorded(
+    tmp_path: Path, emulator: Emulator
+) -> None:
+    """``dimensions: true`` in an offline build: nothing is published, the size comes from the manifest."""
+    docs = _docs(tmp_path, 2)
+    settings = resolve(emulator_options(emulator, dimensions=True), tmp_path)
+    with open_run(settings, docs) as run:
+        run.publish_all(["0.png"])
+    with open_run(settings, docs, Mode(offline=True)) as run:
+        assert run.resolve("0.png").url
+        assert run.size_on_screen("0.png") == (8, 8)
+        assert run.size_on_screen("1.png") is None  # never uploaded
+
+
+def test_sync_with_dimensions_measures_what_an_earlier_run_uploaded_without_sending_it_again(
+    tmp_path: Path, emulator: Emulator
+) -> None:
+    docs = _docs(tmp_path, 1)
+    with open_run(resolve(emulator_options(emulator), tmp_path), docs) as run:
+        run.publish_all(["0.png"])
+    settings = resolve(emulator_options(emulator, dimensions=True), tmp_path)
+    assert mf.read(settings.manifest).images["0.png"].width is None
+    emulator.reset_counts()
+    with open_run(settings, docs) as run:
+        assert run.publish_all(["0.png"]).errors == {}
+    entry = mf.read(settings.manifest).images["0.png"]
+    assert (entry.width, entry.height) == (8, 8) and emulator.request_count("/tcb/uploadfile") == 0
+
+
+def test_only_the_file_the_link_call_did_not_see_yet_is_uploaded_and_linked_again(
+    tmp_path: Path, emulator: Emulator
+) -> None:
+    """WeChat may answer STORAGE_FILE_NONEXIST for a file it has just stored: that file, and no other, is
+    sent once more and asked for again."""
+    docs = _docs(tmp_path, 3)
+    asked: list[list[str]] = []
+
+    def not_yet(answer: Exchange) -> Exchange:  # the first link call does not see 1.png yet
+        if answer.path.startswith("/tcb/batchdownloadfile"):
+            data = json.loads(answer.answer)
+            asked.append([item["fileid"].rsplit("/", 1)[-1].split(".")[0] for item in data["file_list"]])
+            if len(asked) == 1:
+                for item in data["file_list"]:
+                    if item["fileid"].rsplit("/", 1)[-1].startswith("1."):
+                        item.update(status=1, download_url="", errmsg="STORAGE_FILE_NONEXIST")
+                answer.answer = json.dumps(data).encode()
+        return answer
+
+    with Proxy(emulator.base_url, after=not_yet) as proxy:
+        settings = resolve(emulator_options(emulator, api_base=proxy.base_url), tmp_path)
+        with open_run(settings, docs) as run:
+            report = run.publish_all(["0.png", "1.png", "2.png"])
+    assert report.errors == {} and sorted(report.urls) == ["0.png", "1.png", "2.png"]
+    assert sorted(asked[0]) == ["0", "1", "2"] and asked[1:] == [["1"]]  # the cloud names: stem.hash.png
+    assert proxy.count("/tcb/uploadfile") == 4
+    assert all(entry.url for entry in mf.read(settings.manifest).images.values())

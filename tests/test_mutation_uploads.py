@@ -146,3 +146,21 @@ def test_a_manifest_that_cannot_be_written_stops_the_run_before_its_first_upload
         run.finish()
     assert str(refused.value).startswith(f"{manifest}: cannot be written (")
     assert emulator.request_count("/tcb/uploadfile") == 0 and emulator.stored_files() == {}
+
+
+def test_an_unwritable_manifest_stops_the_page_that_first_uploads_a_file_hashed_before(
+    tmp_path: Path, emulator: Emulator
+) -> None:
+    """A file whose hash is cached (`check` read it) is queued with that hash, and the check is made at
+    once: the build stops at that page rather than after rendering every other one."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "x.png").write_bytes(png(71))
+    with open_run(resolve(emulator_options(emulator), tmp_path), docs, Mode(offline=True)) as run:
+        assert not run.resolve("x.png").linkable
+    settings = resolve(emulator_options(emulator, manifest="/proc/wxcloud-manifest.yml"), tmp_path)
+    went_on = []
+    with pytest.raises(WxCloudError, match="cannot be written"), open_run(settings, docs) as run:
+        run.publish("x.png")
+        went_on.append("the next page")
+    assert went_on == [] and emulator.request_count("/tcb/uploadfile") == 0
