@@ -399,6 +399,11 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
         _LOCALE + " (json.dump writes ASCII anyway)",
     ),
     f"{_WX}tokens.xǁTokenCacheǁstore__mutmut_34": ('encoding="UTF-8"', "codec names are case-insensitive"),
+    f"{_WX}client.xǁWxCloudClientǁupload__mutmut_11": (
+        "type(None).__name__",
+        "open() raises every failure the system reports with its strerror (an unknown errno too): the fallback "
+        "names only an OSError made without one, which open() never raises",
+    ),
     f"{_WX}transport.xǁTransportǁcall_json__mutmut_48": (
         'parsed = ""',
         "an answer that is no JSON is then told apart only by not being a dict: an empty text is not one either",
