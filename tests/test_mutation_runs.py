@@ -15,15 +15,16 @@ import stat
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import emulator_options, png
+from conftest import emulator_options, png, wx_client
 from proxy import Exchange, Proxy
 from test_offload import BUILD, _idle_cores, _images, _started  # noqa: F401 - _idle_cores: autouse here too
 
 from mkdocs_wxcloud.children import cores
-from mkdocs_wxcloud.emulator import Emulator
+from mkdocs_wxcloud.emulator import DEFAULT_APPID, DEFAULT_ENV, DEFAULT_SECRET, Emulator
 from mkdocs_wxcloud.manifest import model as mf
 from mkdocs_wxcloud.publishing.offload import OFFLOAD_AT, UploadProcess
 from mkdocs_wxcloud.publishing.run import Mode, open_run
@@ -177,30 +178,56 @@ def test_sync_with_dimensions_measures_what_an_earlier_run_uploaded_without_send
     assert (entry.width, entry.height) == (8, 8) and emulator.request_count("/tcb/uploadfile") == 0
 
 
-def test_only_the_file_the_link_call_did_not_see_yet_is_uploaded_and_linked_again(
-    tmp_path: Path, emulator: Emulator
-) -> None:
-    """WeChat may answer STORAGE_FILE_NONEXIST for a file it has just stored: that file, and no other, is
-    sent once more and asked for again."""
-    docs = _docs(tmp_path, 3)
-    asked: list[list[str]] = []
+def _not_yet(asked: list[list[str]], then: Callable[[], object] = lambda: None) -> Callable[[Exchange], Exchange]:
+    """The proxy's hook: the first link call does not see 1.png yet (``then`` runs once it answered so);
+    ``asked`` gets the names each link call asks for (the stems of the cloud names: stem.hash.png)."""
 
-    def not_yet(answer: Exchange) -> Exchange:  # the first link call does not see 1.png yet
+    def edit(answer: Exchange) -> Exchange:
         if answer.path.startswith("/tcb/batchdownloadfile"):
             data = json.loads(answer.answer)
-            asked.append([item["fileid"].rsplit("/", 1)[-1].split(".")[0] for item in data["file_list"]])
+            asked.append(sorted(item["fileid"].rsplit("/", 1)[-1].split(".")[0] for item in data["file_list"]))
             if len(asked) == 1:
                 for item in data["file_list"]:
                     if item["fileid"].rsplit("/", 1)[-1].startswith("1."):
                         item.update(status=1, download_url="", errmsg="STORAGE_FILE_NONEXIST")
                 answer.answer = json.dumps(data).encode()
+                then()
         return answer
 
-    with Proxy(emulator.base_url, after=not_yet) as proxy:
+    return edit
+
+
+def test_only_the_file_the_link_call_did_not_see_yet_is_uploaded_and_linked_again(
+    tmp_path: Path, emulator: Emulator
+) -> None:
+    """WeChat may answer STORAGE_FILE_NONEXIST for a file it has just stored: that file, and no other, is
+    sent once more and asked for again."""
+    docs, asked = _docs(tmp_path, 3), []
+    with Proxy(emulator.base_url, after=_not_yet(asked)) as proxy:
         settings = resolve(emulator_options(emulator, api_base=proxy.base_url), tmp_path)
         with open_run(settings, docs) as run:
             report = run.publish_all(["0.png", "1.png", "2.png"])
     assert report.errors == {} and sorted(report.urls) == ["0.png", "1.png", "2.png"]
-    assert sorted(asked[0]) == ["0", "1", "2"] and asked[1:] == [["1"]]  # the cloud names: stem.hash.png
-    assert proxy.count("/tcb/uploadfile") == 4
+    assert asked == [["0", "1", "2"], ["1"]] and proxy.count("/tcb/uploadfile") == 4
     assert all(entry.url for entry in mf.read(settings.manifest).images.values())
+
+
+def test_a_file_an_earlier_run_stored_and_the_cloud_lost_is_one_error_not_a_new_upload(
+    tmp_path: Path, emulator: Emulator
+) -> None:
+    """Only what this run stored is sent again on STORAGE_FILE_NONEXIST; an older file is `sync --repair`'s."""
+    docs = _docs(tmp_path, 2)
+    settings = resolve(emulator_options(emulator), tmp_path)
+    with open_run(settings, docs) as run:  # closed before finish (Ctrl-C): stored, recorded, not linked
+        run.publish("0.png")
+        run.publish("1.png")
+        run.uploads.wait()
+    lost = mf.read(settings.manifest).images["1.png"]
+    assert lost.url == ""
+    with wx_client(emulator.base_url, env=DEFAULT_ENV, appid=DEFAULT_APPID, secret=DEFAULT_SECRET) as client:
+        assert client.delete([lost.file_id]) == {}
+    emulator.reset_counts()
+    with open_run(settings, docs) as run:
+        report = run.publish_all(["0.png", "1.png"])
+    assert list(report.errors) == ["1.png"] and "STORAGE_FILE_NONEXIST" in report.errors["1.png"]
+    assert list(report.urls) == ["0.png"] and emulator.request_count("/tcb/uploadfile") == 0

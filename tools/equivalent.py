@@ -759,6 +759,16 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
     },
     f"{_OFFLOAD}x__rebuilt__mutmut_2": ("isinstance(kind, type) or issubclass", _CHILD_TYPES),
     f"{_OFFLOAD}x__rebuilt__mutmut_7": ("return WxCloudError(None)", _CHILD_TYPES),
+    f"{_PUBLISHING}run.xǁRunǁfinish__mutmut_12": (
+        "if lost or not self.uploads.cancelled:",
+        "with nothing lost the second pass sends and asks for nothing; and a cancelled run's link call is refused "
+        "(its client is cancelled), so no path answers STORAGE_FILE_NONEXIST and nothing is lost",
+    ),
+    f"{_PUBLISHING}run.xǁRunǁfinish__mutmut_23": (
+        "self._entries(None, only=lost)",
+        "every lost path was stored by this run (it is in uploads.done), so the store has the entry of the digest "
+        "_entries looks up: the second pass never writes an error into the report",
+    ),
     f"{_PUBLISHING}uploads.xǁUploadsǁ_store_file__mutmut_18": (
         "if (self._policy.on_progress) or True else None",
         "on_read only calls _progress, which tells no one when no on_progress was given: a call per chunk, no result",
