@@ -178,20 +178,19 @@ def test_sync_with_dimensions_measures_what_an_earlier_run_uploaded_without_send
     assert (entry.width, entry.height) == (8, 8) and emulator.request_count("/tcb/uploadfile") == 0
 
 
-def _not_yet(asked: list[list[str]], then: Callable[[], object] = lambda: None) -> Callable[[Exchange], Exchange]:
-    """The proxy's hook: the first link call does not see 1.png yet (``then`` runs once it answered so);
-    ``asked`` gets the names each link call asks for (the stems of the cloud names: stem.hash.png)."""
+def _not_yet(asked: list[list[str]], calls: int = 1) -> Callable[[Exchange], Exchange]:
+    """The proxy's hook: the first ``calls`` link calls do not see 1.png; ``asked`` gets the names each
+    link call asks for (the stems of the cloud names: stem.hash.png)."""
 
     def edit(answer: Exchange) -> Exchange:
         if answer.path.startswith("/tcb/batchdownloadfile"):
             data = json.loads(answer.answer)
             asked.append(sorted(item["fileid"].rsplit("/", 1)[-1].split(".")[0] for item in data["file_list"]))
-            if len(asked) == 1:
+            if len(asked) <= calls:
                 for item in data["file_list"]:
                     if item["fileid"].rsplit("/", 1)[-1].startswith("1."):
                         item.update(status=1, download_url="", errmsg="STORAGE_FILE_NONEXIST")
                 answer.answer = json.dumps(data).encode()
-                then()
         return answer
 
     return edit
@@ -231,3 +230,70 @@ def test_a_file_an_earlier_run_stored_and_the_cloud_lost_is_one_error_not_a_new_
         report = run.publish_all(["0.png", "1.png"])
     assert list(report.errors) == ["1.png"] and "STORAGE_FILE_NONEXIST" in report.errors["1.png"]
     assert list(report.urls) == ["0.png"] and emulator.request_count("/tcb/uploadfile") == 0
+
+
+def test_a_file_wechat_still_does_not_see_once_sent_again_is_one_error_naming_why(
+    tmp_path: Path, emulator: Emulator
+) -> None:
+    docs, asked = _docs(tmp_path, 3), []
+    with Proxy(emulator.base_url, after=_not_yet(asked, calls=2)) as proxy:
+        settings = resolve(emulator_options(emulator, api_base=proxy.base_url), tmp_path)
+        with open_run(settings, docs) as run:
+            report = run.publish_all(["0.png", "1.png", "2.png"])
+    assert report.errors == {"1.png": "no download link: STORAGE_FILE_NONEXIST"}
+    assert sorted(report.urls) == ["0.png", "2.png"] and asked == [["0", "1", "2"], ["1"]]
+    assert report.summary.failed == 1
+
+
+def test_a_file_waiting_for_its_link_is_measured_when_dimensions_is_turned_on(
+    tmp_path: Path, emulator: Emulator
+) -> None:
+    """Stored by a run without ``dimensions`` that ended before its links (Ctrl-C): the next run, with
+    ``dimensions: true``, links it and records its size on screen, without sending it again."""
+    docs = _docs(tmp_path, 1)
+    with open_run(resolve(emulator_options(emulator), tmp_path), docs) as run:
+        run.publish("0.png")
+        run.uploads.wait()
+    settings = resolve(emulator_options(emulator, dimensions=True), tmp_path)
+    assert mf.read(settings.manifest).images["0.png"].width is None
+    emulator.reset_counts()
+    with open_run(settings, docs) as run:
+        report = run.publish_all(["0.png"])
+    assert report.sizes == {"0.png": (8, 8)} and report.urls["0.png"]
+    entry = mf.read(settings.manifest).images["0.png"]
+    assert (entry.width, entry.height) == (8, 8) and entry.url == report.urls["0.png"]
+    assert emulator.request_count("/tcb/uploadfile") == 0
+
+
+def test_the_summary_counts_what_was_uploaded_stored_saved_and_failed(tmp_path: Path, emulator: Emulator) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for n in range(3):
+        (docs / f"{n}.png").write_bytes(png(n, size=64, noisy=True))
+    emulator.fail_next("cos_entity_too_large", 1, "/cos/")  # one of the three, refused for good
+    settings = resolve(emulator_options(emulator, optimize="lossy"), tmp_path)
+    with open_run(settings, docs) as run:
+        report = run.publish_all(["0.png", "1.png", "2.png"])
+    entries = mf.read(settings.manifest).images.values()
+    summary = report.summary
+    assert (summary.uploaded, summary.reused, summary.failed) == (2, 0, 1)
+    [why] = report.errors.values()
+    assert why.startswith("COS upload failed: HTTP 400 EntityTooLarge: ")
+    assert summary.bytes == sum(e.stored for e in entries) == sum(map(len, emulator.stored_files().values()))
+    assert summary.saved == sum(e.size - e.stored for e in entries) > 0
+    assert 0 < summary.seconds < 600
+
+
+def test_an_entry_edited_to_have_a_width_and_no_height_gives_pages_no_size(tmp_path: Path, emulator: Emulator) -> None:
+    """The manifest is input (a pull request can edit it): a size goes into pages whole, or not at all."""
+    docs = _docs(tmp_path, 1)
+    settings = resolve(emulator_options(emulator, dimensions=True), tmp_path)
+    with open_run(settings, docs) as run:  # closed before finish: stored, waiting for its link
+        run.publish("0.png")
+        run.uploads.wait()
+    text = settings.manifest.read_text(encoding="utf-8")
+    assert "    width: 8\n" in text and "    height: 8\n" in text
+    settings.manifest.write_text(text.replace("    height: 8\n", ""), encoding="utf-8")
+    with open_run(settings, docs) as run:
+        report = run.publish_all(["0.png"])
+    assert report.urls["0.png"] and report.sizes == {}

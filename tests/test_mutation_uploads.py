@@ -164,3 +164,30 @@ def test_an_unwritable_manifest_stops_the_page_that_first_uploads_a_file_hashed_
         run.publish("x.png")
         went_on.append("the next page")
     assert went_on == [] and emulator.request_count("/tcb/uploadfile") == 0
+
+
+def test_an_image_that_cannot_be_read_when_its_turn_comes_fails_alone_and_says_why(
+    tmp_path: Path, emulator: Emulator
+) -> None:
+    """Hashed by `check`, then broken (here a symlink loop, which even root cannot read) while the
+    upload before it is sent: that image fails with the system's reason and its fix, and only it."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.png").write_bytes(png(72, size=32, noisy=True))
+    (docs / "b.png").write_bytes(png(73, size=32, noisy=True))
+    with open_run(resolve(emulator_options(emulator), tmp_path), docs, Mode(offline=True)) as run:
+        assert not run.resolve("a.png").linkable and not run.resolve("b.png").linkable
+
+    def break_b(request: Exchange) -> None:
+        if request.path.startswith("/tcb/uploadfile") and (docs / "b.png").is_file():
+            (docs / "b.png").unlink()
+            (docs / "b.png").symlink_to("b.png")
+
+    with Proxy(emulator.base_url, before=break_b) as proxy:
+        options = emulator_options(emulator, api_base=proxy.base_url, optimize="lossy", concurrency=1)
+        with open_run(resolve(options, tmp_path), docs) as run:
+            for name in ("a.png", "b.png"):  # a first: one upload at a time
+                assert run.publish(name) is None
+            report = run.finish()
+    assert list(report.urls) == ["a.png"]
+    assert report.errors == {"b.png": "cannot be read (Too many levels of symbolic links): fix the path"}

@@ -99,6 +99,10 @@ _FORM_NAME = (
 )
 _COLOUR = "any colour makes a valid one-colour probe: the probes are deleted, and their colour is shown nowhere"
 _OFFLOAD = f"{_PUBLISHING}offload."
+_RECORDED = (
+    "an upload that ends without an entry has recorded why (hashing, the file, the server, Ctrl-C: uploads.failed), "
+    "or stopped the run (fatal): the last fallback is never reached"
+)
 _CAST = "typing.cast returns its value unchanged whatever type it names: it is read by mypy only"
 _PROCESS_NAME = (
     "the process's name shows only in multiprocessing's repr and debug log: the OS sees the same command line"
@@ -769,6 +773,19 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
         "every lost path was stored by this run (it is in uploads.done), so the store has the entry of the digest "
         "_entries looks up: the second pass never writes an error into the report",
     ),
+    f"{_PUBLISHING}run.xǁRunǁfinish__mutmut_32": (
+        "if status.adopted or status.entry is not None:",
+        "a status that is not adopted serves the manifest's own entry (entry == stored): recording it is a no-op",
+    ),
+    **{
+        f"{_PUBLISHING}run.xǁRunǁ_entries__mutmut_{n}": (text, _RECORDED)
+        for n, text in (
+            (23, "why or str(None)"),
+            (24, '"not uploaded")'),
+            (25, '"XXnot uploadedXX"'),
+            (26, '"NOT UPLOADED"'),
+        )
+    },
     f"{_PUBLISHING}uploads.xǁUploadsǁ_store_file__mutmut_18": (
         "if (self._policy.on_progress) or True else None",
         "on_read only calls _progress, which tells no one when no on_progress was given: a call per chunk, no result",
