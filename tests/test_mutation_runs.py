@@ -297,16 +297,3 @@ def test_an_entry_edited_to_have_a_width_and_no_height_gives_pages_no_size(tmp_p
     with open_run(settings, docs) as run:
         report = run.publish_all(["0.png"])
     assert report.urls["0.png"] and report.sizes == {}
-
-
-def test_an_error_that_stops_the_run_is_the_error_of_every_file_it_left_unsent(
-    tmp_path: Path, emulator: Emulator
-) -> None:
-    docs = _docs(tmp_path, 3)
-    emulator.fail_next("write_quota", 1, "/tcb/uploadfile")  # the first upload: final for the whole run
-    settings = resolve(emulator_options(emulator, concurrency=1), tmp_path)
-    with open_run(settings, docs) as run:
-        report = run.publish_all(["0.png", "1.png", "2.png"])
-    assert run.fatal is not None and sorted(report.errors) == ["0.png", "1.png", "2.png"]
-    assert set(report.errors.values()) == {str(run.fatal)} and "write quota" in str(run.fatal)
-    assert emulator.request_count("/tcb/uploadfile") == 1 and emulator.stored_files() == {}

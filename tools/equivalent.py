@@ -100,8 +100,8 @@ _FORM_NAME = (
 _COLOUR = "any colour makes a valid one-colour probe: the probes are deleted, and their colour is shown nowhere"
 _OFFLOAD = f"{_PUBLISHING}offload."
 _RECORDED = (
-    "an upload that ends without an entry has recorded why (hashing, the file, the server, Ctrl-C: uploads.failed), "
-    "or stopped the run (fatal): the last fallback is never reached"
+    "an upload that ends without an entry has recorded why (hashing, the file, the server, Ctrl-C, and the error "
+    "that stopped the run, for each upload it stopped: uploads.failed): the fallbacks are never reached"
 )
 _CAST = "typing.cast returns its value unchanged whatever type it names: it is read by mypy only"
 _PROCESS_NAME = (
@@ -780,6 +780,8 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
     **{
         f"{_PUBLISHING}run.xǁRunǁ_entries__mutmut_{n}": (text, _RECORDED)
         for n, text in (
+            (23, "why or str(None)"),
+            (24, '"not uploaded")'),
             (25, '"XXnot uploadedXX"'),
             (26, '"NOT UPLOADED"'),
         )
