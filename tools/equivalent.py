@@ -781,7 +781,7 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
         f"{_PUBLISHING}run.xǁRunǁ_entries__mutmut_{n}": (text, _RECORDED)
         for n, text in (
             (23, "why or str(None)"),
-            (24, '"not uploaded")'),
+            (24, 'self.fatal and "not uploaded"'),
             (25, '"XXnot uploadedXX"'),
             (26, '"NOT UPLOADED"'),
         )
