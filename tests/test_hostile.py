@@ -340,7 +340,7 @@ def test_a_cos_error_that_echoes_the_upload_credentials_does_not_show_them() -> 
         )
 
     with Proxy("http://127.0.0.1:9", before=answer) as cos:
-        transport = Transport(cos.base_url, "env", concurrency=1, timeout=10)
+        transport = Transport(cos.base_url, "env", concurrency=1, timeout=10, openapi=False)
         link = {
             "url": cos.base_url + "/",
             "authorization": signature,

@@ -21,7 +21,7 @@ from conftest import emulator_options, make_site, png, wx_client
 from proxy import Exchange, Proxy
 from servers import TOKEN, Respond, Server, answer_json
 
-from mkdocs_wxcloud.emulator import DEFAULT_APPID, DEFAULT_ENV, DEFAULT_SECRET, Emulator
+from mkdocs_wxcloud.emulator import Emulator
 from mkdocs_wxcloud.errors import WxCloudError, printable
 from mkdocs_wxcloud.wechat.answers import MalformedAnswer
 from mkdocs_wxcloud.wechat.client import WxCloudClient
@@ -191,16 +191,6 @@ def test_trickled_headers_end_at_the_timeout_too() -> None:
             client.token()
     assert "did not answer within `timeout` (1 s)" in one_line(caught.value)
     assert sent[0] < 100  # the client gave up long before the headers' end (each read alone was quick)
-
-
-def test_a_quick_answer_after_a_slow_upload_is_read(emulator: Emulator, tmp_path: Path) -> None:
-    """The deadline of a streamed upload starts once it is sent: a large file may take longer."""
-    data = bytes(range(256)) * 8192  # 2 MiB: streamed
-    (tmp_path / "big.bin").write_bytes(data)
-    with wx_client(api_base=emulator.base_url, env=DEFAULT_ENV, appid=DEFAULT_APPID, secret=DEFAULT_SECRET,
-                       token_cache=TokenCache(None), timeout=5.0, max_retries=0) as client:  # fmt: skip
-        client.upload("big.bin", tmp_path / "big.bin")
-    assert emulator.stored_files()["big.bin"] == data
 
 
 # -- answers are read up to a size ----------------------------------------------------------------

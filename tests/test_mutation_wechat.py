@@ -1130,7 +1130,7 @@ def test_a_type_only_the_lenient_table_knows_is_stored_with_the_object(
 def test_an_api_without_documented_fields_is_checked_for_its_errcode_alone() -> None:
     answers = {"tcb/databasequery": [{"errcode": 0, "data": ["x"]}, failure(-501005, "env gone")]}
     with Server(answer_json(answers)) as api:
-        transport = Transport(api.base_url, "e", concurrency=1, timeout=5.0)
+        transport = Transport(api.base_url, "e", concurrency=1, timeout=5.0, openapi=False)
         try:
             assert transport.call_json("tcb/databasequery", {"env": "e"}, None) == {"errcode": 0, "data": ["x"]}
             with pytest.raises(ApiError) as caught:
@@ -1220,3 +1220,92 @@ def test_a_socks_proxy_without_pysocks_is_one_line_saying_what_to_install(monkey
         "NO_PROXY for the host"
     )
     assert api.requests == []
+
+
+# -- the deadline of a streamed upload; what logs and errors may show --------------------------
+
+
+@contextlib.contextmanager
+def slow_cos(chunk: int, pause: float) -> Iterator[str]:
+    """A COS host that reads the first half of an upload's body ``chunk`` bytes every ``pause`` seconds,
+    the rest at once, then answers 204 at once (so the answer comes as soon as the client has sent
+    all, and not once a slow reader has drained the sockets' buffers); its base URL."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+
+        def serve() -> None:
+            conn, _ = sock.accept()
+            with conn:
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    data += conn.recv(65536)
+                head, _, body = data.partition(b"\r\n\r\n")
+                length = int(re.search(rb"(?i)\r\ncontent-length: *(\d+)", head).group(1))  # type: ignore[union-attr]
+                got, paced = len(body), 0
+                while got < length:
+                    slow = got < length // 2
+                    read = conn.recv(chunk - paced if slow else 1 << 20)
+                    if not read:
+                        return
+                    got += len(read)
+                    paced += len(read) if slow else 0
+                    if paced >= chunk:
+                        time.sleep(pause)
+                        paced = 0
+                conn.sendall(b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n")
+
+        threading.Thread(target=serve, daemon=True).start()
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
+def test_a_quick_answer_after_an_upload_slower_to_send_than_the_timeout_is_read(tmp_path: Path) -> None:
+    """`timeout` bounds the answer, not the sending: the first 8 MiB of this upload are read at 5 MB/s,
+    far longer than the 0.5 s allowed, and the answer that follows once all is sent is taken."""
+    big = tmp_path / "big.bin"
+    with big.open("wb") as handle:
+        handle.truncate(16 << 20)
+    link: dict[str, str] = {}
+    with slow_cos(1 << 19, 0.1) as cos, Server(answer_json({"tcb/uploadfile": link})) as api:
+        link.update(link_to(api, "docs/big.bin"), url=f"{cos}/b/docs/big.bin")
+        with client_for(api.base_url, max_retries=0, timeout=0.5) as client:
+            started = time.monotonic()
+            assert client.upload("docs/big.bin", big) == "cloud://e.b/docs/big.bin"
+            assert time.monotonic() - started > 1.0  # it did take longer than `timeout` to send
+
+
+def test_an_appsecret_that_a_server_echoes_is_masked_in_the_error(tmp_path: Path) -> None:
+    """A secret of its own (not one that other tests' clients have made known): the client makes it known."""
+    secret = f"echoed-secret-{random.getrandbits(64):016x}"
+    refusal = failure(40125, f"invalid appsecret {secret}, view more at http://t.cn/RAEkdVq")
+    with Server(answer_json({"cgi-bin/stable_token": refusal})) as api:
+        with client_for(api.base_url, secret=secret) as client, pytest.raises(WxCloudError) as caught:
+            client.token()
+    assert secret not in str(caught.value) and "invalid appsecret ***" in str(caught.value)
+
+
+def test_urllib3s_debug_lines_never_show_an_access_token(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """urllib3 logs each request's URL, query string included: the client's filter masks it."""
+    for name in ("urllib3.connectionpool", "urllib3.util.retry"):
+        monkeypatch.setattr(logging.getLogger(name), "filters", [])  # as in a new process
+    with Emulator() as emulator:
+        with client_for(emulator.base_url, env=DEFAULT_ENV, appid=DEFAULT_APPID, secret=DEFAULT_SECRET) as client:
+            token = client.token()
+            caplog.set_level(logging.DEBUG, logger="urllib3")
+            client.delete([f"cloud://{DEFAULT_ENV}.{bucket_name(DEFAULT_ENV)}/x.png"])
+    lines = [record.getMessage() for record in caplog.records if record.name == "urllib3.connectionpool"]
+    assert any("/tcb/batchdeletefile?access_token=*** " in line for line in lines), lines
+    assert not any(token in line for line in lines)
+
+
+def test_a_copy_run_from_its_source_tree_names_itself_version_0(monkeypatch: pytest.MonkeyPatch) -> None:
+    def not_installed(name: str) -> str:
+        raise metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(metadata, "version", not_installed)
+    with Recorded(answer_json({})) as server, client_for(server.base_url) as client:
+        client.token()
+    [(_, headers, _)] = server.requests
+    assert headers["user-agent"] == "mkdocs-wxcloud/0"

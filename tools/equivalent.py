@@ -98,6 +98,7 @@ _FORM_NAME = (
     "under the form's key with the form's Content-Type, both from the cloud path"
 )
 _COLOUR = "any colour makes a valid one-colour probe: the probes are deleted, and their colour is shown nowhere"
+_NO_LOCATION = "a value that names no host (None, nothing, XXXX) is named alike: elsewhere"
 _OFFLOAD = f"{_PUBLISHING}offload."
 _RECORDED = (
     "an upload that ends without an entry has recorded why (hashing, the file, the server, Ctrl-C, and the error "
@@ -408,6 +409,29 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
         "open() raises every failure the system reports with its strerror (an unknown errno too): the fallback "
         "names only an OSError made without one, which open() never raises",
     ),
+    **{
+        f"{_WX}client.xǁWxCloudClientǁ__init____mutmut_{n}": (text, "any scheme but http(s) is refused alike")
+        for n, text in ((9, "scheme = None"), (10, 'scheme = "XXXX"'))
+    },
+    f"{_WX}transport.x__user_agent__mutmut_4": (
+        '"MKDOCS-WXCLOUD"',
+        "importlib.metadata normalizes a distribution's name (PEP 503): case does not matter",
+    ),
+    f"{_WX}transport.xǁTransportǁ__init____mutmut_29": (
+        "max(2, concurrency)",
+        "one request at a time never needs a second pooled connection; a pool's size only decides whether a "
+        "connection beyond it is kept for reuse, no answer differs",
+    ),
+    f"{_WX}transport.xǁTransportǁ_send__mutmut_11": (
+        "(streamed) or True",
+        "a JSON body is a few hundred bytes, in the socket's buffer at once: the time it is sent is the start",
+    ),
+    **{
+        f"{_WX}transport.xǁTransportǁ_send__mutmut_{n}": (text, _NO_LOCATION)
+        for n, text in ((51, '"Location", None)'), (53, '.get("Location", )'), (57, '"XXXX")) or "elsewhere"'))
+    },
+    f"{_WX}transport.xǁTransportǁ_send__mutmut_55": ('.get("location", "")', _HEADER_CASE),
+    f"{_WX}transport.xǁTransportǁ_send__mutmut_56": ('.get("LOCATION", "")', _HEADER_CASE),
     f"{_WX}transport.xǁTransportǁcall_json__mutmut_48": (
         'parsed = ""',
         "an answer that is no JSON is then told apart only by not being a dict: an empty text is not one either",

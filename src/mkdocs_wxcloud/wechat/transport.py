@@ -70,7 +70,7 @@ class Answer(NamedTuple):
 class Transport:
     """Pooled connections shared by all upload threads, counting every request they send."""
 
-    def __init__(self, api_base: str, env: str, *, concurrency: int, timeout: float, openapi: bool = False) -> None:
+    def __init__(self, api_base: str, env: str, *, concurrency: int, timeout: float, openapi: bool) -> None:
         self.api_base = api_base.rstrip("/")
         self.env = env
         self._timeout = timeout
