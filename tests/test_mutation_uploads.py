@@ -17,9 +17,10 @@ from conftest import emulator_options, png
 from proxy import Exchange, Proxy
 
 from mkdocs_wxcloud.children import cores
-from mkdocs_wxcloud.emulator import Emulator
+from mkdocs_wxcloud.emulator import DEFAULT_SECRET, Emulator
 from mkdocs_wxcloud.errors import WxCloudError
 from mkdocs_wxcloud.manifest import model as mf
+from mkdocs_wxcloud.publishing import uploads
 from mkdocs_wxcloud.publishing.offload import OFFLOAD_AT
 from mkdocs_wxcloud.publishing.run import Mode, open_run
 from mkdocs_wxcloud.publishing.settings import resolve
@@ -191,3 +192,25 @@ def test_an_image_that_cannot_be_read_when_its_turn_comes_fails_alone_and_says_w
             report = run.finish()
     assert list(report.urls) == ["a.png"]
     assert report.errors == {"b.png": "cannot be read (Too many levels of symbolic links): fix the path"}
+
+
+def test_an_unexpected_error_with_one_image_fails_it_alone_naming_the_error_without_secrets(
+    tmp_path: Path, emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug met with one image (here: naming its cloud path) is that image's error, and the others go on."""
+    real = uploads.cloud_path
+
+    def buggy(prefix: str, name: str, sha: str) -> str:
+        if name == "b.png":
+            raise ValueError(f"no path for {name} with {DEFAULT_SECRET}")
+        return real(prefix, name, sha)
+
+    monkeypatch.setattr(uploads, "cloud_path", buggy)
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for n, name in enumerate(("a.png", "b.png", "c.png")):
+        (docs / name).write_bytes(png(74 + n))
+    with open_run(resolve(emulator_options(emulator, concurrency=1), tmp_path), docs) as run:
+        report = run.publish_all(["a.png", "b.png", "c.png"])
+    assert report.errors == {"b.png": "unexpected error: ValueError: no path for b.png with ***"}
+    assert sorted(report.urls) == ["a.png", "c.png"]

@@ -810,6 +810,17 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
             (26, '"NOT UPLOADED"'),
         )
     },
+    **{
+        f"{_PUBLISHING}uploads.xǁUploadsǁ_check_writable__mutmut_{n}": (
+            text,
+            "only how often the check is made: a manifest found writable is found writable again",
+        )
+        for n, text in ((2, "self._writable = None"), (3, "self._writable = False"))
+    },
+    **{
+        f"{_PUBLISHING}imports.xǁImportsǁname__mutmut_{n}": (text, _FIRST_PART)
+        for n, text in ((27, 'split("?", )[0]'), (30, 'split("?", 2)[0]'))
+    },
     f"{_PUBLISHING}uploads.xǁUploadsǁ_store_file__mutmut_18": (
         "if (self._policy.on_progress) or True else None",
         "on_read only calls _progress, which tells no one when no on_progress was given: a call per chunk, no result",
