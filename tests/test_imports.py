@@ -461,3 +461,25 @@ def test_dimensions_apply_to_imported_images(tmp_path: Path, emulator: Emulator,
     asked = len(host.seen)
     build(config)
     assert len(host.seen) == asked and f'height="8" src="{url}" width="8"' in html(tmp_path)
+
+
+def test_a_migrated_page_keeps_the_source_urls_as_pages_first_wrote_them(
+    here: Path, emulator: Emulator, host: ImageHost
+) -> None:
+    """The manifest records an import's URL as the page wrote it. Once pages link the cloud (`rewrite
+    --in-place`), no page shows that form any more: a new `base_url` relinks the entries and keeps it."""
+    o = origin(host)
+
+    def written(name: str) -> str:
+        return f"HTTP://127.0.0.1:{host.port}/img/{name}"
+
+    options = {"import_hosts": [o], "import_allow_private": True}
+    make_site(here, {"index.md": page(o, written)}, emulator_options(emulator, **options))
+    assert cli("rewrite", "--in-place", "docs").exit_code == 0
+    sources = {key: entry.source for key, entry in manifest(here).images.items()}
+    assert sources[f"{o}/img/logo.png"] == written("logo.png")
+    make_site(here, {}, emulator_options(emulator, base_url="https://cdn.example.com", **options))
+    build(here / "mkdocs.yml", strict=True)
+    images = manifest(here).images
+    assert {key: entry.source for key, entry in images.items()} == sources
+    assert images[f"{o}/img/logo.png"].url.startswith("https://cdn.example.com/docs/imported/")
