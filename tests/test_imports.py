@@ -32,6 +32,8 @@ from mkdocs_wxcloud.errors import ManifestError
 from mkdocs_wxcloud.manifest import model as mf
 from mkdocs_wxcloud.manifest import schema
 from mkdocs_wxcloud.publishing import imports
+from mkdocs_wxcloud.publishing.run import open_run
+from mkdocs_wxcloud.publishing.settings import resolve
 from mkdocs_wxcloud.remote import MAX_BYTES
 
 PNG, GIF = png(41), b"GIF89a" + bytes(40)
@@ -483,3 +485,20 @@ def test_a_migrated_page_keeps_the_source_urls_as_pages_first_wrote_them(
     images = manifest(here).images
     assert {key: entry.source for key, entry in images.items()} == sources
     assert images[f"{o}/img/logo.png"].url.startswith("https://cdn.example.com/docs/imported/")
+
+
+def test_a_download_whose_cached_copy_was_deleted_before_its_upload_is_downloaded_again(
+    tmp_path: Path, emulator: Emulator, host: ImageHost
+) -> None:
+    """The cache is a folder others may clean (CI caches, a user) between the download and the upload."""
+    source = f"{origin(host)}/img/logo.png"
+    options = emulator_options(emulator, import_hosts=[origin(host)], import_allow_private=True)
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    with open_run(resolve(options, tmp_path), docs) as run:
+        assert not run.resolve(source).linkable  # downloaded, and known to this run
+        shutil.rmtree(run.settings.cache_dir / "remote")
+        report = run.publish_all([source])
+    assert report.errors == {} and list(report.urls) == [source]
+    assert [seen.path for seen in host.seen] == ["/img/logo.png"] * 2
+    assert emulator.stored_files()[manifest(tmp_path).images[source].cloud_path] == PNG
