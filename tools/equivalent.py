@@ -99,6 +99,10 @@ _FORM_NAME = (
 )
 _COLOUR = "any colour makes a valid one-colour probe: the probes are deleted, and their colour is shown nowhere"
 _NO_LOCATION = "a value that names no host (None, nothing, XXXX) is named alike: elsewhere"
+_RUN_DOWNLOADS = (
+    "the run's own downloads only spare work: missed there, the same digest and file come from the manifest or "
+    "from the download cache, which the download filled"
+)
 _OFFLOAD = f"{_PUBLISHING}offload."
 _RECORDED = (
     "an upload that ends without an entry has recorded why (hashing, the file, the server, Ctrl-C, and the error "
@@ -820,6 +824,15 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
     **{
         f"{_PUBLISHING}imports.xǁImportsǁname__mutmut_{n}": (text, _FIRST_PART)
         for n, text in ((27, 'split("?", )[0]'), (30, 'split("?", 2)[0]'))
+    },
+    **{
+        f"{_PUBLISHING}imports.xǁImportsǁ{name}__mutmut_{n}": (text, _RUN_DOWNLOADS)
+        for name, n, text in (
+            ("known_digest", 1, "known = None"),
+            ("known_digest", 2, "self._known.get(None)"),
+            ("digest", 2, "self.known_digest(None)"),
+            ("fetched", 2, "self._known.get(None), self._failed.get(source)"),
+        )
     },
     f"{_PUBLISHING}uploads.xǁUploadsǁ_store_file__mutmut_18": (
         "if (self._policy.on_progress) or True else None",
