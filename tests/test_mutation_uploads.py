@@ -7,6 +7,7 @@ loopback proxy of tests/proxy.py where a file must change at a chosen moment.
 from __future__ import annotations
 
 import errno
+import hashlib
 import logging
 import multiprocessing.context
 import threading
@@ -56,6 +57,8 @@ def test_the_bytes_of_an_upload_sent_again_are_taken_back_from_that_files_progre
     assert -len(old) in [sent for _, sent, _ in told]
     assert sum(sent for _, sent, _ in told) == len(new)
     assert told[-1] == ("x.png", 0, True)
+    with open_run(settings, docs, Mode(offline=True)) as run:  # the new bytes' hash was cached: no read
+        assert run.files.known_digest("x.png") == (hashlib.sha256(new).hexdigest(), len(new))
 
 
 @pytest.mark.parametrize("optimize", [False, "lossy"])
