@@ -199,12 +199,15 @@ if os.environ.get("MUTANT_UNDER_TEST") in ("stats", "mutant_generation"):
 """
 
 
-def run(work: Path, jobs: int, recheck: bool, only: list[str]) -> dict[str, str]:
+def run(work: Path, jobs: int, recheck: bool, only: list[str], *, test: bool = True) -> dict[str, str]:
     """Run mutmut in ``work``; the status of each mutant (of those ``only`` matches, if given). mutmut
     keeps a result until the mutated function changes, but tests again every mutant it is named:
-    ``recheck`` tests the survivors again (after tests were added), which ``only`` has just done."""
+    ``recheck`` tests the survivors again (after tests were added), which ``only`` has just done.
+    Without ``test``, the results kept are read as they are (a run still under way, or stopped)."""
     path = os.pathsep.join(filter(None, [str(work / "hooks"), str(work / "mutants/src"), os.environ.get("PYTHONPATH")]))
     env = {**os.environ, "PYTHONPATH": path, "CI": "true"}  # CI: the property tests' fixed examples, a stable score
+    if not test:
+        return _matching(_results(work, env), only)
     mutmut = [sys.executable, "-m", "mutmut"]
     subprocess.run([*mutmut, "run", "--max-children", str(jobs), *only], cwd=work, env=env, check=True,
                    preexec_fn=_interruptible)  # fmt: skip
@@ -260,6 +263,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=1, help="mutants tested at once (default 1: the CPU is shared)")
     parser.add_argument("--workdir", type=Path, default=ROOT / "build/mutation", help="where mutmut works")
     parser.add_argument("--recheck", action="store_true", help="test the survivors again (after adding tests)")
+    parser.add_argument("--score-only", action="store_true", help="score the results kept, testing nothing")
     parser.add_argument("--only", action="append", default=[], metavar="GLOB",
                         help="test and score only the mutants this name glob matches (repeatable)")  # fmt: skip
     args = parser.parse_args(argv)
@@ -267,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
     lines = []
     for name in names:
         work = prepare(name, PACKAGES[name], args.workdir)
-        statuses = run(work, args.jobs, args.recheck, args.only)
+        statuses = run(work, args.jobs, args.recheck, args.only, test=not args.score_only)
         excluded, stale = equivalent(work, statuses)
         apart = {m for m in statuses if any(fnmatch.fnmatch(m, glob) for glob in PACKAGES[name].unmeasurable)}
         left_out = excluded | apart
