@@ -25,6 +25,7 @@ from test_offload import BUILD, _idle_cores, _images, _started  # noqa: F401 - _
 
 from mkdocs_wxcloud.children import cores
 from mkdocs_wxcloud.emulator import DEFAULT_APPID, DEFAULT_ENV, DEFAULT_SECRET, Emulator
+from mkdocs_wxcloud.errors import ConfigError
 from mkdocs_wxcloud.manifest import model as mf
 from mkdocs_wxcloud.publishing.offload import OFFLOAD_AT, UploadProcess
 from mkdocs_wxcloud.publishing.run import Mode, open_run
@@ -297,3 +298,25 @@ def test_an_entry_edited_to_have_a_width_and_no_height_gives_pages_no_size(tmp_p
     with open_run(settings, docs) as run:
         report = run.publish_all(["0.png"])
     assert report.urls["0.png"] and report.sizes == {}
+
+
+@TWO_CORES
+def test_the_upload_process_is_started_by_the_upload_that_reaches_its_threshold_not_before(
+    tmp_path: Path, emulator: Emulator
+) -> None:
+    docs = _images(tmp_path, OFFLOAD_AT, emulator)
+    with open_run(resolve(emulator_options(emulator), tmp_path), docs, BUILD) as run:
+        for n in range(OFFLOAD_AT - 1):
+            assert run.publish(f"img/{n}.png") is None
+        assert run.uploads.process is None
+        assert run.publish(f"img/{OFFLOAD_AT - 1}.png") is None
+        assert run.uploads.process is not None
+        assert len(run.finish().urls) == OFFLOAD_AT
+
+
+def test_an_offline_run_refuses_to_upload_in_words(tmp_path: Path, emulator: Emulator) -> None:
+    docs = _docs(tmp_path, 1)
+    with open_run(resolve(emulator_options(emulator), tmp_path), docs, Mode(offline=True)) as run:
+        with pytest.raises(ConfigError) as refused:
+            run.publish("0.png")
+    assert str(refused.value) == "offline: files are not uploaded" and emulator.request_count() == 0

@@ -103,6 +103,7 @@ _RUN_DOWNLOADS = (
     "the run's own downloads only spare work: missed there, the same digest and file come from the manifest or "
     "from the download cache, which the download filled"
 )
+_INVARIANT = "the message of an assert that the run's own construction makes true: never shown"
 _OFFLOAD = f"{_PUBLISHING}offload."
 _RECORDED = (
     "an upload that ends without an entry has recorded why (hashing, the file, the server, Ctrl-C, and the error "
@@ -833,6 +834,23 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
             ("digest", 2, "self.known_digest(None)"),
             ("fetched", 2, "self._known.get(None), self._failed.get(source)"),
         )
+    },
+    **{
+        f"{_PUBLISHING}uploads.xǁUploadsǁ{name}__mutmut_{n}": (text, _INVARIANT)
+        for name, n, text in (
+            ("client", 6, '"XXan offline run makes no clientXX"'),
+            ("client", 7, '"AN OFFLINE RUN MAKES NO CLIENT"'),
+            ("submit", 7, '"XXan online run needs an executorXX"'),
+            ("submit", 8, '"AN ONLINE RUN NEEDS AN EXECUTOR"'),
+        )
+    },
+    f"{_PUBLISHING}uploads.xǁUploadsǁ__init____mutmut_16": ("self._writable = None", _FALSY),
+    **{
+        f"{_PUBLISHING}run.xǁRunǁ_enqueue__mutmut_{n}": (
+            text,
+            "a file queued to be hashed first takes its size from the hash: the size given is never read",
+        )
+        for n, text in ((12, "submit(path, None, None)"), (16, "submit(path, None, 1)"))
     },
     f"{_PUBLISHING}uploads.xǁUploadsǁ_store_file__mutmut_18": (
         "if (self._policy.on_progress) or True else None",
