@@ -422,7 +422,7 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
         '"MKDOCS-WXCLOUD"',
         "importlib.metadata normalizes a distribution's name (PEP 503): case does not matter",
     ),
-    f"{_WX}transport.xǁTransportǁ__init____mutmut_29": (
+    f"{_WX}transport.xǁTransportǁ__init____mutmut_28": (
         "max(2, concurrency)",
         "one request at a time never needs a second pooled connection; a pool's size only decides whether a "
         "connection beyond it is kept for reuse, no answer differs",
@@ -470,8 +470,8 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
         "speaks one of them, and the API and COS hosts differ)",
     ),
     f"{_WX}pools.xǁPoolsǁpost__mutmut_30": ("preload_content=None", "urllib3 reads preload_content only for its truth"),
-    f"{_WX}transport.xǁTransportǁ__init____mutmut_14": ('"XXurllib3.util.retryXX"', _NO_RETRY_LOG),
-    f"{_WX}transport.xǁTransportǁ__init____mutmut_15": ('"URLLIB3.UTIL.RETRY"', _NO_RETRY_LOG),
+    f"{_WX}transport.xǁTransportǁ__init____mutmut_13": ('"XXurllib3.util.retryXX"', _NO_RETRY_LOG),
+    f"{_WX}transport.xǁTransportǁ__init____mutmut_14": ('"URLLIB3.UTIL.RETRY"', _NO_RETRY_LOG),
     f"{_WX}transport.xǁTransportǁ_send__mutmut_28": ("200 <= response.status <= 300", _NO_300),
     f"{_WX}transport.xǁTransportǁ_send__mutmut_29": ("200 <= response.status < 301", _NO_300),
     f"{_WX}transport.x__remaining__mutmut_15": (
