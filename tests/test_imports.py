@@ -476,15 +476,16 @@ def test_a_migrated_page_keeps_the_source_urls_as_pages_first_wrote_them(
         return f"HTTP://127.0.0.1:{host.port}/img/{name}"
 
     options = {"import_hosts": [o], "import_allow_private": True}
-    make_site(here, {"index.md": page(o, written)}, emulator_options(emulator, **options))
+    make_site(here, {"index.md": page(o, written)}, emulator_options(emulator, base_url="https://a.example", **options))
     assert cli("rewrite", "--in-place", "docs").exit_code == 0
     sources = {key: entry.source for key, entry in manifest(here).images.items()}
     assert sources[f"{o}/img/logo.png"] == written("logo.png")
-    make_site(here, {}, emulator_options(emulator, base_url="https://cdn.example.com", **options))
+    assert "](https://a.example/docs/imported/" in (here / "docs/index.md").read_text(encoding="utf-8")
+    make_site(here, {}, emulator_options(emulator, base_url="https://b.example", **options))
     build(here / "mkdocs.yml", strict=True)
     images = manifest(here).images
     assert {key: entry.source for key, entry in images.items()} == sources
-    assert images[f"{o}/img/logo.png"].url.startswith("https://cdn.example.com/docs/imported/")
+    assert images[f"{o}/img/logo.png"].url.startswith("https://b.example/docs/imported/")
 
 
 def test_a_download_whose_cached_copy_was_deleted_before_its_upload_is_downloaded_again(

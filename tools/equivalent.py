@@ -852,6 +852,15 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
         )
         for n, text in ((12, "submit(path, None, None)"), (16, "submit(path, None, 1)"))
     },
+    f"{_PUBLISHING}imports.xǁImportsǁ_migrated__mutmut_20": (
+        "for i in range(len(segments))",
+        "the first candidate is the whole path with its leading slash, which no cloud path has",
+    ),
+    f"{_PUBLISHING}imports.xǁImportsǁfetched__mutmut_12": ("self._known[source] = None", _RUN_DOWNLOADS),
+    f"{_PUBLISHING}imports.xǁImportsǁtarget__mutmut_13": (
+        "written[:9]",
+        "the longer of the prefixes looked for (https://) has 8 characters",
+    ),
     f"{_PUBLISHING}uploads.xǁUploadsǁ_store_file__mutmut_18": (
         "if (self._policy.on_progress) or True else None",
         "on_read only calls _progress, which tells no one when no on_progress was given: a call per chunk, no result",
