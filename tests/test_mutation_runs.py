@@ -320,3 +320,17 @@ def test_an_offline_run_refuses_to_upload_in_words(tmp_path: Path, emulator: Emu
         with pytest.raises(ConfigError) as refused:
             run.publish("0.png")
     assert str(refused.value) == "offline: files are not uploaded" and emulator.request_count() == 0
+
+
+@pytest.mark.parametrize("inside", ["docs/wxcloud.yml", "docs/sub/wxcloud.yml", "docs"])
+def test_a_manifest_inside_docs_dir_is_refused_naming_the_option_and_why(
+    tmp_path: Path, emulator: Emulator, inside: str
+) -> None:
+    docs = _docs(tmp_path, 1)
+    settings = resolve(emulator_options(emulator, manifest=inside), tmp_path)
+    with pytest.raises(ConfigError) as refused, open_run(settings, docs):
+        pass
+    assert str(refused.value) == (
+        f"option `manifest` ({tmp_path / inside}) is inside docs_dir {docs}: MkDocs would publish it and "
+        "`mkdocs serve` would rebuild in a loop; keep it beside the site's configuration"
+    )

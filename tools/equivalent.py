@@ -861,6 +861,22 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
         "written[:9]",
         "the longer of the prefixes looked for (https://) has 8 characters",
     ),
+    f"{_PUBLISHING}run.xǁRunǁ__init____mutmut_106": (
+        "access, None, settings.link_max_age)",
+        "with base_url, the decider and the uploads give every entry its static URL: none waits for a link",
+    ),
+    f"{_PUBLISHING}run.xǁRunǁ__init____mutmut_70": (
+        "(mode.offline) and False",
+        "an offline run queues no upload (it refuses), so its finish asks for no link: no client is ever made",
+    ),
+    **{
+        f"{_PUBLISHING}run.xǁRunǁ__init____mutmut_{n}": (
+            text,
+            "the name of a cache file that only this release reads: any name works (a renamed one is filled again once)",
+        )
+        for n, text in ((29, '"XXhashes.jsonXX"'), (30, '"HASHES.JSON"'))
+    },
+    f"{_PUBLISHING}uploads.xǁUploadsǁ__init____mutmut_18": ("self.cancelled = None", _FALSY),
     f"{_PUBLISHING}uploads.xǁUploadsǁ_store_file__mutmut_18": (
         "if (self._policy.on_progress) or True else None",
         "on_read only calls _progress, which tells no one when no on_progress was given: a call per chunk, no result",
