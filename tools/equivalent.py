@@ -104,6 +104,10 @@ _RUN_DOWNLOADS = (
     "from the download cache, which the download filled"
 )
 _INVARIANT = "the message of an assert that the run's own construction makes true: never shown"
+_MEMO = (
+    "the run's memo of digests and stats only spares a stat: missed, the hash cache answers from the file's size "
+    "and time without reading it (a file changed meanwhile is hashed anew, which each upload checks anyway)"
+)
 _OFFLOAD = f"{_PUBLISHING}offload."
 _RECORDED = (
     "an upload that ends without an entry has recorded why (hashing, the file, the server, Ctrl-C, and the error "
@@ -877,6 +881,19 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
         for n, text in ((29, '"XXhashes.jsonXX"'), (30, '"HASHES.JSON"'))
     },
     f"{_PUBLISHING}uploads.xǁUploadsǁ__init____mutmut_18": ("self.cancelled = None", _FALSY),
+    **{
+        f"{_PUBLISHING}sources.xǁDocsFilesǁ{name}__mutmut_{n}": (text, _MEMO)
+        for name, n, text in (
+            ("digest", 1, "known = None"),
+            ("digest", 2, "self._digests.get(None)"),
+            ("digest", 9, "self.hashes.digest(path, full, None)"),
+            ("digest", 12, "self.hashes.digest(path, full, )"),
+            ("known_digest", 1, "known = None"),
+            ("known_digest", 2, "self._digests.get(None)"),
+            ("known_digest", 11, "if known is None:"),
+            ("known_digest", 12, "self._digests[path] = None"),
+        )
+    },
     f"{_PUBLISHING}uploads.xǁUploadsǁ_store_file__mutmut_18": (
         "if (self._policy.on_progress) or True else None",
         "on_read only calls _progress, which tells no one when no on_progress was given: a call per chunk, no result",
