@@ -334,3 +334,21 @@ def test_a_manifest_inside_docs_dir_is_refused_naming_the_option_and_why(
         f"option `manifest` ({tmp_path / inside}) is inside docs_dir {docs}: MkDocs would publish it and "
         "`mkdocs serve` would rebuild in a loop; keep it beside the site's configuration"
     )
+
+
+def test_a_run_cancelled_once_its_files_were_sent_asks_for_no_link_and_says_why(
+    tmp_path: Path, emulator: Emulator
+) -> None:
+    """Ctrl-C after the uploads: each file is stored and recorded, and waits for its link (the next run)."""
+    docs = _docs(tmp_path, 2)
+    settings = resolve(emulator_options(emulator), tmp_path)
+    with open_run(settings, docs) as run:
+        for n in range(2):
+            run.publish(f"{n}.png")
+        run.uploads.wait()
+        run.cancel()
+        report = run.finish()
+    why = "no download link: the run was interrupted: nothing more is sent"
+    assert report.errors == {"0.png": why, "1.png": why} and report.urls == {}
+    assert emulator.request_count("/tcb/batchdownloadfile") == 0
+    assert [entry.url for entry in mf.read(settings.manifest).images.values()] == ["", ""]
