@@ -30,6 +30,7 @@ from mkdocs_wxcloud.manifest import model as mf
 from mkdocs_wxcloud.publishing.offload import OFFLOAD_AT, UploadProcess
 from mkdocs_wxcloud.publishing.run import Mode, open_run
 from mkdocs_wxcloud.publishing.settings import resolve
+from mkdocs_wxcloud.publishing.sources import ImageProblem
 from mkdocs_wxcloud.wechat.errors import Cancelled
 from mkdocs_wxcloud.wechat.tokens import EXPIRY_MARGIN, TokenCache, token_cache_key
 
@@ -352,3 +353,21 @@ def test_a_run_cancelled_once_its_files_were_sent_asks_for_no_link_and_says_why(
     assert report.errors == {"0.png": why, "1.png": why} and report.urls == {}
     assert emulator.request_count("/tcb/batchdownloadfile") == 0
     assert [entry.url for entry in mf.read(settings.manifest).images.values()] == ["", ""]
+
+
+@pytest.mark.parametrize(
+    ("path", "why"),
+    [
+        ("a\x00b.png", "is not a valid file name (it holds a NUL byte): fix the path"),
+        ("folder.png", "is not a regular file (a directory?): fix the path"),
+    ],
+)
+def test_a_path_that_names_no_file_to_publish_says_why_and_what_to_do(
+    tmp_path: Path, emulator: Emulator, path: str, why: str
+) -> None:
+    docs = _docs(tmp_path, 1)
+    (docs / "folder.png").mkdir()
+    with open_run(resolve(emulator_options(emulator), tmp_path), docs) as run:
+        with pytest.raises(ImageProblem) as refused:
+            run.publish(path)
+    assert str(refused.value) == why and emulator.request_count() == 0

@@ -892,6 +892,7 @@ EQUIVALENT: dict[str, tuple[str, str]] = {
             ("known_digest", 2, "self._digests.get(None)"),
             ("known_digest", 11, "if known is None:"),
             ("known_digest", 12, "self._digests[path] = None"),
+            ("rehash", 10, "self.hashes.digest(path, full, force=True)"),
         )
     },
     f"{_PUBLISHING}uploads.xǁUploadsǁ_store_file__mutmut_18": (

@@ -26,7 +26,6 @@ class DocsFiles:
     """Locates and hashes the files of one docs_dir; hashes are cached across runs by ``hashes``."""
 
     def __init__(self, docs_dir: Path, hashes: HashCache) -> None:
-        self.docs_dir = docs_dir
         self.hashes = hashes
         self._docs = os.fspath(docs_dir)
         self._docs_real = os.path.realpath(docs_dir)
