@@ -272,3 +272,21 @@ def test_hexo_post_with_asset_folder(tmp_path: Path, monkeypatch) -> None:  # no
         assert result.exit_code == 0, result.stderr
         assert png(41) in emu.stored_files().values() and png(42) in emu.stored_files().values()
         assert len(loaded_images(tmp_path / "public", emu)) >= 2
+
+
+def test_the_progress_counts_every_file_even_those_still_hashed_when_it_starts(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    """`publish` hashes the new files on the upload pool: the progress counts each one once hashed,
+    never "2/1 files"."""
+    monkeypatch.chdir(tmp_path)
+    site = tmp_path / "site"
+    site.mkdir()
+    images = {f"{n}.png": png(40 + n, size=32, noisy=True) for n in range(12)}
+    for name, data in images.items():
+        (site / name).write_bytes(data)
+    (site / "index.html").write_text("".join(f'<img src="{name}">' for name in images), encoding="utf-8")
+    with Emulator() as emu:
+        result = cli("publish", site, *credentials(emu), "--site-url", "https://example.com/")
+    assert result.exit_code == 0, result.stderr
+    size = sum(map(len, images.values()))
+    lines = [line for line in result.stderr.splitlines() if line.startswith("uploading: ")]
+    assert lines[-1] == f"uploading: 12/12 files, {size / 1024:.1f} KB of {size / 1024:.1f} KB", lines

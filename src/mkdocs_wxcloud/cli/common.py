@@ -134,7 +134,7 @@ def upload(run: Run, linker: Linker, scheduled: Iterable[str], progress: Progres
     once), then wait and fetch links; what happened goes to stderr, worded as in every command."""
     for _ in scheduled:
         pass
-    progress.start(run.ledger.scheduled)
+    progress.start(lambda: run.ledger.scheduled)
     try:
         report = run.finish()
     finally:

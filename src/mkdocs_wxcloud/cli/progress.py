@@ -10,7 +10,7 @@ import logging
 import sys
 import threading
 import time
-from typing import Any
+from typing import Any, Callable
 
 import click
 
@@ -26,7 +26,7 @@ class Progress:
 
     def __init__(self, label: str) -> None:
         self.label = label
-        self.files = 0  # to upload, known once :meth:`start` runs
+        self.files = 0  # to upload, counted from :meth:`start` on
         self.total = 0  # bytes
         self.done = 0  # files
         self.sent = 0  # bytes
@@ -35,15 +35,18 @@ class Progress:
         self._logged = ""  # the last status line written (no terminal)
         self._last = time.monotonic()
         self._lock = threading.Lock()
+        self._scheduled: Callable[[], tuple[int, int]] | None = None
+        self._terminal = False
 
-    def start(self, scheduled: tuple[int, int]) -> None:
-        """``(files, bytes)`` to upload; what was sent before this call is counted in."""
+    def start(self, scheduled: Callable[[], tuple[int, int]]) -> None:
+        """``scheduled()``: ``(files, bytes)`` the run uploads so far. It is asked again whenever the
+        progress is shown: a file hashed on the pool is counted once hashed, which may be after this
+        call. What was sent before this call is counted in."""
         with self._lock:
-            self.files, self.total = scheduled
-            if self.files and sys.stderr.isatty() and log.isEnabledFor(logging.INFO):
-                self._bar = click.progressbar(length=max(self.total, 1), label=self.label, file=sys.stderr,
-                                              item_show_func=lambda _: self._status())  # fmt: skip
-                self._bar.__enter__()
+            self._scheduled = scheduled
+            self._terminal = sys.stderr.isatty() and log.isEnabledFor(logging.INFO)
+            self._count()
+            if self._terminal:
                 self._redraw()
 
     def advance(self, path: str, sent: int, finished: bool) -> None:
@@ -51,13 +54,24 @@ class Progress:
             self.sent += sent
             self.done += finished
             now = time.monotonic()
-            if self._bar is not None:
+            if self._scheduled is None:  # not started: counted, shown from the start on
+                return
+            if self._terminal:
                 if finished or now - self._last >= _REDRAW:
                     self._last = now
+                    self._count()
                     self._redraw()
-            elif self.files and (now - self._last >= _LOG_EVERY or (finished and self.done == self.files)):
-                self._last = now
-                self._log()
+            elif finished or now - self._last >= _LOG_EVERY:
+                self._count()
+                if self.files and (now - self._last >= _LOG_EVERY or self.done == self.files):
+                    self._last = now
+                    self._log()
+
+    def _count(self) -> None:
+        """What is scheduled only grows while the uploads go (the run forgets it once finished)."""
+        if self._scheduled is not None:
+            files, total = self._scheduled()
+            self.files, self.total = max(self.files, files), max(self.total, total)
 
     def _log(self) -> None:
         self._logged = self._status()
@@ -67,7 +81,14 @@ class Progress:
         return f"{self.done}/{self.files} files, {human_size(min(self.sent, self.total))} of {human_size(self.total)}"
 
     def _redraw(self) -> None:
-        assert self._bar is not None
+        """The bar, made once there is something to upload, its length what is scheduled now."""
+        if not self.files:
+            return
+        if self._bar is None:
+            self._bar = click.progressbar(length=max(self.total, 1), label=self.label, file=sys.stderr,
+                                          item_show_func=lambda _: self._status())  # fmt: skip
+            self._bar.__enter__()
+        self._bar.length = max(self.total, 1)
         target = min(max(self.sent, 0), self.total)
         self._bar.update(target - self._shown, target)
         self._shown = target

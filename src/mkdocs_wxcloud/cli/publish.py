@@ -81,7 +81,7 @@ def publish(config_file: Path | None, site_dir: Path, site_url: str | None, dry_
         urls: dict[str, str] = {}
         for scanned in folder_run.scan():  # uploads start as soon as a page names a new file
             folder_run.publish(scanned, urls)
-        progress.start(run.ledger.scheduled)
+        progress.start(lambda: run.ledger.scheduled)
         try:
             report = run.finish()
         finally:
